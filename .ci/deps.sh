@@ -1,0 +1,24 @@
+#!/bin/sh
+# The build's dependency step: finds which of the packages that building and
+# testing ssetools needs are missing; installs them with apt-get when run as
+# root, otherwise prints the command to run and stops.
+set -u
+packages="gcc make pkg-config libcurl4-openssl-dev bats curl clang libclang-rt-14-dev python3"
+missing=""
+# Node.js may come from elsewhere than Debian (its npm is then built in).
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing=" nodejs npm"
+for p in $packages; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+    echo "ssetools: missing packages:$missing" >&2
+    echo "ssetools: install them with: sudo apt-get install$missing" >&2
+    exit 1
+fi
+echo "ssetools: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null || { echo "ssetools: apt-get update failed" >&2; exit 1; }
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
+    { echo "ssetools: apt-get install$missing failed" >&2; exit 1; }

@@ -1,0 +1,106 @@
+# ssetools: ssed, ssecat, ssepub and the framing library they share.
+#
+#   make                 build every binary into $(BUILD_DIR)/
+#   make check           run every test suite; ends with "N passed, M failed"
+#   make check SANITIZE=1  the same, built with ASan and UBSan (in build-san/)
+#   make fuzz            run each fuzz target for FUZZ_SECONDS (60)
+#   make bench           print the benchmark figures
+#   make install         PREFIX=/usr/local DESTDIR=
+#   make deps            install missing build and test packages (as root)
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+
+ifeq ($(SANITIZE),1)
+BUILD_DIR ?= build-san
+SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD_DIR ?= build
+SAN_FLAGS =
+endif
+
+WARN_FLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
+ALL_CFLAGS = $(WARN_FLAGS) $(CFLAGS) $(SAN_FLAGS) -Icommon -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
+
+BINS := $(notdir $(wildcard cmd/*))
+# The binaries that speak HTTP as clients do it through libcurl.
+CURL_BINS := ssecat ssepub
+CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
+CURL_LIBS = $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD_DIR)/obj/%.o)
+LIB := $(BUILD_DIR)/libssetools.a
+UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD_DIR)/obj/%.o)
+
+.PHONY: all check unit fuzz bench install uninstall clean deps demo
+all: $(BINS:%=$(BUILD_DIR)/%)
+
+$(BUILD_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(if $(filter $(CURL_BINS:%=cmd/%/%),$(dir $<)),$(CURL_CFLAGS)) -c -o $@ $<
+
+$(LIB): $(COMMON_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+define binary_rule
+$(1)_OBJ := $$(patsubst %.c,$(BUILD_DIR)/obj/%.o,$$(wildcard cmd/$(1)/*.c))
+$(BUILD_DIR)/$(1): $$($(1)_OBJ) $(LIB)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$($(1)_OBJ) $(LIB) $(if $(filter $(1),$(CURL_BINS)),$$(CURL_LIBS)) -lm
+endef
+$(foreach b,$(BINS),$(eval $(call binary_rule,$(b))))
+
+$(BUILD_DIR)/unit-tests: $(UNIT_OBJ) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(LIB) -lm
+
+deps:
+	@sh .ci/deps.sh
+
+check: deps all $(BUILD_DIR)/unit-tests
+	@bash tests/run-suites.sh $(BUILD_DIR)
+
+unit: $(BUILD_DIR)/unit-tests
+	$(BUILD_DIR)/unit-tests
+
+fuzz:
+	@FUZZ_CC=$(FUZZ_CC) bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+bench: all
+	@bash tests/bench/run.sh $(BUILD_DIR)
+
+demo: deps all
+	@bash tests/demo.sh $(BUILD_DIR)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(DATADIR)/bash-completion/completions
+	install -d $(DESTDIR)$(DATADIR)/zsh/site-functions $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
+	for b in $(BINS); do \
+	  install -m 755 $(BUILD_DIR)/$$b $(DESTDIR)$(BINDIR)/$$b && \
+	  install -m 644 man/$$b.1 $(DESTDIR)$(MANDIR)/man1/$$b.1 && \
+	  install -m 644 completions/$$b.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/$$b && \
+	  install -m 644 completions/_$$b $(DESTDIR)$(DATADIR)/zsh/site-functions/_$$b && \
+	  install -m 644 completions/$$b.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/$$b.fish || exit 1; \
+	done
+
+uninstall:
+	for b in $(BINS); do \
+	  rm -f $(DESTDIR)$(BINDIR)/$$b $(DESTDIR)$(MANDIR)/man1/$$b.1 \
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions/$$b \
+	    $(DESTDIR)$(DATADIR)/zsh/site-functions/_$$b \
+	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/$$b.fish; \
+	done
+
+clean:
+	rm -rf build build-san build-clang
+
+-include $(shell find $(BUILD_DIR)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,26 @@
+/* A growable byte buffer: the one place the suite grows memory, so every
+ * growth is doubling (amortised O(1) per byte) and every failure is seen. */
+#ifndef SSETOOLS_BUF_H
+#define SSETOOLS_BUF_H
+
+#include <stddef.h>
+
+typedef struct buf {
+    char *data;
+    size_t len;
+    size_t cap;
+} buf;
+
+#define BUF_INIT {NULL, 0, 0}
+
+/* Make room for `extra` more bytes; 0 on success, -1 (errno ENOMEM) on failure. */
+int buf_reserve(buf *b, size_t extra);
+int buf_append(buf *b, const void *bytes, size_t len);
+int buf_append_str(buf *b, const char *s);
+int buf_append_char(buf *b, char c);
+/* printf-style append; -1 on allocation or format failure. */
+int buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_clear(buf *b);
+void buf_free(buf *b);
+
+#endif

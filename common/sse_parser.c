@@ -1,0 +1,242 @@
+#include "sse_parser.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "utf8.h"
+
+/* The longest field name ("event", "retry") plus colon and space: a line may
+ * exceed the event size limit by this much and still carry a full event. */
+#define FIELD_OVERHEAD 16
+
+void sse_parser_init(sse_parser *p, size_t max_event_size, const sse_parser_handlers *handlers) {
+    memset(p, 0, sizeof *p);
+    if (handlers)
+        p->handlers = *handlers;
+    p->max_event_size = max_event_size ? max_event_size : SSE_DEFAULT_MAX_EVENT_SIZE;
+    p->bom_pending = 1;
+}
+
+int sse_parser_set_last_id(sse_parser *p, const char *id, size_t len) {
+    buf_clear(&p->last_id);
+    return utf8_sanitize_append(&p->last_id, id, len);
+}
+
+static void reset_event(sse_parser *p) {
+    buf_clear(&p->data);
+    buf_clear(&p->type);
+    p->id_in_event = 0;
+}
+
+static void start_discarding(sse_parser *p, size_t bytes_so_far) {
+    p->discarding = 1;
+    p->discarded = p->data.len + bytes_so_far;
+    p->bom_pending = 0;
+    reset_event(p);
+}
+
+static void stop_discarding(sse_parser *p) {
+    p->discarding = 0;
+    p->partial_bytes = 0;
+    if (p->handlers.on_oversize)
+        p->handlers.on_oversize(p->handlers.ctx, p->discarded);
+    p->discarded = 0;
+}
+
+static void dispatch(sse_parser *p) {
+    if (p->data.len == 0) {
+        reset_event(p);
+        return;
+    }
+    if (p->handlers.on_event) {
+        sse_event ev = {
+            .type = p->type.len ? p->type.data : "message",
+            .type_len = p->type.len ? p->type.len : 7,
+            .data = p->data.data,
+            .data_len = p->data.len - 1,
+            .id = p->last_id.len ? p->last_id.data : "",
+            .id_len = p->last_id.len,
+            .id_in_event = p->id_in_event,
+        };
+        p->handlers.on_event(p->handlers.ctx, &ev);
+    }
+    reset_event(p);
+}
+
+static int parse_retry(const char *v, size_t len, unsigned long long *ms) {
+    if (len == 0)
+        return 0;
+    unsigned long long n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return 0;
+        unsigned digit = (unsigned)(v[i] - '0');
+        if (n > (~0ULL - digit) / 10)
+            return 0; /* overflow: browsers ignore such values too */
+        n = n * 10 + digit;
+    }
+    *ms = n;
+    return 1;
+}
+
+static int process_field(sse_parser *p, const char *name, size_t name_len, const char *value, size_t value_len,
+                         size_t line_len) {
+    switch (name_len) {
+    case 4:
+        if (memcmp(name, "data", 4) != 0)
+            return 0;
+        if (p->data.len + value_len + 1 > p->max_event_size) {
+            start_discarding(p, line_len + 1);
+            return 0;
+        }
+        if (utf8_sanitize_append(&p->data, value, value_len) < 0)
+            return -1;
+        return buf_append_char(&p->data, '\n');
+    case 5:
+        if (memcmp(name, "event", 5) == 0) {
+            buf_clear(&p->type);
+            return utf8_sanitize_append(&p->type, value, value_len);
+        }
+        if (memcmp(name, "retry", 5) == 0) {
+            unsigned long long ms;
+            if (parse_retry(value, value_len, &ms) && p->handlers.on_retry)
+                p->handlers.on_retry(p->handlers.ctx, ms);
+        }
+        return 0;
+    case 2:
+        if (memcmp(name, "id", 2) != 0 || memchr(value, '\0', value_len))
+            return 0;
+        p->id_in_event = 1;
+        buf_clear(&p->last_id);
+        return utf8_sanitize_append(&p->last_id, value, value_len);
+    default:
+        return 0;
+    }
+}
+
+static int process_line(sse_parser *p, const char *line, size_t len) {
+    if (p->discarding) {
+        if (len == 0 && p->partial_bytes == 0)
+            stop_discarding(p);
+        else
+            p->discarded += len + p->partial_bytes + 1;
+        p->partial_bytes = 0;
+        return 0;
+    }
+    if (p->bom_pending) {
+        p->bom_pending = 0;
+        if (len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
+            line += 3;
+            len -= 3;
+        }
+    }
+    if (len == 0) {
+        dispatch(p);
+        return 0;
+    }
+    if (line[0] == ':') {
+        if (!p->handlers.on_comment)
+            return 0;
+        size_t skip = (len > 1 && line[1] == ' ') ? 2 : 1;
+        buf_clear(&p->comment);
+        if (utf8_sanitize_append(&p->comment, line + skip, len - skip) < 0)
+            return -1;
+        p->handlers.on_comment(p->handlers.ctx, p->comment.len ? p->comment.data : "", p->comment.len);
+        return 0;
+    }
+    const char *colon = memchr(line, ':', len);
+    size_t name_len = colon ? (size_t)(colon - line) : len;
+    const char *value = colon ? colon + 1 : line + len;
+    size_t value_len = len - (size_t)(value - line);
+    if (value_len > 0 && value[0] == ' ') {
+        value++;
+        value_len--;
+    }
+    return process_field(p, line, name_len, value, value_len, len);
+}
+
+/* Keep the unterminated tail of a feed for the next one, within the limit. */
+static int stash_partial_line(sse_parser *p, const char *bytes, size_t len) {
+    if (p->discarding) {
+        p->partial_bytes += len;
+        return 0;
+    }
+    if (p->line.len + len > p->max_event_size + FIELD_OVERHEAD) {
+        start_discarding(p, 0);
+        p->partial_bytes = p->line.len + len;
+        buf_clear(&p->line);
+        return 0;
+    }
+    return buf_append(&p->line, bytes, len);
+}
+
+int sse_parser_feed(sse_parser *p, const char *bytes, size_t len) {
+    size_t pos = 0;
+    if (p->skip_lf && len > 0) {
+        p->skip_lf = 0;
+        if (bytes[0] == '\n')
+            pos = 1;
+    }
+    /* Where the next LF and CR are, searched once each and reused until
+     * passed, so a stream using only one kind of line end is scanned once
+     * for the other kind, not once per line. */
+    ssize_t lf_at = -1, cr_at = -1;
+    while (pos < len) {
+        if (lf_at < (ssize_t)pos) {
+            const char *f = memchr(bytes + pos, '\n', len - pos);
+            lf_at = f ? f - bytes : (ssize_t)len;
+        }
+        if (cr_at < (ssize_t)pos) {
+            const char *f = memchr(bytes + pos, '\r', len - pos);
+            cr_at = f ? f - bytes : (ssize_t)len;
+        }
+        size_t eol = (size_t)(lf_at < cr_at ? lf_at : cr_at);
+        if (eol == len)
+            return stash_partial_line(p, bytes + pos, len - pos);
+        size_t next = eol + 1;
+        if (bytes[eol] == '\r') {
+            if (next < len) {
+                if (bytes[next] == '\n')
+                    next++;
+            } else {
+                p->skip_lf = 1;
+            }
+        }
+        int rc;
+        if (p->line.len > 0 || p->partial_bytes > 0) {
+            if (stash_partial_line(p, bytes + pos, eol - pos) < 0)
+                return -1;
+            rc = process_line(p, p->line.data, p->line.len);
+            buf_clear(&p->line);
+        } else {
+            if (eol - pos > p->max_event_size + FIELD_OVERHEAD && !p->discarding) {
+                start_discarding(p, 0);
+            }
+            rc = process_line(p, bytes + pos, eol - pos);
+        }
+        if (rc < 0)
+            return -1;
+        pos = next;
+    }
+    return 0;
+}
+
+void sse_parser_finish(sse_parser *p) {
+    if (p->discarding) {
+        p->discarded += p->partial_bytes;
+        stop_discarding(p);
+    }
+    buf_clear(&p->line);
+    reset_event(p);
+    p->skip_lf = 0;
+    p->bom_pending = 1;
+}
+
+void sse_parser_free(sse_parser *p) {
+    buf_free(&p->line);
+    buf_free(&p->data);
+    buf_free(&p->type);
+    buf_free(&p->last_id);
+    buf_free(&p->comment);
+}

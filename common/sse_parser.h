@@ -1,0 +1,69 @@
+/* An incremental parser for text/event-stream, following the WHATWG HTML
+ * standard's "Interpreting an event stream" section.
+ *
+ * Feed it bytes in any chunking; it calls back once per dispatched event,
+ * retry field and comment, with the same results whatever the chunk
+ * boundaries. Buffers grow by doubling and are reused, so after warm-up no
+ * line or byte allocates. Memory is bounded by max_event_size: a line or an
+ * event larger than that is dropped up to the blank line that ends it and
+ * reported through on_oversize, and parsing goes on. */
+#ifndef SSETOOLS_SSE_PARSER_H
+#define SSETOOLS_SSE_PARSER_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+#define SSE_DEFAULT_MAX_EVENT_SIZE ((size_t)1 << 20)
+
+/* A dispatched event. Pointers stay valid only during the callback. All
+ * strings are valid UTF-8 (invalid input became U+FFFD). */
+typedef struct sse_event {
+    const char *type; /* "message" when the stream named no type */
+    size_t type_len;
+    const char *data; /* data lines joined with LF, last LF removed */
+    size_t data_len;
+    const char *id; /* the last event ID in effect (may be empty) */
+    size_t id_len;
+    int id_in_event; /* an id field appeared in this very event */
+} sse_event;
+
+typedef struct sse_parser_handlers {
+    void (*on_event)(void *ctx, const sse_event *ev);
+    /* A retry field made only of digits, in milliseconds. */
+    void (*on_retry)(void *ctx, unsigned long long ms);
+    /* A comment line; `text` follows the colon, one leading space removed. */
+    void (*on_comment)(void *ctx, const char *text, size_t len);
+    /* An event (or line) over max_event_size was dropped; `bytes` is how
+     * much of it was received before it ended. */
+    void (*on_oversize)(void *ctx, size_t bytes);
+    void *ctx;
+} sse_parser_handlers;
+
+typedef struct sse_parser {
+    sse_parser_handlers handlers;
+    size_t max_event_size;
+    buf line;    /* a line split across feeds */
+    buf data;    /* data buffer: lines each followed by LF */
+    buf type;    /* event type buffer */
+    buf last_id; /* last event ID buffer; outlives streams, as in browsers */
+    buf comment; /* decoded comment text */
+    int bom_pending;
+    int skip_lf; /* the previous feed ended in CR */
+    int id_in_event;
+    int discarding;       /* inside an oversized event */
+    size_t discarded;     /* bytes of it so far */
+    size_t partial_bytes; /* length of a partial line while discarding */
+} sse_parser;
+
+void sse_parser_init(sse_parser *p, size_t max_event_size, const sse_parser_handlers *handlers);
+/* Seed the last event ID (a reconnecting client's Last-Event-ID). */
+int sse_parser_set_last_id(sse_parser *p, const char *id, size_t len);
+/* Parse `len` bytes. 0 on success, -1 if memory ran out (errno ENOMEM). */
+int sse_parser_feed(sse_parser *p, const char *bytes, size_t len);
+/* End of one stream: a pending incomplete event is discarded, as the spec
+ * says; the last event ID is kept for the next stream. */
+void sse_parser_finish(sse_parser *p);
+void sse_parser_free(sse_parser *p);
+
+#endif

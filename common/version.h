@@ -1,0 +1,6 @@
+#ifndef SSETOOLS_VERSION_H
+#define SSETOOLS_VERSION_H
+
+#define SSETOOLS_VERSION "0.1.0"
+
+#endif

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Every benchmark the project has; prints figures, asserts nothing.
+# Usage: run.sh BUILD_DIR
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build="$top/${1:-build}"
+echo "== parser throughput (best of 5, 64 KiB feeds); target: >= 1000 MB/s on json-payload"
+"${CC:-cc}" -O2 -std=c11 -D_GNU_SOURCE -I"$top/common" -o "$build/parser-bench" "$top/tests/bench/parser_bench.c" \
+    "$build/libssetools.a"
+"$build/parser-bench" "${PARSER_BENCH_MB:-64}"

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds each fuzz target with clang's libFuzzer, ASan and UBSan, and runs it
+# for a bounded time on a copy of its seed corpus. Usage: run.sh SECONDS
+set -eu
+seconds=${1:-60}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cc=${FUZZ_CC:-clang}
+out="$top/build-fuzz"
+mkdir -p "$out"
+status=0
+for src in "$top"/tests/fuzz/fuzz_*.c; do
+    name=$(basename "$src" .c)
+    target=${name#fuzz_}
+    extra_src=$(sed -n 's|^/\* fuzz-sources: \(.*\) \*/$|\1|p' "$src")
+    "$cc" -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+        -I"$top/common" -o "$out/$name" "$src" $(for f in $extra_src; do echo "$top/$f"; done) "$top"/common/*.c -lm
+    work="$out/corpus-$target"
+    mkdir -p "$work"
+    dict=()
+    [ -f "$top/tests/fuzz/$target.dict" ] && dict=(-dict="$top/tests/fuzz/$target.dict")
+    echo "== fuzzing $target for ${seconds}s"
+    if ! "$out/$name" -max_total_time="$seconds" -print_final_stats=1 "${dict[@]}" \
+        -artifact_prefix="$out/$target-" "$work" "$top/tests/fuzz/corpus/$target" 2>"$out/$target.log"; then
+        echo "fuzz target $target found a problem; see $out/$target.log" >&2
+        tail -40 "$out/$target.log" >&2
+        status=1
+    fi
+    grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' "$out/$target.log" | sed "s/^/$target: /"
+done
+exit $status

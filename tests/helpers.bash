@@ -1,0 +1,81 @@
+# Shared bats helpers: paths to the built binaries, background processes that
+# are always stopped by PID, and bounded waits. Load with `load helpers`.
+
+: "${SSETOOLS_BUILD:=$BATS_TEST_DIRNAME/../build}"
+SSED="$SSETOOLS_BUILD/ssed"
+SSECAT="$SSETOOLS_BUILD/ssecat"
+SSEPUB="$SSETOOLS_BUILD/ssepub"
+TOP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+
+# start_bg OUT ERR CMD...: run CMD in the background with stdout and stderr
+# to files; its PID is recorded for stop_all and left in BG_PID.
+start_bg() {
+    local out=$1 err=$2
+    shift 2
+    "$@" >"$out" 2>"$err" &
+    BG_PID=$!
+    echo "$BG_PID" >>"$BATS_TEST_TMPDIR/pids"
+}
+
+# stop_pid PID: TERM, wait up to 5 s, then KILL.
+stop_pid() {
+    local pid=$1 i
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for i in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+# stop_all: stop every process this test started. Call it from teardown.
+stop_all() {
+    local pid
+    [ -f "$BATS_TEST_TMPDIR/pids" ] || return 0
+    while read -r pid; do stop_pid "$pid"; done <"$BATS_TEST_TMPDIR/pids"
+    rm -f "$BATS_TEST_TMPDIR/pids"
+}
+
+# wait_for_line FILE REGEX [SECONDS]: wait until a line of FILE matches.
+wait_for_line() {
+    local file=$1 regex=$2 limit=${3:-10} i
+    for i in $(seq 1 $((limit * 20))); do
+        grep -qE "$regex" "$file" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "timed out after ${limit}s waiting for /$regex/ in $file:" >&2
+    cat "$file" >&2 2>/dev/null
+    return 1
+}
+
+# wait_for_lines FILE N [SECONDS]: wait until FILE has at least N lines.
+wait_for_lines() {
+    local file=$1 want=$2 limit=${3:-10} i
+    for i in $(seq 1 $((limit * 20))); do
+        [ "$(wc -l <"$file" 2>/dev/null || echo 0)" -ge "$want" ] && return 0
+        sleep 0.05
+    done
+    echo "timed out after ${limit}s waiting for $want lines in $file (have $(wc -l <"$file"))" >&2
+    return 1
+}
+
+# wait_for_exit PID [SECONDS]: wait for a background process to end; its
+# exit status is left in EXIT_STATUS.
+wait_for_exit() {
+    local pid=$1 limit=${2:-10} i
+    for i in $(seq 1 $((limit * 20))); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            wait "$pid" 2>/dev/null
+            EXIT_STATUS=$?
+            return 0
+        fi
+        sleep 0.05
+    done
+    echo "process $pid still running after ${limit}s" >&2
+    return 1
+}
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
