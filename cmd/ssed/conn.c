@@ -1,0 +1,414 @@
+#include "conn.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "listener.h"
+#include "log.h"
+
+#define ACCEPTS_PER_WAKEUP 256
+#define ACCEPT_PAUSE_MS 100
+#define WRITEV_MAX 1024
+
+static const char busy_reply[] = "HTTP/1.1 503 Service Unavailable\r\n"
+                                 "Content-Type: text/plain; charset=utf-8\r\n"
+                                 "Content-Length: 55\r\n"
+                                 "Retry-After: 5\r\n"
+                                 "Connection: close\r\n"
+                                 "\r\n"
+                                 "503 Service Unavailable: too many clients (--max-clients)\n";
+
+static void conn_ready(loop_watch *w, uint32_t events);
+
+static void watch_events(conn *c, uint32_t events) {
+    if (c->watching == events)
+        return;
+    if (loop_modify(&c->srv->loop, c->fd, events, &c->watch) < 0) {
+        log_error("epoll_ctl %s: %s", c->peer, strerror(errno));
+        conn_close(c, "epoll_ctl failed");
+        return;
+    }
+    c->watching = events;
+}
+
+static void pause_listeners(server *srv, int paused) {
+    for (size_t i = 0; i < srv->listener_count; i++) {
+        listener_watch *l = &srv->listeners[i];
+        if (l->fd < 0 || l->paused == paused)
+            continue;
+        if (loop_modify(&srv->loop, l->fd, paused ? 0 : EPOLLIN, &l->watch) == 0)
+            l->paused = paused;
+    }
+}
+
+static void accept_one(server *srv, int fd) {
+    if (srv->conn_count >= srv->max_clients) {
+        /* Best effort on a fresh socket: the buffer is empty, so it fits. */
+        ssize_t ignored = write(fd, busy_reply, sizeof busy_reply - 1);
+        (void)ignored;
+        shutdown(fd, SHUT_WR);
+        close(fd);
+        srv->stats.rejected_busy++;
+        return;
+    }
+    conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        close(fd);
+        return;
+    }
+    c->watch.on_ready = conn_ready;
+    c->srv = srv;
+    c->fd = fd;
+    c->state = CONN_READING;
+    c->started_ms = c->since_ms = loop_now_ms();
+    listener_peer_name(fd, c->peer, sizeof c->peer);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* fails harmlessly on unix sockets */
+    if (loop_add(&srv->loop, fd, EPOLLIN | EPOLLRDHUP, &c->watch) < 0) {
+        log_error("epoll_ctl %s: %s", c->peer, strerror(errno));
+        close(fd);
+        free(c);
+        return;
+    }
+    c->watching = EPOLLIN | EPOLLRDHUP;
+    list_push_back(&srv->reading, &c->timer_link);
+    srv->conn_count++;
+    srv->stats.connections_total++;
+}
+
+void conn_accept_ready(loop_watch *w, uint32_t events) {
+    (void)events;
+    listener_watch *l = (listener_watch *)w;
+    server *srv = l->srv;
+    for (int i = 0; i < ACCEPTS_PER_WAKEUP && !srv->stopping; i++) {
+        int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            accept_one(srv, fd);
+            continue;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED)
+            return;
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            /* Out of descriptors: stop accepting for a moment instead of
+             * spinning on a listener that stays readable; say so once. */
+            if (!srv->accept_error_logged)
+                log_error("accept %s: %s; refusing new connections until descriptors free up", l->url,
+                          strerror(errno));
+            srv->accept_error_logged = 1;
+            srv->accept_resume_ms = loop_now_ms() + ACCEPT_PAUSE_MS;
+            pause_listeners(srv, 1);
+            return;
+        }
+        log_error("accept %s: %s", l->url, strerror(errno));
+        return;
+    }
+}
+
+void conn_close(conn *c, const char *why) {
+    if (c->closed)
+        return;
+    server *srv = c->srv;
+    c->closed = 1;
+    if (c->state == CONN_STREAMING) {
+        srv->subscriber_count--;
+        double secs = (double)(loop_now_ms() - c->started_ms) / 1000.0;
+        log_verbose("disconnect %s channel=/%s duration=%.1fs events=%llu bytes=%llu (%s)", c->peer,
+                    c->sub.ch ? c->sub.ch->name : "?", secs, (unsigned long long)c->sub.events_queued,
+                    (unsigned long long)c->bytes_sent, why);
+        subscriber_detach(&srv->hub, &c->sub);
+    }
+    list_remove(&c->timer_link);
+    if (loop_remove(&srv->loop, c->fd) < 0 && errno != EBADF && errno != ENOENT)
+        log_error("epoll_ctl del %s: %s", c->peer, strerror(errno));
+    close(c->fd);
+    srv->conn_count--;
+    free(c->head);
+    c->head = NULL;
+    buf_free(&c->out);
+    /* Freed after this loop iteration: epoll may still hand us its pointer. */
+    list_push_back(&srv->graveyard, &c->grave_link);
+}
+
+void server_free_graveyard(server *srv) {
+    while (!list_empty(&srv->graveyard)) {
+        list_node *n = srv->graveyard.next;
+        list_remove(n);
+        free(list_entry(n, conn, grave_link));
+    }
+}
+
+/* Write what the connection owes: first c->out (a reply, or a stream's
+ * headers and preamble), then its queued events, batched in one writev. */
+static void conn_flush(conn *c) {
+    server *srv = c->srv;
+    if (c->sub.overflowed) {
+        log_warn("dropping slow subscriber %s on /%s: more than %llu bytes pending (--max-pending)", c->peer,
+                 c->sub.ch ? c->sub.ch->name : "?", (unsigned long long)srv->opt->max_pending);
+        conn_close(c, "too slow");
+        return;
+    }
+    for (;;) {
+        struct iovec iov[WRITEV_MAX];
+        int n = 0;
+        size_t total = 0;
+        if (c->out_off < c->out.len) {
+            iov[n].iov_base = c->out.data + c->out_off;
+            iov[n].iov_len = c->out.len - c->out_off;
+            total += iov[n++].iov_len;
+        }
+        subscriber *s = &c->sub;
+        for (size_t i = 0; i < s->q_len && n < WRITEV_MAX; i++) {
+            shared_event *e = s->queue[(s->q_head + i) % s->q_cap];
+            size_t skip = i == 0 ? s->head_offset : 0;
+            iov[n].iov_base = e->bytes + skip;
+            iov[n].iov_len = e->len - skip;
+            total += iov[n++].iov_len;
+        }
+        if (n == 0)
+            break;
+        ssize_t wrote = writev(c->fd, iov, n);
+        if (wrote < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                watch_events(c, c->watching | EPOLLOUT);
+                return;
+            }
+            if (errno == EINTR)
+                continue;
+            conn_close(c, errno == EPIPE || errno == ECONNRESET ? "peer closed" : strerror(errno));
+            return;
+        }
+        size_t left = (size_t)wrote;
+        c->bytes_sent += left;
+        srv->stats.bytes_out += left;
+        if (c->out_off < c->out.len) {
+            size_t from_out = c->out.len - c->out_off < left ? c->out.len - c->out_off : left;
+            c->out_off += from_out;
+            left -= from_out;
+            if (c->out_off == c->out.len && c->state == CONN_STREAMING) {
+                buf_free(&c->out); /* a subscriber keeps no buffer of its own */
+                c->out_off = 0;
+            }
+        }
+        if (left)
+            subscriber_consume(s, left);
+        if (c->state == CONN_STREAMING) {
+            c->since_ms = loop_now_ms();
+            list_remove(&c->timer_link);
+            list_push_back(&srv->streaming, &c->timer_link);
+        }
+        if ((size_t)wrote < total) {
+            watch_events(c, c->watching | EPOLLOUT);
+            return;
+        }
+    }
+    /* Everything owed is written. */
+    if (c->watching & EPOLLOUT)
+        watch_events(c, c->watching & ~(uint32_t)EPOLLOUT);
+    if (c->closed)
+        return;
+    if (c->state == CONN_REPLYING || (c->state == CONN_STREAMING && c->draining)) {
+        if (c->state == CONN_STREAMING) {
+            conn_close(c, "server shutting down");
+            return;
+        }
+        /* Shut our side and read until the peer closes, so unread request
+         * bytes do not turn our close into a reset that eats the reply. */
+        shutdown(c->fd, SHUT_WR);
+        c->state = CONN_LINGERING;
+        c->since_ms = loop_now_ms();
+        list_remove(&c->timer_link);
+        list_push_back(&srv->reading, &c->timer_link);
+        watch_events(c, EPOLLIN | EPOLLRDHUP);
+    }
+}
+
+void conn_start_reply(conn *c) {
+    c->state = CONN_REPLYING;
+    free(c->head);
+    c->head = NULL;
+    c->head_len = 0;
+    conn_flush(c);
+}
+
+void conn_start_stream(conn *c) {
+    server *srv = c->srv;
+    c->state = CONN_STREAMING;
+    free(c->head);
+    c->head = NULL;
+    c->head_len = 0;
+    srv->subscriber_count++;
+    srv->stats.subscribers_total++;
+    list_remove(&c->timer_link);
+    c->since_ms = loop_now_ms();
+    list_push_back(&srv->streaming, &c->timer_link);
+    log_verbose("connect %s channel=/%s", c->peer, c->sub.ch->name);
+    conn_flush(c);
+}
+
+static void read_head(conn *c) {
+    size_t max = c->srv->opt->max_header_size;
+    if (!c->head && !(c->head = malloc(max + 1))) {
+        conn_close(c, "out of memory");
+        return;
+    }
+    ssize_t n = read(c->fd, c->head + c->head_len, max + 1 - c->head_len);
+    if (n == 0) {
+        conn_close(c, "closed before a request");
+        return;
+    }
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            conn_close(c, strerror(errno));
+        return;
+    }
+    c->head_len += (size_t)n;
+    http_request req;
+    int status;
+    const char *reason;
+    int rc = http_request_parse(c->head, c->head_len, max, &req, &status, &reason);
+    if (rc == HTTP_INCOMPLETE)
+        return;
+    if (rc == HTTP_ERROR) {
+        log_verbose("bad request from %s: %d %s", c->peer, status, reason);
+        reply_status(c, status, reason, NULL);
+        return;
+    }
+    /* Bytes after the head (a pipelined request or a body) are not read:
+     * every answer closes the connection. */
+    router_handle(c, &req);
+}
+
+static void drain_input(conn *c) {
+    char sink[4096];
+    for (int i = 0; i < 16; i++) {
+        ssize_t n = read(c->fd, sink, sizeof sink);
+        if (n == 0) {
+            conn_close(c, c->state == CONN_LINGERING ? "done" : "peer closed");
+            return;
+        }
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                conn_close(c, errno == ECONNRESET ? "peer closed" : strerror(errno));
+            return;
+        }
+    }
+}
+
+static void conn_ready(loop_watch *w, uint32_t events) {
+    conn *c = (conn *)w;
+    if (c->closed)
+        return;
+    if (events & EPOLLOUT)
+        conn_flush(c);
+    if (c->closed)
+        return;
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        if (c->state == CONN_READING)
+            read_head(c);
+        else
+            drain_input(c); /* subscribers send nothing; EOF means gone */
+    }
+}
+
+void server_flush_dirty(server *srv) {
+    while (!list_empty(&srv->hub.dirty)) {
+        list_node *n = srv->hub.dirty.next;
+        list_remove(n);
+        subscriber *s = list_entry(n, subscriber, dirty_link);
+        conn *c = (conn *)((char *)s - offsetof(conn, sub));
+        if (!c->closed)
+            conn_flush(c);
+    }
+}
+
+void server_run_timers(server *srv, uint64_t now) {
+    const ssed_options *o = srv->opt;
+    while (!list_empty(&srv->reading)) {
+        conn *c = list_entry(srv->reading.next, conn, timer_link);
+        if (c->since_ms + o->header_timeout_ms > now)
+            break;
+        if (c->state == CONN_READING) {
+            srv->stats.header_timeouts++;
+            log_verbose("closing %s: no complete request head within %llums (--header-timeout)", c->peer,
+                        (unsigned long long)o->header_timeout_ms);
+        }
+        conn_close(c, "timeout");
+    }
+    if (o->keepalive_ms > 0) {
+        while (!list_empty(&srv->streaming)) {
+            conn *c = list_entry(srv->streaming.next, conn, timer_link);
+            if (c->since_ms + o->keepalive_ms > now)
+                break;
+            c->since_ms = now;
+            list_remove(&c->timer_link);
+            list_push_back(&srv->streaming, &c->timer_link);
+            if (c->sub.q_len == 0)
+                subscriber_enqueue(&srv->hub, &c->sub, srv->keepalive);
+        }
+    }
+    if (srv->accept_resume_ms && now >= srv->accept_resume_ms) {
+        srv->accept_resume_ms = 0;
+        pause_listeners(srv, 0);
+    }
+}
+
+int server_next_timeout(server *srv, uint64_t now) {
+    uint64_t next = UINT64_MAX;
+    if (!list_empty(&srv->reading)) {
+        conn *c = list_entry(srv->reading.next, conn, timer_link);
+        next = c->since_ms + srv->opt->header_timeout_ms;
+    }
+    if (srv->opt->keepalive_ms > 0 && !list_empty(&srv->streaming)) {
+        conn *c = list_entry(srv->streaming.next, conn, timer_link);
+        uint64_t t = c->since_ms + srv->opt->keepalive_ms;
+        if (t < next)
+            next = t;
+    }
+    if (srv->accept_resume_ms && srv->accept_resume_ms < next)
+        next = srv->accept_resume_ms;
+    if (srv->stopping && srv->stop_deadline_ms < next)
+        next = srv->stop_deadline_ms;
+    if (next == UINT64_MAX)
+        return -1;
+    return next <= now ? 0 : (int)(next - now > 60000 ? 60000 : next - now);
+}
+
+void server_begin_shutdown(server *srv) {
+    if (srv->stopping)
+        return;
+    srv->stopping = 1;
+    srv->stop_deadline_ms = loop_now_ms() + srv->opt->shutdown_timeout_ms;
+    for (size_t i = 0; i < srv->listener_count; i++) {
+        listener_watch *l = &srv->listeners[i];
+        if (l->fd >= 0) {
+            loop_remove(&srv->loop, l->fd);
+            close(l->fd);
+            l->fd = -1;
+        }
+    }
+    while (!list_empty(&srv->reading))
+        conn_close(list_entry(srv->reading.next, conn, timer_link), "server shutting down");
+    /* Subscribers get what they are owed first; conn_flush closes each one
+     * as its queue empties. */
+    for (list_node *n = srv->streaming.next, *next; n != &srv->streaming; n = next) {
+        next = n->next;
+        conn *c = list_entry(n, conn, timer_link);
+        c->draining = 1;
+        if (!c->sub.dirty_link.next)
+            list_push_back(&srv->hub.dirty, &c->sub.dirty_link);
+    }
+}
+
+void server_close_all(server *srv) {
+    while (!list_empty(&srv->streaming))
+        conn_close(list_entry(srv->streaming.next, conn, timer_link), "shutdown timeout");
+    while (!list_empty(&srv->reading))
+        conn_close(list_entry(srv->reading.next, conn, timer_link), "shutdown timeout");
+}

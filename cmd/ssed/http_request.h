@@ -1,0 +1,54 @@
+/* An HTTP/1.x request-head parser in the shape of picohttpparser: it takes a
+ * buffer, never allocates, and answers "complete" (the head's length),
+ * "need more", or "error" with the status to answer. Pointers in the result
+ * point into the caller's buffer. */
+#ifndef SSED_HTTP_REQUEST_H
+#define SSED_HTTP_REQUEST_H
+
+#include <stddef.h>
+
+#define HTTP_MAX_HEADERS 64
+#define HTTP_INCOMPLETE (-2)
+#define HTTP_ERROR (-1)
+
+typedef struct http_header {
+    const char *name;
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+} http_header;
+
+typedef struct http_request {
+    const char *method;
+    size_t method_len;
+    const char *path; /* origin-form path, query excluded */
+    size_t path_len;
+    const char *query; /* after '?', or NULL */
+    size_t query_len;
+    int minor_version; /* HTTP/1.0 or HTTP/1.1 */
+    http_header headers[HTTP_MAX_HEADERS];
+    size_t num_headers;
+} http_request;
+
+/* Parse the request head in buf[0..len). Returns its length when complete,
+ * HTTP_INCOMPLETE when more bytes are needed (and the head still fits in
+ * max_head), or HTTP_ERROR with *status set to 400, 414, 431 or 505 and
+ * *reason to a short explanation. */
+int http_request_parse(const char *buf, size_t len, size_t max_head, http_request *req, int *status,
+                       const char **reason);
+
+/* The value of the named header (case-insensitive), or NULL. */
+const http_header *http_request_header(const http_request *req, const char *name);
+
+/* Does req->method equal `method`? */
+int http_request_method_is(const http_request *req, const char *method);
+
+/* Copy the percent-decoded value of query parameter `name` into out (NUL
+ * terminated). Returns its length, or -1 if absent or too long. */
+long http_query_param(const http_request *req, const char *name, char *out, size_t out_size);
+
+/* Does the comma-separated header value list contain `token`
+ * (case-insensitive, parameters after ';' ignored)? */
+int http_header_has_token(const http_header *h, const char *token);
+
+#endif

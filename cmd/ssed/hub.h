@@ -1,0 +1,114 @@
+/* The hub: channels, their history, and fan-out. An event is encoded once
+ * into a shared_event; history and every subscriber's queue hold references
+ * to those same bytes, so memory grows with events retained, not with
+ * events times subscribers. */
+#ifndef SSED_HUB_H
+#define SSED_HUB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "list.h"
+#include "sse_encode.h"
+
+typedef struct shared_event {
+    uint32_t refs;
+    int id_is_number;
+    uint64_t id_number;
+    const char *id; /* points into bytes, after the encoded event */
+    size_t id_len;
+    size_t len; /* encoded length */
+    char bytes[];
+} shared_event;
+
+/* Encode an event (with its id) into a new shared_event holding one
+ * reference. NULL with *rc set (an sse_encode error) on failure. */
+shared_event *shared_event_new(const sse_out_event *ev, int *rc);
+/* A shared_event of raw wire bytes (comments, notices); id empty. */
+shared_event *shared_event_raw(const char *bytes, size_t len);
+static inline shared_event *shared_event_ref(shared_event *e) {
+    e->refs++;
+    return e;
+}
+void shared_event_unref(shared_event *e);
+
+typedef struct channel channel;
+
+/* A subscriber's view of its stream: a queue of references to shared
+ * events, the first possibly partly written. Embedded in a connection. */
+typedef struct subscriber {
+    channel *ch;
+    list_node channel_link;
+    list_node dirty_link; /* on hub.dirty while it has unflushed events */
+    shared_event **queue;
+    size_t q_head, q_len, q_cap;
+    size_t head_offset;   /* bytes of queue[q_head] already written */
+    size_t pending_bytes; /* unwritten bytes in the queue */
+    int overflowed;       /* pending_bytes went past the limit */
+    uint64_t events_queued;
+} subscriber;
+
+struct channel {
+    char *name;
+    size_t name_len;
+    channel *hash_next;
+    shared_event **ring; /* history, oldest at ring_head */
+    size_t ring_cap, ring_head, ring_len;
+    list_node subscribers;
+    size_t subscriber_count;
+    int pinned; /* fed by an input: kept even with no subscribers */
+    uint64_t events_in, events_out;
+    int evicted_any;
+    int last_evicted_is_number;
+    uint64_t last_evicted_number;
+};
+
+typedef struct hub_stats {
+    uint64_t slow_drops;
+    uint64_t channels_created;
+} hub_stats;
+
+typedef struct hub {
+    channel **buckets;
+    size_t bucket_count, channel_count, max_channels;
+    size_t history_max;
+    size_t max_pending;
+    uint64_t last_id;      /* the last numeric id handed out */
+    uint64_t first_id;     /* the first id of this run: older ones are from before */
+    list_node dirty;       /* subscribers with events to flush */
+    hub_stats stats;
+} hub;
+
+int hub_init(hub *h, size_t history_max, size_t max_pending, size_t max_channels);
+void hub_free(hub *h);
+
+/* The channel of that name, created if asked and allowed; NULL otherwise. */
+channel *hub_channel(hub *h, const char *name, size_t len, int create);
+/* Free a channel nobody needs: no subscribers, no history. */
+void hub_release_channel(hub *h, channel *ch);
+
+/* A fresh numeric id: increasing, seeded from the clock (microseconds), so
+ * ids stay increasing across restarts. */
+uint64_t hub_next_id(hub *h);
+
+/* Retain ev in the channel's history and queue it to every subscriber.
+ * Takes over the caller's reference. */
+void hub_publish(hub *h, channel *ch, shared_event *ev);
+
+/* Where a subscriber resuming after last_event_id starts in history: the
+ * ring offset (0..ring_len) of the first event it is owed, and whether
+ * events it was owed are no longer retained (*gap). */
+size_t hub_resume_point(const hub *h, const channel *ch, const char *last_event_id, size_t len, int *gap);
+static inline shared_event *channel_history_at(const channel *ch, size_t i) {
+    return ch->ring[(ch->ring_head + i) % ch->ring_cap];
+}
+
+void subscriber_attach(hub *h, subscriber *s, channel *ch);
+void subscriber_detach(hub *h, subscriber *s);
+/* Queue a reference to ev; marks the subscriber dirty, or overflowed when
+ * its pending bytes pass the hub's max_pending. */
+void subscriber_enqueue(hub *h, subscriber *s, shared_event *ev);
+/* Drop the first `written` bytes of the queue after a write. */
+void subscriber_consume(subscriber *s, size_t written);
+
+#endif

@@ -1,0 +1,221 @@
+/* Events from stdin and a FIFO: each record (lines format) or each event of
+ * an event stream (sse format) is encoded once and published to the input
+ * channel. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "server.h"
+
+#define READ_CHUNK 65536
+
+static void publish(input_source *in, const char *type, size_t type_len, const char *id, size_t id_len,
+                    const char *data, size_t data_len, long long retry_ms) {
+    server *srv = in->srv;
+    char numeric_id[24];
+    if (!id) {
+        id_len = (size_t)snprintf(numeric_id, sizeof numeric_id, "%llu",
+                                  (unsigned long long)hub_next_id(&srv->hub));
+        id = numeric_id;
+    }
+    sse_out_event ev = {type, type_len, id, id_len, 1, data, data_len, retry_ms};
+    int rc;
+    shared_event *e = shared_event_new(&ev, &rc);
+    if (!e) {
+        log_error("%s: event not published: %s", in->name, sse_encode_strerror(rc));
+        return;
+    }
+    hub_publish(&srv->hub, srv->input_channel, e);
+}
+
+static void report_oversized(input_source *in, size_t bytes) {
+    in->srv->stats.oversized_records++;
+    log_warn("%s: skipped a record of %zu bytes: larger than --max-event-size %llu", in->name, bytes,
+             (unsigned long long)in->srv->opt->max_event_size);
+}
+
+static void publish_record(input_source *in, const char *rec, size_t len) {
+    const ssed_options *o = in->srv->opt;
+    if (!o->null_separated && len > 0 && rec[len - 1] == '\r')
+        len--; /* CRLF input */
+    const char *type = o->event_type;
+    publish(in, type, type ? strlen(type) : 0, NULL, 0, rec, len, -1);
+}
+
+/* Split bytes into records; a record longer than the limit is skipped up to
+ * its end, whatever the read boundaries. */
+static void feed_records(input_source *in, const char *bytes, size_t len) {
+    size_t max = in->srv->opt->max_event_size;
+    char sep = in->srv->opt->null_separated ? '\0' : '\n';
+    while (len > 0) {
+        const char *end = memchr(bytes, sep, len);
+        size_t part = end ? (size_t)(end - bytes) : len;
+        if (in->skipping) {
+            in->skipping += part;
+        } else if (in->record.len + part > max + (sep == '\n')) {
+            in->skipping = in->record.len + part;
+            buf_clear(&in->record);
+        } else if (end && in->record.len == 0) {
+            publish_record(in, bytes, part);
+        } else if (buf_append(&in->record, bytes, part) < 0) {
+            log_error("%s: out of memory; record dropped", in->name);
+            in->skipping = in->record.len + part;
+            buf_clear(&in->record);
+        } else if (end) {
+            publish_record(in, in->record.data, in->record.len);
+            buf_clear(&in->record);
+        }
+        if (!end)
+            return;
+        if (in->skipping) {
+            report_oversized(in, in->skipping);
+            in->skipping = 0;
+        }
+        bytes += part + 1;
+        len -= part + 1;
+    }
+}
+
+static void on_sse_event(void *ctx, const sse_event *ev) {
+    input_source *in = ctx;
+    int named = !(ev->type_len == 7 && memcmp(ev->type, "message", 7) == 0);
+    publish(in, named ? ev->type : NULL, named ? ev->type_len : 0, ev->id_in_event ? ev->id : NULL,
+            ev->id_in_event ? ev->id_len : 0, ev->data, ev->data_len, in->next_retry);
+    in->next_retry = -1;
+}
+
+static void on_sse_retry(void *ctx, unsigned long long ms) {
+    input_source *in = ctx;
+    in->next_retry = ms > (unsigned long long)INT64_MAX ? INT64_MAX : (long long)ms;
+}
+
+static void on_sse_oversize(void *ctx, size_t bytes) { report_oversized(ctx, bytes); }
+
+static void input_end(input_source *in) {
+    server *srv = in->srv;
+    if (srv->opt->format == INPUT_SSE) {
+        sse_parser_finish(&in->parser);
+    } else if (in->skipping) {
+        report_oversized(in, in->skipping);
+        in->skipping = 0;
+    } else if (in->record.len > 0) {
+        publish_record(in, in->record.data, in->record.len); /* a last line without newline */
+        buf_clear(&in->record);
+    }
+    input_close(in);
+    log_verbose("%s: end of input; still serving", in->name);
+    if (srv->opt->exit_on_eof)
+        server_begin_shutdown(srv);
+}
+
+/* Read one chunk; returns 0 at end of input or on error, 1 otherwise. */
+static int input_read(input_source *in) {
+    char chunk[READ_CHUNK];
+    ssize_t n = read(in->fd, chunk, sizeof chunk);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return 1;
+        log_error("read %s: %s", in->name, strerror(errno));
+        input_end(in);
+        return 0;
+    }
+    if (n == 0) {
+        input_end(in);
+        return 0;
+    }
+    if (in->srv->opt->format == INPUT_SSE) {
+        if (sse_parser_feed(&in->parser, chunk, (size_t)n) < 0)
+            log_error("%s: out of memory while parsing", in->name);
+    } else {
+        feed_records(in, chunk, (size_t)n);
+    }
+    return 1;
+}
+
+static void input_ready(loop_watch *w, uint32_t events) {
+    (void)events;
+    input_source *in = (input_source *)w;
+    /* A few chunks per wake-up keeps a fast producer from starving clients. */
+    for (int i = 0; i < 4 && in->open; i++)
+        if (!input_read(in))
+            break;
+}
+
+static int input_setup(server *srv, input_source *in, int fd, const char *name) {
+    memset(in, 0, sizeof *in);
+    in->watch.on_ready = input_ready;
+    in->srv = srv;
+    in->fd = fd;
+    in->name = name;
+    in->open = 1;
+    in->next_retry = -1;
+    sse_parser_handlers h = {on_sse_event, on_sse_retry, NULL, on_sse_oversize, in};
+    sse_parser_init(&in->parser, srv->opt->max_event_size, &h);
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+        log_error("%s: fcntl: %s", name, strerror(errno));
+        return -1;
+    }
+    if (loop_add(&srv->loop, fd, EPOLLIN, &in->watch) < 0) {
+        if (errno != EPERM) {
+            log_error("%s: epoll_ctl: %s", name, strerror(errno));
+            return -1;
+        }
+        in->always_ready = 1; /* regular files are always readable */
+    }
+    return 0;
+}
+
+int input_open_stdin(server *srv, input_source *in) { return input_setup(srv, in, STDIN_FILENO, "stdin"); }
+
+int input_open_fifo(server *srv, input_source *in, const char *path, mode_t mode) {
+    struct stat st;
+    if (stat(path, &st) < 0) {
+        if (errno != ENOENT) {
+            log_error("fifo %s: %s", path, strerror(errno));
+            return -1;
+        }
+        if (mkfifo(path, mode) < 0) {
+            log_error("fifo %s: mkfifo: %s", path, strerror(errno));
+            return -1;
+        }
+    } else if (!S_ISFIFO(st.st_mode)) {
+        log_error("fifo %s: exists and is not a FIFO", path);
+        return -1;
+    }
+    /* Opened for reading and writing, so the FIFO never reports end of input
+     * when its writers come and go. */
+    int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        log_error("fifo %s: open: %s", path, strerror(errno));
+        return -1;
+    }
+    return input_setup(srv, in, fd, path);
+}
+
+void input_poll_always_ready(server *srv) {
+    for (size_t i = 0; i < srv->input_count; i++) {
+        input_source *in = &srv->inputs[i];
+        if (in->open && in->always_ready)
+            input_read(in);
+    }
+}
+
+void input_close(input_source *in) {
+    if (!in->open)
+        return;
+    in->open = 0;
+    if (!in->always_ready)
+        loop_remove(&in->srv->loop, in->fd);
+    if (in->fd != STDIN_FILENO)
+        close(in->fd);
+    buf_free(&in->record);
+    sse_parser_free(&in->parser);
+}

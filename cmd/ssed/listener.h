@@ -1,0 +1,18 @@
+/* Listening sockets, in the manner of redis's anet: small helpers that
+ * return -1 with a message in err instead of printing. */
+#ifndef SSED_LISTENER_H
+#define SSED_LISTENER_H
+
+#include <stddef.h>
+
+/* Open a non-blocking listening socket for ADDR (HOST:PORT, [IPv6]:PORT,
+ * :PORT, unix:PATH). On success writes the URL it serves into url. */
+int listener_open(const char *addr, char *url, size_t url_size, char *err, size_t errlen);
+
+/* Describe a connected peer ("127.0.0.1:5555", "[::1]:5555", "unix"). */
+void listener_peer_name(int fd, char *out, size_t size);
+
+/* Is the connected peer on a loopback address or a unix socket? */
+int listener_peer_is_local(int fd);
+
+#endif

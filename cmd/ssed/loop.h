@@ -1,0 +1,31 @@
+/* The event loop: one epoll instance; every watched descriptor's epoll data
+ * points at a loop_watch embedded in its owner, whose callback says what to
+ * do when it is ready. Deadlines (header timeouts, keep-alives) are kept by
+ * their owners; the loop only sleeps until the earliest one. */
+#ifndef SSED_LOOP_H
+#define SSED_LOOP_H
+
+#include <stdint.h>
+
+typedef struct loop_watch loop_watch;
+struct loop_watch {
+    void (*on_ready)(loop_watch *w, uint32_t events);
+};
+
+typedef struct loop {
+    int epfd;
+} loop;
+
+int loop_init(loop *l);
+int loop_add(loop *l, int fd, uint32_t events, loop_watch *w);
+int loop_modify(loop *l, int fd, uint32_t events, loop_watch *w);
+int loop_remove(loop *l, int fd);
+/* Wait up to timeout_ms (-1: forever) and run the ready callbacks.
+ * Returns the number run, or -1 with errno (EINTR is not an error). */
+int loop_run_once(loop *l, int timeout_ms);
+void loop_close(loop *l);
+
+/* Milliseconds on the monotonic clock. */
+uint64_t loop_now_ms(void);
+
+#endif

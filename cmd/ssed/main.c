@@ -1,0 +1,183 @@
+/* ssed: serve events from stdin or a FIFO to any number of Server-Sent
+ * Events subscribers. Parse options, listen, open the inputs, run the loop,
+ * shut down cleanly. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "listener.h"
+#include "log.h"
+#include "server.h"
+
+/* Descriptors kept back from --max-clients for listeners, inputs, epoll. */
+#define RESERVED_FDS 32
+
+static uint64_t raise_fd_limit(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return 1024;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t want = rl.rlim_max == RLIM_INFINITY ? 1048576 : rl.rlim_max;
+        struct rlimit raised = {want, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            rl.rlim_cur = want;
+        else
+            log_warn("cannot raise the descriptor limit to %llu: %s", (unsigned long long)want, strerror(errno));
+    }
+    return rl.rlim_cur == RLIM_INFINITY ? 1048576 : (uint64_t)rl.rlim_cur;
+}
+
+static void on_signal(loop_watch *w, uint32_t events) {
+    (void)events;
+    server *srv = (server *)((char *)w - offsetof(server, signal_watch));
+    struct signalfd_siginfo info;
+    while (read(srv->signal_fd, &info, sizeof info) == (ssize_t)sizeof info) {
+        if (srv->stopping) {
+            log_info("second signal: closing now");
+            server_close_all(srv);
+        } else {
+            log_info("%s received: closing streams", strsignal((int)info.ssi_signo));
+            server_begin_shutdown(srv);
+        }
+    }
+}
+
+static int setup_signals(server *srv) {
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
+        log_error("sigprocmask: %s", strerror(errno));
+        return -1;
+    }
+    srv->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (srv->signal_fd < 0) {
+        log_error("signalfd: %s", strerror(errno));
+        return -1;
+    }
+    srv->signal_watch.on_ready = on_signal;
+    if (loop_add(&srv->loop, srv->signal_fd, EPOLLIN, &srv->signal_watch) < 0) {
+        log_error("epoll_ctl signalfd: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int open_listeners(server *srv) {
+    for (size_t i = 0; i < srv->opt->listen_count; i++) {
+        listener_watch *l = &srv->listeners[i];
+        char err[400];
+        l->fd = listener_open(srv->opt->listen[i], l->url, sizeof l->url, err, sizeof err);
+        if (l->fd < 0) {
+            log_error("%s", err);
+            return -1;
+        }
+        l->srv = srv;
+        l->watch.on_ready = conn_accept_ready;
+        srv->listener_count++;
+        if (loop_add(&srv->loop, l->fd, EPOLLIN, &l->watch) < 0) {
+            log_error("epoll_ctl %s: %s", l->url, strerror(errno));
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < srv->listener_count; i++)
+        log_info("serving %s%s", srv->listeners[i].url, srv->opt->channel[0] ? srv->opt->channel : "");
+    /* Scripts read the port from this line; make sure it is out now. */
+    fflush(stderr);
+    return 0;
+}
+
+static int open_inputs(server *srv) {
+    const ssed_options *o = srv->opt;
+    srv->input_channel = hub_channel(&srv->hub, o->channel, strlen(o->channel), 1);
+    if (!srv->input_channel) {
+        log_error("cannot create channel /%s", o->channel);
+        return -1;
+    }
+    srv->input_channel->pinned = 1;
+    if (o->read_stdin && input_open_stdin(srv, &srv->inputs[srv->input_count++]) < 0)
+        return -1;
+    if (o->fifo_path && input_open_fifo(srv, &srv->inputs[srv->input_count++], o->fifo_path, o->fifo_mode) < 0)
+        return -1;
+    return 0;
+}
+
+static int any_always_ready_input(server *srv) {
+    for (size_t i = 0; i < srv->input_count; i++)
+        if (srv->inputs[i].open && srv->inputs[i].always_ready)
+            return 1;
+    return 0;
+}
+
+static void run(server *srv) {
+    for (;;) {
+        uint64_t now = loop_now_ms();
+        if (srv->stopping && (srv->conn_count == 0 || now >= srv->stop_deadline_ms))
+            break;
+        int timeout = any_always_ready_input(srv) ? 0 : server_next_timeout(srv, now);
+        if (loop_run_once(&srv->loop, timeout) < 0) {
+            log_error("epoll_wait: %s", strerror(errno));
+            break;
+        }
+        input_poll_always_ready(srv);
+        server_run_timers(srv, loop_now_ms());
+        server_flush_dirty(srv);
+        server_free_graveyard(srv);
+    }
+    server_close_all(srv);
+    server_free_graveyard(srv);
+}
+
+int main(int argc, char **argv) {
+    ssed_options opt;
+    int rc = options_parse(&opt, argc, argv);
+    if (rc != 0)
+        return rc == 1 ? 0 : 2;
+    log_init("ssed", (enum log_level)opt.verbosity);
+
+    server srv;
+    memset(&srv, 0, sizeof srv);
+    srv.opt = &opt;
+    srv.signal_fd = -1;
+    srv.stats.started_ms = loop_now_ms();
+    list_init(&srv.reading);
+    list_init(&srv.streaming);
+    list_init(&srv.graveyard);
+    uint64_t fd_limit = raise_fd_limit();
+    srv.max_clients = opt.max_clients ? opt.max_clients
+                                      : (fd_limit > RESERVED_FDS * 2 ? fd_limit - RESERVED_FDS : fd_limit / 2);
+    srv.keepalive = shared_event_raw(": keep-alive\n\n", 14);
+    int status = 1;
+    if (!srv.keepalive || loop_init(&srv.loop) < 0) {
+        log_error("start-up: %s", strerror(errno));
+        return 1;
+    }
+    if (hub_init(&srv.hub, opt.history, opt.max_pending, opt.max_channels) < 0) {
+        log_error("start-up: out of memory");
+        return 1;
+    }
+    if (setup_signals(&srv) == 0 && open_listeners(&srv) == 0 && open_inputs(&srv) == 0) {
+        run(&srv);
+        status = 0;
+    }
+    for (size_t i = 0; i < srv.input_count; i++)
+        input_close(&srv.inputs[i]);
+    for (size_t i = 0; i < srv.listener_count; i++)
+        if (srv.listeners[i].fd >= 0)
+            close(srv.listeners[i].fd);
+    hub_free(&srv.hub);
+    shared_event_unref(srv.keepalive);
+    if (srv.signal_fd >= 0)
+        close(srv.signal_fd);
+    loop_close(&srv.loop);
+    return status;
+}

@@ -1,0 +1,43 @@
+/* ssed's configuration: parsed and validated once at start. */
+#ifndef SSED_OPTIONS_H
+#define SSED_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SSED_MAX_LISTEN 16
+
+enum input_format { INPUT_LINES, INPUT_SSE };
+
+typedef struct ssed_options {
+    const char *listen[SSED_MAX_LISTEN];
+    size_t listen_count;
+    int read_stdin;
+    const char *fifo_path;
+    mode_t fifo_mode;
+    enum input_format format;
+    int null_separated;
+    const char *event_type;
+    const char *channel;
+    uint64_t max_event_size;
+    uint64_t history;
+    uint64_t replay;
+    uint64_t keepalive_ms;
+    long long retry_ms; /* -1: no retry field */
+    uint64_t max_pending;
+    uint64_t max_clients; /* 0: from the descriptor limit */
+    uint64_t max_channels;
+    uint64_t header_timeout_ms;
+    uint64_t max_header_size;
+    uint64_t shutdown_timeout_ms;
+    const char *cors_origin;
+    int exit_on_eof;
+    int verbosity; /* 0 quiet, 1 normal, 2 verbose */
+} ssed_options;
+
+/* Parse argv. Returns 0 to run, 1 when --help or --version was printed
+ * (exit 0), 2 on a usage error (message already printed). */
+int options_parse(ssed_options *o, int argc, char **argv);
+
+#endif

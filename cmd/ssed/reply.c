@@ -1,0 +1,75 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "conn.h"
+
+const char *reply_status_text(int status) {
+    switch (status) {
+    case 200:
+        return "OK";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Error";
+    }
+}
+
+void reply_body(conn *c, int status, const char *content_type, const char *extra_headers, const char *body,
+                size_t body_len, int head_only) {
+    buf_clear(&c->out);
+    c->out_off = 0;
+    int rc = buf_printf(&c->out,
+                        "HTTP/1.1 %d %s\r\n"
+                        "Content-Type: %s\r\n"
+                        "Content-Length: %zu\r\n"
+                        "Cache-Control: no-store\r\n"
+                        "Connection: close\r\n"
+                        "%s"
+                        "\r\n",
+                        status, reply_status_text(status), content_type, body_len, extra_headers ? extra_headers : "");
+    if (rc == 0 && !head_only)
+        rc = buf_append(&c->out, body, body_len);
+    if (rc < 0) {
+        conn_close(c, "out of memory");
+        return;
+    }
+    conn_start_reply(c);
+}
+
+/* Errors carry a one-line plain-text body naming the problem. */
+void reply_status(conn *c, int status, const char *reason_text, const char *extra_headers) {
+    char body[300];
+    int n = snprintf(body, sizeof body, "%d %s: %s\n", status, reply_status_text(status),
+                     reason_text ? reason_text : reply_status_text(status));
+    if (n < 0)
+        n = 0;
+    if ((size_t)n >= sizeof body)
+        n = sizeof body - 1;
+    reply_body(c, status, "text/plain; charset=utf-8", extra_headers, body, (size_t)n, 0);
+}

@@ -1,0 +1,30 @@
+/* The JSON answer of /_ssed/stats. It names no token, path or environment:
+ * counts only. */
+#include "loop.h"
+#include "server.h"
+
+void stats_render(server *srv, buf *out) {
+    const server_stats *s = &srv->stats;
+    buf_printf(out,
+               "{\"uptime_seconds\":%llu,\"subscribers\":%zu,\"subscribers_total\":%llu,\"connections\":%zu,"
+               "\"connections_total\":%llu,\"bytes_out\":%llu,\"slow_subscriber_drops\":%llu,"
+               "\"oversized_records\":%llu,\"rejected_busy\":%llu,\"header_timeouts\":%llu,\"channels\":[",
+               (unsigned long long)((loop_now_ms() - s->started_ms) / 1000), srv->subscriber_count,
+               (unsigned long long)s->subscribers_total, srv->conn_count, (unsigned long long)s->connections_total,
+               (unsigned long long)s->bytes_out, (unsigned long long)srv->hub.stats.slow_drops,
+               (unsigned long long)s->oversized_records, (unsigned long long)s->rejected_busy,
+               (unsigned long long)s->header_timeouts);
+    int first = 1;
+    for (size_t b = 0; b < srv->hub.bucket_count; b++) {
+        for (channel *c = srv->hub.buckets[b]; c; c = c->hash_next) {
+            if (!first)
+                buf_append_char(out, ',');
+            first = 0;
+            /* Channel names are checked to hold no character JSON escapes. */
+            buf_printf(out, "{\"name\":\"/%s\",\"subscribers\":%zu,\"events_in\":%llu,\"events_out\":%llu,\"history\":%zu}",
+                       c->name, c->subscriber_count, (unsigned long long)c->events_in, (unsigned long long)c->events_out,
+                       c->ring_len);
+        }
+    }
+    buf_append_str(out, "]}\n");
+}
