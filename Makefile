@@ -16,6 +16,7 @@ MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
+DEMO_LISTEN ?= 127.0.0.1:8080
 
 ifeq ($(SANITIZE),1)
 BUILD_DIR ?= build-san
@@ -78,7 +79,7 @@ bench: all
 	@bash tests/bench/run.sh $(BUILD_DIR)
 
 demo: deps all
-	@bash tests/demo.sh $(BUILD_DIR)
+	@bash tests/demo.sh $(BUILD_DIR) $(DEMO_LISTEN)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

@@ -10,7 +10,18 @@ command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing=" n
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+install_npm_packages() {
+    # Real SSE peers for the tests (the npm eventsource package), pinned by
+    # the lockfile; installed once into tests/node_modules.
+    top=$(cd "$(dirname "$0")/.." && pwd)
+    [ -d "$top/tests/node_modules" ] && return 0
+    (cd "$top/tests" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+        { echo "ssetools: npm ci in tests/ failed" >&2; exit 1; }
+}
+if [ -z "$missing" ]; then
+    install_npm_packages
+    exit 0
+fi
 if [ "$(id -u)" -ne 0 ]; then
     echo "ssetools: missing packages:$missing" >&2
     echo "ssetools: install them with: sudo apt-get install$missing" >&2
@@ -22,3 +33,4 @@ apt-get update -qq >/dev/null || { echo "ssetools: apt-get update failed" >&2; e
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
     { echo "ssetools: apt-get install$missing failed" >&2; exit 1; }
+install_npm_packages

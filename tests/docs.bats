@@ -9,6 +9,11 @@ long_options_of_help() {
     "$SSETOOLS_BUILD/$1" --help | grep -oE -- '--[a-z0-9][a-z0-9-]*' | sort -u
 }
 
+# The long options a man page mentions (roff writes a hyphen as \-).
+man_options() {
+    sed 's/\\-/-/g' "$TOP/man/$1.1" | grep -oE -- '--[a-z0-9][a-z0-9-]*' | sort -u
+}
+
 check_binary_docs() {
     local bin=$1 missing="" opt name
     [ -x "$SSETOOLS_BUILD/$bin" ] || skip "$bin is not built yet"
@@ -17,13 +22,13 @@ check_binary_docs() {
     done
     for opt in $(long_options_of_help "$bin"); do
         name=${opt#--}
-        grep -qF -- "\\-\\-$name" "$TOP/man/$bin.1" || grep -qF -- "--$name" "$TOP/man/$bin.1" || missing="$missing man:$opt"
+        man_options "$bin" | grep -qxF -- "$opt" || missing="$missing man:$opt"
         grep -qF -- "--$name" "$TOP/completions/$bin.bash" || missing="$missing bash:$opt"
         grep -qF -- "--$name" "$TOP/completions/_$bin" || missing="$missing zsh:$opt"
         grep -qE -- "-l $name( |$)" "$TOP/completions/$bin.fish" || missing="$missing fish:$opt"
         grep -qF -- "--$name" "$TOP/README.md" || missing="$missing README:$opt"
     done
-    for opt in $(grep -oE -- '\\-\\-[a-z0-9][a-z0-9-]*' "$TOP/man/$bin.1" | sed 's/\\//g' | sort -u); do
+    for opt in $(man_options "$bin"); do
         long_options_of_help "$bin" | grep -qxF -- "$opt" || missing="$missing help:$opt"
     done
     [ -z "$missing" ] || { echo "$bin: not documented everywhere:$missing"; return 1; }

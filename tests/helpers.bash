@@ -12,7 +12,7 @@ TOP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 start_bg() {
     local out=$1 err=$2
     shift 2
-    "$@" >"$out" 2>"$err" &
+    "$@" >"$out" 2>"$err" 3>&- 8>&- &
     BG_PID=$!
     echo "$BG_PID" >>"$BATS_TEST_TMPDIR/pids"
 }
@@ -78,4 +78,58 @@ wait_for_exit() {
 # free_port: a TCP port on 127.0.0.1 that nothing listens on right now.
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_ssed [OPTIONS...]: start ssed on a free port of 127.0.0.1 with its
+# stdin fed from a FIFO held open on fd 8 (feed lines with `>&8`, end the
+# input with `exec 8>&-`). Sets SSED_PID, PORT, URL; logs in SSED_ERR.
+start_ssed() {
+    FEED="$BATS_TEST_TMPDIR/feed"
+    SSED_ERR="$BATS_TEST_TMPDIR/ssed.err"
+    rm -f "$FEED"
+    mkfifo "$FEED"
+    "$SSED" -l 127.0.0.1:0 "$@" <"$FEED" >"$BATS_TEST_TMPDIR/ssed.out" 2>"$SSED_ERR" 3>&- 8>&- &
+    SSED_PID=$!
+    echo "$SSED_PID" >>"$BATS_TEST_TMPDIR/pids"
+    exec 8>"$FEED"
+    wait_for_line "$SSED_ERR" 'serving http://127\.0\.0\.1:[0-9]+/' 10
+    PORT=$(grep -oE 'serving http://127\.0\.0\.1:[0-9]+' "$SSED_ERR" | head -1 | sed 's/.*://')
+    URL="http://127.0.0.1:$PORT"
+}
+
+# subscribe NAME PATH [CURL OPTIONS...]: a curl subscriber writing the raw
+# stream to $BATS_TEST_TMPDIR/NAME; returns once the stream is open.
+subscribe() {
+    local name=$1 path=$2
+    shift 2
+    curl -sN --max-time 30 "$@" "$URL$path" >"$BATS_TEST_TMPDIR/$name" 2>/dev/null 3>&- 8>&- &
+    echo $! >>"$BATS_TEST_TMPDIR/pids"
+    SUB_PID=$!
+    wait_for_line "$BATS_TEST_TMPDIR/$name" '^: ssed stream' 10
+}
+
+# data_of FILE: the data fields of a raw stream, one per line.
+data_of() {
+    grep '^data:' "$1" | sed 's/^data: \{0,1\}//'
+}
+
+# wait_for_data FILE N [SECONDS]: wait until a raw stream has N data lines.
+wait_for_data() {
+    local file=$1 want=$2 limit=${3:-10} i
+    for i in $(seq 1 $((limit * 20))); do
+        [ "$(grep -c '^data:' "$file" 2>/dev/null)" -ge "$want" ] && return 0
+        sleep 0.05
+    done
+    echo "timed out after ${limit}s: $(grep -c '^data:' "$file") of $want data lines in $file" >&2
+    return 1
+}
+
+# raw_request [http_raw.py OPTIONS]: send stdin to ssed as is; print the reply.
+raw_request() {
+    python3 "$TOP/tests/http_raw.py" "$PORT" "$@"
+}
+
+# stat_of KEY: a top-level number from /_ssed/stats.
+stat_of() {
+    curl -s --max-time 5 "$URL/_ssed/stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"
 }

@@ -103,6 +103,27 @@ static int usage_error(const char *option, const char *message) {
     return 2;
 }
 
+/* The option as the user wrote it, for messages: --long or -s. */
+static void option_name(int val, int index, const char *arg, char *out, size_t size) {
+    if (index >= 0) {
+        snprintf(out, size, "--%s", long_options[index].name);
+        return;
+    }
+    for (const struct option *o = long_options; o->name; o++) {
+        if (o->val == val && val >= 256) {
+            snprintf(out, size, "--%s", o->name);
+            return;
+        }
+    }
+    if (val > 0 && val < 256 && val != '?')
+        snprintf(out, size, "-%c", val);
+    else
+        snprintf(out, size, "%s", arg);
+    char *eq = strchr(out, '=');
+    if (eq)
+        *eq = '\0';
+}
+
 static int valid_channel_name(const char *name) {
     if (strlen(name) > 200)
         return 0;
@@ -137,8 +158,11 @@ int options_parse(ssed_options *o, int argc, char **argv) {
     uint64_t n;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":0e:c:l:vqhV", long_options, NULL)) != -1) {
-        const char *name = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+    int index = -1;
+    while ((c = getopt_long(argc, argv, ":0e:c:l:vqhV", long_options, &index)) != -1) {
+        char name[64];
+        option_name(c == ':' || c == '?' ? 0 : c, index, argv[optind - 1], name, sizeof name);
+        index = -1;
         int rc = 0;
         switch (c) {
         case OPT_FIFO:
@@ -249,14 +273,8 @@ int options_parse(ssed_options *o, int argc, char **argv) {
         default:
             return usage_error(name, "unknown option");
         }
-        if (rc != 0) {
-            char option[64];
-            snprintf(option, sizeof option, "%s", name);
-            char *eq = strchr(option, '=');
-            if (eq)
-                *eq = '\0';
-            return usage_error(option, err);
-        }
+        if (rc != 0)
+            return usage_error(name, err);
     }
     if (optind < argc)
         return usage_error(argv[optind], "unexpected argument (ssed takes options only)");

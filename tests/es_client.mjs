@@ -1,0 +1,26 @@
+// A browser-grade subscriber: the npm eventsource package (a WHATWG
+// EventSource implementation). Prints one JSON line per event received, for
+// the message type and any named types given, and exits after COUNT events.
+// Usage: node es_client.mjs URL COUNT [TYPE...]
+import { EventSource } from "eventsource";
+
+const [url, count, ...types] = process.argv.slice(2);
+const want = Number(count);
+let seen = 0;
+const es = new EventSource(url);
+const timer = setTimeout(() => {
+  console.error(`es_client: timed out after ${seen} of ${want} events`);
+  process.exit(1);
+}, 15000);
+
+function show(ev) {
+  console.log(JSON.stringify({ type: ev.type, data: ev.data, lastEventId: ev.lastEventId }));
+  if (++seen >= want) {
+    clearTimeout(timer);
+    es.close();
+    process.exit(0);
+  }
+}
+es.onmessage = show;
+for (const t of types) es.addEventListener(t, show);
+es.onerror = () => console.error("es_client: connection error; the client will retry");
