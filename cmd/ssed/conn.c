@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -12,10 +13,13 @@
 
 #include "listener.h"
 #include "log.h"
+#include "publish.h"
 
 #define ACCEPTS_PER_WAKEUP 256
 #define ACCEPT_PAUSE_MS 100
 #define WRITEV_MAX 1024
+/* Body bytes are read in chunks of this size. */
+#define BODY_READ_SIZE 65536
 
 static const char busy_reply[] = "HTTP/1.1 503 Service Unavailable\r\n"
                                  "Content-Type: text/plain; charset=utf-8\r\n"
@@ -111,18 +115,33 @@ void conn_accept_ready(loop_watch *w, uint32_t events) {
     }
 }
 
+void conn_stream_name(const conn *c, char *out, size_t size) {
+    const channel *ch = subscriber_channel(&c->sub);
+    if (!ch)
+        snprintf(out, size, "?");
+    else if (c->sub.link_count > 1)
+        snprintf(out, size, "/%s +%zu more", ch->name, c->sub.link_count - 1);
+    else
+        snprintf(out, size, "/%s", ch->name);
+}
+
 void conn_close(conn *c, const char *why) {
     if (c->closed)
         return;
     server *srv = c->srv;
     c->closed = 1;
     if (c->state == CONN_STREAMING) {
+        char name[256];
+        conn_stream_name(c, name, sizeof name);
         srv->subscriber_count--;
         double secs = (double)(loop_now_ms() - c->started_ms) / 1000.0;
-        log_verbose("disconnect %s channel=/%s duration=%.1fs events=%llu bytes=%llu (%s)", c->peer,
-                    c->sub.ch ? c->sub.ch->name : "?", secs, (unsigned long long)c->sub.events_queued,
-                    (unsigned long long)c->bytes_sent, why);
+        log_verbose("disconnect %s channel=%s duration=%.1fs events=%llu bytes=%llu (%s)", c->peer, name, secs,
+                    (unsigned long long)c->sub.events_queued, (unsigned long long)c->bytes_sent, why);
         subscriber_detach(&srv->hub, &c->sub);
+    }
+    if (c->pub) {
+        publish_free(c->pub);
+        c->pub = NULL;
     }
     list_remove(&c->timer_link);
     if (loop_remove(&srv->loop, c->fd) < 0 && errno != EBADF && errno != ENOENT)
@@ -149,8 +168,10 @@ void server_free_graveyard(server *srv) {
 static void conn_flush(conn *c) {
     server *srv = c->srv;
     if (c->sub.overflowed) {
-        log_warn("dropping slow subscriber %s on /%s: more than %llu bytes pending (--max-pending)", c->peer,
-                 c->sub.ch ? c->sub.ch->name : "?", (unsigned long long)srv->opt->max_pending);
+        char name[256];
+        conn_stream_name(c, name, sizeof name);
+        log_warn("dropping slow subscriber %s on %s: more than %llu bytes pending (--max-pending)", c->peer, name,
+                 (unsigned long long)srv->opt->max_pending);
         conn_close(c, "too slow");
         return;
     }
@@ -176,7 +197,8 @@ static void conn_flush(conn *c) {
         ssize_t wrote = writev(c->fd, iov, n);
         if (wrote < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                watch_events(c, c->watching | EPOLLOUT);
+                /* A keep-alive reply must not read the next request early. */
+                watch_events(c, c->state == CONN_REPLYING && c->keep_alive ? EPOLLOUT : c->watching | EPOLLOUT);
                 return;
             }
             if (errno == EINTR)
@@ -204,7 +226,7 @@ static void conn_flush(conn *c) {
             list_push_back(&srv->streaming, &c->timer_link);
         }
         if ((size_t)wrote < total) {
-            watch_events(c, c->watching | EPOLLOUT);
+            watch_events(c, c->state == CONN_REPLYING && c->keep_alive ? EPOLLOUT : c->watching | EPOLLOUT);
             return;
         }
     }
@@ -213,6 +235,18 @@ static void conn_flush(conn *c) {
         watch_events(c, c->watching & ~(uint32_t)EPOLLOUT);
     if (c->closed)
         return;
+    if (c->state == CONN_REPLYING && c->keep_alive && !c->srv->stopping) {
+        /* Ready for the publisher's next request on this connection. */
+        c->state = CONN_READING;
+        c->keep_alive = 0;
+        buf_clear(&c->out);
+        c->out_off = 0;
+        c->since_ms = loop_now_ms();
+        list_remove(&c->timer_link);
+        list_push_back(&srv->reading, &c->timer_link);
+        watch_events(c, EPOLLIN | EPOLLRDHUP);
+        return;
+    }
     if (c->state == CONN_REPLYING || (c->state == CONN_STREAMING && c->draining)) {
         if (c->state == CONN_STREAMING) {
             conn_close(c, "server shutting down");
@@ -229,60 +263,116 @@ static void conn_flush(conn *c) {
     }
 }
 
-void conn_start_reply(conn *c) {
-    c->state = CONN_REPLYING;
+static void drop_read_buffer(conn *c) {
     free(c->head);
     c->head = NULL;
-    c->head_len = 0;
+    c->head_len = c->head_cap = 0;
+}
+
+void conn_start_reply(conn *c) {
+    c->state = CONN_REPLYING;
+    if (!c->keep_alive)
+        drop_read_buffer(c);
     conn_flush(c);
+}
+
+void conn_start_body(conn *c, publish_request *pub) {
+    c->pub = pub;
+    c->state = CONN_BODY;
+    /* A body may stream for as long as the publisher likes: no deadline. */
+    list_remove(&c->timer_link);
+    list_push_back(&c->srv->publishing, &c->timer_link);
 }
 
 void conn_start_stream(conn *c) {
     server *srv = c->srv;
     c->state = CONN_STREAMING;
-    free(c->head);
-    c->head = NULL;
-    c->head_len = 0;
+    drop_read_buffer(c);
     srv->subscriber_count++;
     srv->stats.subscribers_total++;
     list_remove(&c->timer_link);
     c->since_ms = loop_now_ms();
     list_push_back(&srv->streaming, &c->timer_link);
-    log_verbose("connect %s channel=/%s", c->peer, c->sub.ch->name);
+    if (log_get_level() >= LOG_VERBOSE) {
+        char name[256];
+        conn_stream_name(c, name, sizeof name);
+        log_verbose("connect %s channel=%s", c->peer, name);
+    }
     conn_flush(c);
 }
 
-static void read_head(conn *c) {
-    size_t max = c->srv->opt->max_header_size;
-    if (!c->head && !(c->head = malloc(max + 1))) {
-        conn_close(c, "out of memory");
-        return;
+/* Read what the client sent into c->head; 0 at end of input or error. */
+static int read_more(conn *c) {
+    size_t want = c->state == CONN_BODY ? BODY_READ_SIZE : c->srv->opt->max_header_size + 1;
+    if (c->head_cap < want) {
+        char *grown = realloc(c->head, want);
+        if (!grown) {
+            conn_close(c, "out of memory");
+            return 0;
+        }
+        c->head = grown;
+        c->head_cap = want;
     }
-    ssize_t n = read(c->fd, c->head + c->head_len, max + 1 - c->head_len);
+    if (c->head_len == c->head_cap)
+        return 1; /* full: the parser will answer 431 */
+    ssize_t n = read(c->fd, c->head + c->head_len, c->head_cap - c->head_len);
     if (n == 0) {
-        conn_close(c, "closed before a request");
-        return;
+        conn_close(c, c->state == CONN_BODY ? "body ended early" : "closed before a request");
+        return 0;
     }
     if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            conn_close(c, strerror(errno));
-        return;
+        int err = errno;
+        if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)
+            return 1;
+        conn_close(c, err == ECONNRESET ? "peer closed" : strerror(err));
+        return 0;
     }
     c->head_len += (size_t)n;
-    http_request req;
-    int status;
-    const char *reason;
-    int rc = http_request_parse(c->head, c->head_len, max, &req, &status, &reason);
-    if (rc == HTTP_INCOMPLETE)
+    return 1;
+}
+
+static void consume_read_buffer(conn *c, size_t used) {
+    if (!c->head)
         return;
-    if (rc == HTTP_ERROR) {
-        log_verbose("bad request from %s: %d %s", c->peer, status, reason);
-        reply_status(c, status, reason, NULL);
-        return;
+    memmove(c->head, c->head + used, c->head_len - used);
+    c->head_len -= used;
+}
+
+/* Act on whatever complete requests and body bytes are buffered: a
+ * keep-alive publisher may have sent several. */
+static void process_buffered(conn *c) {
+    while (!c->closed) {
+        if (c->state == CONN_READING) {
+            if (c->head_len == 0)
+                return;
+            http_request req;
+            int status;
+            const char *reason;
+            int rc = http_request_parse(c->head, c->head_len, c->srv->opt->max_header_size, &req, &status, &reason);
+            if (rc == HTTP_INCOMPLETE)
+                return;
+            if (rc == HTTP_ERROR) {
+                log_verbose("bad request from %s: %d %s", c->peer, status, reason);
+                c->keep_alive = 0;
+                reply_status(c, status, reason, NULL);
+                return;
+            }
+            router_handle(c, &req);
+            consume_read_buffer(c, (size_t)rc);
+        } else if (c->state == CONN_BODY) {
+            int empty_body_done = !c->pub->chunked && c->pub->remaining == 0;
+            if (c->head_len == 0 && !empty_body_done)
+                return;
+            size_t used;
+            int rc = publish_feed(c->pub, c->head ? c->head : "", c->head_len, &used);
+            consume_read_buffer(c, used);
+            if (rc == PUBLISH_MORE)
+                return;
+            conn_finish_publish(c, rc == PUBLISH_DONE);
+        } else {
+            return;
+        }
     }
-    /* Bytes after the head (a pipelined request or a body) are not read:
-     * every answer closes the connection. */
-    router_handle(c, &req);
 }
 
 static void drain_input(conn *c) {
@@ -310,11 +400,14 @@ static void conn_ready(loop_watch *w, uint32_t events) {
     if (c->closed)
         return;
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-        if (c->state == CONN_READING)
-            read_head(c);
-        else
+        if (c->state == CONN_READING || c->state == CONN_BODY) {
+            if (!read_more(c))
+                return;
+        } else {
             drain_input(c); /* subscribers send nothing; EOF means gone */
+        }
     }
+    process_buffered(c);
 }
 
 void server_flush_dirty(server *srv) {
@@ -395,6 +488,8 @@ void server_begin_shutdown(server *srv) {
     }
     while (!list_empty(&srv->reading))
         conn_close(list_entry(srv->reading.next, conn, timer_link), "server shutting down");
+    while (!list_empty(&srv->publishing))
+        conn_close(list_entry(srv->publishing.next, conn, timer_link), "server shutting down");
     /* Subscribers get what they are owed first; conn_flush closes each one
      * as its queue empties. */
     for (list_node *n = srv->streaming.next, *next; n != &srv->streaming; n = next) {
@@ -411,4 +506,6 @@ void server_close_all(server *srv) {
         conn_close(list_entry(srv->streaming.next, conn, timer_link), "shutdown timeout");
     while (!list_empty(&srv->reading))
         conn_close(list_entry(srv->reading.next, conn, timer_link), "shutdown timeout");
+    while (!list_empty(&srv->publishing))
+        conn_close(list_entry(srv->publishing.next, conn, timer_link), "shutdown timeout");
 }

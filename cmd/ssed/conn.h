@@ -18,6 +18,7 @@ enum conn_state {
     CONN_REPLYING,  /* writing a reply, then lingering */
     CONN_LINGERING, /* reply sent, write side shut; reading until EOF */
     CONN_STREAMING, /* a subscriber */
+    CONN_BODY,      /* a publisher's request body, turned into events */
 };
 
 typedef struct conn {
@@ -32,8 +33,10 @@ typedef struct conn {
     list_node grave_link;
     uint64_t since_ms; /* accepted, or last written to */
     uint64_t started_ms;
-    char *head; /* request head being read */
-    size_t head_len;
+    char *head; /* bytes read and not yet used: request heads, body bytes */
+    size_t head_len, head_cap;
+    int keep_alive; /* after this reply, read the next request */
+    struct publish_request *pub;
     buf out; /* reply, or a stream's headers and preamble */
     size_t out_off;
     subscriber sub;
@@ -43,6 +46,8 @@ typedef struct conn {
 
 /* router.c: act on a complete request head. */
 void router_handle(conn *c, const http_request *req);
+/* publish_reply.c: answer a publisher when its body is done or failed. */
+void conn_finish_publish(conn *c, int ok);
 
 /* reply.c: queue a complete short reply and close after it. */
 void reply_status(conn *c, int status, const char *reason_text, const char *extra_headers);
@@ -54,5 +59,8 @@ const char *reply_status_text(int status);
 void conn_start_reply(conn *c);
 void conn_start_stream(conn *c);
 void conn_close(conn *c, const char *why);
+void conn_start_body(conn *c, struct publish_request *pub);
+/* "/news", or "/news +2 more" for a stream of several channels. */
+void conn_stream_name(const conn *c, char *out, size_t size);
 
 #endif

@@ -191,45 +191,115 @@ static void history_append(hub *h, channel *ch, shared_event *ev) {
 
 void hub_publish(hub *h, channel *ch, shared_event *ev) {
     ch->events_in++;
+    ev->seq = h->next_seq++;
     history_append(h, ch, ev);
     for (list_node *n = ch->subscribers.next; n != &ch->subscribers; n = n->next) {
-        subscriber *s = list_entry(n, subscriber, channel_link);
+        subscriber *s = list_entry(n, sub_link, node)->owner;
         subscriber_enqueue(h, s, ev);
         ch->events_out++;
     }
     shared_event_unref(ev);
 }
 
-size_t hub_resume_point(const hub *h, const channel *ch, const char *id, size_t len, int *gap) {
-    *gap = 0;
-    for (size_t i = ch->ring_len; i-- > 0;) {
-        const shared_event *e = channel_history_at(ch, i);
-        if (e->id_len == len && memcmp(e->id, id, len) == 0)
-            return i + 1;
-    }
-    uint64_t wanted;
-    if (!parse_id_number(id, len, &wanted)) {
-        *gap = 1; /* an id we never gave or no longer hold: all we have */
-        return 0;
-    }
-    /* An id from before this run, or older than what history dropped. */
-    if (wanted < h->first_id || (ch->evicted_any && (!ch->last_evicted_is_number || wanted < ch->last_evicted_number)))
-        *gap = 1;
-    size_t i = 0;
-    while (i < ch->ring_len) {
-        const shared_event *e = channel_history_at(ch, i);
-        if (e->id_is_number && e->id_number > wanted)
+/* The ring offset from which events are newer than `id`, by number. */
+static size_t first_newer_by_number(const channel *ch, uint64_t wanted) {
+    size_t i = ch->ring_len;
+    while (i > 0) {
+        const shared_event *e = channel_history_at(ch, i - 1);
+        if (e->id_is_number && e->id_number <= wanted)
             break;
-        i++;
+        i--;
     }
     return i;
 }
 
-void subscriber_attach(hub *h, subscriber *s, channel *ch) {
+static size_t first_after_seq(const channel *ch, uint64_t seq) {
+    size_t i = ch->ring_len;
+    while (i > 0 && channel_history_at(ch, i - 1)->seq > seq)
+        i--;
+    return i;
+}
+
+/* Did this channel drop events newer than `wanted` from its history? */
+static int lost_after(const hub *h, const channel *ch, int numeric, uint64_t wanted) {
+    if (!numeric)
+        return 1;
+    if (wanted < h->first_id)
+        return 1; /* an id from before this run */
+    return ch->evicted_any && (!ch->last_evicted_is_number || wanted < ch->last_evicted_number);
+}
+
+void hub_queue_history(hub *h, subscriber *s, const char *id, size_t len, size_t replay, void (*on_gap)(void *ctx),
+                       void *ctx) {
+    size_t n = s->link_count;
+    size_t start[n];
+    channel *chans[n];
+    for (size_t k = 0; k < n; k++)
+        chans[k] = k == 0 ? s->link0.ch : s->more_links[k - 1].ch;
+    int gap = 0;
+    if (id) {
+        /* An id we hold names an exact place in publish order. */
+        const shared_event *found = NULL;
+        for (size_t k = 0; k < n && !found; k++)
+            for (size_t i = chans[k]->ring_len; i-- > 0 && !found;) {
+                const shared_event *e = channel_history_at(chans[k], i);
+                if (e->id_len == len && memcmp(e->id, id, len) == 0)
+                    found = e;
+            }
+        uint64_t wanted = 0;
+        int numeric = found ? 0 : parse_id_number(id, len, &wanted);
+        for (size_t k = 0; k < n; k++) {
+            if (found) {
+                start[k] = first_after_seq(chans[k], found->seq);
+            } else {
+                start[k] = numeric ? first_newer_by_number(chans[k], wanted) : 0;
+                gap |= lost_after(h, chans[k], numeric, wanted);
+            }
+        }
+    } else {
+        for (size_t k = 0; k < n; k++)
+            start[k] = chans[k]->ring_len;
+        /* Step back through publish order until `replay` events are owed. */
+        for (size_t taken = 0; taken < replay; taken++) {
+            size_t best = n;
+            for (size_t k = 0; k < n; k++)
+                if (start[k] > 0 && (best == n || channel_history_at(chans[k], start[k] - 1)->seq >
+                                                      channel_history_at(chans[best], start[best] - 1)->seq))
+                    best = k;
+            if (best == n)
+                break;
+            start[best]--;
+        }
+    }
+    if (gap && on_gap)
+        on_gap(ctx);
+    /* Merge the channels' tails in publish order. */
+    for (;;) {
+        size_t best = n;
+        for (size_t k = 0; k < n; k++)
+            if (start[k] < chans[k]->ring_len &&
+                (best == n ||
+                 channel_history_at(chans[k], start[k])->seq < channel_history_at(chans[best], start[best])->seq))
+                best = k;
+        if (best == n)
+            break;
+        subscriber_enqueue(h, s, channel_history_at(chans[best], start[best]++));
+    }
+}
+
+int subscriber_attach(hub *h, subscriber *s, channel **channels, size_t count) {
     (void)h;
-    s->ch = ch;
-    list_push_back(&ch->subscribers, &s->channel_link);
-    ch->subscriber_count++;
+    if (count > 1 && !(s->more_links = calloc(count - 1, sizeof *s->more_links)))
+        return -1;
+    for (size_t k = 0; k < count; k++) {
+        sub_link *link = k == 0 ? &s->link0 : &s->more_links[k - 1];
+        link->ch = channels[k];
+        link->owner = s;
+        list_push_back(&channels[k]->subscribers, &link->node);
+        channels[k]->subscriber_count++;
+    }
+    s->link_count = count;
+    return 0;
 }
 
 void subscriber_detach(hub *h, subscriber *s) {
@@ -240,12 +310,15 @@ void subscriber_detach(hub *h, subscriber *s) {
     s->queue = NULL;
     s->q_len = s->q_cap = s->q_head = 0;
     s->pending_bytes = 0;
-    if (s->ch) {
-        list_remove(&s->channel_link);
-        s->ch->subscriber_count--;
-        hub_release_channel(h, s->ch);
-        s->ch = NULL;
+    for (size_t k = 0; k < s->link_count; k++) {
+        sub_link *link = k == 0 ? &s->link0 : &s->more_links[k - 1];
+        list_remove(&link->node);
+        link->ch->subscriber_count--;
+        hub_release_channel(h, link->ch);
     }
+    free(s->more_links);
+    s->more_links = NULL;
+    s->link_count = 0;
 }
 
 void subscriber_enqueue(hub *h, subscriber *s, shared_event *ev) {

@@ -13,6 +13,7 @@
 
 typedef struct shared_event {
     uint32_t refs;
+    uint64_t seq; /* publish order across all channels */
     int id_is_number;
     uint64_t id_number;
     const char *id; /* points into bytes, after the encoded event */
@@ -34,11 +35,22 @@ void shared_event_unref(shared_event *e);
 
 typedef struct channel channel;
 
-/* A subscriber's view of its stream: a queue of references to shared
- * events, the first possibly partly written. Embedded in a connection. */
-typedef struct subscriber {
+typedef struct subscriber subscriber;
+
+/* A subscriber's place in one channel's list. */
+typedef struct sub_link {
+    list_node node;
     channel *ch;
-    list_node channel_link;
+    subscriber *owner;
+} sub_link;
+
+/* A subscriber's view of its stream: the channels it follows (usually one,
+ * kept inline) and a queue of references to shared events, the first
+ * possibly partly written. Embedded in a connection. */
+struct subscriber {
+    sub_link link0;
+    sub_link *more_links; /* the second and later channels */
+    size_t link_count;
     list_node dirty_link; /* on hub.dirty while it has unflushed events */
     shared_event **queue;
     size_t q_head, q_len, q_cap;
@@ -46,7 +58,7 @@ typedef struct subscriber {
     size_t pending_bytes; /* unwritten bytes in the queue */
     int overflowed;       /* pending_bytes went past the limit */
     uint64_t events_queued;
-} subscriber;
+};
 
 struct channel {
     char *name;
@@ -75,6 +87,7 @@ typedef struct hub {
     size_t max_pending;
     uint64_t last_id;      /* the last numeric id handed out */
     uint64_t first_id;     /* the first id of this run: older ones are from before */
+    uint64_t next_seq;
     list_node dirty;       /* subscribers with events to flush */
     hub_stats stats;
 } hub;
@@ -95,15 +108,20 @@ uint64_t hub_next_id(hub *h);
  * Takes over the caller's reference. */
 void hub_publish(hub *h, channel *ch, shared_event *ev);
 
-/* Where a subscriber resuming after last_event_id starts in history: the
- * ring offset (0..ring_len) of the first event it is owed, and whether
- * events it was owed are no longer retained (*gap). */
-size_t hub_resume_point(const hub *h, const channel *ch, const char *last_event_id, size_t len, int *gap);
+/* Queue to a new subscriber the history it is owed: with a Last-Event-ID
+ * (last_id != NULL), every retained event after it in any of its channels;
+ * otherwise the last `replay` events. Events of several channels come in
+ * publish order. If events after last_id are no longer retained (a gap),
+ * on_gap is called first, so it can queue a notice ahead of them. */
+void hub_queue_history(hub *h, subscriber *s, const char *last_id, size_t last_id_len, size_t replay,
+                       void (*on_gap)(void *ctx), void *ctx);
 static inline shared_event *channel_history_at(const channel *ch, size_t i) {
     return ch->ring[(ch->ring_head + i) % ch->ring_cap];
 }
 
-void subscriber_attach(hub *h, subscriber *s, channel *ch);
+/* Follow these channels (all at once: the links must not move later). */
+int subscriber_attach(hub *h, subscriber *s, channel **channels, size_t count);
+static inline channel *subscriber_channel(const subscriber *s) { return s->link_count ? s->link0.ch : NULL; }
 void subscriber_detach(hub *h, subscriber *s);
 /* Queue a reference to ev; marks the subscriber dirty, or overflowed when
  * its pending bytes pass the hub's max_pending. */

@@ -15,6 +15,7 @@
 #include "listener.h"
 #include "log.h"
 #include "server.h"
+#include "token.h"
 
 /* Descriptors kept back from --max-clients for listeners, inputs, epoll. */
 #define RESERVED_FDS 32
@@ -151,11 +152,16 @@ int main(int argc, char **argv) {
     srv.stats.started_ms = loop_now_ms();
     list_init(&srv.reading);
     list_init(&srv.streaming);
+    list_init(&srv.publishing);
     list_init(&srv.graveyard);
     uint64_t fd_limit = raise_fd_limit();
     srv.max_clients = opt.max_clients ? opt.max_clients
                                       : (fd_limit > RESERVED_FDS * 2 ? fd_limit - RESERVED_FDS : fd_limit / 2);
     srv.keepalive = shared_event_raw(": keep-alive\n\n", 14);
+    char *owned_token;
+    srv.token = token_load(&opt, &owned_token);
+    if (srv.token == TOKEN_ERROR)
+        return 1;
     int status = 1;
     if (!srv.keepalive || loop_init(&srv.loop) < 0) {
         log_error("start-up: %s", strerror(errno));
@@ -179,5 +185,6 @@ int main(int argc, char **argv) {
     if (srv.signal_fd >= 0)
         close(srv.signal_fd);
     loop_close(&srv.loop);
+    free(owned_token);
     return status;
 }

@@ -39,14 +39,21 @@ static const char usage_text[] =
     "      --header-timeout DURATION  time a client has to send its request head (default 10s)\n"
     "      --shutdown-timeout DURATION  on exit, time to deliver what subscribers are owed (default 5s)\n"
     "\n"
+    "Publishing (POST /CHANNEL):\n"
+    "      --token TOKEN          publishers must send Authorization: Bearer TOKEN\n"
+    "                             (also from SSED_TOKEN; default: none, loopback and unix peers only)\n"
+    "      --token-file FILE      read the token from the first line of FILE\n"
+    "      --no-publish           turn the publish endpoint off\n"
+    "\n"
     "Other:\n"
     "  -v, --verbose              log connects and disconnects\n"
     "  -q, --quiet                log errors only\n"
     "  -h, --help                 show this help and exit\n"
     "  -V, --version              show the version and exit\n"
     "\n"
-    "Endpoints: GET or HEAD /CHANNEL subscribes (/ is the root channel); /_ssed/stats (JSON),\n"
-    "/_ssed/health. Durations take ms, s, m, h; sizes take K, KiB, M, MiB.\n"
+    "Endpoints: GET or HEAD /CHANNEL subscribes (/ is the root channel; /?channels=a,b several);\n"
+    "POST /CHANNEL publishes; /_ssed/stats (JSON), /_ssed/health.\n"
+    "Durations take ms, s, m, h; sizes take K, KiB, M, MiB.\n"
     "Exit status: 0 stopped cleanly, 1 runtime failure (e.g. cannot listen), 2 usage error.\n";
 
 enum {
@@ -67,6 +74,9 @@ enum {
     OPT_MAX_HEADER_SIZE,
     OPT_HEADER_TIMEOUT,
     OPT_SHUTDOWN_TIMEOUT,
+    OPT_TOKEN,
+    OPT_TOKEN_FILE,
+    OPT_NO_PUBLISH,
 };
 
 static const struct option long_options[] = {
@@ -91,6 +101,9 @@ static const struct option long_options[] = {
     {"max-header-size", required_argument, NULL, OPT_MAX_HEADER_SIZE},
     {"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
     {"shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT},
+    {"token", required_argument, NULL, OPT_TOKEN},
+    {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+    {"no-publish", no_argument, NULL, OPT_NO_PUBLISH},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -255,6 +268,17 @@ int options_parse(ssed_options *o, int argc, char **argv) {
         case OPT_SHUTDOWN_TIMEOUT:
             rc = units_parse_duration(optarg, &o->shutdown_timeout_ms, err, sizeof err);
             break;
+        case OPT_TOKEN:
+            if (*optarg == '\0' || strpbrk(optarg, "\r\n \t"))
+                return usage_error(name, "a token cannot be empty or contain spaces or line breaks");
+            o->token = optarg;
+            break;
+        case OPT_TOKEN_FILE:
+            o->token_file = optarg;
+            break;
+        case OPT_NO_PUBLISH:
+            o->no_publish = 1;
+            break;
         case 'v':
             o->verbosity = 2;
             break;
@@ -284,6 +308,8 @@ int options_parse(ssed_options *o, int argc, char **argv) {
         return usage_error("--exit-on-eof", "needs stdin (it cannot be used with --no-stdin)");
     if (o->null_separated && o->format != INPUT_LINES)
         return usage_error("--null", "only applies to --format lines");
+    if (o->token && o->token_file)
+        return usage_error("--token-file", "give either --token or --token-file, not both");
     if (o->replay > o->history)
         return usage_error("--replay", "cannot be more than --history");
     return 0;

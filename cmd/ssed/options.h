@@ -32,6 +32,9 @@ typedef struct ssed_options {
     uint64_t max_header_size;
     uint64_t shutdown_timeout_ms;
     const char *cors_origin;
+    const char *token;
+    const char *token_file;
+    int no_publish;
     int exit_on_eof;
     int verbosity; /* 0 quiet, 1 normal, 2 verbose */
 } ssed_options;

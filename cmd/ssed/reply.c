@@ -19,10 +19,14 @@ const char *reply_status_text(int status) {
         return "Method Not Allowed";
     case 408:
         return "Request Timeout";
+    case 401:
+        return "Unauthorized";
     case 411:
         return "Length Required";
     case 413:
         return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
     case 414:
         return "URI Too Long";
     case 431:
@@ -49,10 +53,11 @@ void reply_body(conn *c, int status, const char *content_type, const char *extra
                         "Content-Type: %s\r\n"
                         "Content-Length: %zu\r\n"
                         "Cache-Control: no-store\r\n"
-                        "Connection: close\r\n"
+                        "Connection: %s\r\n"
                         "%s"
                         "\r\n",
-                        status, reply_status_text(status), content_type, body_len, extra_headers ? extra_headers : "");
+                        status, reply_status_text(status), content_type, body_len, c->keep_alive ? "keep-alive" : "close",
+                        extra_headers ? extra_headers : "");
     if (rc == 0 && !head_only)
         rc = buf_append(&c->out, body, body_len);
     if (rc < 0) {

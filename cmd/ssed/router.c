@@ -7,24 +7,42 @@
 
 #include "conn.h"
 #include "json.h"
+#include "listener.h"
 #include "log.h"
+#include "publish.h"
+#include "token.h"
 
 #define RESERVED_PREFIX "/_ssed/"
 #define MAX_CHANNEL_NAME 200
-#define ALLOW_METHODS "GET, HEAD, OPTIONS"
+#define ALLOW_METHODS "GET, HEAD, OPTIONS, POST"
+#define ALLOW_NO_PUBLISH "GET, HEAD, OPTIONS"
+#define MAX_STREAM_CHANNELS 64
 
-static int valid_channel_path(const char *path, size_t len) {
-    if (len - 1 > MAX_CHANNEL_NAME)
+/* A channel name: letters, digits, - _ . ~ and / (never ..). */
+static int valid_channel_name(const char *name, size_t len) {
+    if (len > MAX_CHANNEL_NAME)
         return 0;
-    for (size_t i = 1; i < len; i++) {
-        char ch = path[i];
+    for (size_t i = 0; i < len; i++) {
+        char ch = name[i];
         if (!(ch == '-' || ch == '_' || ch == '.' || ch == '~' || ch == '/' || (ch >= '0' && ch <= '9') ||
               (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')))
             return 0;
-        if (ch == '.' && i + 1 < len && path[i + 1] == '.')
+        if (ch == '.' && i + 1 < len && name[i + 1] == '.')
             return 0;
     }
     return 1;
+}
+
+static const char *allowed_methods(const conn *c) {
+    return c->srv->opt->no_publish ? ALLOW_NO_PUBLISH : ALLOW_METHODS;
+}
+
+/* Strip the leading and trailing slashes: /news/ and news are one channel. */
+static void trim_slashes(const char **name, size_t *len) {
+    while (*len > 0 && (*name)[0] == '/')
+        (*name)++, (*len)--;
+    while (*len > 0 && (*name)[*len - 1] == '/')
+        (*len)--;
 }
 
 static void cors_headers(conn *c, buf *b) {
@@ -106,22 +124,33 @@ static void handle_reserved(conn *c, const http_request *req) {
 
 static void handle_preflight(conn *c) {
     buf extra = BUF_INIT;
-    buf_printf(&extra, "Allow: %s\r\n", ALLOW_METHODS);
+    buf_printf(&extra, "Allow: %s\r\n", allowed_methods(c));
     cors_headers(c, &extra);
     if (c->srv->opt->cors_origin)
         buf_printf(&extra,
                    "Access-Control-Allow-Methods: %s\r\n"
-                   "Access-Control-Allow-Headers: Last-Event-ID, Cache-Control, Content-Type, Authorization\r\n"
+                   "Access-Control-Allow-Headers: Last-Event-ID, Cache-Control, Content-Type, Authorization, "
+                   "SSE-Event, SSE-Id\r\n"
                    "Access-Control-Max-Age: 86400\r\n",
-                   ALLOW_METHODS);
+                   allowed_methods(c));
     buf_append_char(&extra, '\0');
     reply_body(c, 204, "text/plain; charset=utf-8", extra.data, "", 0, 1);
     buf_free(&extra);
 }
 
+typedef struct gap_context {
+    conn *c;
+    const char *last_id;
+    size_t last_id_len;
+} gap_context;
+
 /* A notice that events the subscriber asked for are no longer retained. */
-static void queue_gap_notice(conn *c, const char *last_id, size_t last_id_len) {
-    channel *ch = c->sub.ch;
+static void queue_gap_notice(void *ctx) {
+    gap_context *gap = ctx;
+    conn *c = gap->c;
+    const char *last_id = gap->last_id;
+    size_t last_id_len = gap->last_id_len;
+    channel *ch = subscriber_channel(&c->sub);
     buf data = BUF_INIT;
     buf_append_str(&data, "{\"last_event_id\":");
     json_append_string(&data, last_id, last_id_len);
@@ -141,21 +170,72 @@ static void queue_gap_notice(conn *c, const char *last_id, size_t last_id_len) {
         shared_event_unref(e);
     }
     buf_free(&data);
-    log_warn("subscriber %s on /%s resumed after id '%.*s': events after it are no longer in history", c->peer,
-             ch->name, (int)(last_id_len > 64 ? 64 : last_id_len), last_id);
+    char name[256];
+    conn_stream_name(c, name, sizeof name);
+    log_warn("subscriber %s on %s resumed after id '%.*s': events after it are no longer in history", c->peer, name,
+             (int)(last_id_len > 64 ? 64 : last_id_len), last_id);
+}
+
+/* The channels a subscription follows: the path's, or the comma-separated
+ * `channels` query parameter's (where "/" or "" is the root channel). */
+static int stream_channels(conn *c, const http_request *req, channel **out, size_t *count) {
+    hub *h = &c->srv->hub;
+    char list[4096];
+    long list_len = http_query_param(req, "channels", list, sizeof list);
+    *count = 0;
+    if (list_len < 0) {
+        const char *name = req->path;
+        size_t len = req->path_len;
+        trim_slashes(&name, &len);
+        out[0] = hub_channel(h, name, len, 1);
+        if (!out[0]) {
+            reply_status(c, 503, "too many channels (--max-channels)", "Retry-After: 5\r\n");
+            return -1;
+        }
+        *count = 1;
+        return 0;
+    }
+    if (req->path_len != 1) {
+        reply_status(c, 400, "use the channels parameter on / only (/?channels=a,b)", NULL);
+        return -1;
+    }
+    for (char *item = list, *next; item; item = next) {
+        next = strchr(item, ',');
+        if (next)
+            *next++ = '\0';
+        const char *name = item;
+        size_t len = strlen(item);
+        trim_slashes(&name, &len);
+        if (!valid_channel_name(name, len) || *count == MAX_STREAM_CHANNELS) {
+            for (size_t k = 0; k < *count; k++)
+                hub_release_channel(h, out[k]);
+            reply_status(c, 400, *count == MAX_STREAM_CHANNELS ? "at most 64 channels in one stream"
+                                                                : "invalid channel name in channels",
+                         NULL);
+            return -1;
+        }
+        channel *ch = hub_channel(h, name, len, 1);
+        int seen = 0;
+        for (size_t k = 0; k < *count; k++)
+            seen |= out[k] == ch;
+        if (ch && !seen)
+            out[(*count)++] = ch;
+        if (!ch) {
+            for (size_t k = 0; k < *count; k++)
+                hub_release_channel(h, out[k]);
+            reply_status(c, 503, "too many channels (--max-channels)", "Retry-After: 5\r\n");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static void handle_subscribe(conn *c, const http_request *req) {
     server *srv = c->srv;
-    const char *name = req->path + 1;
-    size_t name_len = req->path_len - 1;
-    while (name_len > 0 && name[name_len - 1] == '/')
-        name_len--; /* /news/ and /news are one channel */
-    channel *ch = hub_channel(&srv->hub, name, name_len, 1);
-    if (!ch) {
-        reply_status(c, 503, "too many channels (--max-channels)", "Retry-After: 5\r\n");
+    channel *chans[MAX_STREAM_CHANNELS];
+    size_t count;
+    if (stream_channels(c, req, chans, &count) < 0)
         return;
-    }
     buf_clear(&c->out);
     buf_append_str(&c->out, "HTTP/1.1 200 OK\r\n"
                             "Content-Type: text/event-stream; charset=utf-8\r\n"
@@ -164,19 +244,23 @@ static void handle_subscribe(conn *c, const http_request *req) {
                             "Connection: close\r\n");
     cors_headers(c, &c->out);
     buf_append_str(&c->out, "\r\n");
-    if (http_request_method_is(req, "HEAD")) {
-        hub_release_channel(&srv->hub, ch);
+    if (http_request_method_is(req, "HEAD") || subscriber_attach(&srv->hub, &c->sub, chans, count) < 0) {
+        for (size_t k = 0; k < count; k++)
+            hub_release_channel(&srv->hub, chans[k]);
+        if (!http_request_method_is(req, "HEAD")) {
+            reply_status(c, 500, "out of memory", NULL);
+            return;
+        }
         conn_start_reply(c);
         return;
     }
     /* The first bytes open the stream at once for clients and proxies. */
     if (srv->opt->retry_ms >= 0)
         sse_encode_retry(&c->out, (unsigned long long)srv->opt->retry_ms);
-    buf_append_str(&c->out, ": ssed stream /");
-    buf_append(&c->out, ch->name, ch->name_len);
-    buf_append_str(&c->out, "\n\n");
+    char name[256];
+    conn_stream_name(c, name, sizeof name);
+    buf_printf(&c->out, ": ssed stream %s\n\n", name);
 
-    subscriber_attach(&srv->hub, &c->sub, ch);
     char last_id[1024];
     long last_len = -1;
     const http_header *h = http_request_header(req, "last-event-id");
@@ -186,18 +270,169 @@ static void handle_subscribe(conn *c, const http_request *req) {
     } else if (!h) {
         last_len = http_query_param(req, "lastEventId", last_id, sizeof last_id);
     }
-    size_t from = ch->ring_len;
-    if (last_len >= 0) {
-        int gap;
-        from = hub_resume_point(&srv->hub, ch, last_id, (size_t)last_len, &gap);
-        if (gap)
-            queue_gap_notice(c, last_id, (size_t)last_len);
-    } else if (srv->opt->replay > 0) {
-        from = ch->ring_len > srv->opt->replay ? ch->ring_len - srv->opt->replay : 0;
-    }
-    for (size_t i = from; i < ch->ring_len; i++)
-        subscriber_enqueue(&srv->hub, &c->sub, channel_history_at(ch, i));
+    gap_context gap = {c, last_id, last_len >= 0 ? (size_t)last_len : 0};
+    hub_queue_history(&srv->hub, &c->sub, last_len >= 0 ? last_id : NULL, gap.last_id_len, srv->opt->replay,
+                      queue_gap_notice, &gap);
     conn_start_stream(c);
+}
+
+/* Who may publish: with a token, whoever presents it; without, only peers
+ * on this machine (loopback or the unix socket). */
+static int publish_allowed(conn *c, const http_request *req) {
+    server *srv = c->srv;
+    if (srv->opt->no_publish) {
+        buf allow = BUF_INIT;
+        buf_printf(&allow, "Allow: %s\r\n", ALLOW_NO_PUBLISH);
+        buf_append_char(&allow, '\0');
+        reply_status(c, 405, "publishing is turned off (--no-publish)", allow.data);
+        buf_free(&allow);
+        return 0;
+    }
+    if (srv->token) {
+        const http_header *auth = http_request_header(req, "authorization");
+        if (!auth) {
+            reply_status(c, 401, "publishing needs Authorization: Bearer TOKEN", "WWW-Authenticate: Bearer\r\n");
+            return 0;
+        }
+        if (auth->value_len < 7 || strncasecmp(auth->value, "Bearer ", 7) != 0 ||
+            !token_matches(srv->token, auth->value + 7, auth->value_len - 7)) {
+            log_warn("refused a publisher at %s: wrong token", c->peer);
+            reply_status(c, 403, "wrong token", NULL);
+            return 0;
+        }
+        return 1;
+    }
+    if (!listener_peer_is_local(c->fd)) {
+        log_warn("refused a publisher at %s: not local and no --token set", c->peer);
+        reply_status(c, 403,
+                     "only local peers may publish; start ssed with --token (or SSED_TOKEN) and send "
+                     "Authorization: Bearer TOKEN to publish from elsewhere",
+                     NULL);
+        return 0;
+    }
+    return 1;
+}
+
+/* A request parameter, from the query or else a header; -1 if absent. */
+static long request_param(const http_request *req, const char *query_name, const char *header_name, char *out,
+                          size_t size) {
+    long n = http_query_param(req, query_name, out, size);
+    if (n >= 0)
+        return n;
+    const http_header *h = http_request_header(req, header_name);
+    if (!h || h->value_len >= size)
+        return -1;
+    memcpy(out, h->value, h->value_len);
+    out[h->value_len] = '\0';
+    return (long)h->value_len;
+}
+
+static int body_kind_of(const http_request *req, enum body_kind *kind) {
+    const http_header *ct = http_request_header(req, "content-type");
+    *kind = BODY_LINES;
+    if (!ct)
+        return 0;
+    size_t n = strcspn(ct->value, ";");
+    if (n > ct->value_len)
+        n = ct->value_len;
+    while (n > 0 && (ct->value[n - 1] == ' ' || ct->value[n - 1] == '\t'))
+        n--;
+    static const struct {
+        const char *type;
+        enum body_kind kind;
+    } types[] = {{"text/plain", BODY_LINES},
+                 {"application/x-www-form-urlencoded", BODY_LINES},
+                 {"text/event-stream", BODY_SSE},
+                 {"application/json", BODY_WHOLE},
+                 {"application/octet-stream", BODY_WHOLE}};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strlen(types[i].type) == n && strncasecmp(ct->value, types[i].type, n) == 0) {
+            *kind = types[i].kind;
+            return 0;
+        }
+    return -1;
+}
+
+static void handle_publish(conn *c, const http_request *req, long long content_length, int chunked) {
+    server *srv = c->srv;
+    if (!publish_allowed(c, req)) {
+        srv->stats.publish_refused++;
+        return;
+    }
+    if (content_length < 0 && !chunked) {
+        reply_status(c, 411, "a POST needs Content-Length or Transfer-Encoding: chunked", NULL);
+        return;
+    }
+    enum body_kind kind;
+    if (body_kind_of(req, &kind) < 0) {
+        reply_status(c, 415,
+                     "use Content-Type text/plain (one event per line), text/event-stream or application/json "
+                     "(one event)",
+                     NULL);
+        return;
+    }
+    char type[256], id[1024];
+    long type_len = request_param(req, "event", "sse-event", type, sizeof type);
+    long id_len = request_param(req, "id", "sse-id", id, sizeof id);
+    if ((type_len > 0 && strpbrk(type, "\r\n")) ||
+        (id_len >= 0 && (strpbrk(id, "\r\n") || memchr(id, '\0', (size_t)id_len)))) {
+        reply_status(c, 400, "an event type or id cannot contain a line break or NUL", NULL);
+        return;
+    }
+    const char *name = req->path;
+    size_t len = req->path_len;
+    trim_slashes(&name, &len);
+    channel *ch = hub_channel(&srv->hub, name, len, 1);
+    if (!ch) {
+        reply_status(c, 503, "too many channels (--max-channels)", "Retry-After: 5\r\n");
+        return;
+    }
+    publish_request *p = publish_start(&srv->hub, ch, srv->opt->max_event_size, kind, chunked,
+                                       content_length < 0 ? 0 : (uint64_t)content_length);
+    if (!p) {
+        hub_release_channel(&srv->hub, ch);
+        reply_status(c, 500, "out of memory", NULL);
+        return;
+    }
+    if (type_len > 0) {
+        memcpy(p->type, type, (size_t)type_len);
+        p->type_len = (size_t)type_len;
+    }
+    if (id_len >= 0) {
+        memcpy(p->id, id, (size_t)id_len);
+        p->id_len = (size_t)id_len;
+        p->has_id = 1;
+    }
+    const http_header *connection = http_request_header(req, "connection");
+    c->keep_alive = req->minor_version == 1 && !(connection && http_header_has_token(connection, "close"));
+    conn_start_body(c, p);
+}
+
+void conn_finish_publish(conn *c, int ok) {
+    server *srv = c->srv;
+    publish_request *p = c->pub;
+    c->pub = NULL;
+    srv->stats.events_published += p->accepted;
+    /* The answer says how many events were taken, even on failure, so a
+     * publisher can resend exactly the rest. */
+    buf body = BUF_INIT;
+    buf_printf(&body, "{\"accepted\":%llu,\"channel\":\"/%s\"", (unsigned long long)p->accepted, p->ch->name);
+    int status = ok ? 200 : p->status ? p->status : 400;
+    if (!ok) {
+        buf_append_str(&body, ",\"error\":");
+        json_append_string(&body, p->error, strlen(p->error));
+        c->keep_alive = 0;
+        log_verbose("publish from %s to /%s failed after %llu events: %d %s", c->peer, p->ch->name,
+                    (unsigned long long)p->accepted, status, p->error);
+    }
+    buf_append_str(&body, "}\n");
+    hub_release_channel(&srv->hub, p->ch);
+    publish_free(p);
+    list_remove(&c->timer_link);
+    list_push_back(&srv->reading, &c->timer_link);
+    c->since_ms = loop_now_ms();
+    reply_body(c, status, "application/json", NULL, body.data, body.len, 0);
+    buf_free(&body);
 }
 
 void router_handle(conn *c, const http_request *req) {
@@ -215,7 +450,7 @@ void router_handle(conn *c, const http_request *req) {
         handle_reserved(c, req);
         return;
     }
-    if (!valid_channel_path(req->path, req->path_len)) {
+    if (!valid_channel_name(req->path + 1, req->path_len - 1)) {
         reply_status(c, 400, "invalid channel name (letters, digits, '-', '_', '.', '~' and '/')", NULL);
         return;
     }
@@ -223,8 +458,16 @@ void router_handle(conn *c, const http_request *req) {
         handle_preflight(c);
         return;
     }
+    if (http_request_method_is(req, "POST")) {
+        handle_publish(c, req, content_length, chunked);
+        return;
+    }
     if (!http_request_method_is(req, "GET") && !http_request_method_is(req, "HEAD")) {
-        reply_status(c, 405, "channels answer GET, HEAD and OPTIONS", "Allow: " ALLOW_METHODS "\r\n");
+        buf allow = BUF_INIT;
+        buf_printf(&allow, "Allow: %s\r\n", allowed_methods(c));
+        buf_append_char(&allow, '\0');
+        reply_status(c, 405, "channels answer GET, HEAD, OPTIONS and POST", allow.data);
+        buf_free(&allow);
         return;
     }
     if (content_length > 0 || chunked) {

@@ -44,10 +44,13 @@ typedef struct server_stats {
     uint64_t oversized_records;
     uint64_t rejected_busy;
     uint64_t header_timeouts;
+    uint64_t events_published; /* over HTTP */
+    uint64_t publish_refused;
 } server_stats;
 
 struct server {
     const ssed_options *opt;
+    const char *token; /* publishers must present it; NULL: loopback only */
     loop loop;
     hub hub;
     listener_watch listeners[SSED_MAX_LISTEN];
@@ -57,6 +60,7 @@ struct server {
     channel *input_channel;
     list_node reading;   /* connections owing a request head, oldest first */
     list_node streaming; /* subscribers, least recently written first */
+    list_node publishing; /* publishers sending a body */
     list_node graveyard; /* closed this iteration, freed after it */
     size_t conn_count;
     size_t subscriber_count;

@@ -8,12 +8,14 @@ void stats_render(server *srv, buf *out) {
     buf_printf(out,
                "{\"uptime_seconds\":%llu,\"subscribers\":%zu,\"subscribers_total\":%llu,\"connections\":%zu,"
                "\"connections_total\":%llu,\"bytes_out\":%llu,\"slow_subscriber_drops\":%llu,"
-               "\"oversized_records\":%llu,\"rejected_busy\":%llu,\"header_timeouts\":%llu,\"channels\":[",
+               "\"oversized_records\":%llu,\"rejected_busy\":%llu,\"header_timeouts\":%llu,\"events_published\":%llu,"
+               "\"publish_refused\":%llu,\"channels\":[",
                (unsigned long long)((loop_now_ms() - s->started_ms) / 1000), srv->subscriber_count,
                (unsigned long long)s->subscribers_total, srv->conn_count, (unsigned long long)s->connections_total,
                (unsigned long long)s->bytes_out, (unsigned long long)srv->hub.stats.slow_drops,
                (unsigned long long)s->oversized_records, (unsigned long long)s->rejected_busy,
-               (unsigned long long)s->header_timeouts);
+               (unsigned long long)s->header_timeouts, (unsigned long long)s->events_published,
+               (unsigned long long)s->publish_refused);
     int first = 1;
     for (size_t b = 0; b < srv->hub.bucket_count; b++) {
         for (channel *c = srv->hub.buckets[b]; c; c = c->hash_next) {

@@ -1,0 +1,175 @@
+#include "publish.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(publish_request *p, int status, const char *why) {
+    if (p->status == 0) {
+        p->status = status;
+        snprintf(p->error, sizeof p->error, "%s", why);
+    }
+    return -1;
+}
+
+static int too_large(publish_request *p) {
+    char why[160];
+    snprintf(why, sizeof why, "an event is larger than --max-event-size (%zu bytes)", p->max_event_size);
+    return fail(p, 413, why);
+}
+
+static int publish_one(publish_request *p, const char *type, size_t type_len, const char *id, size_t id_len,
+                       const char *data, size_t data_len) {
+    char numeric_id[24];
+    if (!id && p->has_id) {
+        id = p->id;
+        id_len = p->id_len;
+    } else if (!id) {
+        id_len = (size_t)snprintf(numeric_id, sizeof numeric_id, "%llu", (unsigned long long)hub_next_id(p->hub));
+        id = numeric_id;
+    }
+    p->has_id = 0; /* a request's id names its first event only */
+    sse_out_event ev = {type, type_len, id, id_len, 1, data, data_len, p->next_retry};
+    int rc;
+    shared_event *e = shared_event_new(&ev, &rc);
+    if (!e)
+        return fail(p, rc == SSE_ENCODE_NOMEM ? 500 : 400, sse_encode_strerror(rc));
+    p->next_retry = -1;
+    hub_publish(p->hub, p->ch, e);
+    p->accepted++;
+    return 0;
+}
+
+static void on_sse_event(void *ctx, const sse_event *ev) {
+    publish_request *p = ctx;
+    if (p->status)
+        return;
+    int named = !(ev->type_len == 7 && memcmp(ev->type, "message", 7) == 0);
+    publish_one(p, named ? ev->type : NULL, named ? ev->type_len : 0, ev->id_in_event ? ev->id : NULL,
+                ev->id_in_event ? ev->id_len : 0, ev->data, ev->data_len);
+}
+
+static void on_sse_retry(void *ctx, unsigned long long ms) {
+    publish_request *p = ctx;
+    p->next_retry = ms > (unsigned long long)INT64_MAX ? INT64_MAX : (long long)ms;
+}
+
+static void on_sse_oversize(void *ctx, size_t bytes) {
+    (void)bytes;
+    too_large(ctx);
+}
+
+publish_request *publish_start(hub *h, channel *ch, size_t max_event_size, enum body_kind kind, int chunked,
+                               uint64_t content_length) {
+    publish_request *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->hub = h;
+    p->ch = ch;
+    p->max_event_size = max_event_size;
+    p->kind = kind;
+    p->chunked = chunked;
+    chunked_init(&p->chunks);
+    p->remaining = content_length;
+    p->next_retry = -1;
+    sse_parser_handlers handlers = {on_sse_event, on_sse_retry, NULL, on_sse_oversize, p};
+    sse_parser_init(&p->parser, max_event_size, &handlers);
+    return p;
+}
+
+static int publish_line(publish_request *p, const char *line, size_t len) {
+    if (len > 0 && line[len - 1] == '\r')
+        len--;
+    return publish_one(p, p->type_len ? p->type : NULL, p->type_len, NULL, 0, line, len);
+}
+
+/* Body bytes, after framing: split into events by the body's type. */
+static int take_body_bytes(void *ctx, const char *bytes, size_t len) {
+    publish_request *p = ctx;
+    switch (p->kind) {
+    case BODY_SSE:
+        if (sse_parser_feed(&p->parser, bytes, len) < 0)
+            return fail(p, 500, "out of memory");
+        return p->status ? -1 : 0;
+    case BODY_WHOLE:
+        if (p->record.len + len > p->max_event_size)
+            return too_large(p);
+        return buf_append(&p->record, bytes, len) < 0 ? fail(p, 500, "out of memory") : 0;
+    case BODY_LINES:
+        while (len > 0) {
+            const char *nl = memchr(bytes, '\n', len);
+            size_t part = nl ? (size_t)(nl - bytes) : len;
+            if (p->record.len + part > p->max_event_size + 1)
+                return too_large(p);
+            if (nl && p->record.len == 0) {
+                if (publish_line(p, bytes, part) < 0)
+                    return -1;
+            } else {
+                if (buf_append(&p->record, bytes, part) < 0)
+                    return fail(p, 500, "out of memory");
+                if (nl) {
+                    int rc = publish_line(p, p->record.data, p->record.len);
+                    buf_clear(&p->record);
+                    if (rc < 0)
+                        return -1;
+                }
+            }
+            if (!nl)
+                return 0;
+            bytes += part + 1;
+            len -= part + 1;
+        }
+        return 0;
+    }
+    return 0;
+}
+
+/* The body is complete: what is left in the buffers is a last event. */
+static int finish_body(publish_request *p) {
+    switch (p->kind) {
+    case BODY_SSE:
+        if (p->parser.data.len > 0 || p->parser.line.len > 0)
+            return fail(p, 400, "the body ends inside an event (an event ends with a blank line)");
+        return 0;
+    case BODY_WHOLE:
+        return publish_one(p, p->type_len ? p->type : NULL, p->type_len, NULL, 0,
+                           p->record.data ? p->record.data : "", p->record.len);
+    case BODY_LINES:
+        if (p->record.len > 0)
+            return publish_line(p, p->record.data, p->record.len);
+        return 0;
+    }
+    return 0;
+}
+
+int publish_feed(publish_request *p, const char *bytes, size_t len, size_t *consumed) {
+    *consumed = 0;
+    if (p->chunked) {
+        const char *why;
+        int rc = chunked_feed(&p->chunks, bytes, len, consumed, take_body_bytes, p, &why);
+        if (rc == CHUNKED_ERROR) {
+            if (!p->status)
+                fail(p, 400, why ? why : "bad chunked framing");
+            return PUBLISH_FAILED;
+        }
+        if (rc == CHUNKED_MORE)
+            return PUBLISH_MORE;
+    } else {
+        size_t take = len < p->remaining ? len : (size_t)p->remaining;
+        *consumed = take;
+        p->remaining -= take;
+        if (take_body_bytes(p, bytes, take) < 0)
+            return PUBLISH_FAILED;
+        if (p->remaining > 0)
+            return PUBLISH_MORE;
+    }
+    return finish_body(p) < 0 ? PUBLISH_FAILED : PUBLISH_DONE;
+}
+
+void publish_free(publish_request *p) {
+    if (!p)
+        return;
+    buf_free(&p->record);
+    sse_parser_free(&p->parser);
+    free(p);
+}

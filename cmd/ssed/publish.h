@@ -1,0 +1,46 @@
+/* Publishing over HTTP: a POST body turned into events as each one is
+ * complete, whatever the body's framing (Content-Length or chunked) and type
+ * (text/plain lines, an event stream, or one JSON document). */
+#ifndef SSED_PUBLISH_H
+#define SSED_PUBLISH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "chunked.h"
+#include "hub.h"
+#include "sse_parser.h"
+
+enum body_kind { BODY_LINES, BODY_SSE, BODY_WHOLE };
+
+typedef struct publish_request {
+    hub *hub;
+    channel *ch;
+    size_t max_event_size;
+    enum body_kind kind;
+    int chunked;
+    chunked_decoder chunks;
+    uint64_t remaining; /* Content-Length bytes still to come */
+    buf record;         /* lines: a partial line; whole: the body so far */
+    sse_parser parser;
+    char type[256];
+    size_t type_len;
+    char id[1024];
+    size_t id_len;
+    int has_id; /* an id from the request: for its first event */
+    long long next_retry;
+    uint64_t accepted;
+    int status; /* 0 while fine; else the HTTP status to answer */
+    char error[200];
+} publish_request;
+
+enum { PUBLISH_MORE = 0, PUBLISH_DONE = 1, PUBLISH_FAILED = -1 };
+
+publish_request *publish_start(hub *h, channel *ch, size_t max_event_size, enum body_kind kind, int chunked,
+                               uint64_t content_length);
+/* Feed raw body bytes; *consumed says how many were part of this body. */
+int publish_feed(publish_request *p, const char *bytes, size_t len, size_t *consumed);
+void publish_free(publish_request *p);
+
+#endif
