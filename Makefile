@@ -60,8 +60,11 @@ $(BUILD_DIR)/$(1): $$($(1)_OBJ) $(LIB)
 endef
 $(foreach b,$(BINS),$(eval $(call binary_rule,$(b))))
 
-$(BUILD_DIR)/unit-tests: $(UNIT_OBJ) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(LIB) -lm
+# ssed's network-facing parsers are unit-tested too.
+UNIT_SSED_OBJ := $(patsubst %.c,$(BUILD_DIR)/obj/%.o,cmd/ssed/http_request.c cmd/ssed/chunked.c cmd/ssed/listener.c)
+
+$(BUILD_DIR)/unit-tests: $(UNIT_OBJ) $(UNIT_SSED_OBJ) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(UNIT_SSED_OBJ) $(LIB) -lm
 
 deps:
 	@sh .ci/deps.sh

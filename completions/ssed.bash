@@ -4,7 +4,7 @@ _ssed() {
     cur="${COMP_WORDS[COMP_CWORD]}"
     prev="${COMP_WORDS[COMP_CWORD-1]}"
     case "$prev" in
-        --fifo)
+        --fifo|--token-file)
             COMPREPLY=($(compgen -f -- "$cur"))
             return ;;
         --format)
@@ -14,12 +14,13 @@ _ssed() {
             COMPREPLY=($(compgen -W "127.0.0.1:8080 127.0.0.1:0 :8080 [::1]:8080 unix:" -- "$cur"))
             return ;;
         --fifo-mode|-e|--event|-c|--channel|--max-event-size|--history|--replay|--keepalive|--retry|--cors|\
-        --max-pending|--max-clients|--max-channels|--max-header-size|--header-timeout|--shutdown-timeout)
+        --max-pending|--max-clients|--max-channels|--max-header-size|--header-timeout|--shutdown-timeout|--token)
             return ;;
     esac
     COMPREPLY=($(compgen -W "--fifo --fifo-mode --no-stdin --format -0 --null -e --event -c --channel
         --max-event-size --exit-on-eof -l --listen --history --replay --keepalive --retry --cors --max-pending
-        --max-clients --max-channels --max-header-size --header-timeout --shutdown-timeout -v --verbose
+        --max-clients --max-channels --max-header-size --header-timeout --shutdown-timeout --token --token-file
+        --no-publish -v --verbose
         -q --quiet -h --help -V --version" -- "$cur"))
 }
 complete -F _ssed ssed

@@ -151,12 +151,16 @@ int listener_peer_is_local(int fd) {
     socklen_t sl = sizeof ss;
     if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
         return 0;
-    if (ss.ss_family == AF_UNIX)
+    return listener_address_is_local(&ss);
+}
+
+int listener_address_is_local(const struct sockaddr_storage *ss) {
+    if (ss->ss_family == AF_UNIX)
         return 1;
-    if (ss.ss_family == AF_INET)
-        return (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
-    if (ss.ss_family == AF_INET6) {
-        const struct in6_addr *a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+    if (ss->ss_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+    if (ss->ss_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
         if (IN6_IS_ADDR_LOOPBACK(a))
             return 1;
         return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;

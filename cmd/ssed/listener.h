@@ -14,5 +14,7 @@ void listener_peer_name(int fd, char *out, size_t size);
 
 /* Is the connected peer on a loopback address or a unix socket? */
 int listener_peer_is_local(int fd);
+struct sockaddr_storage;
+int listener_address_is_local(const struct sockaddr_storage *ss);
 
 #endif

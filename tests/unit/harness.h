@@ -34,5 +34,6 @@ void encoder_tests_register(void);
 void roundtrip_tests_register(void);
 void units_tests_register(void);
 void json_tests_register(void);
+void ssed_http_tests_register(void);
 
 #endif
