@@ -185,3 +185,19 @@ teardown() {
     run curl -s -w ' %{http_code}' --max-time 5 "$URL/three"
     [[ "$output" == *"too many channels"*" 503" ]]
 }
+
+@test "publish: a batch resent with the same SSE-Publisher and SSE-Sequence is not published twice" {
+    start_ssed
+    subscribe s /
+    hdr=(-H 'SSE-Publisher: 1a2b3c4d5e6f7081' -H 'Content-Type: text/plain')
+    run curl -s --max-time 5 "${hdr[@]}" -H 'SSE-Sequence: 0' --data-binary $'l0\nl1\nl2' "$URL/"
+    [ "$output" = '{"accepted":3,"channel":"/","duplicates":0}' ]
+    # the answer was "lost": the publisher resends from l1 with two new lines
+    run curl -s --max-time 5 "${hdr[@]}" -H 'SSE-Sequence: 1' --data-binary $'l1\nl2\nl3\nl4' "$URL/"
+    [ "$output" = '{"accepted":4,"channel":"/","duplicates":2}' ]
+    wait_for_data "$BATS_TEST_TMPDIR/s" 5
+    sleep 0.2
+    [ "$(data_of "$BATS_TEST_TMPDIR/s")" = "$(printf 'l0\nl1\nl2\nl3\nl4')" ]
+    run curl -s -w ' %{http_code}' --max-time 5 -H 'SSE-Publisher: xyz' -H 'SSE-Sequence: 0' -d x "$URL/"
+    [[ "$output" == *" 400" ]]
+}

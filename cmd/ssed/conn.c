@@ -488,8 +488,8 @@ void server_begin_shutdown(server *srv) {
     }
     while (!list_empty(&srv->reading))
         conn_close(list_entry(srv->reading.next, conn, timer_link), "server shutting down");
-    while (!list_empty(&srv->publishing))
-        conn_close(list_entry(srv->publishing.next, conn, timer_link), "server shutting down");
+    /* Publishers in the middle of a body finish it and get their answer (up
+     * to the shutdown timeout), so what they were told was taken was. */
     /* Subscribers get what they are owed first; conn_flush closes each one
      * as its queue empties. */
     for (list_node *n = srv->streaming.next, *next; n != &srv->streaming; n = next) {

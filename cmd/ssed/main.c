@@ -158,12 +158,13 @@ int main(int argc, char **argv) {
     srv.max_clients = opt.max_clients ? opt.max_clients
                                       : (fd_limit > RESERVED_FDS * 2 ? fd_limit - RESERVED_FDS : fd_limit / 2);
     srv.keepalive = shared_event_raw(": keep-alive\n\n", 14);
+    srv.dedup = calloc(1, sizeof *srv.dedup);
     char *owned_token;
     srv.token = token_load(&opt, &owned_token);
     if (srv.token == TOKEN_ERROR)
         return 1;
     int status = 1;
-    if (!srv.keepalive || loop_init(&srv.loop) < 0) {
+    if (!srv.keepalive || !srv.dedup || loop_init(&srv.loop) < 0) {
         log_error("start-up: %s", strerror(errno));
         return 1;
     }
@@ -186,5 +187,6 @@ int main(int argc, char **argv) {
         close(srv.signal_fd);
     loop_close(&srv.loop);
     free(owned_token);
+    free(srv.dedup);
     return status;
 }

@@ -20,6 +20,15 @@ static int too_large(publish_request *p) {
 
 static int publish_one(publish_request *p, const char *type, size_t type_len, const char *id, size_t id_len,
                        const char *data, size_t data_len) {
+    uint64_t seq = p->seq++;
+    if (p->dedup && seq < dedup_next(p->dedup, p->session)) {
+        /* Resent after a lost answer: it was published the first time. */
+        p->duplicates++;
+        p->accepted++;
+        p->has_id = 0;
+        p->next_retry = -1;
+        return 0;
+    }
     char numeric_id[24];
     if (!id && p->has_id) {
         id = p->id;
@@ -37,6 +46,8 @@ static int publish_one(publish_request *p, const char *type, size_t type_len, co
     p->next_retry = -1;
     hub_publish(p->hub, p->ch, e);
     p->accepted++;
+    if (p->dedup)
+        dedup_published(p->dedup, p->session, seq);
     return 0;
 }
 

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "chunked.h"
+#include "dedup.h"
 #include "hub.h"
 #include "sse_parser.h"
 
@@ -31,6 +32,10 @@ typedef struct publish_request {
     int has_id; /* an id from the request: for its first event */
     long long next_retry;
     uint64_t accepted;
+    dedup_table *dedup;  /* set when the publisher numbers its events */
+    uint64_t session;
+    uint64_t seq;        /* number of the next event in the body */
+    uint64_t duplicates; /* events skipped as already published */
     int status; /* 0 while fine; else the HTTP status to answer */
     char error[200];
 } publish_request;

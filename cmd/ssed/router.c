@@ -130,7 +130,7 @@ static void handle_preflight(conn *c) {
         buf_printf(&extra,
                    "Access-Control-Allow-Methods: %s\r\n"
                    "Access-Control-Allow-Headers: Last-Event-ID, Cache-Control, Content-Type, Authorization, "
-                   "SSE-Event, SSE-Id\r\n"
+                   "SSE-Event, SSE-Id, SSE-Publisher, SSE-Sequence\r\n"
                    "Access-Control-Max-Age: 86400\r\n",
                    allowed_methods(c));
     buf_append_char(&extra, '\0');
@@ -353,6 +353,38 @@ static int body_kind_of(const http_request *req, enum body_kind *kind) {
     return -1;
 }
 
+/* SSE-Publisher (16 hex digits, a random session id) and SSE-Sequence (the
+ * number of the body's first event) let a publisher resend safely. */
+static int publisher_numbering(conn *c, const http_request *req, publish_request *p) {
+    const http_header *session = http_request_header(req, "sse-publisher");
+    const http_header *sequence = http_request_header(req, "sse-sequence");
+    if (!session && !sequence)
+        return 0;
+    uint64_t s = 0, q = 0;
+    int ok = session && sequence && session->value_len >= 1 && session->value_len <= 16 &&
+             sequence->value_len >= 1 && sequence->value_len <= 19;
+    for (size_t i = 0; ok && i < session->value_len; i++) {
+        char ch = session->value[i];
+        int v = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+        ok = v >= 0;
+        s = s * 16 + (uint64_t)v;
+    }
+    for (size_t i = 0; ok && i < sequence->value_len; i++) {
+        char ch = sequence->value[i];
+        ok = ch >= '0' && ch <= '9';
+        q = q * 10 + (uint64_t)(ch - '0');
+    }
+    if (!ok || s == 0) {
+        reply_status(c, 400, "SSE-Publisher needs 1 to 16 lower-case hex digits (not all zero) and SSE-Sequence a number",
+                     NULL);
+        return -1;
+    }
+    p->dedup = c->srv->dedup;
+    p->session = s;
+    p->seq = q;
+    return 0;
+}
+
 static void handle_publish(conn *c, const http_request *req, long long content_length, int chunked) {
     server *srv = c->srv;
     if (!publish_allowed(c, req)) {
@@ -403,6 +435,11 @@ static void handle_publish(conn *c, const http_request *req, long long content_l
         p->id_len = (size_t)id_len;
         p->has_id = 1;
     }
+    if (publisher_numbering(c, req, p) < 0) {
+        publish_free(p);
+        hub_release_channel(&srv->hub, ch);
+        return;
+    }
     const http_header *connection = http_request_header(req, "connection");
     c->keep_alive = req->minor_version == 1 && !(connection && http_header_has_token(connection, "close"));
     conn_start_body(c, p);
@@ -417,6 +454,8 @@ void conn_finish_publish(conn *c, int ok) {
      * publisher can resend exactly the rest. */
     buf body = BUF_INIT;
     buf_printf(&body, "{\"accepted\":%llu,\"channel\":\"/%s\"", (unsigned long long)p->accepted, p->ch->name);
+    if (p->dedup)
+        buf_printf(&body, ",\"duplicates\":%llu", (unsigned long long)p->duplicates);
     int status = ok ? 200 : p->status ? p->status : 400;
     if (!ok) {
         buf_append_str(&body, ",\"error\":");

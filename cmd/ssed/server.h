@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "dedup.h"
 #include "hub.h"
 #include "list.h"
 #include "loop.h"
@@ -72,6 +73,7 @@ struct server {
     int signal_fd;
     loop_watch signal_watch;
     shared_event *keepalive;
+    dedup_table *dedup;
     server_stats stats;
 };
 
