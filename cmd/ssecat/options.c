@@ -351,8 +351,10 @@ int options_parse(ssecat_options *o, int argc, char **argv) {
             o->output.pretty_json = 1;
             break;
         case OPT_MAX_EVENT_SIZE:
-            if (units_parse_size(optarg, &o->max_event_size, err, sizeof err) < 0 || o->max_event_size == 0)
-                rc = usage_error("%s: %s", opt, o->max_event_size ? err : "the size must be at least 1 byte");
+            if (units_parse_size(optarg, &o->max_event_size, err, sizeof err) < 0)
+                rc = usage_error("%s: %s", opt, err);
+            else if (o->max_event_size == 0)
+                rc = usage_error("%s: the size must be at least 1 byte", opt);
             break;
         case OPT_INPUT:
             o->input_path = optarg;
@@ -368,12 +370,16 @@ int options_parse(ssecat_options *o, int argc, char **argv) {
             o->until = optarg;
             break;
         case OPT_IDLE_TIMEOUT:
-            if (units_parse_duration(optarg, &o->idle_timeout_ms, err, sizeof err) < 0 || o->idle_timeout_ms == 0)
-                rc = usage_error("%s: %s", opt, o->idle_timeout_ms ? err : "the duration must be more than 0");
+            if (units_parse_duration(optarg, &o->idle_timeout_ms, err, sizeof err) < 0)
+                rc = usage_error("%s: %s", opt, err);
+            else if (o->idle_timeout_ms == 0)
+                rc = usage_error("%s: the duration must be more than 0", opt);
             break;
         case 'm':
-            if (units_parse_duration(optarg, &o->max_time_ms, err, sizeof err) < 0 || o->max_time_ms == 0)
-                rc = usage_error("%s: %s", opt, o->max_time_ms ? err : "the duration must be more than 0");
+            if (units_parse_duration(optarg, &o->max_time_ms, err, sizeof err) < 0)
+                rc = usage_error("%s: %s", opt, err);
+            else if (o->max_time_ms == 0)
+                rc = usage_error("%s: the duration must be more than 0", opt);
             break;
         case 's':
             o->silent = 1;
