@@ -235,6 +235,8 @@ on_tty() {
     run --separate-stderr -2 "$SSECAT" --cacert /nonexistent/ca.pem http://127.0.0.1:1/
     [[ "$stderr" == "ssecat: --cacert: /nonexistent/ca.pem: No such file or directory"* ]]
     run --separate-stderr -2 "$SSECAT" a b
+    run --separate-stderr -2 "$SSECAT" --connect-timeout 5x http://127.0.0.1:1/
+    [[ "$stderr" == "ssecat: --connect-timeout: invalid duration '5x'"* ]]
     run --separate-stderr -2 "$SSECAT" --max-time
     [[ "$stderr" == "ssecat: option '--max-time' needs a value"* ]]
 }
