@@ -19,6 +19,10 @@ void output_init(output *o, const output_config *cfg) {
 
 void output_free(output *o) { buf_free(&o->sse_id); }
 
+int output_needs_time(const output *o) {
+    return o->cfg.timestamps || o->cfg.format == OUTPUT_JSON || o->cfg.format == OUTPUT_TEMPLATE;
+}
+
 int output_parse_format(const char *name, enum output_format *format) {
     static const struct {
         const char *name;

@@ -38,6 +38,10 @@ typedef struct output {
 void output_init(output *o, const output_config *cfg);
 void output_free(output *o);
 
+/* Whether the output shows the receive time; if not, callers may pass any
+ * time and skip reading the clock per event. */
+int output_needs_time(const output *o);
+
 /* Parse a format name ("data", "json", "sse", "pretty"); -1 if unknown. */
 int output_parse_format(const char *name, enum output_format *format);
 

@@ -14,8 +14,9 @@ void sink_init(sink *s, const ssecat_options *o) {
     output_init(&s->out, &o->output);
 }
 
-static void receive_time(struct timespec *now) {
-    if (clock_gettime(CLOCK_REALTIME, now) < 0)
+static void receive_time(const sink *s, struct timespec *now) {
+    now->tv_sec = now->tv_nsec = 0;
+    if (output_needs_time(&s->out) && clock_gettime(CLOCK_REALTIME, now) < 0)
         now->tv_sec = now->tv_nsec = 0;
 }
 
@@ -41,7 +42,7 @@ static void on_event(void *ctx, const sse_event *ev) {
     if (s->done || s->failed || !selected(s, ev))
         return;
     struct timespec now;
-    receive_time(&now);
+    receive_time(s, &now);
     if (output_event(&s->out, &s->pending, ev, &now) < 0) {
         note_oom(s);
         return;
@@ -60,7 +61,7 @@ static void on_retry(void *ctx, unsigned long long ms) {
     if (s->done || s->failed)
         return;
     struct timespec now;
-    receive_time(&now);
+    receive_time(s, &now);
     if (output_retry(&s->out, &s->pending, ms, &now) < 0)
         note_oom(s);
 }
@@ -70,7 +71,7 @@ static void on_comment(void *ctx, const char *text, size_t len) {
     if (s->done || s->failed || !s->opts->output.comments)
         return;
     struct timespec now;
-    receive_time(&now);
+    receive_time(s, &now);
     if (output_comment(&s->out, &s->pending, text, len, &now) < 0)
         note_oom(s);
 }
