@@ -204,13 +204,13 @@ STREAM_OK='{"chunks":["id: 1\ndata: hello\n\n"]}'
     [ "$output" = "a" ]
     [ "$stderr" = "ssecat: nothing received for 450ms (--idle-timeout)" ]
     [ "$SECONDS" -lt 5 ]
-    run --separate-stderr -5 timeout 10 "$SSECAT" -m 300ms "$URL"
+    run --separate-stderr -5 timeout 10 "$SSECAT" -m 1500ms "$URL"
     [ "$output" = "a" ]
-    [ "$stderr" = "ssecat: time limit of 300ms reached (--max-time)" ]
+    [ "$stderr" = "ssecat: time limit of 1500ms reached (--max-time)" ]
 }
 
 @test "-e and -n over HTTP; each event is written as soon as it arrives" {
-    start_sse_server '[{"chunks":["event: tick\ndata: 1\n\n","event: other\ndata: x\n\n",{"sleep":0.5},"event: tick\ndata: 2\n\n"],"hold":20}]'
+    start_sse_server '[{"chunks":["event: tick\ndata: 1\n\n","event: other\ndata: x\n\n",{"sleep":1.5},"event: tick\ndata: 2\n\n"],"hold":20}]'
     start_bg "$OUT" "$ERR" timeout 10 "$SSECAT" -o data -e tick -n 2 "$URL"
     pid=$BG_PID
     wait_for_line "$OUT" '^1$' 5
