@@ -253,3 +253,23 @@ c.close()' "$sock"
     run -0 timeout 10 "$SSECAT" --no-reconnect --connect-timeout 2s --unix-socket "$sock" http://localhost/stream
     [ "$output" = "via socket" ]
 }
+
+@test "relay: ssecat -o sse feeds ssed, and ssecat reads ssed back (when ssed is built)" {
+    [ -x "$SSED" ] || skip "ssed is not built"
+    start_sse_server '[{"chunks":["event: up\nid: a1\ndata: one\n\n","data: two\ndata: lines\n\n"],"hold":20}]'
+    fifo="$BATS_TEST_TMPDIR/relay"
+    mkfifo "$fifo"
+    # exec keeps the PID start_bg records, so stop_all stops ssed itself.
+    start_bg "$BATS_TEST_TMPDIR/ssed.out" "$BATS_TEST_TMPDIR/ssed.err" \
+        sh -c 'f=$1; shift; exec "$@" <"$f"' relay "$fifo" "$SSED" -l 127.0.0.1:0 --format sse --replay 10
+    start_bg "$fifo" "$BATS_TEST_TMPDIR/relay.err" "$SSECAT" -o sse -s "$URL"
+    wait_for_line "$BATS_TEST_TMPDIR/ssed.err" 'serving http://127\.0\.0\.1:[0-9]+/' 10
+    relay_url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+/' "$BATS_TEST_TMPDIR/ssed.err" | head -1)
+    run --separate-stderr -0 timeout 10 "$SSECAT" -o json -n 2 "$relay_url"
+    printf '%s\n' "$output" >"$OUT"
+    run python3 -c 'import json, sys
+for line in open(sys.argv[1]):
+    o = json.loads(line); print(o["type"], repr(o["data"]))' "$OUT"
+    [ "${lines[0]}" = "up 'one'" ]
+    [ "${lines[1]}" = "message 'two\\nlines'" ]
+}
