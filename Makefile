@@ -34,6 +34,9 @@ BINS := $(notdir $(wildcard cmd/*))
 # The binaries that speak HTTP as clients do it through libcurl.
 CURL_BINS := ssecat ssepub
 CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
+# The shared client code in common/ that includes libcurl's headers. ssed
+# never references it, so the archive member is not linked into ssed.
+CURL_COMMON_SRC := common/http_client.c
 CURL_LIBS = $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 
 COMMON_SRC := $(wildcard common/*.c)
@@ -47,7 +50,7 @@ all: $(BINS:%=$(BUILD_DIR)/%)
 
 $(BUILD_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(if $(filter $(CURL_BINS:%=cmd/%/%),$(dir $<)),$(CURL_CFLAGS)) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(if $(filter $(CURL_BINS:%=cmd/%/%) $(CURL_COMMON_SRC),$(dir $<) $<),$(CURL_CFLAGS)) -c -o $@ $<
 
 $(LIB): $(COMMON_OBJ)
 	@rm -f $@

@@ -8,3 +8,7 @@ echo "== parser throughput (best of 5, 64 KiB feeds); target: >= 1000 MB/s on js
 "${CC:-cc}" -O2 -std=c11 -D_GNU_SOURCE -I"$top/common" -o "$build/parser-bench" "$top/tests/bench/parser_bench.c" \
     "$build/libssetools.a"
 "$build/parser-bench" "${PARSER_BENCH_MB:-64}"
+if [ -x "$build/ssecat" ]; then
+    echo "== ssecat throughput on a captured stream (ssecat - -o data next to cat)"
+    bash "$top/tests/bench/ssecat_throughput.sh" "${1:-build}" "${SSECAT_BENCH_MB:-200}" 3
+fi

@@ -8,12 +8,17 @@ cc=${FUZZ_CC:-clang}
 out="$top/build-fuzz"
 mkdir -p "$out"
 status=0
+# common/http_client.c is built into every target with the rest of common/,
+# so every target links libcurl.
+curl_cflags=$(pkg-config --cflags libcurl 2>/dev/null || true)
+curl_libs=$(pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 for src in "$top"/tests/fuzz/fuzz_*.c; do
     name=$(basename "$src" .c)
     target=${name#fuzz_}
     extra_src=$(sed -n 's|^/\* fuzz-sources: \(.*\) \*/$|\1|p' "$src")
     "$cc" -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-        -I"$top/common" -o "$out/$name" "$src" $(for f in $extra_src; do echo "$top/$f"; done) "$top"/common/*.c -lm
+        -I"$top/common" $curl_cflags -o "$out/$name" "$src" $(for f in $extra_src; do echo "$top/$f"; done) \
+        "$top"/common/*.c $curl_libs -lm
     work="$out/corpus-$target"
     mkdir -p "$work"
     dict=()

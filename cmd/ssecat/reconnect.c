@@ -1,0 +1,120 @@
+#include "reconnect.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "signals.h"
+#include "stream.h"
+
+#define WAIT_SLICE_MS 100
+
+uint64_t reconnect_delay_ms(uint64_t base, uint64_t max, unsigned attempt, uint32_t random) {
+    if (attempt <= 1 || base == 0)
+        return base;
+    uint64_t ceiling = max > base ? max : base;
+    uint64_t delay = base;
+    for (unsigned i = 1; i < attempt && delay < ceiling; i++)
+        delay = delay > ceiling / 2 ? ceiling : delay * 2;
+    uint64_t jitter = delay / 4 ? random % (delay / 4 + 1) : 0;
+    delay -= jitter;
+    return delay < base ? base : delay;
+}
+
+static void format_duration(char *out, size_t len, uint64_t ms) {
+    if (ms < 1000)
+        snprintf(out, len, "%llums", (unsigned long long)ms);
+    else if (ms % 1000 == 0)
+        snprintf(out, len, "%llus", (unsigned long long)(ms / 1000));
+    else
+        snprintf(out, len, "%.1fs", (double)ms / 1000.0);
+}
+
+/* Sleep `ms` in slices, watching for signals and the time limits. -1 when
+ * the wait ran out, else the exit status to end with. */
+static int wait_before_retry(uint64_t ms, limits *l) {
+    uint64_t end = limits_now_ms() + ms;
+    for (;;) {
+        if (signals_stop_requested())
+            return EXIT_OK;
+        if (limits_expired(l, 1))
+            return EXIT_TIMEOUT;
+        uint64_t now = limits_now_ms();
+        if (now >= end)
+            return -1;
+        uint64_t slice = end - now;
+        int cap = limits_wait_ms(l, WAIT_SLICE_MS);
+        if (slice > (uint64_t)cap)
+            slice = (uint64_t)cap;
+        struct timespec ts = {(time_t)(slice / 1000), (long)(slice % 1000) * 1000000L};
+        if (nanosleep(&ts, NULL) < 0 && errno != EINTR) {
+            log_error("nanosleep: %s", strerror(errno));
+            return EXIT_RUNTIME;
+        }
+    }
+}
+
+static int exit_status_of(enum stream_end end) {
+    switch (end) {
+    case STREAM_DONE:
+    case STREAM_INTERRUPTED:
+        return EXIT_OK;
+    case STREAM_TIMEOUT:
+        return EXIT_TIMEOUT;
+    case STREAM_REFUSED:
+        return EXIT_HTTP;
+    case STREAM_FAILED:
+        return EXIT_RUNTIME;
+    default:
+        return -1;
+    }
+}
+
+int reconnect_run(const ssecat_options *o, sse_parser *p, sink *s, limits *l) {
+    unsigned failures = 0;
+    unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+    for (;;) {
+        int opened;
+        char why[768];
+        enum stream_end end = stream_run(o, p, s, l, &opened, why, sizeof why);
+        /* An incomplete event at the end of a stream is dropped, as
+         * browsers do; the last event ID is kept for Last-Event-ID. */
+        sse_parser_finish(p);
+        if (sink_flush(s) < 0)
+            return EXIT_RUNTIME;
+        int status = exit_status_of(end);
+        if (status >= 0)
+            return status;
+        const char *what = end == STREAM_ENDED ? "stream ended" : why;
+        if (!o->reconnect) {
+            if (end == STREAM_ENDED)
+                return EXIT_OK;
+            log_error("%s", why);
+            return EXIT_CONNECTION;
+        }
+        if (opened)
+            failures = 0;
+        failures++;
+        if (o->max_retries >= 0 && failures > (uint64_t)o->max_retries) {
+            log_error("%s; giving up after %llu reconnection attempts (--max-retries)", what,
+                      (unsigned long long)o->max_retries);
+            return EXIT_CONNECTION;
+        }
+        uint64_t base = s->has_retry ? s->retry_ms : o->retry_delay_ms;
+        uint64_t delay = reconnect_delay_ms(base, o->max_delay_ms, failures, (uint32_t)rand_r(&seed));
+        char text[32];
+        format_duration(text, sizeof text, delay);
+        if (p->last_id.len)
+            log_info("%s; reconnecting in %s (attempt %u, Last-Event-ID: %.*s)", what, text, failures,
+                     (int)p->last_id.len, p->last_id.data);
+        else
+            log_info("%s; reconnecting in %s (attempt %u)", what, text, failures);
+        status = wait_before_retry(delay, l);
+        if (status >= 0)
+            return status;
+    }
+}

@@ -1,0 +1,122 @@
+#include "sink.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+void sink_init(sink *s, const ssecat_options *o) {
+    memset(s, 0, sizeof *s);
+    s->opts = o;
+    output_init(&s->out, &o->output);
+}
+
+static void receive_time(const sink *s, struct timespec *now) {
+    now->tv_sec = now->tv_nsec = 0;
+    if (output_needs_time(&s->out) && clock_gettime(CLOCK_REALTIME, now) < 0)
+        now->tv_sec = now->tv_nsec = 0;
+}
+
+static int selected(const sink *s, const sse_event *ev) {
+    if (s->opts->event_type_count == 0)
+        return 1;
+    for (size_t i = 0; i < s->opts->event_type_count; i++) {
+        const char *t = s->opts->event_types[i];
+        if (strlen(t) == ev->type_len && memcmp(t, ev->type, ev->type_len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void note_oom(sink *s) {
+    if (!s->failed)
+        log_error("out of memory formatting an event");
+    s->failed = 1;
+}
+
+static void on_event(void *ctx, const sse_event *ev) {
+    sink *s = ctx;
+    if (s->done || s->failed || !selected(s, ev))
+        return;
+    struct timespec now;
+    receive_time(s, &now);
+    if (output_event(&s->out, &s->pending, ev, &now) < 0) {
+        note_oom(s);
+        return;
+    }
+    s->printed++;
+    const char *until = s->opts->until;
+    if ((s->opts->count && s->printed >= s->opts->count) ||
+        (until && strlen(until) == ev->data_len && memcmp(until, ev->data, ev->data_len) == 0))
+        s->done = 1;
+}
+
+static void on_retry(void *ctx, unsigned long long ms) {
+    sink *s = ctx;
+    s->retry_ms = ms;
+    s->has_retry = 1;
+    if (s->done || s->failed)
+        return;
+    struct timespec now;
+    receive_time(s, &now);
+    if (output_retry(&s->out, &s->pending, ms, &now) < 0)
+        note_oom(s);
+}
+
+static void on_comment(void *ctx, const char *text, size_t len) {
+    sink *s = ctx;
+    if (s->done || s->failed || !s->opts->output.comments)
+        return;
+    struct timespec now;
+    receive_time(s, &now);
+    if (output_comment(&s->out, &s->pending, text, len, &now) < 0)
+        note_oom(s);
+}
+
+static void on_oversize(void *ctx, size_t bytes) {
+    sink *s = ctx;
+    log_warn("dropped an event of %zu bytes or more (over --max-event-size %llu)", bytes,
+             (unsigned long long)s->opts->max_event_size);
+}
+
+sse_parser_handlers sink_handlers(sink *s) {
+    sse_parser_handlers h = {on_event, on_retry, on_comment, on_oversize, s};
+    return h;
+}
+
+int sink_flush(sink *s) {
+    size_t pos = 0;
+    while (pos < s->pending.len) {
+        ssize_t n = write(STDOUT_FILENO, s->pending.data + pos, s->pending.len - pos);
+        if (n > 0) {
+            pos += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN) {
+            /* stdout was left non-blocking by whoever started us. */
+            struct pollfd pfd = {STDOUT_FILENO, POLLOUT, 0};
+            if (poll(&pfd, 1, -1) >= 0 || errno == EINTR)
+                continue;
+        }
+        buf_clear(&s->pending);
+        if (errno == EPIPE) {
+            s->done = 1;
+            return 0;
+        }
+        log_error("write to standard output: %s", strerror(errno));
+        s->failed = 1;
+        return -1;
+    }
+    buf_clear(&s->pending);
+    return s->failed ? -1 : 0;
+}
+
+void sink_free(sink *s) {
+    output_free(&s->out);
+    buf_free(&s->pending);
+}

@@ -1,0 +1,34 @@
+/* Where parsed events go: the selection (-e), the stopping rules (-n,
+ * --until), the output format, and writing to stdout. Both inputs (a URL, or
+ * a captured stream) feed one parser whose handlers are these. */
+#ifndef SSECAT_SINK_H
+#define SSECAT_SINK_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "options.h"
+#include "output.h"
+#include "sse_parser.h"
+
+typedef struct sink {
+    const ssecat_options *opts;
+    output out;
+    buf pending;        /* formatted, not yet written */
+    uint64_t printed;   /* events shown, for -n */
+    int done;           /* -n or --until reached, or the reader went away: stop reading */
+    int failed;         /* the output could not be written, or memory ran out */
+    unsigned long long retry_ms; /* the reconnection time the server asked for */
+    int has_retry;
+} sink;
+
+void sink_init(sink *s, const ssecat_options *o);
+sse_parser_handlers sink_handlers(sink *s);
+/* Write what is pending to stdout. Called after each parsed chunk, so an
+ * event is out before ssecat waits for more input. A closed pipe (the
+ * reader, e.g. head, went away) ends the run quietly; any other write error
+ * is reported and ends it with a failure. 0, or -1 on failure. */
+int sink_flush(sink *s);
+void sink_free(sink *s);
+
+#endif

@@ -1,0 +1,63 @@
+/* The HTTP request options ssecat and ssepub both offer (headers, bearer
+ * token, basic auth, TLS, proxy, Unix socket, connect timeout, compression,
+ * user agent, curl-style -v output), turned into libcurl settings in one
+ * place so the two tools cannot drift apart.
+ *
+ * Use: fill an http_client_config while parsing options (validating -H with
+ * http_client_add_header and files with http_client_check_file), call
+ * http_client_global_init once, then http_client_setup on each easy handle
+ * before the transfer and curl_slist_free_all on the list it returns after.
+ * The caller keeps what is its own: URL, method, body, write callbacks. */
+#ifndef SSETOOLS_HTTP_CLIENT_H
+#define SSETOOLS_HTTP_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+typedef struct http_client_config {
+    const char *program;         /* names the default User-Agent: "PROGRAM/VERSION" */
+    const char **headers;        /* -H values, checked; strings not owned */
+    size_t header_count;
+    size_t header_cap;
+    const char *bearer;          /* sent as "Authorization: Bearer ..."; masked in -v output */
+    const char *userpwd;         /* -u user:pass (basic auth); masked in -v output */
+    int insecure;                /* -k: no TLS certificate or host name check */
+    const char *cacert;          /* CA bundle file */
+    const char *proxy;           /* proxy URL */
+    const char *unix_socket;     /* connect to this socket instead of the URL's host */
+    uint64_t connect_timeout_ms; /* 0: libcurl's default */
+    const char *user_agent;      /* NULL: "PROGRAM/VERSION" */
+    int compressed;              /* ask for any encoding libcurl can decode */
+    int verbose;                 /* request and response headers and connection events on stderr */
+} http_client_config;
+
+#define HTTP_CLIENT_CONFIG_INIT(name) {.program = (name)}
+
+/* curl_global_init; once, before any thread. 0, or -1 with a message. */
+int http_client_global_init(char *err, size_t errlen);
+void http_client_global_cleanup(void);
+
+/* Check an "-H 'Name: value'" argument (also "Name:" to remove a header
+ * libcurl would send, and "Name;" for an empty value, as curl takes them)
+ * and add it. 0, or -1 with a message naming the problem. */
+int http_client_add_header(http_client_config *cfg, const char *header, char *err, size_t errlen);
+
+/* Whether `name` (case-insensitive) is among the -H headers. */
+int http_client_has_header(const http_client_config *cfg, const char *name);
+
+/* 0 if `path` is a readable file, else -1 with "PATH: strerror" in err. */
+int http_client_check_file(const char *path, char *err, size_t errlen);
+
+/* Apply cfg to `curl`, plus `defaults` (NULL-terminated "Name: value"
+ * headers the caller always sends, each skipped when the user gave a header
+ * of that name). Follows redirects as browsers do and allows only http and
+ * https. On success *headers is the list to curl_slist_free_all after the
+ * transfer (NULL if none); on failure -1 with a message and *headers NULL. */
+int http_client_setup(CURL *curl, const http_client_config *cfg, const char *const *defaults,
+                      struct curl_slist **headers, char *err, size_t errlen);
+
+void http_client_config_free(http_client_config *cfg);
+
+#endif
