@@ -5,6 +5,8 @@ set -u
 build_dir=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 export SSETOOLS_BUILD="$top/$build_dir"
+# Memory bounds are not meaningful under AddressSanitizer (shadow memory).
+case "$build_dir" in *-san) export SSETOOLS_SANITIZED=1 ;; esac
 passed=0 failed=0 skipped=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

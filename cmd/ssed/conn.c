@@ -1,6 +1,7 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -23,7 +24,7 @@
 
 static const char busy_reply[] = "HTTP/1.1 503 Service Unavailable\r\n"
                                  "Content-Type: text/plain; charset=utf-8\r\n"
-                                 "Content-Length: 55\r\n"
+                                 "Content-Length: 58\r\n"
                                  "Retry-After: 5\r\n"
                                  "Connection: close\r\n"
                                  "\r\n"
@@ -87,6 +88,26 @@ static void accept_one(server *srv, int fd) {
     srv->stats.connections_total++;
 }
 
+/* Out of descriptors: refuse the waiting client cleanly with a 503 using a
+ * descriptor kept in reserve for this, instead of leaving it hanging in the
+ * backlog or spinning on a listener that stays readable. */
+static int refuse_with_reserve(server *srv, listener_watch *l) {
+    if (srv->reserve_fd < 0)
+        return -1;
+    close(srv->reserve_fd);
+    srv->reserve_fd = -1;
+    int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t ignored = write(fd, busy_reply, sizeof busy_reply - 1);
+        (void)ignored;
+        shutdown(fd, SHUT_WR);
+        close(fd);
+        srv->stats.rejected_busy++;
+    }
+    srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    return fd >= 0 ? 0 : -1;
+}
+
 void conn_accept_ready(loop_watch *w, uint32_t events) {
     (void)events;
     listener_watch *l = (listener_watch *)w;
@@ -94,18 +115,23 @@ void conn_accept_ready(loop_watch *w, uint32_t events) {
     for (int i = 0; i < ACCEPTS_PER_WAKEUP && !srv->stopping; i++) {
         int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
+            if (srv->accept_error_logged && srv->conn_count + 1 < srv->max_clients) {
+                log_info("accepting connections again");
+                srv->accept_error_logged = 0;
+            }
             accept_one(srv, fd);
             continue;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED)
             return;
         if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-            /* Out of descriptors: stop accepting for a moment instead of
-             * spinning on a listener that stays readable; say so once. */
             if (!srv->accept_error_logged)
                 log_error("accept %s: %s; refusing new connections until descriptors free up", l->url,
                           strerror(errno));
             srv->accept_error_logged = 1;
+            if (refuse_with_reserve(srv, l) == 0)
+                continue;
+            /* No reserve either: stop accepting for a moment. */
             srv->accept_resume_ms = loop_now_ms() + ACCEPT_PAUSE_MS;
             pause_listeners(srv, 1);
             return;

@@ -2,6 +2,7 @@
  * Events subscribers. Parse options, listen, open the inputs, run the loop,
  * shut down cleanly. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +150,7 @@ int main(int argc, char **argv) {
     memset(&srv, 0, sizeof srv);
     srv.opt = &opt;
     srv.signal_fd = -1;
+    srv.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     srv.stats.started_ms = loop_now_ms();
     list_init(&srv.reading);
     list_init(&srv.streaming);
@@ -185,6 +187,8 @@ int main(int argc, char **argv) {
     shared_event_unref(srv.keepalive);
     if (srv.signal_fd >= 0)
         close(srv.signal_fd);
+    if (srv.reserve_fd >= 0)
+        close(srv.reserve_fd);
     loop_close(&srv.loop);
     free(owned_token);
     free(srv.dedup);

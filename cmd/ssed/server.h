@@ -68,6 +68,7 @@ struct server {
     uint64_t max_clients;
     uint64_t accept_resume_ms; /* listeners paused after EMFILE until then */
     int accept_error_logged;
+    int reserve_fd; /* kept free to refuse clients when descriptors run out */
     int stopping;
     uint64_t stop_deadline_ms;
     int signal_fd;

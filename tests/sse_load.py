@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""Test clients for ssed's hardening tests: many subscribers in one process.
+Every mode is bounded in time and connects to 127.0.0.1 only.
+
+  feed --rate R --count N [--size S]   lines "<send-ns> <seq> <padding>" on stdout, R per second
+  slow --port P --count N --hold S     N subscribers that never read a byte
+  watch --port P --subs N --events E --timeout T
+                                       N subscribers; checks that each gets seq 0..E-1 once, in
+                                       order; prints a JSON summary with delivery latencies
+  reconnect --port P --events E --disconnects K --timeout T
+                                       one subscriber that drops its connection at random points
+                                       K times and resumes with Last-Event-ID; checks exactly once
+  resets --port P --seconds S          subscribers that vanish with a TCP reset, again and again
+  census --port P --count N --hold S   N subscribers one after another; counts answers (200 kept
+                                       open, 503, closed, no answer); holds the 200s for S seconds
+"""
+import argparse
+import json
+import random
+import select
+import socket
+import struct
+import sys
+import time
+
+REQUEST = b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n%s\r\n"
+
+
+def connect(port, path="/", last_id=None, rcvbuf=None):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(5)
+    s.connect(("127.0.0.1", port))
+    extra = b"Last-Event-ID: %s\r\n" % last_id.encode() if last_id else b""
+    s.sendall(REQUEST % (path.encode(), extra))
+    return s
+
+
+class Stream:
+    """Incremental reader of one SSE response: yields (id, data) per event."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+        self.head_done = False
+        self.data = []
+        self.last_id = None
+
+    def feed(self, chunk):
+        self.buf += chunk
+        if not self.head_done:
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
+                return []
+            if not self.buf.startswith(b"HTTP/1.1 200"):
+                raise RuntimeError("not 200: %r" % self.buf[:80])
+            self.buf = self.buf[end + 4 :]
+            self.head_done = True
+        events = []
+        lines = self.buf.split(b"\n")
+        self.buf = lines.pop()
+        for line in lines:
+            if line == b"":
+                if self.data:
+                    events.append((self.last_id, b"\n".join(self.data)))
+                self.data = []
+            elif line.startswith(b"data: "):
+                self.data.append(line[6:])
+            elif line.startswith(b"id: "):
+                self.last_id = line[4:].decode()
+        return events
+
+
+def cmd_feed(a):
+    pad = b"x" * max(0, a.size)
+    start = time.monotonic()
+    out = sys.stdout.buffer
+    for seq in range(a.count):
+        due = start + seq / a.rate
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        out.write(b"%d %d %s\n" % (time.time_ns(), seq, pad))
+        out.flush()
+
+
+def cmd_slow(a):
+    socks = []
+    for _ in range(a.count):
+        socks.append(connect(a.port, rcvbuf=4096))
+    print("open %d" % len(socks), flush=True)
+    deadline = time.monotonic() + a.hold
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def cmd_watch(a):
+    streams = [Stream(connect(a.port, a.path)) for _ in range(a.subs)]
+    for st in streams:
+        st.sock.setblocking(False)
+    seqs = [[] for _ in streams]
+    latencies = []
+    poller = select.poll()
+    by_fd = {}
+    for i, st in enumerate(streams):
+        poller.register(st.sock, select.POLLIN)
+        by_fd[st.sock.fileno()] = i
+    print("subscribed %d" % len(streams), flush=True)
+    deadline = time.monotonic() + a.timeout
+    done = 0
+    closed = set()
+    while done < len(streams) and time.monotonic() < deadline:
+        for fd, _ in poller.poll(100):
+            i = by_fd[fd]
+            try:
+                chunk = streams[i].sock.recv(1 << 20)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                poller.unregister(fd)
+                closed.add(i)
+                done += 1
+                continue
+            now = time.time_ns()
+            for _, data in streams[i].feed(chunk):
+                sent, seq = data.split(b" ", 2)[:2]
+                latencies.append((now - int(sent)) / 1e6)
+                seqs[i].append(int(seq))
+                if len(seqs[i]) == a.events:
+                    poller.unregister(fd)
+                    done += 1
+    latencies.sort()
+    complete = sum(1 for s in seqs if len(s) == a.events)
+    in_order = sum(1 for s in seqs if s == list(range(a.events)))
+    pct = lambda p: latencies[min(len(latencies) - 1, int(p * len(latencies)))] if latencies else None
+    print(json.dumps({"subscribers": a.subs, "complete": complete, "in_order": in_order, "closed_early": len(closed),
+                      "events_received": sum(len(s) for s in seqs), "p50_ms": pct(0.5), "p99_ms": pct(0.99),
+                      "max_ms": latencies[-1] if latencies else None}), flush=True)
+
+
+def cmd_reconnect(a):
+    rng = random.Random(a.seed)
+    seen = []
+    last_id = None
+    drops = 0
+    gaps = 0
+    deadline = time.monotonic() + a.timeout
+    while len(seen) < a.events and time.monotonic() < deadline:
+        st = Stream(connect(a.port, a.path, last_id))
+        st.sock.settimeout(1)
+        budget = rng.randint(1, max(2, 2 * a.events // max(1, a.disconnects)))
+        got = 0
+        while got < budget and len(seen) < a.events and time.monotonic() < deadline:
+            try:
+                chunk = st.sock.recv(rng.choice([1, 7, 100, 4096, 65536]))
+            except socket.timeout:
+                continue
+            if not chunk:
+                break
+            if b"event: ssed-gap" in chunk:
+                gaps += 1
+            for ev_id, data in st.feed(chunk):
+                if data.startswith(b"{"):
+                    continue
+                seen.append(int(data.split(b" ", 2)[1]))
+                last_id = ev_id
+                got += 1
+        # Vanish mid-stream, sometimes with a reset, sometimes politely.
+        if rng.random() < 0.5:
+            st.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        st.sock.close()
+        drops += 1
+    print(json.dumps({"events": len(seen), "expected": a.events, "exactly_once_in_order": seen == list(range(a.events)),
+                      "reconnects": drops, "gaps": gaps, "duplicates": len(seen) - len(set(seen))}), flush=True)
+
+
+def cmd_resets(a):
+    deadline = time.monotonic() + a.seconds
+    count = 0
+    while time.monotonic() < deadline:
+        socks = [connect(a.port) for _ in range(20)]
+        for s in socks:
+            try:
+                s.recv(random.choice([10, 1000, 100000]))
+            except socket.timeout:
+                pass
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()
+            count += 1
+    print(json.dumps({"reset_subscribers": count}), flush=True)
+
+
+def cmd_census(a):
+    counts = {"ok": 0, "busy": 0, "closed": 0, "no_answer": 0}
+    kept = []
+    for _ in range(a.count):
+        try:
+            s = connect(a.port)
+        except OSError:
+            counts["closed"] += 1
+            continue
+        s.settimeout(3)
+        head = b""
+        try:
+            while b"\r\n\r\n" not in head:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                head += chunk
+        except socket.timeout:
+            counts["no_answer"] += 1
+            s.close()
+            continue
+        except ConnectionResetError:
+            head = b""
+        if head.startswith(b"HTTP/1.1 200"):
+            counts["ok"] += 1
+            kept.append(s)
+        elif head.startswith(b"HTTP/1.1 503"):
+            counts["busy"] += 1
+            s.close()
+        else:
+            counts["closed"] += 1
+            s.close()
+    print(json.dumps(counts), flush=True)
+    deadline = time.monotonic() + a.hold
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="mode", required=True)
+    f = sub.add_parser("feed")
+    f.add_argument("--rate", type=float, required=True)
+    f.add_argument("--count", type=int, required=True)
+    f.add_argument("--size", type=int, default=0)
+    for name in ("slow", "watch", "reconnect", "resets", "census"):
+        q = sub.add_parser(name)
+        q.add_argument("--port", type=int, required=True)
+        q.add_argument("--path", default="/")
+        q.add_argument("--count", type=int, default=1)
+        q.add_argument("--hold", type=float, default=10)
+        q.add_argument("--subs", type=int, default=1)
+        q.add_argument("--events", type=int, default=100)
+        q.add_argument("--timeout", type=float, default=30)
+        q.add_argument("--disconnects", type=int, default=50)
+        q.add_argument("--seconds", type=float, default=3)
+        q.add_argument("--seed", type=int, default=1)
+    a = p.parse_args()
+    {"feed": cmd_feed, "slow": cmd_slow, "watch": cmd_watch, "reconnect": cmd_reconnect, "resets": cmd_resets,
+     "census": cmd_census}[a.mode](a)
+
+
+if __name__ == "__main__":
+    main()
