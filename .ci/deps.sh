@@ -3,7 +3,7 @@
 # testing ssetools needs are missing; installs them with apt-get when run as
 # root, otherwise prints the command to run and stops.
 set -u
-packages="gcc make pkg-config libcurl4-openssl-dev bats curl clang libclang-rt-14-dev python3"
+packages="gcc make pkg-config libcurl4-openssl-dev bats curl clang libclang-rt-14-dev python3 valgrind"
 missing=""
 # Node.js may come from elsewhere than Debian (its npm is then built in).
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing=" nodejs npm"

@@ -65,8 +65,8 @@ wait_for_exit() {
     local pid=$1 limit=${2:-10} i
     for i in $(seq 1 $((limit * 20))); do
         if ! kill -0 "$pid" 2>/dev/null; then
-            wait "$pid" 2>/dev/null
-            EXIT_STATUS=$?
+            EXIT_STATUS=0
+            wait "$pid" 2>/dev/null || EXIT_STATUS=$?
             return 0
         fi
         sleep 0.05

@@ -332,9 +332,8 @@ static int body_kind_of(const http_request *req, enum body_kind *kind) {
     *kind = BODY_LINES;
     if (!ct)
         return 0;
-    size_t n = strcspn(ct->value, ";");
-    if (n > ct->value_len)
-        n = ct->value_len;
+    const char *semicolon = memchr(ct->value, ';', ct->value_len); /* the value is not NUL-terminated */
+    size_t n = semicolon ? (size_t)(semicolon - ct->value) : ct->value_len;
     while (n > 0 && (ct->value[n - 1] == ' ' || ct->value[n - 1] == '\t'))
         n--;
     static const struct {

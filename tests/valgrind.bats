@@ -1,0 +1,81 @@
+#!/usr/bin/env bats
+# Memory checking of real scenarios under valgrind memcheck: no invalid
+# access and no leak. ssed serves subscribers that come and go and
+# publishers; ssecat reconnects across a restart of ssed.
+
+load helpers
+
+VALGRIND=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
+    --show-leak-kinds=definite,indirect --track-fds=no)
+
+setup() {
+    command -v valgrind >/dev/null || skip "valgrind is not installed (make deps)"
+    [ -z "${SSETOOLS_SANITIZED:-}" ] || skip "not with AddressSanitizer builds"
+}
+
+teardown() {
+    exec 8>&- 2>/dev/null || true
+    stop_all
+}
+
+# start_ssed_valgrind PORT [OPTIONS...]: ssed under memcheck, fed on fd 8.
+start_ssed_valgrind() {
+    local port=$1
+    shift
+    FEED="$BATS_TEST_TMPDIR/feed"
+    SSED_ERR="$BATS_TEST_TMPDIR/ssed-vg.err"
+    rm -f "$FEED"
+    mkfifo "$FEED"
+    "${VALGRIND[@]}" "$SSED" -l "127.0.0.1:$port" "$@" <"$FEED" >/dev/null 2>"$SSED_ERR" 3>&- 8>&- &
+    SSED_PID=$!
+    echo "$SSED_PID" >>"$BATS_TEST_TMPDIR/pids"
+    exec 8>"$FEED"
+    wait_for_line "$SSED_ERR" 'serving http' 30
+    URL="http://127.0.0.1:$port"
+    PORT=$port
+}
+
+@test "valgrind: ssed with subscribers coming and going and publishers: no errors, no leaks" {
+    start_ssed_valgrind "$(free_port)" --replay 5 --keepalive 100ms
+    for round in 1 2 3; do
+        for i in 1 2 3 4 5; do
+            curl -sN --max-time 2 "$URL/" >/dev/null 2>&1 3>&- 8>&- &
+            echo $! >>"$BATS_TEST_TMPDIR/pids"
+        done
+        curl -sN --max-time 2 "$URL/?channels=a,b" >/dev/null 2>&1 3>&- 8>&- &
+        seq 1 200 >&8
+        curl -s --max-time 5 -d "$(seq 1 50)" "$URL/a" >/dev/null
+        printf 'POST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: text/event-stream\r\n\r\n9\r\ndata: x\n\n\r\n0\r\n\r\n' |
+            python3 "$TOP/tests/http_raw.py" "$PORT" >/dev/null
+        printf 'GARBAGE\r\n\r\n' | python3 "$TOP/tests/http_raw.py" "$PORT" >/dev/null
+        curl -s --max-time 5 "$URL/_ssed/stats" >/dev/null
+        sleep 1
+    done
+    kill -TERM "$SSED_PID"
+    wait_for_exit "$SSED_PID" 30
+    cat "$SSED_ERR"
+    [ "$EXIT_STATUS" -eq 0 ]
+    ! grep -q '==[0-9]*==' "$SSED_ERR"
+}
+
+@test "valgrind: ssecat reconnecting across a restart of ssed: no errors, no leaks" {
+    port=$(free_port)
+    start_ssed --replay 0 -l "127.0.0.1:$port"
+    "${VALGRIND[@]}" "$SSECAT" -s -e message -n 6 --retry-delay 200ms -o json "http://127.0.0.1:$port/" \
+        >"$BATS_TEST_TMPDIR/cat.out" 2>"$BATS_TEST_TMPDIR/cat.err" 3>&- 8>&- &
+    cat_pid=$!
+    echo $cat_pid >>"$BATS_TEST_TMPDIR/pids"
+    for i in $(seq 1 100); do [ "$(stat_of subscribers 2>/dev/null)" = 1 ] && break; sleep 0.1; done
+    seq 1 3 >&8
+    wait_for_lines "$BATS_TEST_TMPDIR/cat.out" 3 20
+    exec 8>&-
+    stop_pid "$SSED_PID"
+    start_ssed -l "127.0.0.1:$port"
+    for i in $(seq 1 100); do [ "$(stat_of subscribers 2>/dev/null)" = 1 ] && break; sleep 0.1; done
+    seq 4 6 >&8
+    wait_for_exit "$cat_pid" 30
+    cat "$BATS_TEST_TMPDIR/cat.err"
+    [ "$EXIT_STATUS" -eq 0 ]
+    [ "$(wc -l <"$BATS_TEST_TMPDIR/cat.out")" -eq 6 ]
+    ! grep -q '==[0-9]*==' "$BATS_TEST_TMPDIR/cat.err"
+}
