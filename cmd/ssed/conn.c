@@ -53,14 +53,19 @@ static void pause_listeners(server *srv, int paused) {
     }
 }
 
+/* Answer 503 and close. Best effort on a fresh socket: its send buffer is
+ * empty, so the reply fits. */
+static void refuse_busy(server *srv, int fd) {
+    ssize_t ignored = write(fd, busy_reply, sizeof busy_reply - 1);
+    (void)ignored;
+    shutdown(fd, SHUT_WR);
+    close(fd);
+    srv->stats.rejected_busy++;
+}
+
 static void accept_one(server *srv, int fd) {
     if (srv->conn_count >= srv->max_clients) {
-        /* Best effort on a fresh socket: the buffer is empty, so it fits. */
-        ssize_t ignored = write(fd, busy_reply, sizeof busy_reply - 1);
-        (void)ignored;
-        shutdown(fd, SHUT_WR);
-        close(fd);
-        srv->stats.rejected_busy++;
+        refuse_busy(srv, fd);
         return;
     }
     conn *c = calloc(1, sizeof *c);
@@ -97,13 +102,8 @@ static int refuse_with_reserve(server *srv, listener_watch *l) {
     close(srv->reserve_fd);
     srv->reserve_fd = -1;
     int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t ignored = write(fd, busy_reply, sizeof busy_reply - 1);
-        (void)ignored;
-        shutdown(fd, SHUT_WR);
-        close(fd);
-        srv->stats.rejected_busy++;
-    }
+    if (fd >= 0)
+        refuse_busy(srv, fd);
     srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     return fd >= 0 ? 0 : -1;
 }
@@ -405,13 +405,19 @@ static void drain_input(conn *c) {
     char sink[4096];
     for (int i = 0; i < 16; i++) {
         ssize_t n = read(c->fd, sink, sizeof sink);
+        if (n == 0 && c->state == CONN_REPLYING) {
+            /* The client is done sending; it still gets the rest of the reply. */
+            watch_events(c, EPOLLOUT);
+            return;
+        }
         if (n == 0) {
             conn_close(c, c->state == CONN_LINGERING ? "done" : "peer closed");
             return;
         }
         if (n < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                conn_close(c, errno == ECONNRESET ? "peer closed" : strerror(errno));
+            int err = errno;
+            if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR)
+                conn_close(c, err == ECONNRESET ? "peer closed" : strerror(err));
             return;
         }
     }

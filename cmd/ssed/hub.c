@@ -92,6 +92,20 @@ uint64_t hub_next_id(hub *h) {
     return h->last_id;
 }
 
+int hub_channel_name_valid(const char *name, size_t len) {
+    if (len > 200)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = name[i];
+        if (!(ch == '-' || ch == '_' || ch == '.' || ch == '~' || ch == '/' || (ch >= '0' && ch <= '9') ||
+              (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')))
+            return 0;
+        if (ch == '.' && i + 1 < len && name[i + 1] == '.')
+            return 0;
+    }
+    return 1;
+}
+
 static size_t name_hash(const char *s, size_t len) {
     uint64_t x = 14695981039346656037ULL;
     for (size_t i = 0; i < len; i++)

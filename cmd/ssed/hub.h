@@ -95,6 +95,9 @@ typedef struct hub {
 int hub_init(hub *h, size_t history_max, size_t max_pending, size_t max_channels);
 void hub_free(hub *h);
 
+/* A channel name: up to 200 letters, digits, - _ . ~ and /, never "..". */
+int hub_channel_name_valid(const char *name, size_t len);
+
 /* The channel of that name, created if asked and allowed; NULL otherwise. */
 channel *hub_channel(hub *h, const char *name, size_t len, int create);
 /* Free a channel nobody needs: no subscribers, no history. */

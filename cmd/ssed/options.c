@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hub.h"
 #include "units.h"
 #include "version.h"
 
@@ -137,16 +138,6 @@ static void option_name(int val, int index, const char *arg, char *out, size_t s
         *eq = '\0';
 }
 
-static int valid_channel_name(const char *name) {
-    if (strlen(name) > 200)
-        return 0;
-    for (const char *p = name; *p; p++)
-        if (!(*p == '-' || *p == '_' || *p == '.' || *p == '~' || *p == '/' || (*p >= '0' && *p <= '9') ||
-              (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
-            return 0;
-    return strncmp(name, "_ssed", 5) != 0 && strstr(name, "..") == NULL;
-}
-
 static void set_defaults(ssed_options *o) {
     memset(o, 0, sizeof *o);
     o->read_stdin = 1;
@@ -211,7 +202,7 @@ int options_parse(ssed_options *o, int argc, char **argv) {
         case 'c':
             while (*optarg == '/')
                 optarg++;
-            if (!valid_channel_name(optarg))
+            if (!hub_channel_name_valid(optarg, strlen(optarg)) || strncmp(optarg, "_ssed", 5) == 0)
                 return usage_error("--channel", "use letters, digits, '-', '_', '.', '~' and '/' (not _ssed)");
             o->channel = optarg;
             break;

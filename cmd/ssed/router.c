@@ -13,25 +13,9 @@
 #include "token.h"
 
 #define RESERVED_PREFIX "/_ssed/"
-#define MAX_CHANNEL_NAME 200
 #define ALLOW_METHODS "GET, HEAD, OPTIONS, POST"
 #define ALLOW_NO_PUBLISH "GET, HEAD, OPTIONS"
 #define MAX_STREAM_CHANNELS 64
-
-/* A channel name: letters, digits, - _ . ~ and / (never ..). */
-static int valid_channel_name(const char *name, size_t len) {
-    if (len > MAX_CHANNEL_NAME)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        char ch = name[i];
-        if (!(ch == '-' || ch == '_' || ch == '.' || ch == '~' || ch == '/' || (ch >= '0' && ch <= '9') ||
-              (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')))
-            return 0;
-        if (ch == '.' && i + 1 < len && name[i + 1] == '.')
-            return 0;
-    }
-    return 1;
-}
 
 static const char *allowed_methods(const conn *c) {
     return c->srv->opt->no_publish ? ALLOW_NO_PUBLISH : ALLOW_METHODS;
@@ -206,7 +190,7 @@ static int stream_channels(conn *c, const http_request *req, channel **out, size
         const char *name = item;
         size_t len = strlen(item);
         trim_slashes(&name, &len);
-        if (!valid_channel_name(name, len) || *count == MAX_STREAM_CHANNELS) {
+        if (!hub_channel_name_valid(name, len) || *count == MAX_STREAM_CHANNELS) {
             for (size_t k = 0; k < *count; k++)
                 hub_release_channel(h, out[k]);
             reply_status(c, 400, *count == MAX_STREAM_CHANNELS ? "at most 64 channels in one stream"
@@ -488,7 +472,7 @@ void router_handle(conn *c, const http_request *req) {
         handle_reserved(c, req);
         return;
     }
-    if (!valid_channel_name(req->path + 1, req->path_len - 1)) {
+    if (!hub_channel_name_valid(req->path + 1, req->path_len - 1)) {
         reply_status(c, 400, "invalid channel name (letters, digits, '-', '_', '.', '~' and '/')", NULL);
         return;
     }
