@@ -41,47 +41,13 @@ static void report_oversized(input_source *in, size_t bytes) {
              (unsigned long long)in->srv->opt->max_event_size);
 }
 
-static void publish_record(input_source *in, const char *rec, size_t len) {
-    const ssed_options *o = in->srv->opt;
-    if (!o->null_separated && len > 0 && rec[len - 1] == '\r')
-        len--; /* CRLF input */
-    const char *type = o->event_type;
+static void publish_record(void *ctx, const char *rec, size_t len) {
+    input_source *in = ctx;
+    const char *type = in->srv->opt->event_type;
     publish(in, type, type ? strlen(type) : 0, NULL, 0, rec, len, -1);
 }
 
-/* Split bytes into records; a record longer than the limit is skipped up to
- * its end, whatever the read boundaries. */
-static void feed_records(input_source *in, const char *bytes, size_t len) {
-    size_t max = in->srv->opt->max_event_size;
-    char sep = in->srv->opt->null_separated ? '\0' : '\n';
-    while (len > 0) {
-        const char *end = memchr(bytes, sep, len);
-        size_t part = end ? (size_t)(end - bytes) : len;
-        if (in->skipping) {
-            in->skipping += part;
-        } else if (in->record.len + part > max + (sep == '\n')) {
-            in->skipping = in->record.len + part;
-            buf_clear(&in->record);
-        } else if (end && in->record.len == 0) {
-            publish_record(in, bytes, part);
-        } else if (buf_append(&in->record, bytes, part) < 0) {
-            log_error("%s: out of memory; record dropped", in->name);
-            in->skipping = in->record.len + part;
-            buf_clear(&in->record);
-        } else if (end) {
-            publish_record(in, in->record.data, in->record.len);
-            buf_clear(&in->record);
-        }
-        if (!end)
-            return;
-        if (in->skipping) {
-            report_oversized(in, in->skipping);
-            in->skipping = 0;
-        }
-        bytes += part + 1;
-        len -= part + 1;
-    }
-}
+static void on_record_oversize(void *ctx, size_t bytes) { report_oversized(ctx, bytes); }
 
 static void on_sse_event(void *ctx, const sse_event *ev) {
     input_source *in = ctx;
@@ -100,15 +66,10 @@ static void on_sse_oversize(void *ctx, size_t bytes) { report_oversized(ctx, byt
 
 static void input_end(input_source *in) {
     server *srv = in->srv;
-    if (srv->opt->format == INPUT_SSE) {
+    if (srv->opt->format == INPUT_SSE)
         sse_parser_finish(&in->parser);
-    } else if (in->skipping) {
-        report_oversized(in, in->skipping);
-        in->skipping = 0;
-    } else if (in->record.len > 0) {
-        publish_record(in, in->record.data, in->record.len); /* a last line without newline */
-        buf_clear(&in->record);
-    }
+    else
+        record_reader_finish(&in->records); /* a last line without newline counts */
     input_close(in);
     log_verbose("%s: end of input; still serving", in->name);
     if (srv->opt->exit_on_eof)
@@ -133,8 +94,8 @@ static int input_read(input_source *in) {
     if (in->srv->opt->format == INPUT_SSE) {
         if (sse_parser_feed(&in->parser, chunk, (size_t)n) < 0)
             log_error("%s: out of memory while parsing", in->name);
-    } else {
-        feed_records(in, chunk, (size_t)n);
+    } else if (record_reader_feed(&in->records, chunk, (size_t)n) < 0) {
+        log_error("%s: out of memory; a record was dropped", in->name);
     }
     return 1;
 }
@@ -158,6 +119,8 @@ static int input_setup(server *srv, input_source *in, int fd, const char *name) 
     in->next_retry = -1;
     sse_parser_handlers h = {on_sse_event, on_sse_retry, NULL, on_sse_oversize, in};
     sse_parser_init(&in->parser, srv->opt->max_event_size, &h);
+    record_reader_init(&in->records, srv->opt->null_separated ? '\0' : '\n', srv->opt->max_event_size,
+                       publish_record, on_record_oversize, in);
     int flags = fcntl(fd, F_GETFL);
     if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
         log_error("%s: fcntl: %s", name, strerror(errno));
@@ -216,6 +179,6 @@ void input_close(input_source *in) {
         loop_remove(&in->srv->loop, in->fd);
     if (in->fd != STDIN_FILENO)
         close(in->fd);
-    buf_free(&in->record);
+    record_reader_free(&in->records);
     sse_parser_free(&in->parser);
 }

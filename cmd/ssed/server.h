@@ -12,6 +12,7 @@
 #include "list.h"
 #include "loop.h"
 #include "options.h"
+#include "record_reader.h"
 #include "sse_parser.h"
 
 typedef struct server server;
@@ -31,8 +32,7 @@ typedef struct input_source {
     const char *name;
     int always_ready; /* a regular file or /dev/null: epoll cannot watch it */
     int open;
-    buf record;          /* lines format: a record split across reads */
-    size_t skipping;     /* lines format: bytes of an oversized record */
+    record_reader records; /* lines format */
     sse_parser parser;   /* sse format */
     long long next_retry; /* sse format: a retry field for the next event */
 } input_source;

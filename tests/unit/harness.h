@@ -35,5 +35,6 @@ void roundtrip_tests_register(void);
 void units_tests_register(void);
 void json_tests_register(void);
 void ssed_http_tests_register(void);
+void record_reader_tests_register(void);
 
 #endif
