@@ -12,7 +12,7 @@ TOP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 start_bg() {
     local out=$1 err=$2
     shift 2
-    "$@" >"$out" 2>"$err" 3>&- 8>&- &
+    "$@" >"$out" 2>"$err" 3>&- 8>&- 9>&- &
     BG_PID=$!
     echo "$BG_PID" >>"$BATS_TEST_TMPDIR/pids"
 }
@@ -88,7 +88,7 @@ start_ssed() {
     SSED_ERR="$BATS_TEST_TMPDIR/ssed.err"
     rm -f "$FEED"
     mkfifo "$FEED"
-    "$SSED" -l 127.0.0.1:0 "$@" <"$FEED" >"$BATS_TEST_TMPDIR/ssed.out" 2>"$SSED_ERR" 3>&- 8>&- &
+    "$SSED" -l 127.0.0.1:0 "$@" <"$FEED" >"$BATS_TEST_TMPDIR/ssed.out" 2>"$SSED_ERR" 3>&- 8>&- 9>&- &
     SSED_PID=$!
     echo "$SSED_PID" >>"$BATS_TEST_TMPDIR/pids"
     exec 8>"$FEED"
@@ -102,7 +102,7 @@ start_ssed() {
 subscribe() {
     local name=$1 path=$2
     shift 2
-    curl -sN --max-time 30 "$@" "$URL$path" >"$BATS_TEST_TMPDIR/$name" 2>/dev/null 3>&- 8>&- &
+    curl -sN --max-time 30 "$@" "$URL$path" >"$BATS_TEST_TMPDIR/$name" 2>/dev/null 3>&- 8>&- 9>&- &
     echo $! >>"$BATS_TEST_TMPDIR/pids"
     SUB_PID=$!
     wait_for_line "$BATS_TEST_TMPDIR/$name" '^: ssed stream' 10

@@ -12,3 +12,7 @@ if [ -x "$build/ssecat" ]; then
     echo "== ssecat throughput on a captured stream (ssecat - -o data next to cat)"
     bash "$top/tests/bench/ssecat_throughput.sh" "${1:-build}" "${SSECAT_BENCH_MB:-200}" 3
 fi
+if [ -x "$build/ssepub" ]; then
+    echo "== publish throughput into ssed with a subscriber attached"
+    bash "$top/tests/bench/ssepub_throughput.sh" "${1:-build}" "${SSEPUB_BENCH_EVENTS:-1000000}" 2000
+fi
