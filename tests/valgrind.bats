@@ -79,3 +79,17 @@ start_ssed_valgrind() {
     [ "$(wc -l <"$BATS_TEST_TMPDIR/cat.out")" -eq 6 ]
     ! grep -q '==[0-9]*==' "$BATS_TEST_TMPDIR/cat.err"
 }
+
+@test "valgrind: ssepub publishing lines, a whole message and an event stream: no errors, no leaks" {
+    start_ssed --no-stdin
+    subscribe s /
+    run bash -c "seq 1 3000 | ${VALGRIND[*]} '$SSEPUB' -u '$URL/' -e n"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    run bash -c "printf 'event: a\nid: 1\ndata: x\n\n' | ${VALGRIND[*]} '$SSEPUB' -u '$URL/' --format sse"
+    [ "$status" -eq 0 ]
+    run "${VALGRIND[@]}" "$SSEPUB" -u "http://127.0.0.1:$(free_port)/" --retry-for 300ms "nobody listens"
+    [ "$status" -eq 4 ]
+    [[ "$output" != *"=="[0-9]*"=="* ]]
+    wait_for_data "$BATS_TEST_TMPDIR/s" 3001
+}
