@@ -56,8 +56,20 @@ $(LIB): $(COMMON_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+# ssed's viewer page is built into it from cmd/ssed/viewer/.
+VIEWER_ASSETS := $(wildcard cmd/ssed/viewer/viewer.*)
+ssed_EXTRA_OBJ := $(BUILD_DIR)/obj/gen/viewer_assets.o
+
+$(BUILD_DIR)/gen/viewer_assets.c: $(VIEWER_ASSETS) cmd/ssed/viewer/embed.sh
+	@mkdir -p $(dir $@)
+	sh cmd/ssed/viewer/embed.sh cmd/ssed/viewer > $@.tmp && mv $@.tmp $@
+
+$(BUILD_DIR)/obj/gen/viewer_assets.o: $(BUILD_DIR)/gen/viewer_assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
 define binary_rule
-$(1)_OBJ := $$(patsubst %.c,$(BUILD_DIR)/obj/%.o,$$(wildcard cmd/$(1)/*.c))
+$(1)_OBJ := $$(patsubst %.c,$(BUILD_DIR)/obj/%.o,$$(wildcard cmd/$(1)/*.c)) $$($(1)_EXTRA_OBJ)
 $(BUILD_DIR)/$(1): $$($(1)_OBJ) $(LIB)
 	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$($(1)_OBJ) $(LIB) $(if $(filter $(1),$(CURL_BINS)),$$(CURL_LIBS)) -lm
 endef

@@ -3,7 +3,7 @@
 # testing ssetools needs are missing; installs them with apt-get when run as
 # root, otherwise prints the command to run and stops.
 set -u
-packages="gcc make pkg-config libcurl4-openssl-dev bats curl clang libclang-rt-14-dev python3 valgrind"
+packages="gcc make pkg-config libcurl4-openssl-dev bats curl clang libclang-rt-14-dev python3 valgrind chromium"
 missing=""
 # Node.js may come from elsewhere than Debian (its npm is then built in).
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing=" nodejs npm"
@@ -14,7 +14,12 @@ install_npm_packages() {
     # Real SSE peers for the tests (the npm eventsource package), pinned by
     # the lockfile; installed once into tests/node_modules.
     top=$(cd "$(dirname "$0")/.." && pwd)
-    [ -d "$top/tests/node_modules" ] && return 0
+    complete=1
+    for p in $(node -e 'console.log(Object.keys(require(process.argv[1]).dependencies).join(" "))' \
+        "$top/tests/package.json"); do
+        [ -d "$top/tests/node_modules/$p" ] || complete=0
+    done
+    [ "$complete" = 1 ] && return 0
     (cd "$top/tests" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
         { echo "ssetools: npm ci in tests/ failed" >&2; exit 1; }
 }

@@ -20,7 +20,7 @@ _ssed() {
     COMPREPLY=($(compgen -W "--fifo --fifo-mode --no-stdin --format -0 --null -e --event -c --channel
         --max-event-size --exit-on-eof -l --listen --history --replay --keepalive --retry --cors --max-pending
         --max-clients --max-channels --max-header-size --header-timeout --shutdown-timeout --token --token-file
-        --no-publish -v --verbose
+        --no-publish --no-ui -v --verbose
         -q --quiet -h --help -V --version" -- "$cur"))
 }
 complete -F _ssed ssed

@@ -32,6 +32,7 @@ shared_event *shared_event_new(const sse_out_event *ev, int *rc) {
         return NULL;
     }
     e->refs = 1;
+    e->envelope = NULL;
     e->len = wire.len;
     memcpy(e->bytes, wire.data, wire.len);
     char *id = e->bytes + wire.len;
@@ -50,6 +51,7 @@ shared_event *shared_event_raw(const char *bytes, size_t len) {
     if (!e)
         return NULL;
     e->refs = 1;
+    e->envelope = NULL;
     e->len = len;
     memcpy(e->bytes, bytes, len);
     e->bytes[len] = '\0';
@@ -61,8 +63,11 @@ shared_event *shared_event_raw(const char *bytes, size_t len) {
 }
 
 void shared_event_unref(shared_event *e) {
-    if (--e->refs == 0)
+    if (--e->refs == 0) {
+        if (e->envelope && e->envelope != e)
+            shared_event_unref(e->envelope);
         free(e);
+    }
 }
 
 static uint64_t wall_clock_us(void) {
@@ -338,6 +343,10 @@ void subscriber_detach(hub *h, subscriber *s) {
 void subscriber_enqueue(hub *h, subscriber *s, shared_event *ev) {
     if (s->overflowed)
         return;
+    if (s->envelope && !(ev = shared_event_envelope(ev))) {
+        s->overflowed = 1; /* out of memory: drop rather than send a wrong stream */
+        return;
+    }
     if (s->q_len == s->q_cap) {
         size_t cap = s->q_cap ? s->q_cap * 2 : 8;
         shared_event **q = malloc(cap * sizeof *q);

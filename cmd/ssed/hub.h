@@ -18,6 +18,7 @@ typedef struct shared_event {
     uint64_t id_number;
     const char *id; /* points into bytes, after the encoded event */
     size_t id_len;
+    struct shared_event *envelope; /* the same event as a message envelope, made on first need */
     size_t len; /* encoded length */
     char bytes[];
 } shared_event;
@@ -32,6 +33,11 @@ static inline shared_event *shared_event_ref(shared_event *e) {
     return e;
 }
 void shared_event_unref(shared_event *e);
+/* envelope.c: the event as type `message` whose data is the JSON
+ * {"type":TYPE,"data":DATA}, with the same id; for pages that can only
+ * listen to message events. Made once per event and cached; comments and
+ * other raw events are their own envelope. NULL if memory ran out. */
+shared_event *shared_event_envelope(shared_event *e);
 
 typedef struct channel channel;
 
@@ -57,6 +63,7 @@ struct subscriber {
     size_t head_offset;   /* bytes of queue[q_head] already written */
     size_t pending_bytes; /* unwritten bytes in the queue */
     int overflowed;       /* pending_bytes went past the limit */
+    int envelope;         /* every event as type message, {"type","data"} (?envelope=1) */
     uint64_t events_queued;
 };
 

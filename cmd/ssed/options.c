@@ -39,6 +39,7 @@ static const char usage_text[] =
     "      --max-header-size SIZE largest request head accepted (default 8KiB)\n"
     "      --header-timeout DURATION  time a client has to send its request head (default 10s)\n"
     "      --shutdown-timeout DURATION  on exit, time to deliver what subscribers are owed (default 5s)\n"
+    "      --no-ui                browsers get the event stream, not the live viewer page\n"
     "\n"
     "Publishing (POST /CHANNEL):\n"
     "      --token TOKEN          publishers must send Authorization: Bearer TOKEN\n"
@@ -78,6 +79,7 @@ enum {
     OPT_TOKEN,
     OPT_TOKEN_FILE,
     OPT_NO_PUBLISH,
+    OPT_NO_UI,
 };
 
 static const struct option long_options[] = {
@@ -105,6 +107,7 @@ static const struct option long_options[] = {
     {"token", required_argument, NULL, OPT_TOKEN},
     {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
     {"no-publish", no_argument, NULL, OPT_NO_PUBLISH},
+    {"no-ui", no_argument, NULL, OPT_NO_UI},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -269,6 +272,9 @@ int options_parse(ssed_options *o, int argc, char **argv) {
             break;
         case OPT_NO_PUBLISH:
             o->no_publish = 1;
+            break;
+        case OPT_NO_UI:
+            o->no_ui = 1;
             break;
         case 'v':
             o->verbosity = 2;

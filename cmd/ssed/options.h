@@ -35,6 +35,7 @@ typedef struct ssed_options {
     const char *token;
     const char *token_file;
     int no_publish;
+    int no_ui;
     int exit_on_eof;
     int verbosity; /* 0 quiet, 1 normal, 2 verbose */
 } ssed_options;

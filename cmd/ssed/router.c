@@ -11,6 +11,7 @@
 #include "log.h"
 #include "publish.h"
 #include "token.h"
+#include "viewer.h"
 
 #define RESERVED_PREFIX "/_ssed/"
 #define ALLOW_METHODS "GET, HEAD, OPTIONS, POST"
@@ -100,7 +101,7 @@ static void handle_reserved(conn *c, const http_request *req) {
         stats_render(c->srv, &body);
         reply_body(c, 200, "application/json", extra.data, body.data, body.len, head_only);
         buf_free(&body);
-    } else {
+    } else if (!viewer_serve_asset(c, name, len, head_only)) {
         reply_status(c, 404, "no such ssed endpoint (there are /_ssed/stats and /_ssed/health)", NULL);
     }
     buf_free(&extra);
@@ -226,8 +227,12 @@ static void handle_subscribe(conn *c, const http_request *req) {
                             "Cache-Control: no-store\r\n"
                             "X-Accel-Buffering: no\r\n"
                             "Connection: close\r\n");
+    if (!srv->opt->no_ui)
+        buf_append_str(&c->out, "Vary: Accept\r\n"); /* browsers asking for HTML get the viewer here */
     cors_headers(c, &c->out);
     buf_append_str(&c->out, "\r\n");
+    char flag[8];
+    c->sub.envelope = http_query_param(req, "envelope", flag, sizeof flag) == 1 && flag[0] == '1';
     if (http_request_method_is(req, "HEAD") || subscriber_attach(&srv->hub, &c->sub, chans, count) < 0) {
         for (size_t k = 0; k < count; k++)
             hub_release_channel(&srv->hub, chans[k]);
@@ -496,5 +501,7 @@ void router_handle(conn *c, const http_request *req) {
         reply_status(c, 400, "a subscription request has no body", NULL);
         return;
     }
+    if (viewer_serve_page(c, req))
+        return;
     handle_subscribe(c, req);
 }

@@ -1,0 +1,136 @@
+// The viewer page in Debian's Chromium, driven by playwright-core: it loads
+// from ssed's URL, shows events in order, filters, pauses and resumes,
+// shows the reconnecting state when ssed goes away and recovers without
+// duplicate rows, and renders markup in data as text. Saves screenshots.
+// Usage: node viewer_test.mjs SSED_BINARY PORT ARTIFACT_DIR
+import { spawn } from "node:child_process";
+import { chromium } from "playwright-core";
+
+const [ssedPath, port, artifacts] = process.argv.slice(2);
+const base = `http://127.0.0.1:${port}`;
+let ssed = null;
+let browser = null;
+let failures = 0;
+
+function check(ok, what) {
+  console.log(`${ok ? "ok" : "FAIL"} - ${what}`);
+  if (!ok) failures++;
+}
+
+async function startSsed() {
+  const child = spawn(ssedPath, ["-l", `127.0.0.1:${port}`, "--format", "sse", "--retry", "300ms", "--history", "100"],
+    { stdio: ["pipe", "ignore", "pipe"] });
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("ssed did not start")), 10000);
+    child.stderr.on("data", (d) => { if (String(d).includes("serving")) { clearTimeout(timer); resolve(); } });
+    child.on("exit", (code) => reject(new Error(`ssed exited with ${code}`)));
+  });
+  child.on("exit", () => {});
+  return child;
+}
+
+async function stopSsed() {
+  if (!ssed) return;
+  const child = ssed;
+  ssed = null;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  if (child.exitCode === null) child.kill("SIGKILL");
+}
+
+const send = (text) => ssed.stdin.write(text);
+const event = (id, data, type) => `${type ? `event: ${type}\n` : ""}id: ${id}\ndata: ${data}\n\n`;
+
+async function rowIds(page) {
+  return page.$$eval("#rows tr", (trs) => trs.map((tr) => tr.children[2].textContent));
+}
+
+async function main() {
+  ssed = await startSsed();
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  const page = await browser.newPage({ viewport: { width: 1100, height: 640 } });
+  page.setDefaultTimeout(10000);
+  const response = await page.goto(`${base}/`);
+  check(response.headers()["content-type"].startsWith("text/html"), "the channel URL gives a browser the viewer page");
+  check((response.headers()["content-security-policy"] || "").includes("default-src 'none'"), "with a strict CSP");
+  await page.waitForFunction(() => document.getElementById("status-text").textContent === "live");
+  check(true, "the page connects and shows live");
+
+  send(event("a1", '{"service":"api","v":1,"tags":["x","y"]}', "deploy"));
+  send(event("a2", "plain text line"));
+  send(event("a3", "build 42 done", "build"));
+  await page.waitForFunction(() => document.querySelectorAll("#rows tr").length === 3);
+  check(JSON.stringify(await rowIds(page)) === '["a1","a2","a3"]', "events are shown in order");
+  const types = await page.$$eval("#rows td.type", (tds) => tds.map((td) => td.textContent));
+  check(JSON.stringify(types) === '["deploy","message","build"]', "named and message types are shown");
+
+  await page.click("#rows tr:first-child summary");
+  const pretty = await page.$eval("#rows tr:first-child details", (d) => d.open && d.querySelector("div").textContent);
+  check(typeof pretty === "string" && pretty.includes('\n  "service": "api"'), "JSON data expands pretty-printed");
+
+  const attack = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">';
+  send(event("a4", attack));
+  await page.waitForFunction(() => document.querySelectorAll("#rows tr").length === 4);
+  const shown = await page.$eval("#rows tr:last-child td.data", (td) => td.textContent);
+  check(shown === attack, "markup in data is shown as text");
+  check(await page.evaluate(() => window.__xss === undefined && !document.querySelector("#rows img")),
+    "and never run");
+
+  await page.fill("#filter", "plain");
+  check(await page.$$eval("#rows tr:not([hidden])", (t) => t.length) === 1, "the text filter narrows the rows");
+  await page.fill("#filter", "");
+  await page.selectOption("#type-filter", "build");
+  check(await page.$$eval("#rows tr:not([hidden])", (t) => t.length) === 1, "the type filter narrows the rows");
+  await page.selectOption("#type-filter", "");
+
+  await page.click("#pause");
+  send(event("a5", "sent while paused 1"));
+  send(event("a6", "sent while paused 2"));
+  await page.waitForFunction(() => document.getElementById("count").textContent.includes("2 waiting"));
+  check((await rowIds(page)).length === 4, "paused: new events wait");
+  await page.click("#pause");
+  await page.waitForFunction(() => document.querySelectorAll("#rows tr").length === 6);
+  check(JSON.stringify((await rowIds(page)).slice(4)) === '["a5","a6"]', "resumed: they are shown, in order");
+
+  await page.screenshot({ path: `${artifacts}/viewer.png` });
+
+  // ssed goes away: the page says so, then reconnects with Last-Event-ID a6.
+  // The new ssed does not know a6, so it sends a gap notice and all it has,
+  // a4 and a5 among them: the page must not show those twice.
+  await stopSsed();
+  await page.waitForFunction(() => document.getElementById("status-text").textContent.startsWith("reconnecting"));
+  check(true, "the page shows the reconnecting state");
+  ssed = await startSsed();
+  send(event("a4", attack) + event("a5", "sent while paused 1") + event("a7", "after the restart"));
+  await page.waitForFunction(() => document.getElementById("status-text").textContent.includes("reconnected 1"));
+  await page.waitForFunction(() => [...document.querySelectorAll("#rows td.id")].some((td) => td.textContent === "a7"));
+  await new Promise((r) => setTimeout(r, 300));
+  const ids = (await rowIds(page)).filter((id) => id.startsWith("a"));
+  check(JSON.stringify(ids) === '["a1","a2","a3","a4","a5","a6","a7"]', `no duplicate rows after the reconnect (${ids})`);
+  check(await page.$$eval("#rows tr.notice td.type", (t) => t.some((td) => td.textContent === "ssed-gap")),
+    "the gap notice is shown");
+
+  await page.emulateMedia({ colorScheme: "dark" });
+  await page.screenshot({ path: `${artifacts}/viewer-dark.png` });
+  await page.setViewportSize({ width: 375, height: 700 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 1, "usable at phone width (no sideways scrolling)");
+  await page.screenshot({ path: `${artifacts}/viewer-phone.png` });
+}
+
+try {
+  await main();
+} catch (err) {
+  console.log(`FAIL - ${err.message}`);
+  failures++;
+} finally {
+  if (browser) await browser.close();
+  await stopSsed();
+}
+console.log(failures ? `${failures} checks failed` : "all checks passed");
+process.exit(failures ? 1 : 0);

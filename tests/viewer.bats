@@ -1,0 +1,55 @@
+#!/usr/bin/env bats
+# ssed's live viewer page: served to browsers at the channel's URL, driven in
+# Debian's Chromium by playwright-core; curl at the same URL still gets the
+# event stream. Screenshots are saved in $SSETOOLS_BUILD/artifacts/.
+
+load helpers
+
+teardown() {
+    exec 8>&- 2>/dev/null || true
+    stop_all
+}
+
+@test "viewer: the page in headless Chromium: events in order, filters, pause, reconnect without duplicates, markup as text" {
+    [ -x /usr/bin/chromium ] || skip "chromium is not installed (make deps)"
+    [ -d "$TOP/tests/node_modules/playwright-core" ] || skip "playwright-core is not installed (make deps)"
+    mkdir -p "$SSETOOLS_BUILD/artifacts"
+    run timeout 120 node "$TOP/tests/browser/viewer_test.mjs" "$SSED" "$(free_port)" "$SSETOOLS_BUILD/artifacts"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"all checks passed"* ]]
+    [ -s "$SSETOOLS_BUILD/artifacts/viewer.png" ]
+}
+
+@test "viewer: curl at the same URL still gets the event stream; the page's assets are served; --no-ui turns it off" {
+    start_ssed
+    subscribe s /
+    grep -qi '^: ssed stream' "$BATS_TEST_TMPDIR/s"
+    run curl -s -o /dev/null -w '%{http_code} %{content_type}' --max-time 5 -H 'Accept: text/html,*/*' "$URL/"
+    [ "$output" = "200 text/html; charset=utf-8" ]
+    run curl -s -o /dev/null -w '%{content_type}' --max-time 5 "$URL/_ssed/ui.js"
+    [ "$output" = "text/javascript; charset=utf-8" ]
+    run curl -s -o /dev/null -w '%{content_type}' --max-time 5 "$URL/_ssed/ui.css"
+    [ "$output" = "text/css; charset=utf-8" ]
+    # A client that accepts both prefers the stream.
+    curl -sN --max-time 2 -H 'Accept: text/html, text/event-stream' "$URL/" >"$BATS_TEST_TMPDIR/both" || true
+    grep -q '^: ssed stream' "$BATS_TEST_TMPDIR/both"
+    exec 8>&-
+    stop_pid "$SSED_PID"
+    start_ssed --no-ui
+    curl -sN --max-time 2 -H 'Accept: text/html' "$URL/" >"$BATS_TEST_TMPDIR/noui" || true
+    grep -q '^: ssed stream' "$BATS_TEST_TMPDIR/noui"
+    run curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$URL/_ssed/ui.js"
+    [ "$output" = 404 ]
+}
+
+@test "viewer: ?envelope=1 carries every event as a message holding its real type" {
+    start_ssed --format sse
+    subscribe s "/?envelope=1"
+    printf 'event: deploy\nid: d1\ndata: v2\n\ndata: plain\n\n' >&8
+    wait_for_data "$BATS_TEST_TMPDIR/s" 2
+    run cat "$BATS_TEST_TMPDIR/s"
+    [[ "$output" == *$'id: d1\ndata: {"type":"deploy","data":"v2"}'* ]]
+    [[ "$output" == *'data: {"type":"message","data":"plain"}'* ]]
+    [[ "$output" != *"event: deploy"* ]]
+}
