@@ -1,5 +1,7 @@
 #include "chunked.h"
 
+#include "http_request.h"
+
 /* Chunk extensions and trailer lines are skipped, but only this long. */
 #define MAX_LINE 4096
 
@@ -24,16 +26,6 @@ void chunked_init(chunked_decoder *d) {
     d->line_bytes = 0;
 }
 
-static int hex_digit(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int broken(const char **error, const char *why) {
     *error = why;
     return CHUNKED_ERROR;
@@ -47,7 +39,7 @@ int chunked_feed(chunked_decoder *d, const char *in, size_t len, size_t *consume
         char c = in[i];
         switch (d->state) {
         case ST_SIZE: {
-            int v = hex_digit(c);
+            int v = http_hex_digit(c);
             if (v >= 0) {
                 if (d->size_digits == 15)
                     return broken(error, "chunk size too large");

@@ -157,7 +157,7 @@ int http_request_method_is(const http_request *req, const char *method) {
     return req->method_len == n && memcmp(req->method, method, n) == 0;
 }
 
-static int hex_value(char c) {
+int http_hex_digit(char c) {
     if (c >= '0' && c <= '9')
         return c - '0';
     if (c >= 'a' && c <= 'f')
@@ -181,8 +181,8 @@ long http_query_param(const http_request *req, const char *name, char *out, size
                 char c = *v;
                 if (c == '+')
                     c = ' ';
-                else if (c == '%' && stop - v >= 3 && hex_value(v[1]) >= 0 && hex_value(v[2]) >= 0) {
-                    c = (char)(hex_value(v[1]) * 16 + hex_value(v[2]));
+                else if (c == '%' && stop - v >= 3 && http_hex_digit(v[1]) >= 0 && http_hex_digit(v[2]) >= 0) {
+                    c = (char)(http_hex_digit(v[1]) * 16 + http_hex_digit(v[2]));
                     v += 2;
                 }
                 if (n + 1 >= out_size)

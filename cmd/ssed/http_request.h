@@ -47,6 +47,9 @@ int http_request_method_is(const http_request *req, const char *method);
  * terminated). Returns its length, or -1 if absent or too long. */
 long http_query_param(const http_request *req, const char *name, char *out, size_t out_size);
 
+/* The value of a hexadecimal digit, or -1. */
+int http_hex_digit(char c);
+
 /* Does the comma-separated header value list contain `token`
  * (case-insensitive, parameters after ';' ignored)? */
 int http_header_has_token(const http_header *h, const char *token);
