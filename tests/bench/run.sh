@@ -16,3 +16,5 @@ if [ -x "$build/ssepub" ]; then
     echo "== publish throughput into ssed with a subscriber attached"
     bash "$top/tests/bench/ssepub_throughput.sh" "${1:-build}" "${SSEPUB_BENCH_EVENTS:-1000000}" 2000
 fi
+echo "== ssed fan-out to ${FANOUT_SUBSCRIBERS:-1000} subscribers (tests/bench/fanout.c)"
+bash "$top/tests/bench/fanout.sh" "${1:-build}" "${FANOUT_SUBSCRIBERS:-1000}" "${FANOUT_SECONDS:-10}"
