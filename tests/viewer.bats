@@ -46,10 +46,10 @@ teardown() {
 @test "viewer: ?envelope=1 carries every event as a message holding its real type" {
     start_ssed --format sse
     subscribe s "/?envelope=1"
-    printf 'event: deploy\nid: d1\ndata: v2\n\ndata: plain\n\n' >&8
+    printf 'event: deploy\nid: d1\nretry: 700\ndata: v2\n\ndata: plain\n\n' >&8
     wait_for_data "$BATS_TEST_TMPDIR/s" 2
     run cat "$BATS_TEST_TMPDIR/s"
-    [[ "$output" == *$'id: d1\ndata: {"type":"deploy","data":"v2"}'* ]]
+    [[ "$output" == *$'id: d1\nretry: 700\ndata: {"type":"deploy","data":"v2"}'* ]]
     [[ "$output" == *'data: {"type":"message","data":"plain"}'* ]]
     [[ "$output" != *"event: deploy"* ]]
 }

@@ -142,6 +142,14 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* The long name of an option, for the options shared through http_client. */
+static const char *long_name(int code) {
+    for (const struct option *lo = long_options; lo->name; lo++)
+        if (lo->val == code)
+            return lo->name;
+    return "";
+}
+
 /* The option as the user spelled it, for messages: "--max-time" or "-m". */
 static const char *option_name(int code, char *space, size_t len) {
     for (const struct option *lo = long_options; lo->name; lo++) {
@@ -252,11 +260,12 @@ int options_parse(ssecat_options *o, int argc, char **argv) {
     opterr = 0;
     while (rc < 0 && (c = getopt_long(argc, argv, ":H:X:d:u:kA:o:F:e:n:m:svhV", long_options, NULL)) != -1) {
         const char *opt = option_name(c, name, sizeof name);
+        int shared = http_client_take_option(&o->http, long_name(c), optarg, err, sizeof err);
+        if (shared < 0)
+            rc = usage_error("%s: %s", opt, err);
+        if (shared != 0)
+            continue;
         switch (c) {
-        case 'H':
-            if (http_client_add_header(&o->http, optarg, err, sizeof err) < 0)
-                rc = usage_error("-H/--header: %s", err);
-            break;
         case 'X':
             if (!optarg[0] || strpbrk(optarg, " \t\r\n"))
                 rc = usage_error("-X/--request: invalid method '%s'", optarg);
@@ -275,30 +284,6 @@ int options_parse(ssecat_options *o, int argc, char **argv) {
             break;
         case OPT_BEARER:
             o->http.bearer = optarg;
-            break;
-        case 'k':
-            o->http.insecure = 1;
-            break;
-        case OPT_CACERT:
-            if (http_client_check_file(optarg, err, sizeof err) < 0)
-                rc = usage_error("--cacert: %s", err);
-            o->http.cacert = optarg;
-            break;
-        case OPT_PROXY:
-            o->http.proxy = optarg;
-            break;
-        case OPT_UNIX_SOCKET:
-            o->http.unix_socket = optarg;
-            break;
-        case OPT_CONNECT_TIMEOUT:
-            if (units_parse_duration(optarg, &o->http.connect_timeout_ms, err, sizeof err) < 0)
-                rc = usage_error("%s: %s", opt, err);
-            break;
-        case OPT_COMPRESSED:
-            o->http.compressed = 1;
-            break;
-        case 'A':
-            o->http.user_agent = optarg;
             break;
         case OPT_LAST_EVENT_ID:
             if (strpbrk(optarg, "\r\n"))

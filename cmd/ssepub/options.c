@@ -98,6 +98,14 @@ static int usage_error(const char *fmt, ...) {
     return EXIT_USAGE;
 }
 
+/* The long name of an option, for the options shared through http_client. */
+static const char *long_name(int code) {
+    for (const struct option *lo = long_options; lo->name; lo++)
+        if (lo->val == code)
+            return lo->name;
+    return "";
+}
+
 /* The option as written, for messages ("--event", or "-e"). */
 static const char *option_name(int c, int index, char *out, size_t size) {
     if (index >= 0)
@@ -159,7 +167,12 @@ int options_parse(ssepub_options *o, int argc, char **argv) {
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":u:c:e:i:s0H:kA:qvhV", long_options, &index)) != -1) {
         const char *opt = option_name(c, index, name, sizeof name);
+        int shared = c == ':' || c == '?' ? 0 : http_client_take_option(&o->http, long_name(c), optarg, err, sizeof err);
         index = -1;
+        if (shared < 0)
+            return usage_error("%s: %s", opt, err);
+        if (shared)
+            continue;
         int rc = 0;
         switch (c) {
         case 'u':
@@ -167,9 +180,6 @@ int options_parse(ssepub_options *o, int argc, char **argv) {
             break;
         case 'c':
             o->channel = optarg;
-            break;
-        case OPT_UNIX_SOCKET:
-            o->http.unix_socket = optarg;
             break;
         case OPT_TOKEN:
             if (!*optarg || strpbrk(optarg, " \t\r\n"))
@@ -205,27 +215,6 @@ int options_parse(ssepub_options *o, int argc, char **argv) {
             break;
         case OPT_RETRY_FOR:
             rc = units_parse_duration(optarg, &o->retry_for_ms, err, sizeof err);
-            break;
-        case 'H':
-            if (http_client_add_header(&o->http, optarg, err, sizeof err) < 0)
-                return usage_error("%s: %s", opt, err);
-            break;
-        case 'k':
-            o->http.insecure = 1;
-            break;
-        case OPT_CACERT:
-            if (http_client_check_file(optarg, err, sizeof err) < 0)
-                return usage_error("--cacert: %s", err);
-            o->http.cacert = optarg;
-            break;
-        case OPT_PROXY:
-            o->http.proxy = optarg;
-            break;
-        case OPT_CONNECT_TIMEOUT:
-            rc = units_parse_duration(optarg, &o->http.connect_timeout_ms, err, sizeof err);
-            break;
-        case 'A':
-            o->http.user_agent = optarg;
             break;
         case 'q':
             o->verbosity = LOG_QUIET;
