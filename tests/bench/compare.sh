@@ -103,8 +103,8 @@ if ! have_nchan && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx libnginx-mod-nchan \
             >/dev/null || note "apt-get install nginx libnginx-mod-nchan failed"
-    # The package starts a system nginx on port 80; the benchmark needs none.
-    command -v systemctl >/dev/null && systemctl stop nginx 2>/dev/null || true
+    # The package may start a system nginx on port 80; the benchmark needs none.
+    [ -f /run/nginx.pid ] && nginx -s quit 2>/dev/null || true
 fi
 have_nchan || note "nginx with nchan is missing: its rows are skipped"
 

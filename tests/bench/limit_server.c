@@ -152,6 +152,11 @@ int main(int argc, char **argv) {
             if (t == LISTEN_TOKEN) {
                 for (int k = 0; k < 256; k++) {
                     int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                    if (fd < 0 && errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
+                        /* Out of descriptors: stop accepting rather than spin. */
+                        fprintf(stderr, "limit: accept: %s; no more connections\n", strerror(errno));
+                        epoll_ctl(ep, EPOLL_CTL_DEL, lfd, NULL);
+                    }
                     if (fd < 0)
                         break;
                     if ((size_t)fd >= client_cap) {

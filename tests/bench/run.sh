@@ -8,3 +8,5 @@ echo "== parser throughput (best of 5, 64 KiB feeds); target: >= 1000 MB/s on js
 "${CC:-cc}" -O2 -std=c11 -D_GNU_SOURCE -I"$top/common" -o "$build/parser-bench" "$top/tests/bench/parser_bench.c" \
     "$build/libssetools.a"
 "$build/parser-bench" "${PARSER_BENCH_MB:-64}"
+echo "== server comparison: ssed, nginx+nchan, Node/Express and the limit program (BENCH_RUNS=1 BENCH_QUICK=1 for a short run)"
+bash "$top/tests/bench/compare.sh" "${1:-build}"
