@@ -1,0 +1,344 @@
+#!/usr/bin/env bash
+# The server comparison: ssed next to nginx+nchan (one worker, one per core),
+# a Node.js/Express server and the "limit" program, driven by the same load
+# generator on the same machine in the same run. Prints one Markdown table
+# and saves it under tests/bench/results/. Asserts nothing.
+#
+# Usage: compare.sh BUILD_DIR
+# Environment:
+#   BENCH_RUNS=3          runs of each scenario; the table shows medians
+#   BENCH_QUICK=1         short durations and small counts (a smoke run)
+#   BENCH_SERVERS="ssed nchan-1w nchan-Nw node limit"
+#   BENCH_SCENARIOS="idle fanout lowrate publish parser"
+#   BENCH_FANOUT_SECONDS=10 BENCH_LOWRATE_SECONDS=5 BENCH_IDLE_COUNTS="10000 50000"
+#   BENCH_SUBSCRIBERS=1000 BENCH_RATE=100 BENCH_EVENT_SIZE=100 BENCH_WINDOW=32
+#   BENCH_PUBLISH_EVENTS=200000 BENCH_CURL_EVENTS=500 BENCH_PARSER_MB=200
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+bench="$top/tests/bench"
+build="$top/${1:-build}"
+quick=${BENCH_QUICK:-0}
+runs=${BENCH_RUNS:-3}
+servers=${BENCH_SERVERS:-ssed nchan-1w nchan-Nw node limit}
+scenarios=${BENCH_SCENARIOS:-idle fanout lowrate publish parser}
+if [ "$quick" = 1 ]; then q_fan=3 q_low=2 q_idle="2000 5000" q_pub=20000 q_curl=100 q_mb=50; else
+    q_fan=10 q_low=5 q_idle="10000 50000" q_pub=200000 q_curl=500 q_mb=200; fi
+fanout_s=${BENCH_FANOUT_SECONDS:-$q_fan}
+lowrate_s=${BENCH_LOWRATE_SECONDS:-$q_low}
+idle_counts=${BENCH_IDLE_COUNTS:-$q_idle}
+subs=${BENCH_SUBSCRIBERS:-1000}
+rate=${BENCH_RATE:-100}
+size=${BENCH_EVENT_SIZE:-100}
+window=${BENCH_WINDOW:-32}
+publish_events=${BENCH_PUBLISH_EVENTS:-$q_pub}
+curl_events=${BENCH_CURL_EVENTS:-$q_curl}
+parser_mb=${BENCH_PARSER_MB:-$q_mb}
+cores=$(nproc)
+shard=15000 # connections per load generator process (each stays under ulimit -n)
+
+work=$(mktemp -d /tmp/ssetools-bench.XXXXXX)
+results="$work/results.tsv"
+: >"$results"
+pids=()
+
+# stop_pid PID: TERM, wait up to 5 s, then KILL; reaps it.
+stop_pid() {
+    local pid=$1 i
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for i in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+    local p
+    for p in "${pids[@]}"; do stop_pid "$p"; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+note() { echo "bench: $*" >&2; }
+
+# wait_for_line FILE REGEX SECONDS
+wait_for_line() {
+    local i
+    for i in $(seq 1 $(($3 * 20))); do
+        grep -qE "$2" "$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# record SCENARIO SERVER RUN KEY=VALUE...
+record() {
+    local scenario=$1 server=$2 run=$3
+    shift 3
+    printf '%s\t%s\t%s\t%s\n' "$scenario" "$server" "$run" "$*" >>"$results"
+}
+
+# --- set-up ---------------------------------------------------------------
+
+# Tens of thousands of sockets: as many descriptors as the hard limit allows
+# (raising the hard limit needs CAP_SYS_RESOURCE, which a container may lack).
+ulimit -Hn 1048576 2>/dev/null || true
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+nofile=$(ulimit -n)
+[ "$nofile" -ge 65536 ] || note "ulimit -n is $nofile: each server holds at most about that many subscribers"
+
+cc=${CC:-cc}
+"$cc" -O2 -g -std=c11 -Wall -Wextra -D_GNU_SOURCE -o "$build/loadgen" "$bench/loadgen.c" || exit 1
+"$cc" -O2 -g -std=c11 -Wall -Wextra -D_GNU_SOURCE -o "$build/limit_server" "$bench/limit_server.c" || exit 1
+
+nchan_module=/usr/lib/nginx/modules/ngx_nchan_module.so
+have_nchan() { command -v nginx >/dev/null 2>&1 && [ -f "$nchan_module" ]; }
+if ! have_nchan && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    note "installing nginx and libnginx-mod-nchan"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx libnginx-mod-nchan \
+            >/dev/null || note "apt-get install nginx libnginx-mod-nchan failed"
+    # The package may start a system nginx on port 80; the benchmark needs none.
+    [ -f /run/nginx.pid ] && nginx -s quit 2>/dev/null || true
+fi
+have_nchan || note "nginx with nchan is missing: its rows are skipped"
+
+if command -v node >/dev/null 2>&1 && [ ! -d "$bench/node_modules/express" ]; then
+    note "installing express into tests/bench/node_modules (npm ci)"
+    (cd "$bench" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || note "npm ci failed"
+fi
+have_node() { command -v node >/dev/null 2>&1 && [ -d "$bench/node_modules/express" ]; }
+have_node || note "node or express is missing: its rows are skipped"
+
+# --- servers --------------------------------------------------------------
+# start_server NAME: starts it and sets SRV_PID, SRV_PORT, SRV_PATH and
+# PUB_ARGS (how the load generator publishes to it). Returns 1 if skipped.
+start_server() {
+    local name=$1 err="$work/$1.err"
+    : >"$err"
+    case $name in
+    ssed)
+        rm -f "$work/ssed.fifo"
+        "$build/ssed" -l 127.0.0.1:0 --no-stdin --fifo "$work/ssed.fifo" 2>"$err" &
+        SRV_PID=$!
+        wait_for_line "$err" 'serving http' 10 || { note "ssed did not start: $(cat "$err")"; return 1; }
+        SRV_PATH=/ PUB_ARGS=(--pub-fifo "$work/ssed.fifo")
+        ;;
+    limit)
+        rm -f "$work/limit.fifo"
+        "$build/limit_server" "$work/limit.fifo" 2>"$err" &
+        SRV_PID=$!
+        wait_for_line "$err" 'serving http' 10 || { note "limit_server did not start"; return 1; }
+        SRV_PATH=/ PUB_ARGS=(--pub-fifo "$work/limit.fifo")
+        ;;
+    nchan-1w | nchan-Nw)
+        have_nchan || return 1
+        local dir="$work/$name" workers=1 port
+        [ "$name" = nchan-Nw ] && workers=$cores
+        rm -rf "$dir" && mkdir -p "$dir"
+        port=$(free_port)
+        sed -e "s|@TMP@|$dir|g; s|@PORT@|$port|g; s|@WORKERS@|$workers|g; s|@NOFILE@|$((nofile - 100))|g" \
+            -e "s|@MODULE@|$nchan_module|g" "$bench/nchan.conf.in" >"$dir/nginx.conf"
+        nginx -c "$dir/nginx.conf" -p "$dir" -e "$dir/error.log" 2>"$err" &
+        SRV_PID=$!
+        local i
+        for i in $(seq 1 100); do
+            [ "$(pgrep -c -P "$SRV_PID" 2>/dev/null)" -ge "$workers" ] &&
+                curl -s -o /dev/null -m 1 "http://127.0.0.1:$port/nope" && break
+            sleep 0.05
+        done
+        echo "nchan: serving http://127.0.0.1:$port/" >>"$err"
+        SRV_PATH=/sub PUB_ARGS=(--pub-post /pub)
+        ;;
+    node)
+        have_node || return 1
+        node "$bench/node_server.js" 0 2>"$err" &
+        SRV_PID=$!
+        wait_for_line "$err" 'serving http' 20 || { note "node did not start: $(cat "$err")"; return 1; }
+        SRV_PATH=/sub PUB_ARGS=(--pub-post /pub)
+        ;;
+    *) return 1 ;;
+    esac
+    pids+=("$SRV_PID")
+    SRV_PORT=$(grep -oE '127\.0\.0\.1:[0-9]+' "$err" | head -1 | cut -d: -f2)
+    sleep 0.2
+}
+
+# untrack PID: forget a stopped process, so cleanup never signals a reused PID.
+untrack() {
+    local keep=() p
+    for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+    pids=("${keep[@]}")
+}
+stop_server() {
+    stop_pid "$SRV_PID"
+    untrack "$SRV_PID"
+}
+
+# pss_kb PID: proportional set size of PID and its children (nginx workers),
+# so memory shared between processes is counted once.
+pss_kb() {
+    local total=0 p kb
+    for p in "$1" $(pgrep -P "$1" 2>/dev/null); do
+        kb=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null)
+        total=$((total + ${kb:-0}))
+    done
+    echo "$total"
+}
+
+# field KEY LINE: the value of KEY=VALUE in a result line.
+field() { sed -nE "s/.*(^| )$1=([^ ]*).*/\\2/p" <<<"$2"; }
+
+# --- scenarios ------------------------------------------------------------
+
+# (1) idle capacity: N subscribers held open; PSS growth per subscriber.
+scenario_idle() {
+    local server=$1 run=$2 n want shards i per out
+    for want in $idle_counts; do
+        start_server "$server" || return 0
+        sleep 0.3
+        local base held=0 failed=0 mem lg=()
+        base=$(pss_kb "$SRV_PID")
+        shards=$(((want + shard - 1) / shard))
+        for i in $(seq 0 $((shards - 1))); do
+            per=$((want / shards + (i < want % shards ? 1 : 0)))
+            "$build/loadgen" --port "$SRV_PORT" --path "$SRV_PATH" --mode idle --conns "$per" \
+                --sources "$((2 + 4 * i)):4" --hold 3 --connect-timeout 20 >"$work/idle.$i" 2>&1 &
+            lg+=($!)
+            pids+=($!)
+        done
+        for i in $(seq 0 $((shards - 1))); do
+            wait_for_line "$work/idle.$i" '^ready' 40 || note "$server: load generator $i never ready"
+        done
+        sleep 1
+        mem=$(pss_kb "$SRV_PID")
+        for i in "${lg[@]}"; do
+            wait "$i"
+            untrack "$i"
+        done
+        for i in $(seq 0 $((shards - 1))); do
+            out=$(grep '^held=' "$work/idle.$i")
+            held=$((held + $(field held "$out")))
+            failed=$((failed + $(field failed "$out")))
+        done
+        stop_server
+        record "idle-$want" "$server" "$run" "held=$held" "failed=$failed" \
+            "kib_per_sub=$(awk -v a="$base" -v b="$mem" -v h="$held" 'BEGIN { printf "%.2f", h ? (b - a) / h : 0 }')"
+        note "idle $want $server run $run: held $held, PSS $base -> $mem KiB"
+    done
+}
+
+# (2) fan-out throughput and (3) low-rate latency: 1,000 subscribers.
+scenario_stream() {
+    local kind=$1 server=$2 run=$3 out mode args
+    start_server "$server" || return 0
+    if [ "$kind" = fanout ]; then
+        args=(--mode fanout --window "$window" --duration "$fanout_s")
+    else
+        args=(--mode rate --rate "$rate" --duration "$lowrate_s")
+    fi
+    out=$("$build/loadgen" --port "$SRV_PORT" --path "$SRV_PATH" --conns "$subs" --size "$size" --warmup 1 \
+        "${args[@]}" "${PUB_ARGS[@]}" 2>&1 | grep '^held=')
+    stop_server
+    record "$kind" "$server" "$run" "$out"
+    note "$kind $server run $run: $out"
+}
+
+# (4) publish throughput: ssepub lines/s into ssed, next to one curl per event.
+scenario_publish() {
+    local run=$1 err="$work/pub.err" url start end sub
+    if [ ! -x "$build/ssepub" ]; then
+        [ "$run" = 1 ] && note "publish: skipped: ssepub not built"
+        return 0
+    fi
+    : >"$err"
+    "$build/ssed" -l 127.0.0.1:0 --no-stdin 2>"$err" &
+    SRV_PID=$!
+    pids+=("$SRV_PID")
+    wait_for_line "$err" 'serving http' 10 || { note "ssed did not start"; return 0; }
+    url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+/' "$err" | head -1)
+    curl -sN --max-time 600 -H 'Accept: text/event-stream' "$url" >/dev/null &
+    sub=$!
+    pids+=("$sub")
+    sleep 0.3
+    start=$(date +%s%N)
+    seq "$publish_events" | "$build/ssepub" -q -u "$url" || note "ssepub failed"
+    end=$(date +%s%N)
+    record publish ssepub "$run" "rate=$(awk -v n="$publish_events" -v ns=$((end - start)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }')"
+    start=$(date +%s%N)
+    for i in $(seq "$curl_events"); do curl -s -o /dev/null -d "$i" "$url"; done
+    end=$(date +%s%N)
+    record publish curl "$run" "rate=$(awk -v n="$curl_events" -v ns=$((end - start)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }')"
+    stop_pid "$sub"
+    untrack "$sub"
+    stop_server
+}
+
+# (5) parser throughput: ssecat - -o data next to cat of the same bytes.
+scenario_parser() {
+    local run=$1 file="$work/stream.sse" start end bytes
+    if [ ! -x "$build/ssecat" ]; then
+        [ "$run" = 1 ] && note "parser: skipped: ssecat not built"
+        return 0
+    fi
+    [ -f "$file" ] || python3 - "$file" "$parser_mb" <<'PY'
+import sys
+path, mb = sys.argv[1], int(sys.argv[2])
+block = []
+for i in range(4096):
+    if i % 64 == 0:
+        block.append(": keep-alive\n")
+    ev = "event: update\n" if i % 4 == 0 else ""
+    block.append(f'{ev}id: {i}\ndata: {{"seq":{i},"delta":"some streamed text here","usage":{{"tokens":{i % 97}}}}}\n\n')
+chunk = "".join(block).encode()
+with open(path, "wb") as f:
+    for _ in range(mb * 1000 * 1000 // len(chunk) + 1):
+        f.write(chunk)
+PY
+    bytes=$(stat -c %s "$file")
+    local tool
+    for tool in cat ssecat; do
+        start=$(date +%s%N)
+        if [ "$tool" = cat ]; then cat <"$file" >/dev/null; else "$build/ssecat" - -o data <"$file" >/dev/null; fi
+        end=$(date +%s%N)
+        record parser "$tool" "$run" "mb_s=$(awk -v b="$bytes" -v ns=$((end - start)) 'BEGIN { printf "%.0f", b / 1e6 / (ns / 1e9) }')"
+    done
+}
+
+# --- run ------------------------------------------------------------------
+started=$(date +%s)
+for run in $(seq 1 "$runs"); do
+    for scenario in $scenarios; do
+        case $scenario in
+        idle | fanout | lowrate)
+            for server in $servers; do
+                if [ "$scenario" = idle ]; then scenario_idle "$server" "$run"; else
+                    scenario_stream "$scenario" "$server" "$run"; fi
+            done
+            ;;
+        publish) scenario_publish "$run" ;;
+        parser) scenario_parser "$run" ;;
+        esac
+    done
+done
+
+# --- report ---------------------------------------------------------------
+nchan_version=$(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null || echo none)
+nginx_version=$(nginx -v 2>&1 | sed 's|.*nginx/||' || echo none)
+express_version=$(node -p "require('$bench/node_modules/express/package.json').version" 2>/dev/null || echo none)
+machine="$(date -u '+%Y-%m-%d %H:%M UTC'); $(uname -sr); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 |
+    sed 's/^ *//'), $cores cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); ulimit -n $nofile"
+versions="ssed $(git -C "$top" rev-parse --short HEAD 2>/dev/null), nginx $nginx_version + nchan $nchan_version, node $(node --version 2>/dev/null || echo none) + express $express_version"
+mkdir -p "$bench/results"
+out="$bench/results/$(date -u +%Y-%m-%d-%H%M).md"
+python3 "$bench/report.py" "$results" "$machine" "$versions" "$runs" \
+    "subscribers=$subs rate=$rate size=$size window=$window fanout_s=$fanout_s lowrate_s=$lowrate_s" >"$out" ||
+    exit 1
+cat "$out"
+echo
+echo "saved: ${out#"$top"/} (took $(($(date +%s) - started)) s)"
