@@ -212,7 +212,7 @@ static void conn_flush(conn *c) {
         }
         subscriber *s = &c->sub;
         for (size_t i = 0; i < s->q_len && n < WRITEV_MAX; i++) {
-            shared_event *e = s->queue[(s->q_head + i) % s->q_cap];
+            shared_event *e = s->queue[(s->q_head + i) & (s->q_cap - 1)];
             size_t skip = i == 0 ? s->head_offset : 0;
             iov[n].iov_base = e->bytes + skip;
             iov[n].iov_len = e->len - skip;

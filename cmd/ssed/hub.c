@@ -324,7 +324,7 @@ int subscriber_attach(hub *h, subscriber *s, channel **channels, size_t count) {
 void subscriber_detach(hub *h, subscriber *s) {
     list_remove(&s->dirty_link);
     for (size_t i = 0; i < s->q_len; i++)
-        shared_event_unref(s->queue[(s->q_head + i) % s->q_cap]);
+        shared_event_unref(s->queue[(s->q_head + i) & (s->q_cap - 1)]);
     free(s->queue);
     s->queue = NULL;
     s->q_len = s->q_cap = s->q_head = 0;
@@ -355,13 +355,13 @@ void subscriber_enqueue(hub *h, subscriber *s, shared_event *ev) {
             return;
         }
         for (size_t i = 0; i < s->q_len; i++)
-            q[i] = s->queue[(s->q_head + i) % s->q_cap];
+            q[i] = s->queue[(s->q_head + i) & (s->q_cap - 1)];
         free(s->queue);
         s->queue = q;
         s->q_cap = cap;
         s->q_head = 0;
     }
-    s->queue[(s->q_head + s->q_len) % s->q_cap] = shared_event_ref(ev);
+    s->queue[(s->q_head + s->q_len) & (s->q_cap - 1)] = shared_event_ref(ev);
     s->q_len++;
     s->pending_bytes += ev->len;
     s->events_queued++;
@@ -385,7 +385,7 @@ void subscriber_consume(subscriber *s, size_t written) {
         written -= left;
         s->head_offset = 0;
         shared_event_unref(e);
-        s->q_head = (s->q_head + 1) % s->q_cap;
+        s->q_head = (s->q_head + 1) & (s->q_cap - 1);
         s->q_len--;
     }
 }

@@ -58,7 +58,7 @@ struct subscriber {
     sub_link *more_links; /* the second and later channels */
     size_t link_count;
     list_node dirty_link; /* on hub.dirty while it has unflushed events */
-    shared_event **queue;
+    shared_event **queue; /* a ring; q_cap is a power of two, so indexes are masked */
     size_t q_head, q_len, q_cap;
     size_t head_offset;   /* bytes of queue[q_head] already written */
     size_t pending_bytes; /* unwritten bytes in the queue */
