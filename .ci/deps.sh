@@ -11,8 +11,8 @@ for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 install_npm_packages() {
-    # Real SSE peers for the tests (the npm eventsource package), pinned by
-    # the lockfile; installed once into tests/node_modules.
+    # Real peers for the tests (eventsource, better-sse, and playwright-core
+    # to drive Debian's chromium), pinned by the lockfile, in tests/node_modules.
     top=$(cd "$(dirname "$0")/.." && pwd)
     complete=1
     for p in $(node -e 'console.log(Object.keys(require(process.argv[1]).dependencies).join(" "))' \
