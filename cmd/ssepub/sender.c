@@ -13,6 +13,9 @@
 
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 2000
+/* A request that takes longer than this is given up and retried (numbered
+ * events make that safe), so a server that hangs cannot hang ssepub. */
+#define REQUEST_TIMEOUT_MS 60000L
 
 static uint64_t now_ms(void) {
     struct timespec ts;
@@ -119,6 +122,8 @@ static long post_once(sender *s, batch *b, char *errbuf) {
         rc = curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, &s->answer);
     if (rc == CURLE_OK)
         rc = curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, errbuf);
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
     if (rc == CURLE_OK)
         rc = curl_easy_perform(s->curl);
     s->requests++;
