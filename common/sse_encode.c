@@ -53,7 +53,9 @@ int sse_encode_event(buf *out, const sse_out_event *ev) {
     if (buf_reserve(out, ev->data_len + ev->type_len + ev->id_len + 48) < 0)
         return SSE_ENCODE_NOMEM;
     int rc = 0;
-    if (ev->type_len > 0)
+    /* "message" is what a client assumes without an event field. */
+    int default_type = ev->type_len == 7 && memcmp(ev->type, "message", 7) == 0;
+    if (ev->type_len > 0 && !default_type)
         rc |= append_field(out, "event:", " ", ev->type, ev->type_len);
     if (ev->has_id)
         rc |= append_field(out, "id:", " ", ev->id, ev->id_len);

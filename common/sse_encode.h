@@ -10,7 +10,7 @@
 #include "buf.h"
 
 typedef struct sse_out_event {
-    const char *type; /* NULL or empty: no event field (type "message") */
+    const char *type; /* NULL, empty or "message": no event field (type "message") */
     size_t type_len;
     const char *id; /* written when has_id; an empty id resets the client's */
     size_t id_len;

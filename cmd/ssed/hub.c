@@ -1,5 +1,6 @@
 #include "hub.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -218,6 +219,22 @@ void hub_publish(hub *h, channel *ch, shared_event *ev) {
         ch->events_out++;
     }
     shared_event_unref(ev);
+}
+
+int hub_publish_event(hub *h, channel *ch, const sse_out_event *ev) {
+    sse_out_event numbered = *ev;
+    char numeric_id[24];
+    if (!numbered.has_id) {
+        numbered.id_len = (size_t)snprintf(numeric_id, sizeof numeric_id, "%llu", (unsigned long long)hub_next_id(h));
+        numbered.id = numeric_id;
+        numbered.has_id = 1;
+    }
+    int rc;
+    shared_event *e = shared_event_new(&numbered, &rc);
+    if (!e)
+        return rc;
+    hub_publish(h, ch, e);
+    return SSE_ENCODE_OK;
 }
 
 /* The ring offset from which events are newer than `id`, by number. */

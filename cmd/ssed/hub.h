@@ -117,6 +117,10 @@ uint64_t hub_next_id(hub *h);
 /* Retain ev in the channel's history and queue it to every subscriber.
  * Takes over the caller's reference. */
 void hub_publish(hub *h, channel *ch, shared_event *ev);
+/* Encode and publish an event; one without an id (has_id == 0) gets a
+ * fresh numeric one from hub_next_id. An sse_encode error code, nothing
+ * published, when the event is invalid. */
+int hub_publish_event(hub *h, channel *ch, const sse_out_event *ev);
 
 /* Queue to a new subscriber the history it is owed: with a Last-Event-ID
  * (last_id != NULL), every retained event after it in any of its channels;

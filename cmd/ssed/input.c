@@ -19,20 +19,10 @@
 static void publish(input_source *in, const char *type, size_t type_len, const char *id, size_t id_len,
                     const char *data, size_t data_len, long long retry_ms) {
     server *srv = in->srv;
-    char numeric_id[24];
-    if (!id) {
-        id_len = (size_t)snprintf(numeric_id, sizeof numeric_id, "%llu",
-                                  (unsigned long long)hub_next_id(&srv->hub));
-        id = numeric_id;
-    }
-    sse_out_event ev = {type, type_len, id, id_len, 1, data, data_len, retry_ms};
-    int rc;
-    shared_event *e = shared_event_new(&ev, &rc);
-    if (!e) {
+    sse_out_event ev = {type, type_len, id, id_len, id != NULL, data, data_len, retry_ms};
+    int rc = hub_publish_event(&srv->hub, srv->input_channel, &ev);
+    if (rc != SSE_ENCODE_OK)
         log_error("%s: event not published: %s", in->name, sse_encode_strerror(rc));
-        return;
-    }
-    hub_publish(&srv->hub, srv->input_channel, e);
 }
 
 static void report_oversized(input_source *in, size_t bytes) {
@@ -51,8 +41,7 @@ static void on_record_oversize(void *ctx, size_t bytes) { report_oversized(ctx, 
 
 static void on_sse_event(void *ctx, const sse_event *ev) {
     input_source *in = ctx;
-    int named = !(ev->type_len == 7 && memcmp(ev->type, "message", 7) == 0);
-    publish(in, named ? ev->type : NULL, named ? ev->type_len : 0, ev->id_in_event ? ev->id : NULL,
+    publish(in, ev->type, ev->type_len, ev->id_in_event ? ev->id : NULL,
             ev->id_in_event ? ev->id_len : 0, ev->data, ev->data_len, in->next_retry);
     in->next_retry = -1;
 }

@@ -29,22 +29,16 @@ static int publish_one(publish_request *p, const char *type, size_t type_len, co
         p->next_retry = -1;
         return 0;
     }
-    char numeric_id[24];
     if (!id && p->has_id) {
         id = p->id;
         id_len = p->id_len;
-    } else if (!id) {
-        id_len = (size_t)snprintf(numeric_id, sizeof numeric_id, "%llu", (unsigned long long)hub_next_id(p->hub));
-        id = numeric_id;
     }
     p->has_id = 0; /* a request's id names its first event only */
-    sse_out_event ev = {type, type_len, id, id_len, 1, data, data_len, p->next_retry};
-    int rc;
-    shared_event *e = shared_event_new(&ev, &rc);
-    if (!e)
+    sse_out_event ev = {type, type_len, id, id_len, id != NULL, data, data_len, p->next_retry};
+    int rc = hub_publish_event(p->hub, p->ch, &ev);
+    if (rc != SSE_ENCODE_OK)
         return fail(p, rc == SSE_ENCODE_NOMEM ? 500 : 400, sse_encode_strerror(rc));
     p->next_retry = -1;
-    hub_publish(p->hub, p->ch, e);
     p->accepted++;
     if (p->dedup)
         dedup_published(p->dedup, p->session, seq);
@@ -55,8 +49,7 @@ static void on_sse_event(void *ctx, const sse_event *ev) {
     publish_request *p = ctx;
     if (p->status)
         return;
-    int named = !(ev->type_len == 7 && memcmp(ev->type, "message", 7) == 0);
-    publish_one(p, named ? ev->type : NULL, named ? ev->type_len : 0, ev->id_in_event ? ev->id : NULL,
+    publish_one(p, ev->type, ev->type_len, ev->id_in_event ? ev->id : NULL,
                 ev->id_in_event ? ev->id_len : 0, ev->data, ev->data_len);
 }
 

@@ -48,6 +48,7 @@ static void on_record_oversize(void *ctx, size_t bytes) {
 static void on_sse_event(void *ctx, const sse_event *ev) {
     source *s = ctx;
     s->inputs++;
+    /* -e types the events that name none (the parser reports those as "message"). */
     int named = !(ev->type_len == 7 && memcmp(ev->type, "message", 7) == 0);
     const char *type = named ? ev->type : s->o->event_type;
     size_t type_len = named ? ev->type_len : (type ? strlen(type) : 0);

@@ -286,20 +286,7 @@ scenario_parser() {
         [ "$run" = 1 ] && note "parser: skipped: ssecat not built"
         return 0
     fi
-    [ -f "$file" ] || python3 - "$file" "$parser_mb" <<'PY'
-import sys
-path, mb = sys.argv[1], int(sys.argv[2])
-block = []
-for i in range(4096):
-    if i % 64 == 0:
-        block.append(": keep-alive\n")
-    ev = "event: update\n" if i % 4 == 0 else ""
-    block.append(f'{ev}id: {i}\ndata: {{"seq":{i},"delta":"some streamed text here","usage":{{"tokens":{i % 97}}}}}\n\n')
-chunk = "".join(block).encode()
-with open(path, "wb") as f:
-    for _ in range(mb * 1000 * 1000 // len(chunk) + 1):
-        f.write(chunk)
-PY
+    [ -f "$file" ] || python3 "$top/tests/bench/make_stream.py" "$file" "$parser_mb"
     bytes=$(stat -c %s "$file")
     local tool
     for tool in cat ssecat; do

@@ -13,25 +13,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 file="$work/stream.sse"
 
-# A stream like an LLM API's or a feed's: JSON data of about 100 bytes, ids,
-# a type on every fourth event, a keep-alive comment every 64.
-python3 - "$file" "$mb" <<'PY'
-import sys
-path, mb = sys.argv[1], int(sys.argv[2])
-target = mb * 1000 * 1000
-block = []
-for i in range(4096):
-    if i % 64 == 0:
-        block.append(": keep-alive\n")
-    ev = "event: update\n" if i % 4 == 0 else ""
-    block.append(f'{ev}id: {i}\ndata: {{"seq":{i},"delta":"some streamed text here","usage":{{"tokens":{i % 97}}}}}\n\n')
-chunk = "".join(block).encode()
-with open(path, "wb") as f:
-    written = 0
-    while written < target:
-        f.write(chunk)
-        written += len(chunk)
-PY
+python3 "$top/tests/bench/make_stream.py" "$file" "$mb"
 size=$(stat -c %s "$file")
 events=$(grep -c '^data:' "$file")
 

@@ -19,6 +19,7 @@ static void plain_event(const void *arg) {
     CHECK_STR(encode(&out, NULL, NULL, 0, "hello", 5, -1, &rc), "data: hello\n\n");
     CHECK(rc == SSE_ENCODE_OK);
     CHECK_STR(encode(&out, "deploy", "42", 1, "v2", 2, 3000, &rc), "event: deploy\nid: 42\nretry: 3000\ndata: v2\n\n");
+    CHECK_STR(encode(&out, "message", NULL, 0, "m", 1, -1, &rc), "data: m\n\n");
     buf_free(&out);
 }
 
