@@ -25,24 +25,7 @@ int buf_reserve(buf *b, size_t extra) {
     return 0;
 }
 
-int buf_append(buf *b, const void *bytes, size_t len) {
-    if (len == 0)
-        return 0;
-    if (buf_reserve(b, len) < 0)
-        return -1;
-    memcpy(b->data + b->len, bytes, len);
-    b->len += len;
-    return 0;
-}
-
 int buf_append_str(buf *b, const char *s) { return buf_append(b, s, strlen(s)); }
-
-int buf_append_char(buf *b, char c) {
-    if (b->len == b->cap && buf_reserve(b, 1) < 0)
-        return -1;
-    b->data[b->len++] = c;
-    return 0;
-}
 
 int buf_printf(buf *b, const char *fmt, ...) {
     va_list ap;

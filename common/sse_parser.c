@@ -2,8 +2,8 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/types.h>
 
+#include "line_end.h"
 #include "utf8.h"
 
 /* The longest field name ("event", "retry") plus colon and space: a line may
@@ -25,13 +25,30 @@ int sse_parser_set_last_id(sse_parser *p, const char *id, size_t len) {
 
 static void reset_event(sse_parser *p) {
     buf_clear(&p->data);
+    p->data_in_place = NULL;
+    p->data_in_place_len = 0;
     buf_clear(&p->type);
     p->id_in_event = 0;
 }
 
+/* Bytes of data held for the current event, each line with its LF. */
+static size_t data_bytes(const sse_parser *p) {
+    return p->data_in_place ? p->data_in_place_len + 1 : p->data.len;
+}
+
+/* Copy an in-place data line into the data buffer: before another data line
+ * joins it, and before the fed bytes go away. */
+static int keep_data_in_place(sse_parser *p) {
+    const char *line = p->data_in_place;
+    p->data_in_place = NULL;
+    if (buf_append(&p->data, line, p->data_in_place_len) < 0)
+        return -1;
+    return buf_append_char(&p->data, '\n');
+}
+
 static void start_discarding(sse_parser *p, size_t bytes_so_far) {
     p->discarding = 1;
-    p->discarded = p->data.len + bytes_so_far;
+    p->discarded = data_bytes(p) + bytes_so_far;
     p->bom_pending = 0;
     reset_event(p);
 }
@@ -45,16 +62,17 @@ static void stop_discarding(sse_parser *p) {
 }
 
 static void dispatch(sse_parser *p) {
-    if (p->data.len == 0) {
+    if (data_bytes(p) == 0) {
         reset_event(p);
         return;
     }
     if (p->handlers.on_event) {
+        int in_place = p->data_in_place != NULL;
         sse_event ev = {
             .type = p->type.len ? p->type.data : "message",
             .type_len = p->type.len ? p->type.len : 7,
-            .data = p->data.data,
-            .data_len = p->data.len - 1,
+            .data = in_place ? p->data_in_place : p->data.data,
+            .data_len = in_place ? p->data_in_place_len : p->data.len - 1,
             .id = p->last_id.len ? p->last_id.data : "",
             .id_len = p->last_id.len,
             .id_in_event = p->id_in_event,
@@ -80,23 +98,48 @@ static int parse_retry(const char *v, size_t len, unsigned long long *ms) {
     return 1;
 }
 
+/* Append text known to be ASCII as it is, anything else made valid UTF-8. */
+static int append_text(buf *out, const char *s, size_t len, int ascii) {
+    return ascii ? buf_append(out, s, len) : utf8_sanitize_append(out, s, len);
+}
+
+/* How a line reached the parser: whether it is all ASCII (so needs no UTF-8
+ * check) and whether it lies in the caller's bytes (so may be referenced
+ * until the feed returns) rather than in the parser's line buffer. */
+typedef struct line_info {
+    int ascii;
+    int in_callers_bytes;
+} line_info;
+
+static int process_data(sse_parser *p, const char *value, size_t value_len, size_t line_len, line_info li) {
+    if (data_bytes(p) + value_len + 1 > p->max_event_size) {
+        start_discarding(p, line_len + 1);
+        return 0;
+    }
+    if (data_bytes(p) == 0 && li.in_callers_bytes &&
+        (li.ascii || utf8_valid_prefix(value, value_len) == value_len)) {
+        p->data_in_place = value;
+        p->data_in_place_len = value_len;
+        return 0;
+    }
+    if (p->data_in_place && keep_data_in_place(p) < 0)
+        return -1;
+    if (append_text(&p->data, value, value_len, li.ascii) < 0)
+        return -1;
+    return buf_append_char(&p->data, '\n');
+}
+
 static int process_field(sse_parser *p, const char *name, size_t name_len, const char *value, size_t value_len,
-                         size_t line_len) {
+                         size_t line_len, line_info li) {
     switch (name_len) {
     case 4:
         if (memcmp(name, "data", 4) != 0)
             return 0;
-        if (p->data.len + value_len + 1 > p->max_event_size) {
-            start_discarding(p, line_len + 1);
-            return 0;
-        }
-        if (utf8_sanitize_append(&p->data, value, value_len) < 0)
-            return -1;
-        return buf_append_char(&p->data, '\n');
+        return process_data(p, value, value_len, line_len, li);
     case 5:
         if (memcmp(name, "event", 5) == 0) {
             buf_clear(&p->type);
-            return utf8_sanitize_append(&p->type, value, value_len);
+            return append_text(&p->type, value, value_len, li.ascii);
         }
         if (memcmp(name, "retry", 5) == 0) {
             unsigned long long ms;
@@ -109,13 +152,17 @@ static int process_field(sse_parser *p, const char *name, size_t name_len, const
             return 0;
         p->id_in_event = 1;
         buf_clear(&p->last_id);
-        return utf8_sanitize_append(&p->last_id, value, value_len);
+        return append_text(&p->last_id, value, value_len, li.ascii);
     default:
         return 0;
     }
 }
 
-static int process_line(sse_parser *p, const char *line, size_t len) {
+/* The colon ending a field name, looked for only where a name the parser
+ * knows could end: a longer name is unknown whatever follows. */
+#define LONGEST_FIELD_NAME 5
+
+static int process_line(sse_parser *p, const char *line, size_t len, line_info li) {
     if (p->discarding) {
         if (len == 0 && p->partial_bytes == 0)
             stop_discarding(p);
@@ -139,21 +186,32 @@ static int process_line(sse_parser *p, const char *line, size_t len) {
         if (!p->handlers.on_comment)
             return 0;
         size_t skip = (len > 1 && line[1] == ' ') ? 2 : 1;
+        if (li.ascii) {
+            p->handlers.on_comment(p->handlers.ctx, len > skip ? line + skip : "", len - skip);
+            return 0;
+        }
         buf_clear(&p->comment);
         if (utf8_sanitize_append(&p->comment, line + skip, len - skip) < 0)
             return -1;
         p->handlers.on_comment(p->handlers.ctx, p->comment.len ? p->comment.data : "", p->comment.len);
         return 0;
     }
-    const char *colon = memchr(line, ':', len);
-    size_t name_len = colon ? (size_t)(colon - line) : len;
-    const char *value = colon ? colon + 1 : line + len;
+    if (len >= 5 && memcmp(line, "data:", 5) == 0) {
+        size_t skip = len > 5 && line[5] == ' ' ? 6 : 5;
+        return process_data(p, line + skip, len - skip, len, li);
+    }
+    size_t name_len = 0;
+    while (name_len < len && name_len <= LONGEST_FIELD_NAME && line[name_len] != ':')
+        name_len++;
+    if (name_len > LONGEST_FIELD_NAME)
+        return 0;
+    const char *value = name_len < len ? line + name_len + 1 : line + len;
     size_t value_len = len - (size_t)(value - line);
     if (value_len > 0 && value[0] == ' ') {
         value++;
         value_len--;
     }
-    return process_field(p, line, name_len, value, value_len, len);
+    return process_field(p, line, name_len, value, value_len, len, li);
 }
 
 /* Keep the unterminated tail of a feed for the next one, within the limit. */
@@ -178,22 +236,14 @@ int sse_parser_feed(sse_parser *p, const char *bytes, size_t len) {
         if (bytes[0] == '\n')
             pos = 1;
     }
-    /* Where the next LF and CR are, searched once each and reused until
-     * passed, so a stream using only one kind of line end is scanned once
-     * for the other kind, not once per line. */
-    ssize_t lf_at = -1, cr_at = -1;
-    while (pos < len) {
-        if (lf_at < (ssize_t)pos) {
-            const char *f = memchr(bytes + pos, '\n', len - pos);
-            lf_at = f ? f - bytes : (ssize_t)len;
+    int rc = 0;
+    while (pos < len && rc == 0) {
+        int non_ascii = 0;
+        size_t eol = pos + line_end_find(bytes + pos, len - pos, &non_ascii);
+        if (eol == len) {
+            rc = stash_partial_line(p, bytes + pos, len - pos);
+            break;
         }
-        if (cr_at < (ssize_t)pos) {
-            const char *f = memchr(bytes + pos, '\r', len - pos);
-            cr_at = f ? f - bytes : (ssize_t)len;
-        }
-        size_t eol = (size_t)(lf_at < cr_at ? lf_at : cr_at);
-        if (eol == len)
-            return stash_partial_line(p, bytes + pos, len - pos);
         size_t next = eol + 1;
         if (bytes[eol] == '\r') {
             if (next < len) {
@@ -203,23 +253,22 @@ int sse_parser_feed(sse_parser *p, const char *bytes, size_t len) {
                 p->skip_lf = 1;
             }
         }
-        int rc;
         if (p->line.len > 0 || p->partial_bytes > 0) {
-            if (stash_partial_line(p, bytes + pos, eol - pos) < 0)
-                return -1;
-            rc = process_line(p, p->line.data, p->line.len);
+            /* The end of a line begun in an earlier feed: whole in line. */
+            rc = stash_partial_line(p, bytes + pos, eol - pos);
+            if (rc == 0)
+                rc = process_line(p, p->line.data, p->line.len, (line_info){0, 0});
             buf_clear(&p->line);
         } else {
-            if (eol - pos > p->max_event_size + FIELD_OVERHEAD && !p->discarding) {
+            if (eol - pos > p->max_event_size + FIELD_OVERHEAD && !p->discarding)
                 start_discarding(p, 0);
-            }
-            rc = process_line(p, bytes + pos, eol - pos);
+            rc = process_line(p, bytes + pos, eol - pos, (line_info){!non_ascii, 1});
         }
-        if (rc < 0)
-            return -1;
         pos = next;
     }
-    return 0;
+    if (p->data_in_place && keep_data_in_place(p) < 0)
+        return -1;
+    return rc;
 }
 
 void sse_parser_finish(sse_parser *p) {

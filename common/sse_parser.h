@@ -4,7 +4,9 @@
  * Feed it bytes in any chunking; it calls back once per dispatched event,
  * retry field and comment, with the same results whatever the chunk
  * boundaries. Buffers grow by doubling and are reused, so after warm-up no
- * line or byte allocates. Memory is bounded by max_event_size: a line or an
+ * line or byte allocates; an event whose one data line lies whole in the
+ * fed bytes is handed out from them, not copied. Memory is bounded by
+ * max_event_size: a line or an
  * event larger than that is dropped up to the blank line that ends it and
  * reported through on_oversize, and parsing goes on. */
 #ifndef SSETOOLS_SSE_PARSER_H
@@ -45,6 +47,10 @@ typedef struct sse_parser {
     size_t max_event_size;
     buf line;    /* a line split across feeds */
     buf data;    /* data buffer: lines each followed by LF */
+    /* The event's only data line so far, still in the bytes being fed (valid
+     * UTF-8); copied into data before sse_parser_feed returns. */
+    const char *data_in_place;
+    size_t data_in_place_len;
     buf type;    /* event type buffer */
     buf last_id; /* last event ID buffer; outlives streams, as in browsers */
     buf comment; /* decoded comment text */

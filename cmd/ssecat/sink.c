@@ -12,11 +12,13 @@ void sink_init(sink *s, const ssecat_options *o) {
     memset(s, 0, sizeof *s);
     s->opts = o;
     output_init(&s->out, &o->output);
+    s->needs_time = output_needs_time(&s->out);
+    s->until_len = o->until ? strlen(o->until) : 0;
 }
 
 static void receive_time(const sink *s, struct timespec *now) {
     now->tv_sec = now->tv_nsec = 0;
-    if (output_needs_time(&s->out) && clock_gettime(CLOCK_REALTIME, now) < 0)
+    if (s->needs_time && clock_gettime(CLOCK_REALTIME, now) < 0)
         now->tv_sec = now->tv_nsec = 0;
 }
 
@@ -50,7 +52,7 @@ static void on_event(void *ctx, const sse_event *ev) {
     s->printed++;
     const char *until = s->opts->until;
     if ((s->opts->count && s->printed >= s->opts->count) ||
-        (until && strlen(until) == ev->data_len && memcmp(until, ev->data, ev->data_len) == 0))
+        (until && s->until_len == ev->data_len && memcmp(until, ev->data, ev->data_len) == 0))
         s->done = 1;
 }
 

@@ -20,6 +20,9 @@ typedef struct sink {
     int failed;         /* the output could not be written, or memory ran out */
     unsigned long long retry_ms; /* the reconnection time the server asked for */
     int has_retry;
+    /* Worked out once, not per event: */
+    int needs_time;   /* the format shows when an event arrived */
+    size_t until_len; /* strlen of --until */
 } sink;
 
 void sink_init(sink *s, const ssecat_options *o);

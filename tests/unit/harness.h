@@ -36,5 +36,6 @@ void units_tests_register(void);
 void json_tests_register(void);
 void ssed_http_tests_register(void);
 void record_reader_tests_register(void);
+void line_end_tests_register(void);
 
 #endif
