@@ -48,6 +48,9 @@ static size_t tail_scan(const unsigned char *s, size_t i, size_t len, int *non_a
 
 size_t line_end_find_portable(const char *str, size_t len, int *non_ascii) {
     const unsigned char *s = (const unsigned char *)str;
+#if !defined(__BYTE_ORDER__)
+    return tail_scan(s, 0, len, non_ascii); /* byte order unknown: a byte at a time */
+#endif
     uint64_t high = 0;
     size_t i = 0;
     for (; i + 8 <= len; i += 8) {

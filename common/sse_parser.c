@@ -41,8 +41,10 @@ static size_t data_bytes(const sse_parser *p) {
 static int keep_data_in_place(sse_parser *p) {
     const char *line = p->data_in_place;
     p->data_in_place = NULL;
-    if (buf_append(&p->data, line, p->data_in_place_len) < 0)
+    /* Room for the line and its LF first, so data never holds one without the other. */
+    if (buf_reserve(&p->data, p->data_in_place_len + 1) < 0)
         return -1;
+    buf_append(&p->data, line, p->data_in_place_len);
     return buf_append_char(&p->data, '\n');
 }
 
@@ -159,7 +161,8 @@ static int process_field(sse_parser *p, const char *name, size_t name_len, const
 }
 
 /* The colon ending a field name, looked for only where a name the parser
- * knows could end: a longer name is unknown whatever follows. */
+ * knows could end (event and retry are the longest): a longer name is
+ * unknown whatever follows. A new, longer field name must raise this. */
 #define LONGEST_FIELD_NAME 5
 
 static int process_line(sse_parser *p, const char *line, size_t len, line_info li) {

@@ -34,7 +34,8 @@ typedef struct sse_parser_handlers {
     void (*on_event)(void *ctx, const sse_event *ev);
     /* A retry field made only of digits, in milliseconds. */
     void (*on_retry)(void *ctx, unsigned long long ms);
-    /* A comment line; `text` follows the colon, one leading space removed. */
+    /* A comment line; `text` follows the colon, one leading space removed,
+     * and is valid only during the callback. */
     void (*on_comment)(void *ctx, const char *text, size_t len);
     /* An event (or line) over max_event_size was dropped; `bytes` is how
      * much of it was received before it ended. */
