@@ -171,10 +171,9 @@ static int pretty_event(output *o, buf *out, const sse_event *ev, const struct t
 static int sse_stream_event(output *o, buf *out, const sse_event *ev, const struct timespec *now) {
     int id_changed = !o->sse_id_known || o->sse_id.len != ev->id_len ||
                      (ev->id_len && memcmp(o->sse_id.data, ev->id, ev->id_len) != 0);
-    int type_is_default = ev->type_len == 7 && memcmp(ev->type, "message", 7) == 0;
     sse_out_event out_ev = {
-        .type = type_is_default ? NULL : ev->type,
-        .type_len = type_is_default ? 0 : ev->type_len,
+        .type = ev->type, /* the encoder leaves out the default "message" */
+        .type_len = ev->type_len,
         .id = ev->id,
         .id_len = ev->id_len,
         .has_id = ev->id_in_event || (id_changed && (o->sse_id_known || ev->id_len > 0)),
