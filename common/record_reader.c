@@ -13,15 +13,24 @@ void record_reader_init(record_reader *r, char separator, size_t max_record,
     r->ctx = ctx;
 }
 
+static void report_oversize(record_reader *r, size_t bytes) {
+    if (r->on_oversize)
+        r->on_oversize(r->ctx, bytes);
+}
+
 static void emit(record_reader *r, const char *rec, size_t len) {
+    size_t whole = len;
     if (r->separator == '\n' && len > 0 && rec[len - 1] == '\r')
         len--; /* CRLF input */
+    if (len > r->max_record) {
+        report_oversize(r, whole); /* the byte allowed past the limit was not a CR */
+        return;
+    }
     r->on_record(r->ctx, rec, len);
 }
 
 static void end_skipping(record_reader *r) {
-    if (r->on_oversize)
-        r->on_oversize(r->ctx, r->skipping);
+    report_oversize(r, r->skipping);
     r->skipping = 0;
 }
 

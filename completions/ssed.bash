@@ -13,12 +13,14 @@ _ssed() {
         -l|--listen)
             COMPREPLY=($(compgen -W "127.0.0.1:8080 127.0.0.1:0 :8080 [::1]:8080 unix:" -- "$cur"))
             return ;;
-        --fifo-mode|-e|--event|-c|--channel|--max-event-size|--history|--replay|--keepalive|--retry|--cors|\
+        --fifo-mode|-e|--event|-c|--channel|--max-event-size|--history|--max-history-bytes|--replay|--keepalive|\
+        --retry|--cors|--allow-host|\
         --max-pending|--max-clients|--max-channels|--max-header-size|--header-timeout|--shutdown-timeout|--token)
             return ;;
     esac
     COMPREPLY=($(compgen -W "--fifo --fifo-mode --no-stdin --format -0 --null -e --event -c --channel
-        --max-event-size --exit-on-eof -l --listen --history --replay --keepalive --retry --cors --max-pending
+        --max-event-size --exit-on-eof -l --listen --history --max-history-bytes --replay --keepalive --retry --cors
+        --allow-host --max-pending
         --max-clients --max-channels --max-header-size --header-timeout --shutdown-timeout --token --token-file
         --no-publish --no-ui -v --verbose
         -q --quiet -h --help -V --version" -- "$cur"))

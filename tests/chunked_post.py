@@ -12,7 +12,7 @@ import time
 port, path, marker = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 s = socket.create_connection(("127.0.0.1", port), timeout=10)
 s.sendall(
-    f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+    f"POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
 )
 first = b"part one\n"
 s.sendall(b"%x\r\n%s\r\n" % (len(first), first))

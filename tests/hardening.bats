@@ -46,7 +46,7 @@ assert s["max_ms"] < 1000, s
     start_ssed --header-timeout 1s
     subscribe good /
     for i in $(seq 1 10); do
-        printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' >"$BATS_TEST_TMPDIR/req"
+        printf 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n' >"$BATS_TEST_TMPDIR/req"
         start_bg /dev/null /dev/null python3 "$TOP/tests/http_raw.py" "$PORT" --trickle 1 <"$BATS_TEST_TMPDIR/req"
         start_bg /dev/null /dev/null python3 "$TOP/tests/http_raw.py" "$PORT" --hold 20 </dev/null
     done
@@ -108,21 +108,22 @@ assert c["ok"] + c["busy"] + c["closed"] == 120, c
         out=$(head -c 2000 /dev/urandom | python3 "$TOP/tests/http_raw.py" "$PORT")
         [[ -z "$out" || "$out" == "HTTP/1.1 4"* || "$out" == "HTTP/1.1 505"* ]]
     done
-    [[ "$(send 'GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n')" == "HTTP/1.1 400"* ]]
+    [[ "$(send 'GET / HTTP/1.1\r\nHost: localhost\r\nX-A: a\0b\r\n\r\n')" == "HTTP/1.1 400"* ]]
     [[ "$(send 'GET /\r\n\r\n')" == "HTTP/1.1 400"* ]]
     [[ "$(send 'GET / HTTP/1.1\r\nHost x\r\n\r\n')" == "HTTP/1.1 400"* ]]
     [[ "$(head -c 1000000 /dev/zero | tr '\0' a | sed 's/^/GET \/ HTTP\/1.1\r\nX: /' | python3 "$TOP/tests/http_raw.py" "$PORT")" == "HTTP/1.1 431"* ]]
-    [[ "$(send 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n')" == "HTTP/1.1 400"* ]]
-    [[ "$(send 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab')" == "HTTP/1.1 400"* ]]
-    [[ "$(send 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\na')" == "HTTP/1.1 200"* ]]
-    [[ "$(send 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n')" == "HTTP/1.1 400"* ]]
-    [[ "$(send 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n')" == "HTTP/1.1 501"* ]]
-    [[ "$(send 'GET http://example.com/_ssed/health HTTP/1.1\r\nHost: example.com\r\n\r\n')" == "HTTP/1.1 200"*ok ]]
-    [[ "$(send 'GET /_ssed/../_ssed/stats HTTP/1.1\r\nHost: x\r\n\r\n')" == "HTTP/1.1 404"* ]]
-    [[ "$(send 'GET /a/../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n')" == "HTTP/1.1 400"* ]]
+    [[ "$(send 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: -5\r\n\r\n')" == "HTTP/1.1 400"* ]]
+    [[ "$(send 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab')" == "HTTP/1.1 400"* ]]
+    [[ "$(send 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\na')" == "HTTP/1.1 200"* ]]
+    [[ "$(send 'POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n')" == "HTTP/1.1 400"* ]]
+    [[ "$(send 'POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip, chunked\r\n\r\n')" == "HTTP/1.1 501"* ]]
+    [[ "$(send 'GET http://localhost/_ssed/health HTTP/1.1\r\nHost: localhost\r\n\r\n')" == "HTTP/1.1 200"*ok ]]
+    [[ "$(send 'GET /_ssed/health HTTP/1.1\r\nHost: example.com\r\n\r\n')" == "HTTP/1.1 421"* ]]
+    [[ "$(send 'GET /_ssed/../_ssed/stats HTTP/1.1\r\nHost: localhost\r\n\r\n')" == "HTTP/1.1 404"* ]]
+    [[ "$(send 'GET /a/../../etc/passwd HTTP/1.1\r\nHost: localhost\r\n\r\n')" == "HTTP/1.1 400"* ]]
     # Request smuggling: a body framed two ways is refused and the
     # connection closed, so the request hidden in the body is never answered.
-    out=$(send 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 44\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /_ssed/stats HTTP/1.1\r\nHost: x\r\n\r\n')
+    out=$(send 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 44\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /_ssed/stats HTTP/1.1\r\nHost: localhost\r\n\r\n')
     [[ "$out" == "HTTP/1.1 400"* ]]
     [ "$(grep -c '^HTTP/1.1' <<<"$out")" -eq 1 ]
     kill -0 "$SSED_PID"

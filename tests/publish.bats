@@ -81,7 +81,7 @@ teardown() {
 
 @test "publish: pipelined requests on one connection are each answered" {
     start_ssed
-    run bash -c "printf 'POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nabPOST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\ncd' | python3 $TOP/tests/http_raw.py $PORT"
+    run bash -c "printf 'POST /p HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n\r\nabPOST /p HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nConnection: close\r\n\r\ncd' | python3 $TOP/tests/http_raw.py $PORT"
     [ "$(grep -c '"accepted":1' <<<"$output")" -eq 2 ]
 }
 
@@ -139,15 +139,15 @@ teardown() {
     [[ "$output" == *"line break"*" 400" ]]
     run curl -s -w ' %{http_code}' --max-time 5 -H 'Content-Type: image/png' -d x "$URL/"
     [[ "$output" == *" 415" ]]
-    run bash -c "printf 'POST / HTTP/1.1\r\nHost: x\r\n\r\n' | python3 $TOP/tests/http_raw.py $PORT"
+    run bash -c "printf 'POST / HTTP/1.1\r\nHost: localhost\r\n\r\n' | python3 $TOP/tests/http_raw.py $PORT"
     [[ "$output" == "HTTP/1.1 411 Length Required"* ]]
-    run bash -c "printf 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n' | python3 $TOP/tests/http_raw.py $PORT"
+    run bash -c "printf 'POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n' | python3 $TOP/tests/http_raw.py $PORT"
     [[ "$output" == "HTTP/1.1 400 Bad Request"*"invalid chunk size"* ]]
-    run bash -c "printf 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n' | python3 $TOP/tests/http_raw.py $PORT"
+    run bash -c "printf 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n' | python3 $TOP/tests/http_raw.py $PORT"
     [[ "$output" == "HTTP/1.1 400 Bad Request"*"both Content-Length and Transfer-Encoding"* ]]
-    run bash -c "printf 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc' | python3 $TOP/tests/http_raw.py $PORT"
+    run bash -c "printf 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc' | python3 $TOP/tests/http_raw.py $PORT"
     [[ "$output" == "HTTP/1.1 400 Bad Request"*"conflicting Content-Length"* ]]
-    run bash -c "printf 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n' | python3 $TOP/tests/http_raw.py $PORT"
+    run bash -c "printf 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: -1\r\n\r\n' | python3 $TOP/tests/http_raw.py $PORT"
     [[ "$output" == "HTTP/1.1 400 Bad Request"*"invalid Content-Length"* ]]
 }
 
@@ -179,10 +179,11 @@ teardown() {
         sleep 0.1
     done
     ! curl -s --max-time 5 "$URL/_ssed/stats" | grep -q '"/temp"'
+    # subscribers may wait on 3 channels nothing has published to
     subscribe a /one
     subscribe b /two
-    # the root channel (the input's) is the third
-    run curl -s -w ' %{http_code}' --max-time 5 "$URL/three"
+    subscribe c /three
+    run curl -s -w ' %{http_code}' --max-time 5 "$URL/four"
     [[ "$output" == *"too many channels"*" 503" ]]
 }
 

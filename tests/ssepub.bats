@@ -5,7 +5,7 @@
 load helpers
 
 teardown() {
-    exec 8>&- 2>/dev/null || true
+    exec 8>&- 9>&- 2>/dev/null || true
     stop_all
 }
 
@@ -169,4 +169,138 @@ teardown() {
     subscribe all /
     wait_for_data "$BATS_TEST_TMPDIR/all" 3000 10
     [ "$(data_of "$BATS_TEST_TMPDIR/all")" = "$(seq 2001 5000)" ]
+}
+
+# start_pub_on_fifo NAME COMMAND...: ssepub (COMMAND) reading a FIFO that
+# the test holds open on fd 9 and never closes, so its input never ends; only
+# a signal can stop it. Sets PUB (its PID) and PUB_ERR.
+start_pub_on_fifo() {
+    local name=$1
+    shift
+    rm -f "$BATS_TEST_TMPDIR/$name.in"
+    mkfifo "$BATS_TEST_TMPDIR/$name.in"
+    PUB_ERR="$BATS_TEST_TMPDIR/$name.err"
+    start_bg /dev/null "$PUB_ERR" sh -c 'f=$1; shift; exec "$@" <"$f"' sh "$BATS_TEST_TMPDIR/$name.in" "$@"
+    PUB=$BG_PID
+    exec 9>"$BATS_TEST_TMPDIR/$name.in"
+}
+
+@test "ssepub: Ctrl-C and SIGTERM stop it at once while stdin stays open (20 runs), exit 0 when all was delivered" {
+    start_ssed
+    subscribe s /
+    for i in $(seq 1 20); do
+        sig=INT
+        [ $((i % 2)) -eq 0 ] && sig=TERM
+        start_pub_on_fifo "run$i" "$SSEPUB" -u "$URL/"
+        # Ready: a line it read has reached the subscriber, so its handlers
+        # are in place and it is on its way back to waiting for input.
+        echo "line $i" >&9
+        wait_for_data "$BATS_TEST_TMPDIR/s" "$i" 10
+        kill -"$sig" "$PUB"
+        if ! wait_for_exit "$PUB" 5; then
+            echo "run $i: ssepub did not stop within 5s of SIG$sig" >&2
+            return 1
+        fi
+        exec 9>&-
+        echo "run $i: SIG$sig -> exit $EXIT_STATUS"
+        [ "$EXIT_STATUS" -eq 0 ]
+        [ ! -s "$PUB_ERR" ]
+    done
+    [ "$(data_of "$BATS_TEST_TMPDIR/s")" = "$(seq 1 20 | sed 's/^/line /')" ]
+}
+
+# A signal that lands after ssepub's stop-flag check and before it blocks
+# waiting for stdin: hit every time by a preloaded shim that, just before a
+# wait on stdin with no time limit, says so in a file and pauses 1 s. The
+# test signals during that pause, as a badly timed Ctrl-C would.
+build_wait_shim() {
+    command -v cc >/dev/null || skip "no C compiler to build the shim"
+    cat >"$BATS_TEST_TMPDIR/shim.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+static void pause_before_wait(void) {
+    const char *ready = getenv("SHIM_READY");
+    int fd = ready ? open(ready, O_CREAT | O_WRONLY | O_APPEND, 0644) : -1;
+    if (fd >= 0) {
+        if (write(fd, "waiting\n", 8) != 8)
+            abort();
+        close(fd);
+    }
+    struct timespec ts = {1, 0};
+    nanosleep(&ts, NULL);
+}
+
+static int on_stdin(const struct pollfd *fds, nfds_t n) {
+    for (nfds_t i = 0; i < n; i++)
+        if (fds[i].fd == 0)
+            return 1;
+    return 0;
+}
+
+int poll(struct pollfd *fds, nfds_t n, int timeout) {
+    int (*real)(struct pollfd *, nfds_t, int) = (int (*)(struct pollfd *, nfds_t, int))dlsym(RTLD_NEXT, "poll");
+    if (timeout < 0 && on_stdin(fds, n))
+        pause_before_wait();
+    return real(fds, n, timeout);
+}
+
+int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *t, const sigset_t *mask) {
+    int (*real)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *) =
+        (int (*)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *))dlsym(RTLD_NEXT, "ppoll");
+    if (!t && on_stdin(fds, n))
+        pause_before_wait();
+    return real(fds, n, t, mask);
+}
+
+ssize_t read(int fd, void *b, size_t len) {
+    ssize_t (*real)(int, void *, size_t) = (ssize_t (*)(int, void *, size_t))dlsym(RTLD_NEXT, "read");
+    if (fd == 0)
+        pause_before_wait();
+    return real(fd, b, len);
+}
+C
+    cc -shared -fPIC -o "$BATS_TEST_TMPDIR/shim.so" "$BATS_TEST_TMPDIR/shim.c" -ldl
+}
+
+@test "ssepub: a stop signal that lands just before it waits for stdin still stops it at once" {
+    build_wait_shim
+    port=$(free_port) # nothing is sent: no server is needed
+    for run in "INT lines 0" "TERM lines 0" "INT --format=sse 0" "INT --stdin-whole 1"; do
+        read -r sig mode want <<<"$run"
+        opts=()
+        [ "$mode" != lines ] && opts=("$mode")
+        rm -f "$BATS_TEST_TMPDIR/ready"
+        start_pub_on_fifo "$sig$mode" env SHIM_READY="$BATS_TEST_TMPDIR/ready" \
+            LD_PRELOAD="$BATS_TEST_TMPDIR/shim.so" \
+            ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+            "$SSEPUB" -u "http://127.0.0.1:$port/" "${opts[@]}"
+        wait_for_line "$BATS_TEST_TMPDIR/ready" '^waiting$' 10
+        kill -"$sig" "$PUB"
+        if ! wait_for_exit "$PUB" 5; then
+            echo "$mode: ssepub did not stop within 5s of SIG$sig" >&2
+            return 1
+        fi
+        exec 9>&-
+        echo "$mode: SIG$sig -> exit $EXIT_STATUS"
+        [ "$EXIT_STATUS" -eq "$want" ]
+    done
+}
+
+@test "ssepub: Ctrl-C while retrying an unreachable server gives up at once, exit 4" {
+    port=$(free_port)
+    start_pub_on_fifo retry "$SSEPUB" -u "http://127.0.0.1:$port/" --retry-for 60s
+    echo "never delivered" >&9
+    wait_for_line "$PUB_ERR" 'retrying for up to' 10
+    kill -INT "$PUB"
+    wait_for_exit "$PUB" 5
+    exec 9>&-
+    [ "$EXIT_STATUS" -eq 4 ]
+    grep -q '1 event not delivered: .*interrupted while retrying' "$PUB_ERR"
 }

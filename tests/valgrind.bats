@@ -45,7 +45,7 @@ start_ssed_valgrind() {
         curl -sN --max-time 2 "$URL/?channels=a,b" >/dev/null 2>&1 3>&- 8>&- &
         seq 1 200 >&8
         curl -s --max-time 5 -d "$(seq 1 50)" "$URL/a" >/dev/null
-        printf 'POST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: text/event-stream\r\n\r\n9\r\ndata: x\n\n\r\n0\r\n\r\n' |
+        printf 'POST /b HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nContent-Type: text/event-stream\r\n\r\n9\r\ndata: x\n\n\r\n0\r\n\r\n' |
             python3 "$TOP/tests/http_raw.py" "$PORT" >/dev/null
         printf 'GARBAGE\r\n\r\n' | python3 "$TOP/tests/http_raw.py" "$PORT" >/dev/null
         curl -s --max-time 5 "$URL/_ssed/stats" >/dev/null

@@ -13,13 +13,22 @@
 
 #define WAIT_SLICE_MS 100
 
+/* A stream open this long did its job even without an event (a quiet
+ * channel that a proxy cuts after a while): the backoff starts again. */
+#define HEALTHY_STREAM_MS 1000
+
 uint64_t reconnect_delay_ms(uint64_t base, uint64_t max, unsigned attempt, uint32_t random) {
-    if (attempt <= 1 || base == 0)
+    if (attempt <= 1)
         return base;
     uint64_t ceiling = max > base ? max : base;
+    if (ceiling < RECONNECT_FLOOR_MS)
+        ceiling = RECONNECT_FLOOR_MS;
     uint64_t delay = base;
-    for (unsigned i = 1; i < attempt && delay < ceiling; i++)
+    for (unsigned i = 1; i < attempt && delay < ceiling; i++) {
         delay = delay > ceiling / 2 ? ceiling : delay * 2;
+        if (delay < RECONNECT_FLOOR_MS)
+            delay = RECONNECT_FLOOR_MS;
+    }
     uint64_t jitter = delay / 4 ? random % (delay / 4 + 1) : 0;
     delay -= jitter;
     return delay < base ? base : delay;
@@ -74,13 +83,46 @@ static int exit_status_of(enum stream_end end) {
     }
 }
 
+/* Where a run of reconnections stands. `failures` counts attempts in a row
+ * that did not open a stream (for --max-retries, as documented); `attempt`
+ * counts those since a stream last delivered an event or stayed open
+ * HEALTHY_STREAM_MS, and sets the backoff, so a server that opens a stream
+ * and hangs up at once is backed off from too, whatever its retry: says. */
+typedef struct backoff {
+    unsigned failures;
+    unsigned attempt;
+    unsigned seed;
+} backoff;
+
+static void backoff_note(backoff *b, int opened, int healthy) {
+    b->failures = opened ? 1 : b->failures + 1;
+    b->attempt = opened && healthy ? 1 : b->attempt + 1;
+}
+
+/* Report the coming reconnection and wait for it. -1 when it is time to
+ * connect again, else the exit status to end with. */
+static int announce_and_wait(const ssecat_options *o, const sse_parser *p, const sink *s, backoff *b,
+                             const char *what, limits *l) {
+    uint64_t base = s->has_retry ? s->retry_ms : o->retry_delay_ms;
+    uint64_t delay = reconnect_delay_ms(base, o->max_delay_ms, b->attempt, (uint32_t)rand_r(&b->seed));
+    char text[32];
+    format_duration(text, sizeof text, delay);
+    if (p->last_id.len)
+        log_info("%s; reconnecting in %s (attempt %u, Last-Event-ID: %.*s)", what, text, b->attempt,
+                 (int)p->last_id.len, p->last_id.data);
+    else
+        log_info("%s; reconnecting in %s (attempt %u)", what, text, b->attempt);
+    return wait_before_retry(delay, l);
+}
+
 int reconnect_run(const ssecat_options *o, sse_parser *p, sink *s, limits *l) {
-    unsigned failures = 0;
-    unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+    backoff b = {0, 0, (unsigned)time(NULL) ^ (unsigned)getpid()};
     for (;;) {
         int opened;
         char why[768];
+        uint64_t events_before = s->received, started = limits_now_ms();
         enum stream_end end = stream_run(o, p, s, l, &opened, why, sizeof why);
+        int healthy = s->received > events_before || limits_now_ms() - started >= HEALTHY_STREAM_MS;
         /* An incomplete event at the end of a stream is dropped, as
          * browsers do; the last event ID is kept for Last-Event-ID. */
         sse_parser_finish(p);
@@ -96,24 +138,13 @@ int reconnect_run(const ssecat_options *o, sse_parser *p, sink *s, limits *l) {
             log_error("%s", why);
             return EXIT_CONNECTION;
         }
-        if (opened)
-            failures = 0;
-        failures++;
-        if (o->max_retries >= 0 && failures > (uint64_t)o->max_retries) {
+        backoff_note(&b, opened, healthy);
+        if (o->max_retries >= 0 && b.failures > (uint64_t)o->max_retries) {
             log_error("%s; giving up after %llu reconnection attempts (--max-retries)", what,
                       (unsigned long long)o->max_retries);
             return EXIT_CONNECTION;
         }
-        uint64_t base = s->has_retry ? s->retry_ms : o->retry_delay_ms;
-        uint64_t delay = reconnect_delay_ms(base, o->max_delay_ms, failures, (uint32_t)rand_r(&seed));
-        char text[32];
-        format_duration(text, sizeof text, delay);
-        if (p->last_id.len)
-            log_info("%s; reconnecting in %s (attempt %u, Last-Event-ID: %.*s)", what, text, failures,
-                     (int)p->last_id.len, p->last_id.data);
-        else
-            log_info("%s; reconnecting in %s (attempt %u)", what, text, failures);
-        status = wait_before_retry(delay, l);
+        status = announce_and_wait(o, p, s, &b, what, l);
         if (status >= 0)
             return status;
     }

@@ -41,6 +41,7 @@ static void note_oom(sink *s) {
 
 static void on_event(void *ctx, const sse_event *ev) {
     sink *s = ctx;
+    s->received++;
     if (s->done || s->failed || !selected(s, ev))
         return;
     struct timespec now;

@@ -16,6 +16,8 @@ typedef struct sink {
     output out;
     buf pending;        /* formatted, not yet written */
     uint64_t printed;   /* events shown, for -n */
+    uint64_t received;  /* events dispatched, shown or not: a stream that
+                         * delivers one ends a run of failed reconnections */
     int done;           /* -n or --until reached, or the reader went away: stop reading */
     int failed;         /* the output could not be written, or memory ran out */
     unsigned long long retry_ms; /* the reconnection time the server asked for */

@@ -63,7 +63,7 @@ static void refuse_busy(server *srv, int fd) {
     srv->stats.rejected_busy++;
 }
 
-static void accept_one(server *srv, int fd) {
+static void accept_one(server *srv, listener_watch *l, int fd) {
     if (srv->conn_count >= srv->max_clients) {
         refuse_busy(srv, fd);
         return;
@@ -77,6 +77,7 @@ static void accept_one(server *srv, int fd) {
     c->srv = srv;
     c->fd = fd;
     c->state = CONN_READING;
+    c->loopback_listener = l->loopback;
     c->started_ms = c->since_ms = loop_now_ms();
     listener_peer_name(fd, c->peer, sizeof c->peer);
     int one = 1;
@@ -119,7 +120,7 @@ void conn_accept_ready(loop_watch *w, uint32_t events) {
                 log_info("accepting connections again");
                 srv->accept_error_logged = 0;
             }
-            accept_one(srv, fd);
+            accept_one(srv, l, fd);
             continue;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED)
@@ -189,19 +190,25 @@ void server_free_graveyard(server *srv) {
     }
 }
 
+static void drop_subscriber(conn *c) {
+    char name[256];
+    conn_stream_name(c, name, sizeof name);
+    log_warn("dropping slow subscriber %s on %s: more than %llu bytes pending (--max-pending), or out of memory",
+             c->peer, name, (unsigned long long)c->srv->opt->max_pending);
+    conn_close(c, "too slow");
+}
+
 /* Write what the connection owes: first c->out (a reply, or a stream's
  * headers and preamble), then its queued events, batched in one writev. */
 static void conn_flush(conn *c) {
     server *srv = c->srv;
-    if (c->sub.overflowed) {
-        char name[256];
-        conn_stream_name(c, name, sizeof name);
-        log_warn("dropping slow subscriber %s on %s: more than %llu bytes pending (--max-pending)", c->peer, name,
-                 (unsigned long long)srv->opt->max_pending);
-        conn_close(c, "too slow");
-        return;
-    }
     for (;;) {
+        if (c->sub.replaying)
+            hub_replay_more(&srv->hub, &c->sub); /* the next window of history, as the socket drains */
+        if (c->sub.overflowed) {
+            drop_subscriber(c);
+            return;
+        }
         struct iovec iov[WRITEV_MAX];
         int n = 0;
         size_t total = 0;
@@ -308,6 +315,16 @@ void conn_start_body(conn *c, publish_request *pub) {
     /* A body may stream for as long as the publisher likes: no deadline. */
     list_remove(&c->timer_link);
     list_push_back(&c->srv->publishing, &c->timer_link);
+}
+
+void conn_send_interim(conn *c, const char *head) {
+    buf_clear(&c->out);
+    c->out_off = 0;
+    if (buf_append_str(&c->out, head) < 0) {
+        conn_close(c, "out of memory");
+        return;
+    }
+    conn_flush(c);
 }
 
 void conn_start_stream(conn *c) {
@@ -475,7 +492,7 @@ void server_run_timers(server *srv, uint64_t now) {
             list_remove(&c->timer_link);
             list_push_back(&srv->streaming, &c->timer_link);
             if (c->sub.q_len == 0)
-                subscriber_enqueue(&srv->hub, &c->sub, srv->keepalive);
+                subscriber_enqueue_owed(&srv->hub, &c->sub, srv->keepalive);
         }
     }
     if (srv->accept_resume_ms && now >= srv->accept_resume_ms) {

@@ -41,6 +41,7 @@ typedef struct conn {
     size_t out_off;
     subscriber sub;
     uint64_t bytes_sent;
+    int loopback_listener; /* accepted on a listener bound to loopback */
     char peer[64];
 } conn;
 
@@ -60,6 +61,8 @@ void conn_start_reply(conn *c);
 void conn_start_stream(conn *c);
 void conn_close(conn *c, const char *why);
 void conn_start_body(conn *c, struct publish_request *pub);
+/* Send an interim response (100 Continue) while reading a body. */
+void conn_send_interim(conn *c, const char *head);
 /* "/news", or "/news +2 more" for a stream of several channels. */
 void conn_stream_name(const conn *c, char *out, size_t size);
 

@@ -52,6 +52,23 @@ static int parse_target(const char *t, size_t len, http_request *req) {
     return 0;
 }
 
+/* HTTP-version = "HTTP/" DIGIT "." DIGIT. Checked before the target, so an
+ * HTTP/2 client (whose preface is `PRI * HTTP/2.0`) learns that the version
+ * is the problem, not its asterisk-form target. */
+static int parse_version(const char *s, size_t len, http_request *req, int *status, const char **reason) {
+    if (len != 8 || memcmp(s, "HTTP/", 5) != 0 || s[6] != '.' || s[5] < '0' || s[5] > '9' || s[7] < '0' ||
+        s[7] > '9')
+        return fail(status, reason, 400, "malformed HTTP version");
+    if (s[5] >= '2')
+        return fail(status, reason, 505, "HTTP/2 and later are not supported; use HTTP/1.1");
+    if (s[5] != '1')
+        return fail(status, reason, 505, "only HTTP/1.0 and HTTP/1.1 are supported");
+    /* RFC 9110 2.5: a higher minor version is handled as the highest we
+     * implement, so HTTP/1.2 gets HTTP/1.1's rules. */
+    req->minor_version = s[7] >= '1' ? 1 : 0;
+    return 0;
+}
+
 static int parse_request_line(const char *p, const char *eol, http_request *req, int *status, const char **reason) {
     const char *s = p;
     while (s < eol && is_tchar((unsigned char)*s))
@@ -65,16 +82,10 @@ static int parse_request_line(const char *p, const char *eol, http_request *req,
         s++;
     if (s == t || s == eol || *s != ' ')
         return fail(status, reason, 400, "malformed request line");
+    if (parse_version(s + 1, (size_t)(eol - s - 1), req, status, reason) < 0)
+        return -1;
     if (parse_target(t, (size_t)(s - t), req) < 0)
         return fail(status, reason, 400, "request target must be a path");
-    s++;
-    size_t vlen = (size_t)(eol - s);
-    if (vlen != 8 || memcmp(s, "HTTP/", 5) != 0 || s[6] != '.' || s[5] < '0' || s[5] > '9' || s[7] < '0' ||
-        s[7] > '9')
-        return fail(status, reason, 400, "malformed HTTP version");
-    if (s[5] != '1')
-        return fail(status, reason, 505, "only HTTP/1.0 and HTTP/1.1 are supported");
-    req->minor_version = s[7] - '0';
     return 0;
 }
 
@@ -167,6 +178,33 @@ int http_hex_digit(char c) {
     return -1;
 }
 
+/* Percent-decode v[0..stop) ('+' is a space) into out, NUL terminated:
+ * its length, or -2 (out emptied) when it and the NUL do not fit. */
+static long decode_value(const char *v, const char *stop, char *out, size_t out_size) {
+    size_t n = 0;
+    if (out_size == 0)
+        return -2;
+    for (; v < stop; v++) {
+        char c = *v;
+        if (c == '+')
+            c = ' ';
+        else if (c == '%' && stop - v >= 3 && http_hex_digit(v[1]) >= 0 && http_hex_digit(v[2]) >= 0) {
+            c = (char)(http_hex_digit(v[1]) * 16 + http_hex_digit(v[2]));
+            v += 2;
+        }
+        if (n + 1 >= out_size) {
+            out[0] = '\0';
+            return -2;
+        }
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    return (long)n;
+}
+
+/* The first parameter named `name` counts; keys are compared as sent. A
+ * value that does not fit is -2, never -1: a caller must be able to tell
+ * "not asked for" from "asked for more than fits". */
 long http_query_param(const http_request *req, const char *name, char *out, size_t out_size) {
     size_t name_len = strlen(name);
     const char *p = req->query, *end = req->query ? req->query + req->query_len : NULL;
@@ -175,23 +213,8 @@ long http_query_param(const http_request *req, const char *name, char *out, size
         const char *stop = amp ? amp : end;
         const char *eq = memchr(p, '=', (size_t)(stop - p));
         const char *key_end = eq ? eq : stop;
-        if ((size_t)(key_end - p) == name_len && memcmp(p, name, name_len) == 0) {
-            size_t n = 0;
-            for (const char *v = eq ? eq + 1 : stop; v < stop; v++) {
-                char c = *v;
-                if (c == '+')
-                    c = ' ';
-                else if (c == '%' && stop - v >= 3 && http_hex_digit(v[1]) >= 0 && http_hex_digit(v[2]) >= 0) {
-                    c = (char)(http_hex_digit(v[1]) * 16 + http_hex_digit(v[2]));
-                    v += 2;
-                }
-                if (n + 1 >= out_size)
-                    return -1;
-                out[n++] = c;
-            }
-            out[n] = '\0';
-            return (long)n;
-        }
+        if ((size_t)(key_end - p) == name_len && memcmp(p, name, name_len) == 0)
+            return decode_value(eq ? eq + 1 : stop, stop, out, out_size);
         p = amp ? amp + 1 : end;
     }
     return -1;

@@ -25,7 +25,7 @@ typedef struct http_request {
     size_t path_len;
     const char *query; /* after '?', or NULL */
     size_t query_len;
-    int minor_version; /* HTTP/1.0 or HTTP/1.1 */
+    int minor_version; /* 0 for HTTP/1.0, 1 for HTTP/1.1 and later 1.x */
     http_header headers[HTTP_MAX_HEADERS];
     size_t num_headers;
 } http_request;
@@ -33,7 +33,9 @@ typedef struct http_request {
 /* Parse the request head in buf[0..len). Returns its length when complete,
  * HTTP_INCOMPLETE when more bytes are needed (and the head still fits in
  * max_head), or HTTP_ERROR with *status set to 400, 414, 431 or 505 and
- * *reason to a short explanation. */
+ * *reason to a short explanation. A request line's version is checked
+ * before its target: any version other than HTTP/1.x, such as HTTP/2's
+ * preface `PRI * HTTP/2.0`, gets 505 as soon as its line has arrived. */
 int http_request_parse(const char *buf, size_t len, size_t max_head, http_request *req, int *status,
                        const char **reason);
 
@@ -43,8 +45,12 @@ const http_header *http_request_header(const http_request *req, const char *name
 /* Does req->method equal `method`? */
 int http_request_method_is(const http_request *req, const char *method);
 
-/* Copy the percent-decoded value of query parameter `name` into out (NUL
- * terminated). Returns its length, or -1 if absent or too long. */
+/* Copy the percent-decoded value of the first query parameter `name` into
+ * out (NUL terminated). Returns its length (0 for `name=` or a bare `name`);
+ * -1 if the parameter is absent; -2 if it is present but its value and the
+ * NUL do not fit in out_size (out is then "" when out_size > 0). A caller
+ * must not treat -2 as absent: the client asked for something ssed cannot
+ * hold, and should be told so. */
 long http_query_param(const http_request *req, const char *name, char *out, size_t out_size);
 
 /* The value of a hexadecimal digit, or -1. */

@@ -1,7 +1,19 @@
 /* The hub: channels, their history, and fan-out. An event is encoded once
  * into a shared_event; history and every subscriber's queue hold references
  * to those same bytes, so memory grows with events retained, not with
- * events times subscribers. */
+ * events times subscribers.
+ *
+ * Who owns what:
+ * - A shared_event is freed when its last reference goes: one per history
+ *   slot, one per subscriber queue slot, one held by whoever is publishing
+ *   it until hub_publish returns.
+ * - A channel is held by every subscriber link, every publisher whose body
+ *   is in progress, and the input that feeds it (hub_channel_acquire /
+ *   hub_channel_release); its history keeps it too. It is freed only when
+ *   nothing holds it and its history is empty, so a holder's pointer is
+ *   always valid until it releases it.
+ * - The hub owns the channels; a connection owns its subscriber (embedded)
+ *   and its publish request. */
 #ifndef SSED_HUB_H
 #define SSED_HUB_H
 
@@ -11,12 +23,21 @@
 #include "list.h"
 #include "sse_encode.h"
 
+/* The longest event id ssed accepts at publish, and so the longest
+ * Last-Event-ID it can resume from. */
+#define HUB_MAX_ID_LEN 1024
+
+typedef struct channel channel;
+
 typedef struct shared_event {
     uint32_t refs;
-    uint64_t seq; /* publish order across all channels */
+    uint64_t seq;      /* publish order across all channels */
+    uint64_t chan_seq; /* publish order within its channel: 0, 1, 2... */
+    list_node history_link; /* on hub.history_order while in a channel's history */
+    channel *history_channel; /* that channel, while in its history */
     int id_is_number;
     uint64_t id_number;
-    const char *id; /* points into bytes, after the encoded event */
+    const char *id; /* the id exactly as sent (after UTF-8 repair); in bytes */
     size_t id_len;
     struct shared_event *envelope; /* the same event as a message envelope, made on first need */
     size_t len; /* encoded length */
@@ -39,20 +60,26 @@ void shared_event_unref(shared_event *e);
  * other raw events are their own envelope. NULL if memory ran out. */
 shared_event *shared_event_envelope(shared_event *e);
 
-typedef struct channel channel;
-
 typedef struct subscriber subscriber;
 
-/* A subscriber's place in one channel's list. */
+/* A subscriber's place in one channel's list, and while it replays history,
+ * the chan_seq of the next event of that channel it is owed. */
 typedef struct sub_link {
     list_node node;
     channel *ch;
     subscriber *owner;
+    uint64_t next_chan_seq;
 } sub_link;
 
 /* A subscriber's view of its stream: the channels it follows (usually one,
  * kept inline) and a queue of references to shared events, the first
- * possibly partly written. Embedded in a connection. */
+ * possibly partly written. Embedded in a connection.
+ *
+ * A new subscriber first replays history: it is owed a window of events at
+ * a time, refilled as its socket drains (hub_replay_more), so history of
+ * any length costs it at most a window of queue. Live events skip it until
+ * it catches up (they are in history, where the replay finds them); then it
+ * gets each live event as it is published. */
 struct subscriber {
     sub_link link0;
     sub_link *more_links; /* the second and later channels */
@@ -62,7 +89,8 @@ struct subscriber {
     size_t q_head, q_len, q_cap;
     size_t head_offset;   /* bytes of queue[q_head] already written */
     size_t pending_bytes; /* unwritten bytes in the queue */
-    int overflowed;       /* pending_bytes went past the limit */
+    int replaying;        /* still catching up through history */
+    int overflowed;       /* to be closed: too far behind, or out of memory */
     int envelope;         /* every event as type message, {"type","data"} (?envelope=1) */
     uint64_t events_queued;
 };
@@ -75,9 +103,11 @@ struct channel {
     size_t ring_cap, ring_head, ring_len;
     list_node subscribers;
     size_t subscriber_count;
-    int pinned; /* fed by an input: kept even with no subscribers */
+    uint32_t holders;  /* subscriber links, publishers, inputs */
+    int waiting;       /* created by a subscriber; nothing published yet */
     uint64_t events_in, events_out;
     int evicted_any;
+    uint64_t last_evicted_seq; /* seq of the newest event evicted */
     int last_evicted_is_number;
     uint64_t last_evicted_number;
 };
@@ -85,61 +115,111 @@ struct channel {
 typedef struct hub_stats {
     uint64_t slow_drops;
     uint64_t channels_created;
+    uint64_t history_evicted_for_memory;
 } hub_stats;
+
+typedef struct hub_limits {
+    size_t history_max;       /* events per channel */
+    size_t max_history_bytes; /* all channels' history together */
+    size_t max_pending;       /* bytes a live subscriber may owe */
+    size_t max_channels;      /* channels that publishers and inputs made */
+    size_t max_waiting;       /* channels that only subscribers wait on */
+} hub_limits;
 
 typedef struct hub {
     channel **buckets;
-    size_t bucket_count, channel_count, max_channels;
-    size_t history_max;
-    size_t max_pending;
+    size_t bucket_count, channel_count, waiting_count;
+    hub_limits limits;
+    size_t history_bytes;
+    list_node history_order; /* every retained event, oldest first */
     uint64_t last_id;      /* the last numeric id handed out */
     uint64_t first_id;     /* the first id of this run: older ones are from before */
     uint64_t next_seq;
     list_node dirty;       /* subscribers with events to flush */
     hub_stats stats;
+    /* Allocation for growing queues and rings; realloc, or a failing one
+     * in tests. */
+    void *(*grow)(void *ptr, size_t size);
 } hub;
 
-int hub_init(hub *h, size_t history_max, size_t max_pending, size_t max_channels);
+int hub_init(hub *h, const hub_limits *limits);
 void hub_free(hub *h);
 
 /* A channel name: up to 200 letters, digits, - _ . ~ and /, never "..". */
 int hub_channel_name_valid(const char *name, size_t len);
 
-/* The channel of that name, created if asked and allowed; NULL otherwise. */
-channel *hub_channel(hub *h, const char *name, size_t len, int create);
-/* Free a channel nobody needs: no subscribers, no history. */
-void hub_release_channel(hub *h, channel *ch);
+/* The channel of that name if it exists; NULL otherwise. */
+channel *hub_channel_find(hub *h, const char *name, size_t len);
+enum hub_acquire_for { HUB_FOR_PUBLISHING, HUB_FOR_SUBSCRIBING };
+/* The channel of that name, held for the caller, created if it does not
+ * exist and the limit for `purpose` allows (subscribers may wait on at most
+ * max_waiting channels nothing was published to; publishers and inputs get
+ * max_channels of their own). NULL when the limit is reached or memory ran
+ * out. */
+channel *hub_channel_acquire(hub *h, const char *name, size_t len, enum hub_acquire_for purpose);
+/* Let go of a hold; the channel is freed if nothing holds it and it has no
+ * history. */
+void hub_channel_release(hub *h, channel *ch);
+/* Free the channel if nothing holds it and it has no history. */
+void hub_channel_collect(hub *h, channel *ch);
+/* An id of 1 to 19 ASCII digits, as a number. */
+int hub_parse_id_number(const char *s, size_t len, uint64_t *out);
 
 /* A fresh numeric id: increasing, seeded from the clock (microseconds), so
  * ids stay increasing across restarts. */
 uint64_t hub_next_id(hub *h);
 
-/* Retain ev in the channel's history and queue it to every subscriber.
- * Takes over the caller's reference. */
+/* Retain ev in the channel's history and queue it to every subscriber that
+ * is live. Takes over the caller's reference. */
 void hub_publish(hub *h, channel *ch, shared_event *ev);
 /* Encode and publish an event; one without an id (has_id == 0) gets a
  * fresh numeric one from hub_next_id. An sse_encode error code, nothing
- * published, when the event is invalid. */
+ * published, when the event is invalid, or one of these: */
+enum { HUB_ID_TOO_LONG = -100, HUB_EVENT_TOO_LARGE = -101 };
 int hub_publish_event(hub *h, channel *ch, const sse_out_event *ev);
+const char *hub_strerror(int rc);
 
-/* Queue to a new subscriber the history it is owed: with a Last-Event-ID
- * (last_id != NULL), every retained event after it in any of its channels;
- * otherwise the last `replay` events. Events of several channels come in
- * publish order. If events after last_id are no longer retained (a gap),
- * on_gap is called first, so it can queue a notice ahead of them. */
+/* history.c */
+/* Append to the channel's history, evicting its oldest event when full and
+ * the oldest events of any channel while all history is over
+ * max_history_bytes. */
+void history_append(hub *h, channel *ch, shared_event *ev);
+/* Drop the channel's oldest event from its history. */
+void history_evict_oldest(hub *h, channel *ch);
+static inline shared_event *channel_history_at(const channel *ch, size_t i) {
+    return ch->ring[(ch->ring_head + i) & (ch->ring_cap - 1)];
+}
+/* The chan_seq the channel's next event will get, and its oldest retained. */
+static inline uint64_t channel_next_chan_seq(const channel *ch) { return ch->events_in; }
+static inline uint64_t channel_oldest_chan_seq(const channel *ch) { return ch->events_in - ch->ring_len; }
+void history_free(hub *h, channel *ch);
+
+/* Where a new subscriber starts in history: with a Last-Event-ID (last_id
+ * != NULL), after that event in each of its channels; otherwise the last
+ * `replay` events. Sets each link's position and starts the replay. If any
+ * channel no longer retains what follows last_id (a gap), or the id is
+ * longer than any id ssed accepts, on_gap is called first, so it can queue
+ * a notice ahead of the events. */
 void hub_queue_history(hub *h, subscriber *s, const char *last_id, size_t last_id_len, size_t replay,
                        void (*on_gap)(void *ctx), void *ctx);
-static inline shared_event *channel_history_at(const channel *ch, size_t i) {
-    return ch->ring[(ch->ring_head + i) % ch->ring_cap];
-}
 
-/* Follow these channels (all at once: the links must not move later). */
+/* subscriber.c */
+/* Follow these channels, taking over the caller's hold on each (all at
+ * once: the links must not move later). */
 int subscriber_attach(hub *h, subscriber *s, channel **channels, size_t count);
 static inline channel *subscriber_channel(const subscriber *s) { return s->link_count ? s->link0.ch : NULL; }
+static inline sub_link *subscriber_link(subscriber *s, size_t k) { return k == 0 ? &s->link0 : &s->more_links[k - 1]; }
 void subscriber_detach(hub *h, subscriber *s);
-/* Queue a reference to ev; marks the subscriber dirty, or overflowed when
- * its pending bytes pass the hub's max_pending. */
+/* Queue a live event; marks the subscriber dirty, or overflowed when what
+ * it owes besides the event it is being written would pass max_pending (so
+ * one event always fits, whatever its size). */
 void subscriber_enqueue(hub *h, subscriber *s, shared_event *ev);
+/* Queue an event the subscriber is owed whatever it already owes: history,
+ * notices, keep-alives. */
+void subscriber_enqueue_owed(hub *h, subscriber *s, shared_event *ev);
+/* While replaying: queue the next window of history (about half of
+ * max_pending, at least one event); ends the replay when caught up. */
+void hub_replay_more(hub *h, subscriber *s);
 /* Drop the first `written` bytes of the queue after a write. */
 void subscriber_consume(subscriber *s, size_t written);
 

@@ -21,8 +21,10 @@ static void publish(input_source *in, const char *type, size_t type_len, const c
     server *srv = in->srv;
     sse_out_event ev = {type, type_len, id, id_len, id != NULL, data, data_len, retry_ms};
     int rc = hub_publish_event(&srv->hub, srv->input_channel, &ev);
+    if (rc == HUB_EVENT_TOO_LARGE)
+        srv->stats.oversized_records++;
     if (rc != SSE_ENCODE_OK)
-        log_error("%s: event not published: %s", in->name, sse_encode_strerror(rc));
+        log_warn("%s: skipped an event: %s", in->name, hub_strerror(rc));
 }
 
 static void report_oversized(input_source *in, size_t bytes) {
@@ -65,13 +67,14 @@ static void input_end(input_source *in) {
         server_begin_shutdown(srv);
 }
 
-/* Read one chunk; returns 0 at end of input or on error, 1 otherwise. */
+/* Read one chunk; returns 0 at end of input or on error, 1 when it read
+ * bytes, 2 when none were waiting. */
 static int input_read(input_source *in) {
     char chunk[READ_CHUNK];
     ssize_t n = read(in->fd, chunk, sizeof chunk);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-            return 1;
+            return 2;
         log_error("read %s: %s", in->name, strerror(errno));
         input_end(in);
         return 0;
@@ -94,7 +97,7 @@ static void input_ready(loop_watch *w, uint32_t events) {
     input_source *in = (input_source *)w;
     /* A few chunks per wake-up keeps a fast producer from starving clients. */
     for (int i = 0; i < 4 && in->open; i++)
-        if (!input_read(in))
+        if (input_read(in) != 1)
             break;
 }
 
@@ -127,7 +130,10 @@ static int input_setup(server *srv, input_source *in, int fd, const char *name) 
 
 int input_open_stdin(server *srv, input_source *in) { return input_setup(srv, in, STDIN_FILENO, "stdin"); }
 
-int input_open_fifo(server *srv, input_source *in, const char *path, mode_t mode) {
+/* Open the FIFO at path (made if missing) for reading and writing, so it
+ * never reports end of input when its writers come and go; -1 after
+ * logging why. */
+static int fifo_open(const char *path, mode_t mode, struct stat *opened) {
     struct stat st;
     if (stat(path, &st) < 0) {
         if (errno != ENOENT) {
@@ -142,14 +148,68 @@ int input_open_fifo(server *srv, input_source *in, const char *path, mode_t mode
         log_error("fifo %s: exists and is not a FIFO", path);
         return -1;
     }
-    /* Opened for reading and writing, so the FIFO never reports end of input
-     * when its writers come and go. */
     int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         log_error("fifo %s: open: %s", path, strerror(errno));
         return -1;
     }
-    return input_setup(srv, in, fd, path);
+    if (fstat(fd, opened) < 0) {
+        log_error("fifo %s: fstat: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int input_open_fifo(server *srv, input_source *in, const char *path, mode_t mode) {
+    struct stat st;
+    int fd = fifo_open(path, mode, &st);
+    if (fd < 0 || input_setup(srv, in, fd, path) < 0)
+        return -1;
+    in->fifo_mode = mode;
+    in->fifo_dev = st.st_dev;
+    in->fifo_ino = st.st_ino;
+    return 0;
+}
+
+/* Is the FIFO we read still the one at its path? */
+static int fifo_still_there(const input_source *in) {
+    struct stat st;
+    return stat(in->name, &st) == 0 && st.st_dev == in->fifo_dev && st.st_ino == in->fifo_ino;
+}
+
+/* The FIFO was removed or replaced: writers now open another file and would
+ * block or write into nothing. Read what the old one holds, then open the
+ * one at the path (made again if missing). */
+static void fifo_reopen(server *srv, input_source *in) {
+    for (int i = 0; i < 64 && in->open && input_read(in) == 1; i++)
+        continue;
+    struct stat st;
+    int fd = fifo_open(in->name, in->fifo_mode, &st);
+    if (fd < 0)
+        return; /* logged; tried again at the next check */
+    if (loop_add(&srv->loop, fd, EPOLLIN, &in->watch) < 0) {
+        log_error("%s: epoll_ctl: %s", in->name, strerror(errno));
+        close(fd);
+        return;
+    }
+    loop_remove(&srv->loop, in->fd);
+    close(in->fd);
+    in->fd = fd;
+    in->fifo_dev = st.st_dev;
+    in->fifo_ino = st.st_ino;
+    log_warn("fifo %s was removed or replaced; reading the one now at that path", in->name);
+}
+
+void input_check_fifos(server *srv, uint64_t now_ms) {
+    for (size_t i = 0; i < srv->input_count; i++) {
+        input_source *in = &srv->inputs[i];
+        if (!in->open || !in->fifo_ino || now_ms < in->fifo_checked_ms + INPUT_FIFO_CHECK_MS)
+            continue;
+        in->fifo_checked_ms = now_ms;
+        if (!fifo_still_there(in))
+            fifo_reopen(srv, in);
+    }
 }
 
 void input_poll_always_ready(server *srv) {

@@ -146,6 +146,14 @@ void listener_peer_name(int fd, char *out, size_t size) {
     }
 }
 
+int listener_is_loopback(int fd) {
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+        return 0;
+    return ss.ss_family != AF_UNIX && listener_address_is_local(&ss);
+}
+
 int listener_peer_is_local(int fd) {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;

@@ -84,6 +84,7 @@ static int open_listeners(server *srv) {
             return -1;
         }
         l->srv = srv;
+        l->loopback = listener_is_loopback(l->fd);
         l->watch.on_ready = conn_accept_ready;
         srv->listener_count++;
         if (loop_add(&srv->loop, l->fd, EPOLLIN, &l->watch) < 0) {
@@ -100,12 +101,12 @@ static int open_listeners(server *srv) {
 
 static int open_inputs(server *srv) {
     const ssed_options *o = srv->opt;
-    srv->input_channel = hub_channel(&srv->hub, o->channel, strlen(o->channel), 1);
+    /* The input holds its channel for the whole run. */
+    srv->input_channel = hub_channel_acquire(&srv->hub, o->channel, strlen(o->channel), HUB_FOR_PUBLISHING);
     if (!srv->input_channel) {
         log_error("cannot create channel /%s", o->channel);
         return -1;
     }
-    srv->input_channel->pinned = 1;
     if (o->read_stdin && input_open_stdin(srv, &srv->inputs[srv->input_count++]) < 0)
         return -1;
     if (o->fifo_path && input_open_fifo(srv, &srv->inputs[srv->input_count++], o->fifo_path, o->fifo_mode) < 0)
@@ -126,11 +127,14 @@ static void run(server *srv) {
         if (srv->stopping && (srv->conn_count == 0 || now >= srv->stop_deadline_ms))
             break;
         int timeout = any_always_ready_input(srv) ? 0 : server_next_timeout(srv, now);
+        if (srv->opt->fifo_path && (timeout < 0 || timeout > INPUT_FIFO_CHECK_MS))
+            timeout = INPUT_FIFO_CHECK_MS;
         if (loop_run_once(&srv->loop, timeout) < 0) {
             log_error("epoll_wait: %s", strerror(errno));
             break;
         }
         input_poll_always_ready(srv);
+        input_check_fifos(srv, loop_now_ms());
         server_run_timers(srv, loop_now_ms());
         server_flush_dirty(srv);
         server_free_graveyard(srv);
@@ -170,7 +174,8 @@ int main(int argc, char **argv) {
         log_error("start-up: %s", strerror(errno));
         return 1;
     }
-    if (hub_init(&srv.hub, opt.history, opt.max_pending, opt.max_channels) < 0) {
+    hub_limits limits = {opt.history, opt.max_history_bytes, opt.max_pending, opt.max_channels, opt.max_channels};
+    if (hub_init(&srv.hub, &limits) < 0) {
         log_error("start-up: out of memory");
         return 1;
     }

@@ -29,13 +29,18 @@ static const char usage_text[] =
     "  -l, --listen ADDR          HOST:PORT, [IPv6]:PORT, :PORT (all addresses) or unix:PATH;\n"
     "                             repeatable; port 0 picks a free port (default 127.0.0.1:8080)\n"
     "      --history N            events kept per channel for Last-Event-ID resume (default 1000)\n"
+    "      --max-history-bytes SIZE  history of all channels together; oldest evicted first\n"
+    "                             (default 256MiB; 0: no cap)\n"
     "      --replay N             new subscribers without Last-Event-ID first get the last N (default 0)\n"
     "      --keepalive DURATION   comment to subscribers idle that long; 0 disables (default 15s)\n"
     "      --retry DURATION       reconnection time sent as retry: at the start of each stream\n"
     "      --cors ORIGIN          allow cross-origin subscribers from ORIGIN, or * for any\n"
-    "      --max-pending SIZE     unsent bytes a subscriber may owe before it is dropped (default 1MiB)\n"
+    "      --allow-host NAME      on a loopback listener, also answer Host NAME; repeatable\n"
+    "      --max-pending SIZE     unsent bytes a live subscriber may owe before it is dropped; events\n"
+    "                             that encode larger are refused (default 1MiB)\n"
     "      --max-clients N        connections served at once; more get 503 (default: from ulimit -n)\n"
-    "      --max-channels N       channels that may exist at once (default 1000)\n"
+    "      --max-channels N       channels publishers may create (default 1000); subscribers may\n"
+    "                             wait on as many more that nothing has published to yet\n"
     "      --max-header-size SIZE largest request head accepted (default 8KiB)\n"
     "      --header-timeout DURATION  time a client has to send its request head (default 10s)\n"
     "      --shutdown-timeout DURATION  on exit, time to deliver what subscribers are owed (default 5s)\n"
@@ -66,10 +71,12 @@ enum {
     OPT_MAX_EVENT_SIZE,
     OPT_EXIT_ON_EOF,
     OPT_HISTORY,
+    OPT_MAX_HISTORY_BYTES,
     OPT_REPLAY,
     OPT_KEEPALIVE,
     OPT_RETRY,
     OPT_CORS,
+    OPT_ALLOW_HOST,
     OPT_MAX_PENDING,
     OPT_MAX_CLIENTS,
     OPT_MAX_CHANNELS,
@@ -94,10 +101,12 @@ static const struct option long_options[] = {
     {"exit-on-eof", no_argument, NULL, OPT_EXIT_ON_EOF},
     {"listen", required_argument, NULL, 'l'},
     {"history", required_argument, NULL, OPT_HISTORY},
+    {"max-history-bytes", required_argument, NULL, OPT_MAX_HISTORY_BYTES},
     {"replay", required_argument, NULL, OPT_REPLAY},
     {"keepalive", required_argument, NULL, OPT_KEEPALIVE},
     {"retry", required_argument, NULL, OPT_RETRY},
     {"cors", required_argument, NULL, OPT_CORS},
+    {"allow-host", required_argument, NULL, OPT_ALLOW_HOST},
     {"max-pending", required_argument, NULL, OPT_MAX_PENDING},
     {"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
     {"max-channels", required_argument, NULL, OPT_MAX_CHANNELS},
@@ -149,6 +158,7 @@ static void set_defaults(ssed_options *o) {
     o->channel = "";
     o->max_event_size = 1 << 20;
     o->history = 1000;
+    o->max_history_bytes = 256 << 20;
     o->keepalive_ms = 15000;
     o->retry_ms = -1;
     o->max_pending = 1 << 20;
@@ -225,6 +235,9 @@ int options_parse(ssed_options *o, int argc, char **argv) {
         case OPT_HISTORY:
             rc = units_parse_count(optarg, 0, 10000000, &o->history, err, sizeof err);
             break;
+        case OPT_MAX_HISTORY_BYTES:
+            rc = units_parse_size(optarg, &o->max_history_bytes, err, sizeof err);
+            break;
         case OPT_REPLAY:
             rc = units_parse_count(optarg, 0, 10000000, &o->replay, err, sizeof err);
             break;
@@ -239,6 +252,13 @@ int options_parse(ssed_options *o, int argc, char **argv) {
             if (*optarg == '\0' || strpbrk(optarg, "\r\n"))
                 return usage_error("--cors", "expected an origin such as https://example.com, or *");
             o->cors_origin = optarg;
+            break;
+        case OPT_ALLOW_HOST:
+            if (o->allow_host_count == SSED_MAX_LISTEN)
+                return usage_error("--allow-host", "at most 16 names");
+            if (*optarg == '\0' || strpbrk(optarg, ":/ \t\r\n"))
+                return usage_error("--allow-host", "expected a host name without port, such as sse.example.com");
+            o->allow_host[o->allow_host_count++] = optarg;
             break;
         case OPT_MAX_PENDING:
             rc = units_parse_size(optarg, &o->max_pending, err, sizeof err);

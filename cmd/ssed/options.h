@@ -22,6 +22,7 @@ typedef struct ssed_options {
     const char *channel;
     uint64_t max_event_size;
     uint64_t history;
+    uint64_t max_history_bytes; /* 0: no cap */
     uint64_t replay;
     uint64_t keepalive_ms;
     long long retry_ms; /* -1: no retry field */
@@ -32,6 +33,8 @@ typedef struct ssed_options {
     uint64_t max_header_size;
     uint64_t shutdown_timeout_ms;
     const char *cors_origin;
+    const char *allow_host[SSED_MAX_LISTEN];
+    size_t allow_host_count;
     const char *token;
     const char *token_file;
     int no_publish;

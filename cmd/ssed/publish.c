@@ -36,8 +36,10 @@ static int publish_one(publish_request *p, const char *type, size_t type_len, co
     p->has_id = 0; /* a request's id names its first event only */
     sse_out_event ev = {type, type_len, id, id_len, id != NULL, data, data_len, p->next_retry};
     int rc = hub_publish_event(p->hub, p->ch, &ev);
+    if (rc == HUB_EVENT_TOO_LARGE)
+        return fail(p, 413, hub_strerror(rc));
     if (rc != SSE_ENCODE_OK)
-        return fail(p, rc == SSE_ENCODE_NOMEM ? 500 : 400, sse_encode_strerror(rc));
+        return fail(p, rc == SSE_ENCODE_NOMEM ? 503 : 400, hub_strerror(rc));
     p->next_retry = -1;
     p->accepted++;
     if (p->dedup)
@@ -49,7 +51,11 @@ static void on_sse_event(void *ctx, const sse_event *ev) {
     publish_request *p = ctx;
     if (p->status)
         return;
-    publish_one(p, ev->type, ev->type_len, ev->id_in_event ? ev->id : NULL,
+    /* ?event= or SSE-Event names the type of events that name none. */
+    int unnamed = ev->type_len == 7 && memcmp(ev->type, "message", 7) == 0;
+    const char *type = unnamed && p->type_len ? p->type : ev->type;
+    size_t type_len = unnamed && p->type_len ? p->type_len : ev->type_len;
+    publish_one(p, type, type_len, ev->id_in_event ? ev->id : NULL,
                 ev->id_in_event ? ev->id_len : 0, ev->data, ev->data_len);
 }
 
@@ -84,6 +90,8 @@ publish_request *publish_start(hub *h, channel *ch, size_t max_event_size, enum 
 static int publish_line(publish_request *p, const char *line, size_t len) {
     if (len > 0 && line[len - 1] == '\r')
         len--;
+    if (len > p->max_event_size)
+        return too_large(p); /* the byte allowed past the limit was not a CR */
     return publish_one(p, p->type_len ? p->type : NULL, p->type_len, NULL, 0, line, len);
 }
 
@@ -173,6 +181,7 @@ int publish_feed(publish_request *p, const char *bytes, size_t len, size_t *cons
 void publish_free(publish_request *p) {
     if (!p)
         return;
+    hub_channel_release(p->hub, p->ch);
     buf_free(&p->record);
     sse_parser_free(&p->parser);
     free(p);

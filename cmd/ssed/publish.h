@@ -17,7 +17,7 @@ enum body_kind { BODY_LINES, BODY_SSE, BODY_WHOLE };
 
 typedef struct publish_request {
     hub *hub;
-    channel *ch;
+    channel *ch; /* held from publish_start until publish_free */
     size_t max_event_size;
     enum body_kind kind;
     int chunked;
@@ -42,6 +42,8 @@ typedef struct publish_request {
 
 enum { PUBLISH_MORE = 0, PUBLISH_DONE = 1, PUBLISH_FAILED = -1 };
 
+/* Takes over the caller's hold on ch, released by publish_free; on failure
+ * (NULL, out of memory) the caller still holds it. */
 publish_request *publish_start(hub *h, channel *ch, size_t max_event_size, enum body_kind kind, int chunked,
                                uint64_t content_length);
 /* Feed raw body bytes; *consumed says how many were part of this body. */

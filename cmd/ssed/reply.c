@@ -21,6 +21,8 @@ const char *reply_status_text(int status) {
         return "Request Timeout";
     case 401:
         return "Unauthorized";
+    case 421:
+        return "Misdirected Request";
     case 411:
         return "Length Required";
     case 413:

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "access.h"
 #include "conn.h"
 #include "json.h"
 #include "listener.h"
@@ -17,6 +18,9 @@
 #define ALLOW_METHODS "GET, HEAD, OPTIONS, POST"
 #define ALLOW_NO_PUBLISH "GET, HEAD, OPTIONS"
 #define MAX_STREAM_CHANNELS 64
+/* Channels one stream may create by waiting on them: the rest of the budget
+ * is left to other clients. */
+#define MAX_NEW_CHANNELS_PER_STREAM 16
 
 static const char *allowed_methods(const conn *c) {
     return c->srv->opt->no_publish ? ALLOW_NO_PUBLISH : ALLOW_METHODS;
@@ -98,7 +102,7 @@ static void handle_reserved(conn *c, const http_request *req) {
         reply_body(c, 200, "text/plain; charset=utf-8", extra.data, "ok\n", 3, head_only);
     } else if (len == 5 && memcmp(name, "stats", 5) == 0) {
         buf body = BUF_INIT;
-        stats_render(c->srv, &body);
+        stats_render(c->srv, &body, access_is_publisher(c, req));
         reply_body(c, 200, "application/json", extra.data, body.data, body.len, head_only);
         buf_free(&body);
     } else if (!viewer_serve_asset(c, name, len, head_only)) {
@@ -138,7 +142,7 @@ static void queue_gap_notice(void *ctx) {
     channel *ch = subscriber_channel(&c->sub);
     buf data = BUF_INIT;
     buf_append_str(&data, "{\"last_event_id\":");
-    json_append_string(&data, last_id, last_id_len);
+    json_append_string(&data, last_id, last_id_len > HUB_MAX_ID_LEN ? HUB_MAX_ID_LEN : last_id_len);
     buf_append_str(&data, ",\"oldest_retained_id\":");
     if (ch->ring_len) {
         shared_event *oldest = channel_history_at(ch, 0);
@@ -151,7 +155,7 @@ static void queue_gap_notice(void *ctx) {
     int rc;
     shared_event *e = shared_event_new(&ev, &rc);
     if (e) {
-        subscriber_enqueue(&c->srv->hub, &c->sub, e);
+        subscriber_enqueue_owed(&c->srv->hub, &c->sub, e);
         shared_event_unref(e);
     }
     buf_free(&data);
@@ -161,24 +165,52 @@ static void queue_gap_notice(void *ctx) {
              (int)(last_id_len > 64 ? 64 : last_id_len), last_id);
 }
 
-/* The channels a subscription follows: the path's, or the comma-separated
- * `channels` query parameter's (where "/" or "" is the root channel). */
-static int stream_channels(conn *c, const http_request *req, channel **out, size_t *count) {
+/* Let go of the channels a refused subscription had acquired. */
+static void release_channels(hub *h, channel **chans, size_t count) {
+    for (size_t k = 0; k < count; k++)
+        hub_channel_release(h, chans[k]);
+}
+
+/* Acquire one channel of a subscription, counting those it creates. */
+static int acquire_for_stream(conn *c, const char *name, size_t len, channel **out, size_t *count,
+                              size_t *created) {
     hub *h = &c->srv->hub;
+    channel *existing = hub_channel_find(h, name, len);
+    for (size_t k = 0; existing && k < *count; k++)
+        if (out[k] == existing)
+            return 0; /* listed twice: followed once */
+    if (!existing && ++*created > MAX_NEW_CHANNELS_PER_STREAM) {
+        reply_status(c, 503, "a stream may wait on at most 16 channels that nothing has published to yet",
+                     "Retry-After: 5\r\n");
+        return -1;
+    }
+    channel *ch = hub_channel_acquire(h, name, len, HUB_FOR_SUBSCRIBING);
+    if (!ch) {
+        reply_status(c, 503, "too many channels that nothing has published to yet (--max-channels)",
+                     "Retry-After: 5\r\n");
+        return -1;
+    }
+    out[(*count)++] = ch;
+    return 0;
+}
+
+/* The channels a subscription follows, each acquired: the path's, or the
+ * comma-separated `channels` query parameter's (where "/" or "" is the root
+ * channel). */
+static int stream_channels(conn *c, const http_request *req, channel **out, size_t *count) {
     char list[4096];
     long list_len = http_query_param(req, "channels", list, sizeof list);
+    size_t created = 0;
     *count = 0;
+    if (list_len == -2) {
+        reply_status(c, 414, "the channels list is longer than 4095 bytes", NULL);
+        return -1;
+    }
     if (list_len < 0) {
         const char *name = req->path;
         size_t len = req->path_len;
         trim_slashes(&name, &len);
-        out[0] = hub_channel(h, name, len, 1);
-        if (!out[0]) {
-            reply_status(c, 503, "too many channels (--max-channels)", "Retry-After: 5\r\n");
-            return -1;
-        }
-        *count = 1;
-        return 0;
+        return acquire_for_stream(c, name, len, out, count, &created);
     }
     if (req->path_len != 1) {
         reply_status(c, 400, "use the channels parameter on / only (/?channels=a,b)", NULL);
@@ -192,23 +224,14 @@ static int stream_channels(conn *c, const http_request *req, channel **out, size
         size_t len = strlen(item);
         trim_slashes(&name, &len);
         if (!hub_channel_name_valid(name, len) || *count == MAX_STREAM_CHANNELS) {
-            for (size_t k = 0; k < *count; k++)
-                hub_release_channel(h, out[k]);
+            release_channels(&c->srv->hub, out, *count);
             reply_status(c, 400, *count == MAX_STREAM_CHANNELS ? "at most 64 channels in one stream"
                                                                 : "invalid channel name in channels",
                          NULL);
             return -1;
         }
-        channel *ch = hub_channel(h, name, len, 1);
-        int seen = 0;
-        for (size_t k = 0; k < *count; k++)
-            seen |= out[k] == ch;
-        if (ch && !seen)
-            out[(*count)++] = ch;
-        if (!ch) {
-            for (size_t k = 0; k < *count; k++)
-                hub_release_channel(h, out[k]);
-            reply_status(c, 503, "too many channels (--max-channels)", "Retry-After: 5\r\n");
+        if (acquire_for_stream(c, name, len, out, count, &created) < 0) {
+            release_channels(&c->srv->hub, out, *count);
             return -1;
         }
     }
@@ -234,8 +257,7 @@ static void handle_subscribe(conn *c, const http_request *req) {
     char flag[8];
     c->sub.envelope = http_query_param(req, "envelope", flag, sizeof flag) == 1 && flag[0] == '1';
     if (http_request_method_is(req, "HEAD") || subscriber_attach(&srv->hub, &c->sub, chans, count) < 0) {
-        for (size_t k = 0; k < count; k++)
-            hub_release_channel(&srv->hub, chans[k]);
+        release_channels(&srv->hub, chans, count);
         if (!http_request_method_is(req, "HEAD")) {
             reply_status(c, 500, "out of memory", NULL);
             return;
@@ -250,23 +272,30 @@ static void handle_subscribe(conn *c, const http_request *req) {
     conn_stream_name(c, name, sizeof name);
     buf_printf(&c->out, ": ssed stream %s\n\n", name);
 
-    char last_id[1024];
-    long last_len = -1;
+    /* Any Last-Event-ID is passed on, even one longer than ssed's ids: the
+     * hub answers that with a gap notice rather than ignoring it. */
+    char query_id[HUB_MAX_ID_LEN + 1];
+    const char *last_id = NULL;
+    size_t last_len = 0;
     const http_header *h = http_request_header(req, "last-event-id");
-    if (h && h->value_len < sizeof last_id) {
-        memcpy(last_id, h->value, h->value_len);
-        last_len = (long)h->value_len;
-    } else if (!h) {
-        last_len = http_query_param(req, "lastEventId", last_id, sizeof last_id);
+    long query_len = h ? -1 : http_query_param(req, "lastEventId", query_id, sizeof query_id);
+    if (h) {
+        last_id = h->value;
+        last_len = h->value_len;
+    } else if (query_len >= 0) {
+        last_id = query_id;
+        last_len = (size_t)query_len;
     }
-    gap_context gap = {c, last_id, last_len >= 0 ? (size_t)last_len : 0};
-    hub_queue_history(&srv->hub, &c->sub, last_len >= 0 ? last_id : NULL, gap.last_id_len, srv->opt->replay,
-                      queue_gap_notice, &gap);
+    gap_context gap = {c, last_id ? last_id : "", last_id ? last_len : 0};
+    if (query_len == -2) {
+        last_id = query_id; /* too long: the hub reads none of it, and answers with a gap */
+        last_len = HUB_MAX_ID_LEN + 1;
+    }
+    hub_queue_history(&srv->hub, &c->sub, last_id, last_len, srv->opt->replay, queue_gap_notice, &gap);
     conn_start_stream(c);
 }
 
-/* Who may publish: with a token, whoever presents it; without, only peers
- * on this machine (loopback or the unix socket). */
+/* Publishing turned off, or not allowed for this request (access.c). */
 static int publish_allowed(conn *c, const http_request *req) {
     server *srv = c->srv;
     if (srv->opt->no_publish) {
@@ -277,40 +306,28 @@ static int publish_allowed(conn *c, const http_request *req) {
         buf_free(&allow);
         return 0;
     }
-    if (srv->token) {
-        const http_header *auth = http_request_header(req, "authorization");
-        if (!auth) {
-            reply_status(c, 401, "publishing needs Authorization: Bearer TOKEN", "WWW-Authenticate: Bearer\r\n");
-            return 0;
-        }
-        if (auth->value_len < 7 || strncasecmp(auth->value, "Bearer ", 7) != 0 ||
-            !token_matches(srv->token, auth->value + 7, auth->value_len - 7)) {
-            log_warn("refused a publisher at %s: wrong token", c->peer);
-            reply_status(c, 403, "wrong token", NULL);
-            return 0;
-        }
+    access_denial why;
+    int status = access_check_publish(c, req, &why);
+    if (status == 0)
         return 1;
-    }
-    if (!listener_peer_is_local(c->fd)) {
-        log_warn("refused a publisher at %s: not local and no --token set", c->peer);
-        reply_status(c, 403,
-                     "only local peers may publish; start ssed with --token (or SSED_TOKEN) and send "
-                     "Authorization: Bearer TOKEN to publish from elsewhere",
-                     NULL);
-        return 0;
-    }
-    return 1;
+    if (status == 403)
+        log_warn("refused a publisher at %s: %s", c->peer, why.reason);
+    reply_status(c, status, why.reason, why.extra_headers);
+    return 0;
 }
 
-/* A request parameter, from the query or else a header; -1 if absent. */
+/* A request parameter, from the query or else a header; -1 if absent, -2
+ * if longer than size - 1. */
 static long request_param(const http_request *req, const char *query_name, const char *header_name, char *out,
                           size_t size) {
     long n = http_query_param(req, query_name, out, size);
-    if (n >= 0)
+    if (n != -1)
         return n;
     const http_header *h = http_request_header(req, header_name);
-    if (!h || h->value_len >= size)
+    if (!h)
         return -1;
+    if (h->value_len >= size)
+        return -2;
     memcpy(out, h->value, h->value_len);
     out[h->value_len] = '\0';
     return (long)h->value_len;
@@ -391,9 +408,14 @@ static void handle_publish(conn *c, const http_request *req, long long content_l
                      NULL);
         return;
     }
-    char type[256], id[1024];
+    char type[256], id[HUB_MAX_ID_LEN + 1];
     long type_len = request_param(req, "event", "sse-event", type, sizeof type);
     long id_len = request_param(req, "id", "sse-id", id, sizeof id);
+    if (type_len == -2 || id_len == -2) {
+        reply_status(c, 400, type_len == -2 ? "the event type is longer than 255 bytes" : "the id is longer than 1024 bytes",
+                     NULL);
+        return;
+    }
     if ((type_len > 0 && strpbrk(type, "\r\n")) ||
         (id_len >= 0 && (strpbrk(id, "\r\n") || memchr(id, '\0', (size_t)id_len)))) {
         reply_status(c, 400, "an event type or id cannot contain a line break or NUL", NULL);
@@ -402,7 +424,7 @@ static void handle_publish(conn *c, const http_request *req, long long content_l
     const char *name = req->path;
     size_t len = req->path_len;
     trim_slashes(&name, &len);
-    channel *ch = hub_channel(&srv->hub, name, len, 1);
+    channel *ch = hub_channel_acquire(&srv->hub, name, len, HUB_FOR_PUBLISHING);
     if (!ch) {
         reply_status(c, 503, "too many channels (--max-channels)", "Retry-After: 5\r\n");
         return;
@@ -410,8 +432,8 @@ static void handle_publish(conn *c, const http_request *req, long long content_l
     publish_request *p = publish_start(&srv->hub, ch, srv->opt->max_event_size, kind, chunked,
                                        content_length < 0 ? 0 : (uint64_t)content_length);
     if (!p) {
-        hub_release_channel(&srv->hub, ch);
-        reply_status(c, 500, "out of memory", NULL);
+        hub_channel_release(&srv->hub, ch);
+        reply_status(c, 503, "out of memory", NULL);
         return;
     }
     if (type_len > 0) {
@@ -425,12 +447,15 @@ static void handle_publish(conn *c, const http_request *req, long long content_l
     }
     if (publisher_numbering(c, req, p) < 0) {
         publish_free(p);
-        hub_release_channel(&srv->hub, ch);
         return;
     }
     const http_header *connection = http_request_header(req, "connection");
     c->keep_alive = req->minor_version == 1 && !(connection && http_header_has_token(connection, "close"));
     conn_start_body(c, p);
+    /* curl waits a second for this before sending a large body. */
+    const http_header *expect = http_request_header(req, "expect");
+    if (req->minor_version == 1 && expect && http_header_has_token(expect, "100-continue"))
+        conn_send_interim(c, "HTTP/1.1 100 Continue\r\n\r\n");
 }
 
 void conn_finish_publish(conn *c, int ok) {
@@ -453,7 +478,6 @@ void conn_finish_publish(conn *c, int ok) {
                     (unsigned long long)p->accepted, status, p->error);
     }
     buf_append_str(&body, "}\n");
-    hub_release_channel(&srv->hub, p->ch);
     publish_free(p);
     list_remove(&c->timer_link);
     list_push_back(&srv->reading, &c->timer_link);
@@ -462,11 +486,41 @@ void conn_finish_publish(conn *c, int ok) {
     buf_free(&body);
 }
 
+/* Does the Accept header list an image type and no event stream? */
+static int accepts_only_images(const http_request *req) {
+    const http_header *accept = http_request_header(req, "accept");
+    if (!accept || http_header_has_token(accept, "text/event-stream"))
+        return 0;
+    for (size_t i = 0; i + 6 <= accept->value_len; i++)
+        if (strncasecmp(accept->value + i, "image/", 6) == 0 && (i == 0 || strchr(" ,\t", accept->value[i - 1])))
+            return 1;
+    return 0;
+}
+
+/* Browsers fetch /favicon.ico and /robots.txt on their own and images by
+ * Accept: none of those wants a stream, and none may hold a connection and
+ * a channel open. They get a stream only of a channel that exists. */
+static int wants_no_stream(conn *c, const http_request *req) {
+    const char *name = req->path;
+    size_t len = req->path_len;
+    trim_slashes(&name, &len);
+    int automatic = (len == 11 && memcmp(name, "favicon.ico", 11) == 0) || (len == 10 && memcmp(name, "robots.txt", 10) == 0);
+    if (!automatic && !accepts_only_images(req))
+        return 0;
+    return req->query != NULL || !hub_channel_find(&c->srv->hub, name, len);
+}
+
 void router_handle(conn *c, const http_request *req) {
     long long content_length;
     int chunked;
     if (check_framing(c, req, &content_length, &chunked) < 0)
         return;
+    access_denial why;
+    int refused = access_check_host(c, req, &why);
+    if (refused) {
+        reply_status(c, refused, why.reason, NULL);
+        return;
+    }
     size_t prefix = strlen(RESERVED_PREFIX);
     if (req->path_len >= prefix - 1 && memcmp(req->path, RESERVED_PREFIX, prefix - 1) == 0 &&
         (req->path_len == prefix - 1 || req->path[prefix - 1] == '/')) {
@@ -503,5 +557,9 @@ void router_handle(conn *c, const http_request *req) {
     }
     if (viewer_serve_page(c, req))
         return;
+    if (wants_no_stream(c, req)) {
+        reply_status(c, 404, "not an event stream: no channel of that name", NULL);
+        return;
+    }
     handle_subscribe(c, req);
 }

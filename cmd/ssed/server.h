@@ -5,6 +5,7 @@
 #define SSED_SERVER_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "buf.h"
 #include "dedup.h"
@@ -22,6 +23,7 @@ typedef struct listener_watch {
     server *srv;
     int fd;
     int paused;
+    int loopback; /* bound to a loopback address: Host must name loopback */
     char url[300];
 } listener_watch;
 
@@ -35,6 +37,10 @@ typedef struct input_source {
     record_reader records; /* lines format */
     sse_parser parser;   /* sse format */
     long long next_retry; /* sse format: a retry field for the next event */
+    mode_t fifo_mode;     /* a FIFO: its mode, and which file we have open */
+    dev_t fifo_dev;
+    ino_t fifo_ino;
+    uint64_t fifo_checked_ms;
 } input_source;
 
 typedef struct server_stats {
@@ -91,9 +97,12 @@ void server_close_all(server *srv);
 int input_open_stdin(server *srv, input_source *in);
 int input_open_fifo(server *srv, input_source *in, const char *path, mode_t mode);
 void input_poll_always_ready(server *srv);
+/* How often ssed checks that a FIFO input is still the file at its path. */
+#define INPUT_FIFO_CHECK_MS 1000
+void input_check_fifos(server *srv, uint64_t now_ms);
 void input_close(input_source *in);
 
 /* stats.c */
-void stats_render(server *srv, buf *out);
+void stats_render(server *srv, buf *out, int per_channel);
 
 #endif

@@ -1,21 +1,27 @@
 /* The JSON answer of /_ssed/stats. It names no token, path or environment:
- * counts only. */
+ * totals only, and channel names and figures only to those who may
+ * publish. */
 #include "loop.h"
 #include "server.h"
 
-void stats_render(server *srv, buf *out) {
+void stats_render(server *srv, buf *out, int per_channel) {
     const server_stats *s = &srv->stats;
     buf_printf(out,
                "{\"uptime_seconds\":%llu,\"subscribers\":%zu,\"subscribers_total\":%llu,\"connections\":%zu,"
                "\"connections_total\":%llu,\"bytes_out\":%llu,\"slow_subscriber_drops\":%llu,"
                "\"oversized_records\":%llu,\"rejected_busy\":%llu,\"header_timeouts\":%llu,\"events_published\":%llu,"
-               "\"publish_refused\":%llu,\"channels\":[",
+               "\"publish_refused\":%llu,\"channel_count\":%zu",
                (unsigned long long)((loop_now_ms() - s->started_ms) / 1000), srv->subscriber_count,
                (unsigned long long)s->subscribers_total, srv->conn_count, (unsigned long long)s->connections_total,
                (unsigned long long)s->bytes_out, (unsigned long long)srv->hub.stats.slow_drops,
                (unsigned long long)s->oversized_records, (unsigned long long)s->rejected_busy,
                (unsigned long long)s->header_timeouts, (unsigned long long)s->events_published,
-               (unsigned long long)s->publish_refused);
+               (unsigned long long)s->publish_refused, srv->hub.channel_count);
+    if (!per_channel) {
+        buf_append_str(out, "}\n");
+        return;
+    }
+    buf_append_str(out, ",\"channels\":[");
     int first = 1;
     for (size_t b = 0; b < srv->hub.bucket_count; b++) {
         for (channel *c = srv->hub.buckets[b]; c; c = c->hash_next) {

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "http_client.h"
+#include "interrupt.h"
 #include "log.h"
 #include "signals.h"
 
@@ -23,9 +24,17 @@ static uint64_t now_ms(void) {
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* The pause between retries. A stop signal cuts it short whenever it
+ * lands, even just before the pause, and the retry loop then gives up. */
 static void sleep_ms(uint64_t ms) {
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
-    nanosleep(&ts, NULL); /* a signal cuts it short, which is what we want */
+    uint64_t end = now_ms() + ms;
+    for (uint64_t now = now_ms(); now < end; now = now_ms()) {
+        enum interrupt_wait_result w = interrupt_wait(-1, (int)(end - now));
+        if (w == WAIT_FAILED)
+            log_error("ppoll: %s", strerror(errno));
+        if (w == WAIT_STOPPED || w == WAIT_FAILED)
+            return;
+    }
 }
 
 static size_t on_answer(char *data, size_t size, size_t n, void *ctx) {

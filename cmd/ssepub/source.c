@@ -1,12 +1,11 @@
 #include "source.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "interrupt.h"
 #include "log.h"
-#include "signals.h"
 
 /* A batch is sent when it holds this many events or bytes, or input idles. */
 #define BATCH_MAX_EVENTS 10000
@@ -95,14 +94,29 @@ static void end_of_input(source *s) {
     }
 }
 
+/* read() from stdin that blocks only inside interrupt_wait, so a stop
+ * signal always cuts it short, whenever it lands: -1 with errno EINTR then. */
+static ssize_t read_stdin(char *chunk, size_t size) {
+    for (;;) {
+        enum interrupt_wait_result w = interrupt_wait(STDIN_FILENO, -1);
+        if (w == WAIT_STOPPED)
+            errno = EINTR;
+        if (w == WAIT_STOPPED || w == WAIT_FAILED)
+            return -1;
+        if (w == WAIT_TIMEOUT)
+            continue; /* another signal: nothing to do */
+        ssize_t n = read(STDIN_FILENO, chunk, size);
+        if (n >= 0 || (errno != EINTR && errno != EAGAIN))
+            return n;
+    }
+}
+
 /* All of stdin as one event, within --max-event-size. */
 static void read_whole(source *s) {
     buf all = BUF_INIT;
     char chunk[READ_CHUNK];
     for (;;) {
-        ssize_t n = read(STDIN_FILENO, chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR && !signals_stop_requested())
-            continue;
+        ssize_t n = read_stdin(chunk, sizeof chunk);
         if (n < 0) {
             log_error("read stdin: %s", strerror(errno));
             s->read_failed = 1;
@@ -149,22 +163,18 @@ enum source_state source_fill(source *s, batch *b) {
     }
     char chunk[READ_CHUNK];
     while (b->count < BATCH_MAX_EVENTS && b->body.len < BATCH_MAX_BYTES) {
-        if (signals_stop_requested()) {
-            end_of_input(s);
-            return SOURCE_ENDED;
-        }
-        /* Wait for input only while there is nothing to send. */
-        struct pollfd p = {STDIN_FILENO, POLLIN, 0};
-        int ready = poll(&p, 1, b->count ? 0 : -1);
-        if (ready < 0 && errno == EINTR)
-            continue;
-        if (ready < 0) {
+        /* Wait for input only while there is nothing to send. Ctrl-C ends
+         * the input: what was read is still sent. */
+        enum interrupt_wait_result w = interrupt_wait(STDIN_FILENO, b->count ? 0 : -1);
+        if (w == WAIT_FAILED) {
             log_error("poll stdin: %s", strerror(errno));
             s->read_failed = 1;
+        }
+        if (w == WAIT_STOPPED || w == WAIT_FAILED) {
             end_of_input(s);
             return SOURCE_ENDED;
         }
-        if (ready == 0)
+        if (w == WAIT_TIMEOUT)
             return SOURCE_BATCH_READY; /* input is idle: send what we have */
         ssize_t n = read(STDIN_FILENO, chunk, sizeof chunk);
         if (n < 0 && (errno == EINTR || errno == EAGAIN))

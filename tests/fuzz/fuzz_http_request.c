@@ -1,7 +1,9 @@
 /* libFuzzer target for ssed's request-head parser and chunked decoder.
  * Properties: never reads outside the buffer; a complete head's fields lie
  * inside it; a prefix of a complete head is never "complete" with another
- * length; the chunked decoder gives the same body whole and byte by byte. */
+ * length; a query parameter is absent (-1), too long (-2) or fits, and
+ * the buffer's size decides only between the last two; the chunked decoder
+ * gives the same verdict, body and end whole, byte by byte and in pieces. */
 /* fuzz-sources: cmd/ssed/http_request.c cmd/ssed/chunked.c */
 #include <stdint.h>
 #include <stdlib.h>
@@ -61,17 +63,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         int prefix = http_request_parse(in, (size_t)rc - 1, 1024, &again, &status, &reason);
         if (prefix > 0)
             abort();
-        char value[64];
-        http_query_param(&req, "lastEventId", value, sizeof value);
+        char value[64], tiny[4];
+        long n = http_query_param(&req, "lastEventId", value, sizeof value);
+        long m = http_query_param(&req, "lastEventId", tiny, sizeof tiny);
+        if (n < -2 || n >= (long)sizeof value || m < -2 || m >= (long)sizeof tiny || (n == -1) != (m == -1) ||
+            (m >= 0 && n != m) || (n >= 0 && n < (long)sizeof tiny && m != n) || (m == -2 && tiny[0] != '\0'))
+            abort();
     } else if (rc == HTTP_ERROR && (status < 400 || status > 599 || !reason)) {
         abort();
     }
-    sink whole = {14695981039346656037ULL, 0}, bytewise = {14695981039346656037ULL, 0};
-    size_t used_whole, used_bytewise;
+    sink whole = {14695981039346656037ULL, 0};
+    size_t used_whole;
     int a = decode(in, size, size ? size : 1, &whole, &used_whole);
-    int b = decode(in, size, 1, &bytewise, &used_bytewise);
-    if (a != b || whole.hash != bytewise.hash || whole.bytes != bytewise.bytes ||
-        (a == CHUNKED_DONE && used_whole != used_bytewise))
-        abort();
+    static const size_t steps[] = {1, 2, 7};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        sink split = {14695981039346656037ULL, 0};
+        size_t used_split;
+        int b = decode(in, size, steps[i], &split, &used_split);
+        if (a != b || whole.hash != split.hash || whole.bytes != split.bytes ||
+            (a == CHUNKED_DONE && used_whole != used_split))
+            abort();
+    }
     return 0;
 }

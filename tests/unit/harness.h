@@ -37,5 +37,6 @@ void json_tests_register(void);
 void ssed_http_tests_register(void);
 void record_reader_tests_register(void);
 void line_end_tests_register(void);
+void hub_tests_register(void);
 
 #endif

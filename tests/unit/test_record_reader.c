@@ -22,6 +22,9 @@ static const record_case cases[] = {
      "[ok](oversize 13)[fine]"},
     {"records: oversized last record reported at the end", "ok\n0123456789", 13, '\n', 5, "[ok](oversize 10)"},
     {"records: a line at the limit plus CR is kept", "12345\r\n", 7, '\n', 5, "[12345]"},
+    {"records: a line one byte over the limit (not a CR) is skipped", "123456\nok\n", 10, '\n', 5,
+     "(oversize 6)[ok]"},
+    {"records: a last line one byte over the limit is skipped", "123456", 6, '\n', 5, "(oversize 6)"},
 };
 
 static void on_record(void *ctx, const char *rec, size_t len) {

@@ -2,6 +2,7 @@
  * that face the network, tested without one. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -28,6 +29,11 @@ static const head_case head_cases[] = {
     {"http: request line without version", "GET /\r\n\r\n", -400},
     {"http: lower-case version", "GET / http/1.1\r\n\r\n", -400},
     {"http: HTTP/2 is refused with 505", "GET / HTTP/2.0\r\n\r\n", -505},
+    {"http: the HTTP/2 connection preface gets 505, not 400", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", -505},
+    {"http: the preface's request line alone is enough for 505", "PRI * HTTP/2.0\r\n", -505},
+    {"http: a version above 2 gets 505 before the target is checked", "GET x HTTP/3.0\r\n\r\n", -505},
+    {"http: HTTP/0.9 gets 505", "GET / HTTP/0.9\r\n\r\n", -505},
+    {"http: a malformed version with a bad target is 400", "PRI * HTTP/2\r\n\r\n", -400},
     {"http: header line without colon", "GET / HTTP/1.1\r\nHost x\r\n\r\n", -400},
     {"http: space before colon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n", -400},
     {"http: folded header line", "GET / HTTP/1.1\r\nA: b\r\n  c\r\n\r\n", -400},
@@ -40,16 +46,39 @@ static const head_case head_cases[] = {
 
 static void check_head(const void *arg) {
     const head_case *c = arg;
+    size_t len = strlen(c->input);
     http_request req;
     int status = 0;
     const char *reason = NULL;
-    int rc = http_request_parse(c->input, strlen(c->input), 8192, &req, &status, &reason);
+    int rc = http_request_parse(c->input, len, 8192, &req, &status, &reason);
     if (c->want == 1)
-        CHECK(rc == (int)strlen(c->input));
+        CHECK(rc == (int)len);
     else if (c->want == HTTP_INCOMPLETE)
         CHECK(rc == HTTP_INCOMPLETE);
     else
         CHECK(rc == HTTP_ERROR && status == -c->want && reason != NULL);
+    /* The head as it arrives: every prefix needs more, or already has the
+     * same error; none is complete. */
+    for (size_t n = 0; n < len; n++) {
+        int prefix_status = 0;
+        int prc = http_request_parse(c->input, n, 8192, &req, &prefix_status, &reason);
+        CHECK(prc == HTTP_INCOMPLETE || (c->want < 0 && prc == HTTP_ERROR && prefix_status == -c->want));
+    }
+}
+
+/* 505's reason tells an HTTP/2 client what to do instead. */
+static void head_version_reason(const void *arg) {
+    (void)arg;
+    static const char *const h2[] = {"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "GET / HTTP/2.0\r\nHost: x\r\n\r\n"};
+    http_request req;
+    int status;
+    const char *reason;
+    for (size_t i = 0; i < sizeof h2 / sizeof h2[0]; i++) {
+        status = 0;
+        reason = NULL;
+        CHECK(http_request_parse(h2[i], strlen(h2[i]), 8192, &req, &status, &reason) == HTTP_ERROR);
+        CHECK(status == 505 && reason && strstr(reason, "HTTP/2") && strstr(reason, "HTTP/1.1"));
+    }
 }
 
 static void head_fields(const void *arg) {
@@ -66,6 +95,65 @@ static void head_fields(const void *arg) {
     char v[32];
     CHECK(http_query_param(&req, "lastEventId", v, sizeof v) == 3 && strcmp(v, "a b") == 0);
     CHECK(http_query_param(&req, "missing", v, sizeof v) == -1);
+}
+
+/* RFC 9110 2.5: a higher 1.x minor version is handled as HTTP/1.1, so it
+ * gets 1.1's rules (Host required, keep-alive). */
+static void head_minor_version(const void *arg) {
+    (void)arg;
+    static const struct {
+        const char *input;
+        int minor;
+    } cases[] = {
+        {"GET / HTTP/1.0\r\n\r\n", 0},
+        {"GET / HTTP/1.1\r\n\r\n", 1},
+        {"GET / HTTP/1.2\r\n\r\n", 1},
+        {"GET / HTTP/1.9\r\n\r\n", 1},
+    };
+    http_request req;
+    int status;
+    const char *reason;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        CHECK(http_request_parse(cases[i].input, strlen(cases[i].input), 8192, &req, &status, &reason) > 0);
+        CHECK(req.minor_version == cases[i].minor);
+    }
+}
+
+/* Parse `target` as a GET request's target, for the query tests. */
+static void parse_target_only(const char *target, http_request *req, char *storage, size_t size) {
+    int status;
+    const char *reason;
+    snprintf(storage, size, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", target);
+    CHECK(http_request_parse(storage, strlen(storage), 8192, req, &status, &reason) > 0);
+}
+
+/* -1 absent, -2 present but too long, else the length: a long value must
+ * never read as "absent". */
+static void query_param_contract(const void *arg) {
+    (void)arg;
+    char head[512], out[8];
+    http_request req;
+    parse_target_only("/?a=1234567&b=12345678&c=%41%42%43%44%45%46%47&d=&e&f=x", &req, head, sizeof head);
+    CHECK(http_query_param(&req, "zz", out, sizeof out) == -1);
+    CHECK(http_query_param(&req, "a", out, sizeof out) == 7 && strcmp(out, "1234567") == 0);
+    CHECK(http_query_param(&req, "b", out, sizeof out) == -2 && out[0] == '\0');
+    CHECK(http_query_param(&req, "c", out, sizeof out) == 7 && strcmp(out, "ABCDEFG") == 0);
+    CHECK(http_query_param(&req, "d", out, sizeof out) == 0 && out[0] == '\0');
+    CHECK(http_query_param(&req, "e", out, sizeof out) == 0 && out[0] == '\0');
+    CHECK(http_query_param(&req, "f", out, 2) == 1 && strcmp(out, "x") == 0);
+    CHECK(http_query_param(&req, "f", out, 1) == -2 && out[0] == '\0');
+    char untouched = '#';
+    CHECK(http_query_param(&req, "d", &untouched, 0) == -2 && untouched == '#');
+    CHECK(http_query_param(&req, "zz", &untouched, 0) == -1 && untouched == '#');
+    parse_target_only("/", &req, head, sizeof head);
+    CHECK(http_query_param(&req, "a", out, sizeof out) == -1);
+    /* A channels list longer than the caller's buffer. */
+    char target[400] = "/?channels=";
+    for (int i = 0; i < 30; i++)
+        strcat(target, "news/more,");
+    parse_target_only(target, &req, head, sizeof head);
+    char list[64];
+    CHECK(http_query_param(&req, "channels", list, sizeof list) == -2);
 }
 
 static void head_limits(const void *arg) {
@@ -111,33 +199,105 @@ static const chunk_case chunk_cases[] = {
     {"chunked: size too large", "ffffffffffffffffff\r\n", CHUNKED_ERROR, "", 0},
     {"chunked: data not followed by CRLF", "1\r\nab\r\n", CHUNKED_ERROR, "a", 0},
     {"chunked: LF alone after size", "1\nz\r\n", CHUNKED_ERROR, "", 0},
+    {"chunked: a bare LF empty line ends the body; the next request is left over",
+     "1\r\nz\r\n0\r\n\nGET / HTTP/1.1\r\n\r\n", CHUNKED_DONE, "z", 18},
+    {"chunked: a bare LF empty line ends the trailers", "1\r\nz\r\n0\r\nT: v\r\n\nGET", CHUNKED_DONE, "z", 3},
+    {"chunked: a trailer line may end in a bare LF", "1\r\nz\r\n0\r\nT: v\nU: w\n\nGET", CHUNKED_DONE, "z", 3},
+    {"chunked: bare LF trailer, CRLF empty line", "0\r\nT: v\n\r\nGET", CHUNKED_DONE, "", 3},
+    {"chunked: CR alone in the final line", "0\r\n\rGET", CHUNKED_ERROR, "", 0},
+    {"chunked: CR alone in a trailer line", "0\r\nT: v\rx\r\n\r\n", CHUNKED_ERROR, "", 0},
+    {"chunked: leading zeros do not count towards the size limit",
+     "00000000000000000001\r\nz\r\n0000000000000000\r\n\r\n", CHUNKED_DONE, "z", 0},
+    {"chunked: 16 significant digits are too many", "1000000000000000\r\n", CHUNKED_ERROR, "", 0},
+    {"chunked: 15 significant digits are fine", "fffffffffffffff\r\nab", CHUNKED_MORE, "ab", 0},
+    {"chunked: whitespace before an extension", "1 \t;a=\"b c\"\r\nz\r\n0 \r\n\r\n", CHUNKED_DONE, "z", 0},
+    {"chunked: junk after whitespace in a size line", "1 x\r\nz\r\n0\r\n\r\n", CHUNKED_ERROR, "", 0},
+    {"chunked: junk after the last chunk's size", "0 x\r\n\r\n", CHUNKED_ERROR, "", 0},
+    {"chunked: bare LF in an extension", "1;a\nz\r\n0\r\n\r\n", CHUNKED_ERROR, "", 0},
+    {"chunked: negative size", "-1\r\n", CHUNKED_ERROR, "", 0},
+    {"chunked: 0x prefix", "0x1\r\nz\r\n", CHUNKED_ERROR, "", 0},
 };
+
+/* Decode in[0..len) fed as in[0..first) and then `step` bytes at a time;
+ * check the verdict, body and leftover against the case. */
+static void check_chunked_split(const chunk_case *c, size_t first, size_t step) {
+    size_t len = strlen(c->input);
+    chunked_decoder d;
+    chunked_init(&d);
+    buf body = BUF_INIT;
+    const char *why = NULL;
+    int rc = CHUNKED_MORE;
+    size_t pos = 0;
+    while (pos < len && rc == CHUNKED_MORE) {
+        size_t n = pos < first ? first - pos : step, used;
+        if (n > len - pos)
+            n = len - pos;
+        rc = chunked_feed(&d, c->input + pos, n, &used, collect, &body, &why);
+        pos += used;
+    }
+    buf_append_char(&body, '\0');
+    CHECK(rc == c->want);
+    CHECK_STR(body.data, c->body);
+    if (rc == CHUNKED_DONE)
+        CHECK(len - pos == c->leftover);
+    if (rc == CHUNKED_ERROR)
+        CHECK(why != NULL);
+    buf_free(&body);
+}
 
 static void check_chunked(const void *arg) {
     const chunk_case *c = arg;
     size_t len = strlen(c->input);
-    /* Whole, then byte by byte: the same body and verdict. */
-    for (int bytewise = 0; bytewise < 2; bytewise++) {
-        chunked_decoder d;
-        chunked_init(&d);
-        buf body = BUF_INIT;
-        const char *why = NULL;
-        int rc = CHUNKED_MORE;
-        size_t pos = 0;
-        while (pos < len && rc == CHUNKED_MORE) {
-            size_t n = bytewise ? 1 : len - pos, used;
-            rc = chunked_feed(&d, c->input + pos, n, &used, collect, &body, &why);
-            pos += used;
-        }
-        buf_append_char(&body, '\0');
-        CHECK(rc == c->want);
-        CHECK_STR(body.data, c->body);
-        if (rc == CHUNKED_DONE)
-            CHECK(len - pos == c->leftover);
-        if (rc == CHUNKED_ERROR)
-            CHECK(why != NULL);
-        buf_free(&body);
-    }
+    /* Whole, byte by byte, and cut in two at every point: the same body,
+     * verdict and leftover. */
+    check_chunked_split(c, len, len);
+    check_chunked_split(c, 0, 1);
+    for (size_t cut = 1; cut < len; cut++)
+        check_chunked_split(c, cut, len);
+}
+
+/* Chunk size and extension lines are bounded even when every byte is valid. */
+static void chunked_line_limits(const void *arg) {
+    (void)arg;
+    buf in = BUF_INIT;
+    chunked_decoder d;
+    size_t used;
+    const char *why = NULL;
+    buf body = BUF_INIT;
+    for (int i = 0; i < 10000; i++)
+        buf_append_char(&in, '0');
+    chunked_init(&d);
+    CHECK(chunked_feed(&d, in.data, in.len, &used, collect, &body, &why) == CHUNKED_ERROR && why != NULL);
+    buf_clear(&in);
+    buf_append_str(&in, "1;");
+    for (int i = 0; i < 10000; i++)
+        buf_append_char(&in, 'x');
+    chunked_init(&d);
+    CHECK(chunked_feed(&d, in.data, in.len, &used, collect, &body, &why) == CHUNKED_ERROR && why != NULL);
+    buf_clear(&in);
+    buf_append_str(&in, "0\r\nT: ");
+    for (int i = 0; i < 10000; i++)
+        buf_append_char(&in, 'x');
+    chunked_init(&d);
+    CHECK(chunked_feed(&d, in.data, in.len, &used, collect, &body, &why) == CHUNKED_ERROR && why != NULL);
+    buf_free(&in);
+    buf_free(&body);
+}
+
+/* Once the body has ended, the decoder takes nothing more, even when fed
+ * nothing. */
+static void chunked_stays_done(const void *arg) {
+    (void)arg;
+    chunked_decoder d;
+    chunked_init(&d);
+    buf body = BUF_INIT;
+    size_t used;
+    const char *why = NULL;
+    CHECK(chunked_feed(&d, "0\r\n\r\n", 5, &used, collect, &body, &why) == CHUNKED_DONE && used == 5);
+    CHECK(chunked_feed(&d, "GET", 3, &used, collect, &body, &why) == CHUNKED_DONE && used == 0);
+    CHECK(chunked_feed(&d, "", 0, &used, collect, &body, &why) == CHUNKED_DONE && used == 0);
+    CHECK(body.len == 0);
+    buf_free(&body);
 }
 
 static void peer_check(const void *arg) {
@@ -173,10 +333,16 @@ static void peer_check(const void *arg) {
 void ssed_http_tests_register(void) {
     for (size_t i = 0; i < sizeof head_cases / sizeof head_cases[0]; i++)
         harness_add(head_cases[i].name, check_head, &head_cases[i]);
+    harness_add("http: 505 for HTTP/2 names HTTP/2 and HTTP/1.1", head_version_reason, NULL);
+    harness_add("http: HTTP/1.2 and above are handled as HTTP/1.1", head_minor_version, NULL);
     harness_add("http: method, path, headers and query parameters", head_fields, NULL);
+    harness_add("http: query parameter absent (-1), too long (-2), and the out_size boundary", query_param_contract,
+                NULL);
     harness_add("http: 414 for a long request line, 431 for large or many headers", head_limits, NULL);
     for (size_t i = 0; i < sizeof chunk_cases / sizeof chunk_cases[0]; i++)
         harness_add(chunk_cases[i].name, check_chunked, &chunk_cases[i]);
+    harness_add("chunked: size, extension and trailer lines are bounded", chunked_line_limits, NULL);
+    harness_add("chunked: a finished decoder stays finished", chunked_stays_done, NULL);
     harness_add("peer check: only loopback and unix peers are local (remote publishers need a token)", peer_check,
                 NULL);
 }

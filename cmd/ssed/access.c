@@ -1,0 +1,143 @@
+#include "access.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "listener.h"
+#include "token.h"
+
+/* The host part of a Host value: "name:port" -> name, "[::1]:port" -> [::1]. */
+static size_t host_part_len(const char *v, size_t len) {
+    if (len > 0 && v[0] == '[') {
+        const char *close = memchr(v, ']', len);
+        return close ? (size_t)(close - v) + 1 : len;
+    }
+    const char *colon = memchr(v, ':', len);
+    return colon ? (size_t)(colon - v) : len;
+}
+
+static int is_ipv4_loopback(const char *h, size_t len) {
+    if (len < 4 || len > 15 || memcmp(h, "127.", 4) != 0)
+        return 0;
+    int dots = 0, digits = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (h[i] == '.') {
+            if (digits == 0)
+                return 0;
+            dots++;
+            digits = 0;
+        } else if (h[i] >= '0' && h[i] <= '9' && digits < 3) {
+            digits++;
+        } else {
+            return 0;
+        }
+    }
+    return dots == 3 && digits > 0;
+}
+
+static int host_is_allowed(const ssed_options *o, const char *h, size_t len) {
+    if (len > 0 && h[len - 1] == '.')
+        len--; /* the fully qualified form names the same host */
+    if ((len == 9 && strncasecmp(h, "localhost", 9) == 0) || (len == 5 && memcmp(h, "[::1]", 5) == 0) ||
+        is_ipv4_loopback(h, len))
+        return 1;
+    for (size_t i = 0; i < o->allow_host_count; i++)
+        if (strlen(o->allow_host[i]) == len && strncasecmp(o->allow_host[i], h, len) == 0)
+            return 1;
+    return 0;
+}
+
+int access_check_host(const conn *c, const http_request *req, access_denial *why) {
+    const http_header *host = NULL;
+    for (size_t i = 0; i < req->num_headers; i++) {
+        const http_header *h = &req->headers[i];
+        if (h->name_len == 4 && strncasecmp(h->name, "host", 4) == 0) {
+            if (host) {
+                why->reason = "more than one Host header";
+                return 400;
+            }
+            host = h;
+        }
+    }
+    if (!c->loopback_listener || !host)
+        return 0;
+    if (!host_is_allowed(c->srv->opt, host->value, host_part_len(host->value, host->value_len))) {
+        why->reason = "this ssed listens on loopback and answers only Host localhost, 127.0.0.1 or [::1] "
+                      "(add names with --allow-host)";
+        return 421;
+    }
+    return 0;
+}
+
+/* Did a proxy relay this request for someone else? */
+static int is_relayed(const http_request *req) {
+    return http_request_header(req, "forwarded") || http_request_header(req, "x-forwarded-for") ||
+           http_request_header(req, "x-real-ip");
+}
+
+/* Is the request's Origin this server itself? */
+static int origin_is_same(const http_request *req, const http_header *origin) {
+    const http_header *host = http_request_header(req, "host");
+    if (!host)
+        return 0;
+    static const char *const schemes[] = {"http://", "https://"};
+    for (size_t i = 0; i < 2; i++) {
+        size_t n = strlen(schemes[i]);
+        if (origin->value_len == n + host->value_len && strncasecmp(origin->value, schemes[i], n) == 0 &&
+            strncasecmp(origin->value + n, host->value, host->value_len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* A page of another site may send a "simple" POST that needs no preflight;
+ * only origins --cors allows may publish from a browser. */
+static int browser_may_publish(const conn *c, const http_request *req) {
+    const http_header *site = http_request_header(req, "sec-fetch-site");
+    if (site && site->value_len == 10 && strncasecmp(site->value, "cross-site", 10) == 0)
+        return 0;
+    const http_header *origin = http_request_header(req, "origin");
+    if (!origin || origin_is_same(req, origin))
+        return 1;
+    const char *allowed = c->srv->opt->cors_origin;
+    return allowed && (strcmp(allowed, "*") == 0 ||
+                       (strlen(allowed) == origin->value_len && strncmp(allowed, origin->value, origin->value_len) == 0));
+}
+
+static int token_presented(const conn *c, const http_request *req) {
+    const http_header *auth = http_request_header(req, "authorization");
+    return auth && auth->value_len >= 7 && strncasecmp(auth->value, "Bearer ", 7) == 0 &&
+           token_matches(c->srv->token, auth->value + 7, auth->value_len - 7);
+}
+
+int access_check_publish(const conn *c, const http_request *req, access_denial *why) {
+    why->extra_headers = NULL;
+    if (!browser_may_publish(c, req)) {
+        why->reason = "publishing from a web page of another origin is refused (allow it with --cors)";
+        return 403;
+    }
+    if (c->srv->token) {
+        if (!http_request_header(req, "authorization")) {
+            why->reason = "publishing needs Authorization: Bearer TOKEN";
+            why->extra_headers = "WWW-Authenticate: Bearer\r\n";
+            return 401;
+        }
+        if (!token_presented(c, req)) {
+            why->reason = "wrong token";
+            return 403;
+        }
+        return 0;
+    }
+    if (!listener_peer_is_local(c->fd) || is_relayed(req)) {
+        why->reason = "only local peers may publish (a request relayed by a proxy is not local); start ssed with "
+                      "--token (or SSED_TOKEN) and send Authorization: Bearer TOKEN to publish from elsewhere";
+        return 403;
+    }
+    return 0;
+}
+
+int access_is_publisher(const conn *c, const http_request *req) {
+    if (c->srv->token)
+        return token_presented(c, req);
+    return listener_peer_is_local(c->fd) && !is_relayed(req);
+}

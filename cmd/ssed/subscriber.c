@@ -1,0 +1,165 @@
+/* A subscriber's queue of shared events: live events with a bound on what
+ * it may owe, and history replayed a window at a time as its socket
+ * drains. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hub.h"
+
+int subscriber_attach(hub *h, subscriber *s, channel **channels, size_t count) {
+    (void)h;
+    if (count > 1 && !(s->more_links = calloc(count - 1, sizeof *s->more_links)))
+        return -1;
+    for (size_t k = 0; k < count; k++) {
+        sub_link *link = subscriber_link(s, k);
+        link->ch = channels[k];
+        link->owner = s;
+        list_push_back(&channels[k]->subscribers, &link->node);
+        channels[k]->subscriber_count++;
+    }
+    s->link_count = count;
+    return 0;
+}
+
+void subscriber_detach(hub *h, subscriber *s) {
+    list_remove(&s->dirty_link);
+    for (size_t i = 0; i < s->q_len; i++)
+        shared_event_unref(s->queue[(s->q_head + i) & (s->q_cap - 1)]);
+    free(s->queue);
+    s->queue = NULL;
+    s->q_len = s->q_cap = s->q_head = 0;
+    s->pending_bytes = 0;
+    s->replaying = 0;
+    for (size_t k = 0; k < s->link_count; k++) {
+        sub_link *link = subscriber_link(s, k);
+        list_remove(&link->node);
+        link->ch->subscriber_count--;
+        hub_channel_release(h, link->ch);
+    }
+    free(s->more_links);
+    s->more_links = NULL;
+    s->link_count = 0;
+}
+
+static void mark_dirty(hub *h, subscriber *s) {
+    if (!s->dirty_link.next)
+        list_push_back(&h->dirty, &s->dirty_link);
+}
+
+/* Give up on the subscriber: it is closed at the next flush. */
+static void drop(hub *h, subscriber *s) {
+    s->overflowed = 1;
+    mark_dirty(h, s);
+}
+
+static int queue_grow(hub *h, subscriber *s) {
+    size_t cap = s->q_cap ? s->q_cap * 2 : 8;
+    shared_event **q = h->grow(NULL, cap * sizeof *q);
+    if (!q)
+        return -1;
+    for (size_t i = 0; i < s->q_len; i++)
+        q[i] = s->queue[(s->q_head + i) & (s->q_cap - 1)];
+    free(s->queue);
+    s->queue = q;
+    s->q_cap = cap;
+    s->q_head = 0;
+    return 0;
+}
+
+/* Append a reference; the subscriber is dropped (out of memory) rather than
+ * sent a stream with a hole in it. */
+static int queue_push(hub *h, subscriber *s, shared_event *ev) {
+    if (s->overflowed)
+        return -1;
+    if ((s->envelope && !(ev = shared_event_envelope(ev))) || (s->q_len == s->q_cap && queue_grow(h, s) < 0)) {
+        drop(h, s);
+        return -1;
+    }
+    s->queue[(s->q_head + s->q_len) & (s->q_cap - 1)] = shared_event_ref(ev);
+    s->q_len++;
+    s->pending_bytes += ev->len;
+    s->events_queued++;
+    mark_dirty(h, s);
+    return 0;
+}
+
+void subscriber_enqueue_owed(hub *h, subscriber *s, shared_event *ev) { queue_push(h, s, ev); }
+
+void subscriber_enqueue(hub *h, subscriber *s, shared_event *ev) {
+    if (s->overflowed)
+        return;
+    /* The event being written does not count: one event larger than the
+     * limit (an envelope escapes control bytes six-fold) must not drop a
+     * subscriber that reads at a normal pace. */
+    size_t head_left = s->q_len ? s->queue[s->q_head]->len - s->head_offset : 0;
+    size_t len = s->envelope && ev->envelope ? ev->envelope->len : ev->len;
+    if (s->q_len > 0 && s->pending_bytes - head_left + len > h->limits.max_pending) {
+        h->stats.slow_drops++;
+        drop(h, s);
+        return;
+    }
+    queue_push(h, s, ev);
+}
+
+/* The link whose next owed event was published first, or NULL when every
+ * link has caught up. A link whose next event was evicted before it could
+ * be sent has fallen behind the live stream: -1. */
+static int next_owed(subscriber *s, sub_link **best_link, shared_event **best) {
+    *best_link = NULL;
+    *best = NULL;
+    for (size_t k = 0; k < s->link_count; k++) {
+        sub_link *link = subscriber_link(s, k);
+        const channel *ch = link->ch;
+        if (link->next_chan_seq < channel_oldest_chan_seq(ch))
+            return -1;
+        uint64_t offset = link->next_chan_seq - channel_oldest_chan_seq(ch);
+        if (offset >= ch->ring_len)
+            continue;
+        shared_event *e = channel_history_at(ch, (size_t)offset);
+        if (!*best || e->seq < (*best)->seq) {
+            *best = e;
+            *best_link = link;
+        }
+    }
+    return 0;
+}
+
+void hub_replay_more(hub *h, subscriber *s) {
+    size_t window = h->limits.max_pending / 2;
+    while (s->replaying && !s->overflowed) {
+        sub_link *link;
+        shared_event *e;
+        if (next_owed(s, &link, &e) < 0) {
+            h->stats.slow_drops++;
+            drop(h, s);
+            return;
+        }
+        if (!e) {
+            s->replaying = 0; /* caught up: live from now on */
+            return;
+        }
+        if (s->q_len > 0 && s->pending_bytes + e->len > window)
+            return;
+        if (queue_push(h, s, e) < 0)
+            return;
+        link->next_chan_seq++;
+        link->ch->events_out++;
+    }
+}
+
+void subscriber_consume(subscriber *s, size_t written) {
+    s->pending_bytes -= written;
+    while (written > 0) {
+        shared_event *e = s->queue[s->q_head];
+        size_t left = e->len - s->head_offset;
+        if (written < left) {
+            s->head_offset += written;
+            return;
+        }
+        written -= left;
+        s->head_offset = 0;
+        shared_event_unref(e);
+        s->q_head = (s->q_head + 1) & (s->q_cap - 1);
+        s->q_len--;
+    }
+}
