@@ -9,6 +9,27 @@ load helpers
 teardown() {
     exec 8>&- 2>/dev/null || true
     stop_all
+    local ns
+    for ns in $(cat "$BATS_TEST_TMPDIR/netns" 2>/dev/null); do ip netns del "$ns" 2>/dev/null || true; done
+}
+
+# make_remote_pair: two network namespaces of this test joined by a veth
+# pair, SERVER_NS with 192.0.2.1 and CLIENT_NS with 192.0.2.2 (TEST-NET-1,
+# reachable from nowhere else). Skips when the machine refuses namespaces.
+make_remote_pair() {
+    SERVER_NS=ssetools_s$$_$BATS_TEST_NUMBER
+    CLIENT_NS=ssetools_c$$_$BATS_TEST_NUMBER
+    ip netns add "$SERVER_NS" 2>/dev/null || skip "cannot create a network namespace here (needs root and CAP_NET_ADMIN)"
+    echo "$SERVER_NS" >>"$BATS_TEST_TMPDIR/netns"
+    ip netns add "$CLIENT_NS"
+    echo "$CLIENT_NS" >>"$BATS_TEST_TMPDIR/netns"
+    ip link add "sv$$" type veth peer name "cv$$"
+    ip link set "sv$$" netns "$SERVER_NS"
+    ip link set "cv$$" netns "$CLIENT_NS"
+    ip -n "$SERVER_NS" addr add 192.0.2.1/24 dev "sv$$"
+    ip -n "$CLIENT_NS" addr add 192.0.2.2/24 dev "cv$$"
+    ip -n "$SERVER_NS" link set "sv$$" up
+    ip -n "$CLIENT_NS" link set "cv$$" up
 }
 
 # start_chunked_publisher PATH: a chunked POST to PATH whose first part is
@@ -260,4 +281,59 @@ PY
     echo "$output"
     [ "${lines[0]}" = "HTTP/1.1 100 Continue" ]
     [ "${lines[1]}" = "HTTP/1.1 200 OK" ]
+}
+
+@test "hostile: a peer on another host publishes only with the token; Host is not checked off loopback" {
+    make_remote_pair
+    start_bg "$BATS_TEST_TMPDIR/r.out" "$BATS_TEST_TMPDIR/r.err" \
+        ip netns exec "$SERVER_NS" "$SSED" -l 192.0.2.1:8080 --no-stdin --token s3cret
+    wait_for_line "$BATS_TEST_TMPDIR/r.err" 'serving http://192.0.2.1:8080/' 10
+    remote() { ip netns exec "$CLIENT_NS" curl -s --max-time 5 "$@"; }
+    run remote -w ' %{http_code}' -d x http://192.0.2.1:8080/
+    [[ "$output" == *"Bearer"*" 401" ]]
+    [ "$(remote -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer s3cret' -d x http://192.0.2.1:8080/)" = 200 ]
+    [ "$(remote -H 'Host: sse.example.test' http://192.0.2.1:8080/_ssed/health)" = ok ]
+}
+
+@test "hostile: a wildcard listener reached through loopback checks Host too (DNS rebinding)" {
+    make_remote_pair
+    start_bg "$BATS_TEST_TMPDIR/r.out" "$BATS_TEST_TMPDIR/r.err" \
+        ip netns exec "$SERVER_NS" "$SSED" -l :8080 --no-stdin
+    wait_for_line "$BATS_TEST_TMPDIR/r.err" 'serving http://' 10
+    ip -n "$SERVER_NS" link set lo up
+    local_curl() { ip netns exec "$SERVER_NS" curl -s --max-time 5 "$@"; }
+    [ "$(local_curl -o /dev/null -w '%{http_code}' -H 'Host: evil.example:8080' -d x http://127.0.0.1:8080/x)" = 421 ]
+    [ "$(local_curl -o /dev/null -w '%{http_code}' -d x http://127.0.0.1:8080/x)" = 200 ]
+    [ "$(ip netns exec "$CLIENT_NS" curl -s --max-time 5 -H 'Host: sse.example.test' http://192.0.2.1:8080/_ssed/health)" = ok ]
+}
+
+@test "hostile: without a token a peer on another host cannot publish (403 naming --token)" {
+    make_remote_pair
+    start_bg "$BATS_TEST_TMPDIR/r.out" "$BATS_TEST_TMPDIR/r.err" \
+        ip netns exec "$SERVER_NS" "$SSED" -l 192.0.2.1:8080 --no-stdin
+    wait_for_line "$BATS_TEST_TMPDIR/r.err" 'serving http://192.0.2.1:8080/' 10
+    run ip netns exec "$CLIENT_NS" curl -s -w ' %{http_code}' --max-time 5 -d x http://192.0.2.1:8080/
+    [[ "$output" == *"--token"*" 403" ]]
+}
+
+@test "hostile: out of memory (ulimit -v), publishes get 503 and ssed keeps serving" {
+    [ -z "${SSETOOLS_SANITIZED:-}" ] || skip "AddressSanitizer reserves more address space than the limit"
+    port=$(free_port)
+    start_bg "$BATS_TEST_TMPDIR/m.out" "$BATS_TEST_TMPDIR/m.err" bash -c \
+        'ulimit -v 60000 && exec "$0" -l "127.0.0.1:$1" --no-stdin --max-history-bytes 0 --history 100000 --max-event-size 2MiB --max-pending 4MiB' \
+        "$SSED" "$port"
+    wait_for_line "$BATS_TEST_TMPDIR/m.err" 'serving' 10
+    URL="http://127.0.0.1:$port"
+    python3 -c 'print("z" * 1000000)' >"$BATS_TEST_TMPDIR/big"
+    codes=""
+    for i in $(seq 1 120); do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H 'Content-Type: application/octet-stream' \
+            --data-binary @"$BATS_TEST_TMPDIR/big" "$URL/c$((i % 3))")
+        codes="$codes $code"
+        [ "$code" = 503 ] && break
+    done
+    echo "$codes"
+    [[ "$codes" == *" 200"* && "$codes" == *" 503" ]]
+    [ "$(curl -s --max-time 5 "$URL/_ssed/health")" = ok ]
+    subscribe s /c0 -H 'Last-Event-ID: 0'
 }

@@ -59,7 +59,7 @@ int access_check_host(const conn *c, const http_request *req, access_denial *why
             host = h;
         }
     }
-    if (!c->loopback_listener || !host)
+    if (!c->reached_on_loopback || !host)
         return 0;
     if (!host_is_allowed(c->srv->opt, host->value, host_part_len(host->value, host->value_len))) {
         why->reason = "this ssed listens on loopback and answers only Host localhost, 127.0.0.1 or [::1] "

@@ -12,10 +12,11 @@ typedef struct access_denial {
     const char *extra_headers; /* or NULL */
 } access_denial;
 
-/* A request to a loopback listener must name a loopback host (or one given
- * with --allow-host), so a web page on another name that resolves to
- * 127.0.0.1 (DNS rebinding) cannot use ssed. Two Host headers are refused
- * on any listener. */
+/* A request that reached ssed on a loopback address (a listener bound to
+ * loopback, or a wildcard one reached through it) must name a loopback host
+ * (or one given with --allow-host), so a web page on another name that
+ * resolves to 127.0.0.1 (DNS rebinding) cannot use ssed. Two Host headers
+ * are refused on any listener. */
 int access_check_host(const conn *c, const http_request *req, access_denial *why);
 
 /* May this request publish? With a token, whoever presents it; without,

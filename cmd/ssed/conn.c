@@ -63,7 +63,7 @@ static void refuse_busy(server *srv, int fd) {
     srv->stats.rejected_busy++;
 }
 
-static void accept_one(server *srv, listener_watch *l, int fd) {
+static void accept_one(server *srv, int fd) {
     if (srv->conn_count >= srv->max_clients) {
         refuse_busy(srv, fd);
         return;
@@ -77,7 +77,7 @@ static void accept_one(server *srv, listener_watch *l, int fd) {
     c->srv = srv;
     c->fd = fd;
     c->state = CONN_READING;
-    c->loopback_listener = l->loopback;
+    c->reached_on_loopback = listener_is_loopback(fd);
     c->started_ms = c->since_ms = loop_now_ms();
     listener_peer_name(fd, c->peer, sizeof c->peer);
     int one = 1;
@@ -120,7 +120,7 @@ void conn_accept_ready(loop_watch *w, uint32_t events) {
                 log_info("accepting connections again");
                 srv->accept_error_logged = 0;
             }
-            accept_one(srv, l, fd);
+            accept_one(srv, fd);
             continue;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED)

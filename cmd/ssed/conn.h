@@ -41,7 +41,7 @@ typedef struct conn {
     size_t out_off;
     subscriber sub;
     uint64_t bytes_sent;
-    int loopback_listener; /* accepted on a listener bound to loopback */
+    int reached_on_loopback; /* connected to a loopback address of ours */
     char peer[64];
 } conn;
 

@@ -6,8 +6,10 @@
 
 #include "hub.h"
 
-/* The bytes an event costs while retained. */
-static size_t retained_size(const shared_event *e) { return sizeof *e + e->len + e->id_len; }
+size_t history_retained_size(const shared_event *e) {
+    size_t envelope = e->envelope && e->envelope != e ? e->envelope->len : 0;
+    return sizeof *e + e->len + e->id_len + envelope;
+}
 
 static void remember_eviction(channel *ch, const shared_event *old) {
     ch->evicted_any = 1;
@@ -23,7 +25,7 @@ void history_evict_oldest(hub *h, channel *ch) {
     ch->ring_len--;
     list_remove(&old->history_link);
     old->history_channel = NULL;
-    h->history_bytes -= retained_size(old);
+    h->history_bytes -= history_retained_size(old);
     shared_event_unref(old);
 }
 
@@ -68,14 +70,25 @@ static void enforce_history_bytes(hub *h, const channel *keep) {
 }
 
 void history_append(hub *h, channel *ch, shared_event *ev) {
-    if (h->limits.history_max == 0 || ring_make_room(h, ch) < 0)
+    if (h->limits.history_max == 0) {
+        remember_eviction(ch, ev); /* not retained: a resume from before it has a gap */
+        return;
+    }
+    if (ring_make_room(h, ch) < 0)
         return; /* history is best effort; live delivery goes on */
     ch->ring[(ch->ring_head + ch->ring_len) & (ch->ring_cap - 1)] = shared_event_ref(ev);
     ch->ring_len++;
     ev->history_channel = ch;
     list_push_back(&h->history_order, &ev->history_link);
-    h->history_bytes += retained_size(ev);
+    h->history_bytes += history_retained_size(ev);
     enforce_history_bytes(h, ch);
+}
+
+void history_envelope_made(hub *h, shared_event *ev) {
+    if (!ev->history_channel || !ev->envelope || ev->envelope == ev)
+        return;
+    h->history_bytes += ev->envelope->len;
+    enforce_history_bytes(h, NULL);
 }
 
 void history_free(hub *h, channel *ch) {

@@ -154,6 +154,12 @@ static channel *channel_create(hub *h, const char *name, size_t len, enum hub_ac
     c->name[len] = '\0';
     c->name_len = len;
     list_init(&c->subscribers);
+    if (h->forgot_any) {
+        c->evicted_any = 1;
+        c->last_evicted_seq = h->forgot_seq;
+        c->last_evicted_is_number = 1;
+        c->last_evicted_number = h->forgot_number;
+    }
     size_t b = name_hash(name, len) % h->bucket_count;
     c->hash_next = h->buckets[b];
     h->buckets[b] = c;
@@ -181,7 +187,20 @@ channel *hub_channel_acquire(hub *h, const char *name, size_t len, enum hub_acqu
     return c;
 }
 
+/* Keep the newest eviction of a channel about to be freed. */
+static void forget_channel(hub *h, const channel *c) {
+    if (!c->evicted_any)
+        return;
+    h->forgot_any = 1;
+    if (c->last_evicted_seq > h->forgot_seq)
+        h->forgot_seq = c->last_evicted_seq;
+    uint64_t number = c->last_evicted_is_number ? c->last_evicted_number : UINT64_MAX;
+    if (number > h->forgot_number)
+        h->forgot_number = number;
+}
+
 static void channel_free(hub *h, channel *c) {
+    forget_channel(h, c);
     history_free(h, c);
     free(c->name);
     free(c);
@@ -250,7 +269,8 @@ int hub_publish_event(hub *h, channel *ch, const sse_out_event *ev) {
         return rc;
     /* An event no subscriber could be sent under --max-pending would be
      * kept in history and drop everyone who is owed it. */
-    if (e->len > h->limits.max_pending || (h->limits.max_history_bytes && e->len > h->limits.max_history_bytes)) {
+    if (e->len > h->limits.max_pending ||
+        (h->limits.max_history_bytes && history_retained_size(e) > h->limits.max_history_bytes)) {
         shared_event_unref(e);
         return HUB_EVENT_TOO_LARGE;
     }

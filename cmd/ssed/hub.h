@@ -106,7 +106,7 @@ struct channel {
     uint32_t holders;  /* subscriber links, publishers, inputs */
     int waiting;       /* created by a subscriber; nothing published yet */
     uint64_t events_in, events_out;
-    int evicted_any;
+    int evicted_any;           /* events of it are no longer retained */
     uint64_t last_evicted_seq; /* seq of the newest event evicted */
     int last_evicted_is_number;
     uint64_t last_evicted_number;
@@ -131,6 +131,10 @@ typedef struct hub {
     size_t bucket_count, channel_count, waiting_count;
     hub_limits limits;
     size_t history_bytes;
+    /* What channels freed with events evicted no longer say: a channel made
+     * again under such a name must not claim it lost nothing. */
+    int forgot_any;
+    uint64_t forgot_seq, forgot_number;
     list_node history_order; /* every retained event, oldest first */
     uint64_t last_id;      /* the last numeric id handed out */
     uint64_t first_id;     /* the first id of this run: older ones are from before */
@@ -193,6 +197,11 @@ static inline shared_event *channel_history_at(const channel *ch, size_t i) {
 static inline uint64_t channel_next_chan_seq(const channel *ch) { return ch->events_in; }
 static inline uint64_t channel_oldest_chan_seq(const channel *ch) { return ch->events_in - ch->ring_len; }
 void history_free(hub *h, channel *ch);
+/* The bytes an event costs while retained, its envelope included. */
+size_t history_retained_size(const shared_event *e);
+/* An envelope was made for ev: if ev is retained, it counts against
+ * max_history_bytes from now on (which may evict the oldest events). */
+void history_envelope_made(hub *h, shared_event *ev);
 
 /* Where a new subscriber starts in history: with a Last-Event-ID (last_id
  * != NULL), after that event in each of its channels; otherwise the last

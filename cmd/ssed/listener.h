@@ -12,8 +12,8 @@ int listener_open(const char *addr, char *url, size_t url_size, char *err, size_
 /* Describe a connected peer ("127.0.0.1:5555", "[::1]:5555", "unix"). */
 void listener_peer_name(int fd, char *out, size_t size);
 
-/* Is this listening socket bound to a loopback address (not a unix
- * socket, not a wildcard)? */
+/* Is this socket's own address a loopback one (not a unix socket, not a
+ * wildcard)? */
 int listener_is_loopback(int fd);
 
 /* Is the connected peer on a loopback address or a unix socket? */

@@ -84,7 +84,6 @@ static int open_listeners(server *srv) {
             return -1;
         }
         l->srv = srv;
-        l->loopback = listener_is_loopback(l->fd);
         l->watch.on_ready = conn_accept_ready;
         srv->listener_count++;
         if (loop_add(&srv->loop, l->fd, EPOLLIN, &l->watch) < 0) {

@@ -23,7 +23,6 @@ typedef struct listener_watch {
     server *srv;
     int fd;
     int paused;
-    int loopback; /* bound to a loopback address: Host must name loopback */
     char url[300];
 } listener_watch;
 

@@ -71,15 +71,20 @@ static int queue_grow(hub *h, subscriber *s) {
 static int queue_push(hub *h, subscriber *s, shared_event *ev) {
     if (s->overflowed)
         return -1;
-    if ((s->envelope && !(ev = shared_event_envelope(ev))) || (s->q_len == s->q_cap && queue_grow(h, s) < 0)) {
+    shared_event *item = ev;
+    int envelope_is_new = s->envelope && !ev->envelope;
+    if ((s->envelope && !(item = shared_event_envelope(ev))) || (s->q_len == s->q_cap && queue_grow(h, s) < 0)) {
         drop(h, s);
         return -1;
     }
-    s->queue[(s->q_head + s->q_len) & (s->q_cap - 1)] = shared_event_ref(ev);
+    s->queue[(s->q_head + s->q_len) & (s->q_cap - 1)] = shared_event_ref(item);
     s->q_len++;
-    s->pending_bytes += ev->len;
+    s->pending_bytes += item->len;
     s->events_queued++;
     mark_dirty(h, s);
+    /* Last: the history cap may now evict ev itself; the queue holds item. */
+    if (envelope_is_new)
+        history_envelope_made(h, ev);
     return 0;
 }
 

@@ -316,6 +316,85 @@ static void check_history_bytes(const void *arg) {
     hub_free(&h);
 }
 
+/* A channel freed by the byte cap and made again must not claim it lost
+ * nothing: a resume from before gets a gap notice. So must a channel
+ * with no history at all. */
+static void check_gap_after_channel_forgotten(const void *arg) {
+    (void)arg;
+    hub h;
+    size_t cap = 3 * (sizeof(shared_event) + 120);
+    CHECK(test_hub_init(&h, 100, cap, 1 << 20) == 0);
+    channel *a = hub_channel_acquire(&h, "a", 1, HUB_FOR_PUBLISHING);
+    sse_out_event first = {NULL, 0, "1001", 4, 1, "a1", 2, -1};
+    CHECK(hub_publish_event(&h, a, &first) == SSE_ENCODE_OK);
+    publish_text(&h, a, "a2");
+    hub_channel_release(&h, a);
+    channel *b = hub_channel_acquire(&h, "b", 1, HUB_FOR_PUBLISHING);
+    for (int i = 0; i < 6; i++)
+        publish_text(&h, b, "b-event-with-some-bytes-in-it-to-fill-the-cap");
+    CHECK(hub_channel_find(&h, "a", 1) == NULL);
+    a = hub_channel_acquire(&h, "a", 1, HUB_FOR_SUBSCRIBING);
+    subscriber *s = calloc(1, sizeof *s);
+    CHECK(subscriber_attach(&h, s, &a, 1) == 0);
+    buf got = BUF_INIT;
+    hub_queue_history(&h, s, "1001", 4, 0, on_gap, &got);
+    buf_append_char(&got, '\0');
+    CHECK_STR(got.data, "GAP ");
+    subscriber_detach(&h, s);
+    free(s);
+    buf_free(&got);
+    hub_channel_release(&h, b);
+    hub_free(&h);
+
+    CHECK(test_hub_init(&h, 0, 0, 1 << 20) == 0);
+    channel *z = hub_channel_acquire(&h, "z", 1, HUB_FOR_PUBLISHING);
+    CHECK(hub_publish_event(&h, z, &first) == SSE_ENCODE_OK);
+    publish_text(&h, z, "missed");
+    s = calloc(1, sizeof *s);
+    channel *held = hub_channel_acquire(&h, "z", 1, HUB_FOR_SUBSCRIBING);
+    CHECK(subscriber_attach(&h, s, &held, 1) == 0);
+    buf got0 = BUF_INIT;
+    hub_queue_history(&h, s, "1001", 4, 0, on_gap, &got0);
+    buf_append_char(&got0, '\0');
+    CHECK_STR(got0.data, "GAP ");
+    subscriber_detach(&h, s);
+    free(s);
+    buf_free(&got0);
+    hub_channel_release(&h, z);
+    hub_free(&h);
+}
+
+/* Envelopes made for retained events count against the byte cap. */
+static void check_envelopes_count(const void *arg) {
+    (void)arg;
+    hub h;
+    size_t cap = 64 * 1024;
+    CHECK(test_hub_init(&h, 1000, cap, 1 << 20) == 0);
+    channel *ch = hub_channel_acquire(&h, "e", 1, HUB_FOR_PUBLISHING);
+    char data[2001];
+    memset(data, 1, 2000); /* control bytes: six-fold in an envelope */
+    data[2000] = '\0';
+    for (int i = 0; i < 20; i++)
+        publish_text(&h, ch, data);
+    channel *held = hub_channel_acquire(&h, "e", 1, HUB_FOR_SUBSCRIBING);
+    subscriber *s = calloc(1, sizeof *s);
+    s->envelope = 1;
+    CHECK(subscriber_attach(&h, s, &held, 1) == 0);
+    hub_queue_history(&h, s, NULL, 0, 20, NULL, NULL);
+    buf got = BUF_INIT;
+    drain(&h, s, &got, NULL);
+    CHECK(h.history_bytes <= cap);
+    size_t sum = 0;
+    for (list_node *n = h.history_order.next; n != &h.history_order; n = n->next)
+        sum += history_retained_size(list_entry(n, shared_event, history_link));
+    CHECK(sum == h.history_bytes);
+    subscriber_detach(&h, s);
+    free(s);
+    buf_free(&got);
+    hub_channel_release(&h, ch);
+    hub_free(&h);
+}
+
 static void *failing_grow(void *ptr, size_t size) {
     (void)ptr;
     (void)size;
@@ -356,4 +435,7 @@ void hub_tests_register(void) {
                 NULL);
     harness_add("hub: the global history byte cap evicts the oldest of any channel", check_history_bytes, NULL);
     harness_add("hub: out of memory while queueing drops and flushes the subscriber", check_out_of_memory, NULL);
+    harness_add("hub: a channel freed with evictions and made again still reports the gap",
+                check_gap_after_channel_forgotten, NULL);
+    harness_add("hub: envelopes of retained events count against the history byte cap", check_envelopes_count, NULL);
 }
