@@ -337,3 +337,11 @@ PY
     [ "$(curl -s --max-time 5 "$URL/_ssed/health")" = ok ]
     subscribe s /c0 -H 'Last-Event-ID: 0'
 }
+
+@test "hostile: a %00 in channels= or event= is refused, never read as a shorter name" {
+    start_ssed
+    run curl -s -w ' %{http_code}' --max-time 5 "$URL/?channels=a%00b,c"
+    [[ "$output" == *"invalid channel name"*" 400" ]]
+    run curl -s -w ' %{http_code}' --max-time 5 -d x "$URL/x?event=a%00b"
+    [[ "$output" == *"NUL"*" 400" ]]
+}

@@ -216,6 +216,10 @@ static int stream_channels(conn *c, const http_request *req, channel **out, size
         reply_status(c, 400, "use the channels parameter on / only (/?channels=a,b)", NULL);
         return -1;
     }
+    if (memchr(list, '\0', (size_t)list_len)) {
+        reply_status(c, 400, "invalid channel name in channels", NULL);
+        return -1;
+    }
     for (char *item = list, *next; item; item = next) {
         next = strchr(item, ',');
         if (next)
@@ -416,7 +420,7 @@ static void handle_publish(conn *c, const http_request *req, long long content_l
                      NULL);
         return;
     }
-    if ((type_len > 0 && strpbrk(type, "\r\n")) ||
+    if ((type_len > 0 && (strpbrk(type, "\r\n") || memchr(type, '\0', (size_t)type_len))) ||
         (id_len >= 0 && (strpbrk(id, "\r\n") || memchr(id, '\0', (size_t)id_len)))) {
         reply_status(c, 400, "an event type or id cannot contain a line break or NUL", NULL);
         return;
