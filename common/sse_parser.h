@@ -71,6 +71,13 @@ int sse_parser_feed(sse_parser *p, const char *bytes, size_t len);
 /* End of one stream: a pending incomplete event is discarded, as the spec
  * says; the last event ID is kept for the next stream. */
 void sse_parser_finish(sse_parser *p);
+/* The last event ID (what a reconnecting client sends as Last-Event-ID). */
+static inline const char *sse_parser_last_id(const sse_parser *p, size_t *len) {
+    *len = p->last_id.len;
+    return p->last_id.data ? p->last_id.data : "";
+}
+/* Is part of an event or a line buffered, waiting for more input? */
+static inline int sse_parser_in_event(const sse_parser *p) { return p->data.len > 0 || p->line.len > 0; }
 void sse_parser_free(sse_parser *p);
 
 #endif

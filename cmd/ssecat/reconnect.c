@@ -107,9 +107,10 @@ static int announce_and_wait(const ssecat_options *o, const sse_parser *p, const
     uint64_t delay = reconnect_delay_ms(base, o->max_delay_ms, b->attempt, (uint32_t)rand_r(&b->seed));
     char text[32];
     format_duration(text, sizeof text, delay);
-    if (p->last_id.len)
-        log_info("%s; reconnecting in %s (attempt %u, Last-Event-ID: %.*s)", what, text, b->attempt,
-                 (int)p->last_id.len, p->last_id.data);
+    size_t id_len;
+    const char *id = sse_parser_last_id(p, &id_len);
+    if (id_len)
+        log_info("%s; reconnecting in %s (attempt %u, Last-Event-ID: %.*s)", what, text, b->attempt, (int)id_len, id);
     else
         log_info("%s; reconnecting in %s (attempt %u)", what, text, b->attempt);
     return wait_before_retry(delay, l);

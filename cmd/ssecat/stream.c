@@ -219,8 +219,10 @@ static int request_headers(const ssecat_options *o, const sse_parser *p, buf *la
     size_t n = 0;
     space[n++] = "Accept: text/event-stream";
     space[n++] = "Cache-Control: no-cache";
-    if (p->last_id.len > 0) {
-        if (buf_append_str(last_id, "Last-Event-ID: ") < 0 || buf_append(last_id, p->last_id.data, p->last_id.len) < 0 ||
+    size_t id_len;
+    const char *id = sse_parser_last_id(p, &id_len);
+    if (id_len > 0) {
+        if (buf_append_str(last_id, "Last-Event-ID: ") < 0 || buf_append(last_id, id, id_len) < 0 ||
             buf_append_char(last_id, '\0') < 0)
             return -1;
         space[n++] = last_id->data;

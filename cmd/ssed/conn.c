@@ -14,23 +14,38 @@
 
 #include "listener.h"
 #include "log.h"
-#include "publish.h"
 
-#define ACCEPTS_PER_WAKEUP 256
-#define ACCEPT_PAUSE_MS 100
 #define WRITEV_MAX 1024
 /* Body bytes are read in chunks of this size. */
 #define BODY_READ_SIZE 65536
 
-static const char busy_reply[] = "HTTP/1.1 503 Service Unavailable\r\n"
-                                 "Content-Type: text/plain; charset=utf-8\r\n"
-                                 "Content-Length: 58\r\n"
-                                 "Retry-After: 5\r\n"
-                                 "Connection: close\r\n"
-                                 "\r\n"
-                                 "503 Service Unavailable: too many clients (--max-clients)\n";
 
 static void conn_ready(loop_watch *w, uint32_t events);
+
+conn *conn_new(server *srv, int fd) {
+    conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->watch.on_ready = conn_ready;
+    c->srv = srv;
+    c->fd = fd;
+    c->state = CONN_READING;
+    c->reached_on_loopback = listener_is_loopback(fd);
+    c->started_ms = c->since_ms = loop_now_ms();
+    listener_peer_name(fd, c->peer, sizeof c->peer);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* fails harmlessly on unix sockets */
+    if (loop_add(&srv->loop, fd, EPOLLIN | EPOLLRDHUP, &c->watch) < 0) {
+        log_error("epoll_ctl %s: %s", c->peer, strerror(errno));
+        free(c);
+        return NULL;
+    }
+    c->watching = EPOLLIN | EPOLLRDHUP;
+    list_push_back(&srv->reading, &c->timer_link);
+    srv->conn_count++;
+    srv->stats.connections_total++;
+    return c;
+}
 
 static void watch_events(conn *c, uint32_t events) {
     if (c->watching == events)
@@ -43,104 +58,10 @@ static void watch_events(conn *c, uint32_t events) {
     c->watching = events;
 }
 
-static void pause_listeners(server *srv, int paused) {
-    for (size_t i = 0; i < srv->listener_count; i++) {
-        listener_watch *l = &srv->listeners[i];
-        if (l->fd < 0 || l->paused == paused)
-            continue;
-        if (loop_modify(&srv->loop, l->fd, paused ? 0 : EPOLLIN, &l->watch) == 0)
-            l->paused = paused;
-    }
-}
 
-/* Answer 503 and close. Best effort on a fresh socket: its send buffer is
- * empty, so the reply fits. */
-static void refuse_busy(server *srv, int fd) {
-    ssize_t ignored = write(fd, busy_reply, sizeof busy_reply - 1);
-    (void)ignored;
-    shutdown(fd, SHUT_WR);
-    close(fd);
-    srv->stats.rejected_busy++;
-}
 
-static void accept_one(server *srv, int fd) {
-    if (srv->conn_count >= srv->max_clients) {
-        refuse_busy(srv, fd);
-        return;
-    }
-    conn *c = calloc(1, sizeof *c);
-    if (!c) {
-        close(fd);
-        return;
-    }
-    c->watch.on_ready = conn_ready;
-    c->srv = srv;
-    c->fd = fd;
-    c->state = CONN_READING;
-    c->reached_on_loopback = listener_is_loopback(fd);
-    c->started_ms = c->since_ms = loop_now_ms();
-    listener_peer_name(fd, c->peer, sizeof c->peer);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* fails harmlessly on unix sockets */
-    if (loop_add(&srv->loop, fd, EPOLLIN | EPOLLRDHUP, &c->watch) < 0) {
-        log_error("epoll_ctl %s: %s", c->peer, strerror(errno));
-        close(fd);
-        free(c);
-        return;
-    }
-    c->watching = EPOLLIN | EPOLLRDHUP;
-    list_push_back(&srv->reading, &c->timer_link);
-    srv->conn_count++;
-    srv->stats.connections_total++;
-}
 
-/* Out of descriptors: refuse the waiting client cleanly with a 503 using a
- * descriptor kept in reserve for this, instead of leaving it hanging in the
- * backlog or spinning on a listener that stays readable. */
-static int refuse_with_reserve(server *srv, listener_watch *l) {
-    if (srv->reserve_fd < 0)
-        return -1;
-    close(srv->reserve_fd);
-    srv->reserve_fd = -1;
-    int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd >= 0)
-        refuse_busy(srv, fd);
-    srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    return fd >= 0 ? 0 : -1;
-}
 
-void conn_accept_ready(loop_watch *w, uint32_t events) {
-    (void)events;
-    listener_watch *l = (listener_watch *)w;
-    server *srv = l->srv;
-    for (int i = 0; i < ACCEPTS_PER_WAKEUP && !srv->stopping; i++) {
-        int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd >= 0) {
-            if (srv->accept_error_logged && srv->conn_count + 1 < srv->max_clients) {
-                log_info("accepting connections again");
-                srv->accept_error_logged = 0;
-            }
-            accept_one(srv, fd);
-            continue;
-        }
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED)
-            return;
-        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-            if (!srv->accept_error_logged)
-                log_error("accept %s: %s; refusing new connections until descriptors free up", l->url,
-                          strerror(errno));
-            srv->accept_error_logged = 1;
-            if (refuse_with_reserve(srv, l) == 0)
-                continue;
-            /* No reserve either: stop accepting for a moment. */
-            srv->accept_resume_ms = loop_now_ms() + ACCEPT_PAUSE_MS;
-            pause_listeners(srv, 1);
-            return;
-        }
-        log_error("accept %s: %s", l->url, strerror(errno));
-        return;
-    }
-}
 
 void conn_stream_name(const conn *c, char *out, size_t size) {
     const channel *ch = subscriber_channel(&c->sub);
@@ -166,10 +87,8 @@ void conn_close(conn *c, const char *why) {
                     (unsigned long long)c->sub.events_queued, (unsigned long long)c->bytes_sent, why);
         subscriber_detach(&srv->hub, &c->sub);
     }
-    if (c->pub) {
-        publish_free(c->pub);
-        c->pub = NULL;
-    }
+    if (c->route_state)
+        srv->routes->on_close(c);
     list_remove(&c->timer_link);
     if (loop_remove(&srv->loop, c->fd) < 0 && errno != EBADF && errno != ENOENT)
         log_error("epoll_ctl del %s: %s", c->peer, strerror(errno));
@@ -182,13 +101,6 @@ void conn_close(conn *c, const char *why) {
     list_push_back(&srv->graveyard, &c->grave_link);
 }
 
-void server_free_graveyard(server *srv) {
-    while (!list_empty(&srv->graveyard)) {
-        list_node *n = srv->graveyard.next;
-        list_remove(n);
-        free(list_entry(n, conn, grave_link));
-    }
-}
 
 static void drop_subscriber(conn *c) {
     char name[256];
@@ -200,7 +112,7 @@ static void drop_subscriber(conn *c) {
 
 /* Write what the connection owes: first c->out (a reply, or a stream's
  * headers and preamble), then its queued events, batched in one writev. */
-static void conn_flush(conn *c) {
+void conn_flush(conn *c) {
     server *srv = c->srv;
     for (;;) {
         if (c->sub.replaying)
@@ -309,8 +221,8 @@ void conn_start_reply(conn *c) {
     conn_flush(c);
 }
 
-void conn_start_body(conn *c, publish_request *pub) {
-    c->pub = pub;
+void conn_start_body(conn *c, void *route_state) {
+    c->route_state = route_state;
     c->state = CONN_BODY;
     /* A body may stream for as long as the publisher likes: no deadline. */
     list_remove(&c->timer_link);
@@ -397,21 +309,19 @@ static void process_buffered(conn *c) {
             if (rc == HTTP_ERROR) {
                 log_verbose("bad request from %s: %d %s", c->peer, status, reason);
                 c->keep_alive = 0;
-                reply_status(c, status, reason, NULL);
+                conn_reply_status(c, status, reason, NULL);
                 return;
             }
-            router_handle(c, &req);
+            c->srv->routes->on_request(c, &req);
             consume_read_buffer(c, (size_t)rc);
         } else if (c->state == CONN_BODY) {
-            int empty_body_done = !c->pub->chunked && c->pub->remaining == 0;
-            if (c->head_len == 0 && !empty_body_done)
-                return;
+            /* Called with no bytes too: an empty body is complete at once. */
             size_t used;
-            int rc = publish_feed(c->pub, c->head ? c->head : "", c->head_len, &used);
+            int rc = c->srv->routes->on_body(c, c->head ? c->head : "", c->head_len, &used);
             consume_read_buffer(c, used);
-            if (rc == PUBLISH_MORE)
+            if (rc == CONN_BODY_MORE)
                 return;
-            conn_finish_publish(c, rc == PUBLISH_DONE);
+            c->srv->routes->on_body_end(c, rc == CONN_BODY_DONE);
         } else {
             return;
         }
@@ -459,102 +369,7 @@ static void conn_ready(loop_watch *w, uint32_t events) {
     process_buffered(c);
 }
 
-void server_flush_dirty(server *srv) {
-    while (!list_empty(&srv->hub.dirty)) {
-        list_node *n = srv->hub.dirty.next;
-        list_remove(n);
-        subscriber *s = list_entry(n, subscriber, dirty_link);
-        conn *c = (conn *)((char *)s - offsetof(conn, sub));
-        if (!c->closed)
-            conn_flush(c);
-    }
-}
 
-void server_run_timers(server *srv, uint64_t now) {
-    const ssed_options *o = srv->opt;
-    while (!list_empty(&srv->reading)) {
-        conn *c = list_entry(srv->reading.next, conn, timer_link);
-        if (c->since_ms + o->header_timeout_ms > now)
-            break;
-        if (c->state == CONN_READING) {
-            srv->stats.header_timeouts++;
-            log_verbose("closing %s: no complete request head within %llums (--header-timeout)", c->peer,
-                        (unsigned long long)o->header_timeout_ms);
-        }
-        conn_close(c, "timeout");
-    }
-    if (o->keepalive_ms > 0) {
-        while (!list_empty(&srv->streaming)) {
-            conn *c = list_entry(srv->streaming.next, conn, timer_link);
-            if (c->since_ms + o->keepalive_ms > now)
-                break;
-            c->since_ms = now;
-            list_remove(&c->timer_link);
-            list_push_back(&srv->streaming, &c->timer_link);
-            if (c->sub.q_len == 0)
-                subscriber_enqueue_owed(&srv->hub, &c->sub, srv->keepalive);
-        }
-    }
-    if (srv->accept_resume_ms && now >= srv->accept_resume_ms) {
-        srv->accept_resume_ms = 0;
-        pause_listeners(srv, 0);
-    }
-}
 
-int server_next_timeout(server *srv, uint64_t now) {
-    uint64_t next = UINT64_MAX;
-    if (!list_empty(&srv->reading)) {
-        conn *c = list_entry(srv->reading.next, conn, timer_link);
-        next = c->since_ms + srv->opt->header_timeout_ms;
-    }
-    if (srv->opt->keepalive_ms > 0 && !list_empty(&srv->streaming)) {
-        conn *c = list_entry(srv->streaming.next, conn, timer_link);
-        uint64_t t = c->since_ms + srv->opt->keepalive_ms;
-        if (t < next)
-            next = t;
-    }
-    if (srv->accept_resume_ms && srv->accept_resume_ms < next)
-        next = srv->accept_resume_ms;
-    if (srv->stopping && srv->stop_deadline_ms < next)
-        next = srv->stop_deadline_ms;
-    if (next == UINT64_MAX)
-        return -1;
-    return next <= now ? 0 : (int)(next - now > 60000 ? 60000 : next - now);
-}
 
-void server_begin_shutdown(server *srv) {
-    if (srv->stopping)
-        return;
-    srv->stopping = 1;
-    srv->stop_deadline_ms = loop_now_ms() + srv->opt->shutdown_timeout_ms;
-    for (size_t i = 0; i < srv->listener_count; i++) {
-        listener_watch *l = &srv->listeners[i];
-        if (l->fd >= 0) {
-            loop_remove(&srv->loop, l->fd);
-            close(l->fd);
-            l->fd = -1;
-        }
-    }
-    while (!list_empty(&srv->reading))
-        conn_close(list_entry(srv->reading.next, conn, timer_link), "server shutting down");
-    /* Publishers in the middle of a body finish it and get their answer (up
-     * to the shutdown timeout), so what they were told was taken was. */
-    /* Subscribers get what they are owed first; conn_flush closes each one
-     * as its queue empties. */
-    for (list_node *n = srv->streaming.next, *next; n != &srv->streaming; n = next) {
-        next = n->next;
-        conn *c = list_entry(n, conn, timer_link);
-        c->draining = 1;
-        if (!c->sub.dirty_link.next)
-            list_push_back(&srv->hub.dirty, &c->sub.dirty_link);
-    }
-}
 
-void server_close_all(server *srv) {
-    while (!list_empty(&srv->streaming))
-        conn_close(list_entry(srv->streaming.next, conn, timer_link), "shutdown timeout");
-    while (!list_empty(&srv->reading))
-        conn_close(list_entry(srv->reading.next, conn, timer_link), "shutdown timeout");
-    while (!list_empty(&srv->publishing))
-        conn_close(list_entry(srv->publishing.next, conn, timer_link), "shutdown timeout");
-}

@@ -1,6 +1,13 @@
 /* One client connection: it reads a request head, then either gets a short
  * reply and is closed, or becomes a subscriber whose stream is written from
- * its queue of shared events. */
+ * its queue of shared events, or sends a body that a route consumes. conn
+ * knows nothing of what requests mean: it calls the routes it was given
+ * (server.routes), as the loop calls a loop_watch.
+ *
+ * Lifetime: a conn is made by conn_new when the server accepts, closed by
+ * conn_close (which detaches its subscriber, lets the route free its state
+ * and unregisters the descriptor), and freed by the server after the loop
+ * iteration in which it was closed, since epoll may still hold its pointer. */
 #ifndef SSED_CONN_H
 #define SSED_CONN_H
 
@@ -18,7 +25,7 @@ enum conn_state {
     CONN_REPLYING,  /* writing a reply, then lingering */
     CONN_LINGERING, /* reply sent, write side shut; reading until EOF */
     CONN_STREAMING, /* a subscriber */
-    CONN_BODY,      /* a publisher's request body, turned into events */
+    CONN_BODY,      /* a request body, handed to the route as it arrives */
 };
 
 typedef struct conn {
@@ -29,14 +36,14 @@ typedef struct conn {
     int closed;
     int draining; /* shutting down: close once the queue is written */
     uint32_t watching; /* the epoll events registered */
-    list_node timer_link; /* on srv->reading or srv->streaming */
+    list_node timer_link; /* on srv->reading, srv->streaming or srv->publishing */
     list_node grave_link;
     uint64_t since_ms; /* accepted, or last written to */
     uint64_t started_ms;
     char *head; /* bytes read and not yet used: request heads, body bytes */
     size_t head_len, head_cap;
     int keep_alive; /* after this reply, read the next request */
-    struct publish_request *pub;
+    void *route_state; /* the route's, while a body is read (a publish) */
     buf out; /* reply, or a stream's headers and preamble */
     size_t out_off;
     subscriber sub;
@@ -45,24 +52,44 @@ typedef struct conn {
     char peer[64];
 } conn;
 
-/* router.c: act on a complete request head. */
-void router_handle(conn *c, const http_request *req);
-/* publish_reply.c: answer a publisher when its body is done or failed. */
-void conn_finish_publish(conn *c, int ok);
+enum { CONN_BODY_MORE = 0, CONN_BODY_DONE = 1, CONN_BODY_FAILED = -1 };
 
-/* reply.c: queue a complete short reply and close after it. */
-void reply_status(conn *c, int status, const char *reason_text, const char *extra_headers);
-void reply_body(conn *c, int status, const char *content_type, const char *extra_headers, const char *body,
-                size_t body_len, int head_only);
-const char *reply_status_text(int status);
+/* What conn calls above it. */
+struct conn_routes {
+    /* A complete request head: answer it (reply.h), stream, or start a body. */
+    void (*on_request)(conn *c, const http_request *req);
+    /* Body bytes (maybe none yet): a CONN_BODY_ value; *used says how many
+     * belonged to the body. */
+    int (*on_body)(conn *c, const char *bytes, size_t len, size_t *used);
+    /* The body is complete (ok) or failed: answer it. */
+    void (*on_body_end)(conn *c, int ok);
+    /* The connection closes while c->route_state is set: free it. */
+    void (*on_close)(conn *c);
+};
 
-/* conn.c */
+/* A new connection on an accepted descriptor, registered with the loop and
+ * waiting for a request; NULL (descriptor left open) on failure. */
+conn *conn_new(server *srv, int fd);
+void conn_close(conn *c, const char *why);
+/* Write what the connection owes (a reply, a stream's queue); closes it
+ * when it has fallen behind or the reply is done. */
+void conn_flush(conn *c);
 void conn_start_reply(conn *c);
 void conn_start_stream(conn *c);
-void conn_close(conn *c, const char *why);
-void conn_start_body(conn *c, struct publish_request *pub);
+/* Read a body for the route, which owns route_state until on_body_end or
+ * on_close. */
+void conn_start_body(conn *c, void *route_state);
 /* Send an interim response (100 Continue) while reading a body. */
 void conn_send_interim(conn *c, const char *head);
+/* conn_reply.c: a short reply (status line, headers, body), after which
+ * the connection reads the next request (keep_alive) or lingers and closes.
+ * conn_reply_status answers an error with a one-line plain-text body naming
+ * the problem. */
+void conn_reply_body(conn *c, int status, const char *content_type, const char *extra_headers, const char *body,
+                     size_t body_len, int head_only);
+void conn_reply_status(conn *c, int status, const char *reason_text, const char *extra_headers);
+const char *conn_status_text(int status);
+
 /* "/news", or "/news +2 more" for a stream of several channels. */
 void conn_stream_name(const conn *c, char *out, size_t size);
 

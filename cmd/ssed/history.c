@@ -182,7 +182,7 @@ static int start_after_id(const hub *h, channel *const *chans, size_t n, size_t 
     /* An id we hold names an exact place in publish order. */
     const shared_event *found = find_id(chans, n, id, len);
     uint64_t wanted = 0;
-    int numeric = !found && hub_parse_id_number(id, len, &wanted);
+    int numeric = !found && event_id_parse_number(id, len, &wanted);
     int gap = 0;
     for (size_t k = 0; k < n; k++) {
         const channel *ch = chans[k];

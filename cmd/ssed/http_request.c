@@ -236,3 +236,44 @@ int http_header_has_token(const http_header *h, const char *token) {
     }
     return 0;
 }
+
+/* A Content-Length value: 1 to 15 digits, or -1. */
+static long long content_length_value(const http_header *h) {
+    if (h->value_len == 0 || h->value_len > 15)
+        return -1;
+    long long v = 0;
+    for (size_t k = 0; k < h->value_len; k++) {
+        if (h->value[k] < '0' || h->value[k] > '9')
+            return -1;
+        v = v * 10 + (h->value[k] - '0');
+    }
+    return v;
+}
+
+int http_request_framing(const http_request *req, long long *content_length, int *chunked, const char **reason) {
+    *content_length = -1;
+    *chunked = 0;
+    for (size_t i = 0; i < req->num_headers; i++) {
+        const http_header *h = &req->headers[i];
+        if (h->name_len == 14 && strncasecmp(h->name, "content-length", 14) == 0) {
+            long long v = content_length_value(h);
+            *reason = v < 0 ? "invalid Content-Length" : "conflicting Content-Length headers";
+            if (v < 0 || (*content_length >= 0 && *content_length != v))
+                return 400;
+            *content_length = v;
+        } else if (h->name_len == 17 && strncasecmp(h->name, "transfer-encoding", 17) == 0) {
+            *reason = "unsupported Transfer-Encoding";
+            if (!(h->value_len == 7 && strncasecmp(h->value, "chunked", 7) == 0) || *chunked)
+                return req->minor_version == 0 ? 400 : 501;
+            *chunked = 1;
+        }
+    }
+    *reason = "both Content-Length and Transfer-Encoding";
+    if (*chunked && *content_length >= 0)
+        return 400;
+    *reason = "missing Host header";
+    if (req->minor_version == 1 && !http_request_header(req, "host"))
+        return 400;
+    *reason = NULL;
+    return 0;
+}

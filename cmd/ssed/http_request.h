@@ -53,6 +53,12 @@ int http_request_method_is(const http_request *req, const char *method);
  * hold, and should be told so. */
 long http_query_param(const http_request *req, const char *name, char *out, size_t out_size);
 
+/* How the request's body is framed: *content_length (-1 if none) and
+ * *chunked. 0 if acceptable, else the status to answer (400, 501) and
+ * *reason: a body framed two ways (request smuggling), conflicting or
+ * invalid lengths, an unsupported Transfer-Encoding, no Host in HTTP/1.1. */
+int http_request_framing(const http_request *req, long long *content_length, int *chunked, const char **reason);
+
 /* The value of a hexadecimal digit, or -1. */
 int http_hex_digit(char c);
 

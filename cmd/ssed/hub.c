@@ -7,74 +7,6 @@
 #include <string.h>
 #include <sys/time.h>
 
-#include "utf8.h"
-
-int hub_parse_id_number(const char *s, size_t len, uint64_t *out) {
-    if (len == 0 || len > 19)
-        return 0;
-    uint64_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        n = n * 10 + (uint64_t)(s[i] - '0');
-    }
-    *out = n;
-    return 1;
-}
-
-static shared_event *shared_event_alloc(size_t wire_len, size_t id_len) {
-    shared_event *e = malloc(sizeof *e + wire_len + id_len + 1);
-    if (!e)
-        return NULL;
-    memset(e, 0, sizeof *e);
-    e->refs = 1;
-    e->len = wire_len;
-    return e;
-}
-
-shared_event *shared_event_new(const sse_out_event *ev, int *rc) {
-    buf wire = BUF_INIT, id = BUF_INIT;
-    *rc = sse_encode_event(&wire, ev);
-    /* The id is kept as clients will see it: invalid UTF-8 repaired as the
-     * encoder repairs it, so a Last-Event-ID they send back matches. */
-    if (*rc == SSE_ENCODE_OK && ev->has_id && utf8_sanitize_append(&id, ev->id, ev->id_len) < 0)
-        *rc = SSE_ENCODE_NOMEM;
-    shared_event *e = *rc == SSE_ENCODE_OK ? shared_event_alloc(wire.len, id.len) : NULL;
-    if (!e && *rc == SSE_ENCODE_OK)
-        *rc = SSE_ENCODE_NOMEM;
-    if (e) {
-        memcpy(e->bytes, wire.data, wire.len);
-        char *id_copy = e->bytes + wire.len;
-        if (id.len)
-            memcpy(id_copy, id.data, id.len);
-        id_copy[id.len] = '\0';
-        e->id = id_copy;
-        e->id_len = id.len;
-        e->id_is_number = hub_parse_id_number(id_copy, id.len, &e->id_number);
-    }
-    buf_free(&wire);
-    buf_free(&id);
-    return e;
-}
-
-shared_event *shared_event_raw(const char *bytes, size_t len) {
-    shared_event *e = shared_event_alloc(len, 0);
-    if (!e)
-        return NULL;
-    memcpy(e->bytes, bytes, len);
-    e->bytes[len] = '\0';
-    e->id = e->bytes + len;
-    return e;
-}
-
-void shared_event_unref(shared_event *e) {
-    if (--e->refs == 0) {
-        if (e->envelope && e->envelope != e)
-            shared_event_unref(e->envelope);
-        free(e);
-    }
-}
-
 static uint64_t wall_clock_us(void) {
     struct timeval tv;
     gettimeofday(&tv, NULL);
@@ -204,6 +136,12 @@ static void channel_free(hub *h, channel *c) {
     history_free(h, c);
     free(c->name);
     free(c);
+}
+
+void hub_for_each_channel(const hub *h, void (*fn)(void *ctx, const channel *ch), void *ctx) {
+    for (size_t b = 0; b < h->bucket_count; b++)
+        for (const channel *c = h->buckets[b]; c; c = c->hash_next)
+            fn(ctx, c);
 }
 
 void hub_channel_release(hub *h, channel *ch) {

@@ -11,31 +11,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "input.h"
+
 #include "log.h"
-#include "server.h"
 
 #define READ_CHUNK 65536
 
 static void publish(input_source *in, const char *type, size_t type_len, const char *id, size_t id_len,
                     const char *data, size_t data_len, long long retry_ms) {
-    server *srv = in->srv;
+    const input_target *to = &in->to;
     sse_out_event ev = {type, type_len, id, id_len, id != NULL, data, data_len, retry_ms};
-    int rc = hub_publish_event(&srv->hub, srv->input_channel, &ev);
+    int rc = hub_publish_event(to->hub, to->channel, &ev);
     if (rc == HUB_EVENT_TOO_LARGE)
-        srv->stats.oversized_records++;
+        (*to->oversized_records)++;
     if (rc != SSE_ENCODE_OK)
         log_warn("%s: skipped an event: %s", in->name, hub_strerror(rc));
 }
 
 static void report_oversized(input_source *in, size_t bytes) {
-    in->srv->stats.oversized_records++;
+    (*in->to.oversized_records)++;
     log_warn("%s: skipped a record of %zu bytes: larger than --max-event-size %llu", in->name, bytes,
-             (unsigned long long)in->srv->opt->max_event_size);
+             (unsigned long long)in->to.opt->max_event_size);
 }
 
 static void publish_record(void *ctx, const char *rec, size_t len) {
     input_source *in = ctx;
-    const char *type = in->srv->opt->event_type;
+    const char *type = in->to.opt->event_type;
     publish(in, type, type ? strlen(type) : 0, NULL, 0, rec, len, -1);
 }
 
@@ -56,15 +57,14 @@ static void on_sse_retry(void *ctx, unsigned long long ms) {
 static void on_sse_oversize(void *ctx, size_t bytes) { report_oversized(ctx, bytes); }
 
 static void input_end(input_source *in) {
-    server *srv = in->srv;
-    if (srv->opt->format == INPUT_SSE)
+    if (in->to.opt->format == INPUT_SSE)
         sse_parser_finish(&in->parser);
     else
         record_reader_finish(&in->records); /* a last line without newline counts */
     input_close(in);
     log_verbose("%s: end of input; still serving", in->name);
-    if (srv->opt->exit_on_eof)
-        server_begin_shutdown(srv);
+    if (in->to.on_end)
+        in->to.on_end(in->to.ctx);
 }
 
 /* Read one chunk; returns 0 at end of input or on error, 1 when it read
@@ -83,7 +83,7 @@ static int input_read(input_source *in) {
         input_end(in);
         return 0;
     }
-    if (in->srv->opt->format == INPUT_SSE) {
+    if (in->to.opt->format == INPUT_SSE) {
         if (sse_parser_feed(&in->parser, chunk, (size_t)n) < 0)
             log_error("%s: out of memory while parsing", in->name);
     } else if (record_reader_feed(&in->records, chunk, (size_t)n) < 0) {
@@ -101,24 +101,24 @@ static void input_ready(loop_watch *w, uint32_t events) {
             break;
 }
 
-static int input_setup(server *srv, input_source *in, int fd, const char *name) {
+static int input_setup(input_source *in, const input_target *to, int fd, const char *name) {
     memset(in, 0, sizeof *in);
     in->watch.on_ready = input_ready;
-    in->srv = srv;
+    in->to = *to;
     in->fd = fd;
     in->name = name;
     in->open = 1;
     in->next_retry = -1;
     sse_parser_handlers h = {on_sse_event, on_sse_retry, NULL, on_sse_oversize, in};
-    sse_parser_init(&in->parser, srv->opt->max_event_size, &h);
-    record_reader_init(&in->records, srv->opt->null_separated ? '\0' : '\n', srv->opt->max_event_size,
+    sse_parser_init(&in->parser, to->opt->max_event_size, &h);
+    record_reader_init(&in->records, to->opt->null_separated ? '\0' : '\n', to->opt->max_event_size,
                        publish_record, on_record_oversize, in);
     int flags = fcntl(fd, F_GETFL);
     if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
         log_error("%s: fcntl: %s", name, strerror(errno));
         return -1;
     }
-    if (loop_add(&srv->loop, fd, EPOLLIN, &in->watch) < 0) {
+    if (loop_add(to->loop, fd, EPOLLIN, &in->watch) < 0) {
         if (errno != EPERM) {
             log_error("%s: epoll_ctl: %s", name, strerror(errno));
             return -1;
@@ -128,7 +128,7 @@ static int input_setup(server *srv, input_source *in, int fd, const char *name) 
     return 0;
 }
 
-int input_open_stdin(server *srv, input_source *in) { return input_setup(srv, in, STDIN_FILENO, "stdin"); }
+int input_open_stdin(input_source *in, const input_target *to) { return input_setup(in, to, STDIN_FILENO, "stdin"); }
 
 /* Open the FIFO at path (made if missing) for reading and writing, so it
  * never reports end of input when its writers come and go; -1 after
@@ -161,10 +161,10 @@ static int fifo_open(const char *path, mode_t mode, struct stat *opened) {
     return fd;
 }
 
-int input_open_fifo(server *srv, input_source *in, const char *path, mode_t mode) {
+int input_open_fifo(input_source *in, const input_target *to, const char *path, mode_t mode) {
     struct stat st;
     int fd = fifo_open(path, mode, &st);
-    if (fd < 0 || input_setup(srv, in, fd, path) < 0)
+    if (fd < 0 || input_setup(in, to, fd, path) < 0)
         return -1;
     in->fifo_mode = mode;
     in->fifo_dev = st.st_dev;
@@ -181,19 +181,19 @@ static int fifo_still_there(const input_source *in) {
 /* The FIFO was removed or replaced: writers now open another file and would
  * block or write into nothing. Read what the old one holds, then open the
  * one at the path (made again if missing). */
-static void fifo_reopen(server *srv, input_source *in) {
+static void fifo_reopen(input_source *in) {
     for (int i = 0; i < 64 && in->open && input_read(in) == 1; i++)
         continue;
     struct stat st;
     int fd = fifo_open(in->name, in->fifo_mode, &st);
     if (fd < 0)
         return; /* logged; tried again at the next check */
-    if (loop_add(&srv->loop, fd, EPOLLIN, &in->watch) < 0) {
+    if (loop_add(in->to.loop, fd, EPOLLIN, &in->watch) < 0) {
         log_error("%s: epoll_ctl: %s", in->name, strerror(errno));
         close(fd);
         return;
     }
-    loop_remove(&srv->loop, in->fd);
+    loop_remove(in->to.loop, in->fd);
     close(in->fd);
     in->fd = fd;
     in->fifo_dev = st.st_dev;
@@ -201,23 +201,17 @@ static void fifo_reopen(server *srv, input_source *in) {
     log_warn("fifo %s was removed or replaced; reading the one now at that path", in->name);
 }
 
-void input_check_fifos(server *srv, uint64_t now_ms) {
-    for (size_t i = 0; i < srv->input_count; i++) {
-        input_source *in = &srv->inputs[i];
-        if (!in->open || !in->fifo_ino || now_ms < in->fifo_checked_ms + INPUT_FIFO_CHECK_MS)
-            continue;
-        in->fifo_checked_ms = now_ms;
-        if (!fifo_still_there(in))
-            fifo_reopen(srv, in);
-    }
+void input_check_fifo(input_source *in, uint64_t now_ms) {
+    if (!in->open || !in->fifo_ino || now_ms < in->fifo_checked_ms + INPUT_FIFO_CHECK_MS)
+        return;
+    in->fifo_checked_ms = now_ms;
+    if (!fifo_still_there(in))
+        fifo_reopen(in);
 }
 
-void input_poll_always_ready(server *srv) {
-    for (size_t i = 0; i < srv->input_count; i++) {
-        input_source *in = &srv->inputs[i];
-        if (in->open && in->always_ready)
-            input_read(in);
-    }
+void input_poll_always_ready(input_source *in) {
+    if (in->open && in->always_ready)
+        input_read(in);
 }
 
 void input_close(input_source *in) {
@@ -225,7 +219,7 @@ void input_close(input_source *in) {
         return;
     in->open = 0;
     if (!in->always_ready)
-        loop_remove(&in->srv->loop, in->fd);
+        loop_remove(in->to.loop, in->fd);
     if (in->fd != STDIN_FILENO)
         close(in->fd);
     record_reader_free(&in->records);

@@ -13,9 +13,11 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "input.h"
 #include "listener.h"
 #include "log.h"
-#include "server.h"
+#include "router.h"
+#include "serving.h"
 #include "token.h"
 
 /* Descriptors kept back from --max-clients for listeners, inputs, epoll. */
@@ -84,7 +86,7 @@ static int open_listeners(server *srv) {
             return -1;
         }
         l->srv = srv;
-        l->watch.on_ready = conn_accept_ready;
+        l->watch.on_ready = server_accept_ready;
         srv->listener_count++;
         if (loop_add(&srv->loop, l->fd, EPOLLIN, &l->watch) < 0) {
             log_error("epoll_ctl %s: %s", l->url, strerror(errno));
@@ -98,6 +100,9 @@ static int open_listeners(server *srv) {
     return 0;
 }
 
+/* --exit-on-eof: the end of stdin stops the server. */
+static void shut_down_at_end(void *ctx) { server_begin_shutdown(ctx); }
+
 static int open_inputs(server *srv) {
     const ssed_options *o = srv->opt;
     /* The input holds its channel for the whole run. */
@@ -106,9 +111,11 @@ static int open_inputs(server *srv) {
         log_error("cannot create channel /%s", o->channel);
         return -1;
     }
-    if (o->read_stdin && input_open_stdin(srv, &srv->inputs[srv->input_count++]) < 0)
+    input_target to = {&srv->loop, &srv->hub, srv->input_channel, o, &srv->stats.oversized_records,
+                       o->exit_on_eof ? shut_down_at_end : NULL, srv};
+    if (o->read_stdin && input_open_stdin(&srv->inputs[srv->input_count++], &to) < 0)
         return -1;
-    if (o->fifo_path && input_open_fifo(srv, &srv->inputs[srv->input_count++], o->fifo_path, o->fifo_mode) < 0)
+    if (o->fifo_path && input_open_fifo(&srv->inputs[srv->input_count++], &to, o->fifo_path, o->fifo_mode) < 0)
         return -1;
     return 0;
 }
@@ -132,8 +139,10 @@ static void run(server *srv) {
             log_error("epoll_wait: %s", strerror(errno));
             break;
         }
-        input_poll_always_ready(srv);
-        input_check_fifos(srv, loop_now_ms());
+        for (size_t i = 0; i < srv->input_count; i++) {
+            input_poll_always_ready(&srv->inputs[i]);
+            input_check_fifo(&srv->inputs[i], loop_now_ms());
+        }
         server_run_timers(srv, loop_now_ms());
         server_flush_dirty(srv);
         server_free_graveyard(srv);
@@ -142,6 +151,8 @@ static void run(server *srv) {
     server_free_graveyard(srv);
 }
 
+static const conn_routes routes = {router_handle, publish_route_body, publish_route_end, publish_route_close};
+
 int main(int argc, char **argv) {
     ssed_options opt;
     int rc = options_parse(&opt, argc, argv);
@@ -149,52 +160,29 @@ int main(int argc, char **argv) {
         return rc == 1 ? 0 : 2;
     log_init("ssed", (enum log_level)opt.verbosity);
 
+    int status = 1;
     server srv;
-    memset(&srv, 0, sizeof srv);
-    srv.opt = &opt;
-    srv.signal_fd = -1;
-    srv.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    srv.stats.started_ms = loop_now_ms();
-    list_init(&srv.reading);
-    list_init(&srv.streaming);
-    list_init(&srv.publishing);
-    list_init(&srv.graveyard);
+    char *owned_token = NULL;
     uint64_t fd_limit = raise_fd_limit();
-    srv.max_clients = opt.max_clients ? opt.max_clients
-                                      : (fd_limit > RESERVED_FDS * 2 ? fd_limit - RESERVED_FDS : fd_limit / 2);
-    srv.keepalive = shared_event_raw(": keep-alive\n\n", 14);
-    srv.dedup = calloc(1, sizeof *srv.dedup);
-    char *owned_token;
+    if (server_init(&srv, &opt, &routes) < 0) {
+        log_error("start-up: %s", strerror(errno ? errno : ENOMEM));
+        goto cleanup;
+    }
+    if (!opt.max_clients)
+        srv.max_clients = fd_limit > RESERVED_FDS * 2 ? fd_limit - RESERVED_FDS : fd_limit / 2;
     srv.token = token_load(&opt, &owned_token);
     if (srv.token == TOKEN_ERROR)
-        return 1;
-    int status = 1;
-    if (!srv.keepalive || !srv.dedup || loop_init(&srv.loop) < 0) {
-        log_error("start-up: %s", strerror(errno));
-        return 1;
-    }
-    hub_limits limits = {opt.history, opt.max_history_bytes, opt.max_pending, opt.max_channels, opt.max_channels};
-    if (hub_init(&srv.hub, &limits) < 0) {
-        log_error("start-up: out of memory");
-        return 1;
-    }
+        goto cleanup;
     if (setup_signals(&srv) == 0 && open_listeners(&srv) == 0 && open_inputs(&srv) == 0) {
         run(&srv);
         status = 0;
     }
+cleanup:
     for (size_t i = 0; i < srv.input_count; i++)
         input_close(&srv.inputs[i]);
-    for (size_t i = 0; i < srv.listener_count; i++)
-        if (srv.listeners[i].fd >= 0)
-            close(srv.listeners[i].fd);
-    hub_free(&srv.hub);
-    shared_event_unref(srv.keepalive);
     if (srv.signal_fd >= 0)
         close(srv.signal_fd);
-    if (srv.reserve_fd >= 0)
-        close(srv.reserve_fd);
-    loop_close(&srv.loop);
+    server_free(&srv);
     free(owned_token);
-    free(srv.dedup);
     return status;
 }

@@ -140,7 +140,7 @@ static int take_body_bytes(void *ctx, const char *bytes, size_t len) {
 static int finish_body(publish_request *p) {
     switch (p->kind) {
     case BODY_SSE:
-        if (p->parser.data.len > 0 || p->parser.line.len > 0)
+        if (sse_parser_in_event(&p->parser))
             return fail(p, 400, "the body ends inside an event (an event ends with a blank line)");
         return 0;
     case BODY_WHOLE:

@@ -1,6 +1,7 @@
 /* The server's context: configuration, event loop, hub, listeners, inputs
  * and the lists that order connections by deadline. Passed to every module;
- * there is no other state. */
+ * there is no other state. Only the struct: what is done with it lives in
+ * serving.c (accepting, deadlines, shutdown) and the modules it names. */
 #ifndef SSED_SERVER_H
 #define SSED_SERVER_H
 
@@ -10,13 +11,13 @@
 #include "buf.h"
 #include "dedup.h"
 #include "hub.h"
+#include "input.h"
 #include "list.h"
 #include "loop.h"
 #include "options.h"
-#include "record_reader.h"
-#include "sse_parser.h"
 
 typedef struct server server;
+typedef struct conn_routes conn_routes; /* conn.h */
 
 typedef struct listener_watch {
     loop_watch watch;
@@ -25,22 +26,6 @@ typedef struct listener_watch {
     int paused;
     char url[300];
 } listener_watch;
-
-typedef struct input_source {
-    loop_watch watch;
-    server *srv;
-    int fd;
-    const char *name;
-    int always_ready; /* a regular file or /dev/null: epoll cannot watch it */
-    int open;
-    record_reader records; /* lines format */
-    sse_parser parser;   /* sse format */
-    long long next_retry; /* sse format: a retry field for the next event */
-    mode_t fifo_mode;     /* a FIFO: its mode, and which file we have open */
-    dev_t fifo_dev;
-    ino_t fifo_ino;
-    uint64_t fifo_checked_ms;
-} input_source;
 
 typedef struct server_stats {
     uint64_t started_ms;
@@ -56,6 +41,7 @@ typedef struct server_stats {
 
 struct server {
     const ssed_options *opt;
+    const conn_routes *routes; /* what connections call with requests and bodies */
     const char *token; /* publishers must present it; NULL: loopback only */
     loop loop;
     hub hub;
@@ -82,26 +68,5 @@ struct server {
     dedup_table *dedup;
     server_stats stats;
 };
-
-/* conn.c */
-void conn_accept_ready(loop_watch *w, uint32_t events);
-void server_flush_dirty(server *srv);
-void server_run_timers(server *srv, uint64_t now);
-int server_next_timeout(server *srv, uint64_t now);
-void server_free_graveyard(server *srv);
-void server_begin_shutdown(server *srv);
-void server_close_all(server *srv);
-
-/* input.c */
-int input_open_stdin(server *srv, input_source *in);
-int input_open_fifo(server *srv, input_source *in, const char *path, mode_t mode);
-void input_poll_always_ready(server *srv);
-/* How often ssed checks that a FIFO input is still the file at its path. */
-#define INPUT_FIFO_CHECK_MS 1000
-void input_check_fifos(server *srv, uint64_t now_ms);
-void input_close(input_source *in);
-
-/* stats.c */
-void stats_render(server *srv, buf *out, int per_channel);
 
 #endif

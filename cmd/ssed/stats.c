@@ -1,8 +1,25 @@
 /* The JSON answer of /_ssed/stats. It names no token, path or environment:
  * totals only, and channel names and figures only to those who may
  * publish. */
+#include "stats.h"
+
 #include "loop.h"
-#include "server.h"
+
+typedef struct channel_list {
+    buf *out;
+    int first;
+} channel_list;
+
+static void append_channel(void *ctx, const channel *c) {
+    channel_list *list = ctx;
+    if (!list->first)
+        buf_append_char(list->out, ',');
+    list->first = 0;
+    /* Channel names are checked to hold no character JSON escapes. */
+    buf_printf(list->out, "{\"name\":\"/%s\",\"subscribers\":%zu,\"events_in\":%llu,\"events_out\":%llu,\"history\":%zu}",
+               c->name, c->subscriber_count, (unsigned long long)c->events_in, (unsigned long long)c->events_out,
+               c->ring_len);
+}
 
 void stats_render(server *srv, buf *out, int per_channel) {
     const server_stats *s = &srv->stats;
@@ -22,17 +39,7 @@ void stats_render(server *srv, buf *out, int per_channel) {
         return;
     }
     buf_append_str(out, ",\"channels\":[");
-    int first = 1;
-    for (size_t b = 0; b < srv->hub.bucket_count; b++) {
-        for (channel *c = srv->hub.buckets[b]; c; c = c->hash_next) {
-            if (!first)
-                buf_append_char(out, ',');
-            first = 0;
-            /* Channel names are checked to hold no character JSON escapes. */
-            buf_printf(out, "{\"name\":\"/%s\",\"subscribers\":%zu,\"events_in\":%llu,\"events_out\":%llu,\"history\":%zu}",
-                       c->name, c->subscriber_count, (unsigned long long)c->events_in, (unsigned long long)c->events_out,
-                       c->ring_len);
-        }
-    }
+    channel_list list = {out, 1};
+    hub_for_each_channel(&srv->hub, append_channel, &list);
     buf_append_str(out, "]}\n");
 }

@@ -63,6 +63,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         int prefix = http_request_parse(in, (size_t)rc - 1, 1024, &again, &status, &reason);
         if (prefix > 0)
             abort();
+        long long content_length;
+        int chunked;
+        const char *framing_reason = NULL;
+        int framing = http_request_framing(&req, &content_length, &chunked, &framing_reason);
+        if (framing != 0 && framing != 400 && framing != 501)
+            abort();
+        if ((framing != 0) != (framing_reason != NULL) || (framing == 0 && chunked && content_length >= 0))
+            abort();
         char value[64], tiny[4];
         long n = http_query_param(&req, "lastEventId", value, sizeof value);
         long m = http_query_param(&req, "lastEventId", tiny, sizeof tiny);

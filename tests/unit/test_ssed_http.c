@@ -330,7 +330,55 @@ static void peer_check(const void *arg) {
     CHECK(listener_address_is_local(&ss));
 }
 
+typedef struct framing_case {
+    const char *name;
+    const char *head;
+    int status;
+    long long content_length;
+    int chunked;
+} framing_case;
+
+static const framing_case framing_cases[] = {
+    {"framing: no body", "GET / HTTP/1.1\r\nHost: h\r\n\r\n", 0, -1, 0},
+    {"framing: Content-Length", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 12\r\n\r\n", 0, 12, 0},
+    {"framing: the same Content-Length twice", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n",
+     0, 3, 0},
+    {"framing: chunked", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", 0, -1, 1},
+    {"framing: conflicting Content-Length (400)",
+     "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400, 0, 0},
+    {"framing: negative Content-Length (400)", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -5\r\n\r\n", 400, 0, 0},
+    {"framing: 16-digit Content-Length (400)",
+     "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1234567890123456\r\n\r\n", 400, 0, 0},
+    {"framing: both framings, smuggling (400)",
+     "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n", 400, 0, 0},
+    {"framing: gzip, chunked (501)", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501, 0, 0},
+    {"framing: chunked twice (501)",
+     "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 501, 0, 0},
+    {"framing: Transfer-Encoding in HTTP/1.0 (400)", "POST / HTTP/1.0\r\nTransfer-Encoding: gzip\r\n\r\n", 400, 0, 0},
+    {"framing: no Host in HTTP/1.1 (400)", "GET / HTTP/1.1\r\n\r\n", 400, 0, 0},
+    {"framing: no Host in HTTP/1.0 is fine", "GET / HTTP/1.0\r\n\r\n", 0, -1, 0},
+};
+
+static void check_framing(const void *arg) {
+    const framing_case *c = arg;
+    http_request req;
+    int status;
+    const char *reason;
+    CHECK(http_request_parse(c->head, strlen(c->head), 8192, &req, &status, &reason) == (int)strlen(c->head));
+    long long length;
+    int chunked;
+    const char *why = NULL;
+    int got = http_request_framing(&req, &length, &chunked, &why);
+    CHECK(got == c->status);
+    if (c->status == 0)
+        CHECK(length == c->content_length && chunked == c->chunked && why == NULL);
+    else
+        CHECK(why != NULL && strlen(why) > 0);
+}
+
 void ssed_http_tests_register(void) {
+    for (size_t i = 0; i < sizeof framing_cases / sizeof framing_cases[0]; i++)
+        harness_add(framing_cases[i].name, check_framing, &framing_cases[i]);
     for (size_t i = 0; i < sizeof head_cases / sizeof head_cases[0]; i++)
         harness_add(head_cases[i].name, check_head, &head_cases[i]);
     harness_add("http: 505 for HTTP/2 names HTTP/2 and HTTP/1.1", head_version_reason, NULL);

@@ -1,9 +1,10 @@
+/* Short replies on a connection: status line, headers, body. */
 #include <stdio.h>
 #include <string.h>
 
 #include "conn.h"
 
-const char *reply_status_text(int status) {
+const char *conn_status_text(int status) {
     switch (status) {
     case 200:
         return "OK";
@@ -46,7 +47,7 @@ const char *reply_status_text(int status) {
     }
 }
 
-void reply_body(conn *c, int status, const char *content_type, const char *extra_headers, const char *body,
+void conn_reply_body(conn *c, int status, const char *content_type, const char *extra_headers, const char *body,
                 size_t body_len, int head_only) {
     buf_clear(&c->out);
     c->out_off = 0;
@@ -58,7 +59,7 @@ void reply_body(conn *c, int status, const char *content_type, const char *extra
                         "Connection: %s\r\n"
                         "%s"
                         "\r\n",
-                        status, reply_status_text(status), content_type, body_len, c->keep_alive ? "keep-alive" : "close",
+                        status, conn_status_text(status), content_type, body_len, c->keep_alive ? "keep-alive" : "close",
                         extra_headers ? extra_headers : "");
     if (rc == 0 && !head_only)
         rc = buf_append(&c->out, body, body_len);
@@ -70,13 +71,13 @@ void reply_body(conn *c, int status, const char *content_type, const char *extra
 }
 
 /* Errors carry a one-line plain-text body naming the problem. */
-void reply_status(conn *c, int status, const char *reason_text, const char *extra_headers) {
+void conn_reply_status(conn *c, int status, const char *reason_text, const char *extra_headers) {
     char body[300];
-    int n = snprintf(body, sizeof body, "%d %s: %s\n", status, reply_status_text(status),
-                     reason_text ? reason_text : reply_status_text(status));
+    int n = snprintf(body, sizeof body, "%d %s: %s\n", status, conn_status_text(status),
+                     reason_text ? reason_text : conn_status_text(status));
     if (n < 0)
         n = 0;
     if ((size_t)n >= sizeof body)
         n = sizeof body - 1;
-    reply_body(c, status, "text/plain; charset=utf-8", extra_headers, body, (size_t)n, 0);
+    conn_reply_body(c, status, "text/plain; charset=utf-8", extra_headers, body, (size_t)n, 0);
 }

@@ -1,0 +1,216 @@
+/* Publishing over HTTP: who may, how the body splits into events, resend
+ * numbering, and the answer that says how many events were taken. The body
+ * itself is decoded by publish.c as conn hands it over. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "access.h"
+#include "json.h"
+#include "log.h"
+#include "publish.h"
+#include "conn.h"
+#include "route_common.h"
+#include "router.h"
+
+/* Publishing turned off, or not allowed for this request (access.c). */
+static int publish_allowed(conn *c, const http_request *req) {
+    server *srv = c->srv;
+    if (srv->opt->no_publish) {
+        buf allow = BUF_INIT;
+        buf_printf(&allow, "Allow: %s\r\n", ALLOW_NO_PUBLISH);
+        buf_append_char(&allow, '\0');
+        conn_reply_status(c, 405, "publishing is turned off (--no-publish)", allow.data);
+        buf_free(&allow);
+        return 0;
+    }
+    access_denial why;
+    int status = access_check_publish(c, req, &why);
+    if (status == 0)
+        return 1;
+    if (status == 403)
+        log_warn("refused a publisher at %s: %s", c->peer, why.reason);
+    conn_reply_status(c, status, why.reason, why.extra_headers);
+    return 0;
+}
+
+/* A request parameter, from the query or else a header; -1 if absent, -2
+ * if longer than size - 1. */
+static long request_param(const http_request *req, const char *query_name, const char *header_name, char *out,
+                          size_t size) {
+    long n = http_query_param(req, query_name, out, size);
+    if (n != -1)
+        return n;
+    const http_header *h = http_request_header(req, header_name);
+    if (!h)
+        return -1;
+    if (h->value_len >= size)
+        return -2;
+    memcpy(out, h->value, h->value_len);
+    out[h->value_len] = '\0';
+    return (long)h->value_len;
+}
+
+static int body_kind_of(const http_request *req, enum body_kind *kind) {
+    const http_header *ct = http_request_header(req, "content-type");
+    *kind = BODY_LINES;
+    if (!ct)
+        return 0;
+    const char *semicolon = memchr(ct->value, ';', ct->value_len); /* the value is not NUL-terminated */
+    size_t n = semicolon ? (size_t)(semicolon - ct->value) : ct->value_len;
+    while (n > 0 && (ct->value[n - 1] == ' ' || ct->value[n - 1] == '\t'))
+        n--;
+    static const struct {
+        const char *type;
+        enum body_kind kind;
+    } types[] = {{"text/plain", BODY_LINES},
+                 {"application/x-www-form-urlencoded", BODY_LINES},
+                 {"text/event-stream", BODY_SSE},
+                 {"application/json", BODY_WHOLE},
+                 {"application/octet-stream", BODY_WHOLE}};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strlen(types[i].type) == n && strncasecmp(ct->value, types[i].type, n) == 0) {
+            *kind = types[i].kind;
+            return 0;
+        }
+    return -1;
+}
+
+/* SSE-Publisher (16 hex digits, a random session id) and SSE-Sequence (the
+ * number of the body's first event) let a publisher resend safely. */
+static int publisher_numbering(conn *c, const http_request *req, publish_request *p) {
+    const http_header *session = http_request_header(req, "sse-publisher");
+    const http_header *sequence = http_request_header(req, "sse-sequence");
+    if (!session && !sequence)
+        return 0;
+    uint64_t s = 0, q = 0;
+    int ok = session && sequence && session->value_len >= 1 && session->value_len <= 16 &&
+             sequence->value_len >= 1 && sequence->value_len <= 19;
+    for (size_t i = 0; ok && i < session->value_len; i++) {
+        char ch = session->value[i];
+        int v = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+        ok = v >= 0;
+        s = s * 16 + (uint64_t)v;
+    }
+    for (size_t i = 0; ok && i < sequence->value_len; i++) {
+        char ch = sequence->value[i];
+        ok = ch >= '0' && ch <= '9';
+        q = q * 10 + (uint64_t)(ch - '0');
+    }
+    if (!ok || s == 0) {
+        conn_reply_status(c, 400, "SSE-Publisher needs 1 to 16 lower-case hex digits (not all zero) and SSE-Sequence a number",
+                     NULL);
+        return -1;
+    }
+    p->dedup = c->srv->dedup;
+    p->session = s;
+    p->seq = q;
+    return 0;
+}
+
+void publish_route_handle(conn *c, const http_request *req, long long content_length, int chunked) {
+    server *srv = c->srv;
+    if (!publish_allowed(c, req)) {
+        srv->stats.publish_refused++;
+        return;
+    }
+    if (content_length < 0 && !chunked) {
+        conn_reply_status(c, 411, "a POST needs Content-Length or Transfer-Encoding: chunked", NULL);
+        return;
+    }
+    enum body_kind kind;
+    if (body_kind_of(req, &kind) < 0) {
+        conn_reply_status(c, 415,
+                     "use Content-Type text/plain (one event per line), text/event-stream or application/json "
+                     "(one event)",
+                     NULL);
+        return;
+    }
+    char type[256], id[HUB_MAX_ID_LEN + 1];
+    long type_len = request_param(req, "event", "sse-event", type, sizeof type);
+    long id_len = request_param(req, "id", "sse-id", id, sizeof id);
+    if (type_len == -2 || id_len == -2) {
+        conn_reply_status(c, 400, type_len == -2 ? "the event type is longer than 255 bytes" : "the id is longer than 1024 bytes",
+                     NULL);
+        return;
+    }
+    if ((type_len > 0 && (strpbrk(type, "\r\n") || memchr(type, '\0', (size_t)type_len))) ||
+        (id_len >= 0 && (strpbrk(id, "\r\n") || memchr(id, '\0', (size_t)id_len)))) {
+        conn_reply_status(c, 400, "an event type or id cannot contain a line break or NUL", NULL);
+        return;
+    }
+    const char *name = req->path;
+    size_t len = req->path_len;
+    route_trim_slashes(&name, &len);
+    channel *ch = hub_channel_acquire(&srv->hub, name, len, HUB_FOR_PUBLISHING);
+    if (!ch) {
+        conn_reply_status(c, 503, "too many channels (--max-channels)", "Retry-After: 5\r\n");
+        return;
+    }
+    publish_request *p = publish_start(&srv->hub, ch, srv->opt->max_event_size, kind, chunked,
+                                       content_length < 0 ? 0 : (uint64_t)content_length);
+    if (!p) {
+        hub_channel_release(&srv->hub, ch);
+        conn_reply_status(c, 503, "out of memory", NULL);
+        return;
+    }
+    if (type_len > 0) {
+        memcpy(p->type, type, (size_t)type_len);
+        p->type_len = (size_t)type_len;
+    }
+    if (id_len >= 0) {
+        memcpy(p->id, id, (size_t)id_len);
+        p->id_len = (size_t)id_len;
+        p->has_id = 1;
+    }
+    if (publisher_numbering(c, req, p) < 0) {
+        publish_free(p);
+        return;
+    }
+    const http_header *connection = http_request_header(req, "connection");
+    c->keep_alive = req->minor_version == 1 && !(connection && http_header_has_token(connection, "close"));
+    conn_start_body(c, p);
+    /* curl waits a second for this before sending a large body. */
+    const http_header *expect = http_request_header(req, "expect");
+    if (req->minor_version == 1 && expect && http_header_has_token(expect, "100-continue"))
+        conn_send_interim(c, "HTTP/1.1 100 Continue\r\n\r\n");
+}
+
+void publish_route_end(conn *c, int ok) {
+    server *srv = c->srv;
+    publish_request *p = c->route_state;
+    c->route_state = NULL;
+    srv->stats.events_published += p->accepted;
+    /* The answer says how many events were taken, even on failure, so a
+     * publisher can resend exactly the rest. */
+    buf body = BUF_INIT;
+    buf_printf(&body, "{\"accepted\":%llu,\"channel\":\"/%s\"", (unsigned long long)p->accepted, p->ch->name);
+    if (p->dedup)
+        buf_printf(&body, ",\"duplicates\":%llu", (unsigned long long)p->duplicates);
+    int status = ok ? 200 : p->status ? p->status : 400;
+    if (!ok) {
+        buf_append_str(&body, ",\"error\":");
+        json_append_string(&body, p->error, strlen(p->error));
+        c->keep_alive = 0;
+        log_verbose("publish from %s to /%s failed after %llu events: %d %s", c->peer, p->ch->name,
+                    (unsigned long long)p->accepted, status, p->error);
+    }
+    buf_append_str(&body, "}\n");
+    publish_free(p);
+    list_remove(&c->timer_link);
+    list_push_back(&srv->reading, &c->timer_link);
+    c->since_ms = loop_now_ms();
+    conn_reply_body(c, status, "application/json", NULL, body.data, body.len, 0);
+    buf_free(&body);
+}
+
+
+int publish_route_body(conn *c, const char *bytes, size_t len, size_t *used) {
+    int rc = publish_feed(c->route_state, bytes, len, used);
+    return rc == PUBLISH_MORE ? CONN_BODY_MORE : rc == PUBLISH_DONE ? CONN_BODY_DONE : CONN_BODY_FAILED;
+}
+
+void publish_route_close(conn *c) {
+    publish_free(c->route_state);
+    c->route_state = NULL;
+}

@@ -1,0 +1,25 @@
+/* What the routes share: channel paths, CORS headers, allowed methods. */
+#include "route_common.h"
+
+#include <string.h>
+
+const char *route_allowed_methods(const conn *c) {
+    return c->srv->opt->no_publish ? ALLOW_NO_PUBLISH : ALLOW_METHODS;
+}
+
+void route_trim_slashes(const char **name, size_t *len) {
+    while (*len > 0 && (*name)[0] == '/')
+        (*name)++, (*len)--;
+    while (*len > 0 && (*name)[*len - 1] == '/')
+        (*len)--;
+}
+
+void route_cors_headers(conn *c, buf *b) {
+    const char *origin = c->srv->opt->cors_origin;
+    if (!origin)
+        return;
+    buf_printf(b, "Access-Control-Allow-Origin: %s\r\n", origin);
+    if (strcmp(origin, "*") != 0)
+        buf_append_str(b, "Vary: Origin\r\n");
+}
+

@@ -1,0 +1,20 @@
+/* What the routes share: channel paths, CORS headers, allowed methods. */
+#ifndef SSED_ROUTE_COMMON_H
+#define SSED_ROUTE_COMMON_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "conn.h"
+
+#define ALLOW_METHODS "GET, HEAD, OPTIONS, POST"
+#define ALLOW_NO_PUBLISH "GET, HEAD, OPTIONS"
+
+/* The methods channels answer (no POST with --no-publish). */
+const char *route_allowed_methods(const conn *c);
+/* Strip the leading and trailing slashes: /news/ and news are one channel. */
+void route_trim_slashes(const char **name, size_t *len);
+/* Access-Control-Allow-Origin (and Vary) when --cors is set. */
+void route_cors_headers(conn *c, buf *b);
+
+#endif

@@ -1,0 +1,53 @@
+/* An event encoded once into wire bytes and shared, by reference count, by
+ * the history and every subscriber queue that holds it; and its message
+ * envelope for pages that can only listen to message events. */
+#ifndef SSED_SHARED_EVENT_H
+#define SSED_SHARED_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "list.h"
+#include "sse_encode.h"
+
+/* The longest event id ssed accepts at publish, and so the longest
+ * Last-Event-ID it can resume from. */
+#define HUB_MAX_ID_LEN 1024
+
+struct channel;
+
+typedef struct shared_event {
+    uint32_t refs;
+    uint64_t seq;      /* publish order across all channels */
+    uint64_t chan_seq; /* publish order within its channel: 0, 1, 2... */
+    list_node history_link; /* on hub.history_order while in a channel's history */
+    struct channel *history_channel; /* that channel, while in its history */
+    int id_is_number;
+    uint64_t id_number;
+    const char *id; /* the id exactly as sent (after UTF-8 repair); in bytes */
+    size_t id_len;
+    struct shared_event *envelope; /* the same event as a message envelope, made on first need */
+    size_t len; /* encoded length */
+    char bytes[];
+} shared_event;
+
+/* Encode an event (with its id) into a new shared_event holding one
+ * reference. NULL with *rc set (an sse_encode error) on failure. */
+shared_event *shared_event_new(const sse_out_event *ev, int *rc);
+/* A shared_event of raw wire bytes (comments, notices); id empty. */
+shared_event *shared_event_raw(const char *bytes, size_t len);
+static inline shared_event *shared_event_ref(shared_event *e) {
+    e->refs++;
+    return e;
+}
+void shared_event_unref(shared_event *e);
+/* envelope.c: the event as type `message` whose data is the JSON
+ * {"type":TYPE,"data":DATA}, with the same id; for pages that can only
+ * listen to message events. Made once per event and cached; comments and
+ * other raw events are their own envelope. NULL if memory ran out. */
+shared_event *shared_event_envelope(shared_event *e);
+
+/* An id of 1 to 19 ASCII digits, as a number. */
+int event_id_parse_number(const char *s, size_t len, uint64_t *out);
+
+#endif
