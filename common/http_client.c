@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "http_token.h"
 #include "units.h"
 #include "version.h"
 
@@ -26,15 +27,10 @@ int http_client_global_init(char *err, size_t errlen) {
 
 void http_client_global_cleanup(void) { curl_global_cleanup(); }
 
-/* RFC 9110 token characters: what a header name may be made of. */
-static int is_tchar(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
 
 int http_client_add_header(http_client_config *cfg, const char *header, char *err, size_t errlen) {
     size_t name_len = 0;
-    while (is_tchar((unsigned char)header[name_len]))
+    while (http_is_tchar((unsigned char)header[name_len]))
         name_len++;
     char sep = header[name_len];
     if (name_len == 0 || (sep != ':' && sep != ';') || (sep == ';' && header[name_len + 1] != '\0')) {

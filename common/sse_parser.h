@@ -13,6 +13,7 @@
 #define SSETOOLS_SSE_PARSER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 
@@ -75,6 +76,11 @@ void sse_parser_finish(sse_parser *p);
 static inline const char *sse_parser_last_id(const sse_parser *p, size_t *len) {
     *len = p->last_id.len;
     return p->last_id.data ? p->last_id.data : "";
+}
+/* A retry value as the signed milliseconds an encoder takes (values past
+ * INT64_MAX mean "practically never" all the same). */
+static inline long long sse_retry_clamp(unsigned long long ms) {
+    return ms > (unsigned long long)INT64_MAX ? INT64_MAX : (long long)ms;
 }
 /* Is part of an event or a line buffered, waiting for more input? */
 static inline int sse_parser_in_event(const sse_parser *p) { return p->data.len > 0 || p->line.len > 0; }

@@ -3,24 +3,18 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 
-uint64_t limits_now_ms(void) {
-    struct timespec ts;
-    /* CLOCK_MONOTONIC cannot fail on Linux with a valid clock id. */
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 void limits_init(limits *l, uint64_t idle_ms, uint64_t max_ms) {
-    l->start_ms = l->last_activity_ms = limits_now_ms();
+    l->start_ms = l->last_activity_ms = clock_now_ms();
     l->idle_ms = idle_ms;
     l->max_ms = max_ms;
 }
 
 void limits_touch(limits *l) {
     if (l->idle_ms)
-        l->last_activity_ms = limits_now_ms();
+        l->last_activity_ms = clock_now_ms();
 }
 
 static void print_duration(char *out, size_t len, uint64_t ms) {
@@ -31,7 +25,7 @@ static void print_duration(char *out, size_t len, uint64_t ms) {
 }
 
 int limits_expired(const limits *l, int report) {
-    uint64_t now = limits_now_ms();
+    uint64_t now = clock_now_ms();
     char text[32];
     if (l->max_ms && now - l->start_ms >= l->max_ms) {
         print_duration(text, sizeof text, l->max_ms);
@@ -49,7 +43,7 @@ int limits_expired(const limits *l, int report) {
 }
 
 int limits_wait_ms(const limits *l, int cap) {
-    uint64_t now = limits_now_ms(), wait = (uint64_t)cap;
+    uint64_t now = clock_now_ms(), wait = (uint64_t)cap;
     if (l->max_ms) {
         uint64_t end = l->start_ms + l->max_ms;
         if (end <= now)

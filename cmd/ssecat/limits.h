@@ -12,7 +12,6 @@ typedef struct limits {
     uint64_t max_ms;  /* 0: none */
 } limits;
 
-uint64_t limits_now_ms(void);
 void limits_init(limits *l, uint64_t idle_ms, uint64_t max_ms);
 /* Bytes arrived: the idle clock starts again. */
 void limits_touch(limits *l);

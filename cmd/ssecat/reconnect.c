@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backoff.h"
+#include "clock.h"
 #include "log.h"
 #include "signals.h"
 #include "stream.h"
@@ -24,13 +26,9 @@ uint64_t reconnect_delay_ms(uint64_t base, uint64_t max, unsigned attempt, uint3
     if (ceiling < RECONNECT_FLOOR_MS)
         ceiling = RECONNECT_FLOOR_MS;
     uint64_t delay = base;
-    for (unsigned i = 1; i < attempt && delay < ceiling; i++) {
-        delay = delay > ceiling / 2 ? ceiling : delay * 2;
-        if (delay < RECONNECT_FLOOR_MS)
-            delay = RECONNECT_FLOOR_MS;
-    }
-    uint64_t jitter = delay / 4 ? random % (delay / 4 + 1) : 0;
-    delay -= jitter;
+    for (unsigned i = 1; i < attempt && delay < ceiling; i++)
+        delay = backoff_next_ms(delay, RECONNECT_FLOOR_MS, ceiling);
+    delay = backoff_jitter_ms(delay, random);
     return delay < base ? base : delay;
 }
 
@@ -46,13 +44,13 @@ static void format_duration(char *out, size_t len, uint64_t ms) {
 /* Sleep `ms` in slices, watching for signals and the time limits. -1 when
  * the wait ran out, else the exit status to end with. */
 static int wait_before_retry(uint64_t ms, limits *l) {
-    uint64_t end = limits_now_ms() + ms;
+    uint64_t end = clock_now_ms() + ms;
     for (;;) {
         if (signals_stop_requested())
             return EXIT_OK;
         if (limits_expired(l, 1))
             return EXIT_TIMEOUT;
-        uint64_t now = limits_now_ms();
+        uint64_t now = clock_now_ms();
         if (now >= end)
             return -1;
         uint64_t slice = end - now;
@@ -121,9 +119,9 @@ int reconnect_run(const ssecat_options *o, sse_parser *p, sink *s, limits *l) {
     for (;;) {
         int opened;
         char why[768];
-        uint64_t events_before = s->received, started = limits_now_ms();
+        uint64_t events_before = s->received, started = clock_now_ms();
         enum stream_end end = stream_run(o, p, s, l, &opened, why, sizeof why);
-        int healthy = s->received > events_before || limits_now_ms() - started >= HEALTHY_STREAM_MS;
+        int healthy = s->received > events_before || clock_now_ms() - started >= HEALTHY_STREAM_MS;
         /* An incomplete event at the end of a stream is dropped, as
          * browsers do; the last event ID is kept for Last-Event-ID. */
         sse_parser_finish(p);

@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "listener.h"
 #include "log.h"
 
@@ -31,7 +32,7 @@ conn *conn_new(server *srv, int fd) {
     c->fd = fd;
     c->state = CONN_READING;
     c->reached_on_loopback = listener_is_loopback(fd);
-    c->started_ms = c->since_ms = loop_now_ms();
+    c->started_ms = c->since_ms = clock_now_ms();
     listener_peer_name(fd, c->peer, sizeof c->peer);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* fails harmlessly on unix sockets */
@@ -82,7 +83,7 @@ void conn_close(conn *c, const char *why) {
         char name[256];
         conn_stream_name(c, name, sizeof name);
         srv->subscriber_count--;
-        double secs = (double)(loop_now_ms() - c->started_ms) / 1000.0;
+        double secs = (double)(clock_now_ms() - c->started_ms) / 1000.0;
         log_verbose("disconnect %s channel=%s duration=%.1fs events=%llu bytes=%llu (%s)", c->peer, name, secs,
                     (unsigned long long)c->sub.events_queued, (unsigned long long)c->bytes_sent, why);
         subscriber_detach(&srv->hub, &c->sub);
@@ -166,7 +167,7 @@ void conn_flush(conn *c) {
         if (left)
             subscriber_consume(s, left);
         if (c->state == CONN_STREAMING) {
-            c->since_ms = loop_now_ms();
+            c->since_ms = clock_now_ms();
             list_remove(&c->timer_link);
             list_push_back(&srv->streaming, &c->timer_link);
         }
@@ -186,7 +187,7 @@ void conn_flush(conn *c) {
         c->keep_alive = 0;
         buf_clear(&c->out);
         c->out_off = 0;
-        c->since_ms = loop_now_ms();
+        c->since_ms = clock_now_ms();
         list_remove(&c->timer_link);
         list_push_back(&srv->reading, &c->timer_link);
         watch_events(c, EPOLLIN | EPOLLRDHUP);
@@ -201,7 +202,7 @@ void conn_flush(conn *c) {
          * bytes do not turn our close into a reset that eats the reply. */
         shutdown(c->fd, SHUT_WR);
         c->state = CONN_LINGERING;
-        c->since_ms = loop_now_ms();
+        c->since_ms = clock_now_ms();
         list_remove(&c->timer_link);
         list_push_back(&srv->reading, &c->timer_link);
         watch_events(c, EPOLLIN | EPOLLRDHUP);
@@ -246,7 +247,7 @@ void conn_start_stream(conn *c) {
     srv->subscriber_count++;
     srv->stats.subscribers_total++;
     list_remove(&c->timer_link);
-    c->since_ms = loop_now_ms();
+    c->since_ms = clock_now_ms();
     list_push_back(&srv->streaming, &c->timer_link);
     if (log_get_level() >= LOG_VERBOSE) {
         char name[256];

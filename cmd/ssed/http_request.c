@@ -3,12 +3,9 @@
 #include <string.h>
 #include <strings.h>
 
-/* RFC 9110 tchar: what may appear in a method or a header name. */
-static int is_tchar(unsigned char c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return 1;
-    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
+#include "digits.h"
+#include "http_token.h"
+
 
 /* Header values may hold visible characters, spaces, tabs and obs-text;
  * never NUL, CR alone or other control characters. */
@@ -71,7 +68,7 @@ static int parse_version(const char *s, size_t len, http_request *req, int *stat
 
 static int parse_request_line(const char *p, const char *eol, http_request *req, int *status, const char **reason) {
     const char *s = p;
-    while (s < eol && is_tchar((unsigned char)*s))
+    while (s < eol && http_is_tchar((unsigned char)*s))
         s++;
     if (s == p || s == eol || *s != ' ')
         return fail(status, reason, 400, "malformed request line");
@@ -93,7 +90,7 @@ static int parse_header_line(const char *p, const char *eol, http_request *req, 
     if (*p == ' ' || *p == '\t')
         return fail(status, reason, 400, "folded header lines are not allowed");
     const char *s = p;
-    while (s < eol && is_tchar((unsigned char)*s))
+    while (s < eol && http_is_tchar((unsigned char)*s))
         s++;
     if (s == p || s == eol || *s != ':')
         return fail(status, reason, 400, "malformed header line");
@@ -239,15 +236,8 @@ int http_header_has_token(const http_header *h, const char *token) {
 
 /* A Content-Length value: 1 to 15 digits, or -1. */
 static long long content_length_value(const http_header *h) {
-    if (h->value_len == 0 || h->value_len > 15)
-        return -1;
-    long long v = 0;
-    for (size_t k = 0; k < h->value_len; k++) {
-        if (h->value[k] < '0' || h->value[k] > '9')
-            return -1;
-        v = v * 10 + (h->value[k] - '0');
-    }
-    return v;
+    uint64_t v;
+    return digits_parse_decimal(h->value, h->value_len, 15, &v) == 0 ? (long long)v : -1;
 }
 
 int http_request_framing(const http_request *req, long long *content_length, int *chunked, const char **reason) {

@@ -51,7 +51,7 @@ static void on_sse_event(void *ctx, const sse_event *ev) {
 
 static void on_sse_retry(void *ctx, unsigned long long ms) {
     input_source *in = ctx;
-    in->next_retry = ms > (unsigned long long)INT64_MAX ? INT64_MAX : (long long)ms;
+    in->next_retry = sse_retry_clamp(ms);
 }
 
 static void on_sse_oversize(void *ctx, size_t bytes) { report_oversized(ctx, bytes); }

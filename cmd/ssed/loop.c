@@ -42,8 +42,3 @@ void loop_close(loop *l) {
     l->epfd = -1;
 }
 
-uint64_t loop_now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}

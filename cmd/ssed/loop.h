@@ -1,7 +1,7 @@
 /* The event loop: one epoll instance; every watched descriptor's epoll data
  * points at a loop_watch embedded in its owner, whose callback says what to
  * do when it is ready. Deadlines (header timeouts, keep-alives) are kept by
- * their owners; the loop only sleeps until the earliest one. */
+ * their owners on clock_now_ms(); the loop only sleeps until the earliest one. */
 #ifndef SSED_LOOP_H
 #define SSED_LOOP_H
 
@@ -24,8 +24,5 @@ int loop_remove(loop *l, int fd);
  * Returns the number run, or -1 with errno (EINTR is not an error). */
 int loop_run_once(loop *l, int timeout_ms);
 void loop_close(loop *l);
-
-/* Milliseconds on the monotonic clock. */
-uint64_t loop_now_ms(void);
 
 #endif

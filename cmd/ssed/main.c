@@ -12,6 +12,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conn.h"
 #include "input.h"
 #include "listener.h"
@@ -129,7 +130,7 @@ static int any_always_ready_input(server *srv) {
 
 static void run(server *srv) {
     for (;;) {
-        uint64_t now = loop_now_ms();
+        uint64_t now = clock_now_ms();
         if (srv->stopping && (srv->conn_count == 0 || now >= srv->stop_deadline_ms))
             break;
         int timeout = any_always_ready_input(srv) ? 0 : server_next_timeout(srv, now);
@@ -141,9 +142,9 @@ static void run(server *srv) {
         }
         for (size_t i = 0; i < srv->input_count; i++) {
             input_poll_always_ready(&srv->inputs[i]);
-            input_check_fifo(&srv->inputs[i], loop_now_ms());
+            input_check_fifo(&srv->inputs[i], clock_now_ms());
         }
-        server_run_timers(srv, loop_now_ms());
+        server_run_timers(srv, clock_now_ms());
         server_flush_dirty(srv);
         server_free_graveyard(srv);
     }

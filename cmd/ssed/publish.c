@@ -61,10 +61,22 @@ static void on_sse_event(void *ctx, const sse_event *ev) {
 
 static void on_sse_retry(void *ctx, unsigned long long ms) {
     publish_request *p = ctx;
-    p->next_retry = ms > (unsigned long long)INT64_MAX ? INT64_MAX : (long long)ms;
+    p->next_retry = sse_retry_clamp(ms);
 }
 
 static void on_sse_oversize(void *ctx, size_t bytes) {
+    (void)bytes;
+    too_large(ctx);
+}
+
+/* text/plain: each line (its LF or CRLF removed by the record reader). */
+static void on_line(void *ctx, const char *line, size_t len) {
+    publish_request *p = ctx;
+    if (!p->status)
+        publish_one(p, p->type_len ? p->type : NULL, p->type_len, NULL, 0, line, len);
+}
+
+static void on_line_oversize(void *ctx, size_t bytes) {
     (void)bytes;
     too_large(ctx);
 }
@@ -84,16 +96,10 @@ publish_request *publish_start(hub *h, channel *ch, size_t max_event_size, enum 
     p->next_retry = -1;
     sse_parser_handlers handlers = {on_sse_event, on_sse_retry, NULL, on_sse_oversize, p};
     sse_parser_init(&p->parser, max_event_size, &handlers);
+    record_reader_init(&p->lines, '\n', max_event_size, on_line, on_line_oversize, p);
     return p;
 }
 
-static int publish_line(publish_request *p, const char *line, size_t len) {
-    if (len > 0 && line[len - 1] == '\r')
-        len--;
-    if (len > p->max_event_size)
-        return too_large(p); /* the byte allowed past the limit was not a CR */
-    return publish_one(p, p->type_len ? p->type : NULL, p->type_len, NULL, 0, line, len);
-}
 
 /* Body bytes, after framing: split into events by the body's type. */
 static int take_body_bytes(void *ctx, const char *bytes, size_t len) {
@@ -108,30 +114,9 @@ static int take_body_bytes(void *ctx, const char *bytes, size_t len) {
             return too_large(p);
         return buf_append(&p->record, bytes, len) < 0 ? fail(p, 500, "out of memory") : 0;
     case BODY_LINES:
-        while (len > 0) {
-            const char *nl = memchr(bytes, '\n', len);
-            size_t part = nl ? (size_t)(nl - bytes) : len;
-            if (p->record.len + part > p->max_event_size + 1)
-                return too_large(p);
-            if (nl && p->record.len == 0) {
-                if (publish_line(p, bytes, part) < 0)
-                    return -1;
-            } else {
-                if (buf_append(&p->record, bytes, part) < 0)
-                    return fail(p, 500, "out of memory");
-                if (nl) {
-                    int rc = publish_line(p, p->record.data, p->record.len);
-                    buf_clear(&p->record);
-                    if (rc < 0)
-                        return -1;
-                }
-            }
-            if (!nl)
-                return 0;
-            bytes += part + 1;
-            len -= part + 1;
-        }
-        return 0;
+        if (record_reader_feed(&p->lines, bytes, len) < 0)
+            return fail(p, 503, "out of memory");
+        return p->status ? -1 : 0;
     }
     return 0;
 }
@@ -147,9 +132,8 @@ static int finish_body(publish_request *p) {
         return publish_one(p, p->type_len ? p->type : NULL, p->type_len, NULL, 0,
                            p->record.data ? p->record.data : "", p->record.len);
     case BODY_LINES:
-        if (p->record.len > 0)
-            return publish_line(p, p->record.data, p->record.len);
-        return 0;
+        record_reader_finish(&p->lines); /* a last line without newline counts */
+        return p->status ? -1 : 0;
     }
     return 0;
 }
@@ -183,6 +167,7 @@ void publish_free(publish_request *p) {
         return;
     hub_channel_release(p->hub, p->ch);
     buf_free(&p->record);
+    record_reader_free(&p->lines);
     sse_parser_free(&p->parser);
     free(p);
 }

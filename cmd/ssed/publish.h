@@ -11,6 +11,7 @@
 #include "chunked.h"
 #include "dedup.h"
 #include "hub.h"
+#include "record_reader.h"
 #include "sse_parser.h"
 
 enum body_kind { BODY_LINES, BODY_SSE, BODY_WHOLE };
@@ -23,7 +24,8 @@ typedef struct publish_request {
     int chunked;
     chunked_decoder chunks;
     uint64_t remaining; /* Content-Length bytes still to come */
-    buf record;         /* lines: a partial line; whole: the body so far */
+    record_reader lines; /* text/plain: one event per line */
+    buf record;          /* whole: the body so far */
     sse_parser parser;
     char type[256];
     size_t type_len;

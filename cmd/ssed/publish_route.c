@@ -6,10 +6,12 @@
 #include <strings.h>
 
 #include "access.h"
+#include "clock.h"
+#include "conn.h"
+#include "digits.h"
 #include "json.h"
 #include "log.h"
 #include "publish.h"
-#include "conn.h"
 #include "route_common.h"
 #include "router.h"
 
@@ -84,19 +86,8 @@ static int publisher_numbering(conn *c, const http_request *req, publish_request
     if (!session && !sequence)
         return 0;
     uint64_t s = 0, q = 0;
-    int ok = session && sequence && session->value_len >= 1 && session->value_len <= 16 &&
-             sequence->value_len >= 1 && sequence->value_len <= 19;
-    for (size_t i = 0; ok && i < session->value_len; i++) {
-        char ch = session->value[i];
-        int v = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-        ok = v >= 0;
-        s = s * 16 + (uint64_t)v;
-    }
-    for (size_t i = 0; ok && i < sequence->value_len; i++) {
-        char ch = sequence->value[i];
-        ok = ch >= '0' && ch <= '9';
-        q = q * 10 + (uint64_t)(ch - '0');
-    }
+    int ok = session && sequence && digits_parse_lower_hex(session->value, session->value_len, &s) == 0 &&
+             digits_parse_decimal(sequence->value, sequence->value_len, 19, &q) == 0;
     if (!ok || s == 0) {
         conn_reply_status(c, 400, "SSE-Publisher needs 1 to 16 lower-case hex digits (not all zero) and SSE-Sequence a number",
                      NULL);
@@ -199,7 +190,7 @@ void publish_route_end(conn *c, int ok) {
     publish_free(p);
     list_remove(&c->timer_link);
     list_push_back(&srv->reading, &c->timer_link);
-    c->since_ms = loop_now_ms();
+    c->since_ms = clock_now_ms();
     conn_reply_body(c, status, "application/json", NULL, body.data, body.len, 0);
     buf_free(&body);
 }

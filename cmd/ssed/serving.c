@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conn.h"
 #include "log.h"
 
@@ -94,7 +95,7 @@ void server_accept_ready(loop_watch *w, uint32_t events) {
             if (refuse_with_reserve(srv, l) == 0)
                 continue;
             /* No reserve either: stop accepting for a moment. */
-            srv->accept_resume_ms = loop_now_ms() + ACCEPT_PAUSE_MS;
+            srv->accept_resume_ms = clock_now_ms() + ACCEPT_PAUSE_MS;
             pause_listeners(srv, 1);
             return;
         }
@@ -183,7 +184,7 @@ void server_begin_shutdown(server *srv) {
     if (srv->stopping)
         return;
     srv->stopping = 1;
-    srv->stop_deadline_ms = loop_now_ms() + srv->opt->shutdown_timeout_ms;
+    srv->stop_deadline_ms = clock_now_ms() + srv->opt->shutdown_timeout_ms;
     for (size_t i = 0; i < srv->listener_count; i++) {
         listener_watch *l = &srv->listeners[i];
         if (l->fd >= 0) {
@@ -225,7 +226,7 @@ int server_init(server *srv, const ssed_options *opt, const conn_routes *routes)
     srv->routes = routes;
     srv->signal_fd = -1;
     srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    srv->stats.started_ms = loop_now_ms();
+    srv->stats.started_ms = clock_now_ms();
     list_init(&srv->reading);
     list_init(&srv->streaming);
     list_init(&srv->publishing);

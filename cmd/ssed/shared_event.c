@@ -3,21 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "digits.h"
 #include "json.h"
 #include "sse_parser.h"
 #include "utf8.h"
 
 int event_id_parse_number(const char *s, size_t len, uint64_t *out) {
-    if (len == 0 || len > 19)
-        return 0;
-    uint64_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        n = n * 10 + (uint64_t)(s[i] - '0');
-    }
-    *out = n;
-    return 1;
+    return digits_parse_decimal(s, len, 19, out) == 0;
 }
 
 static shared_event *shared_event_alloc(size_t wire_len, size_t id_len) {
@@ -94,7 +86,7 @@ static void keep_event(void *ctx, const sse_event *ev) {
 }
 
 static void keep_retry(void *ctx, unsigned long long ms) {
-    ((parsed *)ctx)->retry_ms = ms > (unsigned long long)INT64_MAX ? INT64_MAX : (long long)ms;
+    ((parsed *)ctx)->retry_ms = sse_retry_clamp(ms);
 }
 
 shared_event *shared_event_envelope(shared_event *e) {

@@ -3,7 +3,7 @@
  * publish. */
 #include "stats.h"
 
-#include "loop.h"
+#include "clock.h"
 
 typedef struct channel_list {
     buf *out;
@@ -28,7 +28,7 @@ void stats_render(server *srv, buf *out, int per_channel) {
                "\"connections_total\":%llu,\"bytes_out\":%llu,\"slow_subscriber_drops\":%llu,"
                "\"oversized_records\":%llu,\"rejected_busy\":%llu,\"header_timeouts\":%llu,\"events_published\":%llu,"
                "\"publish_refused\":%llu,\"channel_count\":%zu",
-               (unsigned long long)((loop_now_ms() - s->started_ms) / 1000), srv->subscriber_count,
+               (unsigned long long)((clock_now_ms() - s->started_ms) / 1000), srv->subscriber_count,
                (unsigned long long)s->subscribers_total, srv->conn_count, (unsigned long long)s->connections_total,
                (unsigned long long)s->bytes_out, (unsigned long long)srv->hub.stats.slow_drops,
                (unsigned long long)s->oversized_records, (unsigned long long)s->rejected_busy,

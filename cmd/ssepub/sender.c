@@ -9,6 +9,9 @@
 
 #include "http_client.h"
 #include "interrupt.h"
+#include "backoff.h"
+#include "clock.h"
+#include "digits.h"
 #include "log.h"
 #include "signals.h"
 
@@ -18,17 +21,11 @@
  * events make that safe), so a server that hangs cannot hang ssepub. */
 #define REQUEST_TIMEOUT_MS 60000L
 
-static uint64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* The pause between retries. A stop signal cuts it short whenever it
  * lands, even just before the pause, and the retry loop then gives up. */
 static void sleep_ms(uint64_t ms) {
-    uint64_t end = now_ms() + ms;
-    for (uint64_t now = now_ms(); now < end; now = now_ms()) {
+    uint64_t end = clock_now_ms() + ms;
+    for (uint64_t now = clock_now_ms(); now < end; now = clock_now_ms()) {
         enum interrupt_wait_result w = interrupt_wait(-1, (int)(end - now));
         if (w == WAIT_FAILED)
             log_error("ppoll: %s", strerror(errno));
@@ -195,7 +192,7 @@ void sender_send(sender *s, batch *b) {
             answer_reason(&s->answer, reason, sizeof reason);
         else
             snprintf(reason, sizeof reason, "unexpected answer %ld", status);
-        uint64_t now = now_ms();
+        uint64_t now = clock_now_ms();
         if (!first_failure)
             first_failure = now;
         if (now - first_failure >= s->o->retry_for_ms || signals_stop_requested()) {
@@ -214,7 +211,7 @@ void sender_send(sender *s, batch *b) {
         uint64_t jitter;
         if (getrandom(&jitter, sizeof jitter, 0) != (ssize_t)sizeof jitter)
             jitter = now;
-        sleep_ms(backoff - backoff / 4 + jitter % (backoff / 2 + 1));
-        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+        sleep_ms(backoff_jitter_ms(backoff, (uint32_t)jitter));
+        backoff = backoff_next_ms(backoff, BACKOFF_FIRST_MS, BACKOFF_MAX_MS);
     }
 }
