@@ -102,7 +102,6 @@ void conn_close(conn *c, const char *why) {
     list_push_back(&srv->graveyard, &c->grave_link);
 }
 
-
 static void drop_subscriber(conn *c) {
     char name[256];
     conn_stream_name(c, name, sizeof name);
@@ -111,78 +110,97 @@ static void drop_subscriber(conn *c) {
     conn_close(c, "too slow");
 }
 
-/* Write what the connection owes: first c->out (a reply, or a stream's
- * headers and preamble), then its queued events, batched in one writev. */
-void conn_flush(conn *c) {
+/* The bytes owed, in order: c->out (a reply, or a stream's headers and
+ * preamble), then the queued events. Returns the iovec count. */
+static int owed_iovec(const conn *c, struct iovec *iov, size_t *total) {
+    int n = 0;
+    *total = 0;
+    if (c->out_off < c->out.len) {
+        iov[n].iov_base = c->out.data + c->out_off;
+        iov[n].iov_len = c->out.len - c->out_off;
+        *total += iov[n++].iov_len;
+    }
+    const subscriber *s = &c->sub;
+    for (size_t i = 0; i < s->q_len && n < WRITEV_MAX; i++) {
+        shared_event *e = s->queue[(s->q_head + i) & (s->q_cap - 1)];
+        size_t skip = i == 0 ? s->head_offset : 0;
+        iov[n].iov_base = e->bytes + skip;
+        iov[n].iov_len = e->len - skip;
+        *total += iov[n++].iov_len;
+    }
+    return n;
+}
+
+/* Account for `wrote` bytes written: from c->out first, then the queue. */
+static void note_written(conn *c, size_t wrote) {
     server *srv = c->srv;
-    for (;;) {
-        if (c->sub.replaying)
-            hub_replay_more(&srv->hub, &c->sub); /* the next window of history, as the socket drains */
-        if (c->sub.overflowed) {
-            drop_subscriber(c);
-            return;
-        }
-        struct iovec iov[WRITEV_MAX];
-        int n = 0;
-        size_t total = 0;
-        if (c->out_off < c->out.len) {
-            iov[n].iov_base = c->out.data + c->out_off;
-            iov[n].iov_len = c->out.len - c->out_off;
-            total += iov[n++].iov_len;
-        }
-        subscriber *s = &c->sub;
-        for (size_t i = 0; i < s->q_len && n < WRITEV_MAX; i++) {
-            shared_event *e = s->queue[(s->q_head + i) & (s->q_cap - 1)];
-            size_t skip = i == 0 ? s->head_offset : 0;
-            iov[n].iov_base = e->bytes + skip;
-            iov[n].iov_len = e->len - skip;
-            total += iov[n++].iov_len;
-        }
-        if (n == 0)
-            break;
-        ssize_t wrote = writev(c->fd, iov, n);
-        if (wrote < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                /* A keep-alive reply must not read the next request early. */
-                watch_events(c, c->state == CONN_REPLYING && c->keep_alive ? EPOLLOUT : c->watching | EPOLLOUT);
-                return;
-            }
-            if (errno == EINTR)
-                continue;
-            conn_close(c, errno == EPIPE || errno == ECONNRESET ? "peer closed" : strerror(errno));
-            return;
-        }
-        size_t left = (size_t)wrote;
-        c->bytes_sent += left;
-        srv->stats.bytes_out += left;
-        if (c->out_off < c->out.len) {
-            size_t from_out = c->out.len - c->out_off < left ? c->out.len - c->out_off : left;
-            c->out_off += from_out;
-            left -= from_out;
-            if (c->out_off == c->out.len && c->state == CONN_STREAMING) {
-                buf_free(&c->out); /* a subscriber keeps no buffer of its own */
-                c->out_off = 0;
-            }
-        }
-        if (left)
-            subscriber_consume(s, left);
-        if (c->state == CONN_STREAMING) {
-            c->since_ms = clock_now_ms();
-            list_remove(&c->timer_link);
-            list_push_back(&srv->streaming, &c->timer_link);
-        }
-        if ((size_t)wrote < total) {
-            watch_events(c, c->state == CONN_REPLYING && c->keep_alive ? EPOLLOUT : c->watching | EPOLLOUT);
-            return;
+    c->bytes_sent += wrote;
+    srv->stats.bytes_out += wrote;
+    if (c->out_off < c->out.len) {
+        size_t from_out = c->out.len - c->out_off < wrote ? c->out.len - c->out_off : wrote;
+        c->out_off += from_out;
+        wrote -= from_out;
+        if (c->out_off == c->out.len && c->state == CONN_STREAMING) {
+            buf_free(&c->out); /* a subscriber keeps no buffer of its own */
+            c->out_off = 0;
         }
     }
-    /* Everything owed is written. */
+    if (wrote)
+        subscriber_consume(&c->sub, wrote);
+    if (c->state == CONN_STREAMING) {
+        c->since_ms = clock_now_ms();
+        list_remove(&c->timer_link);
+        list_push_back(&srv->streaming, &c->timer_link);
+    }
+}
+
+/* The socket is full: write again when epoll says it drained. A keep-alive
+ * reply must not read the next request early. */
+static void wait_writable(conn *c) {
+    watch_events(c, c->state == CONN_REPLYING && c->keep_alive ? EPOLLOUT : c->watching | EPOLLOUT);
+}
+
+enum { WRITE_DONE, WRITE_BLOCKED, WRITE_CLOSED };
+
+/* Write what is owed until it is all written, the socket is full, or the
+ * connection is closed (dropped as too slow, or a write error). */
+static int conn_write(conn *c) {
+    for (;;) {
+        if (c->sub.replaying)
+            hub_replay_more(&c->srv->hub, &c->sub); /* the next window of history, as the socket drains */
+        if (c->sub.overflowed) {
+            drop_subscriber(c);
+            return WRITE_CLOSED;
+        }
+        struct iovec iov[WRITEV_MAX];
+        size_t total;
+        int n = owed_iovec(c, iov, &total);
+        if (n == 0)
+            return WRITE_DONE;
+        ssize_t wrote = writev(c->fd, iov, n);
+        if (wrote < 0 && errno == EINTR)
+            continue;
+        if (wrote < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return WRITE_BLOCKED;
+        if (wrote < 0) {
+            conn_close(c, errno == EPIPE || errno == ECONNRESET ? "peer closed" : strerror(errno));
+            return WRITE_CLOSED;
+        }
+        note_written(c, (size_t)wrote);
+        if ((size_t)wrote < total)
+            return WRITE_BLOCKED;
+    }
+}
+
+/* Everything owed is written: a keep-alive publisher's connection reads
+ * its next request; a reply lingers and closes; a draining stream closes. */
+static void conn_owes_nothing(conn *c) {
+    server *srv = c->srv;
     if (c->watching & EPOLLOUT)
         watch_events(c, c->watching & ~(uint32_t)EPOLLOUT);
     if (c->closed)
         return;
-    if (c->state == CONN_REPLYING && c->keep_alive && !c->srv->stopping) {
-        /* Ready for the publisher's next request on this connection. */
+    if (c->state == CONN_REPLYING && c->keep_alive && !srv->stopping) {
         c->state = CONN_READING;
         c->keep_alive = 0;
         buf_clear(&c->out);
@@ -191,13 +209,9 @@ void conn_flush(conn *c) {
         list_remove(&c->timer_link);
         list_push_back(&srv->reading, &c->timer_link);
         watch_events(c, EPOLLIN | EPOLLRDHUP);
-        return;
-    }
-    if (c->state == CONN_REPLYING || (c->state == CONN_STREAMING && c->draining)) {
-        if (c->state == CONN_STREAMING) {
-            conn_close(c, "server shutting down");
-            return;
-        }
+    } else if (c->state == CONN_STREAMING && c->draining) {
+        conn_close(c, "server shutting down");
+    } else if (c->state == CONN_REPLYING) {
         /* Shut our side and read until the peer closes, so unread request
          * bytes do not turn our close into a reset that eats the reply. */
         shutdown(c->fd, SHUT_WR);
@@ -207,6 +221,14 @@ void conn_flush(conn *c) {
         list_push_back(&srv->reading, &c->timer_link);
         watch_events(c, EPOLLIN | EPOLLRDHUP);
     }
+}
+
+void conn_flush(conn *c) {
+    int rc = conn_write(c);
+    if (rc == WRITE_BLOCKED)
+        wait_writable(c);
+    else if (rc == WRITE_DONE)
+        conn_owes_nothing(c);
 }
 
 static void drop_read_buffer(conn *c) {
