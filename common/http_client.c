@@ -250,27 +250,3 @@ void http_client_config_free(http_client_config *cfg) {
     cfg->header_count = cfg->header_cap = 0;
 }
 
-int http_client_take_option(http_client_config *cfg, const char *name, const char *value, char *err, size_t errlen) {
-    if (strcmp(name, "header") == 0)
-        return http_client_add_header(cfg, value, err, errlen) < 0 ? -1 : 1;
-    if (strcmp(name, "insecure") == 0)
-        cfg->insecure = 1;
-    else if (strcmp(name, "cacert") == 0) {
-        if (http_client_check_file(value, err, errlen) < 0)
-            return -1;
-        cfg->cacert = value;
-    } else if (strcmp(name, "proxy") == 0)
-        cfg->proxy = value;
-    else if (strcmp(name, "unix-socket") == 0)
-        cfg->unix_socket = value;
-    else if (strcmp(name, "connect-timeout") == 0) {
-        if (units_parse_duration(value, &cfg->connect_timeout_ms, err, errlen) < 0)
-            return -1;
-    } else if (strcmp(name, "compressed") == 0)
-        cfg->compressed = 1;
-    else if (strcmp(name, "user-agent") == 0)
-        cfg->user_agent = value;
-    else
-        return 0;
-    return 1;
-}

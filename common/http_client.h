@@ -47,12 +47,6 @@ int http_client_add_header(http_client_config *cfg, const char *header, char *er
 /* Whether `name` (case-insensitive) is among the -H headers. */
 int http_client_has_header(const http_client_config *cfg, const char *name);
 
-/* Take one of the request options both clients offer, named by its long
- * name: header, insecure, cacert, proxy, unix-socket, connect-timeout,
- * compressed, user-agent. 1 when taken, 0 when `name` is none of them, -1
- * with a message in err when the value is bad. */
-int http_client_take_option(http_client_config *cfg, const char *name, const char *value, char *err, size_t errlen);
-
 /* 0 if `path` is a readable file, else -1 with "PATH: strerror" in err. */
 int http_client_check_file(const char *path, char *err, size_t errlen);
 

@@ -226,7 +226,7 @@ on_tty() {
     run --separate-stderr -2 "$SSECAT" -F '%z' -
     [[ "$stderr" == *"unknown placeholder '%z'"* ]]
     run --separate-stderr -2 "$SSECAT" --no-such-option -
-    [[ "$stderr" == "ssecat: unknown option '--no-such-option'"* ]]
+    [[ "$stderr" == "ssecat: --no-such-option: unknown option"* ]]
     run --separate-stderr -2 "$SSECAT" -H 'no colon' http://127.0.0.1:1/
     [[ "$stderr" == "ssecat: -H/--header: invalid header 'no colon'"* ]]
     run --separate-stderr -2 "$SSECAT" ftp://example.invalid/
@@ -238,7 +238,7 @@ on_tty() {
     run --separate-stderr -2 "$SSECAT" --connect-timeout 5x http://127.0.0.1:1/
     [[ "$stderr" == "ssecat: --connect-timeout: invalid duration '5x'"* ]]
     run --separate-stderr -2 "$SSECAT" --max-time
-    [[ "$stderr" == "ssecat: option '--max-time' needs a value"* ]]
+    [[ "$stderr" == "ssecat: --max-time: option needs a value"* ]]
 }
 
 @test "--help lists the exit statuses; --version names the version" {

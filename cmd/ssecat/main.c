@@ -25,37 +25,37 @@ static int subscribe(const ssecat_options *o, sse_parser *p, sink *s, limits *l)
     return status;
 }
 
+/* Parse options, then read the captured stream or subscribe, then clean
+ * up: every way out goes through cleanup, and everything it frees is
+ * either set up or zeroed by then. */
 int main(int argc, char **argv) {
     ssecat_options o;
-    int status = options_parse(&o, argc, argv);
-    if (status >= 0) {
-        options_free(&o);
-        return status;
+    sink s = {0};
+    sse_parser p = {0};
+    int status = EXIT_RUNTIME;
+    cli_outcome parsed = options_parse(&o, argc, argv);
+    if (parsed != CLI_RUN) {
+        status = cli_exit_status(parsed);
+        goto cleanup;
     }
     log_init("ssecat", o.silent ? LOG_QUIET : o.verbose ? LOG_VERBOSE : LOG_NORMAL);
     if (signals_install() < 0) {
         log_error("sigaction: %s", strerror(errno));
-        options_free(&o);
-        return EXIT_RUNTIME;
+        goto cleanup;
     }
 
-    sink s;
     sink_init(&s, &o);
     sse_parser_handlers handlers = sink_handlers(&s);
-    sse_parser p;
     sse_parser_init(&p, (size_t)o.max_event_size, &handlers);
     limits l;
     limits_init(&l, o.idle_timeout_ms, o.max_time_ms);
-
     if (o.last_event_id && sse_parser_set_last_id(&p, o.last_event_id, strlen(o.last_event_id)) < 0) {
         log_error("out of memory");
-        status = EXIT_RUNTIME;
-    } else if (o.input_path) {
-        status = input_run(o.input_path, &p, &s, &l);
-    } else {
-        status = subscribe(&o, &p, &s, &l);
+        goto cleanup;
     }
+    status = o.input_path ? input_run(o.input_path, &p, &s, &l) : subscribe(&o, &p, &s, &l);
 
+cleanup:
     sse_parser_free(&p);
     sink_free(&s);
     options_free(&o);

@@ -5,18 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cli.h"
+#include "exit_codes.h"
 #include "http_client.h"
 #include "output.h"
-
-/* Exit statuses, documented in ssecat(1) and --help. */
-enum ssecat_exit {
-    EXIT_OK = 0,           /* stream ended, -n or --until reached, Ctrl-C */
-    EXIT_RUNTIME = 1,      /* any other failure: a file, memory, writing the output */
-    EXIT_USAGE = 2,        /* bad options */
-    EXIT_HTTP = 3,         /* a status other than 200, or the wrong content type */
-    EXIT_CONNECTION = 4,   /* the network failed and reconnecting did not help */
-    EXIT_TIMEOUT = 5,      /* --idle-timeout or --max-time */
-};
 
 typedef struct ssecat_options {
     const char *url;        /* NULL when reading a captured stream */
@@ -48,10 +40,10 @@ typedef struct ssecat_options {
     int verbose;
 } ssecat_options;
 
-/* Parse argv. Returns -1 when the program should go on, else the exit
- * status to end with (0 after --help or --version, 2 after a usage error,
- * whose message has been printed). */
-int options_parse(ssecat_options *o, int argc, char **argv);
+/* Parse argv and the environment into o. CLI_RUN to go on; CLI_DONE after
+ * --help or --version; CLI_USAGE after a usage error (reported). Call
+ * options_free whatever it returns. */
+cli_outcome options_parse(ssecat_options *o, int argc, char **argv);
 void options_free(ssecat_options *o);
 
 #endif

@@ -23,20 +23,6 @@ int output_needs_time(const output *o) {
     return o->cfg.timestamps || o->cfg.format == OUTPUT_JSON || o->cfg.format == OUTPUT_TEMPLATE;
 }
 
-int output_parse_format(const char *name, enum output_format *format) {
-    static const struct {
-        const char *name;
-        enum output_format format;
-    } names[] = {{"data", OUTPUT_DATA}, {"json", OUTPUT_JSON}, {"sse", OUTPUT_SSE}, {"pretty", OUTPUT_PRETTY}};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (strcmp(name, names[i].name) == 0) {
-            *format = names[i].format;
-            return 0;
-        }
-    }
-    return -1;
-}
-
 /* -F placeholders after '%' and escapes after '\'. */
 static const char TEMPLATE_PLACEHOLDERS[] = "tdiIUj%";
 static const char TEMPLATE_ESCAPES[] = "ntre\\";

@@ -42,9 +42,6 @@ void output_free(output *o);
  * time and skip reading the clock per event. */
 int output_needs_time(const output *o);
 
-/* Parse a format name ("data", "json", "sse", "pretty"); -1 if unknown. */
-int output_parse_format(const char *name, enum output_format *format);
-
 /* Check a -F template: every %-placeholder and \-escape known.
  * 0, or -1 with a message in err. */
 int output_check_template(const char *template, char *err, size_t errlen);

@@ -156,12 +156,12 @@ static const conn_routes routes = {router_handle, publish_route_body, publish_ro
 
 int main(int argc, char **argv) {
     ssed_options opt;
-    int rc = options_parse(&opt, argc, argv);
-    if (rc != 0)
-        return rc == 1 ? 0 : 2;
+    cli_outcome parsed = options_parse(&opt, argc, argv);
+    if (parsed != CLI_RUN)
+        return cli_exit_status(parsed);
     log_init("ssed", (enum log_level)opt.verbosity);
 
-    int status = 1;
+    int status = EXIT_RUNTIME;
     server srv;
     char *owned_token = NULL;
     uint64_t fd_limit = raise_fd_limit();
@@ -176,7 +176,7 @@ int main(int argc, char **argv) {
         goto cleanup;
     if (setup_signals(&srv) == 0 && open_listeners(&srv) == 0 && open_inputs(&srv) == 0) {
         run(&srv);
-        status = 0;
+        status = EXIT_OK;
     }
 cleanup:
     for (size_t i = 0; i < srv.input_count; i++)

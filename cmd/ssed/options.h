@@ -6,6 +6,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cli.h"
+#include "exit_codes.h"
+
 #define SSED_MAX_LISTEN 16
 
 enum input_format { INPUT_LINES, INPUT_SSE };
@@ -43,8 +46,9 @@ typedef struct ssed_options {
     int verbosity; /* 0 quiet, 1 normal, 2 verbose */
 } ssed_options;
 
-/* Parse argv. Returns 0 to run, 1 when --help or --version was printed
- * (exit 0), 2 on a usage error (message already printed). */
-int options_parse(ssed_options *o, int argc, char **argv);
+/* Parse argv into o. CLI_RUN (0) to go on; CLI_DONE (1) after --help or
+ * --version; CLI_USAGE (2) after a usage error (reported). main turns the
+ * last two into an exit status with cli_exit_status. */
+cli_outcome options_parse(ssed_options *o, int argc, char **argv);
 
 #endif

@@ -5,16 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cli.h"
+#include "exit_codes.h"
 #include "http_client.h"
-
-/* Exit statuses, documented in ssepub(1). */
-enum {
-    EXIT_DELIVERED = 0,
-    EXIT_LOCAL = 1,       /* reading stdin failed, an incomplete event at its end */
-    EXIT_USAGE = 2,
-    EXIT_REFUSED = 3,     /* the server refused events: auth, too large, malformed */
-    EXIT_UNREACHABLE = 4, /* the server could not be reached within --retry-for */
-};
 
 enum input_mode { INPUT_ARGS, INPUT_LINES, INPUT_WHOLE, INPUT_SSE };
 
@@ -33,8 +26,10 @@ typedef struct ssepub_options {
     int verbosity;
 } ssepub_options;
 
-/* 0 to run, 1 after --help or --version, 2 on a usage error (reported). */
-int options_parse(ssepub_options *o, int argc, char **argv);
+/* Parse argv and the environment into o. CLI_RUN to go on; CLI_DONE after
+ * --help or --version; CLI_USAGE after a usage error (reported). Call
+ * options_free whatever it returns. */
+cli_outcome options_parse(ssepub_options *o, int argc, char **argv);
 void options_free(ssepub_options *o);
 
 #endif

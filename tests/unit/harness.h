@@ -38,5 +38,6 @@ void ssed_http_tests_register(void);
 void record_reader_tests_register(void);
 void line_end_tests_register(void);
 void hub_tests_register(void);
+void cli_tests_register(void);
 
 #endif

@@ -1,0 +1,340 @@
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "exit_codes.h"
+#include "units.h"
+#include "version.h"
+
+/* getopt_long's val for a row: its short letter, so that short options
+ * bundle, else 256 plus its index, which no letter can be. */
+static int option_val(const cli_spec *spec, const cli_option *opt) {
+    return opt->short_name ? opt->short_name : 256 + (int)(opt - spec->options);
+}
+
+static const cli_option *option_for_val(const cli_spec *spec, int val) {
+    if (val >= 256)
+        return (size_t)(val - 256) < spec->count ? &spec->options[val - 256] : NULL;
+    for (size_t i = 0; i < spec->count; i++)
+        if (spec->options[i].kind != CLI_HEADING && spec->options[i].short_name == val)
+            return &spec->options[i];
+    return NULL;
+}
+
+static int takes_value(enum cli_kind kind) {
+    return kind != CLI_HEADING && kind != CLI_FLAG && kind != CLI_SET && kind != CLI_HELP && kind != CLI_VERSION;
+}
+
+/* getopt_long's two descriptions of the options, made from the table so
+ * they cannot disagree with it. -1 if the table has too many rows. */
+static int build_getopt(const cli_spec *spec, struct option *longopts, char *shortopts) {
+    if (spec->count > CLI_MAX_OPTIONS)
+        return -1;
+    size_t n = 0;
+    *shortopts++ = ':'; /* a missing value comes back as ':', not as an unknown option */
+    for (size_t i = 0; i < spec->count; i++) {
+        const cli_option *opt = &spec->options[i];
+        if (opt->kind == CLI_HEADING)
+            continue;
+        int has_arg = takes_value(opt->kind) ? required_argument : no_argument;
+        longopts[n++] = (struct option){opt->name, has_arg, NULL, option_val(spec, opt)};
+        if (opt->short_name) {
+            *shortopts++ = (char)opt->short_name;
+            if (has_arg)
+                *shortopts++ = ':';
+        }
+    }
+    longopts[n] = (struct option){NULL, 0, NULL, 0};
+    *shortopts = '\0';
+    return 0;
+}
+
+/* How every message names an option: "-m/--max-time", or "--json". */
+static const char *option_name(const cli_option *opt, char *out, size_t len) {
+    if (opt->short_name)
+        snprintf(out, len, "-%c/--%s", opt->short_name, opt->name);
+    else
+        snprintf(out, len, "--%s", opt->name);
+    return out;
+}
+
+/* An unknown option, a missing value, or a value given to a flag, named as
+ * the user typed it (getopt_long leaves optopt 0 for an unknown long
+ * option, and the option's val when a long one has the wrong value count;
+ * after a long option optind has moved past it). */
+static void getopt_error(const cli_spec *spec, int c, char **argv, char *err, size_t errlen) {
+    const cli_option *known = optopt ? option_for_val(spec, optopt) : NULL;
+    const char *arg = argv[optind - 1];
+    char typed[128];
+    if (strncmp(arg, "--", 2) == 0 && (c == ':' || !optopt || known))
+        snprintf(typed, sizeof typed, "%.*s", (int)strcspn(arg, "="), arg);
+    else if (optopt > 0 && optopt < 256)
+        snprintf(typed, sizeof typed, "-%c", optopt);
+    else
+        snprintf(typed, sizeof typed, "%s", arg);
+    const char *problem = c == ':' ? "needs a value" : known ? "takes no value" : NULL;
+    if (problem)
+        snprintf(err, errlen, "%s: option %s", typed, problem);
+    else
+        snprintf(err, errlen, "%s: unknown option", typed);
+}
+
+/* A byte a value may not contain, for messages. */
+static const char *byte_name(char c, char *out, size_t len) {
+    if (c == '\r' || c == '\n')
+        return "a line break";
+    if (c == ' ')
+        return "a space";
+    if (c == '\t')
+        return "a tab";
+    if ((unsigned char)c > ' ' && (unsigned char)c < 127)
+        snprintf(out, len, "'%c'", c);
+    else
+        snprintf(out, len, "the byte 0x%02x", (unsigned char)c);
+    return out;
+}
+
+static int check_string(const cli_option *opt, const char *value, char *err, size_t errlen) {
+    const char *what = opt->what ? opt->what : "the value";
+    size_t len = strlen(value);
+    if (len < opt->min) {
+        if (opt->min == 1)
+            snprintf(err, errlen, "%s cannot be empty", what);
+        else
+            snprintf(err, errlen, "%s must be at least %llu bytes long", what, (unsigned long long)opt->min);
+        return -1;
+    }
+    size_t bad = opt->reject ? strcspn(value, opt->reject) : len;
+    if (bad < len) {
+        char name[32];
+        snprintf(err, errlen, "%s cannot contain %s", what, byte_name(value[bad], name, sizeof name));
+        return -1;
+    }
+    return opt->check ? opt->check(value, err, errlen) : 0;
+}
+
+static int take_list(const cli_option *opt, void *base, const char *value, char *err, size_t errlen) {
+    if (check_string(opt, value, err, errlen) < 0)
+        return -1;
+    const char **fixed = (const char **)((char *)base + opt->at);
+    size_t *count = (size_t *)((char *)base + opt->count_at);
+    if (opt->max) {
+        if (*count >= opt->max) {
+            snprintf(err, errlen, "can be given at most %llu times", (unsigned long long)opt->max);
+            return -1;
+        }
+        fixed[(*count)++] = value;
+        return 0;
+    }
+    const char ***grown = (const char ***)((char *)base + opt->at);
+    const char **items = realloc(*grown, (*count + 1) * sizeof *items);
+    if (!items) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    items[(*count)++] = value;
+    *grown = items;
+    return 0;
+}
+
+/* An amount as people write it: "1MiB", "256 bytes", "15s", "1ms". */
+static void format_amount(enum cli_kind kind, uint64_t n, char *out, size_t len) {
+    static const struct {
+        enum cli_kind kind;
+        uint64_t unit;
+        const char *name;
+    } units[] = {{CLI_SIZE, 1ULL << 30, "GiB"}, {CLI_SIZE, 1ULL << 20, "MiB"}, {CLI_SIZE, 1ULL << 10, "KiB"},
+                 {CLI_DURATION, 3600000, "h"},  {CLI_DURATION, 60000, "m"},    {CLI_DURATION, 1000, "s"}};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (units[i].kind == kind && n >= units[i].unit && n % units[i].unit == 0) {
+            snprintf(out, len, "%llu%s", (unsigned long long)(n / units[i].unit), units[i].name);
+            return;
+        }
+    }
+    if (kind == CLI_SIZE)
+        snprintf(out, len, "%llu byte%s", (unsigned long long)n, n == 1 ? "" : "s");
+    else
+        snprintf(out, len, "%llums", (unsigned long long)n);
+}
+
+/* A size or a duration, within the row's bounds. */
+static int take_amount(const cli_option *opt, uint64_t *field, const char *value, char *err, size_t errlen) {
+    uint64_t n;
+    int rc = opt->kind == CLI_SIZE ? units_parse_size(value, &n, err, errlen)
+                                   : units_parse_duration(value, &n, err, errlen);
+    if (rc < 0)
+        return -1;
+    if (n >= opt->min && (opt->max == 0 || n <= opt->max)) {
+        *field = n;
+        return 0;
+    }
+    char lo[32], hi[32];
+    format_amount(opt->kind, opt->min, lo, sizeof lo);
+    format_amount(opt->kind, opt->max, hi, sizeof hi);
+    const char *noun = opt->kind == CLI_SIZE ? "size" : "duration";
+    if (opt->max == 0)
+        snprintf(err, errlen, "invalid %s '%s' (expected at least %s)", noun, value, lo);
+    else if (opt->min == 0)
+        snprintf(err, errlen, "invalid %s '%s' (expected at most %s)", noun, value, hi);
+    else
+        snprintf(err, errlen, "invalid %s '%s' (expected from %s to %s)", noun, value, lo, hi);
+    return -1;
+}
+
+static int take_choice(const cli_option *opt, int *field, const char *value, char *err, size_t errlen) {
+    char names[256] = "";
+    size_t used = 0;
+    for (const cli_choice *c = opt->choices; c->name; c++) {
+        if (strcmp(c->name, value) == 0) {
+            *field = c->value;
+            return 0;
+        }
+        const char *sep = c == opt->choices ? "" : c[1].name ? ", " : " or ";
+        int n = snprintf(names + used, sizeof names - used, "%s%s", sep, c->name);
+        if (n > 0 && (size_t)n < sizeof names - used)
+            used += (size_t)n;
+    }
+    snprintf(err, errlen, "unknown %s '%s' (expected %s)", opt->what ? opt->what : "value", value, names);
+    return -1;
+}
+
+int cli_url_valid(const char *text) {
+    return strncasecmp(text, "http://", 7) == 0 || strncasecmp(text, "https://", 8) == 0;
+}
+
+/* Check one option's value by its kind and store it. */
+static int take_value(const cli_option *opt, void *base, const char *value, char *err, size_t errlen) {
+    void *field = (char *)base + opt->at;
+    switch (opt->kind) {
+    case CLI_FLAG:
+        *(int *)field = 1;
+        return 0;
+    case CLI_SET:
+        *(int *)field = opt->value;
+        return 0;
+    case CLI_STRING:
+        if (check_string(opt, value, err, errlen) < 0)
+            return -1;
+        *(const char **)field = value;
+        return 0;
+    case CLI_LIST:
+        return take_list(opt, base, value, err, errlen);
+    case CLI_COUNT:
+        return units_parse_count(value, opt->min, opt->max ? opt->max : UINT64_MAX, field, err, errlen);
+    case CLI_SIZE:
+    case CLI_DURATION:
+        return take_amount(opt, field, value, err, errlen);
+    case CLI_CHOICE:
+        return take_choice(opt, field, value, err, errlen);
+    case CLI_URL:
+        if (!cli_url_valid(value)) {
+            snprintf(err, errlen, "unsupported URL '%s' (expected http:// or https://)", value);
+            return -1;
+        }
+        *(const char **)field = value;
+        return 0;
+    case CLI_CALL:
+        return opt->take(field, value, err, errlen);
+    default:
+        return 0;
+    }
+}
+
+enum cli_status cli_parse(const cli_spec *spec, void *base, int argc, char **argv, int *next_arg, char *err,
+                          size_t errlen) {
+    struct option longopts[CLI_MAX_OPTIONS + 1];
+    char shortopts[2 * CLI_MAX_OPTIONS + 2];
+    *next_arg = argc;
+    if (build_getopt(spec, longopts, shortopts) < 0) {
+        snprintf(err, errlen, "more than %d rows in the option table", CLI_MAX_OPTIONS);
+        return CLI_ERROR;
+    }
+    optind = 0; /* glibc: start afresh, whatever was parsed before */
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        if (c == ':' || c == '?') {
+            getopt_error(spec, c, argv, err, errlen);
+            return CLI_ERROR;
+        }
+        const cli_option *opt = option_for_val(spec, c);
+        if (opt->kind == CLI_HELP)
+            return CLI_HELP_ASKED;
+        if (opt->kind == CLI_VERSION)
+            return CLI_VERSION_ASKED;
+        char why[512], name[80];
+        if (take_value(opt, base, optarg, why, sizeof why) < 0) {
+            snprintf(err, errlen, "%s: %s", option_name(opt, name, sizeof name), why);
+            return CLI_ERROR;
+        }
+    }
+    *next_arg = optind;
+    return CLI_OK;
+}
+
+cli_outcome cli_parse_and_report(const cli_spec *spec, void *base, int argc, char **argv, int *next_arg) {
+    char err[640];
+    switch (cli_parse(spec, base, argc, argv, next_arg, err, sizeof err)) {
+    case CLI_OK:
+        return CLI_RUN;
+    case CLI_HELP_ASKED:
+        cli_print_help(spec, stdout);
+        return CLI_DONE;
+    case CLI_VERSION_ASKED:
+        if (spec->print_version)
+            spec->print_version(stdout);
+        else
+            printf("%s %s\n", spec->program, SSETOOLS_VERSION);
+        return CLI_DONE;
+    default:
+        return cli_usage_error(spec->program, "%s", err);
+    }
+}
+
+cli_outcome cli_usage_error(const char *program, const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", program, msg, program);
+    return CLI_USAGE;
+}
+
+int cli_exit_status(cli_outcome outcome) { return outcome == CLI_USAGE ? EXIT_USAGE : EXIT_OK; }
+
+/* One option's lines in --help: "  -m, --max-time DUR" and its description
+ * from the column on (two spaces further when the name reaches it). */
+static void print_option(const cli_spec *spec, const cli_option *opt, FILE *out) {
+    int n;
+    if (opt->short_name)
+        n = fprintf(out, "  -%c, --%s", opt->short_name, opt->name);
+    else
+        n = fprintf(out, "      --%s", opt->name);
+    if (opt->arg)
+        n += fprintf(out, " %s", opt->arg);
+    fprintf(out, "%*s", n < spec->help_column ? spec->help_column - n : 2, "");
+    for (const char *h = opt->help ? opt->help : ""; *h; h++) {
+        fputc(*h, out);
+        if (*h == '\n')
+            fprintf(out, "%*s", spec->help_column, "");
+    }
+    fputc('\n', out);
+}
+
+void cli_print_help(const cli_spec *spec, FILE *out) {
+    fputs(spec->usage, out);
+    for (size_t i = 0; i < spec->count; i++) {
+        const cli_option *opt = &spec->options[i];
+        if (opt->kind == CLI_HEADING)
+            fprintf(out, "\n%s%s", opt->help, opt->help[0] ? "\n" : "");
+        else
+            print_option(spec, opt, out);
+    }
+    if (spec->footer)
+        fprintf(out, "\n%s", spec->footer);
+}
