@@ -3,7 +3,7 @@
 # long option a binary's --help lists must appear in each of them, and every
 # option the man page documents must be in --help.
 
-load helpers
+load lib/helpers
 
 long_options_of_help() {
     "$SSETOOLS_BUILD/$1" --help | grep -oE -- '--[a-z0-9][a-z0-9-]*' | sort -u

@@ -3,9 +3,9 @@
 # exhaustion, malformed requests, FIFO churn, and reconnects that must lose
 # nothing. Each scenario is bounded in time and stops what it started.
 
-load helpers
+load lib/helpers
 
-LOAD="$BATS_TEST_DIRNAME/sse_load.py"
+LOAD="$BATS_TEST_DIRNAME/lib/sse_load.py"
 
 teardown() {
     exec 8>&- 2>/dev/null || true
@@ -47,8 +47,8 @@ assert s["max_ms"] < 1000, s
     subscribe good /
     for i in $(seq 1 10); do
         printf 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n' >"$BATS_TEST_TMPDIR/req"
-        start_bg /dev/null /dev/null python3 "$TOP/tests/http_raw.py" "$PORT" --trickle 1 <"$BATS_TEST_TMPDIR/req"
-        start_bg /dev/null /dev/null python3 "$TOP/tests/http_raw.py" "$PORT" --hold 20 </dev/null
+        start_bg /dev/null /dev/null python3 "$TOP/tests/lib/http_raw.py" "$PORT" --trickle 1 <"$BATS_TEST_TMPDIR/req"
+        start_bg /dev/null /dev/null python3 "$TOP/tests/lib/http_raw.py" "$PORT" --hold 20 </dev/null
     done
     seq 1 20 | while read -r n; do echo "$n"; sleep 0.1; done >&8
     wait_for_data "$BATS_TEST_TMPDIR/good" 20 10
@@ -103,15 +103,15 @@ assert c["ok"] + c["busy"] + c["closed"] == 120, c
 
 @test "hardening: malformed and malicious requests get a 4xx or a close, never a crash or a smuggled request" {
     start_ssed
-    send() { printf "$1" | python3 "$TOP/tests/http_raw.py" "$PORT"; }
+    send() { printf "$1" | python3 "$TOP/tests/lib/http_raw.py" "$PORT"; }
     for i in 1 2 3; do
-        out=$(head -c 2000 /dev/urandom | python3 "$TOP/tests/http_raw.py" "$PORT")
+        out=$(head -c 2000 /dev/urandom | python3 "$TOP/tests/lib/http_raw.py" "$PORT")
         [[ -z "$out" || "$out" == "HTTP/1.1 4"* || "$out" == "HTTP/1.1 505"* ]]
     done
     [[ "$(send 'GET / HTTP/1.1\r\nHost: localhost\r\nX-A: a\0b\r\n\r\n')" == "HTTP/1.1 400"* ]]
     [[ "$(send 'GET /\r\n\r\n')" == "HTTP/1.1 400"* ]]
     [[ "$(send 'GET / HTTP/1.1\r\nHost x\r\n\r\n')" == "HTTP/1.1 400"* ]]
-    [[ "$(head -c 1000000 /dev/zero | tr '\0' a | sed 's/^/GET \/ HTTP\/1.1\r\nX: /' | python3 "$TOP/tests/http_raw.py" "$PORT")" == "HTTP/1.1 431"* ]]
+    [[ "$(head -c 1000000 /dev/zero | tr '\0' a | sed 's/^/GET \/ HTTP\/1.1\r\nX: /' | python3 "$TOP/tests/lib/http_raw.py" "$PORT")" == "HTTP/1.1 431"* ]]
     [[ "$(send 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: -5\r\n\r\n')" == "HTTP/1.1 400"* ]]
     [[ "$(send 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab')" == "HTTP/1.1 400"* ]]
     [[ "$(send 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\na')" == "HTTP/1.1 200"* ]]

@@ -3,7 +3,7 @@
 # several channels, numeric and odd ids, replay larger than --max-pending,
 # and size limits that are exact.
 
-load helpers
+load lib/helpers
 
 teardown() {
     exec 8>&- 2>/dev/null || true

@@ -4,7 +4,7 @@
 # than a subscriber may owe, clients that hoard channels or memory, and
 # requests from proxies, other sites and other host names.
 
-load helpers
+load lib/helpers
 
 teardown() {
     exec 8>&- 2>/dev/null || true
@@ -37,7 +37,7 @@ make_remote_pair() {
 start_chunked_publisher() {
     rm -f "$BATS_TEST_TMPDIR/continue" "$BATS_TEST_TMPDIR/marker"
     start_bg "$BATS_TEST_TMPDIR/pub.out" "$BATS_TEST_TMPDIR/pub.err" \
-        python3 "$TOP/tests/chunked_post.py" "$PORT" "$1" "$BATS_TEST_TMPDIR/marker"
+        python3 "$TOP/tests/lib/chunked_post.py" "$PORT" "$1" "$BATS_TEST_TMPDIR/marker"
     PUB_PID=$BG_PID
     wait_for_line "$BATS_TEST_TMPDIR/marker" first-sent 10
     # the first part is published once the server has read it

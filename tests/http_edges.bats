@@ -3,7 +3,7 @@
 # bodies whose last lines end in a bare LF, and odd chunk size lines. Each
 # test talks to a real ssed over a socket.
 
-load helpers
+load lib/helpers
 
 teardown() {
     exec 8>&- 2>/dev/null || true
@@ -25,7 +25,7 @@ H2_PREFACE='PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'
 
 @test "http edges: the HTTP/2 connection preface gets a 505 status line and a reason naming HTTP/2" {
     start_ssed
-    run bash -c "printf '$H2_PREFACE' | python3 '$TOP/tests/http_raw.py' $PORT"
+    run bash -c "printf '$H2_PREFACE' | python3 '$TOP/tests/lib/http_raw.py' $PORT"
     [[ "$output" == "HTTP/1.1 505 HTTP Version Not Supported"$'\r'* ]]
     [[ "$output" == *"HTTP/2"*"use HTTP/1.1"* ]]
     [[ "$output" == *"Connection: close"$'\r'* ]]
@@ -38,7 +38,7 @@ H2_PREFACE='PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'
     req='POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n'
     req+='6\r\nhello\n\r\n0\r\n\n'
     req+='GET /_ssed/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
-    run bash -c "printf '$req' | python3 '$TOP/tests/http_raw.py' $PORT"
+    run bash -c "printf '$req' | python3 '$TOP/tests/lib/http_raw.py' $PORT"
     echo "$output"
     [ "$(grep -c '^HTTP/1.1 200' <<<"$output")" -eq 2 ]
     [[ "$output" == *ok ]]
@@ -51,7 +51,7 @@ H2_PREFACE='PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'
     req='POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n'
     req+='6\r\nhello\n\r\n0\r\nX-Checksum: 1\n\n'
     req+='GET /_ssed/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
-    run bash -c "printf '$req' | python3 '$TOP/tests/http_raw.py' $PORT"
+    run bash -c "printf '$req' | python3 '$TOP/tests/lib/http_raw.py' $PORT"
     echo "$output"
     [ "$(grep -c '^HTTP/1.1 200' <<<"$output")" -eq 2 ]
     [[ "$output" == *ok ]]
@@ -62,9 +62,9 @@ H2_PREFACE='PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'
     req='POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\n'
     req+='Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n'
     body='00000000000000000006\r\nhello\n\r\n0000000000000000\r\n\r\n'
-    run bash -c "printf '$req$body' | python3 '$TOP/tests/http_raw.py' $PORT"
+    run bash -c "printf '$req$body' | python3 '$TOP/tests/lib/http_raw.py' $PORT"
     [[ "$output" == "HTTP/1.1 200"* ]]
     body='6 x\r\nhello\n\r\n0\r\n\r\n'
-    run bash -c "printf '$req$body' | python3 '$TOP/tests/http_raw.py' $PORT"
+    run bash -c "printf '$req$body' | python3 '$TOP/tests/lib/http_raw.py' $PORT"
     [[ "$output" == "HTTP/1.1 400"*"invalid chunk size"* ]]
 }

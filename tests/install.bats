@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # make install honours PREFIX and DESTDIR; make uninstall removes it all.
 
-load helpers
+load lib/helpers
 
 @test "install: binaries, man pages and completions land under DESTDIR/PREFIX, and uninstall removes them" {
     dest="$BATS_TEST_TMPDIR/root"

@@ -2,7 +2,7 @@
 # ssed's publish endpoint (POST /CHANNEL) and multi-channel streams, with
 # curl and raw sockets.
 
-load helpers
+load lib/helpers
 
 teardown() {
     exec 8>&- 2>/dev/null || true
@@ -56,7 +56,7 @@ teardown() {
 @test "publish: a chunked body streams through: events arrive before the body ends" {
     start_ssed
     subscribe s /live
-    python3 "$TOP/tests/chunked_post.py" "$PORT" /live "$BATS_TEST_TMPDIR/marker" >"$BATS_TEST_TMPDIR/reply" 3>&- 8>&- &
+    python3 "$TOP/tests/lib/chunked_post.py" "$PORT" /live "$BATS_TEST_TMPDIR/marker" >"$BATS_TEST_TMPDIR/reply" 3>&- 8>&- &
     echo $! >>"$BATS_TEST_TMPDIR/pids"
     post=$!
     wait_for_line "$BATS_TEST_TMPDIR/marker" first-sent 5
@@ -81,7 +81,7 @@ teardown() {
 
 @test "publish: pipelined requests on one connection are each answered" {
     start_ssed
-    run bash -c "printf 'POST /p HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n\r\nabPOST /p HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nConnection: close\r\n\r\ncd' | python3 $TOP/tests/http_raw.py $PORT"
+    run bash -c "printf 'POST /p HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n\r\nabPOST /p HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nConnection: close\r\n\r\ncd' | python3 $TOP/tests/lib/http_raw.py $PORT"
     [ "$(grep -c '"accepted":1' <<<"$output")" -eq 2 ]
 }
 
@@ -139,15 +139,15 @@ teardown() {
     [[ "$output" == *"line break"*" 400" ]]
     run curl -s -w ' %{http_code}' --max-time 5 -H 'Content-Type: image/png' -d x "$URL/"
     [[ "$output" == *" 415" ]]
-    run bash -c "printf 'POST / HTTP/1.1\r\nHost: localhost\r\n\r\n' | python3 $TOP/tests/http_raw.py $PORT"
+    run bash -c "printf 'POST / HTTP/1.1\r\nHost: localhost\r\n\r\n' | python3 $TOP/tests/lib/http_raw.py $PORT"
     [[ "$output" == "HTTP/1.1 411 Length Required"* ]]
-    run bash -c "printf 'POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n' | python3 $TOP/tests/http_raw.py $PORT"
+    run bash -c "printf 'POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n' | python3 $TOP/tests/lib/http_raw.py $PORT"
     [[ "$output" == "HTTP/1.1 400 Bad Request"*"invalid chunk size"* ]]
-    run bash -c "printf 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n' | python3 $TOP/tests/http_raw.py $PORT"
+    run bash -c "printf 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n' | python3 $TOP/tests/lib/http_raw.py $PORT"
     [[ "$output" == "HTTP/1.1 400 Bad Request"*"both Content-Length and Transfer-Encoding"* ]]
-    run bash -c "printf 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc' | python3 $TOP/tests/http_raw.py $PORT"
+    run bash -c "printf 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc' | python3 $TOP/tests/lib/http_raw.py $PORT"
     [[ "$output" == "HTTP/1.1 400 Bad Request"*"conflicting Content-Length"* ]]
-    run bash -c "printf 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: -1\r\n\r\n' | python3 $TOP/tests/http_raw.py $PORT"
+    run bash -c "printf 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: -1\r\n\r\n' | python3 $TOP/tests/lib/http_raw.py $PORT"
     [[ "$output" == "HTTP/1.1 400 Bad Request"*"invalid Content-Length"* ]]
 }
 

@@ -5,8 +5,8 @@
 # an event starts the backoff again.
 
 bats_require_minimum_version 1.5.0
-load helpers
-load ssecat_helpers
+load lib/helpers
+load lib/ssecat_helpers
 
 setup() {
     [ -x "$SSECAT" ] || skip "ssecat is not built"

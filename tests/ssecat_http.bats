@@ -1,11 +1,11 @@
 #!/usr/bin/env bats
-# ssecat against the scripted test server (tests/sse_test_server.py): what
+# ssecat against the scripted test server (tests/servers/sse_test_server.py): what
 # the request carries, which responses open a stream, reconnection with
 # Last-Event-ID and the server's retry, and the stopping rules.
 
 bats_require_minimum_version 1.5.0
-load helpers
-load ssecat_helpers
+load lib/helpers
+load lib/ssecat_helpers
 
 setup() {
     [ -x "$SSECAT" ] || skip "ssecat is not built"

@@ -4,8 +4,8 @@
 # the selecting and stopping options that need no server.
 
 bats_require_minimum_version 1.5.0
-load helpers
-load ssecat_helpers
+load lib/helpers
+load lib/ssecat_helpers
 
 setup() {
     [ -x "$SSECAT" ] || skip "ssecat is not built"

@@ -1,11 +1,11 @@
 #!/usr/bin/env bats
 # ssecat against a server it did not come with: one built on the npm package
-# better-sse (tests/better_sse_server.mjs), installed here from
+# better-sse (tests/servers/better_sse_server.mjs), installed here from
 # tests/package-lock.json when missing, as a fresh clone needs.
 
 bats_require_minimum_version 1.5.0
-load helpers
-load ssecat_helpers
+load lib/helpers
+load lib/ssecat_helpers
 
 setup_file() {
     cd "$BATS_TEST_DIRNAME" || return 1
@@ -18,7 +18,7 @@ setup_file() {
 setup() {
     [ -x "$SSECAT" ] || skip "ssecat is not built"
     local port_file="$BATS_TEST_TMPDIR/port"
-    start_bg "$BATS_TEST_TMPDIR/node.out" "$BATS_TEST_TMPDIR/node.err" node "$TOP/tests/better_sse_server.mjs" "$port_file"
+    start_bg "$BATS_TEST_TMPDIR/node.out" "$BATS_TEST_TMPDIR/node.err" node "$TOP/tests/servers/better_sse_server.mjs" "$port_file"
     wait_for_file "$port_file" 10 || { cat "$BATS_TEST_TMPDIR/node.err" >&2; return 1; }
     URL="http://127.0.0.1:$(cat "$port_file")/stream"
 }

@@ -2,7 +2,7 @@
 # ssed's observable behaviour, with real clients: curl, raw sockets and the
 # npm eventsource package.
 
-load helpers
+load lib/helpers
 
 teardown() {
     exec 8>&- 2>/dev/null || true
@@ -246,20 +246,20 @@ teardown() {
     start_ssed
     run raw_request <<<"GARBAGE"
     [[ "$output" == "HTTP/1.1 400 Bad Request"* ]]
-    run bash -c "printf 'GET /_ssed/nope HTTP/1.1\r\nHost: localhost\r\n\r\n' | python3 $TOP/tests/http_raw.py $PORT"
+    run bash -c "printf 'GET /_ssed/nope HTTP/1.1\r\nHost: localhost\r\n\r\n' | python3 $TOP/tests/lib/http_raw.py $PORT"
     [[ "$output" == "HTTP/1.1 404 Not Found"* ]]
-    run bash -c "printf 'DELETE / HTTP/1.1\r\nHost: localhost\r\n\r\n' | python3 $TOP/tests/http_raw.py $PORT"
+    run bash -c "printf 'DELETE / HTTP/1.1\r\nHost: localhost\r\n\r\n' | python3 $TOP/tests/lib/http_raw.py $PORT"
     [[ "$output" == "HTTP/1.1 405 Method Not Allowed"* ]]
     [[ "$output" == *"Allow: GET, HEAD, OPTIONS, POST"$'\r'* ]]
-    run bash -c "printf 'GET /%09000d HTTP/1.1\r\nHost: localhost\r\n\r\n' 0 | python3 $TOP/tests/http_raw.py $PORT"
+    run bash -c "printf 'GET /%09000d HTTP/1.1\r\nHost: localhost\r\n\r\n' 0 | python3 $TOP/tests/lib/http_raw.py $PORT"
     [[ "$output" == "HTTP/1.1 414 URI Too Long"* ]]
-    run bash -c "printf 'GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: %09000d\r\n\r\n' 0 | python3 $TOP/tests/http_raw.py $PORT"
+    run bash -c "printf 'GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: %09000d\r\n\r\n' 0 | python3 $TOP/tests/lib/http_raw.py $PORT"
     [[ "$output" == "HTTP/1.1 431 Request Header Fields Too Large"* ]]
-    run bash -c "printf 'GET / HTTP/2.0\r\nHost: localhost\r\n\r\n' | python3 $TOP/tests/http_raw.py $PORT"
+    run bash -c "printf 'GET / HTTP/2.0\r\nHost: localhost\r\n\r\n' | python3 $TOP/tests/lib/http_raw.py $PORT"
     [[ "$output" == "HTTP/1.1 505"* ]]
-    run bash -c "printf 'GET / HTTP/1.1\r\n\r\n' | python3 $TOP/tests/http_raw.py $PORT"
+    run bash -c "printf 'GET / HTTP/1.1\r\n\r\n' | python3 $TOP/tests/lib/http_raw.py $PORT"
     [[ "$output" == "HTTP/1.1 400 Bad Request"*"missing Host"* ]]
-    run bash -c "printf 'GET /../etc/passwd HTTP/1.1\r\nHost: localhost\r\n\r\n' | python3 $TOP/tests/http_raw.py $PORT"
+    run bash -c "printf 'GET /../etc/passwd HTTP/1.1\r\nHost: localhost\r\n\r\n' | python3 $TOP/tests/lib/http_raw.py $PORT"
     [[ "$output" == "HTTP/1.1 400 Bad Request"* ]]
     # ssed is still serving
     run curl -s --max-time 5 "$URL/_ssed/health"
@@ -278,7 +278,7 @@ teardown() {
 @test "ssed: a subscriber that never reads is dropped while others keep receiving" {
     start_ssed --max-pending 64K
     # A raw client that subscribes and then never reads a byte.
-    printf 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n' | python3 "$TOP/tests/http_raw.py" "$PORT" --hold 20 >/dev/null 3>&- 8>&- &
+    printf 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n' | python3 "$TOP/tests/lib/http_raw.py" "$PORT" --hold 20 >/dev/null 3>&- 8>&- &
     echo $! >>"$BATS_TEST_TMPDIR/pids"
     subscribe good /
     for i in $(seq 1 50); do [ "$(stat_of subscribers)" -ge 2 ] && break; sleep 0.1; done
@@ -296,7 +296,7 @@ teardown() {
 @test "ssed: a client that connects and stalls is closed at the header timeout" {
     start_ssed --header-timeout 300ms
     start=$(date +%s%N)
-    run bash -c "printf 'GET / HTTP/1.1\r\n' | python3 $TOP/tests/http_raw.py $PORT"
+    run bash -c "printf 'GET / HTTP/1.1\r\n' | python3 $TOP/tests/lib/http_raw.py $PORT"
     elapsed_ms=$((($(date +%s%N) - start) / 1000000))
     echo "closed after ${elapsed_ms} ms"
     [ "$elapsed_ms" -lt 3000 ]
@@ -380,7 +380,7 @@ assert names["/news"]["subscribers"] == 1, names
     start_ssed --format sse --replay 10
     printf 'data: one\n\nevent: deploy\nid: d1\ndata: two\ndata: lines\n\ndata: three\n\n' >&8
     sleep 0.3
-    run timeout 20 node "$TOP/tests/es_client.mjs" "$URL/" 3 deploy
+    run timeout 20 node "$TOP/tests/lib/es_client.mjs" "$URL/" 3 deploy
     [ "$status" -eq 0 ]
     [ "${lines[0]%%,\"lastEventId*}" = '{"type":"message","data":"one"' ]
     [ "${lines[1]}" = '{"type":"deploy","data":"two\nlines","lastEventId":"d1"}' ]

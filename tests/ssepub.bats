@@ -2,7 +2,7 @@
 # ssepub against a real ssed: every input mode, channels, types and ids,
 # tokens, refusals, retries across a restart, and batching.
 
-load helpers
+load lib/helpers
 
 teardown() {
     exec 8>&- 9>&- 2>/dev/null || true

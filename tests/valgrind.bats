@@ -3,7 +3,7 @@
 # access and no leak. ssed serves subscribers that come and go and
 # publishers; ssecat reconnects across a restart of ssed.
 
-load helpers
+load lib/helpers
 
 VALGRIND=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
     --show-leak-kinds=definite,indirect --track-fds=no)
@@ -46,8 +46,8 @@ start_ssed_valgrind() {
         seq 1 200 >&8
         curl -s --max-time 5 -d "$(seq 1 50)" "$URL/a" >/dev/null
         printf 'POST /b HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nContent-Type: text/event-stream\r\n\r\n9\r\ndata: x\n\n\r\n0\r\n\r\n' |
-            python3 "$TOP/tests/http_raw.py" "$PORT" >/dev/null
-        printf 'GARBAGE\r\n\r\n' | python3 "$TOP/tests/http_raw.py" "$PORT" >/dev/null
+            python3 "$TOP/tests/lib/http_raw.py" "$PORT" >/dev/null
+        printf 'GARBAGE\r\n\r\n' | python3 "$TOP/tests/lib/http_raw.py" "$PORT" >/dev/null
         curl -s --max-time 5 "$URL/_ssed/stats" >/dev/null
         sleep 1
     done

@@ -3,7 +3,7 @@
 # Debian's Chromium by playwright-core; curl at the same URL still gets the
 # event stream. Screenshots are saved in $SSETOOLS_BUILD/artifacts/.
 
-load helpers
+load lib/helpers
 
 teardown() {
     exec 8>&- 2>/dev/null || true

@@ -12,13 +12,13 @@ wait_for_file() {
     return 1
 }
 
-# start_sse_server SCRIPT_JSON: start tests/sse_test_server.py with this
+# start_sse_server SCRIPT_JSON: start tests/servers/sse_test_server.py with this
 # script (see the server's docstring); sets PORT and URL (ending in /stream).
 start_sse_server() {
     local dir=$BATS_TEST_TMPDIR
     printf '%s' "$1" >"$dir/script.json"
     rm -f "$dir/port" "$dir/requests.log"
-    start_bg "$dir/server.out" "$dir/server.err" python3 "$TOP/tests/sse_test_server.py" \
+    start_bg "$dir/server.out" "$dir/server.err" python3 "$TOP/tests/servers/sse_test_server.py" \
         --port-file "$dir/port" --log "$dir/requests.log" "$dir/script.json"
     wait_for_file "$dir/port" 10 || { cat "$dir/server.err" >&2; return 1; }
     PORT=$(cat "$dir/port")

@@ -126,7 +126,7 @@ wait_for_data() {
 
 # raw_request [http_raw.py OPTIONS]: send stdin to ssed as is; print the reply.
 raw_request() {
-    python3 "$TOP/tests/http_raw.py" "$PORT" "$@"
+    python3 "$TOP/tests/lib/http_raw.py" "$PORT" "$@"
 }
 
 # stat_of KEY: a top-level number from /_ssed/stats.
