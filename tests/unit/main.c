@@ -48,6 +48,8 @@ int main(int argc, char **argv) {
     record_reader_tests_register();
     line_end_tests_register();
     hub_tests_register();
+    publish_tests_register();
+    helpers_tests_register();
     cli_tests_register();
     const char *only = argc > 1 ? argv[1] : NULL;
     int number = 0, passed = 0, failed = 0;
