@@ -49,7 +49,18 @@ teardown() {
     printf 'event: deploy\nid: d1\nretry: 700\ndata: v2\n\ndata: plain\n\n' >&8
     wait_for_data "$BATS_TEST_TMPDIR/s" 2
     run cat "$BATS_TEST_TMPDIR/s"
-    [[ "$output" == *$'id: d1\nretry: 700\ndata: {"type":"deploy","data":"v2"}'* ]]
-    [[ "$output" == *'data: {"type":"message","data":"plain"}'* ]]
+    [[ "$output" == *$'id: d1\nretry: 700\ndata: {"type":"deploy","data":"v2","channel":"/"}'* ]]
+    [[ "$output" == *'data: {"type":"message","data":"plain","channel":"/"}'* ]]
     [[ "$output" != *"event: deploy"* ]]
+}
+
+@test "viewer: in a multi-channel envelope stream each event names its channel, replayed or live" {
+    start_ssed --history 10
+    curl -s --max-time 5 -d a1 "$URL/a" >/dev/null
+    subscribe s "/?channels=a,b&envelope=1" -H 'Last-Event-ID: 0'
+    curl -s --max-time 5 -d b1 "$URL/b" >/dev/null
+    wait_for_data "$BATS_TEST_TMPDIR/s" 2
+    run cat "$BATS_TEST_TMPDIR/s"
+    [[ "$output" == *'data: {"type":"message","data":"a1","channel":"/a"}'* ]]
+    [[ "$output" == *'data: {"type":"message","data":"b1","channel":"/b"}'* ]]
 }

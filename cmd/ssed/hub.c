@@ -185,7 +185,7 @@ void hub_publish(hub *h, channel *ch, shared_event *ev) {
         subscriber *s = list_entry(n, sub_link, node)->owner;
         if (s->replaying)
             continue; /* it is in history, where the replay will find it */
-        subscriber_enqueue(h, s, ev);
+        subscriber_enqueue(h, s, ev, ch);
         ch->events_out++;
     }
     shared_event_unref(ev);

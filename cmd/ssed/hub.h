@@ -189,7 +189,7 @@ void subscriber_detach(hub *h, subscriber *s);
 /* Queue a live event; marks the subscriber dirty, or overflowed when what
  * it owes besides the event it is being written would pass max_pending (so
  * one event always fits, whatever its size). */
-void subscriber_enqueue(hub *h, subscriber *s, shared_event *ev);
+void subscriber_enqueue(hub *h, subscriber *s, shared_event *ev, const channel *from);
 /* Queue an event the subscriber is owed whatever it already owes: history,
  * notices, keep-alives. */
 void subscriber_enqueue_owed(hub *h, subscriber *s, shared_event *ev);

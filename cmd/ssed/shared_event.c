@@ -89,7 +89,7 @@ static void keep_retry(void *ctx, unsigned long long ms) {
     ((parsed *)ctx)->retry_ms = sse_retry_clamp(ms);
 }
 
-shared_event *shared_event_envelope(shared_event *e) {
+shared_event *shared_event_envelope(shared_event *e, const char *channel, size_t channel_len) {
     if (e->envelope)
         return e->envelope;
     /* The bytes are ours and well formed: parse them back once. */
@@ -104,8 +104,11 @@ shared_event *shared_event_envelope(shared_event *e) {
     if (p.has_event) {
         buf json = BUF_INIT;
         int rc = buf_append_str(&json, "{\"type\":") | json_append_string(&json, p.type.data, p.type.len) |
-                 buf_append_str(&json, ",\"data\":") | json_append_string(&json, p.data.data, p.data.len) |
-                 buf_append_char(&json, '}');
+                 buf_append_str(&json, ",\"data\":") | json_append_string(&json, p.data.data, p.data.len);
+        if (channel)
+            rc |= buf_append_str(&json, ",\"channel\":\"/") | buf_append(&json, channel, channel_len) |
+                  buf_append_char(&json, '"'); /* channel names need no JSON escapes */
+        rc |= buf_append_char(&json, '}');
         sse_out_event out = {NULL, 0, p.id.data, p.id.len, p.has_id, json.data, json.len, p.retry_ms};
         env = rc == 0 ? shared_event_new(&out, &rc) : NULL;
         buf_free(&json);

@@ -41,11 +41,14 @@ static inline shared_event *shared_event_ref(shared_event *e) {
     return e;
 }
 void shared_event_unref(shared_event *e);
-/* envelope.c: the event as type `message` whose data is the JSON
- * {"type":TYPE,"data":DATA}, with the same id; for pages that can only
- * listen to message events. Made once per event and cached; comments and
- * other raw events are their own envelope. NULL if memory ran out. */
-shared_event *shared_event_envelope(shared_event *e);
+/* The event as type `message` whose data is the JSON
+ * {"type":TYPE,"data":DATA,"channel":"/NAME"}, with the same id, for pages
+ * that can only listen to message events; "channel" names the channel the
+ * event was published to (left out for ssed's own notices). Made once per
+ * event and cached, so every call for an event names the same channel;
+ * comments and other raw events are their own envelope. NULL if memory ran
+ * out. */
+shared_event *shared_event_envelope(shared_event *e, const char *channel, size_t channel_len);
 
 /* An id of 1 to 19 ASCII digits, as a number. */
 int event_id_parse_number(const char *s, size_t len, uint64_t *out);

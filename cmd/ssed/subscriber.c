@@ -68,12 +68,13 @@ static int queue_grow(hub *h, subscriber *s) {
 
 /* Append a reference; the subscriber is dropped (out of memory) rather than
  * sent a stream with a hole in it. */
-static int queue_push(hub *h, subscriber *s, shared_event *ev) {
+static int queue_push(hub *h, subscriber *s, shared_event *ev, const channel *from) {
     if (s->overflowed)
         return -1;
     shared_event *item = ev;
     int envelope_is_new = s->envelope && !ev->envelope;
-    if ((s->envelope && !(item = shared_event_envelope(ev))) || (s->q_len == s->q_cap && queue_grow(h, s) < 0)) {
+    if ((s->envelope && !(item = shared_event_envelope(ev, from ? from->name : NULL, from ? from->name_len : 0))) ||
+        (s->q_len == s->q_cap && queue_grow(h, s) < 0)) {
         drop(h, s);
         return -1;
     }
@@ -88,9 +89,9 @@ static int queue_push(hub *h, subscriber *s, shared_event *ev) {
     return 0;
 }
 
-void subscriber_enqueue_owed(hub *h, subscriber *s, shared_event *ev) { queue_push(h, s, ev); }
+void subscriber_enqueue_owed(hub *h, subscriber *s, shared_event *ev) { queue_push(h, s, ev, NULL); }
 
-void subscriber_enqueue(hub *h, subscriber *s, shared_event *ev) {
+void subscriber_enqueue(hub *h, subscriber *s, shared_event *ev, const channel *from) {
     if (s->overflowed)
         return;
     /* The event being written does not count: one event larger than the
@@ -103,7 +104,7 @@ void subscriber_enqueue(hub *h, subscriber *s, shared_event *ev) {
         drop(h, s);
         return;
     }
-    queue_push(h, s, ev);
+    queue_push(h, s, ev, from);
 }
 
 /* The link whose next owed event was published first, or NULL when every
@@ -145,7 +146,7 @@ void hub_replay_more(hub *h, subscriber *s) {
         }
         if (s->q_len > 0 && s->pending_bytes + e->len > window)
             return;
-        if (queue_push(h, s, e) < 0)
+        if (queue_push(h, s, e, link->ch) < 0)
             return;
         link->next_chan_seq++;
         link->ch->events_out++;
