@@ -12,12 +12,25 @@ status=0
 # so every target links libcurl.
 curl_cflags=$(pkg-config --cflags libcurl 2>/dev/null || true)
 curl_libs=$(pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+# A target's "fuzz-sources:" line: paths or globs under the top, !PATH to
+# leave one out, @viewer_assets for ssed's viewer page generated into $out.
+fuzz_sources() (
+    cd "$top"
+    for word in $1; do
+        case $word in
+        !*) ;;
+        @viewer_assets)
+            sh cmd/ssed/viewer/embed.sh cmd/ssed/viewer >"$out/viewer_assets.c" && echo "$out/viewer_assets.c" ;;
+        *) case " $1 " in *" !$word "*) ;; *) echo "$top/$word" ;; esac ;;
+        esac
+    done
+)
 for src in "$top"/tests/fuzz/fuzz_*.c; do
     name=$(basename "$src" .c)
     target=${name#fuzz_}
     extra_src=$(sed -n 's|^/\* fuzz-sources: \(.*\) \*/$|\1|p' "$src")
     "$cc" -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-        -I"$top/common" $curl_cflags -o "$out/$name" "$src" $(for f in $extra_src; do echo "$top/$f"; done) \
+        -I"$top/common" $curl_cflags -o "$out/$name" "$src" $(fuzz_sources "$extra_src") \
         "$top"/common/*.c $curl_libs -lm
     work="$out/corpus-$target"
     mkdir -p "$work"
