@@ -7,6 +7,7 @@
 #   make bench           print the benchmark figures
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make deps            install missing build and test packages (as root)
+#   make demo            serve a live demo feed (DEMO_LISTEN=127.0.0.1:8080)
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -98,7 +99,10 @@ fuzz:
 bench: all
 	@bash tests/bench/run.sh $(BUILD_DIR)
 
-demo: deps all
+# The demo needs only what the build needs.
+demo:
+	@sh .ci/deps.sh --build
+	@$(MAKE) --no-print-directory all >/dev/null
 	@bash tests/demo.sh $(BUILD_DIR) $(DEMO_LISTEN)
 
 install: all

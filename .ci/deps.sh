@@ -1,12 +1,18 @@
 #!/bin/sh
 # The build's dependency step: finds which of the packages that building and
 # testing ssetools needs are missing; installs them with apt-get when run as
-# root, otherwise prints the command to run and stops.
+# root, otherwise prints the command to run and stops. With --build, only
+# what building needs (make demo asks for no more).
 set -u
-packages="gcc make pkg-config libcurl4-openssl-dev bats curl clang libclang-rt-14-dev python3 valgrind chromium"
+build_packages="gcc make pkg-config libcurl4-openssl-dev"
+packages="$build_packages bats curl clang libclang-rt-14-dev python3 valgrind chromium"
 missing=""
+build_only=0
+[ "${1:-}" = --build ] && build_only=1 && packages=$build_packages
 # Node.js may come from elsewhere than Debian (its npm is then built in).
-command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing=" nodejs npm"
+if [ "$build_only" = 0 ] && ! { command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; }; then
+    missing=" nodejs npm"
+fi
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
@@ -24,7 +30,7 @@ install_npm_packages() {
         { echo "ssetools: npm ci in tests/ failed" >&2; exit 1; }
 }
 if [ -z "$missing" ]; then
-    install_npm_packages
+    [ "$build_only" = 1 ] || install_npm_packages
     exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
@@ -38,4 +44,4 @@ apt-get update -qq >/dev/null || { echo "ssetools: apt-get update failed" >&2; e
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
     { echo "ssetools: apt-get install$missing failed" >&2; exit 1; }
-install_npm_packages
+[ "$build_only" = 1 ] || install_npm_packages

@@ -23,3 +23,25 @@ load lib/helpers
     [ "$status" -eq 0 ]
     [ -z "$(find "$dest" -type f)" ]
 }
+
+# The demo runs in a process group of its own (a shell, its feed loop and
+# ssed), stopped whole.
+teardown() {
+    [ -n "${DEMO_PGID:-}" ] && kill -TERM -- "-$DEMO_PGID" 2>/dev/null
+    stop_all
+}
+
+@test "demo: serves a feed, says what to try next, and names DEMO_LISTEN when the port is taken" {
+    port=$(free_port)
+    setsid bash "$TOP/tests/demo.sh" "${SSETOOLS_BUILD#$TOP/}" "127.0.0.1:$port" \
+        >"$BATS_TEST_TMPDIR/demo.out" 2>"$BATS_TEST_TMPDIR/demo.err" 3>&- 8>&- 9>&- &
+    DEMO_PGID=$!
+    wait_for_line "$BATS_TEST_TMPDIR/demo.err" 'curl -d hi http://127.0.0.1:' 30
+    grep -q "ssecat http://127.0.0.1:$port/" "$BATS_TEST_TMPDIR/demo.err"
+    run curl -sN --max-time 3 "http://127.0.0.1:$port/"
+    [[ "$output" == *'data: {"n":'* ]]
+    # the same address again: taken, and the message says how to move it
+    run timeout 30 bash "$TOP/tests/demo.sh" "${SSETOOLS_BUILD#$TOP/}" "127.0.0.1:$port"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"Address already in use"*"DEMO_LISTEN"* ]]
+}

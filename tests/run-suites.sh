@@ -11,34 +11,42 @@ passed=0 failed=0 skipped=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-# count_tap FILE: add a TAP stream's results to the totals.
+# count_tap FILE: the counts of a TAP stream, added to the totals and left
+# in suite_passed, suite_failed and suite_skipped.
 count_tap() {
-    local ok notok skip
-    skip=$(grep -cE '^ok [0-9]+ .*# (skip|SKIP)' "$1")
-    ok=$(grep -cE '^ok [0-9]+' "$1")
-    notok=$(grep -cE '^not ok [0-9]+' "$1")
-    passed=$((passed + ok - skip))
-    skipped=$((skipped + skip))
-    failed=$((failed + notok))
+    suite_skipped=$(grep -cE '^ok [0-9]+ .*# (skip|SKIP)' "$1")
+    suite_passed=$(($(grep -cE '^ok [0-9]+' "$1") - suite_skipped))
+    suite_failed=$(grep -cE '^not ok [0-9]+' "$1")
+    passed=$((passed + suite_passed))
+    skipped=$((skipped + suite_skipped))
+    failed=$((failed + suite_failed))
 }
 
-echo "== unit tests (common/)"
-"$SSETOOLS_BUILD/unit-tests" >"$log" 2>&1
-status=$?
-grep -vE '^ok ' "$log"
-count_tap "$log"
-[ $status -ne 0 ] && ! grep -q '^not ok' "$log" && { echo "unit-tests exited $status"; failed=$((failed + 1)); }
-
-shopt -s nullglob
-bats_files=("$top"/tests/*.bats)
-if [ ${#bats_files[@]} -gt 0 ]; then
-    echo "== bats tests (${#bats_files[@]} files)"
-    bats --tap "${bats_files[@]}" >"$log" 2>&1
+# run_suite NAME COMMAND...: run one suite, print what failed and then one
+# progress line with its counts and time.
+run_suite() {
+    local name=$1 start=$SECONDS status
+    shift
+    "$@" >"$log" 2>&1
     status=$?
-    grep -vE '^ok ' "$log"
+    grep -vE '^ok |^1\.\.[0-9]+$' "$log"
     count_tap "$log"
-    [ $status -ne 0 ] && ! grep -q '^not ok' "$log" && { echo "bats exited $status"; failed=$((failed + 1)); }
-fi
+    if [ $status -ne 0 ] && [ "$suite_failed" -eq 0 ]; then
+        echo "$name exited $status"
+        failed=$((failed + 1))
+        suite_failed=1
+    fi
+    local extra=""
+    [ "$suite_skipped" -gt 0 ] && extra=", $suite_skipped skipped"
+    printf '== %-28s %3d passed, %d failed%s (%ds)\n' "$name" "$suite_passed" "$suite_failed" "$extra" \
+        $((SECONDS - start))
+}
+
+run_suite "unit tests" "$SSETOOLS_BUILD/unit-tests"
+shopt -s nullglob
+for file in "$top"/tests/*.bats; do
+    run_suite "tests/$(basename "$file")" bats --tap "$file"
+done
 
 if [ "$skipped" -gt 0 ]; then
     echo "$passed passed, $failed failed, $skipped skipped"
