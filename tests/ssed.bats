@@ -386,3 +386,11 @@ assert names["/news"]["subscribers"] == 1, names
     [ "${lines[1]}" = '{"type":"deploy","data":"two\nlines","lastEventId":"d1"}' ]
     [[ "${lines[2]}" =~ ^\{\"type\":\"message\",\"data\":\"three\",\"lastEventId\":\"[0-9]+\"\}$ ]]
 }
+
+@test "ssed -v: every log line starts with its RFC 3339 UTC time" {
+    start_ssed -v
+    subscribe s /
+    wait_for_line "$SSED_ERR" 'connect ' 10
+    grep -E 'serving http' "$SSED_ERR" | grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z ssed: '
+    grep -E 'connect ' "$SSED_ERR" | grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z ssed: connect '
+}

@@ -160,6 +160,7 @@ int main(int argc, char **argv) {
     if (parsed != CLI_RUN)
         return cli_exit_status(parsed);
     log_init("ssed", (enum log_level)opt.verbosity);
+    log_set_timestamps(opt.verbosity >= LOG_VERBOSE);
 
     int status = EXIT_RUNTIME;
     server srv;

@@ -109,7 +109,7 @@ static const cli_option option_table[] = {
     {OPT("no-publish", 0, CLI_FLAG, o.no_publish), .help = "turn the publish endpoint off"},
 
     CLI_SECTION("Other:"),
-    {OPT("verbose", 'v', CLI_SET, o.verbosity), .value = 2, .help = "log connects and disconnects"},
+    {OPT("verbose", 'v', CLI_SET, o.verbosity), .value = 2, .help = "log connects and disconnects; timestamp each line"},
     {OPT("quiet", 'q', CLI_SET, o.verbosity), .value = 0, .help = "log errors only"},
     {OPT("help", 'h', CLI_HELP, o), .help = "show this help and exit"},
     {OPT("version", 'V', CLI_VERSION, o), .help = "show the version and exit"},
