@@ -250,3 +250,39 @@ void http_client_config_free(http_client_config *cfg) {
     cfg->header_count = cfg->header_cap = 0;
 }
 
+void http_client_describe_failure(CURL *curl, CURLcode rc, const char *url, const char *errbuf, int opened,
+                                  char *why, size_t whylen) {
+    const char *verb;
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+        verb = "resolve";
+        break;
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        verb = "resolve proxy for";
+        break;
+    case CURLE_COULDNT_CONNECT:
+        verb = "connect";
+        break;
+    case CURLE_OPERATION_TIMEDOUT:
+        verb = opened ? "read" : "connect";
+        break;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+        verb = "TLS handshake with";
+        break;
+    case CURLE_SEND_ERROR:
+        verb = "send to";
+        break;
+    default:
+        verb = opened ? "read" : "request";
+    }
+    long os_errno = 0;
+    if (curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno) != CURLE_OK)
+        os_errno = 0;
+    const char *text = os_errno && rc == CURLE_COULDNT_CONNECT ? strerror((int)os_errno)
+                       : errbuf && errbuf[0]                    ? errbuf
+                                                                : curl_easy_strerror(rc);
+    snprintf(why, whylen, "%s %s: %s", verb, url, text);
+}

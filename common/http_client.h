@@ -60,4 +60,10 @@ int http_client_setup(CURL *curl, const http_client_config *cfg, const char *con
 
 void http_client_config_free(http_client_config *cfg);
 
+/* "connect URL: Connection refused": what failed (resolve, connect, TLS
+ * handshake with, send to, read, request), where, and the system's word for
+ * it when there is one, else libcurl's. `opened`: a response had begun. */
+void http_client_describe_failure(CURL *curl, CURLcode rc, const char *url, const char *errbuf, int opened,
+                                  char *why, size_t whylen);
+
 #endif

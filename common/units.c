@@ -95,3 +95,12 @@ int units_parse_count(const char *text, uint64_t min, uint64_t max, uint64_t *ou
              (unsigned long long)min, (unsigned long long)max);
     return -1;
 }
+
+void units_format_duration(char *out, size_t len, uint64_t ms) {
+    if (ms < 1000)
+        snprintf(out, len, "%llums", (unsigned long long)ms);
+    else if (ms % 1000 == 0)
+        snprintf(out, len, "%llus", (unsigned long long)(ms / 1000));
+    else
+        snprintf(out, len, "%.1fs", (double)ms / 1000.0);
+}

@@ -16,4 +16,7 @@ int units_parse_size(const char *text, uint64_t *bytes, char *err, size_t errlen
 /* A whole number in [min, max]. */
 int units_parse_count(const char *text, uint64_t min, uint64_t max, uint64_t *out, char *err, size_t errlen);
 
+/* A duration as people read it: "250ms", "3s", "1.5s". */
+void units_format_duration(char *out, size_t len, uint64_t ms);
+
 #endif

@@ -297,10 +297,19 @@ C
     port=$(free_port)
     start_pub_on_fifo retry "$SSEPUB" -u "http://127.0.0.1:$port/" --retry-for 60s
     echo "never delivered" >&9
-    wait_for_line "$PUB_ERR" 'retrying for up to' 10
+    wait_for_line "$PUB_ERR" 'retrying for .* more' 10
     kill -INT "$PUB"
     wait_for_exit "$PUB" 5
     exec 9>&-
     [ "$EXIT_STATUS" -eq 4 ]
     grep -q '1 event not delivered: .*interrupted while retrying' "$PUB_ERR"
+}
+
+@test "ssepub: an unreachable server is worded as ssecat words it, and ssepub says it is still retrying" {
+    port=$(free_port)
+    run bash -c "echo x | '$SSEPUB' --url http://127.0.0.1:$port/ --retry-for 7s 2>&1"
+    echo "$output"
+    [ "$status" -eq 4 ]
+    [[ "$output" == *"ssepub: connect http://127.0.0.1:$port/: Connection refused; retrying for 7s more (--retry-for)"* ]]
+    [[ "$output" == *"still retrying for "*" more (--retry-for)"* ]]
 }

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "signals.h"
 #include "stream.h"
+#include "units.h"
 
 #define WAIT_SLICE_MS 100
 
@@ -30,15 +31,6 @@ uint64_t reconnect_delay_ms(uint64_t base, uint64_t max, unsigned attempt, uint3
         delay = backoff_next_ms(delay, RECONNECT_FLOOR_MS, ceiling);
     delay = backoff_jitter_ms(delay, random);
     return delay < base ? base : delay;
-}
-
-static void format_duration(char *out, size_t len, uint64_t ms) {
-    if (ms < 1000)
-        snprintf(out, len, "%llums", (unsigned long long)ms);
-    else if (ms % 1000 == 0)
-        snprintf(out, len, "%llus", (unsigned long long)(ms / 1000));
-    else
-        snprintf(out, len, "%.1fs", (double)ms / 1000.0);
 }
 
 /* Sleep `ms` in slices, watching for signals and the time limits. -1 when
@@ -104,7 +96,7 @@ static int announce_and_wait(const ssecat_options *o, const sse_parser *p, const
     uint64_t base = s->has_retry ? s->retry_ms : o->retry_delay_ms;
     uint64_t delay = reconnect_delay_ms(base, o->max_delay_ms, b->attempt, (uint32_t)rand_r(&b->seed));
     char text[32];
-    format_duration(text, sizeof text, delay);
+    units_format_duration(text, sizeof text, delay);
     size_t id_len;
     const char *id = sse_parser_last_id(p, &id_len);
     if (id_len)

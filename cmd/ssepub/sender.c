@@ -7,16 +7,18 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "http_client.h"
-#include "interrupt.h"
 #include "backoff.h"
 #include "clock.h"
-#include "digits.h"
+#include "http_client.h"
+#include "interrupt.h"
 #include "log.h"
 #include "signals.h"
+#include "units.h"
 
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 2000
+/* While retrying, say so this often, so a quiet terminal is not a hang. */
+#define STILL_RETRYING_MS 5000
 /* A request that takes longer than this is given up and retried (numbered
  * events make that safe), so a server that hangs cannot hang ssepub. */
 #define REQUEST_TIMEOUT_MS 60000L
@@ -135,8 +137,9 @@ static long post_once(sender *s, batch *b, char *errbuf) {
     s->requests++;
     curl_slist_free_all(headers);
     if (rc != CURLE_OK) {
-        if (!errbuf[0])
-            snprintf(errbuf, CURL_ERROR_SIZE, "%s", curl_easy_strerror(rc));
+        char why[CURL_ERROR_SIZE];
+        http_client_describe_failure(s->curl, rc, s->o->target, errbuf, 0, why, sizeof why);
+        snprintf(errbuf, CURL_ERROR_SIZE, "%s", why);
         return 0;
     }
     long status = 0;
@@ -155,7 +158,7 @@ static void give_up(sender *s, batch *b, int status, const char *why) {
 }
 
 void sender_send(sender *s, batch *b) {
-    uint64_t first_failure = 0, backoff = BACKOFF_FIRST_MS;
+    uint64_t first_failure = 0, last_report = 0, backoff = BACKOFF_FIRST_MS;
     char errbuf[CURL_ERROR_SIZE];
     while (b->count > 0) {
         long status = post_once(s, b, errbuf);
@@ -203,11 +206,15 @@ void sender_send(sender *s, batch *b) {
             give_up(s, b, EXIT_UNREACHABLE, why);
             return;
         }
-        if (now == first_failure)
-            log_info("POST %s: %s; retrying for up to %llums (--retry-for)", s->o->target, reason,
-                     (unsigned long long)s->o->retry_for_ms);
-        else
-            log_verbose("POST %s: %s; retrying", s->o->target, reason);
+        if (now == first_failure || now - last_report >= STILL_RETRYING_MS) {
+            char left[32];
+            units_format_duration(left, sizeof left, s->o->retry_for_ms - (now - first_failure));
+            log_info("%s; %s for %s more (--retry-for)", reason, now == first_failure ? "retrying" : "still retrying",
+                     left);
+            last_report = now;
+        } else {
+            log_verbose("%s; retrying", reason);
+        }
         uint64_t jitter;
         if (getrandom(&jitter, sizeof jitter, 0) != (ssize_t)sizeof jitter)
             jitter = now;
