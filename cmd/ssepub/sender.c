@@ -191,10 +191,12 @@ void sender_send(sender *s, batch *b) {
         /* Transient: no answer, 5xx, or an answer we cannot read. */
         if (status == 0)
             snprintf(reason, sizeof reason, "%s", errbuf);
-        else if (status >= 500)
-            answer_reason(&s->answer, reason, sizeof reason);
-        else
-            snprintf(reason, sizeof reason, "unexpected answer %ld", status);
+        else {
+            char answer[400] = "unexpected answer";
+            if (status >= 500)
+                answer_reason(&s->answer, answer, sizeof answer);
+            snprintf(reason, sizeof reason, "POST %s: %ld %s", s->o->target, status, answer);
+        }
         uint64_t now = clock_now_ms();
         if (!first_failure)
             first_failure = now;
