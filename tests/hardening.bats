@@ -33,9 +33,10 @@ rss_peak_kb() {
 import json, sys
 s = json.loads(sys.argv[1])
 assert s["complete"] == 50 and s["in_order"] == 50, s
-# A slow subscriber holding up the others would show as seconds of delay;
-# the 100 ms figure is reported by the benchmark, not asserted here.
-assert s["max_ms"] < 1000, s
+# A slow subscriber holding up the others would show as a delay of the whole run;
+# the 100 ms figure is reported by the benchmark, not asserted here,
+# and a loaded machine may delay a moment now and then.
+assert s["max_ms"] < 5000, s
 ' "$summary"
     [ "$(stat_of slow_subscriber_drops)" -eq 200 ]
     # ssed keeps at most --max-pending per subscriber: its memory stays small.
@@ -52,7 +53,7 @@ assert s["max_ms"] < 1000, s
     done
     seq 1 20 | while read -r n; do echo "$n"; sleep 0.1; done >&8
     wait_for_data "$BATS_TEST_TMPDIR/good" 20 10
-    for i in $(seq 1 60); do [ "$(stat_of header_timeouts)" -ge 20 ] && break; sleep 0.1; done
+    for i in $(seq 1 300); do [ "$(stat_of header_timeouts)" -ge 20 ] && break; sleep 0.1; done
     [ "$(stat_of header_timeouts)" -eq 20 ]
     [ "$(stat_of subscribers)" -eq 1 ]
 }
@@ -69,7 +70,7 @@ assert s["max_ms"] < 1000, s
     wait_for_exit "$feeder" 20
     wait_for_data "$BATS_TEST_TMPDIR/good" 4000 20
     kill -0 "$SSED_PID"
-    for i in $(seq 1 50); do [ "$(stat_of subscribers)" -eq 1 ] && break; sleep 0.1; done
+    for i in $(seq 1 300); do [ "$(stat_of subscribers)" -eq 1 ] && break; sleep 0.1; done
     [ "$(stat_of subscribers)" -eq 1 ]
     [ "$(stat_of connections)" -eq 2 ] # the good subscriber and this stats request
 }

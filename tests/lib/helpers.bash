@@ -6,6 +6,10 @@ SSED="$SSETOOLS_BUILD/ssed"
 SSECAT="$SSETOOLS_BUILD/ssecat"
 SSEPUB="$SSETOOLS_BUILD/ssepub"
 TOP="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+# Every wait below polls for its condition, so a longer deadline costs
+# nothing when things go well; on a loaded machine (or under the
+# sanitizers) they are stretched by this factor.
+: "${SSETOOLS_WAIT_SCALE:=3}"
 
 # start_bg OUT ERR CMD...: run CMD in the background with stdout and stderr
 # to files; its PID is recorded for stop_all and left in BG_PID.
@@ -38,7 +42,7 @@ stop_all() {
 
 # wait_for_line FILE REGEX [SECONDS]: wait until a line of FILE matches.
 wait_for_line() {
-    local file=$1 regex=$2 limit=${3:-10} i
+    local file=$1 regex=$2 limit=$((${3:-10} * SSETOOLS_WAIT_SCALE)) i
     for i in $(seq 1 $((limit * 20))); do
         grep -qE "$regex" "$file" 2>/dev/null && return 0
         sleep 0.05
@@ -50,7 +54,7 @@ wait_for_line() {
 
 # wait_for_lines FILE N [SECONDS]: wait until FILE has at least N lines.
 wait_for_lines() {
-    local file=$1 want=$2 limit=${3:-10} i
+    local file=$1 want=$2 limit=$((${3:-10} * SSETOOLS_WAIT_SCALE)) i
     for i in $(seq 1 $((limit * 20))); do
         [ "$(wc -l <"$file" 2>/dev/null || echo 0)" -ge "$want" ] && return 0
         sleep 0.05
@@ -62,7 +66,7 @@ wait_for_lines() {
 # wait_for_exit PID [SECONDS]: wait for a background process to end; its
 # exit status is left in EXIT_STATUS.
 wait_for_exit() {
-    local pid=$1 limit=${2:-10} i
+    local pid=$1 limit=$((${2:-10} * SSETOOLS_WAIT_SCALE)) i
     for i in $(seq 1 $((limit * 20))); do
         if ! kill -0 "$pid" 2>/dev/null; then
             EXIT_STATUS=0
@@ -115,7 +119,7 @@ data_of() {
 
 # wait_for_data FILE N [SECONDS]: wait until a raw stream has N data lines.
 wait_for_data() {
-    local file=$1 want=$2 limit=${3:-10} i
+    local file=$1 want=$2 limit=$((${3:-10} * SSETOOLS_WAIT_SCALE)) i
     for i in $(seq 1 $((limit * 20))); do
         [ "$(grep -c '^data:' "$file" 2>/dev/null)" -ge "$want" ] && return 0
         sleep 0.05

@@ -3,7 +3,7 @@
 
 # wait_for_file FILE [SECONDS]
 wait_for_file() {
-    local file=$1 limit=${2:-10} i
+    local file=$1 limit=$((${2:-10} * SSETOOLS_WAIT_SCALE)) i
     for i in $(seq 1 $((limit * 20))); do
         [ -s "$file" ] && return 0
         sleep 0.05
