@@ -5,7 +5,7 @@
 # what building needs (make demo asks for no more).
 set -u
 build_packages="gcc make pkg-config libcurl4-openssl-dev"
-packages="$build_packages bats curl clang libclang-rt-14-dev python3 valgrind chromium"
+packages="$build_packages bats curl clang libclang-rt-14-dev python3 valgrind chromium nginx"
 missing=""
 build_only=0
 [ "${1:-}" = --build ] && build_only=1 && packages=$build_packages

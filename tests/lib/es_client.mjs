@@ -1,7 +1,8 @@
 // A browser-grade subscriber: the npm eventsource package (a WHATWG
 // EventSource implementation). Prints one JSON line per event received, for
 // the message type and any named types given, and exits after COUNT events.
-// Usage: node es_client.mjs URL COUNT [TYPE...]
+// Usage: node es_client.mjs URL COUNT [TYPE...]; ES_CLIENT_TIMEOUT_MS (15000)
+// bounds the wait.
 import { EventSource } from "eventsource";
 
 const [url, count, ...types] = process.argv.slice(2);
@@ -11,7 +12,7 @@ const es = new EventSource(url);
 const timer = setTimeout(() => {
   console.error(`es_client: timed out after ${seen} of ${want} events`);
   process.exit(1);
-}, 15000);
+}, Number(process.env.ES_CLIENT_TIMEOUT_MS || 15000));
 
 function show(ev) {
   console.log(JSON.stringify({ type: ev.type, data: ev.data, lastEventId: ev.lastEventId }));
