@@ -10,7 +10,7 @@ teardown() {
     stop_all
 }
 
-@test "viewer: the page in headless Chromium: events in order, filters, pause, reconnect without duplicates, markup as text" {
+@test "viewer: the page in headless Chromium: events in order, filters, pause, reconnect without duplicates, reused ids, channels, markup as text" {
     [ -x /usr/bin/chromium ] || skip "chromium is not installed (make deps)"
     [ -d "$TOP/tests/node_modules/playwright-core" ] || skip "playwright-core is not installed (make deps)"
     mkdir -p "$SSETOOLS_BUILD/artifacts"
@@ -19,6 +19,82 @@ teardown() {
     [ "$status" -eq 0 ]
     [[ "$output" == *"all checks passed"* ]]
     [ -s "$SSETOOLS_BUILD/artifacts/viewer.png" ]
+}
+
+@test "viewer: under load in headless Chromium: a 10,000-event burst within 3 s; at 1,000 events/s for 30 s within 1 s of the stream, Pause and filters within 200 ms, heap under 50 MB" {
+    [ -x /usr/bin/chromium ] || skip "chromium is not installed (make deps)"
+    [ -d "$TOP/tests/node_modules/playwright-core" ] || skip "playwright-core is not installed (make deps)"
+    run timeout 240 node "$TOP/tests/browser/viewer_load_test.mjs" "$SSED" "$(free_port)" 30
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"all checks passed"* ]]
+}
+
+@test "viewer: the page links its style, script and stream relative to its own URL, at any depth" {
+    start_ssed
+    run curl -s --max-time 5 -H 'Accept: text/html' "$URL/"
+    [[ "$output" == *'href="_ssed/ui.css"'* ]]
+    [[ "$output" == *'src="_ssed/ui.js"'* ]]
+    run curl -s --max-time 5 -H 'Accept: text/html' "$URL/a/b"
+    [[ "$output" == *'href="../_ssed/ui.css"'* ]]
+    [[ "$output" == *'src="../_ssed/ui.js"'* ]]
+    run curl -s --max-time 5 -H 'Accept: text/html' "$URL/a/b/c?x=1"
+    [[ "$output" == *'src="../../_ssed/ui.js"'* ]]
+    [[ "$output" != *'"/_ssed/'* ]]
+    [[ "$output" != *'{{root}}'* ]]
+    run curl -s --max-time 5 "$URL/_ssed/ui.js"
+    [[ "$output" != *'location.pathname + "?"'* ]]
+}
+
+@test "viewer: the page works behind nginx serving ssed under a path prefix" {
+    [ -x /usr/bin/chromium ] || skip "chromium is not installed (make deps)"
+    [ -d "$TOP/tests/node_modules/playwright-core" ] || skip "playwright-core is not installed (make deps)"
+    local nginx
+    nginx=$(command -v nginx || ls /usr/sbin/nginx 2>/dev/null) || skip "nginx is not installed (apt-get install nginx)"
+    start_ssed
+    local dir="$BATS_TEST_TMPDIR/nginx" nport
+    nport=$(free_port)
+    mkdir -p "$dir"
+    cat >"$dir/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path $dir/body;
+    proxy_temp_path $dir/proxy;
+    fastcgi_temp_path $dir/fastcgi;
+    uwsgi_temp_path $dir/uwsgi;
+    scgi_temp_path $dir/scgi;
+    server {
+        listen 127.0.0.1:$nport;
+        location /events/ {
+            proxy_pass http://127.0.0.1:$PORT/;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+        }
+    }
+}
+CONF
+    start_bg "$dir/out" "$dir/err" "$nginx" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log"
+    local i
+    for i in $(seq 1 100); do
+        curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$nport/events/_ssed/health" && break
+        sleep 0.1
+    done
+    run curl -s --max-time 5 "http://127.0.0.1:$nport/events/_ssed/health"
+    [ "$output" = ok ] || { cat "$dir/err" "$dir/error.log"; false; }
+    run timeout 60 node "$TOP/tests/browser/viewer_proxy_test.mjs" "http://127.0.0.1:$nport/events/a/b" "$URL/a/b"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"all checks passed"* ]]
+    run timeout 60 node "$TOP/tests/browser/viewer_proxy_test.mjs" "http://127.0.0.1:$nport/events/" "$URL/"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"all checks passed"* ]]
 }
 
 @test "viewer: curl at the same URL still gets the event stream; the page's assets are served; --no-ui turns it off" {

@@ -3,20 +3,44 @@
 // as HTML. The stream is requested with envelope=1, so every event arrives
 // as a `message` carrying its real type: EventSource would otherwise hand
 // named events only to listeners registered for those names in advance.
+//
+// The page must keep up with thousands of events a second and stay
+// responsive: an event only costs a parse and a push when it arrives; rows
+// are built once per animation frame, in one fragment, for at most MAX_ROWS
+// events; the oldest rows go in one operation; layout is read at most once
+// a frame (to follow the newest row). Every buffer is bounded.
 "use strict";
 
-const MAX_ROWS = 2000;       // rows kept in the page; older ones are dropped
-const MAX_SEEN_IDS = 10000;  // ids remembered to drop duplicates after a reconnect
+const MAX_ROWS = 2000;       // rows kept in the page, and events kept while paused
+const MAX_SEEN_IDS = 10000;  // ids remembered to recognise a replay after a reconnect
+const CHUNK_ROWS = 50;       // rows in each tbody of the table
 
 const $ = (id) => document.getElementById(id);
-const rows = $("rows"), scroller = $("scroller");
-const state = { paused: false, held: [], seen: new Set(), seenOrder: [], types: new Set(), lastId: null,
-  reconnects: 0, opened: false, arrivals: [], follow: true };
+const table = $("events"), scroller = $("scroller");
+const clock = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit", second: "2-digit" });
+const state = {
+  paused: false,
+  pending: [],        // received, to be shown at the next frame
+  held: [],           // received while paused
+  heldDropped: 0,     // received while paused and dropped: only the newest MAX_ROWS are kept
+  frame: 0,           // the requested animation frame, or 0
+  rowCount: 0,
+  filterText: "", filterType: "",
+  seen: new Set(),    // own ids received, oldest first, at most MAX_SEEN_IDS
+  lastId: null,       // the stream's last event id, own or inherited
+  lastOwnId: "",      // the last id an event carried itself
+  replay: null,       // after a reconnect: { last, skipping } until a new id arrives
+  types: new Set(), withChannel: false, firstChannel: null,
+  multiChannel: new URLSearchParams(location.search).has("channels"),
+  reconnects: 0, opened: false, received: 0, rateSamples: [], follow: true, countText: "",
+};
 
+// The stream is this page's own URL with envelope=1: a relative URL, so it
+// also works behind a proxy that serves ssed under a path prefix.
 function streamUrl() {
   const params = new URLSearchParams(location.search);
   params.set("envelope", "1");
-  return location.pathname + "?" + params.toString();
+  return "?" + params.toString();
 }
 
 function setStatus(kind, text) {
@@ -26,36 +50,65 @@ function setStatus(kind, text) {
 }
 
 // An event without an id field of its own carries the previous event's id,
-// so only an id that changes is the event's own and marks an event that may
-// have been shown before. Returns "duplicate", "own" or "inherited".
-function classify(id) {
+// so only an id that changes is the event's own.
+function ownId(id) {
   const own = id !== state.lastId;
   state.lastId = id;
-  if (!id || !own) return "inherited";
-  if (state.seen.has(id)) return "duplicate";
-  state.seen.add(id);
-  state.seenOrder.push(id);
-  if (state.seenOrder.length > MAX_SEEN_IDS) state.seen.delete(state.seenOrder.shift());
-  return "own";
+  return own && id ? id : "";
 }
 
+function remember(id) {
+  state.lastOwnId = id;
+  if (state.seen.has(id)) return;
+  state.seen.add(id);
+  if (state.seen.size > MAX_SEEN_IDS) state.seen.delete(state.seen.values().next().value);
+}
+
+// After a reconnect the server may send again what was shown before the
+// disconnect (ssed sends its whole history when it no longer knows the
+// Last-Event-ID). Until an id not received before arrives, or the last one
+// received before the disconnect, an event carrying an id received before
+// is a replay, and so is an event without an id that follows one. A later
+// event reusing an id (a publisher's `id: deploy`) is shown as any other.
+function isReplay(id) {
+  const r = state.replay;
+  if (!r) return false;
+  if (!id) return r.skipping;
+  if (!state.seen.has(id)) { state.replay = null; return false; }
+  r.skipping = true;
+  if (id === r.last) state.replay = null;
+  return true;
+}
+
+// JSON objects and arrays show on one line and expand pretty-printed; the
+// pretty form is made only when a row is first expanded (see expand).
 function dataCell(data) {
   const td = document.createElement("td");
   td.className = "data";
   let parsed;
-  try { parsed = JSON.parse(data); } catch (e) { parsed = undefined; }
+  const c = data.charCodeAt(0);
+  if (c === 123 || c === 91) { // only "{" or "[" can start an object worth expanding
+    try { parsed = JSON.parse(data); } catch (e) { parsed = undefined; }
+  }
   if (parsed !== undefined && parsed !== null && typeof parsed === "object") {
     const details = document.createElement("details");
     const summary = document.createElement("summary");
-    summary.textContent = JSON.stringify(parsed);
-    const pre = document.createElement("div");
-    pre.textContent = JSON.stringify(parsed, null, 2);
-    details.append(summary, pre);
+    summary.textContent = data;
+    details.append(summary);
     td.append(details);
   } else {
     td.textContent = data;
   }
   return td;
+}
+
+// A click on a row's summary, before it opens: add the pretty-printed data.
+function expand(e) {
+  const summary = e.target.closest && e.target.closest("td.data summary");
+  if (!summary || summary.nextElementSibling) return;
+  const pre = document.createElement("div");
+  pre.textContent = JSON.stringify(JSON.parse(summary.textContent), null, 2);
+  summary.after(pre);
 }
 
 function cell(cls, text) {
@@ -65,11 +118,9 @@ function cell(cls, text) {
   return td;
 }
 
-function matches(tr) {
-  const text = $("filter").value.toLowerCase();
-  const type = $("type-filter").value;
-  if (type && tr.dataset.type !== type) return false;
-  return !text || tr.dataset.search.includes(text);
+function matches(ev) {
+  if (state.filterType && ev.type !== state.filterType) return false;
+  return !state.filterText || ev.search.includes(state.filterText);
 }
 
 function addType(type) {
@@ -81,38 +132,135 @@ function addType(type) {
   $("type-filter").append(option);
 }
 
-function show(ev) {
+function rowFor(ev) {
   const tr = document.createElement("tr");
-  tr.dataset.type = ev.type;
-  tr.dataset.search = (ev.type + " " + ev.id + " " + ev.data).toLowerCase();
-  if (ev.type === "ssed-gap") tr.className = "notice";
-  tr.append(cell("time", ev.time.toLocaleTimeString()), cell("type", ev.type), cell("id", ev.id), dataCell(ev.data));
-  tr.hidden = !matches(tr);
-  rows.append(tr);
-  addType(ev.type);
-  while (rows.children.length > MAX_ROWS) rows.firstElementChild.remove();
+  ev.search = (ev.channel + " " + ev.type + " " + ev.id + " " + ev.data).toLowerCase();
+  tr.ssedEvent = ev;
+  if (ev.notice) tr.className = "notice";
+  const id = cell("id", ev.id);
+  if (ev.id) id.title = ev.id;
+  tr.append(cell("time", clock.format(ev.time)), cell("channel", ev.channel), cell("type", ev.type), id,
+    dataCell(ev.data));
+  tr.hidden = !matches(ev);
+  return tr;
+}
+
+// The rows are held in tbody chunks of at most CHUNK_ROWS, so the browser
+// can skip chunks out of view (content-visibility in the style sheet).
+function appendRows(evs) {
+  const fragment = document.createDocumentFragment();
+  let chunk = table.lastElementChild.tagName === "TBODY" ? table.lastElementChild : null;
+  for (const ev of evs) {
+    if (!chunk || chunk.childElementCount >= CHUNK_ROWS) {
+      chunk = document.createElement("tbody");
+      fragment.append(chunk);
+    }
+    chunk.append(rowFor(ev));
+  }
+  table.append(fragment);
+  state.rowCount += evs.length;
+}
+
+// Drop the oldest rows beyond MAX_ROWS: the whole chunks in one operation,
+// then the oldest rows of the next chunk in another.
+function trimRows() {
+  let excess = state.rowCount - MAX_ROWS;
+  if (excess <= 0) return;
+  state.rowCount = MAX_ROWS;
+  const first = table.tBodies[0];
+  let last = null;
+  for (let chunk = first; chunk && chunk.childElementCount <= excess; chunk = chunk.nextElementSibling) {
+    excess -= chunk.childElementCount;
+    last = chunk;
+  }
+  const range = document.createRange();
+  if (last) {
+    const next = last.nextElementSibling;
+    range.setStartBefore(first);
+    range.setEndAfter(last);
+    range.deleteContents();
+    if (!excess) return;
+    range.selectNodeContents(next);
+  } else {
+    range.selectNodeContents(first);
+  }
+  range.setEndAfter(range.startContainer.children[excess - 1]);
+  range.deleteContents();
+}
+
+function schedule() {
+  if (!state.frame) state.frame = requestAnimationFrame(render);
+}
+
+// Once a frame: the events received since the last, as rows.
+function render() {
+  state.frame = 0;
+  let evs = state.pending;
+  state.pending = [];
+  if (evs.length > MAX_ROWS) evs = evs.slice(evs.length - MAX_ROWS);
+  if (evs.length) {
+    appendRows(evs);
+    trimRows();
+    if (state.follow) scroller.scrollTop = scroller.scrollHeight;
+    else $("jump").hidden = false;
+  }
   updateCount();
-  if (state.follow) scroller.scrollTop = scroller.scrollHeight;
-  else $("jump").hidden = false;
 }
 
 function updateCount() {
-  const held = state.held.length ? ` (${state.held.length} waiting)` : "";
-  $("count").textContent = `${rows.children.length} shown${held}`;
+  let text = `${state.rowCount} shown`;
+  if (state.paused) {
+    const waiting = Math.min(state.held.length, MAX_ROWS);
+    const dropped = state.heldDropped + state.held.length - waiting;
+    text += ` (${waiting} waiting${dropped ? `, ${dropped} dropped` : ""})`;
+  }
+  if (text !== state.countText) $("count").textContent = state.countText = text;
+}
+
+// Keep a list that grows to twice the bound before it is cut back to the
+// newest MAX_ROWS: one copy per MAX_ROWS events, not one per event.
+function pushBounded(list, ev) {
+  list.push(ev);
+  if (list.length <= 2 * MAX_ROWS) return { list, dropped: 0 };
+  return { list: list.slice(list.length - MAX_ROWS), dropped: list.length - MAX_ROWS };
+}
+
+// ssed's envelope names the channel of every event. The column shows on a
+// page that follows several channels, or once events name two channels.
+function noteChannel(channel) {
+  if (state.firstChannel === null) state.firstChannel = channel;
+  if (!state.multiChannel && channel === state.firstChannel) return;
+  state.withChannel = true;
+  table.classList.add("with-channel");
 }
 
 function receive(msg) {
-  const kind = classify(msg.lastEventId);
-  if (kind === "duplicate") return; // already shown before a reconnect
-  let type = "message", data = msg.data;
-  try {
-    const env = JSON.parse(msg.data);
-    if (env && typeof env.type === "string" && typeof env.data === "string") { type = env.type; data = env.data; }
-  } catch (e) { /* not an envelope: show as sent */ }
-  state.arrivals.push(performance.now());
-  const ev = { time: new Date(), type, id: kind === "own" ? msg.lastEventId : "", data };
-  if (state.paused) { state.held.push(ev); updateCount(); }
-  else show(ev);
+  const id = ownId(msg.lastEventId);
+  if (isReplay(id)) return;
+  if (id) remember(id);
+  let type = "message", data = msg.data, channel = "";
+  if (data.startsWith("{")) {
+    try {
+      const env = JSON.parse(data);
+      if (env && typeof env.type === "string" && typeof env.data === "string") {
+        type = env.type;
+        data = env.data;
+        if (typeof env.channel === "string") channel = env.channel;
+      }
+    } catch (e) { /* not an envelope: show as sent */ }
+  }
+  state.received++;
+  addType(type);
+  if (channel && !state.withChannel) noteChannel(channel);
+  const ev = { time: Date.now(), channel, type, id, data, notice: type === "ssed-gap", search: "" };
+  if (state.paused) {
+    const kept = pushBounded(state.held, ev);
+    state.held = kept.list;
+    state.heldDropped += kept.dropped;
+  } else {
+    state.pending = pushBounded(state.pending, ev).list;
+  }
+  schedule();
 }
 
 function connect() {
@@ -124,35 +272,81 @@ function connect() {
   };
   es.onmessage = receive;
   es.onerror = () => {
-    if (es.readyState === EventSource.CLOSED) setStatus("closed", "closed");
-    else setStatus("reconnecting", `reconnecting (${state.reconnects + 1})`);
+    if (es.readyState === EventSource.CLOSED) {
+      setStatus("closed", "closed");
+      return;
+    }
+    setStatus("reconnecting", `reconnecting (${state.reconnects + 1})`);
+    if (!state.replay && state.lastOwnId) state.replay = { last: state.lastOwnId, skipping: false };
   };
+}
+
+function setPaused(paused) {
+  state.paused = paused;
+  $("pause").textContent = paused ? "Resume" : "Pause";
+  $("pause").classList.toggle("on", paused);
+  if (paused) {
+    // What has arrived but is not on screen yet waits too.
+    state.held = state.pending;
+    state.pending = [];
+    return updateCount();
+  }
+  let held = state.held;
+  let dropped = state.heldDropped + Math.max(0, held.length - MAX_ROWS);
+  held = held.slice(Math.max(0, held.length - MAX_ROWS));
+  state.held = [];
+  state.heldDropped = 0;
+  if (dropped) {
+    dropped += 1; // the notice takes the place of the oldest
+    held = held.slice(1);
+    held.unshift({ time: Date.now(), channel: "", type: "paused", id: "", notice: true, search: "",
+      data: `${dropped} events received while paused were dropped; the newest ${held.length} follow` });
+  }
+  state.pending = held;
+  updateCount();
+  schedule();
+}
+
+function refilter() {
+  state.filterText = $("filter").value.toLowerCase();
+  state.filterType = $("type-filter").value;
+  for (const chunk of table.tBodies) {
+    for (const tr of chunk.children) {
+      const hidden = !matches(tr.ssedEvent);
+      if (tr.hidden !== hidden) tr.hidden = hidden;
+    }
+  }
+}
+
+function sampleRate() {
+  const now = performance.now(), samples = state.rateSamples;
+  samples.push({ now, received: state.received });
+  while (samples.length > 1 && samples[0].now < now - 2000) samples.shift();
+  const first = samples[0], span = now - first.now;
+  const rate = span > 0 ? Math.round((state.received - first.received) * 1000 / span) : 0;
+  $("rate").textContent = `${rate} events/s`;
 }
 
 function setup() {
   const channel = decodeURIComponent(location.pathname) + (location.search ? location.search : "");
   $("channel").textContent = channel;
   document.title = "ssed " + channel;
-  const refilter = () => { for (const tr of rows.children) tr.hidden = !matches(tr); };
+  table.addEventListener("click", expand, true);
   $("filter").addEventListener("input", refilter);
   $("type-filter").addEventListener("change", refilter);
-  $("pause").addEventListener("click", () => {
-    state.paused = !state.paused;
-    $("pause").textContent = state.paused ? "Resume" : "Pause";
-    $("pause").classList.toggle("on", state.paused);
-    if (!state.paused) { const held = state.held; state.held = []; held.forEach(show); updateCount(); }
+  $("pause").addEventListener("click", () => setPaused(!state.paused));
+  $("clear").addEventListener("click", () => {
+    for (const chunk of [...table.tBodies]) chunk.remove();
+    state.rowCount = 0;
+    state.pending = [];
+    updateCount();
   });
-  $("clear").addEventListener("click", () => { rows.replaceChildren(); updateCount(); });
   scroller.addEventListener("scroll", () => {
     state.follow = scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 8;
     if (state.follow) $("jump").hidden = true;
   });
   $("jump").addEventListener("click", () => { scroller.scrollTop = scroller.scrollHeight; });
-  setInterval(() => {
-    const now = performance.now();
-    while (state.arrivals.length && state.arrivals[0] < now - 1000) state.arrivals.shift();
-    $("rate").textContent = `${state.arrivals.length} events/s`;
-  }, 500);
+  setInterval(sampleRate, 500);
   updateCount();
   connect();
 }
