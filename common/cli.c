@@ -62,6 +62,14 @@ static const char *option_name(const cli_option *opt, char *out, size_t len) {
     return out;
 }
 
+/* The hint for an unknown option, as typed ("-C", "--port"), or NULL. */
+static const cli_hint *find_hint(const cli_spec *spec, const char *typed) {
+    for (const cli_hint *h = spec->hints; h && h->typed; h++)
+        if (strcmp(h->typed, typed) == 0)
+            return h;
+    return NULL;
+}
+
 /* An unknown option, a missing value, or a value given to a flag, named as
  * the user typed it (getopt_long leaves optopt 0 for an unknown long
  * option, and the option's val when a long one has the wrong value count;
@@ -77,8 +85,13 @@ static void getopt_error(const cli_spec *spec, int c, char **argv, char *err, si
     else
         snprintf(typed, sizeof typed, "%s", arg);
     const char *problem = c == ':' ? "needs a value" : known ? "takes no value" : NULL;
+    const cli_hint *hint = problem ? NULL : find_hint(spec, typed);
     if (problem)
         snprintf(err, errlen, "%s: option %s", typed, problem);
+    else if (hint && hint->instead)
+        snprintf(err, errlen, "%s: unknown option (did you mean %s?)", typed, hint->instead);
+    else if (hint)
+        snprintf(err, errlen, "%s: unknown option (%s)", typed, hint->note);
     else
         snprintf(err, errlen, "%s: unknown option", typed);
 }

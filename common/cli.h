@@ -74,6 +74,19 @@ typedef struct cli_option {
 /* A heading row: CLI_SECTION("Request:"), or CLI_SECTION("") for a blank line. */
 #define CLI_SECTION(title) {.kind = CLI_HEADING, .help = (title)}
 
+/* An option another tool has that this one does not, and what to use
+ * instead: users bring their curl, mosquitto_sub and websocketd habits.
+ * An unknown option found here is reported as
+ *
+ *   ssecat: -C: unknown option (did you mean -n/--count?)
+ *
+ * or, with .note instead of .instead, "(NOTE)". */
+typedef struct cli_hint {
+    const char *typed;   /* as the user types it: "-C", "--port" */
+    const char *instead; /* this tool's option: "-n/--count"; NULL when .note says it all */
+    const char *note;    /* said when .instead is NULL: "ssecat follows redirects already" */
+} cli_hint;
+
 /* The most rows a table may have (headings included). */
 #define CLI_MAX_OPTIONS 64
 
@@ -85,6 +98,7 @@ typedef struct cli_spec {
     const char *footer;         /* --help after the options, after a blank line */
     int help_column;            /* where descriptions start in --help */
     void (*print_version)(FILE *out); /* NULL: "PROGRAM VERSION" */
+    const cli_hint *hints;      /* ended by an entry with a NULL .typed; may be NULL */
 } cli_spec;
 
 enum cli_status {

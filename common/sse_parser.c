@@ -1,6 +1,7 @@
 #include "sse_parser.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "line_end.h"
@@ -16,11 +17,32 @@ void sse_parser_init(sse_parser *p, size_t max_event_size, const sse_parser_hand
         p->handlers = *handlers;
     p->max_event_size = max_event_size ? max_event_size : SSE_DEFAULT_MAX_EVENT_SIZE;
     p->bom_pending = 1;
+    p->last_id = "";
+}
+
+/* ids[cur_id] became the last event ID string: keep its text at hand. */
+static void note_last_id(sse_parser *p) {
+    const buf *id = &p->ids[p->cur_id];
+    p->last_id = id->len ? id->data : "";
+    p->last_id_len = id->len;
 }
 
 int sse_parser_set_last_id(sse_parser *p, const char *id, size_t len) {
-    buf_clear(&p->last_id);
-    return utf8_sanitize_append(&p->last_id, id, len);
+    p->id_pending = 0;
+    buf_clear(&p->ids[p->cur_id]);
+    int rc = utf8_sanitize_append(&p->ids[p->cur_id], id, len);
+    note_last_id(p);
+    return rc;
+}
+
+/* A blank line: the last event ID string becomes the last event ID buffer,
+ * whether or not an event is dispatched (the spec's dispatch, step 1). */
+static void commit_id(sse_parser *p) {
+    if (p->id_pending) { /* rare: most events carry no id */
+        p->cur_id ^= 1;
+        p->id_pending = 0;
+        note_last_id(p);
+    }
 }
 
 static void reset_event(sse_parser *p) {
@@ -64,6 +86,7 @@ static void stop_discarding(sse_parser *p) {
 }
 
 static void dispatch(sse_parser *p) {
+    commit_id(p);
     if (data_bytes(p) == 0) {
         reset_event(p);
         return;
@@ -75,8 +98,8 @@ static void dispatch(sse_parser *p) {
             .type_len = p->type.len ? p->type.len : 7,
             .data = in_place ? p->data_in_place : p->data.data,
             .data_len = in_place ? p->data_in_place_len : p->data.len - 1,
-            .id = p->last_id.len ? p->last_id.data : "",
-            .id_len = p->last_id.len,
+            .id = p->last_id,
+            .id_len = p->last_id_len,
             .id_in_event = p->id_in_event,
         };
         p->handlers.on_event(p->handlers.ctx, &ev);
@@ -92,9 +115,9 @@ static int parse_retry(const char *v, size_t len, unsigned long long *ms) {
         if (v[i] < '0' || v[i] > '9')
             return 0;
         unsigned digit = (unsigned)(v[i] - '0');
-        if (n > (~0ULL - digit) / 10)
-            return 0; /* overflow: browsers ignore such values too */
-        n = n * 10 + digit;
+        /* The spec takes any run of digits; past 2^64 the value clamps
+         * (it means "practically never" either way). */
+        n = n > (ULLONG_MAX - digit) / 10 ? ULLONG_MAX : n * 10 + digit;
     }
     *ms = n;
     return 1;
@@ -153,8 +176,12 @@ static int process_field(sse_parser *p, const char *name, size_t name_len, const
         if (memcmp(name, "id", 2) != 0 || memchr(value, '\0', value_len))
             return 0;
         p->id_in_event = 1;
-        buf_clear(&p->last_id);
-        return append_text(&p->last_id, value, value_len, li.ascii);
+        /* Into the last event ID buffer; a blank line makes it the string. */
+        buf_clear(&p->ids[!p->cur_id]);
+        if (append_text(&p->ids[!p->cur_id], value, value_len, li.ascii) < 0)
+            return -1;
+        p->id_pending = 1;
+        return 0;
     default:
         return 0;
     }
@@ -167,10 +194,12 @@ static int process_field(sse_parser *p, const char *name, size_t name_len, const
 
 static int process_line(sse_parser *p, const char *line, size_t len, line_info li) {
     if (p->discarding) {
-        if (len == 0 && p->partial_bytes == 0)
+        if (len == 0 && p->partial_bytes == 0) {
+            commit_id(p); /* an id before the oversized part still counts */
             stop_discarding(p);
-        else
+        } else {
             p->discarded += len + p->partial_bytes + 1;
+        }
         p->partial_bytes = 0;
         return 0;
     }
@@ -281,6 +310,7 @@ void sse_parser_finish(sse_parser *p) {
     }
     buf_clear(&p->line);
     reset_event(p);
+    p->id_pending = 0; /* the buffer reverts to the last dispatched id */
     p->skip_lf = 0;
     p->bom_pending = 1;
 }
@@ -289,6 +319,7 @@ void sse_parser_free(sse_parser *p) {
     buf_free(&p->line);
     buf_free(&p->data);
     buf_free(&p->type);
-    buf_free(&p->last_id);
+    buf_free(&p->ids[0]);
+    buf_free(&p->ids[1]);
     buf_free(&p->comment);
 }

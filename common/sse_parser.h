@@ -33,7 +33,8 @@ typedef struct sse_event {
 
 typedef struct sse_parser_handlers {
     void (*on_event)(void *ctx, const sse_event *ev);
-    /* A retry field made only of digits, in milliseconds. */
+    /* A retry field made only of digits, in milliseconds; values of 2^64
+     * or more arrive as ULLONG_MAX. */
     void (*on_retry)(void *ctx, unsigned long long ms);
     /* A comment line; `text` follows the colon, one leading space removed,
      * and is valid only during the callback. */
@@ -54,7 +55,19 @@ typedef struct sse_parser {
     const char *data_in_place;
     size_t data_in_place_len;
     buf type;    /* event type buffer */
-    buf last_id; /* last event ID buffer; outlives streams, as in browsers */
+    /* The last event ID string (what a reconnect sends; outlives streams, as
+     * in browsers) is ids[cur_id]. The last event ID buffer is the same
+     * string, or ids[!cur_id] when id_pending: an id field seen since the
+     * last blank line. A blank line makes the buffer the string by flipping
+     * cur_id, and the end of a stream drops a pending id by clearing
+     * id_pending, so neither copies nor allocates. last_id and
+     * last_id_len are ids[cur_id]'s text ("" when empty), kept at hand for
+     * every event. */
+    buf ids[2];
+    int cur_id;
+    int id_pending;
+    const char *last_id;
+    size_t last_id_len;
     buf comment; /* decoded comment text */
     int bom_pending;
     int skip_lf; /* the previous feed ended in CR */
@@ -69,13 +82,15 @@ void sse_parser_init(sse_parser *p, size_t max_event_size, const sse_parser_hand
 int sse_parser_set_last_id(sse_parser *p, const char *id, size_t len);
 /* Parse `len` bytes. 0 on success, -1 if memory ran out (errno ENOMEM). */
 int sse_parser_feed(sse_parser *p, const char *bytes, size_t len);
-/* End of one stream: a pending incomplete event is discarded, as the spec
- * says; the last event ID is kept for the next stream. */
+/* End of one stream: a pending incomplete event is discarded, its id with
+ * it, as the spec says; the last event ID is kept for the next stream. */
 void sse_parser_finish(sse_parser *p);
-/* The last event ID (what a reconnecting client sends as Last-Event-ID). */
+/* The last event ID string (what a reconnecting client sends as
+ * Last-Event-ID): set only when a blank line dispatches, so the id of an
+ * event cut off by the end of a stream does not count. */
 static inline const char *sse_parser_last_id(const sse_parser *p, size_t *len) {
-    *len = p->last_id.len;
-    return p->last_id.data ? p->last_id.data : "";
+    *len = p->last_id_len;
+    return p->last_id;
 }
 /* A retry value as the signed milliseconds an encoder takes (values past
  * INT64_MAX mean "practically never" all the same). */

@@ -63,7 +63,7 @@ STREAM_OK='{"chunks":["id: 1\ndata: hello\n\n"]}'
     SECONDS=0
     run -0 timeout 10 env SSECAT_BEARER=sk-secret-1 "$SSECAT" -o data -d @<(printf '{"q":1}') --until '[DONE]' "$URL"
     [ "$SECONDS" -lt 5 ]
-    [ "$output" = "$(printf '{"t":1}\n[DONE]')" ]
+    [ "$output" = '{"t":1}' ]
     [ "$(request 0 header authorization)" = "Bearer sk-secret-1" ]
     [ "$(request 0 body)" = '{"q":1}' ]
     [ "$(request 0 header content-type)" = "application/x-www-form-urlencoded" ]

@@ -189,6 +189,8 @@ on_tty() {
     run -0 "$SSECAT" - -o data -n 2 <"$IN"
     [ "$output" = "$(printf '1\n2')" ]
     run -0 "$SSECAT" - -o data --until '[DONE]' <"$IN"
+    [ "$output" = "$(printf '1\n2\n3')" ]
+    run -0 "$SSECAT" - -o data --until '[DONE]' --until-inclusive <"$IN"
     [ "$output" = "$(printf '1\n2\n3\n[DONE]')" ]
 }
 

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "http_client.h"
 #include "input.h"
@@ -39,6 +41,12 @@ int main(int argc, char **argv) {
         goto cleanup;
     }
     log_init("ssecat", o.silent ? LOG_QUIET : o.verbose ? LOG_VERBOSE : LOG_NORMAL);
+    /* Events have nowhere to go; and a socket opened now could take fd 1
+     * and receive them. */
+    if (fcntl(STDOUT_FILENO, F_GETFL) < 0 && errno == EBADF) {
+        log_error("standard output is closed: %s", strerror(errno));
+        goto cleanup;
+    }
     if (signals_install() < 0) {
         log_error("sigaction: %s", strerror(errno));
         goto cleanup;

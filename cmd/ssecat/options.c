@@ -13,6 +13,9 @@
 #define DEFAULT_RETRY_DELAY_MS 3000
 #define DEFAULT_MAX_DELAY_MS 60000
 #define BEARER_ENV "SSECAT_BEARER"
+/* Browsers deliver a 10 MiB data line; ssecat keeps only one event at a
+ * time, so it can afford to take what they take. */
+#define DEFAULT_MAX_EVENT_SIZE ((uint64_t)64 << 20)
 
 /* What the command line says, beyond the configuration itself: the
  * parser stores into this, and resolve() turns it into ssecat_options. */
@@ -22,6 +25,7 @@ typedef struct ssecat_args {
     int format;          /* -1, or the enum output_format of -o */
     int no_color;        /* --no-color */
     int body_from_stdin; /* a -d or --json read stdin (@-) */
+    int no_buffer;       /* -N: curl's habit; ssecat writes each event at once anyway */
 } ssecat_args;
 
 /* A body argument: DATA as given, or @FILE's bytes (@- for stdin).
@@ -128,6 +132,8 @@ static const cli_option option_table[] = {
      .help = "Last-Event-ID of the first request"},
     {OPT("ignore-content-type", 0, CLI_FLAG, o.ignore_content_type),
      .help = "accept a 200 response of any content type"},
+    {OPT("location-trusted", 0, CLI_FLAG, o.location_trusted),
+     .help = "send -H headers and credentials on redirects\nto other hosts too"},
 
     CLI_SECTION("Reconnecting (on by default for GET):"),
     {OPT("retry-delay", 0, CLI_DURATION, o.retry_delay_ms), .arg = "DUR",
@@ -151,15 +157,18 @@ static const cli_option option_table[] = {
     {OPT("timestamps", 0, CLI_FLAG, o.output.timestamps), .help = "add the receive time"},
     {OPT("no-color", 0, CLI_FLAG, no_color), .help = "no colour in the pretty format (also NO_COLOR)"},
     {OPT("pretty-json", 0, CLI_FLAG, o.output.pretty_json), .help = "indent JSON data in the pretty format"},
+    {OPT("no-buffer", 'N', CLI_FLAG, no_buffer), .help = "accepted as in curl; output is never buffered"},
     {OPT("max-event-size", 0, CLI_SIZE, o.max_event_size), .min = 1, .arg = "SIZE",
-     .help = "drop larger events (default 1MiB)"},
+     .help = "drop larger events (default 64MiB)"},
     {OPT("input", 0, CLI_STRING, o.input_path), .arg = "FILE", .help = "parse a captured stream from FILE"},
 
     CLI_SECTION("Selecting and stopping:"),
     {OPT("event", 'e', CLI_LIST, o.event_types), .count_at = offsetof(ssecat_args, o.event_type_count),
      .arg = "TYPE", .help = "only events of TYPE (repeatable)"},
     {OPT("count", 'n', CLI_COUNT, o.count), .min = 1, .arg = "N", .help = "exit after N events"},
-    {OPT("until", 0, CLI_STRING, o.until), .arg = "DATA", .help = "exit after an event whose data is DATA"},
+    {OPT("until", 0, CLI_STRING, o.until), .arg = "DATA",
+     .help = "exit at an event whose data is DATA, a terminator\n(such as [DONE]): it is not printed"},
+    {OPT("until-inclusive", 0, CLI_FLAG, o.until_inclusive), .help = "print the --until event too"},
     {OPT("idle-timeout", 0, CLI_DURATION, o.idle_timeout_ms), .min = 1, .arg = "DUR",
      .help = "exit if nothing arrives for DUR"},
     {OPT("max-time", 'm', CLI_DURATION, o.max_time_ms), .min = 1, .arg = "DUR", .help = "exit after DUR in all"},
@@ -169,6 +178,23 @@ static const cli_option option_table[] = {
     {OPT("verbose", 'v', CLI_FLAG, o.verbose), .help = "show request and response headers"},
     {OPT("help", 'h', CLI_HELP, o), .help = "this help"},
     {OPT("version", 'V', CLI_VERSION, o), .help = "the version"},
+};
+
+/* What curl and mosquitto_sub users type, and ssecat's word for it. */
+static const cli_hint option_hints[] = {
+    {"-C", "-n/--count", NULL},            /* mosquitto_sub: message count */
+    {"-W", "-m/--max-time", NULL},         /* mosquitto_sub: timeout in seconds */
+    {"-w", "-F/--format-string", NULL},    /* curl: --write-out */
+    {"--write-out", "-F/--format-string", NULL},
+    {"-i", "-v/--verbose", NULL},          /* curl: --include */
+    {"--include", "-v/--verbose", NULL},
+    {"--retry", "--max-retries", NULL},
+    {"-L", NULL, "ssecat follows redirects already"},
+    {"--location", NULL, "ssecat follows redirects already"},
+    {"-f", NULL, "ssecat fails on an HTTP error status already, with exit status 3"},
+    {"--fail", NULL, "ssecat fails on an HTTP error status already, with exit status 3"},
+    {"-t", NULL, "the stream is chosen by its URL: ssecat URL"}, /* mosquitto_sub: topic */
+    {NULL, NULL, NULL},
 };
 
 static const cli_spec cli = {
@@ -181,10 +207,11 @@ static const cli_spec cli = {
              "EventSource would see it. '-' parses a captured stream from stdin.\n",
     .footer = "Durations take units: 250ms, 15s, 2m, 1h. Exit status: 0 done (stream ended,\n"
               "-n or --until reached, interrupted), 1 runtime error, 2 usage error, 3 HTTP\n"
-              "status or content-type failure, 4 connection failure, 5 timeout.\n"
+              "status, content type or redirect refused, 4 connection failure, 5 timeout.\n"
               "See ssecat(1).\n",
     .help_column = 32,
     .print_version = print_version,
+    .hints = option_hints,
 };
 
 static void set_defaults(ssecat_args *a) {
@@ -193,12 +220,29 @@ static void set_defaults(ssecat_args *a) {
     a->o.retry_delay_ms = DEFAULT_RETRY_DELAY_MS;
     a->o.max_delay_ms = DEFAULT_MAX_DELAY_MS;
     a->o.max_retries = -1;
-    a->o.max_event_size = SSE_DEFAULT_MAX_EVENT_SIZE;
+    a->o.max_event_size = DEFAULT_MAX_EVENT_SIZE;
     a->reconnect = -1;
     a->format = -1;
 }
 
 static int starts_with_nocase(const char *s, const char *prefix) { return strncasecmp(s, prefix, strlen(prefix)) == 0; }
+
+/* Why libcurl would refuse `url` ("Bad IPv6 address", ...), or NULL: a URL
+ * it cannot parse is a usage error, not a connection to retry forever. */
+static const char *url_problem(const char *url) {
+    CURLU *u = curl_url();
+    if (!u)
+        return "out of memory";
+    CURLUcode rc = curl_url_set(u, CURLUPART_URL, url, 0);
+    curl_url_cleanup(u);
+    if (rc == CURLUE_OK)
+        return NULL;
+#if LIBCURL_VERSION_NUM >= 0x075000
+    return curl_url_strerror(rc);
+#else
+    return "malformed";
+#endif
+}
 
 /* The operands: one URL, or "-" for stdin, or none with --input. */
 static cli_outcome take_operands(ssecat_args *a, int count, char **args) {
@@ -213,6 +257,9 @@ static cli_outcome take_operands(ssecat_args *a, int count, char **args) {
     } else if (strcmp(args[0], "-") == 0) {
         o->input_path = "-";
     } else if (starts_with_nocase(args[0], "http://") || starts_with_nocase(args[0], "https://")) {
+        const char *why = url_problem(args[0]);
+        if (why)
+            return cli_usage_error(cli.program, "invalid URL '%s': %s", args[0], why);
         o->url = args[0];
     } else {
         return cli_usage_error(cli.program, "unsupported URL '%s' (expected http:// or https://, or - for stdin)",
@@ -235,6 +282,7 @@ static cli_outcome resolve(ssecat_args *a) {
         o->output.format = a->format >= 0 ? (enum output_format)a->format
                            : isatty(STDOUT_FILENO) ? OUTPUT_PRETTY
                                                    : OUTPUT_DATA;
+    o->output.terminal = isatty(STDOUT_FILENO);
     const char *no_color_env = getenv("NO_COLOR");
     o->output.color = o->output.format == OUTPUT_PRETTY && !a->no_color && isatty(STDOUT_FILENO) &&
                       !(no_color_env && no_color_env[0]);
@@ -245,6 +293,8 @@ static cli_outcome resolve(ssecat_args *a) {
         if (env && env[0])
             o->http.bearer = env;
     }
+    if (o->until_inclusive && !o->until)
+        return cli_usage_error(cli.program, "--until-inclusive: needs --until");
     o->http.verbose = o->verbose;
     int is_get = o->method ? strcmp(o->method, "GET") == 0 : !o->has_body;
     /* A POST stream ending is usually the answer being complete. */

@@ -22,6 +22,7 @@ typedef struct ssecat_options {
     int json_body; /* --json: send Content-Type: application/json */
     const char *last_event_id;
     int ignore_content_type;
+    int location_trusted; /* -H, -u and the bearer token follow a redirect to another host */
 
     uint64_t retry_delay_ms; /* reconnection time until the server sends retry: */
     uint64_t max_delay_ms;   /* cap of the backoff */
@@ -33,7 +34,8 @@ typedef struct ssecat_options {
     const char **event_types; /* -e; NULL: every type */
     size_t event_type_count;
     uint64_t count; /* -n; 0: no limit */
-    const char *until;
+    const char *until;   /* --until: the data of the event that ends the stream */
+    int until_inclusive; /* --until-inclusive: print that event too */
     uint64_t idle_timeout_ms; /* 0: none */
     uint64_t max_time_ms;     /* 0: none */
     int silent;

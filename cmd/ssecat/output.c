@@ -6,6 +6,7 @@
 #include "json.h"
 #include "json_pretty.h"
 #include "sse_encode.h"
+#include "utf8.h"
 
 #define COLOR_TYPE "\033[1;36m"
 #define COLOR_ID "\033[33m"
@@ -43,30 +44,48 @@ int output_check_template(const char *template, char *err, size_t errlen) {
 }
 
 /* RFC 3339 in UTC with milliseconds: sortable, and what jq's fromdate and
- * every log tool read. */
-static int append_iso_time(buf *out, const struct timespec *now) {
-    struct tm tm;
-    time_t secs = now->tv_sec;
-    if (!gmtime_r(&secs, &tm))
-        return buf_append_str(out, "1970-01-01T00:00:00.000Z");
-    return buf_printf(out, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                      tm.tm_hour, tm.tm_min, tm.tm_sec, now->tv_nsec / 1000000L);
+ * every log tool read. Formatting a date costs more than parsing an event,
+ * so each second is formatted once and each event adds its milliseconds. */
+static int append_iso_time(output *o, buf *out, const struct timespec *now) {
+    if (o->iso_second_len == 0 || o->iso_second != now->tv_sec) {
+        struct tm tm;
+        time_t secs = now->tv_sec;
+        if (!gmtime_r(&secs, &tm))
+            return buf_append_str(out, "1970-01-01T00:00:00.000Z");
+        int n = snprintf(o->iso_second_text, sizeof o->iso_second_text, "%04d-%02d-%02dT%02d:%02d:%02d.",
+                         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        if (n <= 0 || (size_t)n >= sizeof o->iso_second_text)
+            return -1;
+        o->iso_second = now->tv_sec;
+        o->iso_second_len = (size_t)n;
+    }
+    if (buf_append(out, o->iso_second_text, o->iso_second_len) < 0)
+        return -1;
+    long ms = now->tv_nsec / 1000000L;
+    if (ms < 0 || ms > 999) /* not from clock_gettime; printed as it always was */
+        return buf_printf(out, "%03ldZ", ms);
+    char text[4] = {(char)('0' + ms / 100), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10), 'Z'};
+    return buf_append(out, text, sizeof text);
 }
 
 static int append_unix_time(buf *out, const struct timespec *now) {
     return buf_printf(out, "%lld.%03ld", (long long)now->tv_sec, now->tv_nsec / 1000000L);
 }
 
-static int append_json_event(buf *out, const sse_event *ev, const struct timespec *now) {
-    int rc = buf_append_str(out, "{\"type\":");
+/* A string literal, its length known at compile time: -o json appends
+ * four per event. */
+#define APPEND_LITERAL(out, text) buf_append((out), (text), sizeof(text) - 1)
+
+static int append_json_event(output *o, buf *out, const sse_event *ev, const struct timespec *now) {
+    int rc = APPEND_LITERAL(out, "{\"type\":");
     rc |= json_append_string(out, ev->type, ev->type_len);
-    rc |= buf_append_str(out, ",\"id\":");
+    rc |= APPEND_LITERAL(out, ",\"id\":");
     rc |= json_append_string(out, ev->id, ev->id_len);
-    rc |= buf_append_str(out, ",\"data\":");
+    rc |= APPEND_LITERAL(out, ",\"data\":");
     rc |= json_append_string(out, ev->data, ev->data_len);
-    rc |= buf_append_str(out, ",\"time\":\"");
-    rc |= append_iso_time(out, now);
-    rc |= buf_append_str(out, "\"}");
+    rc |= APPEND_LITERAL(out, ",\"time\":\"");
+    rc |= append_iso_time(o, out, now);
+    rc |= APPEND_LITERAL(out, "\"}");
     return rc ? -1 : 0;
 }
 
@@ -95,6 +114,36 @@ static int append_for_terminal(buf *out, const char *s, size_t len) {
         run = i + 1;
     }
     return buf_append(out, s + run, len - run);
+}
+
+int output_terminal_text(buf *out, const char *s, size_t len, int keep_lf) {
+    if (len == 0)
+        return 0;
+    buf valid = BUF_INIT;
+    if (utf8_valid_prefix(s, len) != len) {
+        if (utf8_sanitize_append(&valid, s, len) < 0)
+            return -1;
+        s = valid.data;
+        len = valid.len;
+    }
+    int rc = 0;
+    for (size_t pos = 0; rc == 0;) {
+        const char *nl = keep_lf && pos < len ? memchr(s + pos, '\n', len - pos) : NULL;
+        size_t end = nl ? (size_t)(nl - s) : len;
+        rc = append_for_terminal(out, s + pos, end - pos);
+        if (!nl)
+            break;
+        rc |= buf_append_char(out, '\n');
+        pos = end + 1;
+    }
+    buf_free(&valid);
+    return rc;
+}
+
+/* Network text in the data, sse and -F formats: as it is, or neutralised
+ * when stdout is a terminal (pretty does so always). */
+static int append_network(output *o, buf *out, const char *s, size_t len) {
+    return o->cfg.terminal ? output_terminal_text(out, s, len, 1) : buf_append(out, s, len);
 }
 
 static int append_colored(output *o, buf *out, const char *color, const char *s, size_t len) {
@@ -134,7 +183,7 @@ static int pretty_time(output *o, buf *out, const struct timespec *now) {
     int rc = buf_append_str(out, "  ");
     if (o->cfg.color)
         rc |= buf_append_str(out, COLOR_DIM);
-    rc |= append_iso_time(out, now);
+    rc |= append_iso_time(o, out, now);
     if (o->cfg.color)
         rc |= buf_append_str(out, COLOR_RESET);
     return rc ? -1 : 0;
@@ -169,7 +218,7 @@ static int sse_stream_event(output *o, buf *out, const sse_event *ev, const stru
     };
     if (o->cfg.timestamps) {
         buf stamp = BUF_INIT;
-        int rc = buf_append_str(&stamp, "time ") | append_iso_time(&stamp, now);
+        int rc = buf_append_str(&stamp, "time ") | append_iso_time(o, &stamp, now);
         rc |= rc ? 0 : sse_encode_comment(out, stamp.data, stamp.len);
         buf_free(&stamp);
         if (rc)
@@ -194,22 +243,22 @@ static int template_event(output *o, buf *out, const sse_event *ev, const struct
         if (*p == '%') {
             switch (*++p) {
             case 't':
-                rc = buf_append(out, ev->type, ev->type_len);
+                rc = append_network(o, out, ev->type, ev->type_len);
                 break;
             case 'd':
-                rc = buf_append(out, ev->data, ev->data_len);
+                rc = append_network(o, out, ev->data, ev->data_len);
                 break;
             case 'i':
-                rc = buf_append(out, ev->id, ev->id_len);
+                rc = append_network(o, out, ev->id, ev->id_len);
                 break;
             case 'I':
-                rc = append_iso_time(out, now);
+                rc = append_iso_time(o, out, now);
                 break;
             case 'U':
                 rc = append_unix_time(out, now);
                 break;
             case 'j':
-                rc = append_json_event(out, ev, now);
+                rc = append_json_event(o, out, ev, now);
                 break;
             default:
                 rc = buf_append_char(out, *p);
@@ -230,11 +279,18 @@ int output_event(output *o, buf *out, const sse_event *ev, const struct timespec
     switch (o->cfg.format) {
     case OUTPUT_DATA:
         if (o->cfg.timestamps)
-            rc = append_iso_time(out, now) | buf_append_char(out, ' ');
-        return rc | buf_append(out, ev->data, ev->data_len) | buf_append_char(out, '\n');
+            rc = append_iso_time(o, out, now) | buf_append_char(out, ' ');
+        return rc | append_network(o, out, ev->data, ev->data_len) | buf_append_char(out, '\n');
     case OUTPUT_JSON:
-        return append_json_event(out, ev, now) | buf_append_char(out, '\n');
+        return append_json_event(o, out, ev, now) | buf_append_char(out, '\n');
     case OUTPUT_SSE:
+        if (o->cfg.terminal) { /* encoded apart, then neutralised: rare, so no hurry */
+            buf encoded = BUF_INIT;
+            rc = sse_stream_event(o, &encoded, ev, now);
+            rc |= rc ? 0 : output_terminal_text(out, encoded.data, encoded.len, 1);
+            buf_free(&encoded);
+            return rc;
+        }
         return sse_stream_event(o, out, ev, now);
     case OUTPUT_PRETTY:
         return pretty_event(o, out, ev, now);
@@ -252,16 +308,23 @@ int output_comment(output *o, buf *out, const char *text, size_t len, const stru
     case OUTPUT_DATA:
     case OUTPUT_TEMPLATE:
         if (o->cfg.timestamps)
-            rc = append_iso_time(out, now) | buf_append_char(out, ' ');
+            rc = append_iso_time(o, out, now) | buf_append_char(out, ' ');
         rc |= buf_append_char(out, ':');
         if (len > 0)
-            rc |= buf_append_char(out, ' ') | buf_append(out, text, len);
+            rc |= buf_append_char(out, ' ') | append_network(o, out, text, len);
         return rc | buf_append_char(out, '\n');
     case OUTPUT_JSON:
         rc = buf_append_str(out, "{\"comment\":") | json_append_string(out, text, len);
-        rc |= buf_append_str(out, ",\"time\":\"") | append_iso_time(out, now);
+        rc |= buf_append_str(out, ",\"time\":\"") | append_iso_time(o, out, now);
         return rc | buf_append_str(out, "\"}\n");
     case OUTPUT_SSE:
+        if (o->cfg.terminal) {
+            buf encoded = BUF_INIT;
+            rc = sse_encode_comment(&encoded, text, len) < 0 ? -1 : 0;
+            rc |= rc ? 0 : output_terminal_text(out, encoded.data, encoded.len, 1);
+            buf_free(&encoded);
+            return rc;
+        }
         return sse_encode_comment(out, text, len) < 0 ? -1 : 0;
     case OUTPUT_PRETTY:
         rc = append_colored(o, out, COLOR_DIM, ":", 1);
@@ -280,10 +343,10 @@ int output_retry(output *o, buf *out, unsigned long long ms, const struct timesp
     case OUTPUT_DATA:
     case OUTPUT_TEMPLATE:
         if (o->cfg.timestamps)
-            rc = append_iso_time(out, now) | buf_append_char(out, ' ');
+            rc = append_iso_time(o, out, now) | buf_append_char(out, ' ');
         return rc | buf_printf(out, "retry: %llu\n", ms);
     case OUTPUT_JSON:
-        rc = buf_printf(out, "{\"retry\":%llu,\"time\":\"", ms) | append_iso_time(out, now);
+        rc = buf_printf(out, "{\"retry\":%llu,\"time\":\"", ms) | append_iso_time(o, out, now);
         return rc | buf_append_str(out, "\"}\n");
     case OUTPUT_SSE:
         return sse_encode_retry(out, ms) < 0 ? -1 : 0;

@@ -25,6 +25,7 @@ typedef struct output_config {
     int timestamps;       /* add the receive time */
     int color;            /* pretty only; decided once from the terminal, NO_COLOR and --no-color */
     int pretty_json;      /* pretty only: indent data that is JSON */
+    int terminal;         /* stdout is a terminal: text from the network has its controls neutralised */
 } output_config;
 
 typedef struct output {
@@ -33,6 +34,11 @@ typedef struct output {
      * without an event (an "id:" alone) is still passed on. */
     buf sse_id;
     int sse_id_known;
+    /* The receive time's second as last formatted ("2024-05-01T12:00:00."):
+     * gmtime and printf once a second, not once an event. */
+    time_t iso_second;
+    size_t iso_second_len; /* 0: none formatted yet */
+    char iso_second_text[80];
 } output;
 
 void output_init(output *o, const output_config *cfg);
@@ -45,6 +51,11 @@ int output_needs_time(const output *o);
 /* Check a -F template: every %-placeholder and \-escape known.
  * 0, or -1 with a message in err. */
 int output_check_template(const char *template, char *err, size_t errlen);
+
+/* Append text from the network as a terminal may show it: C0 controls (but
+ * tab, and LF when keep_lf) and DEL in caret notation, C1 controls as
+ * U+FFFD, invalid UTF-8 as U+FFFD. 0, or -1 when memory ran out. */
+int output_terminal_text(buf *out, const char *s, size_t len, int keep_lf);
 
 /* Append one dispatched event / comment / retry value as the format wants;
  * `now` is the receive time. Comments and retry values are appended only

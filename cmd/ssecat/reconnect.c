@@ -99,9 +99,12 @@ static int announce_and_wait(const ssecat_options *o, const sse_parser *p, const
     units_format_duration(text, sizeof text, delay);
     size_t id_len;
     const char *id = sse_parser_last_id(p, &id_len);
-    if (id_len)
-        log_info("%s; reconnecting in %s (attempt %u, Last-Event-ID: %.*s)", what, text, b->attempt, (int)id_len, id);
-    else
+    if (id_len) {
+        buf shown = BUF_INIT;
+        log_info("%s; reconnecting in %s (attempt %u, Last-Event-ID: %s)", what, text, b->attempt,
+                 stream_stderr_text(&shown, id, id_len, 0));
+        buf_free(&shown);
+    } else
         log_info("%s; reconnecting in %s (attempt %u)", what, text, b->attempt);
     return wait_before_retry(delay, l);
 }

@@ -16,10 +16,18 @@ void sink_init(sink *s, const ssecat_options *o) {
     s->until_len = o->until ? strlen(o->until) : 0;
 }
 
-static void receive_time(const sink *s, struct timespec *now) {
+/* When the chunk being parsed was received; zero when the format does not
+ * show it. Events parsed from one read share it. */
+static void receive_time(sink *s, struct timespec *now) {
     now->tv_sec = now->tv_nsec = 0;
-    if (s->needs_time && clock_gettime(CLOCK_REALTIME, now) < 0)
-        now->tv_sec = now->tv_nsec = 0;
+    if (!s->needs_time)
+        return;
+    if (!s->chunk_time_known) {
+        if (clock_gettime(CLOCK_REALTIME, &s->chunk_time) < 0)
+            s->chunk_time.tv_sec = s->chunk_time.tv_nsec = 0;
+        s->chunk_time_known = 1;
+    }
+    *now = s->chunk_time;
 }
 
 static int selected(const sink *s, const sse_event *ev) {
@@ -39,11 +47,24 @@ static void note_oom(sink *s) {
     s->failed = 1;
 }
 
+/* Whether ev is --until's event. It ends the stream and, being a
+ * terminator such as [DONE] rather than data, is not printed unless
+ * --until-inclusive asks: `ssecat -o data --until '[DONE]' | jq` works. */
+static int is_until(const sink *s, const sse_event *ev) {
+    const char *until = s->opts->until;
+    return until && s->until_len == ev->data_len && memcmp(until, ev->data, ev->data_len) == 0;
+}
+
 static void on_event(void *ctx, const sse_event *ev) {
     sink *s = ctx;
     s->received++;
     if (s->done || s->failed || !selected(s, ev))
         return;
+    int last = is_until(s, ev);
+    if (last && !s->opts->until_inclusive) {
+        s->done = 1;
+        return;
+    }
     struct timespec now;
     receive_time(s, &now);
     if (output_event(&s->out, &s->pending, ev, &now) < 0) {
@@ -51,9 +72,7 @@ static void on_event(void *ctx, const sse_event *ev) {
         return;
     }
     s->printed++;
-    const char *until = s->opts->until;
-    if ((s->opts->count && s->printed >= s->opts->count) ||
-        (until && s->until_len == ev->data_len && memcmp(until, ev->data, ev->data_len) == 0))
+    if (last || (s->opts->count && s->printed >= s->opts->count))
         s->done = 1;
 }
 
@@ -91,6 +110,7 @@ sse_parser_handlers sink_handlers(sink *s) {
 }
 
 int sink_flush(sink *s) {
+    s->chunk_time_known = 0; /* the next chunk is a later read */
     size_t pos = 0;
     while (pos < s->pending.len) {
         ssize_t n = write(STDOUT_FILENO, s->pending.data + pos, s->pending.len - pos);

@@ -5,6 +5,7 @@
 #define SSECAT_SINK_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include "buf.h"
 #include "options.h"
@@ -25,6 +26,11 @@ typedef struct sink {
     /* Worked out once, not per event: */
     int needs_time;   /* the format shows when an event arrived */
     size_t until_len; /* strlen of --until */
+    /* The receive time of the chunk being parsed: read at its first event
+     * and forgotten at sink_flush, so the clock is read once a read, not
+     * once an event (a captured stream is a few events a microsecond). */
+    struct timespec chunk_time;
+    int chunk_time_known;
 } sink;
 
 void sink_init(sink *s, const ssecat_options *o);

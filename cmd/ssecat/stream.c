@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "http_client.h"
 #include "log.h"
@@ -15,11 +16,18 @@
  * error JSON, not a whole HTML page. */
 #define ERROR_BODY_MAX 2048
 #define STREAM_POLL_CAP_MS 250
+/* Browsers give up after 20 redirects; so do we. */
+#define STREAM_MAX_REDIRECTS 20
 
-enum response_state { RESPONSE_HEADERS, RESPONSE_OPEN, RESPONSE_REFUSED };
+enum response_state { RESPONSE_HEADERS, RESPONSE_OPEN, RESPONSE_REFUSED, RESPONSE_REDIRECT };
 
+/* One request: ssecat follows redirects itself, one request each, so that
+ * it decides per hop what the request carries. */
 typedef struct transfer {
     const ssecat_options *o;
+    const char *url; /* of this request */
+    int foreign;     /* url's host is not o->url's: no -H, -u or token unless --location-trusted */
+    int get_only;    /* a redirect turned the request into a GET without body */
     sse_parser *p;
     sink *s;
     limits *l;
@@ -33,7 +41,17 @@ typedef struct transfer {
     int error_body_cut;
     int stopped_done;   /* the body callback stopped because the sink is done */
     int stopped_failed; /* ... because of a local failure, already reported */
+    int paused;         /* the body callback paused the transfer to end it without an error */
 } transfer;
+
+const char *stream_stderr_text(buf *scratch, const char *s, size_t len, int keep_lf) {
+    buf_clear(scratch);
+    int rc = isatty(STDERR_FILENO) ? output_terminal_text(scratch, s, len, keep_lf)
+                                   : utf8_sanitize_append(scratch, s, len);
+    if (rc < 0 || buf_append_char(scratch, '\0') < 0)
+        return "";
+    return scratch->data;
+}
 
 static void trim_line(const char **s, size_t *len) {
     while (*len > 0 && ((*s)[*len - 1] == '\r' || (*s)[*len - 1] == '\n' || (*s)[*len - 1] == ' ' ||
@@ -68,12 +86,16 @@ static void decide(transfer *t) {
         code = 0;
     if (code >= 100 && code < 200)
         return;
-    if (code >= 300 && code < 400 && t->has_location)
+    if (code >= 300 && code < 400 && t->has_location) {
+        t->state = RESPONSE_REDIRECT;
         return;
+    }
     if (code == 200 && (t->o->ignore_content_type || is_event_stream(&t->content_type))) {
         t->state = RESPONSE_OPEN;
         t->opened = 1;
-        log_verbose("stream open: %.*s", (int)t->status_line.len, t->status_line.data ? t->status_line.data : "");
+        buf shown = BUF_INIT;
+        log_verbose("stream open: %s", stream_stderr_text(&shown, t->status_line.data, t->status_line.len, 0));
+        buf_free(&shown);
     } else {
         t->state = RESPONSE_REFUSED;
     }
@@ -119,7 +141,8 @@ static size_t keep_error_body(transfer *t, const char *data, size_t len) {
         return 0;
     if (take < len) {
         t->error_body_cut = 1;
-        return 0; /* seen enough: stop the transfer */
+        t->paused = 1; /* seen enough: stop the transfer, quietly (not a write failure in -v) */
+        return CURL_WRITEFUNC_PAUSE;
     }
     return len;
 }
@@ -131,6 +154,8 @@ static size_t on_body(char *data, size_t size, size_t count, void *ctx) {
         decide(t);
     if (t->state == RESPONSE_REFUSED)
         return keep_error_body(t, data, len);
+    if (t->state == RESPONSE_REDIRECT)
+        return len; /* a redirect's body is not the stream */
     limits_touch(t->l);
     if (sse_parser_feed(t->p, data, len) < 0) {
         log_error("out of memory parsing the stream");
@@ -142,8 +167,11 @@ static size_t on_body(char *data, size_t size, size_t count, void *ctx) {
         return 0;
     }
     if (t->s->done) {
+        /* A stop ssecat chose: paused, not failed, so -v shows no
+         * "Failure writing output". */
         t->stopped_done = 1;
-        return 0;
+        t->paused = 1;
+        return CURL_WRITEFUNC_PAUSE;
     }
     return len;
 }
@@ -153,26 +181,27 @@ static size_t on_body(char *data, size_t size, size_t count, void *ctx) {
 static void report_refused(transfer *t) {
     long code = 0;
     curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &code);
-    const char *status = t->status_line.len ? t->status_line.data : "no status line";
-    int len = t->status_line.len ? (int)t->status_line.len : 14;
+    buf shown = BUF_INIT, shown_type = BUF_INIT;
+    const char *status = t->status_line.len ? stream_stderr_text(&shown, t->status_line.data, t->status_line.len, 0)
+                                            : "no status line";
     if (code == 200)
-        log_error("%s: %.*s with Content-Type '%.*s', not text/event-stream (--ignore-content-type accepts it)",
-                  t->o->url, len, status, (int)t->content_type.len, t->content_type.data ? t->content_type.data : "");
+        log_error("%s: %s with Content-Type '%s', not text/event-stream (--ignore-content-type accepts it)",
+                  t->url, status, stream_stderr_text(&shown_type, t->content_type.data, t->content_type.len, 0));
     else if (code == 204)
-        log_error("%s: %.*s (the server asks clients not to reconnect)", t->o->url, len, status);
+        log_error("%s: %s (the server asks clients not to reconnect)", t->url, status);
     else
-        log_error("%s: %.*s", t->o->url, len, status);
-    if (t->error_body.len == 0)
-        return;
-    buf shown = BUF_INIT;
-    if (utf8_sanitize_append(&shown, t->error_body.data, t->error_body.len) == 0) {
-        fwrite(shown.data, 1, shown.len, stderr);
-        if (shown.data[shown.len - 1] != '\n')
+        log_error("%s: %s", t->url, status);
+    const char *body = stream_stderr_text(&shown, t->error_body.data, t->error_body.len, 1);
+    size_t body_len = strlen(body);
+    if (body_len > 0) {
+        fwrite(body, 1, body_len, stderr);
+        if (body[body_len - 1] != '\n')
             fputc('\n', stderr);
         if (t->error_body_cut)
             fprintf(stderr, "[... the rest of the response body is not shown]\n");
     }
     buf_free(&shown);
+    buf_free(&shown_type);
 }
 
 /* "connect URL: Connection refused": what failed, where, and the system's
@@ -207,15 +236,19 @@ static void describe_failure(transfer *t, CURLcode rc, const char *errbuf, char 
     long os_errno = 0;
     if (curl_easy_getinfo(t->curl, CURLINFO_OS_ERRNO, &os_errno) != CURLE_OK)
         os_errno = 0;
+    /* libcurl's message may quote the server (a redirect's URL). */
+    buf shown = BUF_INIT;
     const char *text = os_errno && rc == CURLE_COULDNT_CONNECT ? strerror((int)os_errno)
-                       : errbuf[0]                              ? errbuf
+                       : errbuf[0]                              ? stream_stderr_text(&shown, errbuf, strlen(errbuf), 0)
                                                                 : curl_easy_strerror(rc);
-    snprintf(why, whylen, "%s %s: %s", verb, t->o->url, text);
+    snprintf(why, whylen, "%s %s: %s", verb, t->url, text);
+    buf_free(&shown);
 }
 
 /* Request headers: the ones EventSource sends, the body's type, and the
  * Last-Event-ID to resume from. NULL-terminated, in `space`. */
-static int request_headers(const ssecat_options *o, const sse_parser *p, buf *last_id, const char **space) {
+static int request_headers(const ssecat_options *o, int with_body, const sse_parser *p, buf *last_id,
+                           const char **space) {
     size_t n = 0;
     space[n++] = "Accept: text/event-stream";
     space[n++] = "Cache-Control: no-cache";
@@ -227,9 +260,9 @@ static int request_headers(const ssecat_options *o, const sse_parser *p, buf *la
             return -1;
         space[n++] = last_id->data;
     }
-    if (o->json_body)
+    if (with_body && o->json_body)
         space[n++] = "Content-Type: application/json";
-    if (o->has_body)
+    if (with_body)
         space[n++] = "Expect:"; /* no 100-continue round trip before the body */
     space[n] = NULL;
     return 0;
@@ -238,15 +271,27 @@ static int request_headers(const ssecat_options *o, const sse_parser *p, buf *la
 static int setup(transfer *t, const ssecat_options *o, struct curl_slist **headers, buf *last_id, char *errbuf) {
     const char *defaults[8];
     char err[256];
-    if (request_headers(o, t->p, last_id, defaults) < 0) {
+    int with_body = o->has_body && !t->get_only;
+    if (request_headers(o, with_body, t->p, last_id, defaults) < 0) {
         log_error("out of memory");
         return -1;
     }
-    if (http_client_setup(t->curl, &o->http, defaults, headers, err, sizeof err) < 0) {
+    /* As curl without --location-trusted: what the user meant for one host
+     * is not handed to another a redirect names. */
+    http_client_config http = o->http;
+    if (t->foreign && !o->location_trusted) {
+        http.headers = NULL;
+        http.header_count = 0;
+        http.bearer = NULL;
+        http.userpwd = NULL;
+    }
+    if (http_client_setup(t->curl, &http, defaults, headers, err, sizeof err) < 0) {
         log_error("%s", err);
         return -1;
     }
-    CURLcode rc = curl_easy_setopt(t->curl, CURLOPT_URL, o->url);
+    CURLcode rc = curl_easy_setopt(t->curl, CURLOPT_FOLLOWLOCATION, 0L);
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(t->curl, CURLOPT_URL, t->url);
     if (rc == CURLE_OK)
         rc = curl_easy_setopt(t->curl, CURLOPT_ERRORBUFFER, errbuf);
     if (rc == CURLE_OK)
@@ -257,15 +302,15 @@ static int setup(transfer *t, const ssecat_options *o, struct curl_slist **heade
         rc = curl_easy_setopt(t->curl, CURLOPT_WRITEFUNCTION, on_body);
     if (rc == CURLE_OK)
         rc = curl_easy_setopt(t->curl, CURLOPT_WRITEDATA, t);
-    if (rc == CURLE_OK && o->has_body) {
+    if (rc == CURLE_OK && with_body) {
         rc = curl_easy_setopt(t->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
         if (rc == CURLE_OK)
             rc = curl_easy_setopt(t->curl, CURLOPT_POSTFIELDS, o->body);
     }
-    if (rc == CURLE_OK && o->method)
+    if (rc == CURLE_OK && o->method && !t->get_only)
         rc = curl_easy_setopt(t->curl, CURLOPT_CUSTOMREQUEST, o->method);
     if (rc != CURLE_OK) {
-        log_error("%s: %s", o->url, curl_easy_strerror(rc));
+        log_error("%s: %s", t->url, curl_easy_strerror(rc));
         return -1;
     }
     return 0;
@@ -276,8 +321,11 @@ static int setup(transfer *t, const ssecat_options *o, struct curl_slist **heade
  * still seen promptly. */
 static enum stream_end drive(CURLM *multi, transfer *t, CURLcode *result) {
     int running = 1;
+    *result = CURLE_OK;
     while (running) {
         CURLMcode mc = curl_multi_perform(multi, &running);
+        if (mc == CURLM_OK && t->paused)
+            return STREAM_ENDED; /* ended by ssecat; stream_run says why */
         if (mc == CURLM_OK && running) {
             if (signals_stop_requested())
                 return STREAM_INTERRUPTED;
@@ -286,7 +334,7 @@ static enum stream_end drive(CURLM *multi, transfer *t, CURLcode *result) {
             mc = curl_multi_poll(multi, NULL, 0, limits_wait_ms(t->l, STREAM_POLL_CAP_MS), NULL);
         }
         if (mc != CURLM_OK) {
-            log_error("%s: %s", t->o->url, curl_multi_strerror(mc));
+            log_error("%s: %s", t->url, curl_multi_strerror(mc));
             return STREAM_FAILED;
         }
     }
@@ -299,59 +347,148 @@ static enum stream_end drive(CURLM *multi, transfer *t, CURLcode *result) {
     return STREAM_ENDED;
 }
 
-enum stream_end stream_run(const ssecat_options *o, sse_parser *p, sink *s, limits *l, int *opened, char *why,
-                           size_t whylen) {
-    transfer t = {.o = o, .p = p, .s = s, .l = l, .state = RESPONSE_HEADERS};
+/* Where a redirect points (libcurl resolves a relative Location), into
+ * `next`; 0, or -1 when it names no usable URL. */
+static int redirect_target(transfer *t, buf *next) {
+    char *target = NULL;
+    if (curl_easy_getinfo(t->curl, CURLINFO_REDIRECT_URL, &target) != CURLE_OK || !target)
+        return -1;
+    return buf_append_str(next, target) < 0 || buf_append_char(next, '\0') < 0 ? -1 : 0;
+}
+
+/* One request to t->url. A redirect ends it with its target in `next`
+ * (and its status in *code) for stream_run to follow. */
+static enum stream_end request_once(transfer *t, char *why, size_t whylen, buf *next, long *code) {
     char errbuf[CURL_ERROR_SIZE] = "";
     struct curl_slist *headers = NULL;
     buf last_id = BUF_INIT;
     enum stream_end end = STREAM_FAILED;
     CURLcode result = CURLE_OK;
-    *opened = 0;
-    why[0] = '\0';
-    t.curl = curl_easy_init();
+    t->curl = curl_easy_init();
     CURLM *multi = curl_multi_init();
-    if (!t.curl || !multi) {
+    if (!t->curl || !multi) {
         log_error("libcurl: out of memory");
         goto out;
     }
-    if (setup(&t, o, &headers, &last_id, errbuf) < 0)
+    if (setup(t, t->o, &headers, &last_id, errbuf) < 0)
         goto out;
-    CURLMcode mc = curl_multi_add_handle(multi, t.curl);
+    CURLMcode mc = curl_multi_add_handle(multi, t->curl);
     if (mc != CURLM_OK) {
-        log_error("%s: %s", o->url, curl_multi_strerror(mc));
+        log_error("%s: %s", t->url, curl_multi_strerror(mc));
         goto out;
     }
-    end = drive(multi, &t, &result);
-    curl_multi_remove_handle(multi, t.curl);
+    end = drive(multi, t, &result);
+    curl_multi_remove_handle(multi, t->curl);
     if (end != STREAM_ENDED)
         goto out;
-    if (t.stopped_failed) {
+    if (t->stopped_failed) {
         end = STREAM_FAILED;
-    } else if (t.stopped_done) {
+    } else if (t->stopped_done) {
         end = STREAM_DONE;
-    } else if (t.state == RESPONSE_REFUSED) {
-        report_refused(&t);
+    } else if (t->state == RESPONSE_REDIRECT) {
+        curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, code);
+        if (redirect_target(t, next) < 0) {
+            report_refused(t);
+            end = STREAM_REFUSED;
+        }
+    } else if (t->state == RESPONSE_REFUSED) {
+        report_refused(t);
         end = STREAM_REFUSED;
-    } else if (result == CURLE_TOO_MANY_REDIRECTS) {
-        log_error("%s: %s", o->url, errbuf[0] ? errbuf : curl_easy_strerror(result));
-        end = STREAM_REFUSED;
-    } else if (result == CURLE_OK && t.state == RESPONSE_OPEN) {
+    } else if (result == CURLE_OK && t->state == RESPONSE_OPEN) {
         end = STREAM_ENDED;
     } else {
-        describe_failure(&t, result == CURLE_OK ? CURLE_GOT_NOTHING : result, errbuf, why, whylen);
+        describe_failure(t, result == CURLE_OK ? CURLE_GOT_NOTHING : result, errbuf, why, whylen);
         end = STREAM_NETWORK;
     }
 out:
-    *opened = t.opened;
     if (multi)
         curl_multi_cleanup(multi);
-    if (t.curl)
-        curl_easy_cleanup(t.curl);
+    if (t->curl)
+        curl_easy_cleanup(t->curl);
+    t->curl = NULL;
     curl_slist_free_all(headers);
+    buf_free(&last_id);
+    return end;
+}
+
+/* The scheme, host and port of a URL, for telling whether a redirect
+ * leaves the host the user named. 0, or -1 when it does not parse. */
+static int url_origin(const char *url, buf *origin) {
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    int rc = -1;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+        rc = buf_printf(origin, "%s://%s:%s", scheme, host, port);
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+static int same_origin(const char *a, const char *b) {
+    buf oa = BUF_INIT, ob = BUF_INIT;
+    int same = url_origin(a, &oa) == 0 && url_origin(b, &ob) == 0 && oa.len == ob.len &&
+               strncasecmp(oa.data, ob.data, oa.len) == 0;
+    buf_free(&oa);
+    buf_free(&ob);
+    return same;
+}
+
+/* Whether a redirect may be followed, as browsers and curl allow: to http
+ * or https only, at most STREAM_MAX_REDIRECTS times. Else reported. */
+static int may_follow(const transfer *t, const char *target, int hops) {
+    buf shown = BUF_INIT;
+    int ok = 0;
+    if (hops >= STREAM_MAX_REDIRECTS)
+        log_error("%s: more than %d redirects", t->o->url, STREAM_MAX_REDIRECTS);
+    else if (strncasecmp(target, "http://", 7) != 0 && strncasecmp(target, "https://", 8) != 0)
+        log_error("%s: redirected to '%s', which is not an http or https URL", t->url,
+                  stream_stderr_text(&shown, target, strlen(target), 0));
+    else
+        ok = 1;
+    buf_free(&shown);
+    return ok;
+}
+
+enum stream_end stream_run(const ssecat_options *o, sse_parser *p, sink *s, limits *l, int *opened, char *why,
+                           size_t whylen) {
+    buf url = BUF_INIT, next = BUF_INIT;
+    transfer t = {.o = o, .url = o->url, .p = p, .s = s, .l = l};
+    enum stream_end end;
+    *opened = 0;
+    why[0] = '\0';
+    for (int hops = 0;; hops++) {
+        long code = 0;
+        t.state = RESPONSE_HEADERS;
+        t.error_body_cut = t.stopped_done = t.stopped_failed = t.paused = 0;
+        buf_clear(&t.error_body);
+        buf_clear(&next);
+        end = request_once(&t, why, whylen, &next, &code);
+        if (end != STREAM_ENDED || next.len == 0)
+            break;
+        if (!may_follow(&t, next.data, hops)) {
+            end = STREAM_REFUSED;
+            break;
+        }
+        /* As browsers do: a 303, or a POST answered 301 or 302, is
+         * followed with a GET without body. */
+        int is_post = o->method ? strcmp(o->method, "POST") == 0 : o->has_body;
+        t.get_only |= code == 303 || ((code == 301 || code == 302) && is_post);
+        t.foreign = !same_origin(o->url, next.data);
+        buf swap = url;
+        url = next;
+        next = swap;
+        t.url = url.data;
+    }
+    *opened = t.opened;
     buf_free(&t.status_line);
     buf_free(&t.content_type);
     buf_free(&t.error_body);
-    buf_free(&last_id);
+    buf_free(&url);
+    buf_free(&next);
     return end;
 }

@@ -115,6 +115,15 @@ static const cli_option option_table[] = {
     {OPT("version", 'V', CLI_VERSION, o), .help = "show the version and exit"},
 };
 
+/* What websocketd users type, and ssed's word for it. */
+static const cli_hint option_hints[] = {
+    {"--port", "-l/--listen", NULL},
+    {"--address", "-l/--listen", NULL},
+    {"-p", "-l/--listen", NULL},
+    {"--loglevel", "-v/--verbose or -q/--quiet", NULL},
+    {NULL, NULL, NULL},
+};
+
 static const cli_spec cli = {
     .program = "ssed",
     .options = option_table,
@@ -126,6 +135,7 @@ static const cli_spec cli = {
               "Durations take ms, s, m, h; sizes take K, KiB, M, MiB.\n"
               "Exit status: 0 stopped cleanly, 1 runtime failure (e.g. cannot listen), 2 usage error.\n",
     .help_column = 29,
+    .hints = option_hints,
 };
 
 static void set_defaults(ssed_args *a) {

@@ -74,6 +74,17 @@ static const cli_option option_table[] = {
     {OPT("version", 'V', CLI_VERSION, o), .help = "show the version and exit"},
 };
 
+/* What mosquitto_pub users type, and ssepub's word for it. */
+static const cli_hint option_hints[] = {
+    {"-t", "-c/--channel", NULL}, /* topic */
+    {"-L", "-u/--url", NULL},     /* mqtt://host:port/topic */
+    {"-p", "-u/--url", NULL},     /* port */
+    {"-m", NULL, "the message is the operands: ssepub [OPTIONS] MESSAGE..."},
+    {"-l", NULL, "ssepub sends each line of stdin as an event already"},
+    {"-f", NULL, "send a file as one event with -s/--stdin-whole < FILE"},
+    {NULL, NULL, NULL},
+};
+
 static const cli_spec cli = {
     .program = "ssepub",
     .options = option_table,
@@ -85,6 +96,7 @@ static const cli_spec cli = {
               "2 usage error, 3 refused by the server (auth, too large, malformed),\n"
               "4 server unreachable within --retry-for.\n",
     .help_column = 30,
+    .hints = option_hints,
 };
 
 static void set_defaults(ssepub_args *a) {

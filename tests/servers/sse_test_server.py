@@ -12,7 +12,8 @@ SCRIPT.json is a list of responses, each an object with:
   status   (default 200)        reason   (default from the status)
   headers  (default {"Content-Type": "text/event-stream"})
   chunks   a list of strings written one by one (each flushed), or of
-           {"sleep": SECONDS}
+           {"sleep": SECONDS}, or of {"repeat": STRING, "times": N} (STRING
+           N times over, for large payloads without a large script)
   encoding "utf-8" (default) or "latin-1", to send any byte (\\u00ff is 0xFF)
   hold     seconds to keep the connection open after the chunks (default 0)
 
@@ -75,6 +76,10 @@ def main():
                 self.wfile.write(head.encode("latin-1"))
                 self.wfile.flush()
                 for c in r.get("chunks", []):
+                    if isinstance(c, dict) and "repeat" in c:
+                        self.wfile.write((c["repeat"] * int(c.get("times", 1))).encode(encoding))
+                        self.wfile.flush()
+                        continue
                     if isinstance(c, dict):
                         time.sleep(min(float(c.get("sleep", 0)), MAX_HOLD_SECONDS))
                         continue

@@ -74,6 +74,14 @@ static const cli_option demo_table[] = {
     {OPT("version", 'V', CLI_VERSION, flag), .help = "the version"},
 };
 
+/* What other tools call these options (see cli_hint). */
+static const cli_hint demo_hints[] = {
+    {"-C", "-n/--count", NULL},
+    {"--port", "-u/--url", NULL},
+    {"-L", NULL, "demo follows redirects already"},
+    {NULL, NULL, NULL},
+};
+
 static const cli_spec demo_spec = {
     .program = "demo",
     .options = demo_table,
@@ -81,6 +89,7 @@ static const cli_spec demo_spec = {
     .usage = "Usage: demo [OPTIONS] [ARG...]\n",
     .footer = "The end.\n",
     .help_column = 24,
+    .hints = demo_hints,
 };
 
 /* What a parse stored, beyond the defaults (all zero), and the operands. */
@@ -197,6 +206,18 @@ static const parse_case parse_cases[] = {
     {"cli: a value for a flag", &demo_spec, {"--flag=1"}, CLI_ERROR, "--flag: option takes no value"},
     {"cli: missing value, long", &demo_spec, {"--count"}, CLI_ERROR, "--count: option needs a value"},
     {"cli: missing value, short", &demo_spec, {"-fn"}, CLI_ERROR, "-n: option needs a value"},
+    /* Did you mean: options other tools have, from the tool's hints. */
+    {"cli: a hinted short option", &demo_spec, {"-C", "5"}, CLI_ERROR, "-C: unknown option (did you mean -n/--count?)"},
+    {"cli: a hinted short option in a bundle", &demo_spec, {"-fC5"}, CLI_ERROR,
+     "-C: unknown option (did you mean -n/--count?)"},
+    {"cli: a hinted long option", &demo_spec, {"--port", "80"}, CLI_ERROR,
+     "--port: unknown option (did you mean -u/--url?)"},
+    {"cli: a hinted long option with a value", &demo_spec, {"--port=80"}, CLI_ERROR,
+     "--port: unknown option (did you mean -u/--url?)"},
+    {"cli: a hint that is a note", &demo_spec, {"-L", "op"}, CLI_ERROR,
+     "-L: unknown option (demo follows redirects already)"},
+    {"cli: hints match whole names only", &demo_spec, {"--por"}, CLI_ERROR, "--por: unknown option"},
+    {"cli: a hint is not given for a missing value", &demo_spec, {"-n"}, CLI_ERROR, "-n: option needs a value"},
     /* --help and --version stop the parse where they are. */
     {"cli: --help", &demo_spec, {"-f", "--help"}, CLI_HELP_ASKED, NULL},
     {"cli: --help before a bad option", &demo_spec, {"-h", "--bogus"}, CLI_HELP_ASKED, NULL},

@@ -47,13 +47,21 @@ static const spec_case spec_cases[] = {
     {"comment line", ": hello\n\n", 0, "comment=hello;", 0},
     {"empty comment", ":\n", 0, "comment=;", 0},
     {"comment inside an event", "data: a\n: keep-alive\ndata: b\n\n", 0, "comment=keep-alive;{message||a\\nb}", 0},
-    {"id sets the last event ID", "id: 1\ndata: a\n\n", 0, "{message|1|a}", 0},
-    {"last event ID persists across events", "id: 1\ndata: a\n\ndata: b\n\n", 0, "{message|1|a}{message|1|b}", 0},
-    {"id containing NUL is ignored", BYTES("id: 1\ndata: a\n\nid: 2\0x\ndata: b\n\n"), "{message|1|a}{message|1|b}", 0},
+    {"id sets the last event ID", "id: 1\ndata: a\n\n", 0, "{message|1|a}last=1;", 0},
+    {"last event ID persists across events", "id: 1\ndata: a\n\ndata: b\n\n", 0, "{message|1|a}{message|1|b}last=1;", 0},
+    {"id containing NUL is ignored", BYTES("id: 1\ndata: a\n\nid: 2\0x\ndata: b\n\n"), "{message|1|a}{message|1|b}last=1;", 0},
     {"empty id resets the last event ID", "id: 1\ndata: a\n\nid\ndata: b\n\n", 0, "{message|1|a}{message||b}", 0},
     {"id with colon and empty value resets", "id: 1\ndata: a\n\nid:\ndata: b\n\n", 0, "{message|1|a}{message||b}", 0},
     {"event with no data is not dispatched", "event: x\n\n", 0, "", 0},
-    {"event with no data still updates the id", "id: 7\n\ndata: x\n\n", 0, "{message|7|x}", 0},
+    {"event with no data still updates the id", "id: 7\n\ndata: x\n\n", 0, "{message|7|x}last=7;", 0},
+    {"a blank line sets the last event ID without an event", "id: 7\n\n", 0, "last=7;", 0},
+    {"the id of an event cut off by the end does not count", "id: 1\ndata: a\n\nid: 2\ndata: b", 0,
+     "{message|1|a}last=1;", 0},
+    {"an id after the last blank line does not count", "retry:1000\ndata:test1\n\nid:test\ndata:test2\n", 0,
+     "retry=1000;{message||test1}", 0},
+    {"the last of several ids in one event counts", "id: 1\nid: 2\ndata: a\n\n", 0, "{message|2|a}last=2;", 0},
+    {"an id before an oversized event counts at its blank line", "id: 3\ndata: 0123456789ABC\n\n", 0,
+     "oversize=20;last=3;", 10},
     {"type does not leak into the next event", "event: a\ndata: 1\n\ndata: 2\n\n", 0, "{a||1}{message||2}", 0},
     {"type of an undispatched event is dropped", "event: a\n\ndata: 2\n\n", 0, "{message||2}", 0},
     {"retry with digits", "retry: 1500\n", 0, "retry=1500;", 0},
@@ -62,7 +70,11 @@ static const spec_case spec_cases[] = {
     {"retry with a sign is ignored", "retry: -1\nretry: +1\n", 0, "", 0},
     {"retry with letters is ignored", "retry: 10s\nretry: abc\n", 0, "", 0},
     {"empty retry is ignored", "retry:\nretry\n", 0, "", 0},
-    {"overflowing retry is ignored", "retry: 99999999999999999999999\n", 0, "", 0},
+    {"retry of 2^64 or more clamps", "retry: 18446744073709551615\nretry: 18446744073709551616\n", 0,
+     "retry=18446744073709551615;retry=18446744073709551615;", 0},
+    {"a huge retry replaces an earlier one", "retry: 200\nretry: 99999999999999999999\n", 0,
+     "retry=200;retry=18446744073709551615;", 0},
+    {"a huge retry with a letter is ignored", "retry: 99999999999999999999x\n", 0, "", 0},
     {"retry does not dispatch", "retry: 5\ndata: x\n\n", 0, "retry=5;{message||x}", 0},
     {"incomplete event at end is discarded", "data: a\n", 0, "", 0},
     {"unterminated last line is discarded", "data: a\n\ndata: b", 0, "{message||a}", 0},
@@ -77,7 +89,7 @@ static const spec_case spec_cases[] = {
     {"surrogate becomes U+FFFD per byte", "data: \xED\xA0\x80\n\n", 0, "{message||" FFFD FFFD FFFD "}", 0},
     {"above U+10FFFF becomes U+FFFD", "data: \xF4\x90\x80\x80\n\n", 0, "{message||" FFFD FFFD FFFD FFFD "}", 0},
     {"lone continuation byte", "data: a\x80z\n\n", 0, "{message||a" FFFD "z}", 0},
-    {"invalid UTF-8 in type and id", "event: \xFF\nid: \xFE\ndata: x\n\n", 0, "{" FFFD "|" FFFD "|x}", 0},
+    {"invalid UTF-8 in type and id", "event: \xFF\nid: \xFE\ndata: x\n\n", 0, "{" FFFD "|" FFFD "|x}last=" FFFD ";", 0},
     {"invalid UTF-8 in a comment", ": \xC3\n", 0, "comment=" FFFD ";", 0},
     {"oversized event is dropped and reported", "data: 0123456789ABC\n\ndata: ok\n\n", 0, "oversize=20;{message||ok}",
      10},
@@ -110,7 +122,35 @@ static void check_case(const void *arg) {
     buf_free(&got);
 }
 
+static void capture_id(void *ctx, const sse_event *ev) {
+    buf *b = ctx;
+    buf_clear(b);
+    buf_append(b, ev->id, ev->id_len);
+    buf_append_char(b, '\0');
+}
+
+/* An id cut off by the end of a stream is not the next stream's either:
+ * the last event ID buffer reverts to the last dispatched id. */
+static void cut_off_id_not_carried(const void *arg) {
+    (void)arg;
+    buf seen = BUF_INIT;
+    sse_parser_handlers h = {.on_event = capture_id, .ctx = &seen};
+    sse_parser p;
+    sse_parser_init(&p, 0, &h);
+    const char *first = "id: 1\ndata: a\n\nid: 2\ndata: b";
+    sse_parser_feed(&p, first, strlen(first));
+    sse_parser_finish(&p);
+    sse_parser_feed(&p, "data: c\n\n", 9);
+    CHECK_STR(seen.data, "1");
+    size_t len;
+    const char *id = sse_parser_last_id(&p, &len);
+    CHECK(len == 1 && id[0] == '1');
+    sse_parser_free(&p);
+    buf_free(&seen);
+}
+
 void parser_tests_register(void) {
+    harness_add("parser: an id cut off by the end of a stream is not carried on", cut_off_id_not_carried, NULL);
     for (size_t i = 0; i < sizeof spec_cases / sizeof spec_cases[0]; i++)
         harness_add(spec_cases[i].name, check_case, &spec_cases[i]);
 }

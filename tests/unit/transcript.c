@@ -54,6 +54,13 @@ void transcript_parse(buf *out, const char *input, size_t len, size_t chunk, siz
             sse_parser_feed(&p, input + pos, len - pos < chunk ? len - pos : chunk);
     }
     sse_parser_finish(&p);
+    size_t id_len;
+    const char *id = sse_parser_last_id(&p, &id_len);
+    if (id_len > 0) {
+        buf_append_str(out, "last=");
+        render(out, id, id_len);
+        buf_append_str(out, ";");
+    }
     sse_parser_free(&p);
     buf_append_char(out, '\0');
 }

@@ -1,5 +1,6 @@
 /* Runs the parser over an input with a given chunking and renders every
- * callback as text, so that tests compare one string per case. */
+ * callback as text, then the last event ID after the end of the stream
+ * ("last=ID;", when there is one), so that tests compare one string per case. */
 #ifndef SSETOOLS_TEST_TRANSCRIPT_H
 #define SSETOOLS_TEST_TRANSCRIPT_H
 
