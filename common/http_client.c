@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "http_token.h"
+#include "terminal.h"
 #include "units.h"
 #include "version.h"
 
@@ -131,10 +132,14 @@ static int is_secret_header(const char *line, size_t len) {
 /* Print one header line with `mark`, credentials replaced by "***" but the
  * scheme word kept ("Authorization: Bearer ***"), so -v output can be pasted
  * into a bug report. */
+/* Header lines come from the server: on a terminal their control bytes
+ * are shown, not obeyed. */
 static void print_header_line(char mark, const char *line, size_t len) {
     int name_len = is_secret_header(line, len);
     if (name_len == 0) {
-        fprintf(stderr, "%c %.*s\n", mark, (int)len, line);
+        buf shown = BUF_INIT;
+        fprintf(stderr, "%c %s\n", mark, terminal_stderr_text(&shown, line, len, 0));
+        buf_free(&shown);
         return;
     }
     size_t pos = (size_t)name_len;
@@ -164,11 +169,13 @@ static int on_debug(CURL *curl, curl_infotype type, char *data, size_t size, voi
     (void)curl;
     (void)ctx;
     switch (type) {
-    case CURLINFO_TEXT:
-        fprintf(stderr, "* %.*s", (int)size, data);
-        if (size == 0 || data[size - 1] != '\n')
-            fputc('\n', stderr);
+    case CURLINFO_TEXT: {
+        buf shown = BUF_INIT;
+        size_t len = size > 0 && data[size - 1] == '\n' ? size - 1 : size;
+        fprintf(stderr, "* %s\n", terminal_stderr_text(&shown, data, len, 0));
+        buf_free(&shown);
         break;
+    }
     case CURLINFO_HEADER_OUT:
         print_header_block('>', data, size);
         break;

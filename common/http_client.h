@@ -52,8 +52,9 @@ int http_client_check_file(const char *path, char *err, size_t errlen);
 
 /* Apply cfg to `curl`, plus `defaults` (NULL-terminated "Name: value"
  * headers the caller always sends, each skipped when the user gave a header
- * of that name). Follows redirects as browsers do and allows only http and
- * https. On success *headers is the list to curl_slist_free_all after the
+ * of that name). Allows only http and https, and has libcurl follow
+ * redirects as browsers do (ssecat turns that off and follows them itself,
+ * to keep -H headers on the original host). On success *headers is the list to curl_slist_free_all after the
  * transfer (NULL if none); on failure -1 with a message and *headers NULL. */
 int http_client_setup(CURL *curl, const http_client_config *cfg, const char *const *defaults,
                       struct curl_slist **headers, char *err, size_t errlen);

@@ -29,7 +29,7 @@ run_suite() {
     shift
     "$@" >"$log" 2>&1
     status=$?
-    grep -vE '^ok |^1\.\.[0-9]+$' "$log"
+    grep -vE '^ok |^1\.\.[0-9]+$|^[0-9]+ passed, [0-9]+ failed' "$log"
     count_tap "$log"
     if [ $status -ne 0 ] && [ "$suite_failed" -eq 0 ]; then
         echo "$name exited $status"

@@ -103,6 +103,13 @@ HOSTILE_ID='id: \u001b]0;owned\u0007\u001b[2J\n'
     no_controls "$ERR"
 }
 
+@test "on a terminal, -v shows hostile response headers without their controls" {
+    start_sse_server '[{"headers":{"Content-Type":"text/event-stream","X-Evil":"a\u001b]52;c;b3duZWQ=\u0007b"},"chunks":["data: x\n\n"]}]'
+    run -0 on_terminals "$OUT" "$ERR" timeout 10 "$SSECAT" -v -n1 "$URL"
+    grep -q '< X-Evil: a^\[\]52;c;b3duZWQ=^Gb' "$ERR"
+    no_controls "$ERR"
+}
+
 @test "-o json escapes C1 controls, so even a terminal sees none" {
     start_sse_server '[{"chunks":["data: a\u009b[2Jb\n\n"]}]'
     run -0 timeout 10 "$SSECAT" --no-reconnect -o json "$URL"

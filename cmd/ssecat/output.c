@@ -6,6 +6,7 @@
 #include "json.h"
 #include "json_pretty.h"
 #include "sse_encode.h"
+#include "terminal.h"
 #include "utf8.h"
 
 #define COLOR_TYPE "\033[1;36m"
@@ -89,68 +90,17 @@ static int append_json_event(output *o, buf *out, const sse_event *ev, const str
     return rc ? -1 : 0;
 }
 
-/* Terminal control bytes in a stranger's stream must not drive the user's
- * terminal: C0 controls (but tab) and DEL become caret notation, C1
- * controls U+FFFD. The text is valid UTF-8 (the parser made it so). */
-static int append_for_terminal(buf *out, const char *s, size_t len) {
-    size_t run = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        int c0 = (c < 0x20 && c != '\t') || c == 0x7f;
-        int c1 = c == 0xC2 && i + 1 < len && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9F;
-        if (!c0 && !c1)
-            continue;
-        if (buf_append(out, s + run, i - run) < 0)
-            return -1;
-        if (c0) {
-            char caret[2] = {'^', (char)(c ^ 0x40)};
-            if (buf_append(out, caret, 2) < 0)
-                return -1;
-        } else {
-            if (buf_append(out, "\xEF\xBF\xBD", 3) < 0)
-                return -1;
-            i++;
-        }
-        run = i + 1;
-    }
-    return buf_append(out, s + run, len - run);
-}
-
-int output_terminal_text(buf *out, const char *s, size_t len, int keep_lf) {
-    if (len == 0)
-        return 0;
-    buf valid = BUF_INIT;
-    if (utf8_valid_prefix(s, len) != len) {
-        if (utf8_sanitize_append(&valid, s, len) < 0)
-            return -1;
-        s = valid.data;
-        len = valid.len;
-    }
-    int rc = 0;
-    for (size_t pos = 0; rc == 0;) {
-        const char *nl = keep_lf && pos < len ? memchr(s + pos, '\n', len - pos) : NULL;
-        size_t end = nl ? (size_t)(nl - s) : len;
-        rc = append_for_terminal(out, s + pos, end - pos);
-        if (!nl)
-            break;
-        rc |= buf_append_char(out, '\n');
-        pos = end + 1;
-    }
-    buf_free(&valid);
-    return rc;
-}
-
 /* Network text in the data, sse and -F formats: as it is, or neutralised
  * when stdout is a terminal (pretty does so always). */
 static int append_network(output *o, buf *out, const char *s, size_t len) {
-    return o->cfg.terminal ? output_terminal_text(out, s, len, 1) : buf_append(out, s, len);
+    return o->cfg.terminal ? terminal_safe_append(out, s, len, 1) : buf_append(out, s, len);
 }
 
 static int append_colored(output *o, buf *out, const char *color, const char *s, size_t len) {
     int rc = 0;
     if (o->cfg.color)
         rc |= buf_append_str(out, color);
-    rc |= append_for_terminal(out, s, len);
+    rc |= terminal_safe_append(out, s, len, 0);
     if (o->cfg.color)
         rc |= buf_append_str(out, COLOR_RESET);
     return rc ? -1 : 0;
@@ -168,7 +118,7 @@ static int append_pretty_data(output *o, buf *out, const char *data, size_t len)
     for (;;) {
         const char *nl = memchr(data + pos, '\n', len - pos);
         size_t end = nl ? (size_t)(nl - data) : len;
-        if ((end > pos && buf_append(out, "  ", 2) < 0) || append_for_terminal(out, data + pos, end - pos) < 0 ||
+        if ((end > pos && buf_append(out, "  ", 2) < 0) || terminal_safe_append(out, data + pos, end - pos, 0) < 0 ||
             buf_append_char(out, '\n') < 0)
             return -1;
         if (!nl)
@@ -287,7 +237,7 @@ int output_event(output *o, buf *out, const sse_event *ev, const struct timespec
         if (o->cfg.terminal) { /* encoded apart, then neutralised: rare, so no hurry */
             buf encoded = BUF_INIT;
             rc = sse_stream_event(o, &encoded, ev, now);
-            rc |= rc ? 0 : output_terminal_text(out, encoded.data, encoded.len, 1);
+            rc |= rc ? 0 : terminal_safe_append(out, encoded.data, encoded.len, 1);
             buf_free(&encoded);
             return rc;
         }
@@ -321,7 +271,7 @@ int output_comment(output *o, buf *out, const char *text, size_t len, const stru
         if (o->cfg.terminal) {
             buf encoded = BUF_INIT;
             rc = sse_encode_comment(&encoded, text, len) < 0 ? -1 : 0;
-            rc |= rc ? 0 : output_terminal_text(out, encoded.data, encoded.len, 1);
+            rc |= rc ? 0 : terminal_safe_append(out, encoded.data, encoded.len, 1);
             buf_free(&encoded);
             return rc;
         }

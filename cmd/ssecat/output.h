@@ -52,11 +52,6 @@ int output_needs_time(const output *o);
  * 0, or -1 with a message in err. */
 int output_check_template(const char *template, char *err, size_t errlen);
 
-/* Append text from the network as a terminal may show it: C0 controls (but
- * tab, and LF when keep_lf) and DEL in caret notation, C1 controls as
- * U+FFFD, invalid UTF-8 as U+FFFD. 0, or -1 when memory ran out. */
-int output_terminal_text(buf *out, const char *s, size_t len, int keep_lf);
-
 /* Append one dispatched event / comment / retry value as the format wants;
  * `now` is the receive time. Comments and retry values are appended only
  * when cfg.comments is set. 0, or -1 when memory ran out. */

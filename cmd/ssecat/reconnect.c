@@ -12,6 +12,7 @@
 #include "log.h"
 #include "signals.h"
 #include "stream.h"
+#include "terminal.h"
 #include "units.h"
 
 #define WAIT_SLICE_MS 100
@@ -102,7 +103,7 @@ static int announce_and_wait(const ssecat_options *o, const sse_parser *p, const
     if (id_len) {
         buf shown = BUF_INIT;
         log_info("%s; reconnecting in %s (attempt %u, Last-Event-ID: %s)", what, text, b->attempt,
-                 stream_stderr_text(&shown, id, id_len, 0));
+                 terminal_stderr_text(&shown, id, id_len, 0));
         buf_free(&shown);
     } else
         log_info("%s; reconnecting in %s (attempt %u)", what, text, b->attempt);

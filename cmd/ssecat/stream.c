@@ -10,6 +10,7 @@
 #include "http_client.h"
 #include "log.h"
 #include "signals.h"
+#include "terminal.h"
 #include "utf8.h"
 
 /* How much of a refused response's body is shown: enough for an API's
@@ -43,15 +44,6 @@ typedef struct transfer {
     int stopped_failed; /* ... because of a local failure, already reported */
     int paused;         /* the body callback paused the transfer to end it without an error */
 } transfer;
-
-const char *stream_stderr_text(buf *scratch, const char *s, size_t len, int keep_lf) {
-    buf_clear(scratch);
-    int rc = isatty(STDERR_FILENO) ? output_terminal_text(scratch, s, len, keep_lf)
-                                   : utf8_sanitize_append(scratch, s, len);
-    if (rc < 0 || buf_append_char(scratch, '\0') < 0)
-        return "";
-    return scratch->data;
-}
 
 static void trim_line(const char **s, size_t *len) {
     while (*len > 0 && ((*s)[*len - 1] == '\r' || (*s)[*len - 1] == '\n' || (*s)[*len - 1] == ' ' ||
@@ -94,7 +86,7 @@ static void decide(transfer *t) {
         t->state = RESPONSE_OPEN;
         t->opened = 1;
         buf shown = BUF_INIT;
-        log_verbose("stream open: %s", stream_stderr_text(&shown, t->status_line.data, t->status_line.len, 0));
+        log_verbose("stream open: %s", terminal_stderr_text(&shown, t->status_line.data, t->status_line.len, 0));
         buf_free(&shown);
     } else {
         t->state = RESPONSE_REFUSED;
@@ -182,16 +174,16 @@ static void report_refused(transfer *t) {
     long code = 0;
     curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &code);
     buf shown = BUF_INIT, shown_type = BUF_INIT;
-    const char *status = t->status_line.len ? stream_stderr_text(&shown, t->status_line.data, t->status_line.len, 0)
+    const char *status = t->status_line.len ? terminal_stderr_text(&shown, t->status_line.data, t->status_line.len, 0)
                                             : "no status line";
     if (code == 200)
         log_error("%s: %s with Content-Type '%s', not text/event-stream (--ignore-content-type accepts it)",
-                  t->url, status, stream_stderr_text(&shown_type, t->content_type.data, t->content_type.len, 0));
+                  t->url, status, terminal_stderr_text(&shown_type, t->content_type.data, t->content_type.len, 0));
     else if (code == 204)
         log_error("%s: %s (the server asks clients not to reconnect)", t->url, status);
     else
         log_error("%s: %s", t->url, status);
-    const char *body = stream_stderr_text(&shown, t->error_body.data, t->error_body.len, 1);
+    const char *body = terminal_stderr_text(&shown, t->error_body.data, t->error_body.len, 1);
     size_t body_len = strlen(body);
     if (body_len > 0) {
         fwrite(body, 1, body_len, stderr);
@@ -204,44 +196,12 @@ static void report_refused(transfer *t) {
     buf_free(&shown_type);
 }
 
-/* "connect URL: Connection refused": what failed, where, and the system's
- * word for it when there is one. */
+/* "connect URL: Connection refused", with libcurl's text (which may quote
+ * the server, a redirect's URL) made safe for stderr. */
 static void describe_failure(transfer *t, CURLcode rc, const char *errbuf, char *why, size_t whylen) {
-    const char *verb;
-    switch (rc) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-        verb = "resolve";
-        break;
-    case CURLE_COULDNT_RESOLVE_PROXY:
-        verb = "resolve proxy for";
-        break;
-    case CURLE_COULDNT_CONNECT:
-        verb = "connect";
-        break;
-    case CURLE_OPERATION_TIMEDOUT:
-        verb = t->opened ? "read" : "connect";
-        break;
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CERTPROBLEM:
-        verb = "TLS handshake with";
-        break;
-    case CURLE_SEND_ERROR:
-        verb = "send to";
-        break;
-    default:
-        verb = t->opened ? "read" : "request";
-    }
-    long os_errno = 0;
-    if (curl_easy_getinfo(t->curl, CURLINFO_OS_ERRNO, &os_errno) != CURLE_OK)
-        os_errno = 0;
-    /* libcurl's message may quote the server (a redirect's URL). */
     buf shown = BUF_INIT;
-    const char *text = os_errno && rc == CURLE_COULDNT_CONNECT ? strerror((int)os_errno)
-                       : errbuf[0]                              ? stream_stderr_text(&shown, errbuf, strlen(errbuf), 0)
-                                                                : curl_easy_strerror(rc);
-    snprintf(why, whylen, "%s %s: %s", verb, t->url, text);
+    const char *text = errbuf[0] ? terminal_stderr_text(&shown, errbuf, strlen(errbuf), 0) : "";
+    http_client_describe_failure(t->curl, rc, t->url, text, t->opened, why, whylen);
     buf_free(&shown);
 }
 
@@ -447,7 +407,7 @@ static int may_follow(const transfer *t, const char *target, int hops) {
         log_error("%s: more than %d redirects", t->o->url, STREAM_MAX_REDIRECTS);
     else if (strncasecmp(target, "http://", 7) != 0 && strncasecmp(target, "https://", 8) != 0)
         log_error("%s: redirected to '%s', which is not an http or https URL", t->url,
-                  stream_stderr_text(&shown, target, strlen(target), 0));
+                  terminal_stderr_text(&shown, target, strlen(target), 0));
     else
         ok = 1;
     buf_free(&shown);

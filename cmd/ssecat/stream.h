@@ -21,11 +21,6 @@ enum stream_end {
     STREAM_FAILED,      /* a local failure (memory, output); already reported */
 };
 
-/* Text from the network as stderr may show it: with its controls
- * neutralised (output_terminal_text) when stderr is a terminal, else as
- * valid UTF-8. NUL-terminated in `scratch`; "" if memory ran out. */
-const char *stream_stderr_text(buf *scratch, const char *s, size_t len, int keep_lf);
-
 /* Make one request to o->url, sending the parser's last event ID as
  * Last-Event-ID. *opened says whether the stream opened (so reconnecting
  * starts again from the plain reconnection time). */
