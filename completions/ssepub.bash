@@ -10,11 +10,11 @@ _ssepub() {
         --format)
             COMPREPLY=($(compgen -W "lines sse" -- "$cur"))
             return ;;
-        -u|--url|-c|--channel|--token|-e|--event|-i|--id|--max-event-size|--retry-for|-H|--header|--proxy|\
+        -u|--user|--url|-c|--channel|--token|-e|--event|-i|--id|--max-event-size|--retry-for|-H|--header|--proxy|\
         --connect-timeout|-A|--user-agent)
             return ;;
     esac
-    COMPREPLY=($(compgen -W "-u --url -c --channel --unix-socket --token -e --event -i --id -s --stdin-whole
+    COMPREPLY=($(compgen -W "--url -u --user -c --channel --unix-socket --token -e --event -i --id -s --stdin-whole
         -0 --null --format --max-event-size --retry-for -H --header -k --insecure --cacert --proxy
         --connect-timeout -A --user-agent -q --quiet -v --verbose -h --help -V --version" -- "$cur"))
 }

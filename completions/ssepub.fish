@@ -1,5 +1,6 @@
 # fish completion for ssepub
-complete -c ssepub -s u -l url -x -d 'ssed URL'
+complete -c ssepub -l url -x -d 'ssed URL'
+complete -c ssepub -s u -l user -x -d 'Basic authentication USER:PASS'
 complete -c ssepub -s c -l channel -x -d 'Channel to publish to'
 complete -c ssepub -l unix-socket -r -F -d 'Connect through a Unix socket'
 complete -c ssepub -l token -x -d 'Bearer token'

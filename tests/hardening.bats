@@ -192,7 +192,7 @@ assert s["reconnects"] >= 50, s
     subscribe before / --max-time 60
     mkfifo "$BATS_TEST_TMPDIR/in"
     start_bg "$BATS_TEST_TMPDIR/pub.out" "$BATS_TEST_TMPDIR/pub.err" sh -c 'f=$1; shift; exec "$@" <"$f"' sh \
-        "$BATS_TEST_TMPDIR/in" "$SSEPUB" -v -u "http://127.0.0.1:$port/" --retry-for 20s
+        "$BATS_TEST_TMPDIR/in" "$SSEPUB" -v --url "http://127.0.0.1:$port/" --retry-for 20s
     pub=$BG_PID
     exec 9>"$BATS_TEST_TMPDIR/in"
     python3 "$LOAD" feed --rate 5000 --count 10000 --size 0 | cut -d' ' -f2 >&9 &

@@ -109,7 +109,7 @@ usage_error() {
     usage_error ssepub -m hello
     [ "$first" = "ssepub: -m: unknown option (the message is the operands: ssepub [OPTIONS] MESSAGE...)" ]
     usage_error ssepub -L http://127.0.0.1:9/news hello
-    [ "$first" = "ssepub: -L: unknown option (did you mean -u/--url?)" ]
+    [ "$first" = "ssepub: -L: unknown option (did you mean --url?)" ]
 }
 
 @test "ssed: websocketd's options get a did-you-mean" {

@@ -2,6 +2,7 @@
 # ssepub against a real ssed: every input mode, channels, types and ids,
 # tokens, refusals, retries across a restart, and batching.
 
+bats_require_minimum_version 1.5.0
 load lib/helpers
 
 teardown() {
@@ -34,7 +35,7 @@ teardown() {
 @test "ssepub: arguments joined with spaces make one event with its type and id" {
     start_ssed
     subscribe s /
-    run "$SSEPUB" -u "$URL/" -e deploy -i v2 deploy "finished  ok"
+    run "$SSEPUB" --url "$URL/" -e deploy -i v2 deploy "finished  ok"
     [ "$status" -eq 0 ]
     wait_for_data "$BATS_TEST_TMPDIR/s" 1
     run cat "$BATS_TEST_TMPDIR/s"
@@ -52,8 +53,8 @@ teardown() {
 @test "ssepub: -s sends all of stdin as one event; -0 splits on NUL" {
     start_ssed
     subscribe s /
-    printf 'line 1\nline 2\n' | "$SSEPUB" -u "$URL/" -s -i whole
-    printf 'rec a\nstill a\0rec b\0' | "$SSEPUB" -u "$URL/" -0
+    printf 'line 1\nline 2\n' | "$SSEPUB" --url "$URL/" -s -i whole
+    printf 'rec a\nstill a\0rec b\0' | "$SSEPUB" --url "$URL/" -0
     wait_for_data "$BATS_TEST_TMPDIR/s" 6
     [ "$(grep -c '^id:' "$BATS_TEST_TMPDIR/s")" -eq 3 ]
     grep -q '^id: whole$' "$BATS_TEST_TMPDIR/s"
@@ -63,13 +64,13 @@ teardown() {
 @test "ssepub: --format sse keeps each event's type, id and retry" {
     start_ssed
     subscribe s /
-    printf 'event: a\nid: x1\ndata: one\n\nretry: 500\ndata: two\ndata: lines\n\n' | "$SSEPUB" -u "$URL/" --format sse
+    printf 'event: a\nid: x1\ndata: one\n\nretry: 500\ndata: two\ndata: lines\n\n' | "$SSEPUB" --url "$URL/" --format sse
     wait_for_data "$BATS_TEST_TMPDIR/s" 3
     run cat "$BATS_TEST_TMPDIR/s"
     [[ "$output" == *$'event: a\nid: x1\ndata: one\n\n'* ]]
     [[ "$output" == *$'retry: 500\ndata: two\ndata: lines'* ]]
     # an event cut off at the end of stdin is reported, exit 1
-    run bash -c "printf 'data: complete\n\ndata: cut' | '$SSEPUB' -u '$URL/' --format sse"
+    run bash -c "printf 'data: complete\n\ndata: cut' | '$SSEPUB' --url '$URL/' --format sse"
     [ "$status" -eq 1 ]
     [[ "$output" == *"stdin ended inside an event"* ]]
 }
@@ -79,7 +80,7 @@ teardown() {
     subscribe s /
     mkfifo "$BATS_TEST_TMPDIR/in"
     start_bg /dev/null "$BATS_TEST_TMPDIR/pub.err" sh -c 'f=$1; shift; exec "$@" <"$f"' sh "$BATS_TEST_TMPDIR/in" \
-        "$SSEPUB" -u "$URL/"
+        "$SSEPUB" --url "$URL/"
     exec 9>"$BATS_TEST_TMPDIR/in"
     echo "first" >&9
     wait_for_data "$BATS_TEST_TMPDIR/s" 1 2
@@ -92,7 +93,7 @@ teardown() {
 @test "ssepub: seq 100000 arrives complete and in order, in few requests" {
     start_ssed --max-pending 64M
     subscribe s / --max-time 60
-    run bash -c "seq 100000 | '$SSEPUB' -v -u '$URL/' 2>&1 | tail -1"
+    run bash -c "seq 100000 | '$SSEPUB' -v --url '$URL/' 2>&1 | tail -1"
     echo "$output"
     [[ "$output" =~ 100000\ events\ delivered\ in\ ([0-9]+)\ request ]]
     [ "${BASH_REMATCH[1]}" -lt 100 ]
@@ -103,15 +104,15 @@ teardown() {
 @test "ssepub: a token is sent from --token or SSED_TOKEN; without it or wrong, exit 3" {
     start_ssed --token t0ken
     subscribe s /
-    run "$SSEPUB" -u "$URL/" hello
+    run "$SSEPUB" --url "$URL/" hello
     [ "$status" -eq 3 ]
     [[ "$output" == *"1 event not delivered: refused by the server (401)"* ]]
-    run "$SSEPUB" -u "$URL/" --token wrong hello
+    run "$SSEPUB" --url "$URL/" --token wrong hello
     [ "$status" -eq 3 ]
     [[ "$output" == *"(403): "*"wrong token"* ]]
-    run "$SSEPUB" -u "$URL/" --token t0ken one
+    run "$SSEPUB" --url "$URL/" --token t0ken one
     [ "$status" -eq 0 ]
-    SSED_TOKEN=t0ken run "$SSEPUB" -u "$URL/" -v two
+    SSED_TOKEN=t0ken run "$SSEPUB" --url "$URL/" -v two
     [ "$status" -eq 0 ]
     [[ "$output" != *t0ken* ]]
     wait_for_data "$BATS_TEST_TMPDIR/s" 2
@@ -120,13 +121,13 @@ teardown() {
 @test "ssepub: an event over the server's limit is refused (413), reported by line, the rest delivered, exit 3" {
     start_ssed --max-event-size 20
     subscribe s /
-    run bash -c "printf 'ok 1\n%050d\nok 2\n' 0 | '$SSEPUB' -u '$URL/'"
+    run bash -c "printf 'ok 1\n%050d\nok 2\n' 0 | '$SSEPUB' --url '$URL/'"
     [ "$status" -eq 3 ]
     [[ "$output" == *"event from input 2 refused by the server (413): an event is larger than --max-event-size (20 bytes)"* ]]
     wait_for_data "$BATS_TEST_TMPDIR/s" 2
     [ "$(data_of "$BATS_TEST_TMPDIR/s")" = "$(printf 'ok 1\nok 2')" ]
     # ssepub's own limit refuses before sending
-    run bash -c "printf '%050d\n' 0 | '$SSEPUB' -u '$URL/' --max-event-size 10"
+    run bash -c "printf '%050d\n' 0 | '$SSEPUB' --url '$URL/' --max-event-size 10"
     [ "$status" -eq 3 ]
     [[ "$output" == *"record 1 not sent: 50 bytes is more than --max-event-size 10"* ]]
 }
@@ -134,7 +135,7 @@ teardown() {
 @test "ssepub: an unreachable server: retries for --retry-for, then says how many were not delivered, exit 4" {
     port=$(free_port)
     start=$(date +%s%N)
-    run bash -c "seq 3 | '$SSEPUB' -u http://127.0.0.1:$port/ --retry-for 700ms"
+    run bash -c "seq 3 | '$SSEPUB' --url http://127.0.0.1:$port/ --retry-for 700ms"
     elapsed_ms=$((($(date +%s%N) - start) / 1000000))
     [ "$status" -eq 4 ]
     [[ "$output" == *"3 events not delivered"* ]]
@@ -146,7 +147,7 @@ teardown() {
     start_ssed -l "127.0.0.1:$port" --no-stdin --history 100000
     mkfifo "$BATS_TEST_TMPDIR/in"
     start_bg "$BATS_TEST_TMPDIR/pub.out" "$BATS_TEST_TMPDIR/pub.err" sh -c 'f=$1; shift; exec "$@" <"$f"' sh \
-        "$BATS_TEST_TMPDIR/in" "$SSEPUB" -v -u "http://127.0.0.1:$port/" --retry-for 20s
+        "$BATS_TEST_TMPDIR/in" "$SSEPUB" -v --url "http://127.0.0.1:$port/" --retry-for 20s
     pub=$BG_PID
     exec 9>"$BATS_TEST_TMPDIR/in"
     seq 1 2000 >&9
@@ -191,7 +192,7 @@ start_pub_on_fifo() {
     for i in $(seq 1 20); do
         sig=INT
         [ $((i % 2)) -eq 0 ] && sig=TERM
-        start_pub_on_fifo "run$i" "$SSEPUB" -u "$URL/"
+        start_pub_on_fifo "run$i" "$SSEPUB" --url "$URL/"
         # Ready: a line it read has reached the subscriber, so its handlers
         # are in place and it is on its way back to waiting for input.
         echo "line $i" >&9
@@ -280,7 +281,7 @@ C
         start_pub_on_fifo "$sig$mode" env SHIM_READY="$BATS_TEST_TMPDIR/ready" \
             LD_PRELOAD="$BATS_TEST_TMPDIR/shim.so" \
             ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-            "$SSEPUB" -u "http://127.0.0.1:$port/" "${opts[@]}"
+            "$SSEPUB" --url "http://127.0.0.1:$port/" "${opts[@]}"
         wait_for_line "$BATS_TEST_TMPDIR/ready" '^waiting$' 10
         kill -"$sig" "$PUB"
         if ! wait_for_exit "$PUB" 5; then
@@ -295,7 +296,7 @@ C
 
 @test "ssepub: Ctrl-C while retrying an unreachable server gives up at once, exit 4" {
     port=$(free_port)
-    start_pub_on_fifo retry "$SSEPUB" -u "http://127.0.0.1:$port/" --retry-for 60s
+    start_pub_on_fifo retry "$SSEPUB" --url "http://127.0.0.1:$port/" --retry-for 60s
     echo "never delivered" >&9
     wait_for_line "$PUB_ERR" 'retrying for .* more' 10
     kill -INT "$PUB"
@@ -312,4 +313,37 @@ C
     [ "$status" -eq 4 ]
     [[ "$output" == *"ssepub: connect http://127.0.0.1:$port/: Connection refused; retrying for 7s more (--retry-for)"* ]]
     [[ "$output" == *"still retrying for "*" more (--retry-for)"* ]]
+}
+
+@test "ssepub: -u is USER:PASS as in curl; -u URL still works this release, with a warning" {
+    start_ssed --no-stdin
+    subscribe s /
+    # credentials go to the server as basic authentication
+    python3 - "$BATS_TEST_TMPDIR/auth" <<'PY' &
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        open(sys.argv[1], "w").write(self.headers.get("Authorization", "none"))
+        n = int(self.headers.get("Content-Length", 0)); self.rfile.read(n)
+        body = b'{"accepted":1}'
+        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1] + ".port", "w").write(str(s.server_port))
+s.handle_request()
+PY
+    echo $! >>"$BATS_TEST_TMPDIR/pids"
+    for i in $(seq 1 300); do [ -s "$BATS_TEST_TMPDIR/auth.port" ] && break; sleep 0.1; done
+    run "$SSEPUB" --url "http://127.0.0.1:$(cat "$BATS_TEST_TMPDIR/auth.port")/" -u alice:s3cret hello
+    [ "$status" -eq 0 ]
+    [ "$(cat "$BATS_TEST_TMPDIR/auth")" = "Basic $(printf 'alice:s3cret' | base64)" ]
+    run "$SSEPUB" -u nocolon hello
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"expected USER:PASS"* ]]
+    run --separate-stderr "$SSEPUB" -u "$URL/" old-style
+    [ "$status" -eq 0 ]
+    [[ "$stderr" == *"-u URL is deprecated"*"--url"* ]]
+    wait_for_data "$BATS_TEST_TMPDIR/s" 1
+    [ "$(data_of "$BATS_TEST_TMPDIR/s")" = old-style ]
 }

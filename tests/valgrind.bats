@@ -83,12 +83,12 @@ start_ssed_valgrind() {
 @test "valgrind: ssepub publishing lines, a whole message and an event stream: no errors, no leaks" {
     start_ssed --no-stdin
     subscribe s /
-    run bash -c "seq 1 3000 | ${VALGRIND[*]} '$SSEPUB' -u '$URL/' -e n"
+    run bash -c "seq 1 3000 | ${VALGRIND[*]} '$SSEPUB' --url '$URL/' -e n"
     echo "$output"
     [ "$status" -eq 0 ]
-    run bash -c "printf 'event: a\nid: 1\ndata: x\n\n' | ${VALGRIND[*]} '$SSEPUB' -u '$URL/' --format sse"
+    run bash -c "printf 'event: a\nid: 1\ndata: x\n\n' | ${VALGRIND[*]} '$SSEPUB' --url '$URL/' --format sse"
     [ "$status" -eq 0 ]
-    run "${VALGRIND[@]}" "$SSEPUB" -u "http://127.0.0.1:$(free_port)/" --retry-for 300ms "nobody listens"
+    run "${VALGRIND[@]}" "$SSEPUB" --url "http://127.0.0.1:$(free_port)/" --retry-for 300ms "nobody listens"
     [ "$status" -eq 4 ]
     [[ "$output" != *"=="[0-9]*"=="* ]]
     wait_for_data "$BATS_TEST_TMPDIR/s" 3001

@@ -23,6 +23,29 @@ static int take_header(void *http, const char *value, char *err, size_t errlen) 
     return http_client_add_header(http, value, err, errlen);
 }
 
+/* -u is USER:PASS, as in curl and mosquitto_pub. It was ssepub's URL
+ * before: a value that is a URL still sets it, with a warning, for one
+ * release. */
+static int take_user(void *base, const char *value, char *err, size_t errlen) {
+    ssepub_args *a = base;
+    if (strstr(value, "://")) {
+        if (!cli_url_valid(value)) {
+            snprintf(err, errlen, "unsupported URL '%s' (expected http:// or https://)", value);
+            return -1;
+        }
+        fprintf(stderr, "ssepub: warning: -u URL is deprecated and will stop working; use --url URL "
+                        "(-u is --user USER:PASS, as in curl)\n");
+        a->o.url = value;
+        return 0;
+    }
+    if (!strchr(value, ':')) {
+        snprintf(err, errlen, "expected USER:PASS, got '%s'", value);
+        return -1;
+    }
+    a->o.http.userpwd = value;
+    return 0;
+}
+
 static const cli_choice input_formats[] = {{"lines", 0}, {"sse", 1}, {NULL, 0}};
 
 #define OPT(long_name, short_name_, kind_, field)                                                                      \
@@ -31,12 +54,13 @@ static const cli_choice input_formats[] = {{"lines", 0}, {"sse", 1}, {NULL, 0}};
 /* Every option, in --help's order. */
 static const cli_option option_table[] = {
     CLI_SECTION("Target:"),
-    {OPT("url", 'u', CLI_URL, o.url), .arg = "URL",
+    {OPT("url", 0, CLI_URL, o.url), .arg = "URL",
      .help = "ssed's URL (default: $SSED_URL, else " DEFAULT_URL ")"},
     {OPT("channel", 'c', CLI_STRING, o.channel), .arg = "NAME",
      .help = "publish to channel NAME (replaces the URL's path)"},
     {OPT("unix-socket", 0, CLI_STRING, o.http.unix_socket), .arg = "PATH",
      .help = "connect through a Unix socket"},
+    {OPT("user", 'u', CLI_CALL, o), .take = take_user, .arg = "USER:PASS", .help = "basic authentication"},
     {OPT("token", 0, CLI_STRING, o.http.bearer), .min = 1, .reject = " \t\r\n", .what = "a token", .arg = "TOKEN",
      .help = "send Authorization: Bearer TOKEN (default: $SSED_TOKEN)"},
 
@@ -77,8 +101,8 @@ static const cli_option option_table[] = {
 /* What mosquitto_pub users type, and ssepub's word for it. */
 static const cli_hint option_hints[] = {
     {"-t", "-c/--channel", NULL}, /* topic */
-    {"-L", "-u/--url", NULL},     /* mqtt://host:port/topic */
-    {"-p", "-u/--url", NULL},     /* port */
+    {"-L", "--url", NULL},     /* mqtt://host:port/topic */
+    {"-p", "--url", NULL},     /* port */
     {"-m", NULL, "the message is the operands: ssepub [OPTIONS] MESSAGE..."},
     {"-l", NULL, "ssepub sends each line of stdin as an event already"},
     {"-f", NULL, "send a file as one event with -s/--stdin-whole < FILE"},
