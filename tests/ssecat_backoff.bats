@@ -82,3 +82,11 @@ while True:
     [ "${BASH_REMATCH[1]}" -ge 75 ]
     [ "${stderr_lines[2]}" = "ssecat: stream ended; reconnecting in 0ms (attempt 1)" ]
 }
+
+@test "a server that sends a retry: of 2^64 or more and closes: ssecat waits, it does not hammer" {
+    start_sse_server '[{"chunks":["retry: 99999999999999999999999\n\n"]}]'
+    run --separate-stderr -5 timeout 10 "$SSECAT" -m 2s "$URL"
+    n=$(request_count)
+    echo "requests in 2s: $n"
+    [ "$n" -eq 1 ]
+}

@@ -177,3 +177,17 @@ redirect_via_other_host() {
     [ "$(request 1 path)" = "/other" ]
     [ "$(request 1 header x-secret)" = "s3" ]
 }
+
+@test "a 304 (or another 3xx that is not a redirect) with a Location is an answer, not followed (exit 3)" {
+    start_sse_server '[{"status":304,"headers":{"Location":"/elsewhere"},"chunks":[]}]'
+    run --separate-stderr -3 timeout 10 "$SSECAT" -d hello "$URL"
+    [ "$(request_count)" -eq 1 ]
+}
+
+@test "a redirect to a URL with control bytes or spaces is refused (exit 3), never retried or printed raw" {
+    start_sse_server '[{"status":302,"headers":{"Location":"http://127.0.0.1:1/ok\u001b]0;owned\u0007 x"},"chunks":[]}]'
+    run -3 on_terminals "$OUT" "$ERR" timeout 10 "$SSECAT" "$URL"
+    grep -q 'which is not a valid URL' "$ERR"
+    no_controls "$ERR"
+    [ "$(request_count)" -eq 1 ]
+}

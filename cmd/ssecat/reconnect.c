@@ -37,7 +37,9 @@ uint64_t reconnect_delay_ms(uint64_t base, uint64_t max, unsigned attempt, uint3
 /* Sleep `ms` in slices, watching for signals and the time limits. -1 when
  * the wait ran out, else the exit status to end with. */
 static int wait_before_retry(uint64_t ms, limits *l) {
-    uint64_t end = clock_now_ms() + ms;
+    uint64_t start = clock_now_ms();
+    /* retry: may say "practically never" (up to 2^64-1 ms): saturate. */
+    uint64_t end = ms > UINT64_MAX - start ? UINT64_MAX : start + ms;
     for (;;) {
         if (signals_stop_requested())
             return EXIT_OK;

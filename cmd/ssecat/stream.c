@@ -78,7 +78,8 @@ static void decide(transfer *t) {
         code = 0;
     if (code >= 100 && code < 200)
         return;
-    if (code >= 300 && code < 400 && t->has_location) {
+    /* The redirects browsers follow; any other 3xx is an answer. */
+    if ((code == 301 || code == 302 || code == 303 || code == 307 || code == 308) && t->has_location) {
         t->state = RESPONSE_REDIRECT;
         return;
     }
@@ -358,7 +359,11 @@ static enum stream_end request_once(transfer *t, char *why, size_t whylen, buf *
         end = STREAM_ENDED;
     } else {
         describe_failure(t, result == CURLE_OK ? CURLE_GOT_NOTHING : result, errbuf, why, whylen);
-        end = STREAM_NETWORK;
+        /* The URL given was checked at start: one libcurl cannot use came
+         * from a redirect, which is refused, not a network failure. */
+        end = result == CURLE_URL_MALFORMAT ? STREAM_REFUSED : STREAM_NETWORK;
+        if (end == STREAM_REFUSED)
+            log_error("%s", why);
     }
 out:
     if (multi)
@@ -398,6 +403,15 @@ static int same_origin(const char *a, const char *b) {
     return same;
 }
 
+/* A URL of visible ASCII only: what a redirect must be to be followed, and
+ * so what ssecat later prints as the URL it talks to. */
+static int url_is_printable(const char *url) {
+    for (const unsigned char *c = (const unsigned char *)url; *c; c++)
+        if (*c <= 0x20 || *c >= 0x7f)
+            return 0;
+    return 1;
+}
+
 /* Whether a redirect may be followed, as browsers and curl allow: to http
  * or https only, at most STREAM_MAX_REDIRECTS times. Else reported. */
 static int may_follow(const transfer *t, const char *target, int hops) {
@@ -407,6 +421,9 @@ static int may_follow(const transfer *t, const char *target, int hops) {
         log_error("%s: more than %d redirects", t->o->url, STREAM_MAX_REDIRECTS);
     else if (strncasecmp(target, "http://", 7) != 0 && strncasecmp(target, "https://", 8) != 0)
         log_error("%s: redirected to '%s', which is not an http or https URL", t->url,
+                  terminal_stderr_text(&shown, target, strlen(target), 0));
+    else if (!url_is_printable(target))
+        log_error("%s: redirected to '%s', which is not a valid URL", t->url,
                   terminal_stderr_text(&shown, target, strlen(target), 0));
     else
         ok = 1;

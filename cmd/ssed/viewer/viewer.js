@@ -123,8 +123,13 @@ function matches(ev) {
   return !state.filterText || ev.search.includes(state.filterText);
 }
 
+// The type menu lists at most this many types: a stream whose types carry
+// unique values (a request id) must not grow the page without bound. The
+// text filter still finds the rest.
+const MAX_TYPES = 200;
+
 function addType(type) {
-  if (state.types.has(type)) return;
+  if (state.types.has(type) || state.types.size >= MAX_TYPES) return;
   state.types.add(type);
   const option = document.createElement("option");
   option.value = type;
