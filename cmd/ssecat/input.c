@@ -48,6 +48,7 @@ static int read_all(int fd, const char *name, char *chunk, sse_parser *p, sink *
         }
         if (n == 0) {
             sse_parser_finish(p); /* an incomplete last event is dropped, as browsers do */
+            sink_stream_ended(s);
             return sink_flush(s) < 0 ? EXIT_RUNTIME : EXIT_OK;
         }
         limits_touch(l);

@@ -11,6 +11,7 @@
 
 #define COLOR_TYPE "\033[1;36m"
 #define COLOR_ID "\033[33m"
+#define COLOR_CHANNEL "\033[35m"
 #define COLOR_DIM "\033[2m"
 #define COLOR_RESET "\033[0m"
 
@@ -77,13 +78,18 @@ static int append_unix_time(buf *out, const struct timespec *now) {
  * four per event. */
 #define APPEND_LITERAL(out, text) buf_append((out), (text), sizeof(text) - 1)
 
-static int append_json_event(output *o, buf *out, const sse_event *ev, const struct timespec *now) {
+static int append_json_event(output *o, buf *out, const sse_event *ev, const char *channel, size_t channel_len,
+                             const struct timespec *now) {
     int rc = APPEND_LITERAL(out, "{\"type\":");
     rc |= json_append_string(out, ev->type, ev->type_len);
     rc |= APPEND_LITERAL(out, ",\"id\":");
     rc |= json_append_string(out, ev->id, ev->id_len);
     rc |= APPEND_LITERAL(out, ",\"data\":");
     rc |= json_append_string(out, ev->data, ev->data_len);
+    if (channel) {
+        rc |= APPEND_LITERAL(out, ",\"channel\":");
+        rc |= json_append_string(out, channel, channel_len);
+    }
     rc |= APPEND_LITERAL(out, ",\"time\":\"");
     rc |= append_iso_time(o, out, now);
     rc |= APPEND_LITERAL(out, "\"}");
@@ -139,8 +145,13 @@ static int pretty_time(output *o, buf *out, const struct timespec *now) {
     return rc ? -1 : 0;
 }
 
-static int pretty_event(output *o, buf *out, const sse_event *ev, const struct timespec *now) {
+static int pretty_event(output *o, buf *out, const sse_event *ev, const char *channel, size_t channel_len,
+                        const struct timespec *now) {
     int rc = append_colored(o, out, COLOR_TYPE, ev->type, ev->type_len);
+    if (channel) {
+        rc |= buf_append_str(out, "  channel: ");
+        rc |= append_colored(o, out, COLOR_CHANNEL, channel, channel_len);
+    }
     if (ev->id_len > 0) {
         rc |= buf_append_str(out, "  id: ");
         rc |= append_colored(o, out, COLOR_ID, ev->id, ev->id_len);
@@ -185,7 +196,8 @@ static int sse_stream_event(output *o, buf *out, const sse_event *ev, const stru
     return 0;
 }
 
-static int template_event(output *o, buf *out, const sse_event *ev, const struct timespec *now) {
+static int template_event(output *o, buf *out, const sse_event *ev, const char *channel, size_t channel_len,
+                          const struct timespec *now) {
     int rc = 0;
     for (const char *p = o->cfg.template; *p && rc == 0; p++) {
         if ((*p == '%' || *p == '\\') && p[1] == '\0')
@@ -208,7 +220,7 @@ static int template_event(output *o, buf *out, const sse_event *ev, const struct
                 rc = append_unix_time(out, now);
                 break;
             case 'j':
-                rc = append_json_event(o, out, ev, now);
+                rc = append_json_event(o, out, ev, channel, channel_len, now);
                 break;
             default:
                 rc = buf_append_char(out, *p);
@@ -224,7 +236,8 @@ static int template_event(output *o, buf *out, const sse_event *ev, const struct
     return rc;
 }
 
-int output_event(output *o, buf *out, const sse_event *ev, const struct timespec *now) {
+int output_event(output *o, buf *out, const sse_event *ev, const char *channel, size_t channel_len,
+                 const struct timespec *now) {
     int rc = 0;
     switch (o->cfg.format) {
     case OUTPUT_DATA:
@@ -232,7 +245,7 @@ int output_event(output *o, buf *out, const sse_event *ev, const struct timespec
             rc = append_iso_time(o, out, now) | buf_append_char(out, ' ');
         return rc | append_network(o, out, ev->data, ev->data_len) | buf_append_char(out, '\n');
     case OUTPUT_JSON:
-        return append_json_event(o, out, ev, now) | buf_append_char(out, '\n');
+        return append_json_event(o, out, ev, channel, channel_len, now) | buf_append_char(out, '\n');
     case OUTPUT_SSE:
         if (o->cfg.terminal) { /* encoded apart, then neutralised: rare, so no hurry */
             buf encoded = BUF_INIT;
@@ -243,9 +256,9 @@ int output_event(output *o, buf *out, const sse_event *ev, const struct timespec
         }
         return sse_stream_event(o, out, ev, now);
     case OUTPUT_PRETTY:
-        return pretty_event(o, out, ev, now);
+        return pretty_event(o, out, ev, channel, channel_len, now);
     case OUTPUT_TEMPLATE:
-        return template_event(o, out, ev, now);
+        return template_event(o, out, ev, channel, channel_len, now);
     }
     return 0;
 }

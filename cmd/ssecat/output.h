@@ -53,9 +53,12 @@ int output_needs_time(const output *o);
 int output_check_template(const char *template, char *err, size_t errlen);
 
 /* Append one dispatched event / comment / retry value as the format wants;
- * `now` is the receive time. Comments and retry values are appended only
- * when cfg.comments is set. 0, or -1 when memory ran out. */
-int output_event(output *o, buf *out, const sse_event *ev, const struct timespec *now);
+ * `now` is the receive time. `channel` is the channel ssed named for the
+ * event ("/NAME", from a ": ssed-channel /NAME" comment), NULL when none:
+ * json, pretty and -F's %j show it. Comments and retry values are appended
+ * only when cfg.comments is set. 0, or -1 when memory ran out. */
+int output_event(output *o, buf *out, const sse_event *ev, const char *channel, size_t channel_len,
+                 const struct timespec *now);
 int output_comment(output *o, buf *out, const char *text, size_t len, const struct timespec *now);
 int output_retry(output *o, buf *out, unsigned long long ms, const struct timespec *now);
 

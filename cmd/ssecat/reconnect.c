@@ -123,6 +123,7 @@ int reconnect_run(const ssecat_options *o, sse_parser *p, sink *s, limits *l) {
         /* An incomplete event at the end of a stream is dropped, as
          * browsers do; the last event ID is kept for Last-Event-ID. */
         sse_parser_finish(p);
+        sink_stream_ended(s);
         if (sink_flush(s) < 0)
             return EXIT_RUNTIME;
         int status = exit_status_of(end);

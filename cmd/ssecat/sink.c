@@ -55,9 +55,7 @@ static int is_until(const sink *s, const sse_event *ev) {
     return until && s->until_len == ev->data_len && memcmp(until, ev->data, ev->data_len) == 0;
 }
 
-static void on_event(void *ctx, const sse_event *ev) {
-    sink *s = ctx;
-    s->received++;
+static void show_event(sink *s, const sse_event *ev) {
     if (s->done || s->failed || !selected(s, ev))
         return;
     int last = is_until(s, ev);
@@ -67,13 +65,34 @@ static void on_event(void *ctx, const sse_event *ev) {
     }
     struct timespec now;
     receive_time(s, &now);
-    if (output_event(&s->out, &s->pending, ev, &now) < 0) {
+    const char *channel = s->channel.len ? s->channel.data : NULL;
+    if (output_event(&s->out, &s->pending, ev, channel, s->channel.len, &now) < 0) {
         note_oom(s);
         return;
     }
     s->printed++;
     if (last || (s->opts->count && s->printed >= s->opts->count))
         s->done = 1;
+}
+
+static void on_event(void *ctx, const sse_event *ev) {
+    sink *s = ctx;
+    s->received++;
+    show_event(s, ev);
+    buf_clear(&s->channel); /* it named this event only */
+}
+
+/* ssed names the channel of the event that follows, on a stream of several
+ * channels, in a comment every other client ignores: ": ssed-channel /NAME"
+ * ("/" alone is the root channel). */
+static void note_channel(sink *s, const char *text, size_t len) {
+    static const char tag[] = "ssed-channel /";
+    size_t name_at = sizeof tag - 2; /* the slash is kept: "/NAME" */
+    if (len < sizeof tag - 1 || memcmp(text, tag, sizeof tag - 1) != 0)
+        return;
+    buf_clear(&s->channel);
+    if (buf_append(&s->channel, text + name_at, len - name_at) < 0)
+        note_oom(s);
 }
 
 static void on_retry(void *ctx, unsigned long long ms) {
@@ -90,6 +109,7 @@ static void on_retry(void *ctx, unsigned long long ms) {
 
 static void on_comment(void *ctx, const char *text, size_t len) {
     sink *s = ctx;
+    note_channel(s, text, len);
     if (s->done || s->failed || !s->opts->output.comments)
         return;
     struct timespec now;
@@ -100,6 +120,7 @@ static void on_comment(void *ctx, const char *text, size_t len) {
 
 static void on_oversize(void *ctx, size_t bytes) {
     sink *s = ctx;
+    buf_clear(&s->channel); /* it named the event dropped */
     log_warn("dropped an event of %zu bytes or more (over --max-event-size %llu)", bytes,
              (unsigned long long)s->opts->max_event_size);
 }
@@ -139,7 +160,10 @@ int sink_flush(sink *s) {
     return s->failed ? -1 : 0;
 }
 
+void sink_stream_ended(sink *s) { buf_clear(&s->channel); }
+
 void sink_free(sink *s) {
     output_free(&s->out);
+    buf_free(&s->channel);
     buf_free(&s->pending);
 }

@@ -21,6 +21,11 @@ typedef struct sink {
                          * delivers one ends a run of failed reconnections */
     int done;           /* -n or --until reached, or the reader went away: stop reading */
     int failed;         /* the output could not be written, or memory ran out */
+    /* The channel ssed named for the next event (": ssed-channel /NAME"
+     * on a stream of several channels), "/NAME"; empty when none. It names
+     * that event only: cleared when an event is dispatched or dropped, and
+     * when the stream ends. */
+    buf channel;
     unsigned long long retry_ms; /* the reconnection time the server asked for */
     int has_retry;
     /* Worked out once, not per event: */
@@ -40,6 +45,9 @@ sse_parser_handlers sink_handlers(sink *s);
  * reader, e.g. head, went away) ends the run quietly; any other write error
  * is reported and ends it with a failure. 0, or -1 on failure. */
 int sink_flush(sink *s);
+/* One stream ended (ssecat reconnects, or the input ends): a channel named
+ * for an event that never came does not carry over to the next stream. */
+void sink_stream_ended(sink *s);
 void sink_free(sink *s);
 
 #endif

@@ -8,7 +8,8 @@
 
 size_t history_retained_size(const shared_event *e) {
     size_t envelope = e->envelope && e->envelope != e ? e->envelope->len : 0;
-    return sizeof *e + e->len + e->id_len + envelope;
+    size_t tagged = e->tagged ? e->tagged->len : 0;
+    return sizeof *e + e->len + e->id_len + envelope + tagged;
 }
 
 static void remember_eviction(channel *ch, const shared_event *old) {
@@ -84,10 +85,10 @@ void history_append(hub *h, channel *ch, shared_event *ev) {
     enforce_history_bytes(h, ch);
 }
 
-void history_envelope_made(hub *h, shared_event *ev) {
-    if (!ev->history_channel || !ev->envelope || ev->envelope == ev)
+void history_variant_made(hub *h, shared_event *ev, const shared_event *variant) {
+    if (!ev->history_channel || variant == ev)
         return;
-    h->history_bytes += ev->envelope->len;
+    h->history_bytes += variant->len;
     enforce_history_bytes(h, NULL);
 }
 

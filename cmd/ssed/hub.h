@@ -6,7 +6,9 @@
  * Who owns what:
  * - A shared_event is freed when its last reference goes: one per history
  *   slot, one per subscriber queue slot, one held by whoever is publishing
- *   it until hub_publish returns.
+ *   it until hub_publish returns. Its variants (envelope, tagged) are
+ *   shared_events too, held by the event and by the queue slots that hold
+ *   them; a queue slot holds the variant it sends, not the event.
  * - A channel is held by every subscriber link, every publisher whose body
  *   is in progress, and the input that feeds it (hub_channel_acquire /
  *   hub_channel_release); its history keeps it too. It is freed only when
@@ -45,7 +47,12 @@ typedef struct sub_link {
  * a time, refilled as its socket drains (hub_replay_more), so history of
  * any length costs it at most a window of queue. Live events skip it until
  * it catches up (they are in history, where the replay finds them); then it
- * gets each live event as it is published. */
+ * gets each live event as it is published.
+ *
+ * What it is sent of each event: the envelope (?envelope=1); otherwise,
+ * following more than one channel, the tagged variant that names the
+ * channel; otherwise the event itself. ssed's own notices and keep-alives
+ * come from no channel, so are never tagged. */
 struct subscriber {
     sub_link link0;
     sub_link *more_links; /* the second and later channels */
@@ -164,11 +171,14 @@ static inline shared_event *channel_history_at(const channel *ch, size_t i) {
 static inline uint64_t channel_next_chan_seq(const channel *ch) { return ch->events_in; }
 static inline uint64_t channel_oldest_chan_seq(const channel *ch) { return ch->events_in - ch->ring_len; }
 void history_free(hub *h, channel *ch);
-/* The bytes an event costs while retained, its envelope included. */
+/* The bytes an event costs while retained, its envelope and tagged
+ * variants included. */
 size_t history_retained_size(const shared_event *e);
-/* An envelope was made for ev: if ev is retained, it counts against
- * max_history_bytes from now on (which may evict the oldest events). */
-void history_envelope_made(hub *h, shared_event *ev);
+/* A variant (envelope or tagged) was made for ev: if ev is retained, it
+ * counts against max_history_bytes from now on (which may evict the oldest
+ * events, ev among them). A raw event that is its own envelope costs
+ * nothing more. */
+void history_variant_made(hub *h, shared_event *ev, const shared_event *variant);
 
 /* Where a new subscriber starts in history: with a Last-Event-ID (last_id
  * != NULL), after that event in each of its channels; otherwise the last

@@ -61,8 +61,30 @@ void shared_event_unref(shared_event *e) {
     if (--e->refs == 0) {
         if (e->envelope && e->envelope != e)
             shared_event_unref(e->envelope);
+        if (e->tagged)
+            shared_event_unref(e->tagged);
         free(e);
     }
+}
+
+/* One allocation, as for an event: the comment line, then the event's own
+ * bytes, so a queue writes it as any other event. */
+shared_event *shared_event_tagged(shared_event *e, const char *channel, size_t channel_len) {
+    static const char prefix[] = ": ssed-channel /";
+    if (e->tagged)
+        return e->tagged;
+    size_t prefix_len = sizeof prefix - 1, tag_len = prefix_len + channel_len + 1;
+    shared_event *t = shared_event_alloc(tag_len + e->len, 0);
+    if (!t)
+        return NULL;
+    memcpy(t->bytes, prefix, prefix_len);
+    memcpy(t->bytes + prefix_len, channel, channel_len); /* channel names have no line ends */
+    t->bytes[tag_len - 1] = '\n';
+    memcpy(t->bytes + tag_len, e->bytes, e->len);
+    t->bytes[t->len] = '\0';
+    t->id = t->bytes + t->len;
+    e->tagged = t;
+    return t;
 }
 
 /* Message envelopes for the viewer page: EventSource delivers named events

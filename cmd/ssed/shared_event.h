@@ -1,6 +1,12 @@
 /* An event encoded once into wire bytes and shared, by reference count, by
- * the history and every subscriber queue that holds it; and its message
- * envelope for pages that can only listen to message events. */
+ * the history and every subscriber queue that holds it; and its variants,
+ * each made once on first need and shared the same way: the message
+ * envelope for pages that can only listen to message events, and the
+ * tagged form for streams that follow several channels.
+ *
+ * Ownership: an event holds one reference on each variant it made (freed
+ * with its last reference); a queue that holds a variant holds its own
+ * reference on the variant, not on the event. */
 #ifndef SSED_SHARED_EVENT_H
 #define SSED_SHARED_EVENT_H
 
@@ -27,6 +33,7 @@ typedef struct shared_event {
     const char *id; /* the id exactly as sent (after UTF-8 repair); in bytes */
     size_t id_len;
     struct shared_event *envelope; /* the same event as a message envelope, made on first need */
+    struct shared_event *tagged;   /* the same event after a comment naming its channel, made on first need */
     size_t len; /* encoded length */
     char bytes[];
 } shared_event;
@@ -49,6 +56,13 @@ void shared_event_unref(shared_event *e);
  * comments and other raw events are their own envelope. NULL if memory ran
  * out. */
 shared_event *shared_event_envelope(shared_event *e, const char *channel, size_t channel_len);
+/* The event's bytes preceded by the comment line ": ssed-channel /NAME",
+ * for a stream that follows several channels: a comment, so every client
+ * ignores it and the event's type, id and data are untouched, while a
+ * client that knows the comment (ssecat) can say where the event came from.
+ * Made once per event and cached, like the envelope. NULL if memory ran
+ * out. */
+shared_event *shared_event_tagged(shared_event *e, const char *channel, size_t channel_len);
 
 /* An id of 1 to 19 ASCII digits, as a number. */
 int event_id_parse_number(const char *s, size_t len, uint64_t *out);

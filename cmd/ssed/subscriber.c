@@ -66,27 +66,51 @@ static int queue_grow(hub *h, subscriber *s) {
     return 0;
 }
 
+/* Whether the subscriber is sent ev's tagged variant: it follows several
+ * channels, ev came from one of them, and no envelope names it already. */
+static int sends_tagged(const subscriber *s, const channel *from) {
+    return !s->envelope && from && s->link_count > 1;
+}
+
+/* What the subscriber is sent of ev (see struct subscriber); *made says
+ * whether it is a variant made just now. NULL if memory ran out. */
+static shared_event *variant_for(const subscriber *s, shared_event *ev, const channel *from, int *made) {
+    shared_event *item = ev;
+    *made = 0;
+    if (s->envelope) {
+        *made = !ev->envelope;
+        item = shared_event_envelope(ev, from ? from->name : NULL, from ? from->name_len : 0);
+    } else if (sends_tagged(s, from)) {
+        *made = !ev->tagged;
+        item = shared_event_tagged(ev, from->name, from->name_len);
+    }
+    *made &= item != NULL;
+    return item;
+}
+
 /* Append a reference; the subscriber is dropped (out of memory) rather than
  * sent a stream with a hole in it. */
 static int queue_push(hub *h, subscriber *s, shared_event *ev, const channel *from) {
     if (s->overflowed)
         return -1;
-    shared_event *item = ev;
-    int envelope_is_new = s->envelope && !ev->envelope;
-    if ((s->envelope && !(item = shared_event_envelope(ev, from ? from->name : NULL, from ? from->name_len : 0))) ||
-        (s->q_len == s->q_cap && queue_grow(h, s) < 0)) {
+    int made;
+    shared_event *item = variant_for(s, ev, from, &made);
+    int queued = item && (s->q_len < s->q_cap || queue_grow(h, s) == 0);
+    if (queued) {
+        s->queue[(s->q_head + s->q_len) & (s->q_cap - 1)] = shared_event_ref(item);
+        s->q_len++;
+        s->pending_bytes += item->len;
+        s->events_queued++;
+        mark_dirty(h, s);
+    } else {
         drop(h, s);
-        return -1;
     }
-    s->queue[(s->q_head + s->q_len) & (s->q_cap - 1)] = shared_event_ref(item);
-    s->q_len++;
-    s->pending_bytes += item->len;
-    s->events_queued++;
-    mark_dirty(h, s);
-    /* Last: the history cap may now evict ev itself; the queue holds item. */
-    if (envelope_is_new)
-        history_envelope_made(h, ev);
-    return 0;
+    /* Last, queued or not (a variant made is cached on ev and counted from
+     * now on): the history cap may now evict ev itself; the queue holds
+     * item. */
+    if (made)
+        history_variant_made(h, ev, item);
+    return queued ? 0 : -1;
 }
 
 void subscriber_enqueue_owed(hub *h, subscriber *s, shared_event *ev) { queue_push(h, s, ev, NULL); }
@@ -98,7 +122,11 @@ void subscriber_enqueue(hub *h, subscriber *s, shared_event *ev, const channel *
      * limit (an envelope escapes control bytes six-fold) must not drop a
      * subscriber that reads at a normal pace. */
     size_t head_left = s->q_len ? s->queue[s->q_head]->len - s->head_offset : 0;
-    size_t len = s->envelope && ev->envelope ? ev->envelope->len : ev->len;
+    size_t len = ev->len;
+    if (s->envelope && ev->envelope)
+        len = ev->envelope->len;
+    else if (sends_tagged(s, from) && ev->tagged)
+        len = ev->tagged->len;
     if (s->q_len > 0 && s->pending_bytes - head_left + len > h->limits.max_pending) {
         h->stats.slow_drops++;
         drop(h, s);

@@ -185,16 +185,19 @@ typedef struct run_state {
     output json, sse, pretty, template;
     buf json_out, sse_out, pretty_out, template_out;
     recorded seen;
+    buf channel; /* the last comment's text, as the next event's channel (as ssecat's sink does) */
     struct timespec now;
 } run_state;
 
 static void on_event(void *ctx, const sse_event *ev) {
     run_state *st = ctx;
     record(&st->seen, ev);
-    output_event(&st->json, &st->json_out, ev, &st->now);
-    output_event(&st->sse, &st->sse_out, ev, &st->now);
-    output_event(&st->pretty, &st->pretty_out, ev, &st->now);
-    output_event(&st->template, &st->template_out, ev, &st->now);
+    const char *channel = st->channel.len ? st->channel.data : NULL;
+    output_event(&st->json, &st->json_out, ev, channel, st->channel.len, &st->now);
+    output_event(&st->sse, &st->sse_out, ev, channel, st->channel.len, &st->now);
+    output_event(&st->pretty, &st->pretty_out, ev, channel, st->channel.len, &st->now);
+    output_event(&st->template, &st->template_out, ev, channel, st->channel.len, &st->now);
+    buf_clear(&st->channel);
     /* Data that the pretty printer accepts must come out as valid JSON. */
     buf pretty = BUF_INIT;
     if (json_pretty_append(&pretty, ev->data, ev->data_len, "  ") == 1 && !valid_json(pretty.data, pretty.len))
@@ -210,6 +213,8 @@ static void on_retry(void *ctx, unsigned long long ms) {
 
 static void on_comment(void *ctx, const char *text, size_t len) {
     run_state *st = ctx;
+    buf_clear(&st->channel);
+    buf_append(&st->channel, text, len);
     output_comment(&st->json, &st->json_out, text, len, &st->now);
     output_comment(&st->pretty, &st->pretty_out, text, len, &st->now);
     output_comment(&st->template, &st->template_out, text, len, &st->now);
@@ -251,7 +256,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t third = size / 3;
     sse_event raw = {(const char *)data, third, (const char *)data + 2 * third, size - 2 * third,
                      (const char *)data + third, third, 1};
-    output_event(&st.json, &st.json_out, &raw, &st.now);
+    output_event(&st.json, &st.json_out, &raw, (const char *)data, size, &st.now);
     output_comment(&st.json, &st.json_out, (const char *)data, size, &st.now);
     check_json_lines(&st.json_out);
 
@@ -271,6 +276,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     buf_free(&st.sse_out);
     buf_free(&st.pretty_out);
     buf_free(&st.template_out);
+    buf_free(&st.channel);
     output_free(&st.json);
     output_free(&st.sse);
     output_free(&st.pretty);

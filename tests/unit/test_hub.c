@@ -395,6 +395,74 @@ static void check_envelopes_count(const void *arg) {
     hub_free(&h);
 }
 
+/* A subscriber of several channels is sent each event after a comment
+ * naming its channel: one tagged copy per event, shared, counted against
+ * the byte cap like an envelope; ssed's own notices go untagged, and a
+ * subscriber of one channel gets the event itself. */
+static void check_tagged_variants(const void *arg) {
+    (void)arg;
+    hub h;
+    size_t cap = 64 * 1024;
+    CHECK(test_hub_init(&h, 1000, cap, 1 << 20) == 0);
+    channel *t = hub_channel_acquire(&h, "t", 1, HUB_FOR_PUBLISHING);
+    channel *u = hub_channel_acquire(&h, "u", 1, HUB_FOR_PUBLISHING);
+    char data[2001];
+    memset(data, 'x', 2000);
+    data[2000] = '\0';
+    for (int i = 0; i < 20; i++)
+        publish_text(&h, i % 2 ? u : t, data); /* 20 events fit the cap; tagged too, they would not */
+    CHECK(h.stats.history_evicted_for_memory == 0);
+    channel *both[2] = {hub_channel_acquire(&h, "t", 1, HUB_FOR_SUBSCRIBING),
+                        hub_channel_acquire(&h, "u", 1, HUB_FOR_SUBSCRIBING)};
+    subscriber *s = calloc(1, sizeof *s);
+    CHECK(subscriber_attach(&h, s, both, 2) == 0);
+    hub_queue_history(&h, s, NULL, 0, 20, NULL, NULL);
+    CHECK(s->q_len == 20 && !s->overflowed && !s->replaying);
+    const shared_event *first = s->queue[s->q_head];
+    static const char tag_t[] = ": ssed-channel /t\n";
+    CHECK(first->len > sizeof tag_t && memcmp(first->bytes, tag_t, sizeof tag_t - 1) == 0);
+    CHECK(strncmp(first->bytes + sizeof tag_t - 1, "id: ", 4) == 0);
+    CHECK(strncmp(s->queue[(s->q_head + 1) & (s->q_cap - 1)]->bytes, ": ssed-channel /u\n", 18) == 0);
+    /* Retained events now cost their tagged copies too, within the cap. */
+    CHECK(h.stats.history_evicted_for_memory > 0);
+    CHECK(h.history_bytes <= cap);
+    size_t sum = 0, tagged = 0;
+    for (list_node *n = h.history_order.next; n != &h.history_order; n = n->next) {
+        const shared_event *e = list_entry(n, shared_event, history_link);
+        sum += history_retained_size(e);
+        if (e->tagged) {
+            tagged++;
+            CHECK(e->tagged->len == e->len + 18);
+        }
+    }
+    CHECK(sum == h.history_bytes);
+    CHECK(tagged > 0);
+    /* ssed's own notice: from no channel, sent as it is. */
+    shared_event *notice = shared_event_raw(": notice\n\n", 10);
+    subscriber_enqueue_owed(&h, s, notice);
+    CHECK(s->queue[(s->q_head + s->q_len - 1) & (s->q_cap - 1)] == notice);
+    shared_event_unref(notice);
+    /* One channel: the event itself, live as from history. */
+    channel *one = hub_channel_acquire(&h, "t", 1, HUB_FOR_SUBSCRIBING);
+    subscriber *single = calloc(1, sizeof *single);
+    CHECK(subscriber_attach(&h, single, &one, 1) == 0);
+    hub_queue_history(&h, single, NULL, 0, 0, NULL, NULL);
+    publish_text(&h, t, "live");
+    CHECK(single->q_len == 1 && strncmp(single->queue[single->q_head]->bytes, "id: ", 4) == 0);
+    CHECK(strncmp(s->queue[(s->q_head + s->q_len - 1) & (s->q_cap - 1)]->bytes, tag_t, sizeof tag_t - 1) == 0);
+    buf got = BUF_INIT;
+    drain(&h, s, &got, NULL);
+    drain(&h, single, &got, NULL);
+    subscriber_detach(&h, s);
+    subscriber_detach(&h, single);
+    free(s);
+    free(single);
+    buf_free(&got);
+    hub_channel_release(&h, t);
+    hub_channel_release(&h, u);
+    hub_free(&h);
+}
+
 static void *failing_grow(void *ptr, size_t size) {
     (void)ptr;
     (void)size;
@@ -438,4 +506,6 @@ void hub_tests_register(void) {
     harness_add("hub: a channel freed with evictions and made again still reports the gap",
                 check_gap_after_channel_forgotten, NULL);
     harness_add("hub: envelopes of retained events count against the history byte cap", check_envelopes_count, NULL);
+    harness_add("hub: several channels: events tagged with their channel, once each, counted against the byte cap",
+                check_tagged_variants, NULL);
 }
