@@ -12,38 +12,22 @@
 // Conditions are polled with generous deadlines; only the figures are held
 // to the targets.
 // Usage: node viewer_load_test.mjs SSED_BINARY PORT [SECONDS]
-import { spawn } from "node:child_process";
-import { chromium } from "playwright-core";
+import { check, launchChromium, run, startSsed as launchSsed, stopProcess } from "./harness.mjs";
 
 const [ssedPath, port, secondsArg] = process.argv.slice(2);
 const SECONDS = Number(secondsArg || 30);
 const RATE = 1000;
 const BASE = 1000000000000000; // ids are BASE + n: 16 digits
 const LAG_MS = 1000, REACT_MS = 200, HEAP_MB = 50, BURST_MS = 3000;
-let ssed = null, browser = null, failures = 0;
+let ssed = null, browser = null;
 let published = 0;         // events written so far; the newest id is BASE + published - 1
 const publishedAt = [];    // performance.now() when event n was written
-
-function check(ok, what) {
-  console.log(`${ok ? "ok" : "FAIL"} - ${what}`);
-  if (!ok) failures++;
-}
 
 const now = () => performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const ms = (x) => `${Math.round(x)} ms`;
 
-async function startSsed() {
-  const child = spawn(ssedPath, ["-l", `127.0.0.1:${port}`, "--format", "sse", "--history", "100"],
-    { stdio: ["pipe", "ignore", "pipe"] });
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("ssed did not start")), 10000);
-    child.stderr.on("data", (d) => { if (String(d).includes("serving")) { clearTimeout(timer); resolve(); } });
-    child.on("exit", (code) => reject(new Error(`ssed exited with ${code}`)));
-  });
-  child.on("exit", () => {});
-  return child;
-}
+const startSsed = () => launchSsed(ssedPath, ["-l", `127.0.0.1:${port}`, "--format", "sse", "--history", "100"]);
 
 // Write the next `count` events to ssed in one write.
 function publish(count) {
@@ -226,11 +210,7 @@ async function pausedFlood(page, cdp) {
 
 async function main() {
   ssed = await startSsed();
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1100, height: 640 } });
   page.setDefaultTimeout(30000);
   const cdp = await page.context().newCDPSession(page);
@@ -241,14 +221,7 @@ async function main() {
   await pausedFlood(page, cdp);
 }
 
-try {
-  await main();
-} catch (err) {
-  console.log(`FAIL - ${err.message}`);
-  failures++;
-} finally {
+await run(main, async () => {
   if (browser) await browser.close();
-  if (ssed) ssed.kill("SIGTERM");
-}
-console.log(failures ? `${failures} checks failed` : "all checks passed");
-process.exit(failures ? 1 : 0);
+  await stopProcess(ssed);
+});

@@ -4,23 +4,13 @@
 // the proxy. PAGE_URL is the page through the proxy; PUBLISH_URL is where
 // an event for that page's channel is POSTed.
 // Usage: node viewer_proxy_test.mjs PAGE_URL PUBLISH_URL
-import { chromium } from "playwright-core";
+import { check, launchChromium, run } from "./harness.mjs";
 
 const [pageUrl, publishUrl] = process.argv.slice(2);
 let browser = null;
-let failures = 0;
-
-function check(ok, what) {
-  console.log(`${ok ? "ok" : "FAIL"} - ${what}`);
-  if (!ok) failures++;
-}
 
 async function main() {
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1100, height: 640 } });
   page.setDefaultTimeout(15000);
   const failed = [];
@@ -37,13 +27,6 @@ async function main() {
   check(failed.length === 0, `no request failed (${failed.join(", ")})`);
 }
 
-try {
-  await main();
-} catch (err) {
-  console.log(`FAIL - ${err.message}`);
-  failures++;
-} finally {
+await run(main, async () => {
   if (browser) await browser.close();
-}
-console.log(failures ? `${failures} checks failed` : "all checks passed");
-process.exit(failures ? 1 : 0);
+});

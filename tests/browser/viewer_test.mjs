@@ -5,40 +5,20 @@
 // a publisher that reuses an id; shows each event's channel on a page that
 // follows several channels. Saves screenshots.
 // Usage: node viewer_test.mjs SSED_BINARY PORT ARTIFACT_DIR
-import { spawn } from "node:child_process";
-import { chromium } from "playwright-core";
+import { check, launchChromium, run, startSsed as launchSsed, stopProcess } from "./harness.mjs";
 
 const [ssedPath, port, artifacts] = process.argv.slice(2);
 const base = `http://127.0.0.1:${port}`;
 let ssed = null;
 let browser = null;
-let failures = 0;
 
-function check(ok, what) {
-  console.log(`${ok ? "ok" : "FAIL"} - ${what}`);
-  if (!ok) failures++;
-}
-
-async function startSsed() {
-  const child = spawn(ssedPath, ["-l", `127.0.0.1:${port}`, "--format", "sse", "--retry", "300ms", "--history", "100"],
-    { stdio: ["pipe", "ignore", "pipe"] });
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("ssed did not start")), 10000);
-    child.stderr.on("data", (d) => { if (String(d).includes("serving")) { clearTimeout(timer); resolve(); } });
-    child.on("exit", (code) => reject(new Error(`ssed exited with ${code}`)));
-  });
-  child.on("exit", () => {});
-  return child;
-}
+const startSsed = () =>
+  launchSsed(ssedPath, ["-l", `127.0.0.1:${port}`, "--format", "sse", "--retry", "300ms", "--history", "100"]);
 
 async function stopSsed() {
-  if (!ssed) return;
   const child = ssed;
   ssed = null;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-  if (child.exitCode === null) child.kill("SIGKILL");
+  await stopProcess(child);
 }
 
 const send = (text) => ssed.stdin.write(text);
@@ -50,11 +30,7 @@ async function rowIds(page) {
 
 async function main() {
   ssed = await startSsed();
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1100, height: 640 } });
   page.setDefaultTimeout(10000);
   const response = await page.goto(`${base}/`);
@@ -163,14 +139,7 @@ async function main() {
   await page.screenshot({ path: `${artifacts}/viewer-phone.png` });
 }
 
-try {
-  await main();
-} catch (err) {
-  console.log(`FAIL - ${err.message}`);
-  failures++;
-} finally {
+await run(main, async () => {
   if (browser) await browser.close();
   await stopSsed();
-}
-console.log(failures ? `${failures} checks failed` : "all checks passed");
-process.exit(failures ? 1 : 0);
+});
