@@ -16,6 +16,7 @@
 #include "listener.h"
 #include "log.h"
 
+/* Pieces per writev: IOV_MAX on Linux. */
 #define WRITEV_MAX 1024
 /* Body bytes are read in chunks of this size. */
 #define BODY_READ_SIZE 65536
@@ -146,7 +147,7 @@ static void note_written(conn *c, size_t wrote) {
         }
     }
     if (wrote)
-        subscriber_consume(&c->sub, wrote);
+        srv->stats.events_delivered += subscriber_consume(&c->sub, wrote);
     if (c->state == CONN_STREAMING) {
         c->since_ms = clock_now_ms();
         list_remove(&c->timer_link);
@@ -178,6 +179,8 @@ static int conn_write(conn *c) {
         if (n == 0)
             return WRITE_DONE;
         ssize_t wrote = writev(c->fd, iov, n);
+        if (c->state == CONN_STREAMING)
+            c->srv->stats.subscriber_writes++;
         if (wrote < 0 && errno == EINTR)
             continue;
         if (wrote < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))

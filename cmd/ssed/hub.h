@@ -206,7 +206,8 @@ void subscriber_enqueue_owed(hub *h, subscriber *s, shared_event *ev);
 /* While replaying: queue the next window of history (about half of
  * max_pending, at least one event); ends the replay when caught up. */
 void hub_replay_more(hub *h, subscriber *s);
-/* Drop the first `written` bytes of the queue after a write. */
-void subscriber_consume(subscriber *s, size_t written);
+/* Drop the first `written` bytes of the queue after a write; returns how
+ * many events were thereby written whole. */
+size_t subscriber_consume(subscriber *s, size_t written);
 
 #endif

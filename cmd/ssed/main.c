@@ -129,11 +129,12 @@ static int any_always_ready_input(server *srv) {
 }
 
 static void run(server *srv) {
+    int more_to_flush = 0;
     for (;;) {
         uint64_t now = clock_now_ms();
         if (srv->stopping && (srv->conn_count == 0 || now >= srv->stop_deadline_ms))
             break;
-        int timeout = any_always_ready_input(srv) ? 0 : server_next_timeout(srv, now);
+        int timeout = more_to_flush || any_always_ready_input(srv) ? 0 : server_next_timeout(srv, now);
         if (srv->opt->fifo_path && (timeout < 0 || timeout > INPUT_FIFO_CHECK_MS))
             timeout = INPUT_FIFO_CHECK_MS;
         if (loop_run_once(&srv->loop, timeout) < 0) {
@@ -145,7 +146,7 @@ static void run(server *srv) {
             input_check_fifo(&srv->inputs[i], clock_now_ms());
         }
         server_run_timers(srv, clock_now_ms());
-        server_flush_dirty(srv);
+        more_to_flush = server_flush_dirty(srv);
         server_free_graveyard(srv);
     }
     server_close_all(srv);

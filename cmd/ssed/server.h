@@ -37,6 +37,10 @@ typedef struct server_stats {
     uint64_t header_timeouts;
     uint64_t events_published; /* over HTTP */
     uint64_t publish_refused;
+    /* Fan-out cost: write calls to subscribers, and events they completed
+     * (keep-alives and notices included). */
+    uint64_t subscriber_writes;
+    uint64_t events_delivered;
 } server_stats;
 
 struct server {

@@ -18,8 +18,10 @@ void server_free(server *srv);
 
 /* A listener is readable: accept what is waiting. */
 void server_accept_ready(loop_watch *w, uint32_t events);
-/* Write to every subscriber the hub marked as owing events. */
-void server_flush_dirty(server *srv);
+/* Write to the next few subscribers the hub marked as owing events, oldest
+ * mark first; 1 if more are left (look at the sockets without waiting, then
+ * call again), 0 when none are. */
+int server_flush_dirty(server *srv);
 /* Header timeouts, keep-alives, and listeners paused after EMFILE. */
 void server_run_timers(server *srv, uint64_t now);
 /* Milliseconds until the next deadline; -1 for none. */

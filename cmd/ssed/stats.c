@@ -27,13 +27,17 @@ void stats_render(server *srv, buf *out, int per_channel) {
                "{\"uptime_seconds\":%llu,\"subscribers\":%zu,\"subscribers_total\":%llu,\"connections\":%zu,"
                "\"connections_total\":%llu,\"bytes_out\":%llu,\"slow_subscriber_drops\":%llu,"
                "\"oversized_records\":%llu,\"rejected_busy\":%llu,\"header_timeouts\":%llu,\"events_published\":%llu,"
-               "\"publish_refused\":%llu,\"channel_count\":%zu",
+               "\"publish_refused\":%llu,\"subscriber_writes\":%llu,\"events_delivered\":%llu,"
+               "\"writes_per_delivery\":%.3f,\"channel_count\":%zu",
                (unsigned long long)((clock_now_ms() - s->started_ms) / 1000), srv->subscriber_count,
                (unsigned long long)s->subscribers_total, srv->conn_count, (unsigned long long)s->connections_total,
                (unsigned long long)s->bytes_out, (unsigned long long)srv->hub.stats.slow_drops,
                (unsigned long long)s->oversized_records, (unsigned long long)s->rejected_busy,
                (unsigned long long)s->header_timeouts, (unsigned long long)s->events_published,
-               (unsigned long long)s->publish_refused, srv->hub.channel_count);
+               (unsigned long long)s->publish_refused, (unsigned long long)s->subscriber_writes,
+               (unsigned long long)s->events_delivered,
+               s->events_delivered ? (double)s->subscriber_writes / (double)s->events_delivered : 0.0,
+               srv->hub.channel_count);
     if (!per_channel) {
         buf_append_str(out, "}\n");
         return;

@@ -181,19 +181,22 @@ void hub_replay_more(hub *h, subscriber *s) {
     }
 }
 
-void subscriber_consume(subscriber *s, size_t written) {
+size_t subscriber_consume(subscriber *s, size_t written) {
+    size_t completed = 0;
     s->pending_bytes -= written;
     while (written > 0) {
         shared_event *e = s->queue[s->q_head];
         size_t left = e->len - s->head_offset;
         if (written < left) {
             s->head_offset += written;
-            return;
+            return completed;
         }
         written -= left;
         s->head_offset = 0;
         shared_event_unref(e);
         s->q_head = (s->q_head + 1) & (s->q_cap - 1);
         s->q_len--;
+        completed++;
     }
+    return completed;
 }

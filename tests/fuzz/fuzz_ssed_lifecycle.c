@@ -262,7 +262,8 @@ static void server_pump(world *w) {
         if (w->slow_network)
             shrink_send_buffers(srv);
         server_run_timers(srv, clock_now_ms());
-        server_flush_dirty(srv);
+        while (server_flush_dirty(srv))
+            ;
         server_free_graveyard(srv);
         if (ran <= 0)
             break;
