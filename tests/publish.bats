@@ -202,3 +202,28 @@ teardown() {
     run curl -s -w ' %{http_code}' --max-time 5 -H 'SSE-Publisher: xyz' -H 'SSE-Sequence: 0' -d x "$URL/"
     [[ "$output" == *" 400" ]]
 }
+
+@test "publish: 8 publishers at once, in four styles: every subscriber gets every event once, in one order per channel" {
+    start_ssed
+    run python3 "$TOP/tests/lib/sse_load.py" concurrent --port "$PORT" --subs 10 --events 400 \
+        --timeout $((60 * SSETOOLS_WAIT_SCALE))
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *'"problems": []'* ]]
+    [ "$(stat_of slow_subscriber_drops)" -eq 0 ]
+}
+
+@test "publish: events that arrive together reach a subscriber in one write (stats count writes per delivery)" {
+    start_ssed
+    subscribe s /
+    [ "$(stat_of events_delivered)" -eq 0 ]
+    seq 100 | curl -s --max-time 5 --data-binary @- -H 'Content-Type: text/plain' "$URL/" >/dev/null
+    wait_for_data "$BATS_TEST_TMPDIR/s" 100
+    delivered=$(stat_of events_delivered)
+    writes=$(stat_of subscriber_writes)
+    echo "delivered=$delivered writes=$writes"
+    [ "$delivered" -ge 100 ]
+    [ "$writes" -ge 1 ]
+    [ "$writes" -le 10 ]
+    python3 -c "import sys; sys.exit(0 if 0 < $(stat_of writes_per_delivery) <= 0.1 else 1)"
+}

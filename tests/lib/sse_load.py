@@ -13,6 +13,11 @@ Every mode is bounded in time and connects to 127.0.0.1 only.
   resets --port P --seconds S          subscribers that vanish with a TCP reset, again and again
   census --port P --count N --hold S   N subscribers one after another; counts answers (200 kept
                                        open, 503, closed, no answer); holds the 200s for S seconds
+  concurrent --port P --subs N --events E --timeout T
+                                       8 publishers at once, E events each, in four styles (one POST
+                                       per event, pipelined POSTs, many lines per POST, chunked
+                                       bodies), six to /c and two to /d; N subscribers to /c and N to
+                                       ?channels=c,d check every event arrives once, in one order
 """
 import argparse
 import json
@@ -21,6 +26,7 @@ import select
 import socket
 import struct
 import sys
+import threading
 import time
 
 REQUEST = b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n%s\r\n"
@@ -229,6 +235,129 @@ def cmd_census(a):
         time.sleep(0.1)
 
 
+def read_answer(f):
+    """One HTTP answer from a file over a socket: (status, body)."""
+    status = int(f.readline().split()[1])
+    length = 0
+    while True:
+        line = f.readline()
+        if line in (b"\r\n", b""):
+            break
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    return status, f.read(length)
+
+
+def post_head(path, length=None):
+    size = b"Content-Length: %d\r\n" % length if length is not None else b"Transfer-Encoding: chunked\r\n"
+    return b"POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n%s\r\n" % (path.encode(), size)
+
+
+def publisher(port, k, path, events, results):
+    """Publish lines "k i" for i in 0..events-1 in style k % 4; record how many were accepted."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    f = s.makefile("rb")
+    lines = [b"%d %d" % (k, i) for i in range(events)]
+    batches, style = [], k % 4
+    if style in (0, 1):
+        batches = [[line] for line in lines]
+    else:
+        rng, i = random.Random(k), 0
+        while i < events:
+            n = rng.randint(1, 7)
+            batches.append(lines[i:i + n])
+            i += n
+    accepted, failures, window = 0, [], 10 if style == 1 else 1
+    for start in range(0, len(batches), window):
+        group = batches[start:start + window]
+        for batch in group:
+            if style == 3:
+                s.sendall(post_head(path) + b"".join(b"%x\r\n%s\n\r\n" % (len(l) + 1, l) for l in batch) + b"0\r\n\r\n")
+            else:
+                body = b"\n".join(batch)
+                s.sendall(post_head(path, len(body)) + body)
+        for _ in group:
+            status, body = read_answer(f)
+            if status != 200:
+                failures.append("%d %s" % (status, body[:80]))
+            else:
+                accepted += json.loads(body)["accepted"]
+    s.close()
+    results[k] = (accepted, failures)
+
+
+def cmd_concurrent(a):
+    publishers = 8
+    to_c = [k for k in range(publishers) if k < 6]
+    single = [Stream(connect(a.port, "/c")) for _ in range(a.subs)]
+    multi = [Stream(connect(a.port, "/?channels=c,d")) for _ in range(a.subs)]
+    streams = single + multi
+    got = [[] for _ in streams]  # (id, data) per subscriber
+    poller, by_fd = select.poll(), {}
+    for i, st in enumerate(streams):
+        st.sock.setblocking(False)
+        poller.register(st.sock, select.POLLIN)
+        by_fd[st.sock.fileno()] = i
+    # Publish only once every subscriber's answer head has arrived.
+    deadline = time.monotonic() + a.timeout
+    while not all(st.head_done for st in streams) and time.monotonic() < deadline:
+        for fd, _ in poller.poll(100):
+            streams[by_fd[fd]].feed(streams[by_fd[fd]].sock.recv(65536))
+    results = {}
+    threads = [threading.Thread(target=publisher, args=(a.port, k, "/c" if k in to_c else "/d", a.events, results))
+               for k in range(publishers)]
+    for t in threads:
+        t.start()
+    want = [len(to_c) * a.events] * len(single) + [publishers * a.events] * len(multi)
+    open_count = len(streams)
+    while open_count and time.monotonic() < deadline:
+        for fd, _ in poller.poll(100):
+            i = by_fd[fd]
+            try:
+                chunk = streams[i].sock.recv(1 << 20)
+            except BlockingIOError:
+                continue
+            got[i].extend(streams[i].feed(chunk) if chunk else [])
+            if not chunk or len(got[i]) >= want[i]:
+                poller.unregister(fd)
+                open_count -= 1
+    for t in threads:
+        t.join(max(0.1, deadline - time.monotonic()))
+    problems = []
+    for k in range(publishers):
+        accepted, failures = results.get(k, (0, ["publisher did not finish"]))
+        if accepted != a.events or failures:
+            problems.append("publisher %d: %d accepted, %s" % (k, accepted, failures[:3]))
+    expect_c = {b"%d %d" % (k, i) for k in to_c for i in range(a.events)}
+    expect_all = {b"%d %d" % (k, i) for k in range(publishers) for i in range(a.events)}
+    c_orders = []
+    for i, events in enumerate(got):
+        who = "subscriber %d (%s)" % (i, "/c" if i < len(single) else "?channels=c,d")
+        datas = [d for _, d in events]
+        ids = [int(x) for x, _ in events]
+        expect = expect_c if i < len(single) else expect_all
+        if len(datas) != len(set(datas)):
+            problems.append("%s: %d duplicates" % (who, len(datas) - len(set(datas))))
+        if set(datas) != expect:
+            problems.append("%s: %d of %d events" % (who, len(set(datas) & expect), len(expect)))
+        if any(b <= a_ for a_, b in zip(ids, ids[1:])):
+            problems.append("%s: ids not increasing" % who)
+        per_pub = {}
+        for d in datas:
+            k, n = map(int, d.split())
+            if per_pub.get(k, -1) >= n:
+                problems.append("%s: publisher %d's events out of order" % (who, k))
+                break
+            per_pub[k] = n
+        c_orders.append([d for d in datas if int(d.split()[0]) in to_c])
+    if any(order != c_orders[0] for order in c_orders):
+        problems.append("subscribers saw /c's events in different orders")
+    print(json.dumps({"subscribers": len(streams), "events": [len(g) for g in got][:4], "problems": problems[:10]}),
+          flush=True)
+    sys.exit(1 if problems else 0)
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="mode", required=True)
@@ -236,7 +365,7 @@ def main():
     f.add_argument("--rate", type=float, required=True)
     f.add_argument("--count", type=int, required=True)
     f.add_argument("--size", type=int, default=0)
-    for name in ("slow", "watch", "reconnect", "resets", "census"):
+    for name in ("slow", "watch", "reconnect", "resets", "census", "concurrent"):
         q = sub.add_parser(name)
         q.add_argument("--port", type=int, required=True)
         q.add_argument("--path", default="/")
@@ -250,7 +379,7 @@ def main():
         q.add_argument("--seed", type=int, default=1)
     a = p.parse_args()
     {"feed": cmd_feed, "slow": cmd_slow, "watch": cmd_watch, "reconnect": cmd_reconnect, "resets": cmd_resets,
-     "census": cmd_census}[a.mode](a)
+     "census": cmd_census, "concurrent": cmd_concurrent}[a.mode](a)
 
 
 if __name__ == "__main__":
