@@ -5,36 +5,11 @@
 
 static const char replacement_char[3] = {'\xEF', '\xBF', '\xBD'};
 
-/* The allowed range of the second byte depends on the lead byte (this is
- * what rules out overlongs, surrogates and code points above U+10FFFF);
- * later continuation bytes are always 80..BF. */
-static int sequence_shape(unsigned char lead, unsigned char *second_lo, unsigned char *second_hi) {
-    *second_lo = 0x80;
-    *second_hi = 0xBF;
-    if (lead >= 0xC2 && lead <= 0xDF)
-        return 2;
-    if (lead >= 0xE0 && lead <= 0xEF) {
-        if (lead == 0xE0)
-            *second_lo = 0xA0;
-        if (lead == 0xED)
-            *second_hi = 0x9F;
-        return 3;
-    }
-    if (lead >= 0xF0 && lead <= 0xF4) {
-        if (lead == 0xF0)
-            *second_lo = 0x90;
-        if (lead == 0xF4)
-            *second_hi = 0x8F;
-        return 4;
-    }
-    return 0;
-}
-
 /* Number of bytes of the sequence at s that are well formed so far: equal to
  * the sequence length when it is complete and valid. */
 static size_t well_formed_bytes(const unsigned char *s, size_t len, int *need) {
     unsigned char lo, hi;
-    *need = sequence_shape(s[0], &lo, &hi);
+    *need = utf8_sequence_shape(s[0], &lo, &hi);
     if (*need == 0)
         return 0;
     size_t ok = 1;

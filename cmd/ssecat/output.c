@@ -45,29 +45,43 @@ int output_check_template(const char *template, char *err, size_t errlen) {
     return 0;
 }
 
+/* Format second `secs` into o->iso_text, its milliseconds left for
+ * append_iso_time to fill. 0, or -1 when it cannot be formatted. */
+static int format_iso_second(output *o, time_t secs) {
+    struct tm tm;
+    if (!gmtime_r(&secs, &tm))
+        return -1;
+    int n = snprintf(o->iso_text, sizeof o->iso_text, "%04d-%02d-%02dT%02d:%02d:%02d.000Z", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    if (n <= 0 || (size_t)n >= sizeof o->iso_text)
+        return -1;
+    o->iso_second = secs;
+    o->iso_ms = -1;
+    o->iso_len = (size_t)n;
+    return 0;
+}
+
 /* RFC 3339 in UTC with milliseconds: sortable, and what jq's fromdate and
  * every log tool read. Formatting a date costs more than parsing an event,
- * so each second is formatted once and each event adds its milliseconds. */
+ * so each second is formatted once, each millisecond written once, and
+ * each event copies the text. */
 static int append_iso_time(output *o, buf *out, const struct timespec *now) {
-    if (o->iso_second_len == 0 || o->iso_second != now->tv_sec) {
-        struct tm tm;
-        time_t secs = now->tv_sec;
-        if (!gmtime_r(&secs, &tm))
+    if (o->iso_len == 0 || o->iso_second != now->tv_sec) {
+        o->iso_len = 0;
+        if (format_iso_second(o, now->tv_sec) < 0)
             return buf_append_str(out, "1970-01-01T00:00:00.000Z");
-        int n = snprintf(o->iso_second_text, sizeof o->iso_second_text, "%04d-%02d-%02dT%02d:%02d:%02d.",
-                         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-        if (n <= 0 || (size_t)n >= sizeof o->iso_second_text)
-            return -1;
-        o->iso_second = now->tv_sec;
-        o->iso_second_len = (size_t)n;
     }
-    if (buf_append(out, o->iso_second_text, o->iso_second_len) < 0)
-        return -1;
     long ms = now->tv_nsec / 1000000L;
     if (ms < 0 || ms > 999) /* not from clock_gettime; printed as it always was */
-        return buf_printf(out, "%03ldZ", ms);
-    char text[4] = {(char)('0' + ms / 100), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10), 'Z'};
-    return buf_append(out, text, sizeof text);
+        return buf_append(out, o->iso_text, o->iso_len - 4) | buf_printf(out, "%03ldZ", ms);
+    if (ms != o->iso_ms) {
+        char *digits = o->iso_text + o->iso_len - 4;
+        digits[0] = (char)('0' + ms / 100);
+        digits[1] = (char)('0' + ms / 10 % 10);
+        digits[2] = (char)('0' + ms % 10);
+        o->iso_ms = ms;
+    }
+    return buf_append(out, o->iso_text, o->iso_len);
 }
 
 static int append_unix_time(buf *out, const struct timespec *now) {

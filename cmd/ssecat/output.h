@@ -34,11 +34,13 @@ typedef struct output {
      * without an event (an "id:" alone) is still passed on. */
     buf sse_id;
     int sse_id_known;
-    /* The receive time's second as last formatted ("2024-05-01T12:00:00."):
-     * gmtime and printf once a second, not once an event. */
+    /* The receive time as last formatted ("2024-05-01T12:00:00.123Z"):
+     * gmtime and printf once a second, the milliseconds once a millisecond,
+     * and for the many events of one read, which share a time, a copy. */
     time_t iso_second;
-    size_t iso_second_len; /* 0: none formatted yet */
-    char iso_second_text[80];
+    long iso_ms;        /* the milliseconds in iso_text; -1: not written yet */
+    size_t iso_len;     /* 0: none formatted yet */
+    char iso_text[80];
 } output;
 
 void output_init(output *o, const output_config *cfg);
