@@ -8,6 +8,8 @@
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make deps            install missing build and test packages (as root)
 #   make demo            serve a live demo feed (DEMO_LISTEN=127.0.0.1:8080)
+#   make STORE=0         build ssed without SQLite: --store is then refused at
+#                        start (history stays in memory, as without --store)
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -40,6 +42,17 @@ CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_COMMON_SRC := common/http_client.c
 CURL_LIBS = $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 
+# ssed's durable history (--store) is kept in SQLite, linked into ssed only.
+STORE ?= 1
+STORE_ENGINE_SRC := cmd/ssed/store.c cmd/ssed/store_write.c cmd/ssed/store_load.c
+ifeq ($(STORE),0)
+SSED_STORE_SRC := cmd/ssed/store_off.c
+STORE_LIBS :=
+else
+SSED_STORE_SRC := $(STORE_ENGINE_SRC)
+STORE_LIBS = $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
+endif
+
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD_DIR)/obj/%.o)
 LIB := $(BUILD_DIR)/libssetools.a
@@ -59,7 +72,8 @@ $(LIB): $(COMMON_OBJ)
 
 # ssed's viewer page is built into it from cmd/ssed/viewer/.
 VIEWER_ASSETS := $(wildcard cmd/ssed/viewer/viewer.*)
-ssed_EXTRA_OBJ := $(BUILD_DIR)/obj/gen/viewer_assets.o
+ssed_EXTRA_OBJ := $(BUILD_DIR)/obj/gen/viewer_assets.o $(SSED_STORE_SRC:%.c=$(BUILD_DIR)/obj/%.o)
+ssed_LIBS = $(STORE_LIBS)
 
 $(BUILD_DIR)/gen/viewer_assets.c: $(VIEWER_ASSETS) cmd/ssed/viewer/embed.sh
 	@mkdir -p $(dir $@)
@@ -70,19 +84,19 @@ $(BUILD_DIR)/obj/gen/viewer_assets.o: $(BUILD_DIR)/gen/viewer_assets.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 define binary_rule
-$(1)_OBJ := $$(patsubst %.c,$(BUILD_DIR)/obj/%.o,$$(wildcard cmd/$(1)/*.c)) $$($(1)_EXTRA_OBJ)
+$(1)_OBJ := $$(patsubst %.c,$(BUILD_DIR)/obj/%.o,$$(filter-out $(STORE_ENGINE_SRC) cmd/ssed/store_off.c,$$(wildcard cmd/$(1)/*.c))) $$($(1)_EXTRA_OBJ)
 $(BUILD_DIR)/$(1): $$($(1)_OBJ) $(LIB)
-	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$($(1)_OBJ) $(LIB) $(if $(filter $(1),$(CURL_BINS)),$$(CURL_LIBS)) -lm
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$($(1)_OBJ) $(LIB) $(if $(filter $(1),$(CURL_BINS)),$$(CURL_LIBS)) $$($(1)_LIBS) -lm
 endef
 $(foreach b,$(BINS),$(eval $(call binary_rule,$(b))))
 
 # ssed's network-facing parsers and its hub are unit-tested too.
 UNIT_SSED_OBJ := $(patsubst %.c,$(BUILD_DIR)/obj/%.o,cmd/ssed/http_request.c cmd/ssed/chunked.c cmd/ssed/listener.c \
 	cmd/ssed/hub.c cmd/ssed/history.c cmd/ssed/subscriber.c cmd/ssed/shared_event.c cmd/ssed/publish.c \
-	cmd/ssed/dedup.c)
+	cmd/ssed/dedup.c $(SSED_STORE_SRC))
 
 $(BUILD_DIR)/unit-tests: $(UNIT_OBJ) $(UNIT_SSED_OBJ) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(UNIT_SSED_OBJ) $(LIB) -lm
+	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(UNIT_SSED_OBJ) $(LIB) $(STORE_LIBS) -lm
 
 deps:
 	@sh .ci/deps.sh
@@ -98,6 +112,8 @@ fuzz:
 
 bench: all
 	@bash tests/bench/run.sh $(BUILD_DIR)
+	@echo "== durable history (--store): tests/bench/store_throughput.sh"
+	@bash tests/bench/store_throughput.sh $(BUILD_DIR)
 
 # The demo needs only what the build needs.
 demo:

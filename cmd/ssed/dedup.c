@@ -35,4 +35,6 @@ void dedup_published(dedup_table *t, uint64_t session, uint64_t seq) {
     if (seq + 1 > e->next_seq)
         e->next_seq = seq + 1;
     e->last_used = ++t->clock;
+    if (t->changed)
+        t->changed(t->changed_ctx, (size_t)(e - t->entries));
 }

@@ -5,6 +5,7 @@
 #ifndef SSED_DEDUP_H
 #define SSED_DEDUP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define DEDUP_SESSIONS 4096
@@ -18,6 +19,10 @@ typedef struct dedup_entry {
 typedef struct dedup_table {
     dedup_entry entries[DEDUP_SESSIONS];
     uint64_t clock;
+    /* Told which entry changed, so a store can keep a copy (store.c);
+     * NULL: the table lives in memory only. */
+    void (*changed)(void *ctx, size_t slot);
+    void *changed_ctx;
 } dedup_table;
 
 /* The next sequence number expected from `session` (0 if unknown). */

@@ -22,6 +22,8 @@ static void remember_eviction(channel *ch, const shared_event *old) {
 void history_evict_oldest(hub *h, channel *ch) {
     shared_event *old = ch->ring[ch->ring_head];
     remember_eviction(ch, old);
+    if (h->journal)
+        h->journal->evicted(h->journal->ctx, ch, old);
     ch->ring_head = (ch->ring_head + 1) & (ch->ring_cap - 1);
     ch->ring_len--;
     list_remove(&old->history_link);
@@ -73,6 +75,8 @@ static void enforce_history_bytes(hub *h, const channel *keep) {
 void history_append(hub *h, channel *ch, shared_event *ev) {
     if (h->limits.history_max == 0) {
         remember_eviction(ch, ev); /* not retained: a resume from before it has a gap */
+        if (h->journal)
+            h->journal->evicted(h->journal->ctx, ch, ev);
         return;
     }
     if (ring_make_room(h, ch) < 0)
@@ -82,6 +86,8 @@ void history_append(hub *h, channel *ch, shared_event *ev) {
     ev->history_channel = ch;
     list_push_back(&h->history_order, &ev->history_link);
     h->history_bytes += history_retained_size(ev);
+    if (h->journal)
+        h->journal->retained(h->journal->ctx, ch, ev);
     enforce_history_bytes(h, ch);
 }
 

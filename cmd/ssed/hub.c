@@ -133,6 +133,8 @@ static void forget_channel(hub *h, const channel *c) {
 
 static void channel_free(hub *h, channel *c) {
     forget_channel(h, c);
+    if (h->journal)
+        h->journal->channel_freed(h->journal->ctx, c);
     history_free(h, c);
     free(c->name);
     free(c);

@@ -83,6 +83,7 @@ struct channel {
     uint64_t last_evicted_seq; /* seq of the newest event evicted */
     int last_evicted_is_number;
     uint64_t last_evicted_number;
+    uint64_t journal_id; /* its number in the journal (--store); 0: none yet */
 };
 
 typedef struct hub_stats {
@@ -99,6 +100,20 @@ typedef struct hub_limits {
     size_t max_waiting;       /* channels that only subscribers wait on */
 } hub_limits;
 
+/* Told of every change to what history holds, so a store can keep a copy
+ * of it (store.c); a hub without one keeps history in memory only. Called
+ * as the change happens; a callback must not call back into the hub.
+ * - retained: ev (its seq and chan_seq set) joined ch's history.
+ * - evicted: ev left ch's history, or was published to a channel that
+ *   keeps none (--history 0); ch's eviction marks are already updated.
+ * - channel_freed: ch is about to be freed. */
+typedef struct hub_journal {
+    void (*retained)(void *ctx, channel *ch, shared_event *ev);
+    void (*evicted)(void *ctx, channel *ch, const shared_event *ev);
+    void (*channel_freed)(void *ctx, const channel *ch);
+    void *ctx;
+} hub_journal;
+
 typedef struct hub {
     channel **buckets;
     size_t bucket_count, channel_count, waiting_count;
@@ -113,6 +128,7 @@ typedef struct hub {
     uint64_t first_id;     /* the first id of this run: older ones are from before */
     uint64_t next_seq;
     list_node dirty;       /* subscribers with events to flush */
+    const hub_journal *journal; /* NULL: no store */
     hub_stats stats;
     /* Allocation for growing queues and rings; realloc, or a failing one
      * in tests. */

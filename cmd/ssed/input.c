@@ -188,7 +188,7 @@ static void fifo_reopen(input_source *in) {
     int fd = fifo_open(in->name, in->fifo_mode, &st);
     if (fd < 0)
         return; /* logged; tried again at the next check */
-    if (loop_add(in->to.loop, fd, EPOLLIN, &in->watch) < 0) {
+    if (loop_add(in->to.loop, fd, in->paused ? 0 : EPOLLIN, &in->watch) < 0) {
         log_error("%s: epoll_ctl: %s", in->name, strerror(errno));
         close(fd);
         return;
@@ -202,15 +202,23 @@ static void fifo_reopen(input_source *in) {
 }
 
 void input_check_fifo(input_source *in, uint64_t now_ms) {
-    if (!in->open || !in->fifo_ino || now_ms < in->fifo_checked_ms + INPUT_FIFO_CHECK_MS)
+    if (!in->open || in->paused || !in->fifo_ino || now_ms < in->fifo_checked_ms + INPUT_FIFO_CHECK_MS)
         return;
     in->fifo_checked_ms = now_ms;
     if (!fifo_still_there(in))
         fifo_reopen(in);
 }
 
+void input_pause(input_source *in, int paused) {
+    if (!in->open || in->paused == paused)
+        return;
+    in->paused = paused;
+    if (!in->always_ready && loop_modify(in->to.loop, in->fd, paused ? 0 : EPOLLIN, &in->watch) < 0)
+        log_error("%s: epoll_ctl: %s", in->name, strerror(errno));
+}
+
 void input_poll_always_ready(input_source *in) {
-    if (in->open && in->always_ready)
+    if (in->open && in->always_ready && !in->paused)
         input_read(in);
 }
 

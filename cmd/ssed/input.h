@@ -31,6 +31,7 @@ typedef struct input_source {
     const char *name;
     int always_ready; /* a regular file or /dev/null: epoll cannot watch it */
     int open;
+    int paused;
     record_reader records; /* lines format */
     sse_parser parser;   /* sse format */
     long long next_retry; /* sse format: a retry field for the next event */
@@ -50,6 +51,9 @@ void input_poll_always_ready(input_source *in);
 /* Reopen a FIFO that was removed or replaced, at most every
  * INPUT_FIFO_CHECK_MS. */
 void input_check_fifo(input_source *in, uint64_t now_ms);
+/* Stop reading (paused != 0) or read again; what the source holds waits in
+ * the pipe meanwhile, so a writer blocks instead of losing events. */
+void input_pause(input_source *in, int paused);
 void input_close(input_source *in);
 
 #endif

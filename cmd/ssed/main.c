@@ -19,6 +19,7 @@
 #include "log.h"
 #include "router.h"
 #include "serving.h"
+#include "store_loop.h"
 #include "token.h"
 
 /* Descriptors kept back from --max-clients for listeners, inputs, epoll. */
@@ -128,13 +129,22 @@ static int any_always_ready_input(server *srv) {
     return 0;
 }
 
+/* The sooner of two loop timeouts (-1: none). */
+static int earliest_timeout(int a, int b) {
+    if (a < 0)
+        return b;
+    return b < 0 || a < b ? a : b;
+}
+
 static void run(server *srv) {
     int more_to_flush = 0;
     for (;;) {
         uint64_t now = clock_now_ms();
         if (srv->stopping && (srv->conn_count == 0 || now >= srv->stop_deadline_ms))
             break;
-        int timeout = more_to_flush || any_always_ready_input(srv) ? 0 : server_next_timeout(srv, now);
+        int timeout = more_to_flush || (any_always_ready_input(srv) && !srv->inputs_paused)
+                          ? 0
+                          : earliest_timeout(server_next_timeout(srv, now), server_store_timeout(srv, now));
         if (srv->opt->fifo_path && (timeout < 0 || timeout > INPUT_FIFO_CHECK_MS))
             timeout = INPUT_FIFO_CHECK_MS;
         if (loop_run_once(&srv->loop, timeout) < 0) {
@@ -146,6 +156,9 @@ static void run(server *srv) {
             input_check_fifo(&srv->inputs[i], clock_now_ms());
         }
         server_run_timers(srv, clock_now_ms());
+        /* Committed before subscribers are written to: what they see is in
+         * the store (or queued for it while it cannot write). */
+        server_store_step(srv, clock_now_ms());
         more_to_flush = server_flush_dirty(srv);
         server_free_graveyard(srv);
     }
@@ -176,11 +189,13 @@ int main(int argc, char **argv) {
     srv.token = token_load(&opt, &owned_token);
     if (srv.token == TOKEN_ERROR)
         goto cleanup;
-    if (setup_signals(&srv) == 0 && open_listeners(&srv) == 0 && open_inputs(&srv) == 0) {
+    if ((!opt.store_path || server_store_open(&srv) == 0) && setup_signals(&srv) == 0 &&
+        open_listeners(&srv) == 0 && open_inputs(&srv) == 0) {
         run(&srv);
         status = EXIT_OK;
     }
 cleanup:
+    server_store_close(&srv);
     for (size_t i = 0; i < srv.input_count; i++)
         input_close(&srv.inputs[i]);
     if (srv.signal_fd >= 0)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hub.h"
+#include "store.h"
 
 /* What the command line says, beyond the configuration itself: the
  * parser stores into this, and resolve() turns it into ssed_options. */
@@ -37,6 +38,9 @@ static int take_channel(void *channel, const char *value, char *err, size_t errl
     *(const char **)channel = value;
     return 0;
 }
+
+static const cli_choice sync_modes[] = {
+    {"always", STORE_SYNC_ALWAYS}, {"batch", STORE_SYNC_BATCH}, {"off", STORE_SYNC_OFF}, {NULL, 0}};
 
 static const cli_choice input_formats[] = {{"lines", INPUT_LINES}, {"sse", INPUT_SSE}, {NULL, 0}};
 
@@ -73,6 +77,16 @@ static const cli_option option_table[] = {
      .help = "events kept per channel for Last-Event-ID resume (default 1000)"},
     {OPT("max-history-bytes", 0, CLI_SIZE, o.max_history_bytes), .arg = "SIZE",
      .help = "history of all channels together; oldest evicted first\n(default 256MiB; 0: no cap)"},
+    {OPT("store", 0, CLI_STRING, o.store_path), .min = 1, .arg = "PATH",
+     .help = "keep history, ids and publisher dedup in a crash-safe store at\n"
+             "PATH (SQLite, mode 0600), so they survive a restart"},
+    {OPT("sync", 0, CLI_CHOICE, o.store_sync), .choices = sync_modes, .what = "sync mode", .arg = "MODE",
+     .help = "when the store is forced to disk: always (before every publish\n"
+             "is acknowledged and after every input batch); batch (before\n"
+             "acknowledging, else within 100ms; the default); off (never)"},
+    {OPT("store-repair", 0, CLI_FLAG, o.store_repair),
+     .help = "a damaged store is moved to PATH.corrupt and an empty one started\n"
+             "(without it, ssed refuses to start from a damaged store)"},
     {OPT("replay", 0, CLI_COUNT, o.replay), .max = 10000000, .arg = "N",
      .help = "new subscribers without Last-Event-ID first get the last N (default 0)"},
     {OPT("keepalive", 0, CLI_DURATION, o.keepalive_ms), .arg = "DURATION",
@@ -133,7 +147,8 @@ static const cli_spec cli = {
     .footer = "Endpoints: GET or HEAD /CHANNEL subscribes (/ is the root channel; /?channels=a,b several);\n"
               "POST /CHANNEL publishes; /_ssed/stats (JSON), /_ssed/health.\n"
               "Durations take ms, s, m, h; sizes take K, KiB, M, MiB.\n"
-              "Exit status: 0 stopped cleanly, 1 runtime failure (e.g. cannot listen), 2 usage error.\n",
+              "Exit status: 0 stopped cleanly, 1 runtime failure (e.g. cannot listen, store locked\n"
+              "or damaged), 2 usage error.\n",
     .help_column = 29,
     .hints = option_hints,
 };
@@ -156,6 +171,7 @@ static void set_defaults(ssed_args *a) {
     o->max_header_size = 8192;
     o->shutdown_timeout_ms = 5000;
     o->verbosity = 1;
+    o->store_sync = -1;
     a->format = INPUT_LINES;
     a->retry_ms = UINT64_MAX;
 }
@@ -174,6 +190,10 @@ static cli_outcome resolve(ssed_args *a) {
         return cli_usage_error(cli.program, "--null: only applies to --format lines");
     if (o->token && o->token_file)
         return cli_usage_error(cli.program, "--token-file: give either --token or --token-file, not both");
+    if (!o->store_path && (o->store_sync != -1 || o->store_repair))
+        return cli_usage_error(cli.program, "%s: needs --store", o->store_repair ? "--store-repair" : "--sync");
+    if (o->store_sync == -1)
+        o->store_sync = STORE_SYNC_BATCH;
     if (o->replay > o->history)
         return cli_usage_error(cli.program, "--replay: cannot be more than --history");
     return CLI_RUN;

@@ -43,6 +43,9 @@ typedef struct ssed_options {
     int no_publish;
     int no_ui;
     int exit_on_eof;
+    const char *store_path; /* NULL: history in memory only */
+    int store_sync;         /* enum store_sync */
+    int store_repair;
     int verbosity; /* 0 quiet, 1 normal, 2 verbose */
 } ssed_options;
 

@@ -14,6 +14,7 @@
 #include "publish.h"
 #include "route_common.h"
 #include "router.h"
+#include "store_loop.h"
 
 /* Publishing turned off, or not allowed for this request (access.c). */
 static int publish_allowed(conn *c, const http_request *req) {
@@ -105,6 +106,10 @@ void publish_route_handle(conn *c, const http_request *req, long long content_le
         srv->stats.publish_refused++;
         return;
     }
+    if (server_store_failing(srv)) {
+        conn_reply_status(c, 503, "the store cannot write (see ssed's log); try again", "Retry-After: 1\r\n");
+        return;
+    }
     if (content_length < 0 && !chunked) {
         conn_reply_status(c, 411, "a POST needs Content-Length or Transfer-Encoding: chunked", NULL);
         return;
@@ -171,6 +176,17 @@ void publish_route_end(conn *c, int ok) {
     server *srv = c->srv;
     publish_request *p = c->route_state;
     c->route_state = NULL;
+    /* Nothing is acknowledged before it is in the store. When it cannot
+     * be written, none of the request counts as taken (503, accepted 0):
+     * its events stay queued for the store, and a numbered resend skips
+     * them, so they still land once. */
+    char store_err[sizeof p->error];
+    if (server_store_ack(srv, store_err, sizeof store_err) < 0) {
+        ok = 0;
+        p->status = 503;
+        p->accepted = 0;
+        snprintf(p->error, sizeof p->error, "%s", store_err);
+    }
     srv->stats.events_published += p->accepted;
     /* The answer says how many events were taken, even on failure, so a
      * publisher can resend exactly the rest. */

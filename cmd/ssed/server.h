@@ -70,6 +70,8 @@ struct server {
     loop_watch signal_watch;
     shared_event *keepalive;
     dedup_table *dedup;
+    struct store *store; /* --store; NULL: history in memory only */
+    int inputs_paused;   /* while the store cannot write */
     server_stats stats;
 };
 

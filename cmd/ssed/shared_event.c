@@ -57,6 +57,21 @@ shared_event *shared_event_raw(const char *bytes, size_t len) {
     return e;
 }
 
+shared_event *shared_event_restore(const char *bytes, size_t len, const char *id, size_t id_len) {
+    shared_event *e = shared_event_alloc(len, id_len);
+    if (!e)
+        return NULL;
+    memcpy(e->bytes, bytes, len);
+    char *id_copy = e->bytes + len;
+    if (id_len)
+        memcpy(id_copy, id, id_len);
+    id_copy[id_len] = '\0';
+    e->id = id_copy;
+    e->id_len = id_len;
+    e->id_is_number = event_id_parse_number(id_copy, id_len, &e->id_number);
+    return e;
+}
+
 void shared_event_unref(shared_event *e) {
     if (--e->refs == 0) {
         if (e->envelope && e->envelope != e)

@@ -43,6 +43,9 @@ typedef struct shared_event {
 shared_event *shared_event_new(const sse_out_event *ev, int *rc);
 /* A shared_event of raw wire bytes (comments, notices); id empty. */
 shared_event *shared_event_raw(const char *bytes, size_t len);
+/* An event as shared_event_new made it, from its wire bytes and id as kept
+ * (a store reading back what it saved). NULL if memory ran out. */
+shared_event *shared_event_restore(const char *bytes, size_t len, const char *id, size_t id_len);
 static inline shared_event *shared_event_ref(shared_event *e) {
     e->refs++;
     return e;

@@ -12,6 +12,8 @@ status=0
 # so every target links libcurl.
 curl_cflags=$(pkg-config --cflags libcurl 2>/dev/null || true)
 curl_libs=$(pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+# ssed's store (linked into the targets built from ssed's sources) uses SQLite.
+store_libs=$(pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
 # A target's "fuzz-sources:" line: paths or globs under the top, !PATH to
 # leave one out, @viewer_assets for ssed's viewer page generated into $out.
 fuzz_sources() (
@@ -31,7 +33,7 @@ for src in "$top"/tests/fuzz/fuzz_*.c; do
     extra_src=$(sed -n 's|^/\* fuzz-sources: \(.*\) \*/$|\1|p' "$src")
     "$cc" -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
         -I"$top/common" $curl_cflags -o "$out/$name" "$src" $(fuzz_sources "$extra_src") \
-        "$top"/common/*.c $curl_libs -lm
+        "$top"/common/*.c $curl_libs $store_libs -lm
     work="$out/corpus-$target"
     mkdir -p "$work"
     dict=()

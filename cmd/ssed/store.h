@@ -1,0 +1,72 @@
+/* Durable history (--store PATH): a write-behind copy of exactly what the
+ * hub's history holds (events, ids, per-channel eviction marks) and of the
+ * publisher dedup table, in an embedded SQLite database. Memory still
+ * serves every read; the store is read only at start-up, so fan-out costs
+ * nothing more.
+ *
+ * Changes reach the store through the hub's journal and the dedup table's
+ * callback; they are queued and written together in one transaction by
+ * store_commit, so a publish request's events and its dedup record land
+ * together or not at all (what keeps a resend after a crash exactly-once).
+ * A commit that fails (disk full, I/O error) keeps what it could not write
+ * and retries it at the next commit, at most every STORE_RETRY_MS: memory
+ * may be ahead of the store for that long, never the other way round.
+ *
+ * Ownership: the store holds a reference on every event queued and not yet
+ * committed; the hub and the dedup table are the caller's, and must outlive
+ * the store's attachment to them (store_detach). */
+#ifndef SSED_STORE_H
+#define SSED_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dedup.h"
+#include "hub.h"
+
+/* When the store's file is forced to disk (fsync of its write-ahead log):
+ * - always: after every commit, so before every publish is acknowledged
+ *   and after every batch of input events;
+ * - batch: before a publish is acknowledged, and within
+ *   STORE_SYNC_INTERVAL_MS of any other commit;
+ * - off: never (the kernel writes it back when it will).
+ * Every mode commits at least once per loop iteration, so a process crash
+ * loses nothing committed; a power loss loses at most what was not yet
+ * synced, and the store stays consistent in every mode. */
+enum store_sync { STORE_SYNC_OFF, STORE_SYNC_BATCH, STORE_SYNC_ALWAYS };
+#define STORE_SYNC_INTERVAL_MS 100
+#define STORE_RETRY_MS 1000
+
+typedef struct store store;
+
+/* Whether this ssed was built with a store engine (make STORE=0: not). */
+extern const int store_available;
+
+/* Open or create the store at path (mode 0600), locked for this process.
+ * A store another process holds, or one that fails its integrity check, is
+ * an error naming the path; with repair, a damaged store is moved aside to
+ * PATH.corrupt and a new empty one is started. NULL with err filled on
+ * failure. */
+store *store_open(const char *path, enum store_sync sync, int repair, char *err, size_t errlen);
+/* Put what the store holds back into the hub and the dedup table (fresh,
+ * empty ones), then attach to both so later changes are kept. Limits
+ * smaller than the store's history evict its oldest events, as a publish
+ * would. -1 with err filled on failure. */
+int store_load(store *s, hub *h, dedup_table *d, char *err, size_t errlen);
+/* Write what changed since the last commit in one transaction. ack: a
+ * publish is about to be acknowledged, so --sync batch syncs too. 0 when
+ * everything so far is committed (and synced as the mode asks); -1 with
+ * err filled when not (the changes are kept for the next attempt). */
+int store_commit(store *s, int ack, char *err, size_t errlen);
+/* Whether the last commit failed and its changes still wait. */
+int store_failing(const store *s);
+/* The batch mode's periodic sync, and retries after a failure: what is due
+ * at now_ms. -1 with err filled when a due sync or retry failed. */
+int store_tick(store *s, uint64_t now_ms, char *err, size_t errlen);
+/* Milliseconds until store_tick has something to do; -1: nothing waits. */
+int store_next_timeout(const store *s, uint64_t now_ms);
+/* Stop following the hub and the dedup table (before freeing them). */
+void store_detach(store *s);
+void store_close(store *s);
+
+#endif

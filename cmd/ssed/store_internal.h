@@ -1,0 +1,78 @@
+/* What the store's files share (store.c opens, store_load.c reads back,
+ * store_write.c queues and commits); nothing outside them includes this. */
+#ifndef SSED_STORE_INTERNAL_H
+#define SSED_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* An event retained since the last commit (ev holds a reference; NULL
+ * once it was evicted again before the commit, so it is never written). */
+typedef struct store_op {
+    uint64_t seq;
+    uint64_t channel_id;
+    shared_event *ev;
+} store_op;
+
+/* A channel's row as it is now: written once per commit however often it
+ * changed. */
+typedef struct channel_row {
+    uint64_t id;
+    char *name;
+    uint64_t events_in;
+    int evicted_any;
+    uint64_t last_evicted_seq;
+    int last_evicted_is_number;
+    uint64_t last_evicted_number;
+    int freed; /* the channel is gone: delete its row */
+} channel_row;
+
+enum store_stmt {
+    STMT_BEGIN,
+    STMT_COMMIT,
+    STMT_INSERT_EVENT,
+    STMT_DELETE_EVENT,
+    STMT_PUT_CHANNEL,
+    STMT_DELETE_CHANNEL,
+    STMT_PUT_DEDUP,
+    STMT_PUT_META,
+    STMT_COUNT
+};
+
+struct store {
+    char *path;
+    int lock_fd; /* flock'd for as long as the store is open */
+    sqlite3 *db;
+    sqlite3_stmt *stmt[STMT_COUNT];
+    enum store_sync sync;
+    hub *hub;           /* attached by store_load */
+    dedup_table *dedup; /* likewise */
+    hub_journal journal;
+    int loading; /* events retained while loading are already stored */
+    uint64_t next_channel_id;
+    store_op *ops; /* in seq order, as published */
+    size_t op_count, op_cap;
+    uint64_t *evicted; /* seqs of committed events to delete */
+    size_t evicted_count, evicted_cap;
+    channel_row *rows;
+    size_t row_count, row_cap, last_row;
+    size_t dedup_slots[DEDUP_SESSIONS];
+    size_t dedup_count;
+    unsigned char dedup_dirty[DEDUP_SESSIONS];
+    int meta_dirty;
+    int failing;
+    int broken; /* a change could not even be queued: the store is out of step for good */
+    uint64_t retry_at_ms;
+    char last_error[300];
+    int unsynced; /* committed since the last sync */
+    uint64_t unsynced_since_ms;
+};
+
+/* store_write.c */
+int store_prepare(store *s, char *err, size_t errlen);
+void store_attach(store *s, hub *h, dedup_table *d);
+void store_drop_pending(store *s);
+
+#endif

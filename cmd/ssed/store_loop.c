@@ -1,0 +1,70 @@
+/* The store in the server's life. Memory is never behind the store: a
+ * commit that fails keeps its changes queued (store.h), and until one
+ * succeeds ssed takes no new events it would have to acknowledge or could
+ * lose without telling: publishes get 503, stdin and FIFO input pause
+ * (their writers block), and the write is retried every second. */
+#include "store_loop.h"
+
+#include "log.h"
+#include "store.h"
+
+int server_store_open(server *srv) {
+    const ssed_options *o = srv->opt;
+    char err[600];
+    srv->store = store_open(o->store_path, (enum store_sync)o->store_sync, o->store_repair, err, sizeof err);
+    if (!srv->store || store_load(srv->store, &srv->hub, srv->dedup, err, sizeof err) < 0 ||
+        store_commit(srv->store, 1, err, sizeof err) < 0) {
+        log_error("%s", err);
+        return -1;
+    }
+    log_verbose("store %s: %zu bytes of history loaded", o->store_path, srv->hub.history_bytes);
+    return 0;
+}
+
+static void pause_inputs(server *srv, int paused, const char *why) {
+    if (srv->inputs_paused == paused)
+        return;
+    srv->inputs_paused = paused;
+    for (size_t i = 0; i < srv->input_count; i++)
+        input_pause(&srv->inputs[i], paused);
+    if (paused)
+        log_warn("%s; input paused and publishes refused (503) until the store can write; retrying every second",
+                 why);
+    else
+        log_info("store writable again: input resumed");
+}
+
+void server_store_step(server *srv, uint64_t now_ms) {
+    if (!srv->store)
+        return;
+    char err[600];
+    int rc = store_tick(srv->store, now_ms, err, sizeof err);
+    if (rc == 0)
+        rc = store_commit(srv->store, 0, err, sizeof err);
+    if (rc < 0)
+        pause_inputs(srv, 1, err);
+    else
+        pause_inputs(srv, 0, NULL);
+}
+
+int server_store_ack(server *srv, char *err, size_t errlen) {
+    if (!srv->store)
+        return 0;
+    return store_commit(srv->store, 1, err, errlen);
+}
+
+int server_store_failing(const server *srv) { return srv->store && store_failing(srv->store); }
+
+int server_store_timeout(const server *srv, uint64_t now_ms) {
+    return srv->store ? store_next_timeout(srv->store, now_ms) : -1;
+}
+
+void server_store_close(server *srv) {
+    if (!srv->store)
+        return;
+    char err[600];
+    if (store_commit(srv->store, 1, err, sizeof err) < 0)
+        log_error("%s; events since the last commit are not in the store", err);
+    store_close(srv->store);
+    srv->store = NULL;
+}
