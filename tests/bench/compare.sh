@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
 # The server comparison: ssed next to nginx+nchan (one worker, one per core),
 # a Node.js/Express server and the "limit" program, driven by the same load
-# generator on the same machine in the same run. Prints one Markdown table
-# and saves it under tests/bench/results/. Asserts nothing.
+# generator on the same machine in the same run. Prints Markdown tables and
+# saves them under tests/bench/results/. Asserts nothing.
+#
+# Like with like: the headline scenarios feed every server the same way, one
+# HTTP POST per event with one request in flight (what an application that
+# awaits each answer does). ssed's batched inputs (FIFO, a POST of many
+# lines, ssepub) are measured apart, next to the limit program, which reads a
+# FIFO and writes many events to a socket at once.
 #
 # Usage: compare.sh BUILD_DIR
 # Environment:
-#   BENCH_RUNS=3          runs of each scenario; the table shows medians
+#   BENCH_RUNS=3          runs of each scenario; the tables show medians
 #   BENCH_QUICK=1         short durations and small counts (a smoke run)
 #   BENCH_SERVERS="ssed nchan-1w nchan-Nw node limit"
-#   BENCH_SCENARIOS="idle fanout lowrate publish parser"
-#   BENCH_FANOUT_SECONDS=10 BENCH_LOWRATE_SECONDS=5 BENCH_IDLE_COUNTS="10000 50000"
-#   BENCH_SUBSCRIBERS=1000 BENCH_RATE=100 BENCH_EVENT_SIZE=100 BENCH_WINDOW=32
+#   BENCH_SCENARIOS="idle post1 rate batched scaling publish parser"
+#   BENCH_SECONDS=5 (post1, rate, batched)  BENCH_SCALING_SECONDS=3
+#   BENCH_IDLE_COUNTS="10000 50000"  BENCH_SCALING_SUBS="10 100 1000 10000"
+#   BENCH_SCALING_SIZES="64 1024 16384"  BENCH_SUBSCRIBERS=1000 BENCH_RATE=1000
+#   BENCH_EVENT_SIZE=100 BENCH_WINDOW=32 BENCH_POST_BATCH=32
 #   BENCH_PUBLISH_EVENTS=200000 BENCH_CURL_EVENTS=500 BENCH_PARSER_MB=200
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,16 +28,19 @@ build="$top/${1:-build}"
 quick=${BENCH_QUICK:-0}
 runs=${BENCH_RUNS:-3}
 servers=${BENCH_SERVERS:-ssed nchan-1w nchan-Nw node limit}
-scenarios=${BENCH_SCENARIOS:-idle fanout lowrate publish parser}
-if [ "$quick" = 1 ]; then q_fan=3 q_low=2 q_idle="2000 5000" q_pub=20000 q_curl=100 q_mb=50; else
-    q_fan=10 q_low=5 q_idle="10000 50000" q_pub=200000 q_curl=500 q_mb=200; fi
-fanout_s=${BENCH_FANOUT_SECONDS:-$q_fan}
-lowrate_s=${BENCH_LOWRATE_SECONDS:-$q_low}
+scenarios=${BENCH_SCENARIOS:-idle post1 rate batched scaling publish parser}
+if [ "$quick" = 1 ]; then q_s=2 q_scale=1 q_idle="2000 5000" q_pub=20000 q_curl=100 q_mb=50; else
+    q_s=5 q_scale=3 q_idle="10000 50000" q_pub=200000 q_curl=500 q_mb=200; fi
+seconds=${BENCH_SECONDS:-$q_s}
+scaling_s=${BENCH_SCALING_SECONDS:-$q_scale}
 idle_counts=${BENCH_IDLE_COUNTS:-$q_idle}
+scaling_subs=${BENCH_SCALING_SUBS:-10 100 1000 10000}
+scaling_sizes=${BENCH_SCALING_SIZES:-64 1024 16384}
 subs=${BENCH_SUBSCRIBERS:-1000}
-rate=${BENCH_RATE:-100}
+rate=${BENCH_RATE:-1000}
 size=${BENCH_EVENT_SIZE:-100}
 window=${BENCH_WINDOW:-32}
+post_batch=${BENCH_POST_BATCH:-32}
 publish_events=${BENCH_PUBLISH_EVENTS:-$q_pub}
 curl_events=${BENCH_CURL_EVENTS:-$q_curl}
 parser_mb=${BENCH_PARSER_MB:-$q_mb}
@@ -93,7 +104,7 @@ nofile=$(ulimit -n)
 [ "$nofile" -ge 65536 ] || note "ulimit -n is $nofile: each server holds at most about that many subscribers"
 
 cc=${CC:-cc}
-"$cc" -O2 -g -std=c11 -Wall -Wextra -D_GNU_SOURCE -o "$build/loadgen" "$bench/loadgen.c" || exit 1
+"$cc" -O2 -g -std=c11 -Wall -Wextra -D_GNU_SOURCE -pthread -o "$build/loadgen" "$bench/loadgen.c" || exit 1
 "$cc" -O2 -g -std=c11 -Wall -Wextra -D_GNU_SOURCE -o "$build/limit_server" "$bench/limit_server.c" || exit 1
 
 nchan_module=/usr/lib/nginx/modules/ngx_nchan_module.so
@@ -116,25 +127,28 @@ have_node() { command -v node >/dev/null 2>&1 && [ -d "$bench/node_modules/expre
 have_node || note "node or express is missing: its rows are skipped"
 
 # --- servers --------------------------------------------------------------
-# start_server NAME: starts it and sets SRV_PID, SRV_PORT, SRV_PATH and
-# PUB_ARGS (how the load generator publishes to it). Returns 1 if skipped.
+# start_server NAME: starts it and sets SRV_PID, SRV_PORT, SRV_PATH (where
+# subscribers GET), SRV_POST (where one event is POSTed; empty if the server
+# has no such path), SRV_FIFO (its input FIFO; empty if none) and SRV_CPU
+# (the PIDs whose CPU time is the server's). Returns 1 if skipped.
 start_server() {
     local name=$1 err="$work/$1.err"
     : >"$err"
+    SRV_POST="" SRV_FIFO=""
     case $name in
     ssed)
         rm -f "$work/ssed.fifo"
         "$build/ssed" -l 127.0.0.1:0 --no-stdin --fifo "$work/ssed.fifo" 2>"$err" &
         SRV_PID=$!
         wait_for_line "$err" 'serving http' 10 || { note "ssed did not start: $(cat "$err")"; return 1; }
-        SRV_PATH=/ PUB_ARGS=(--pub-fifo "$work/ssed.fifo")
+        SRV_PATH=/ SRV_POST=/ SRV_FIFO="$work/ssed.fifo"
         ;;
     limit)
         rm -f "$work/limit.fifo"
         "$build/limit_server" "$work/limit.fifo" 2>"$err" &
         SRV_PID=$!
         wait_for_line "$err" 'serving http' 10 || { note "limit_server did not start"; return 1; }
-        SRV_PATH=/ PUB_ARGS=(--pub-fifo "$work/limit.fifo")
+        SRV_PATH=/ SRV_FIFO="$work/limit.fifo"
         ;;
     nchan-1w | nchan-Nw)
         have_nchan || return 1
@@ -153,19 +167,20 @@ start_server() {
             sleep 0.05
         done
         echo "nchan: serving http://127.0.0.1:$port/" >>"$err"
-        SRV_PATH=/sub PUB_ARGS=(--pub-post /pub)
+        SRV_PATH=/sub SRV_POST=/pub
         ;;
     node)
         have_node || return 1
         node "$bench/node_server.js" 0 2>"$err" &
         SRV_PID=$!
         wait_for_line "$err" 'serving http' 20 || { note "node did not start: $(cat "$err")"; return 1; }
-        SRV_PATH=/sub PUB_ARGS=(--pub-post /pub)
+        SRV_PATH=/sub SRV_POST=/pub
         ;;
     *) return 1 ;;
     esac
     pids+=("$SRV_PID")
     SRV_PORT=$(grep -oE '127\.0\.0\.1:[0-9]+' "$err" | head -1 | cut -d: -f2)
+    SRV_CPU=$(echo "$SRV_PID" $(pgrep -P "$SRV_PID" 2>/dev/null) | tr ' ' ,)
     sleep 0.2
 }
 
@@ -233,20 +248,92 @@ scenario_idle() {
     done
 }
 
-# (2) fan-out throughput and (3) low-rate latency: 1,000 subscribers.
-scenario_stream() {
-    local kind=$1 server=$2 run=$3 out mode args
+# ssed_stats: writes per delivery and slow subscribers dropped, from ssed's
+# stats (since it started), as key=value words.
+ssed_stats() {
+    curl -s -m 2 "http://127.0.0.1:$SRV_PORT/_ssed/stats" |
+        grep -oE '"(writes_per_delivery|slow_subscriber_drops)":[0-9.]+' | tr -d '"' | tr : = | tr '\n' ' '
+}
+
+# measure SCENARIO ROW RUN CONNS LOADGEN-ARGS...: one load generator run
+# against the started server (its CPU measured), recorded as ROW.
+measure() {
+    local scenario=$1 row=$2 run=$3 conns=$4 out extra=""
+    shift 4
+    out=$("$build/loadgen" --port "$SRV_PORT" --path "$SRV_PATH" --conns "$conns" --warmup 1 --sources 2:8 \
+        --server-pid "$SRV_CPU" "$@" 2>&1 | grep '^held=')
+    [ "$SRV_PATH" = / ] && [ -n "$SRV_POST" ] && extra=$(ssed_stats)
+    [ -n "$out" ] || note "$scenario $row run $run: the load generator printed no result"
+    record "$scenario" "$row" "$run" "$out" $extra
+    note "$scenario $row run $run: $out $extra"
+}
+
+# post1 (the headline): 1,000 subscribers, one POST per event, one request in
+# flight, as fast as the subscribers keep up. Every server with a POST path.
+scenario_post1() {
+    local server=$1 run=$2
     start_server "$server" || return 0
-    if [ "$kind" = fanout ]; then
-        args=(--mode fanout --window "$window" --duration "$fanout_s")
-    else
-        args=(--mode rate --rate "$rate" --duration "$lowrate_s")
-    fi
-    out=$("$build/loadgen" --port "$SRV_PORT" --path "$SRV_PATH" --conns "$subs" --size "$size" --warmup 1 \
-        "${args[@]}" "${PUB_ARGS[@]}" 2>&1 | grep '^held=')
+    [ -n "$SRV_POST" ] && measure post1 "$server" "$run" "$subs" --size "$size" --mode fanout --window "$window" \
+        --duration "$seconds" --pub-post "$SRV_POST" --pub-inflight 1
     stop_server
-    record "$kind" "$server" "$run" "$out"
-    note "$kind $server run $run: $out"
+}
+
+# rate: BENCH_RATE events/s to 1,000 subscribers, one POST per event, one in
+# flight (events the server has not answered for wait); and ssed fed the same
+# rate through its FIFO, the same input path as stdin.
+scenario_rate() {
+    local server=$1 run=$2
+    start_server "$server" || return 0
+    [ -n "$SRV_POST" ] && measure rate "$server" "$run" "$subs" --size "$size" --mode rate --rate "$rate" \
+        --duration "$seconds" --pub-post "$SRV_POST" --pub-inflight 1
+    stop_server
+    # A fresh ssed, so its writes per delivery are this input's alone.
+    [ "$server" = ssed ] || return 0
+    start_server ssed || return 0
+    measure rate ssed-fifo "$run" "$subs" --size "$size" --mode rate --rate "$rate" --duration "$seconds" \
+        --pub-fifo "$SRV_FIFO"
+    stop_server
+}
+
+# batched: as fast as delivered (a window of events per subscriber) through
+# the inputs that carry many events at once: ssed's FIFO, a POST of many
+# lines, ssepub reading lines from a pipe; and the limit program's FIFO.
+scenario_batched() {
+    local server=$1 run=$2 fan=(--size "$size" --mode fanout --window "$window" --duration "$seconds")
+    case $server in ssed | limit) ;; *) return 0 ;; esac
+    start_server "$server" || return 0
+    measure batched "$server-fifo" "$run" "$subs" "${fan[@]}" --pub-fifo "$SRV_FIFO"
+    stop_server
+    [ "$server" = ssed ] || return 0
+    start_server ssed || return 0
+    measure batched ssed-post "$run" "$subs" "${fan[@]}" --pub-post / --pub-batch "$post_batch" --pub-inflight 0
+    stop_server
+    if [ -x "$build/ssepub" ]; then
+        start_server ssed || return 0
+        local fifo="$work/ssepub.fifo" sp
+        rm -f "$fifo" && mkfifo "$fifo"
+        "$build/ssepub" -q --url "http://127.0.0.1:$SRV_PORT/" <"$fifo" &
+        sp=$!
+        pids+=("$sp")
+        measure batched ssed-ssepub "$run" "$subs" "${fan[@]}" --pub-fifo "$fifo"
+        stop_pid "$sp"
+        untrack "$sp"
+        stop_server
+    fi
+}
+
+# scaling: ssed alone, subscribers x event size, one POST per event, one in
+# flight, as fast as delivered: CPU per delivery and p99.
+scenario_scaling() {
+    local run=$1 n z
+    for n in $scaling_subs; do
+        for z in $scaling_sizes; do
+            start_server ssed || return 0
+            measure "scale-$n-$z" ssed "$run" "$n" --size "$z" --mode fanout --window "$window" \
+                --duration "$scaling_s" --pub-post / --pub-inflight 1 --connect-timeout 30
+            stop_server
+        done
+    done
 }
 
 # (4) publish throughput: ssepub lines/s into ssed, next to one curl per event.
@@ -267,7 +354,7 @@ scenario_publish() {
     pids+=("$sub")
     sleep 0.3
     start=$(date +%s%N)
-    seq "$publish_events" | "$build/ssepub" -q -u "$url" || note "ssepub failed"
+    seq "$publish_events" | "$build/ssepub" -q --url "$url" || note "ssepub failed"
     end=$(date +%s%N)
     record publish ssepub "$run" "rate=$(awk -v n="$publish_events" -v ns=$((end - start)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }')"
     start=$(date +%s%N)
@@ -305,12 +392,10 @@ started=$(date +%s)
 for run in $(seq 1 "$runs"); do
     for scenario in $scenarios; do
         case $scenario in
-        idle | fanout | lowrate)
-            for server in $servers; do
-                if [ "$scenario" = idle ]; then scenario_idle "$server" "$run"; else
-                    scenario_stream "$scenario" "$server" "$run"; fi
-            done
+        idle | post1 | rate | batched)
+            for server in $servers; do "scenario_$scenario" "$server" "$run"; done
             ;;
+        scaling) scenario_scaling "$run" ;;
         publish) scenario_publish "$run" ;;
         parser) scenario_parser "$run" ;;
         esac
@@ -327,7 +412,8 @@ versions="ssed $(git -C "$top" rev-parse --short HEAD 2>/dev/null), nginx $nginx
 mkdir -p "$bench/results"
 out="$bench/results/$(date -u +%Y-%m-%d-%H%M).md"
 python3 "$bench/report.py" "$results" "$machine" "$versions" "$runs" \
-    "subscribers=$subs rate=$rate size=$size window=$window fanout_s=$fanout_s lowrate_s=$lowrate_s" >"$out" ||
+    "subscribers=$subs rate=$rate size=$size window=$window post_batch=$post_batch seconds=$seconds scaling_s=$scaling_s" \
+    "$(($(date +%s) - started))" >"$out" ||
     exit 1
 cat "$out"
 echo

@@ -4,10 +4,25 @@
  * SSE endpoint, reads their streams (plain or chunked), and for every event
  * whose data starts with "<send time ns> <seq>" records the delivery latency
  * in a log-linear histogram (fixed memory, whatever the event count). The
- * same loop can publish: lines into a FIFO (ssed, the limit program) or one
- * HTTP POST per event over a keep-alive connection (nchan, Node), either at
- * a set rate or as fast as the subscribers keep up (a window of events in
- * flight per subscriber, so no server is fed faster than it can deliver).
+ * same loop can publish: lines into a FIFO (ssed, the limit program; or a
+ * pipe that ssepub reads) or HTTP POSTs over one keep-alive connection, one
+ * event per POST or --pub-batch lines per POST, with at most --pub-inflight
+ * requests unanswered (1: what an application that awaits each answer does).
+ * It publishes either at a set rate (events that cannot be sent yet wait, so
+ * a server that falls behind shows it in the deliveries counted) or as fast
+ * as the subscribers keep up (a window of events in flight per subscriber,
+ * so no server is fed faster than it can deliver).
+ *
+ * The publisher runs in a thread of its own with its own epoll, as a real
+ * publishing application is a process of its own: with one request in flight,
+ * a publisher sharing the subscribers' loop would add the time spent reading
+ * them to every server's round trip.
+ *
+ * Deliveries are events, not arrivals: one "data: <ns> <seq>" line is one
+ * event, however the bytes were split or joined by the network, and only
+ * events that arrive inside the measuring window count. With --server-pid it
+ * reads the server's CPU time (utime + stime in /proc/PID/stat) at the start
+ * and end of that window and prints CPU microseconds per delivery.
  *
  * Prints "ready held=N" once the connections are up, then one result line of
  * key=value pairs. Every phase is bounded in time. */
@@ -16,19 +31,24 @@
 #include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 
 #define READ_MAX 65536
-#define CARRY_MAX 4096 /* longest partial line kept between reads */
+#define HEAD_MAX 4096 /* longest response head */
+#define LINE_KEEP 48  /* bytes kept of a line split between reads: enough for "data: <ns> <seq>" */
+#define SIZE_MAX_EVENT 16384
+#define SERVER_PIDS_MAX 64
 #define CONNECTS_IN_FLIGHT 256
 #define HIST_BUCKETS (2048 + 40 * 1024)
 
@@ -40,8 +60,10 @@ typedef struct sub {
     int chunked;
     int chunk_state;   /* 0 size line, 1 data, 2 CRLF after data */
     size_t chunk_left; /* data bytes left in the current chunk */
-    char *carry;       /* partial line (or head) kept between reads */
-    size_t carry_len;
+    char *head;        /* the response head, until it is complete */
+    size_t head_len;
+    char line[LINE_KEEP]; /* the start of a line split between reads */
+    size_t line_len;
 } sub;
 
 typedef struct options {
@@ -55,8 +77,12 @@ typedef struct options {
     const char *pub_path;     /* or POST to this path on host:port */
     double rate;              /* events/s in rate mode */
     double duration, warmup, hold, connect_timeout;
-    int size;   /* bytes of event data */
-    int window; /* fanout: events in flight per subscriber */
+    int size;         /* bytes of event data */
+    int window;       /* fanout: events in flight per subscriber */
+    long pub_inflight; /* POST: requests without an answer at most (0: no limit) */
+    int pub_batch;    /* POST: lines (events) per request */
+    int server_pids[SERVER_PIDS_MAX]; /* whose CPU time is measured */
+    int server_pid_count;
 } options;
 
 typedef struct pub {
@@ -65,6 +91,7 @@ typedef struct pub {
     char *out; /* bytes not yet written */
     size_t out_len, out_cap;
     uint64_t published;
+    uint64_t posts;
     /* POST mode: responses owed and parsing of them. */
     long owed;
     char in[8192];
@@ -191,25 +218,26 @@ static void sub_close(sub *s, long *held) {
         close(s->fd);
     s->fd = -1;
     s->state = C_DONE;
-    free(s->carry);
-    s->carry = NULL;
-    s->carry_len = 0;
+    free(s->head);
+    s->head = NULL;
+    s->head_len = 0;
+    s->line_len = 0;
 }
 
 /* Feed bytes to a subscriber: its head first, then lines of the stream. */
 static void sub_data(sub *s, char *b, size_t len, uint64_t now, long *held) {
     if (s->state == C_HEAD) {
-        char *h = s->carry ? s->carry : malloc(CARRY_MAX);
+        char *h = s->head ? s->head : malloc(HEAD_MAX);
         if (!h)
             die("malloc");
-        s->carry = h;
-        size_t n = len < CARRY_MAX - 1 - s->carry_len ? len : CARRY_MAX - 1 - s->carry_len;
-        memcpy(h + s->carry_len, b, n);
-        s->carry_len += n;
-        h[s->carry_len] = '\0';
+        s->head = h;
+        size_t n = len < HEAD_MAX - 1 - s->head_len ? len : HEAD_MAX - 1 - s->head_len;
+        memcpy(h + s->head_len, b, n);
+        s->head_len += n;
+        h[s->head_len] = '\0';
         char *end = strstr(h, "\r\n\r\n");
         if (!end) {
-            if (s->carry_len == CARRY_MAX - 1)
+            if (s->head_len == HEAD_MAX - 1)
                 sub_close(s, held);
             return;
         }
@@ -222,46 +250,36 @@ static void sub_data(sub *s, char *b, size_t len, uint64_t now, long *held) {
         s->chunked = strstr(h, "transfer-encoding: chunked") != NULL;
         s->state = C_STREAM;
         (*held)++;
-        size_t used = (size_t)(end + 4 - h) - (s->carry_len - n);
-        s->carry_len = 0;
-        free(s->carry);
-        s->carry = NULL;
+        size_t used = (size_t)(end + 4 - h) - (s->head_len - n);
+        free(s->head);
+        s->head = NULL;
+        s->head_len = 0;
         b += used;
         len -= used;
     }
     if (s->chunked)
         len = dechunk(s, b, len);
     bytes_read += len;
-    /* Lines: the carried partial line first, joined with this read. */
+    /* A line split between reads keeps only its start (all that on_line
+     * reads), so a 16 KiB event costs no more memory than a short one. */
     size_t i = 0;
-    if (s->carry_len) {
-        char *nl = memchr(b, '\n', len);
-        size_t part = nl ? (size_t)(nl - b) : len;
-        if (s->carry_len + part >= CARRY_MAX) {
-            s->carry_len = 0; /* a line too long to time: skip it */
-        } else {
-            memcpy(s->carry + s->carry_len, b, part);
-            s->carry_len += part;
-        }
-        if (!nl)
-            return;
-        on_line(s->carry, s->carry_len, now);
-        s->carry_len = 0;
-        i = part + 1;
-    }
     while (i < len) {
         char *nl = memchr(b + i, '\n', len - i);
+        size_t part = nl ? (size_t)(nl - (b + i)) : len - i;
+        if (nl && s->line_len == 0) {
+            on_line(b + i, part, now);
+        } else {
+            size_t room = LINE_KEEP - s->line_len, k = part < room ? part : room;
+            memcpy(s->line + s->line_len, b + i, k);
+            s->line_len += k;
+            if (nl) {
+                on_line(s->line, s->line_len, now);
+                s->line_len = 0;
+            }
+        }
         if (!nl)
             break;
-        on_line(b + i, (size_t)(nl - (b + i)), now);
-        i = (size_t)(nl - b) + 1;
-    }
-    if (i < len) {
-        if (!s->carry && !(s->carry = malloc(CARRY_MAX)))
-            die("malloc");
-        size_t n = len - i < CARRY_MAX ? len - i : CARRY_MAX - 1;
-        memcpy(s->carry, b + i, n);
-        s->carry_len = n;
+        i += part + 1;
     }
 }
 
@@ -328,25 +346,38 @@ static void pub_append(pub *p, const char *bytes, size_t len) {
     p->out_len += len;
 }
 
-static void pub_event(pub *p, const options *o, const char *pad) {
-    char line[64 + 4096];
-    int n = snprintf(line, 64, "%llu %llu ", (unsigned long long)now_ns(), (unsigned long long)p->published);
+/* One event's line, "<send ns> <seq> xxx...", padded to o->size bytes. */
+static size_t event_line(char *line, const options *o, uint64_t seq, const char *pad) {
+    int n = snprintf(line, 64, "%llu %llu ", (unsigned long long)now_ns(), (unsigned long long)seq);
     int fill = o->size > n ? o->size - n : 0;
     memcpy(line + n, pad, (size_t)fill);
-    n += fill;
-    if (o->pub_fifo) {
-        line[n++] = '\n';
-        pub_append(p, line, (size_t)n);
-    } else {
+    return (size_t)(n + fill);
+}
+
+/* Queue K events: K lines into the FIFO, or one POST whose body holds K lines. */
+static void pub_send(pub *p, const options *o, const char *pad, long k) {
+    static char body[(SIZE_MAX_EVENT + 64) * 64];
+    size_t len = 0;
+    for (long i = 0; i < k; i++) {
+        len += event_line(body + len, o, p->published++, pad);
+        body[len++] = '\n';
+    }
+    if (!o->pub_fifo) {
         char head[256];
         int h = snprintf(head, sizeof head,
-                         "POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n",
-                         o->pub_path, o->host, o->port, n);
+                         "POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n\r\n",
+                         o->pub_path, o->host, o->port, len - 1);
         pub_append(p, head, (size_t)h);
-        pub_append(p, line, (size_t)n);
+        len--; /* no newline after the last line of a body */
         p->owed++;
+        p->posts++;
     }
-    p->published++;
+    pub_append(p, body, len);
+}
+
+/* May another request go out? (A FIFO always may; its buffer bounds it.) */
+static int pub_may_send(const pub *p, const options *o) {
+    return !p->post || o->pub_inflight == 0 || p->owed < o->pub_inflight;
 }
 
 static void pub_watch(pub *p, int ep, uint32_t events) {
@@ -418,9 +449,12 @@ static void pub_read(pub *p) {
 static void pub_open(pub *p, const options *o, int ep) {
     memset(p, 0, sizeof *p);
     if (o->pub_fifo) {
-        p->fd = open(o->pub_fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-        if (p->fd < 0)
-            die(o->pub_fifo);
+        /* The reader (ssed, ssepub) may not have opened its end yet: ENXIO. */
+        for (int tries = 0; (p->fd = open(o->pub_fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0; tries++) {
+            if (errno != ENXIO || tries == 100)
+                die(o->pub_fifo);
+            usleep(50000);
+        }
     } else {
         p->post = 1;
         p->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -438,23 +472,116 @@ static void pub_open(pub *p, const options *o, int ep) {
         die("epoll_ctl publisher");
 }
 
+/* Queue what may go out now and write it; returns how long the loop may
+ * sleep (ns) before the next event is due. In rate mode, events due and not
+ * yet sent wait for an answer: the generator falls behind a slow server
+ * rather than pile up requests. As fast as delivered, it keeps at most a
+ * window of events owed to the average subscriber. */
+/* Sleep in epoll for up to timeout_ns: epoll_pwait2 keeps sub-millisecond
+ * waits (rate mode at thousands of events/s) without spinning; where the
+ * kernel lacks it, round up to whole milliseconds. */
+static int wait_events(int ep, struct epoll_event *evs, int max, uint64_t timeout_ns) {
+    static int no_pwait2;
+    if (!no_pwait2) {
+        struct timespec ts = {.tv_sec = (time_t)(timeout_ns / 1000000000u), .tv_nsec = (long)(timeout_ns % 1000000000u)};
+        int n = epoll_pwait2(ep, evs, max, &ts, NULL);
+        if (n >= 0 || errno != ENOSYS)
+            return n;
+        no_pwait2 = 1;
+    }
+    return epoll_wait(ep, evs, max, (int)((timeout_ns + 999999) / 1000000));
+}
+
+/* What the subscribers' thread has counted, for the publisher's window. */
+static uint64_t shared_seen, shared_held;
+
+static uint64_t pub_pump(pub *p, const options *o, int ep, const char *pad, int rate_mode, uint64_t *next_send,
+                         uint64_t interval, uint64_t now) {
+    /* As fast as delivered, a full window is noticed by looking again soon
+     * (the subscribers' thread does not wake this one). */
+    uint64_t timeout = 200000;
+    uint64_t held = __atomic_load_n(&shared_held, __ATOMIC_RELAXED);
+    uint64_t seen = __atomic_load_n(&shared_seen, __ATOMIC_RELAXED);
+    if (rate_mode) {
+        while (now >= *next_send && pub_may_send(p, o)) {
+            uint64_t due = (now - *next_send) / interval + 1;
+            uint64_t most = p->post ? (uint64_t)o->pub_batch : 64;
+            long k = (long)(due < most ? due : most);
+            pub_send(p, o, pad, k);
+            *next_send += (uint64_t)k * interval;
+        }
+        timeout = now < *next_send ? *next_send - now : 50000000;
+    } else if (held > 0) {
+        uint64_t ahead;
+        while (p->out_len < 65536 && pub_may_send(p, o) &&
+               (ahead = p->published - seen / held) < (uint64_t)o->window) {
+            uint64_t room = (uint64_t)o->window - ahead, most = p->post ? (uint64_t)o->pub_batch : 1;
+            pub_send(p, o, pad, (long)(room < most ? room : most));
+        }
+        if (!pub_may_send(p, o))
+            timeout = 50000000; /* the answer wakes this thread */
+    }
+    pub_flush(p, ep);
+    return timeout;
+}
+
+typedef struct publisher {
+    pub p;
+    const options *o;
+    int ep;
+    int rate_mode;
+    uint64_t start, end_at, interval;
+    const char *pad;
+} publisher;
+
+/* The publisher's own loop: send what may go out, read the answers, until
+ * the end of the measuring window. */
+static void *pub_thread(void *arg) {
+    publisher *t = arg;
+    uint64_t next_send = t->start;
+    struct epoll_event evs[4];
+    for (;;) {
+        uint64_t now = now_ns();
+        if (stop_flag || now >= t->end_at)
+            break;
+        uint64_t timeout = pub_pump(&t->p, t->o, t->ep, t->pad, t->rate_mode, &next_send, t->interval, now);
+        if (t->end_at - now < timeout)
+            timeout = t->end_at - now;
+        int n = wait_events(t->ep, evs, 4, timeout);
+        if (n < 0 && errno != EINTR)
+            die("epoll_wait (publisher)");
+        for (int i = 0; i < n; i++) {
+            if (evs[i].events & EPOLLOUT) {
+                t->p.writable = 1;
+                pub_watch(&t->p, t->ep, 0);
+            }
+            if (t->p.post && (evs[i].events & EPOLLIN))
+                pub_read(&t->p);
+        }
+    }
+    return NULL;
+}
+
 static void usage(void) {
     fprintf(stderr,
             "Usage: loadgen --port PORT [--host 127.0.0.1] [--path /] [--conns N] [--sources FIRST:COUNT]\n"
             "               [--mode idle|fanout|rate] [--pub-fifo PATH | --pub-post PATH] [--rate EV/S]\n"
             "               [--duration S] [--warmup S] [--hold S] [--connect-timeout S] [--size BYTES]\n"
-            "               [--window EVENTS]\n");
+            "               [--window EVENTS] [--pub-inflight N] [--pub-batch LINES]\n"
+            "               [--server-pid PID[,PID...]]...\n");
     exit(2);
 }
 
 static void parse_options(options *o, int argc, char **argv) {
     *o = (options){.host = "127.0.0.1", .path = "/", .conns = 1000, .mode = "fanout", .rate = 100,
-                   .duration = 10, .warmup = 1, .hold = 2, .connect_timeout = 60, .size = 100, .window = 32};
+                   .duration = 10, .warmup = 1, .hold = 2, .connect_timeout = 60, .size = 100, .window = 32,
+                   .pub_batch = 1};
     static const struct option lo[] = {
         {"host", 1, 0, 'H'},     {"port", 1, 0, 'p'},     {"path", 1, 0, 'P'},     {"conns", 1, 0, 'n'},
         {"sources", 1, 0, 's'},  {"mode", 1, 0, 'm'},     {"pub-fifo", 1, 0, 'f'}, {"pub-post", 1, 0, 'o'},
         {"rate", 1, 0, 'r'},     {"duration", 1, 0, 'd'}, {"warmup", 1, 0, 'w'},   {"hold", 1, 0, 'h'},
-        {"connect-timeout", 1, 0, 't'}, {"size", 1, 0, 'z'}, {"window", 1, 0, 'W'}, {0, 0, 0, 0}};
+        {"connect-timeout", 1, 0, 't'}, {"size", 1, 0, 'z'}, {"window", 1, 0, 'W'}, {"pub-inflight", 1, 0, 'I'},
+        {"pub-batch", 1, 0, 'B'}, {"server-pid", 1, 0, 'S'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
@@ -477,14 +604,57 @@ static void parse_options(options *o, int argc, char **argv) {
         case 't': o->connect_timeout = atof(optarg); break;
         case 'z': o->size = atoi(optarg); break;
         case 'W': o->window = atoi(optarg); break;
+        case 'I': o->pub_inflight = atol(optarg); break;
+        case 'B': o->pub_batch = atoi(optarg); break;
+        case 'S':
+            for (char *t = strtok(optarg, ","); t; t = strtok(NULL, ",")) {
+                if (o->server_pid_count == SERVER_PIDS_MAX || atoi(t) <= 0)
+                    usage();
+                o->server_pids[o->server_pid_count++] = atoi(t);
+            }
+            break;
         default: usage();
         }
     }
     int idle = strcmp(o->mode, "idle") == 0;
-    if (o->port <= 0 || o->conns < 1 || o->size < 40 || o->size > 4000 || o->rate <= 0 || o->window < 1 ||
+    if (o->port <= 0 || o->conns < 1 || o->size < 40 || o->size > SIZE_MAX_EVENT ||
+        o->pub_inflight < 0 || o->pub_batch < 1 || o->pub_batch > 64 || o->rate <= 0 || o->window < 1 ||
         (!idle && strcmp(o->mode, "fanout") != 0 && strcmp(o->mode, "rate") != 0) ||
         (!idle && !o->pub_fifo == !o->pub_path))
         usage();
+}
+
+/* CPU time (user + system, all threads) of the measured server processes,
+ * in clock ticks; a process that is gone counts 0. */
+static uint64_t server_cpu_ticks(const options *o) {
+    uint64_t total = 0;
+    for (int i = 0; i < o->server_pid_count; i++) {
+        char path[64], buf[1024];
+        snprintf(path, sizeof path, "/proc/%d/stat", o->server_pids[i]);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        /* After "pid (comm) ", utime and stime are fields 14 and 15. */
+        char *p = strrchr(buf, ')');
+        unsigned long long ut = 0, st = 0;
+        if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2)
+            total += ut + st;
+    }
+    return total;
+}
+
+
+/* This process's own CPU time (us): a load generator near 100% of a core
+ * bounds what it can measure. */
+static uint64_t self_cpu_us(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) < 0)
+        return 0;
+    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000u +
+           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 }
 
 static void on_stop(int sig) {
@@ -509,12 +679,15 @@ int main(int argc, char **argv) {
     static char rbuf[READ_MAX];
     struct epoll_event evs[1024];
     long next = 0, pending = 0, held = 0, failed = 0;
-    pub p = {.fd = -1};
+    publisher pt = {.p = {.fd = -1}, .o = &o, .pad = NULL};
+    pthread_t pub_tid;
     int publishing = 0, idle = strcmp(o.mode, "idle") == 0, rate_mode = strcmp(o.mode, "rate") == 0;
     uint64_t t0 = now_ns(), connect_deadline = t0 + (uint64_t)(o.connect_timeout * 1e9), ready_at = 0;
-    uint64_t end_at = 0, next_send = 0, interval = (uint64_t)(1e9 / o.rate);
-    char pad[4096];
+    uint64_t end_at = 0;
+    static char pad[SIZE_MAX_EVENT];
     memset(pad, 'x', sizeof pad);
+    uint64_t cpu_start = 0, cpu_end = 0, self_start = 0, self_end = 0;
+    int cpu_started = 0;
     window_start = window_end = UINT64_MAX;
 
     for (;;) {
@@ -538,33 +711,38 @@ int main(int argc, char **argv) {
                 if (idle) {
                     end_at = now + (uint64_t)(o.hold * 1e9);
                 } else {
-                    pub_open(&p, &o, ep);
-                    publishing = 1;
                     window_start = now + (uint64_t)(o.warmup * 1e9);
                     window_end = end_at = window_start + (uint64_t)(o.duration * 1e9);
-                    next_send = now;
+                    __atomic_store_n(&shared_held, (uint64_t)(held > 0 ? held : 1), __ATOMIC_RELAXED);
+                    pt.ep = epoll_create1(EPOLL_CLOEXEC);
+                    if (pt.ep < 0)
+                        die("epoll_create1");
+                    pub_open(&pt.p, &o, pt.ep);
+                    pt.rate_mode = rate_mode;
+                    pt.start = now;
+                    pt.end_at = end_at;
+                    pt.interval = (uint64_t)(1e9 / o.rate);
+                    pt.pad = pad;
+                    if ((errno = pthread_create(&pub_tid, NULL, pub_thread, &pt)) != 0)
+                        die("pthread_create");
+                    publishing = 1;
                 }
             }
         }
-        if (end_at && now >= end_at)
+        if (publishing && !cpu_started && now >= window_start) {
+            cpu_start = server_cpu_ticks(&o);
+            self_start = self_cpu_us();
+            cpu_started = 1;
+        }
+        if (end_at && now >= end_at) {
+            cpu_end = server_cpu_ticks(&o);
+            self_end = self_cpu_us();
             break;
-        int timeout = 50;
-        if (publishing) {
-            if (rate_mode) {
-                while (now >= next_send) {
-                    pub_event(&p, &o, pad);
-                    next_send += interval;
-                }
-                timeout = (int)((next_send - now) / 1000000);
-            } else if (held > 0) {
-                while (p.out_len < 65536 && (p.published - events_seen / (uint64_t)held) < (uint64_t)o.window &&
-                       (!p.post || p.owed < 256))
-                    pub_event(&p, &o, pad);
-                timeout = 10;
-            }
-            pub_flush(&p, ep);
         }
-        int n = epoll_wait(ep, evs, 1024, timeout);
+        uint64_t timeout = 50000000;
+        if (end_at && end_at - now < timeout)
+            timeout = end_at - now;
+        int n = wait_events(ep, evs, 1024, timeout);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -572,15 +750,6 @@ int main(int argc, char **argv) {
         }
         now = now_ns();
         for (int i = 0; i < n; i++) {
-            if (evs[i].data.u64 == PUB_TOKEN) {
-                if (evs[i].events & EPOLLOUT) {
-                    p.writable = 1;
-                    pub_watch(&p, ep, 0);
-                }
-                if (p.post && (evs[i].events & EPOLLIN))
-                    pub_read(&p);
-                continue;
-            }
             long idx = (long)evs[i].data.u64;
             sub *s = &subs[idx];
             if (s->state == C_CONNECTING) {
@@ -610,12 +779,26 @@ int main(int argc, char **argv) {
                     break;
             }
         }
+        __atomic_store_n(&shared_seen, events_seen, __ATOMIC_RELAXED);
+        __atomic_store_n(&shared_held, (uint64_t)(held > 0 ? held : 1), __ATOMIC_RELAXED);
     }
+    if (publishing)
+        pthread_join(pub_tid, NULL);
+    pub p = pt.p;
     double secs = window_end == UINT64_MAX ? 0 : (double)(window_end - window_start) / 1e9;
-    printf("held=%ld failed=%ld published=%llu events=%llu seconds=%.3f rate=%.0f p50_us=%.1f p99_us=%.1f "
-           "max_us=%.1f bytes=%llu pub_errors=%ld\n",
-           held, failed, (unsigned long long)p.published, (unsigned long long)events_counted, secs,
-           secs > 0 ? (double)events_counted / secs : 0, (double)hist_quantile(0.50) / 1e3,
-           (double)hist_quantile(0.99) / 1e3, (double)hist_max / 1e3, (unsigned long long)bytes_read, p.errors);
+    printf("held=%ld failed=%ld published=%llu posts=%llu events=%llu seconds=%.3f rate=%.0f p50_us=%.1f "
+           "p99_us=%.1f max_us=%.1f bytes=%llu pub_errors=%ld seen=%llu",
+           held, failed, (unsigned long long)p.published, (unsigned long long)p.posts,
+           (unsigned long long)events_counted, secs, secs > 0 ? (double)events_counted / secs : 0,
+           (double)hist_quantile(0.50) / 1e3, (double)hist_quantile(0.99) / 1e3, (double)hist_max / 1e3,
+           (unsigned long long)bytes_read, p.errors, (unsigned long long)events_seen);
+    if (o.server_pid_count && cpu_started && cpu_end >= cpu_start) {
+        double cpu_us = (double)(cpu_end - cpu_start) * 1e6 / (double)sysconf(_SC_CLK_TCK);
+        printf(" server_cpu_pct=%.1f cpu_us_per_delivery=%.3f", secs > 0 ? cpu_us / 1e4 / secs : 0,
+               events_counted ? cpu_us / (double)events_counted : 0);
+    }
+    if (cpu_started && self_end >= self_start && secs > 0)
+        printf(" loadgen_cpu_pct=%.1f", (double)(self_end - self_start) / 1e4 / secs);
+    printf("\n");
     return 0;
 }
