@@ -17,7 +17,7 @@
 /* Subscribers written between two looks at the sockets. Events that arrive
  * while the rest wait join their queues, so under load each subscriber gets
  * several events in one write; idle, nothing waits. */
-#define FLUSH_SLICE 64
+#define FLUSH_SLICE 16
 
 static const char busy_reply[] = "HTTP/1.1 503 Service Unavailable\r\n"
                                  "Content-Type: text/plain; charset=utf-8\r\n"
