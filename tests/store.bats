@@ -140,7 +140,7 @@ for i in range(1, 10001):
     sys.stdout.write(\"%d\\n\" % i)
     if i % 100 == 0:
         sys.stdout.flush()
-        time.sleep(0.01)' | '$SSEPUB' --url '$URL/' --retry-for 120s"
+        time.sleep(0.05)' | '$SSEPUB' --url '$URL/' --retry-for 120s"
     local pub=$BG_PID
     target=$((RANDOM % 8000 + 500))
     local i n=0
@@ -152,6 +152,7 @@ for i in range(1, 10001):
     kill -KILL "$SSED_PID"
     wait_for_exit "$SSED_PID" 10
     echo "killed at $n of 10000 (target $target)"
+    [ "$n" -lt 10000 ] # the kill landed while ssepub was sending
     start_store_ssed "$port" --store "$store" --history 20000 --replay 20000 --max-pending 16MiB
     wait_for_exit "$pub" 120
     cat "$BATS_TEST_TMPDIR/pub.err"
@@ -162,6 +163,20 @@ for i in range(1, 10001):
     data_of "$BATS_TEST_TMPDIR/all" >"$BATS_TEST_TMPDIR/got"
     seq 1 10000 >"$BATS_TEST_TMPDIR/want"
     cmp "$BATS_TEST_TMPDIR/got" "$BATS_TEST_TMPDIR/want"
+}
+
+@test "store: a start that cannot load the store (too small --max-channels) leaves it as it was" {
+    local port store="$BATS_TEST_TMPDIR/m.store" ch
+    port=$(free_port)
+    start_store_ssed "$port" --store "$store"
+    for ch in a b c d e; do publish "$ch" "" "on $ch"; done
+    stop_ssed
+    run "$SSED" -l 127.0.0.1:0 --no-stdin --store "$store" --max-channels 3
+    echo "$output"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"--max-channels"* ]]
+    start_store_ssed "$port" --store "$store"
+    for ch in a b c d e; do [ "$(channel_history "$ch")" -eq 1 ]; done
 }
 
 @test "store: a store another ssed holds is refused at start, exit 1, naming the path" {
@@ -182,7 +197,7 @@ for i in range(1, 10001):
     local port
     port=$(free_port)
     start_store_ssed "$port" --no-stdin --store "$store" --store-repair
-    grep -q "moved it aside to $store.corrupt" "$SSED_ERR"
+    grep -q "moved aside to $store.corrupt" "$SSED_ERR"
     [ -f "$store.corrupt" ]
     publish "" "" fresh
 }
@@ -251,6 +266,72 @@ for i in range(1, 10001):
     [ "$(head -n "$n" "$BATS_TEST_TMPDIR/got")" = "$(cat "$BATS_TEST_TMPDIR/acked")" ]
 }
 
+@test "store: a body still streaming when the disk fills is answered 503 with what was stored, and no longer read" {
+    TMPFS_DIR="$BATS_TEST_TMPDIR/small"
+    mkdir -p "$TMPFS_DIR"
+    mount -t tmpfs -o size=2m tmpfs "$TMPFS_DIR" 2>/dev/null || {
+        TMPFS_DIR=""
+        skip "cannot mount a small tmpfs here (needs root)"
+    }
+    local port
+    port=$(free_port)
+    start_store_ssed "$port" --store "$TMPFS_DIR/f.store" --history 100000
+    run python3 - "$PORT" "$TMPFS_DIR" "$((30 * SSETOOLS_WAIT_SCALE))" <<'PY'
+import json, socket, sys, time, urllib.request
+port, fs, limit = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+deadline = time.monotonic() + limit
+def history():
+    stats = json.load(urllib.request.urlopen("http://127.0.0.1:%d/_ssed/stats" % port, timeout=5))
+    return sum(c["history"] for c in stats["channels"] if c["name"] == "/c")
+s = socket.create_connection(("127.0.0.1", port), timeout=5)
+s.sendall(b"POST /c HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")
+def chunk(body):
+    s.sendall(b"%x\r\n%s\r\n" % (len(body), body))
+chunk(b"".join(b"stored %d\n" % i for i in range(10)))
+while history() < 10:
+    if time.monotonic() > deadline:
+        sys.exit("the first ten events were never published")
+    time.sleep(0.05)
+with open(fs + "/filler", "wb") as f:  # fill the disk
+    try:
+        while True:
+            f.write(b"\0" * 65536)
+            f.flush()
+    except OSError:
+        pass
+s.setblocking(False)
+reply, sent = b"", 0
+while b"\r\n\r\n" not in reply or not reply.endswith(b"}\n"):
+    if time.monotonic() > deadline:
+        sys.exit("no answer after %d chunks: %r" % (sent, reply))
+    try:
+        if sent < 500:
+            chunk(b"".join(b"more %d %s\n" % (sent, b"y" * 3000) for _ in range(20)))
+            sent += 1
+    except (BlockingIOError, BrokenPipeError, ConnectionResetError):
+        pass
+    try:
+        data = s.recv(65536)
+        if not data and not reply:
+            sys.exit("closed without an answer")
+        reply += data
+    except BlockingIOError:
+        time.sleep(0.02)
+print(reply.decode())
+PY
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"HTTP/1.1 503"* ]]
+    [[ "$output" == *'"accepted":10,'* ]]
+    rm -f "$TMPFS_DIR/filler"
+    # Room again: the store catches up, and the ten acknowledged events stay.
+    wait_for_line "$SSED_ERR" 'store writable again' 10
+    stop_ssed
+    start_store_ssed "$port" --store "$TMPFS_DIR/f.store" --history 100000 --replay 100000 --max-pending 64MiB
+    read_history all /c 10
+    [ "$(data_of "$BATS_TEST_TMPDIR/all" | head -10)" = "$(seq 0 9 | sed 's/^/stored /')" ]
+}
+
 @test "store: --sync and --store-repair need --store; --sync takes always, batch or off" {
     run "$SSED" --sync always
     [ "$status" -eq 2 ]
@@ -268,7 +349,9 @@ for i in range(1, 10001):
     for mode in always batch off; do
         start_store_ssed "$port" --store "$BATS_TEST_TMPDIR/$mode.store" --sync "$mode" --replay 10
         seq 1 5 | "$SSEPUB" -q --url "$URL/"
-        stop_ssed
+        # A crash, not a clean stop: what was acknowledged must be in the store already.
+        kill -KILL "$SSED_PID"
+        wait_for_exit "$SSED_PID" 10
         start_store_ssed "$port" --store "$BATS_TEST_TMPDIR/$mode.store" --sync "$mode" --replay 10
         read_history "$mode" / 5
         stop_ssed

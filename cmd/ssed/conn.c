@@ -234,6 +234,14 @@ void conn_flush(conn *c) {
         conn_owes_nothing(c);
 }
 
+/* Streams are written only by the flush after each loop iteration, after
+ * the store's commit (store_loop.h): a subscriber never sees an event a
+ * crash could take back. */
+static void stream_writable(conn *c) {
+    watch_events(c, c->watching & ~(uint32_t)EPOLLOUT); /* or epoll repeats it until the flush */
+    subscriber_mark_dirty(&c->srv->hub, &c->sub);
+}
+
 static void drop_read_buffer(conn *c) {
     free(c->head);
     c->head = NULL;
@@ -279,7 +287,7 @@ void conn_start_stream(conn *c) {
         conn_stream_name(c, name, sizeof name);
         log_verbose("connect %s channel=%s", c->peer, name);
     }
-    conn_flush(c);
+    subscriber_mark_dirty(&srv->hub, &c->sub); /* headers and history go out with the next flush */
 }
 
 /* Read what the client sent into c->head; 0 at end of input or error. */
@@ -380,8 +388,12 @@ static void conn_ready(loop_watch *w, uint32_t events) {
     conn *c = (conn *)w;
     if (c->closed)
         return;
-    if (events & EPOLLOUT)
-        conn_flush(c);
+    if (events & EPOLLOUT) {
+        if (c->state == CONN_STREAMING)
+            stream_writable(c);
+        else
+            conn_flush(c);
+    }
     if (c->closed)
         return;
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {

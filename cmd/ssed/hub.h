@@ -212,6 +212,8 @@ int subscriber_attach(hub *h, subscriber *s, channel **channels, size_t count);
 static inline channel *subscriber_channel(const subscriber *s) { return s->link_count ? s->link0.ch : NULL; }
 static inline sub_link *subscriber_link(subscriber *s, size_t k) { return k == 0 ? &s->link0 : &s->more_links[k - 1]; }
 void subscriber_detach(hub *h, subscriber *s);
+/* Put the subscriber on hub.dirty (once), to be written at the next flush. */
+void subscriber_mark_dirty(hub *h, subscriber *s);
 /* Queue a live event; marks the subscriber dirty, or overflowed when what
  * it owes besides the event it is being written would pass max_pending (so
  * one event always fits, whatever its size). */

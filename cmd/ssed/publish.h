@@ -38,6 +38,10 @@ typedef struct publish_request {
     uint64_t session;
     uint64_t seq;        /* number of the next event in the body */
     uint64_t duplicates; /* events skipped as already published */
+    /* With --store: events of this request known to be committed, and the
+     * store's commit count when that was last looked at. */
+    uint64_t committed;
+    uint64_t commits_seen;
     int status; /* 0 while fine; else the HTTP status to answer */
     char error[200];
 } publish_request;

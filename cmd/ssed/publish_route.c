@@ -163,6 +163,7 @@ void publish_route_handle(conn *c, const http_request *req, long long content_le
         publish_free(p);
         return;
     }
+    p->commits_seen = server_store_commits(srv);
     const http_header *connection = http_request_header(req, "connection");
     c->keep_alive = req->minor_version == 1 && !(connection && http_header_has_token(connection, "close"));
     conn_start_body(c, p);
@@ -177,14 +178,14 @@ void publish_route_end(conn *c, int ok) {
     publish_request *p = c->route_state;
     c->route_state = NULL;
     /* Nothing is acknowledged before it is in the store. When it cannot
-     * be written, none of the request counts as taken (503, accepted 0):
-     * its events stay queued for the store, and a numbered resend skips
-     * them, so they still land once. */
+     * be written, only what earlier commits wrote counts as taken (503):
+     * the rest stays queued for the store, and a numbered resend skips it,
+     * so it still lands once. */
     char store_err[sizeof p->error];
     if (server_store_ack(srv, store_err, sizeof store_err) < 0) {
         ok = 0;
         p->status = 503;
-        p->accepted = 0;
+        p->accepted = p->committed;
         snprintf(p->error, sizeof p->error, "%s", store_err);
     }
     srv->stats.events_published += p->accepted;
@@ -213,7 +214,22 @@ void publish_route_end(conn *c, int ok) {
 
 
 int publish_route_body(conn *c, const char *bytes, size_t len, size_t *used) {
-    int rc = publish_feed(c->route_state, bytes, len, used);
+    publish_request *p = c->route_state;
+    uint64_t commits = server_store_commits(c->srv);
+    if (commits != p->commits_seen) {
+        /* A commit since the last bytes: all published so far is stored. */
+        p->committed = p->accepted;
+        p->commits_seen = commits;
+    }
+    if (server_store_failing(c->srv)) {
+        /* Stop taking a body the store cannot keep up with: memory would
+         * grow without bound, and none of it could be acknowledged. */
+        *used = 0;
+        p->status = 503;
+        snprintf(p->error, sizeof p->error, "the store cannot write (see ssed's log); try again");
+        return CONN_BODY_FAILED;
+    }
+    int rc = publish_feed(p, bytes, len, used);
     return rc == PUBLISH_MORE ? CONN_BODY_MORE : rc == PUBLISH_DONE ? CONN_BODY_DONE : CONN_BODY_FAILED;
 }
 

@@ -87,9 +87,10 @@ static int check_or_create(store *s, char *err, size_t errlen) {
         return exec_sql(s, sql, err, errlen) < 0 ? 1 : 0;
     }
     if (app != STORE_APPLICATION_ID || version != STORE_VERSION) {
+        /* Someone else's database: never moved aside, even with repair. */
         snprintf(err, errlen, "store %s: not an ssed store (application id %lld, version %lld)", s->path, app,
                  version);
-        return 1;
+        return -1;
     }
     return damaged(s, err, errlen);
 }
@@ -135,6 +136,10 @@ static int open_database(store *s, char *err, size_t errlen) {
         return 1;
     if (exec_sql(s, "PRAGMA journal_mode=WAL", err, errlen) < 0)
         return 1; /* the header could not be read: not a database */
+    /* The log shrinks back to this after a checkpoint, even after the large
+     * commit that follows a long failure. */
+    if (exec_sql(s, "PRAGMA journal_size_limit=16777216", err, errlen) < 0)
+        return -1;
     return exec_sql(s, sync_pragma(s->sync), err, errlen) < 0 ? -1 : 0;
 }
 
@@ -154,15 +159,20 @@ static void close_files(store *s) {
 /* Move a damaged store (and its log) aside, so it can still be looked at,
  * and start an empty one in its place. */
 static int move_aside(store *s, char *err, size_t errlen) {
-    size_t n = strlen(s->path) + 16;
+    size_t n = strlen(s->path) + 32;
     char aside[n], wal[n], wal_aside[n];
-    snprintf(aside, n, "%s.corrupt", s->path);
     snprintf(wal, n, "%s-wal", s->path);
-    snprintf(wal_aside, n, "%s.corrupt-wal", s->path);
+    /* Never over an earlier PATH.corrupt: it may be the one worth keeping. */
+    struct stat st;
+    snprintf(aside, n, "%s.corrupt", s->path);
+    for (int i = 1; i < 1000 && lstat(aside, &st) == 0; i++)
+        snprintf(aside, n, "%s.corrupt.%d", s->path, i);
+    snprintf(wal_aside, n, "%s-wal", aside);
     if (rename(s->path, aside) < 0) {
         snprintf(err, errlen, "store %s: rename to %s: %s", s->path, aside, strerror(errno));
         return -1;
     }
+    log_warn("store %s: moved aside to %s", s->path, aside);
     if (rename(wal, wal_aside) < 0 && errno != ENOENT) {
         snprintf(err, errlen, "store %s: rename to %s: %s", wal, wal_aside, strerror(errno));
         return -1;
@@ -196,7 +206,7 @@ store *store_open(const char *path, enum store_sync sync, int repair, char *err,
         char why[300];
         snprintf(why, sizeof why, "%s", err);
         if (move_aside(s, err, errlen) == 0) {
-            log_warn("%s; moved it aside to %s.corrupt and started an empty store (--store-repair)", why, path);
+            log_warn("%s; started an empty store in its place (--store-repair)", why);
             rc = open_once(s, err, errlen);
         } else {
             rc = -1;

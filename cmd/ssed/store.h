@@ -60,6 +60,9 @@ int store_load(store *s, hub *h, dedup_table *d, char *err, size_t errlen);
 int store_commit(store *s, int ack, char *err, size_t errlen);
 /* Whether the last commit failed and its changes still wait. */
 int store_failing(const store *s);
+/* How many commits have written changes: everything queued before one of
+ * them is in the store. */
+uint64_t store_commits(const store *s);
 /* The batch mode's periodic sync, and retries after a failure: what is due
  * at now_ms. -1 with err filled when a due sync or retry failed. */
 int store_tick(store *s, uint64_t now_ms, char *err, size_t errlen);

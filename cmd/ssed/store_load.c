@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "store_internal.h"
 
 typedef struct loaded_channel {
@@ -59,7 +60,12 @@ static int load_channels(store *s, hub *h, loaded_channel **out, size_t *count, 
         size_t len = (size_t)sqlite3_column_bytes(st, 1);
         channel *ch = name && hub_channel_name_valid(name, len) ? hub_channel_acquire(h, name, len, HUB_FOR_PUBLISHING)
                                                                  : NULL;
-        if (!ch || (*count == cap && !(*out = realloc(*out, (cap = cap ? cap * 2 : 16) * sizeof **out)))) {
+        loaded_channel *grown = *out;
+        if (ch && *count == cap && (grown = realloc(*out, (cap ? cap * 2 : 16) * sizeof **out)) != NULL) {
+            *out = grown;
+            cap = cap ? cap * 2 : 16;
+        }
+        if (!ch || !grown) {
             snprintf(err, errlen, "store %s: cannot restore channel /%s (more channels than --max-channels?)",
                      s->path, name ? name : "");
             if (ch)
@@ -163,6 +169,16 @@ int store_load(store *s, hub *h, dedup_table *d, char *err, size_t errlen) {
         rc = load_events(s, h, chans, count, err, errlen);
     if (rc == 0)
         rc = load_dedup(s, d, err, errlen);
+    if (rc < 0) {
+        /* Nothing of a failed load may reach the store: letting go of the
+         * channels below would otherwise delete their rows and leave their
+         * events orphaned, a store no later start could load. */
+        store_detach(s);
+        store_drop_pending(s);
+    } else if (s->dropped_at_load) {
+        log_warn("store %s: %llu events beyond --history or --max-history-bytes were dropped from it", s->path,
+                 (unsigned long long)s->dropped_at_load);
+    }
     /* A channel whose events were all evicted is freed, as it would have
      * been then; what it evicted stays known to the hub. */
     for (size_t i = 0; i < count; i++)

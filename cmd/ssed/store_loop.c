@@ -15,6 +15,8 @@ int server_store_open(server *srv) {
     if (!srv->store || store_load(srv->store, &srv->hub, srv->dedup, err, sizeof err) < 0 ||
         store_commit(srv->store, 1, err, sizeof err) < 0) {
         log_error("%s", err);
+        store_close(srv->store); /* no last commit: the store stays as it was found */
+        srv->store = NULL;
         return -1;
     }
     log_verbose("store %s: %zu bytes of history loaded", o->store_path, srv->hub.history_bytes);
@@ -54,6 +56,8 @@ int server_store_ack(server *srv, char *err, size_t errlen) {
 }
 
 int server_store_failing(const server *srv) { return srv->store && store_failing(srv->store); }
+
+uint64_t server_store_commits(const server *srv) { return srv->store ? store_commits(srv->store) : 0; }
 
 int server_store_timeout(const server *srv, uint64_t now_ms) {
     return srv->store ? store_next_timeout(srv->store, now_ms) : -1;

@@ -2,6 +2,7 @@
  * callback queue each change as it happens (cheap: no I/O), and
  * store_commit writes the queue in one transaction, then syncs as --sync
  * asks. A failed commit keeps the queue for the next attempt. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 static const char *const statements[STMT_COUNT] = {
     [STMT_BEGIN] = "BEGIN",
     [STMT_COMMIT] = "COMMIT",
-    [STMT_INSERT_EVENT] = "INSERT INTO events(seq, channel, chan_seq, id, bytes) VALUES(?,?,?,?,?)",
+    [STMT_INSERT_EVENT] = "INSERT OR REPLACE INTO events(seq, channel, chan_seq, id, bytes) VALUES(?,?,?,?,?)",
     [STMT_DELETE_EVENT] = "DELETE FROM events WHERE seq = ?",
     [STMT_PUT_CHANNEL] = "INSERT OR REPLACE INTO channels VALUES(?,?,?,?,?,?,?)",
     [STMT_DELETE_CHANNEL] = "DELETE FROM channels WHERE id = ?",
@@ -136,6 +137,8 @@ static void on_retained(void *ctx, channel *ch, shared_event *ev) {
 
 static void on_evicted(void *ctx, channel *ch, const shared_event *ev) {
     store *s = ctx;
+    if (s->loading)
+        s->dropped_at_load++;
     queue_channel(s, ch);
     queue_eviction(s, ev->seq);
     s->meta_dirty = 1;
@@ -307,8 +310,20 @@ static int fail(store *s, uint64_t now_ms, const char *what, char *err, size_t e
 }
 
 static int sync_now(store *s, uint64_t now_ms, char *err, size_t errlen) {
-    if (sync_log(s) < 0)
-        return fail(s, now_ms, "fsync", err, errlen);
+    errno = 0;
+    if (sync_log(s) < 0) {
+        /* After a failed fsync the kernel may have dropped the dirty pages
+         * and a second fsync would wrongly succeed: nothing is
+         * acknowledged from this store again. */
+        snprintf(s->last_error, sizeof s->last_error,
+                 "store %s: fsync: %s; refusing publishes until ssed is restarted", s->path,
+                 errno ? strerror(errno) : "I/O error");
+        snprintf(err, errlen, "%s", s->last_error);
+        s->failing = 1;
+        s->broken = 1;
+        (void)now_ms;
+        return -1;
+    }
     s->unsynced = 0;
     return 0;
 }
@@ -326,6 +341,7 @@ static int commit_at(store *s, int ack, uint64_t now_ms, char *err, size_t errle
             return rc;
         }
         store_drop_pending(s);
+        s->commits++;
         if (!s->unsynced)
             s->unsynced_since_ms = now_ms;
         s->unsynced = 1;
@@ -343,6 +359,8 @@ int store_commit(store *s, int ack, char *err, size_t errlen) { return commit_at
 
 int store_failing(const store *s) { return s->failing; }
 
+uint64_t store_commits(const store *s) { return s->commits; }
+
 int store_tick(store *s, uint64_t now_ms, char *err, size_t errlen) {
     if (s->failing)
         return commit_at(s, 0, now_ms, err, errlen);
@@ -353,6 +371,8 @@ int store_tick(store *s, uint64_t now_ms, char *err, size_t errlen) {
 
 int store_next_timeout(const store *s, uint64_t now_ms) {
     uint64_t at;
+    if (s->broken)
+        return -1; /* nothing to retry: only a restart helps */
     if (s->failing)
         at = s->retry_at_ms;
     else if (s->unsynced && s->sync == STORE_SYNC_BATCH)

@@ -41,7 +41,7 @@ void subscriber_detach(hub *h, subscriber *s) {
     s->link_count = 0;
 }
 
-static void mark_dirty(hub *h, subscriber *s) {
+void subscriber_mark_dirty(hub *h, subscriber *s) {
     if (!s->dirty_link.next)
         list_push_back(&h->dirty, &s->dirty_link);
 }
@@ -49,7 +49,7 @@ static void mark_dirty(hub *h, subscriber *s) {
 /* Give up on the subscriber: it is closed at the next flush. */
 static void drop(hub *h, subscriber *s) {
     s->overflowed = 1;
-    mark_dirty(h, s);
+    subscriber_mark_dirty(h, s);
 }
 
 static int queue_grow(hub *h, subscriber *s) {
@@ -101,7 +101,7 @@ static int queue_push(hub *h, subscriber *s, shared_event *ev, const channel *fr
         s->q_len++;
         s->pending_bytes += item->len;
         s->events_queued++;
-        mark_dirty(h, s);
+        subscriber_mark_dirty(h, s);
     } else {
         drop(h, s);
     }
