@@ -247,6 +247,8 @@ static size_t escape_room(size_t n) { return 6 * (n + 32) + 16 + 2; }
 static int reserve(buf *out, size_t n) { return n > out->cap - out->len ? buf_reserve(out, n) : 0; }
 
 int json_append_string(buf *out, const char *s, size_t len) {
+    if (len == 0) /* s may be NULL, and NULL + 0 is undefined */
+        return buf_append(out, "\"\"", 2);
     const char *end = s + len;
     size_t block = len < BLOCK ? len : BLOCK;
     if (reserve(out, escape_room(block)) < 0)

@@ -29,6 +29,11 @@ static void escapes(const void *arg) {
         buf_append_char(&out, '\0');
         CHECK_STR(out.data, cases[i].want);
     }
+    /* An empty string may come as NULL (an event without an id). */
+    buf_clear(&out);
+    CHECK(json_append_string(&out, NULL, 0) == 0);
+    buf_append_char(&out, '\0');
+    CHECK_STR(out.data, "\"\"");
     buf_free(&out);
 }
 
