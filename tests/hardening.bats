@@ -217,3 +217,20 @@ assert s["reconnects"] >= 50, s
     [ "$missing" -eq 0 ]
     [ "$twice" -le 10000 ]
 }
+
+@test "hardening: a burst on stdin while 120 subscribers are written a slice at a time drops none of them" {
+    start_ssed --history 0
+    start_bg "$BATS_TEST_TMPDIR/watch.out" "$BATS_TEST_TMPDIR/watch.err" python3 "$LOAD" watch --port "$PORT" --subs 120 --events 4000 --timeout $((40 * SSETOOLS_WAIT_SCALE))
+    watcher=$BG_PID
+    wait_for_line "$BATS_TEST_TMPDIR/watch.out" '^subscribed 120' 20
+    # 4 MB at once: four times --max-pending (1 MiB) arrives while the first slices are written.
+    python3 "$LOAD" feed --rate 1000000000 --count 4000 --size 1000 >&8
+    wait_for_exit "$watcher" $((40 * SSETOOLS_WAIT_SCALE))
+    summary=$(tail -1 "$BATS_TEST_TMPDIR/watch.out")
+    echo "$summary"
+    [ "$(stat_of slow_subscriber_drops)" -eq 0 ]
+    python3 -c '
+import json, sys
+s = json.loads(sys.argv[1])
+assert s["complete"] == 120 and s["in_order"] == 120, s' "$summary"
+}

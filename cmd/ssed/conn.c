@@ -239,7 +239,8 @@ void conn_flush(conn *c) {
  * crash could take back. */
 static void stream_writable(conn *c) {
     watch_events(c, c->watching & ~(uint32_t)EPOLLOUT); /* or epoll repeats it until the flush */
-    subscriber_mark_dirty(&c->srv->hub, &c->sub);
+    if (!c->closed)
+        subscriber_mark_dirty(&c->srv->hub, &c->sub);
 }
 
 static void drop_read_buffer(conn *c) {
@@ -396,6 +397,8 @@ static void conn_ready(loop_watch *w, uint32_t events) {
     }
     if (c->closed)
         return;
+    if ((c->state == CONN_READING || c->state == CONN_BODY) && hub_intake_full(&c->srv->hub))
+        return; /* requests wait for the subscribers' round to end (hub.h); epoll says so again */
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
         if (c->state == CONN_READING || c->state == CONN_BODY) {
             if (!read_more(c))

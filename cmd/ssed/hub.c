@@ -182,6 +182,7 @@ void hub_publish(hub *h, channel *ch, shared_event *ev) {
     channel_stop_waiting(h, ch);
     ev->seq = h->next_seq++;
     ev->chan_seq = ch->events_in++;
+    h->round_bytes += ev->len;
     history_append(h, ch, ev);
     for (list_node *n = ch->subscribers.next; n != &ch->subscribers; n = n->next) {
         subscriber *s = list_entry(n, sub_link, node)->owner;

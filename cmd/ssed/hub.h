@@ -128,6 +128,7 @@ typedef struct hub {
     uint64_t first_id;     /* the first id of this run: older ones are from before */
     uint64_t next_seq;
     list_node dirty;       /* subscribers with events to flush */
+    size_t round_bytes;    /* published since every subscriber was last written */
     const hub_journal *journal; /* NULL: no store */
     hub_stats stats;
     /* Allocation for growing queues and rings; realloc, or a failing one
@@ -162,6 +163,13 @@ void hub_channel_collect(hub *h, channel *ch);
 /* A fresh numeric id: increasing, seeded from the clock (microseconds), so
  * ids stay increasing across restarts. */
 uint64_t hub_next_id(hub *h);
+
+/* Whether inputs and publishers should wait for the current flush round to
+ * end before more is read. Subscribers are written a slice at a time; one
+ * still waiting its turn owes all that was published since its last write,
+ * and must not pass max_pending for that (it would be dropped as slow when
+ * it is not): a quarter of it per round leaves room for a read in flight. */
+static inline int hub_intake_full(const hub *h) { return h->round_bytes >= h->limits.max_pending / 4; }
 
 /* Retain ev in the channel's history and queue it to every subscriber that
  * is live. Takes over the caller's reference. */

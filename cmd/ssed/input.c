@@ -95,8 +95,9 @@ static int input_read(input_source *in) {
 static void input_ready(loop_watch *w, uint32_t events) {
     (void)events;
     input_source *in = (input_source *)w;
-    /* A few chunks per wake-up keeps a fast producer from starving clients. */
-    for (int i = 0; i < 4 && in->open; i++)
+    /* A few chunks per wake-up keeps a fast producer from starving clients;
+     * none while the subscribers still owe a round's worth (hub.h). */
+    for (int i = 0; i < 4 && in->open && !hub_intake_full(in->to.hub); i++)
         if (input_read(in) != 1)
             break;
 }
@@ -218,7 +219,7 @@ void input_pause(input_source *in, int paused) {
 }
 
 void input_poll_always_ready(input_source *in) {
-    if (in->open && in->always_ready && !in->paused)
+    if (in->open && in->always_ready && !in->paused && !hub_intake_full(in->to.hub))
         input_read(in);
 }
 

@@ -129,7 +129,10 @@ int server_flush_dirty(server *srv) {
         if (!c->closed && (!(c->watching & EPOLLOUT) || s->overflowed))
             conn_flush(c);
     }
-    return !list_empty(&srv->hub.dirty);
+    if (!list_empty(&srv->hub.dirty))
+        return 1;
+    srv->hub.round_bytes = 0; /* everyone is written: a new round */
+    return 0;
 }
 
 

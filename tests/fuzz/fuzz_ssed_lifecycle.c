@@ -262,10 +262,9 @@ static void server_pump(world *w) {
         if (w->slow_network)
             shrink_send_buffers(srv);
         server_run_timers(srv, clock_now_ms());
-        while (server_flush_dirty(srv))
-            ;
+        int more = server_flush_dirty(srv); /* one slice per turn, as main.c does */
         server_free_graveyard(srv);
-        if (ran <= 0)
+        if (ran <= 0 && !more)
             break;
     }
 }
