@@ -255,6 +255,11 @@ void conn_start_body(conn *c, void *route_state) {
     list_push_back(&c->srv->publishing, &c->timer_link);
 }
 
+void conn_await_answer(conn *c) {
+    c->state = CONN_ANSWERING;
+    watch_events(c, 0);
+}
+
 void conn_send_interim(conn *c, const char *head) {
     buf_clear(&c->out);
     c->out_off = 0;
@@ -384,6 +389,11 @@ static void conn_ready(loop_watch *w, uint32_t events) {
         conn_flush(c);
     if (c->closed)
         return;
+    if (c->state == CONN_ANSWERING) {
+        if (events & (EPOLLHUP | EPOLLERR))
+            conn_close(c, "peer closed before its answer");
+        return;
+    }
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
         if (c->state == CONN_READING || c->state == CONN_BODY) {
             if (!read_more(c))
