@@ -10,6 +10,8 @@
 #   make demo            serve a live demo feed (DEMO_LISTEN=127.0.0.1:8080)
 #   make STORE=0         build ssed without SQLite: --store is then refused at
 #                        start (history stays in memory, as without --store)
+#   make REDIS=0         build ssed without hiredis: --redis is then refused at
+#                        start (exit 1); ssed is otherwise unchanged
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -53,6 +55,17 @@ SSED_STORE_SRC := $(STORE_ENGINE_SRC)
 STORE_LIBS = $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
 endif
 
+# ssed's cluster link (--redis) uses hiredis, linked into ssed only.
+REDIS ?= 1
+REDIS_ENGINE_SRC := cmd/ssed/cluster_link.c cmd/ssed/redis_epoll.c
+ifeq ($(REDIS),0)
+SSED_REDIS_SRC := cmd/ssed/cluster_off.c
+REDIS_LIBS :=
+else
+SSED_REDIS_SRC := $(REDIS_ENGINE_SRC)
+REDIS_LIBS = $(shell pkg-config --libs hiredis 2>/dev/null || echo -lhiredis)
+endif
+
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD_DIR)/obj/%.o)
 LIB := $(BUILD_DIR)/libssetools.a
@@ -72,8 +85,9 @@ $(LIB): $(COMMON_OBJ)
 
 # ssed's viewer page is built into it from cmd/ssed/viewer/.
 VIEWER_ASSETS := $(wildcard cmd/ssed/viewer/viewer.*)
-ssed_EXTRA_OBJ := $(BUILD_DIR)/obj/gen/viewer_assets.o $(SSED_STORE_SRC:%.c=$(BUILD_DIR)/obj/%.o)
-ssed_LIBS = $(STORE_LIBS)
+ssed_EXTRA_OBJ := $(BUILD_DIR)/obj/gen/viewer_assets.o $(SSED_STORE_SRC:%.c=$(BUILD_DIR)/obj/%.o) \
+	$(SSED_REDIS_SRC:%.c=$(BUILD_DIR)/obj/%.o)
+ssed_LIBS = $(STORE_LIBS) $(REDIS_LIBS)
 
 $(BUILD_DIR)/gen/viewer_assets.c: $(VIEWER_ASSETS) cmd/ssed/viewer/embed.sh
 	@mkdir -p $(dir $@)
@@ -84,7 +98,7 @@ $(BUILD_DIR)/obj/gen/viewer_assets.o: $(BUILD_DIR)/gen/viewer_assets.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 define binary_rule
-$(1)_OBJ := $$(patsubst %.c,$(BUILD_DIR)/obj/%.o,$$(filter-out $(STORE_ENGINE_SRC) cmd/ssed/store_off.c,$$(wildcard cmd/$(1)/*.c))) $$($(1)_EXTRA_OBJ)
+$(1)_OBJ := $$(patsubst %.c,$(BUILD_DIR)/obj/%.o,$$(filter-out $(STORE_ENGINE_SRC) cmd/ssed/store_off.c $(REDIS_ENGINE_SRC) cmd/ssed/cluster_off.c,$$(wildcard cmd/$(1)/*.c))) $$($(1)_EXTRA_OBJ)
 $(BUILD_DIR)/$(1): $$($(1)_OBJ) $(LIB)
 	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$($(1)_OBJ) $(LIB) $(if $(filter $(1),$(CURL_BINS)),$$(CURL_LIBS)) $$($(1)_LIBS) -lm
 endef
@@ -93,7 +107,7 @@ $(foreach b,$(BINS),$(eval $(call binary_rule,$(b))))
 # ssed's network-facing parsers and its hub are unit-tested too.
 UNIT_SSED_OBJ := $(patsubst %.c,$(BUILD_DIR)/obj/%.o,cmd/ssed/http_request.c cmd/ssed/chunked.c cmd/ssed/listener.c \
 	cmd/ssed/hub.c cmd/ssed/history.c cmd/ssed/subscriber.c cmd/ssed/shared_event.c cmd/ssed/publish.c \
-	cmd/ssed/dedup.c $(SSED_STORE_SRC))
+	cmd/ssed/dedup.c cmd/ssed/redis_url.c cmd/ssed/cluster_message.c cmd/ssed/cluster_delivery.c $(SSED_STORE_SRC))
 
 $(BUILD_DIR)/unit-tests: $(UNIT_OBJ) $(UNIT_SSED_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(UNIT_SSED_OBJ) $(LIB) $(STORE_LIBS) -lm

@@ -264,6 +264,11 @@ void conn_start_body(conn *c, void *route_state) {
     list_push_back(&c->srv->publishing, &c->timer_link);
 }
 
+void conn_await_answer(conn *c) {
+    c->state = CONN_ANSWERING;
+    watch_events(c, 0);
+}
+
 void conn_send_interim(conn *c, const char *head) {
     buf_clear(&c->out);
     c->out_off = 0;
@@ -397,6 +402,11 @@ static void conn_ready(loop_watch *w, uint32_t events) {
     }
     if (c->closed)
         return;
+    if (c->state == CONN_ANSWERING) {
+        if (events & (EPOLLHUP | EPOLLERR))
+            conn_close(c, "peer closed before its answer");
+        return;
+    }
     if ((c->state == CONN_READING || c->state == CONN_BODY) && hub_intake_full(&c->srv->hub))
         return; /* requests wait for the subscribers' round to end (hub.h); epoll says so again */
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {

@@ -26,6 +26,7 @@ enum conn_state {
     CONN_LINGERING, /* reply sent, write side shut; reading until EOF */
     CONN_STREAMING, /* a subscriber */
     CONN_BODY,      /* a request body, handed to the route as it arrives */
+    CONN_ANSWERING, /* the body is complete; its answer waits on the route (a cluster publish) */
 };
 
 typedef struct conn {
@@ -79,6 +80,9 @@ void conn_start_stream(conn *c);
 /* Read a body for the route, which owns route_state until on_body_end or
  * on_close. */
 void conn_start_body(conn *c, void *route_state);
+/* The body is complete and the route answers later (conn_reply_*): read
+ * nothing meanwhile; a client that hangs up is closed. */
+void conn_await_answer(conn *c);
 /* Send an interim response (100 Continue) while reading a body. */
 void conn_send_interim(conn *c, const char *head);
 /* conn_reply.c: a short reply (status line, headers, body), after which

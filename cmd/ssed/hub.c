@@ -194,28 +194,49 @@ void hub_publish(hub *h, channel *ch, shared_event *ev) {
     shared_event_unref(ev);
 }
 
-int hub_publish_event(hub *h, channel *ch, const sse_out_event *ev) {
+/* The event encoded, with a fresh id if it has none; NULL with *rc when it
+ * is invalid or too large. */
+static shared_event *hub_make_event(hub *h, const sse_out_event *ev, int *rc) {
     sse_out_event numbered = *ev;
     char numeric_id[24];
-    if (numbered.has_id && numbered.id_len > HUB_MAX_ID_LEN)
-        return HUB_ID_TOO_LONG;
+    if (numbered.has_id && numbered.id_len > HUB_MAX_ID_LEN) {
+        *rc = HUB_ID_TOO_LONG;
+        return NULL;
+    }
     if (!numbered.has_id) {
         numbered.id_len = (size_t)snprintf(numeric_id, sizeof numeric_id, "%llu", (unsigned long long)hub_next_id(h));
         numbered.id = numeric_id;
         numbered.has_id = 1;
     }
-    int rc;
-    shared_event *e = shared_event_new(&numbered, &rc);
+    shared_event *e = shared_event_new(&numbered, rc);
     if (!e)
-        return rc;
+        return NULL;
     /* An event no subscriber could be sent under --max-pending would be
      * kept in history and drop everyone who is owed it. */
     if (e->len > h->limits.max_pending ||
         (h->limits.max_history_bytes && history_retained_size(e) > h->limits.max_history_bytes)) {
         shared_event_unref(e);
-        return HUB_EVENT_TOO_LARGE;
+        *rc = HUB_EVENT_TOO_LARGE;
+        return NULL;
     }
+    return e;
+}
+
+int hub_publish_event(hub *h, channel *ch, const sse_out_event *ev) {
+    int rc;
+    shared_event *e = hub_make_event(h, ev, &rc);
+    if (!e)
+        return rc;
     hub_publish(h, ch, e);
+    return SSE_ENCODE_OK;
+}
+
+int hub_event_check(hub *h, const sse_out_event *ev) {
+    int rc;
+    shared_event *e = hub_make_event(h, ev, &rc);
+    if (!e)
+        return rc;
+    shared_event_unref(e);
     return SSE_ENCODE_OK;
 }
 

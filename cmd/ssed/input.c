@@ -21,7 +21,7 @@ static void publish(input_source *in, const char *type, size_t type_len, const c
                     const char *data, size_t data_len, long long retry_ms) {
     const input_target *to = &in->to;
     sse_out_event ev = {type, type_len, id, id_len, id != NULL, data, data_len, retry_ms};
-    int rc = hub_publish_event(to->hub, to->channel, &ev);
+    int rc = to->emit ? to->emit(to->emit_ctx, in, &ev) : hub_publish_event(to->hub, to->channel, &ev);
     if (rc == HUB_EVENT_TOO_LARGE)
         (*to->oversized_records)++;
     if (rc != SSE_ENCODE_OK)
@@ -56,11 +56,17 @@ static void on_sse_retry(void *ctx, unsigned long long ms) {
 
 static void on_sse_oversize(void *ctx, size_t bytes) { report_oversized(ctx, bytes); }
 
+static void flush(input_source *in) {
+    if (in->to.flush)
+        in->to.flush(in->to.emit_ctx, in);
+}
+
 static void input_end(input_source *in) {
     if (in->to.opt->format == INPUT_SSE)
         sse_parser_finish(&in->parser);
     else
         record_reader_finish(&in->records); /* a last line without newline counts */
+    flush(in);
     input_close(in);
     log_verbose("%s: end of input; still serving", in->name);
     if (in->to.on_end)
@@ -89,6 +95,7 @@ static int input_read(input_source *in) {
     } else if (record_reader_feed(&in->records, chunk, (size_t)n) < 0) {
         log_error("%s: out of memory; a record was dropped", in->name);
     }
+    flush(in);
     return 1;
 }
 
@@ -97,7 +104,7 @@ static void input_ready(loop_watch *w, uint32_t events) {
     input_source *in = (input_source *)w;
     /* A few chunks per wake-up keeps a fast producer from starving clients;
      * none while the subscribers still owe a round's worth (hub.h). */
-    for (int i = 0; i < 4 && in->open && !hub_intake_full(in->to.hub); i++)
+    for (int i = 0; i < 4 && in->open && !in->paused && !hub_intake_full(in->to.hub); i++)
         if (input_read(in) != 1)
             break;
 }
@@ -210,11 +217,13 @@ void input_check_fifo(input_source *in, uint64_t now_ms) {
         fifo_reopen(in);
 }
 
+/* Paused, the descriptor is watched edge-triggered for nothing: a pipe
+ * whose writer left reports its hang-up once, not on every wait. */
 void input_pause(input_source *in, int paused) {
     if (!in->open || in->paused == paused)
         return;
     in->paused = paused;
-    if (!in->always_ready && loop_modify(in->to.loop, in->fd, paused ? 0 : EPOLLIN, &in->watch) < 0)
+    if (!in->always_ready && loop_modify(in->to.loop, in->fd, paused ? EPOLLET : EPOLLIN, &in->watch) < 0)
         log_error("%s: epoll_ctl: %s", in->name, strerror(errno));
 }
 

@@ -12,6 +12,8 @@
 #include "record_reader.h"
 #include "sse_parser.h"
 
+typedef struct input_source input_source;
+
 /* Where an input's events go, and what it tells when it ends; given by the
  * server at open. */
 typedef struct input_target {
@@ -22,9 +24,16 @@ typedef struct input_target {
     uint64_t *oversized_records; /* counted here */
     void (*on_end)(void *ctx);   /* end of input, or NULL */
     void *ctx;
+    /* In a cluster: each event is handed to emit (an SSE_ENCODE_ or HUB_
+     * code) instead of the hub, and flush is called after each read and
+     * at the end, so one read's events go to Redis together. NULL: the
+     * hub directly. */
+    int (*emit)(void *ctx, struct input_source *in, const sse_out_event *ev);
+    void (*flush)(void *ctx, struct input_source *in);
+    void *emit_ctx;
 } input_target;
 
-typedef struct input_source {
+struct input_source {
     loop_watch watch;
     input_target to;
     int fd;
@@ -39,7 +48,7 @@ typedef struct input_source {
     dev_t fifo_dev;
     ino_t fifo_ino;
     uint64_t fifo_checked_ms;
-} input_source;
+};
 
 /* Open and watch; -1 after logging why. */
 int input_open_stdin(input_source *in, const input_target *to);

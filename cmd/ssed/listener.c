@@ -65,7 +65,7 @@ static int split_host_port(const char *addr, char *host, size_t host_size, char 
     return 0;
 }
 
-int listener_open(const char *addr, char *url, size_t url_size, char *err, size_t errlen) {
+int listener_open(const char *addr, int reuse_port, char *url, size_t url_size, char *err, size_t errlen) {
     if (strncmp(addr, "unix:", 5) == 0)
         return open_unix(addr, addr + 5, url, url_size, err, errlen);
     char host[256], port[16];
@@ -94,6 +94,7 @@ int listener_open(const char *addr, char *url, size_t url_size, char *err, size_
     }
     int one = 1, zero = 0;
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) ||
         (pick->ai_family == AF_INET6 && !host[0] && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) < 0)) {
         snprintf(err, errlen, "listen %s: setsockopt: %s", addr, strerror(errno));
         close(fd);

@@ -7,7 +7,9 @@
 
 /* Open a non-blocking listening socket for ADDR (HOST:PORT, [IPv6]:PORT,
  * :PORT, unix:PATH). On success writes the URL it serves into url. */
-int listener_open(const char *addr, char *url, size_t url_size, char *err, size_t errlen);
+/* reuse_port: SO_REUSEPORT, so several ssed processes share the port and
+ * the kernel spreads connections over them (--reuse-port). */
+int listener_open(const char *addr, int reuse_port, char *url, size_t url_size, char *err, size_t errlen);
 
 /* Describe a connected peer ("127.0.0.1:5555", "[::1]:5555", "unix"). */
 void listener_peer_name(int fd, char *out, size_t size);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "cluster_node.h"
 #include "conn.h"
 #include "input.h"
 #include "listener.h"
@@ -82,7 +83,7 @@ static int open_listeners(server *srv) {
     for (size_t i = 0; i < srv->opt->listen_count; i++) {
         listener_watch *l = &srv->listeners[i];
         char err[400];
-        l->fd = listener_open(srv->opt->listen[i], l->url, sizeof l->url, err, sizeof err);
+        l->fd = listener_open(srv->opt->listen[i], srv->opt->reuse_port, l->url, sizeof l->url, err, sizeof err);
         if (l->fd < 0) {
             log_error("%s", err);
             return -1;
@@ -114,7 +115,8 @@ static int open_inputs(server *srv) {
         return -1;
     }
     input_target to = {&srv->loop, &srv->hub, srv->input_channel, o, &srv->stats.oversized_records,
-                       o->exit_on_eof ? shut_down_at_end : NULL, srv};
+                       o->exit_on_eof ? shut_down_at_end : NULL, srv, NULL, NULL, NULL};
+    server_cluster_input_target(srv, &to);
     if (o->read_stdin && input_open_stdin(&srv->inputs[srv->input_count++], &to) < 0)
         return -1;
     if (o->fifo_path && input_open_fifo(&srv->inputs[srv->input_count++], &to, o->fifo_path, o->fifo_mode) < 0)
@@ -144,7 +146,8 @@ static void run(server *srv) {
             break;
         int timeout = more_to_flush || (any_always_ready_input(srv) && !srv->inputs_paused)
                           ? 0
-                          : earliest_timeout(server_next_timeout(srv, now), server_store_timeout(srv, now));
+                          : earliest_timeout(earliest_timeout(server_next_timeout(srv, now), server_store_timeout(srv, now)),
+                                             server_cluster_timeout(srv, now));
         if (srv->opt->fifo_path && (timeout < 0 || timeout > INPUT_FIFO_CHECK_MS))
             timeout = INPUT_FIFO_CHECK_MS;
         if (loop_run_once(&srv->loop, timeout) < 0) {
@@ -159,6 +162,7 @@ static void run(server *srv) {
         /* Committed before subscribers are written to: what they see is in
          * the store (or queued for it while it cannot write). */
         server_store_step(srv, clock_now_ms());
+        server_cluster_step(srv, clock_now_ms());
         more_to_flush = server_flush_dirty(srv);
         server_free_graveyard(srv);
     }
@@ -189,12 +193,14 @@ int main(int argc, char **argv) {
     srv.token = token_load(&opt, &owned_token);
     if (srv.token == TOKEN_ERROR)
         goto cleanup;
-    if ((!opt.store_path || server_store_open(&srv) == 0) && setup_signals(&srv) == 0 &&
+    if ((!opt.store_path || server_store_open(&srv) == 0) && (!opt.redis_url || server_cluster_open(&srv) == 0) &&
+        setup_signals(&srv) == 0 &&
         open_listeners(&srv) == 0 && open_inputs(&srv) == 0) {
         run(&srv);
         status = EXIT_OK;
     }
 cleanup:
+    server_cluster_close(&srv);
     server_store_close(&srv);
     for (size_t i = 0; i < srv.input_count; i++)
         input_close(&srv.inputs[i]);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hub.h"
+#include "redis_url.h"
 #include "store.h"
 
 /* What the command line says, beyond the configuration itself: the
@@ -23,6 +24,23 @@ static int take_fifo_mode(void *mode, const char *value, char *err, size_t errle
         return -1;
     }
     *(mode_t *)mode = (mode_t)n;
+    return 0;
+}
+
+/* --redis: checked now, so a bad URL is a usage error. The message never
+ * repeats the URL (it may hold a password). */
+static int check_redis_url(const char *value, char *err, size_t errlen) {
+    redis_url u;
+    return redis_url_parse(value, &u, err, errlen);
+}
+
+/* --redis-prefix: names keys and a pub/sub pattern, so no glob or space. */
+static int check_redis_prefix(const char *value, char *err, size_t errlen) {
+    size_t n = strlen(value);
+    if (n > 100 || strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != n) {
+        snprintf(err, errlen, "invalid prefix '%s' (1 to 100 letters, digits, '-', '_', '.')", value);
+        return -1;
+    }
     return 0;
 }
 
@@ -87,6 +105,16 @@ static const cli_option option_table[] = {
     {OPT("store-repair", 0, CLI_FLAG, o.store_repair),
      .help = "a damaged store is moved to PATH.corrupt and an empty one started\n"
              "(without it, ssed refuses to start from a damaged store)"},
+    {OPT("redis", 0, CLI_STRING, o.redis_url), .min = 1, .check = check_redis_url, .arg = "URL",
+     .help = "join a cluster of ssed nodes sharing channels, ids and history\n"
+             "through Redis: redis://[user:pass@]host:port[/db] or unix:PATH\n"
+             "(password also from SSED_REDIS_PASSWORD)"},
+    {OPT("redis-prefix", 0, CLI_STRING, o.redis_prefix), .min = 1, .check = check_redis_prefix, .arg = "NAME",
+     .help = "namespace of the cluster's Redis keys (default ssed), so\n"
+             "clusters can share a Redis"},
+    {OPT("reuse-port", 0, CLI_FLAG, o.reuse_port),
+     .help = "listen with SO_REUSEPORT: several ssed processes (each with\n"
+             "--redis) share the port as one cluster"},
     {OPT("replay", 0, CLI_COUNT, o.replay), .max = 10000000, .arg = "N",
      .help = "new subscribers without Last-Event-ID first get the last N (default 0)"},
     {OPT("keepalive", 0, CLI_DURATION, o.keepalive_ms), .arg = "DURATION",
@@ -194,6 +222,12 @@ static cli_outcome resolve(ssed_args *a) {
         return cli_usage_error(cli.program, "%s: needs --store", o->store_repair ? "--store-repair" : "--sync");
     if (o->store_sync == -1)
         o->store_sync = STORE_SYNC_BATCH;
+    if (o->redis_url && o->store_path)
+        return cli_usage_error(cli.program, "--store: cannot be used with --redis (the cluster's history is in Redis)");
+    if (o->redis_prefix && !o->redis_url)
+        return cli_usage_error(cli.program, "--redis-prefix: needs --redis");
+    if (!o->redis_prefix)
+        o->redis_prefix = "ssed";
     if (o->replay > o->history)
         return cli_usage_error(cli.program, "--replay: cannot be more than --history");
     return CLI_RUN;

@@ -46,6 +46,9 @@ typedef struct ssed_options {
     const char *store_path; /* NULL: history in memory only */
     int store_sync;         /* enum store_sync */
     int store_repair;
+    const char *redis_url;    /* --redis; NULL: a single server */
+    const char *redis_prefix; /* --redis-prefix (default ssed) */
+    int reuse_port;
     int verbosity; /* 0 quiet, 1 normal, 2 verbose */
 } ssed_options;
 

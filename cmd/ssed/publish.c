@@ -18,6 +18,16 @@ static int too_large(publish_request *p) {
     return fail(p, 413, why);
 }
 
+/* In a cluster: checked as the hub would, then kept for the script call. */
+static int batch_event(publish_request *p, const sse_out_event *ev) {
+    int rc = hub_event_check(p->hub, ev);
+    if (rc != SSE_ENCODE_OK)
+        return rc;
+    if (p->batch->bytes.len + ev->data_len > PUBLISH_CLUSTER_MAX_BYTES)
+        return HUB_EVENT_TOO_LARGE;
+    return cluster_batch_add(p->batch, ev) < 0 ? SSE_ENCODE_NOMEM : SSE_ENCODE_OK;
+}
+
 static int publish_one(publish_request *p, const char *type, size_t type_len, const char *id, size_t id_len,
                        const char *data, size_t data_len) {
     uint64_t seq = p->seq++;
@@ -35,7 +45,7 @@ static int publish_one(publish_request *p, const char *type, size_t type_len, co
     }
     p->has_id = 0; /* a request's id names its first event only */
     sse_out_event ev = {type, type_len, id, id_len, id != NULL, data, data_len, p->next_retry};
-    int rc = hub_publish_event(p->hub, p->ch, &ev);
+    int rc = p->batch ? batch_event(p, &ev) : hub_publish_event(p->hub, p->ch, &ev);
     if (rc == HUB_EVENT_TOO_LARGE)
         return fail(p, 413, hub_strerror(rc));
     if (rc != SSE_ENCODE_OK)
@@ -166,6 +176,10 @@ void publish_free(publish_request *p) {
     if (!p)
         return;
     hub_channel_release(p->hub, p->ch);
+    if (p->batch) {
+        cluster_batch_free(p->batch);
+        free(p->batch);
+    }
     buf_free(&p->record);
     record_reader_free(&p->lines);
     sse_parser_free(&p->parser);

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "chunked.h"
+#include "cluster_message.h"
 #include "dedup.h"
 #include "hub.h"
 #include "record_reader.h"
@@ -44,7 +45,16 @@ typedef struct publish_request {
     uint64_t commits_seen;
     int status; /* 0 while fine; else the HTTP status to answer */
     char error[200];
+    /* In a cluster: the events collected for one script call, sent when
+     * the body ends (NULL: published to the hub as they come). Numbered
+     * publishers are deduplicated by the script, not by `dedup`. */
+    cluster_batch *batch;
+    int numbered;
+    struct publish_answer *answer; /* while the cluster's answer is awaited */
 } publish_request;
+
+/* The most a POST may carry to a cluster, gathered before it is sent. */
+#define PUBLISH_CLUSTER_MAX_BYTES (64u << 20)
 
 enum { PUBLISH_MORE = 0, PUBLISH_DONE = 1, PUBLISH_FAILED = -1 };
 

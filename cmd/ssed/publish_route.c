@@ -7,6 +7,8 @@
 
 #include "access.h"
 #include "clock.h"
+#include "cluster_node.h"
+#include <stdlib.h>
 #include "conn.h"
 #include "digits.h"
 #include "json.h"
@@ -94,9 +96,14 @@ static int publisher_numbering(conn *c, const http_request *req, publish_request
                      NULL);
         return -1;
     }
-    p->dedup = c->srv->dedup;
+    p->dedup = c->srv->cluster ? NULL : c->srv->dedup;
+    p->numbered = 1;
     p->session = s;
     p->seq = q;
+    if (p->batch) {
+        p->batch->session = s;
+        p->batch->first_seq = q;
+    }
     return 0;
 }
 
@@ -104,6 +111,11 @@ void publish_route_handle(conn *c, const http_request *req, long long content_le
     server *srv = c->srv;
     if (!publish_allowed(c, req)) {
         srv->stats.publish_refused++;
+        return;
+    }
+    if (!server_cluster_ready(srv)) {
+        conn_reply_status(c, 503, "Redis cannot be reached (see ssed's log); nothing was published; try again",
+                          "Retry-After: 1\r\n");
         return;
     }
     if (server_store_failing(srv)) {
@@ -150,6 +162,11 @@ void publish_route_handle(conn *c, const http_request *req, long long content_le
         conn_reply_status(c, 503, "out of memory", NULL);
         return;
     }
+    if (srv->cluster && !(p->batch = calloc(1, sizeof *p->batch))) {
+        publish_free(p);
+        conn_reply_status(c, 503, "out of memory", NULL);
+        return;
+    }
     if (type_len > 0) {
         memcpy(p->type, type, (size_t)type_len);
         p->type_len = (size_t)type_len;
@@ -173,9 +190,63 @@ void publish_route_handle(conn *c, const http_request *req, long long content_le
         conn_send_interim(c, "HTTP/1.1 100 Continue\r\n\r\n");
 }
 
+/* A POST's answer awaited from the cluster: the connection may close
+ * first, and then the answer finds no one (conn NULL). */
+struct publish_answer {
+    conn *c;
+    int ok;
+};
+
+static void answer(conn *c, publish_request *p, int ok);
+
+static void cluster_answered(void *ctx, const cluster_publish_result *r) {
+    struct publish_answer *a = ctx;
+    conn *c = a->c;
+    int ok = a->ok;
+    free(a);
+    if (!c)
+        return;
+    publish_request *p = c->route_state;
+    p->answer = NULL;
+    if (!r->ok) {
+        /* Redis took none of it, or cannot say: 503 and accepted 0, so the
+         * publisher resends (a numbered resend is skipped if it did). */
+        ok = 0;
+        p->status = 503;
+        p->accepted = 0;
+        snprintf(p->error, sizeof p->error, "%.190s", r->error);
+    } else {
+        p->duplicates = r->duplicates;
+    }
+    answer(c, p, ok);
+}
+
 void publish_route_end(conn *c, int ok) {
     server *srv = c->srv;
     publish_request *p = c->route_state;
+    /* In a cluster, the events are published when Redis says so, and
+     * answered then: one script call for the whole request. */
+    if (p->batch && p->batch->count) {
+        struct publish_answer *a = malloc(sizeof *a);
+        if (a) {
+            *a = (struct publish_answer){c, ok};
+            if (server_cluster_publish(srv, p->ch, p->batch, cluster_answered, a) == 0) {
+                p->answer = a;
+                conn_await_answer(c);
+                return;
+            }
+            free(a);
+        }
+        ok = 0;
+        p->status = 503;
+        p->accepted = 0;
+        snprintf(p->error, sizeof p->error, "%s", a ? "Redis cannot be reached; nothing was published" : "out of memory");
+    }
+    answer(c, p, ok);
+}
+
+static void answer(conn *c, publish_request *p, int ok) {
+    server *srv = c->srv;
     c->route_state = NULL;
     /* Nothing is acknowledged before it is in the store. When it cannot
      * be written, only what earlier commits wrote counts as taken (503):
@@ -193,7 +264,7 @@ void publish_route_end(conn *c, int ok) {
      * publisher can resend exactly the rest. */
     buf body = BUF_INIT;
     buf_printf(&body, "{\"accepted\":%llu,\"channel\":\"/%s\"", (unsigned long long)p->accepted, p->ch->name);
-    if (p->dedup)
+    if (p->numbered)
         buf_printf(&body, ",\"duplicates\":%llu", (unsigned long long)p->duplicates);
     int status = ok ? 200 : p->status ? p->status : 400;
     if (!ok) {
@@ -234,6 +305,9 @@ int publish_route_body(conn *c, const char *bytes, size_t len, size_t *used) {
 }
 
 void publish_route_close(conn *c) {
-    publish_free(c->route_state);
+    publish_request *p = c->route_state;
+    if (p->answer)
+        p->answer->c = NULL; /* the cluster's answer comes to no one */
+    publish_free(p);
     c->route_state = NULL;
 }

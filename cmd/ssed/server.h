@@ -18,6 +18,7 @@
 
 typedef struct server server;
 typedef struct conn_routes conn_routes; /* conn.h */
+typedef struct cluster_node cluster_node; /* cluster_node.h */
 
 typedef struct listener_watch {
     loop_watch watch;
@@ -72,6 +73,7 @@ struct server {
     dedup_table *dedup;
     struct store *store; /* --store; NULL: history in memory only */
     int inputs_paused;   /* while the store cannot write */
+    cluster_node *cluster; /* --redis; NULL: a single server */
     server_stats stats;
 };
 

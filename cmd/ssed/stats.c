@@ -4,6 +4,7 @@
 #include "stats.h"
 
 #include "clock.h"
+#include "cluster_node.h"
 
 typedef struct channel_list {
     buf *out;
@@ -38,6 +39,7 @@ void stats_render(server *srv, buf *out, int per_channel) {
                (unsigned long long)s->events_delivered,
                s->events_delivered ? (double)s->subscriber_writes / (double)s->events_delivered : 0.0,
                srv->hub.channel_count);
+    server_cluster_stats(srv, out);
     if (!per_channel) {
         buf_append_str(out, "}\n");
         return;

@@ -75,7 +75,7 @@
  *   lines (so no reply is cut short by the next), and in each stream
  *   the ids ssed handed out (numbers in [hub.first_id, hub.last_id])
  *   strictly increase: no event is delivered twice or out of order. */
-/* fuzz-sources: cmd/ssed/[a-z]*.c !cmd/ssed/main.c !cmd/ssed/store_off.c @viewer_assets */
+/* fuzz-sources: cmd/ssed/[a-z]*.c !cmd/ssed/main.c !cmd/ssed/store_off.c !cmd/ssed/cluster_off.c @viewer_assets */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -219,7 +219,7 @@ static int server_start(world *w, uint8_t config) {
 
     listener_watch *l = &srv->listeners[0];
     char err[400];
-    l->fd = listener_open(w->opt.listen[0], l->url, sizeof l->url, err, sizeof err);
+    l->fd = listener_open(w->opt.listen[0], 0, l->url, sizeof l->url, err, sizeof err);
     if (l->fd < 0) {
         fprintf(stderr, "fuzz_ssed_lifecycle: %s\n", err);
         return -1;

@@ -42,5 +42,6 @@ void store_tests_register(void);
 void publish_tests_register(void);
 void helpers_tests_register(void);
 void cli_tests_register(void);
+void redis_url_tests_register(void);
 
 #endif

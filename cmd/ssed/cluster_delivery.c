@@ -1,0 +1,204 @@
+/* Per-channel continuity of a cluster's events (see cluster_delivery.h).
+ * Every message first joins its channel's queue of held messages; the
+ * queue drains while no fill is outstanding, so the order of delivery is
+ * the order of arrival, fills slotted in where the holes were. */
+#include "cluster_delivery.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct held_message {
+    held_message *next;
+    int covered; /* a fill read the stream after it arrived: if it still does
+                    not follow, the stream cannot say what came between */
+    size_t len;
+    char msg[];
+};
+
+struct chan_state {
+    chan_state *hash_next;
+    char *name;
+    size_t len;
+    uint64_t last;  /* cluster number of the last event delivered */
+    int filling;    /* a fill is wanted; messages wait behind it */
+    int in_flight;  /* and has been sent */
+    held_message *held, **held_tail;
+};
+
+static size_t name_hash(const char *s, size_t len) {
+    uint64_t x = 14695981039346656037ULL;
+    for (size_t i = 0; i < len; i++)
+        x = (x ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return (size_t)x;
+}
+
+int delivery_init(delivery *d, const delivery_hooks *hooks) {
+    memset(d, 0, sizeof *d);
+    d->hooks = *hooks;
+    d->bucket_count = 256;
+    d->buckets = calloc(d->bucket_count, sizeof *d->buckets);
+    return d->buckets ? 0 : -1;
+}
+
+static void free_held(chan_state *cs) {
+    while (cs->held) {
+        held_message *m = cs->held;
+        cs->held = m->next;
+        free(m);
+    }
+    cs->held_tail = &cs->held;
+}
+
+void delivery_free(delivery *d) {
+    for (size_t b = 0; b < d->bucket_count && d->buckets; b++)
+        for (chan_state *cs = d->buckets[b], *next; cs; cs = next) {
+            next = cs->hash_next;
+            free_held(cs);
+            free(cs->name);
+            free(cs);
+        }
+    free(d->buckets);
+    d->buckets = NULL;
+}
+
+static chan_state *find(const delivery *d, const char *chan, size_t len) {
+    for (chan_state *cs = d->buckets[name_hash(chan, len) % d->bucket_count]; cs; cs = cs->hash_next)
+        if (cs->len == len && memcmp(cs->name, chan, len) == 0)
+            return cs;
+    return NULL;
+}
+
+/* The channel's state, made on first sight; NULL when memory ran out. */
+static chan_state *find_or_add(delivery *d, const char *chan, size_t len) {
+    chan_state *cs = find(d, chan, len);
+    if (cs)
+        return cs;
+    cs = calloc(1, sizeof *cs);
+    if (!cs || !(cs->name = malloc(len + 1))) {
+        free(cs);
+        return NULL;
+    }
+    memcpy(cs->name, chan, len);
+    cs->name[len] = '\0';
+    cs->len = len;
+    cs->held_tail = &cs->held;
+    size_t b = name_hash(chan, len) % d->bucket_count;
+    cs->hash_next = d->buckets[b];
+    d->buckets[b] = cs;
+    d->channel_count++;
+    return cs;
+}
+
+uint64_t delivery_last(const delivery *d, const char *chan, size_t len) {
+    const chan_state *cs = find(d, chan, len);
+    return cs ? cs->last : 0;
+}
+
+static void start_fill(delivery *d, chan_state *cs) {
+    cs->filling = 1;
+    cs->in_flight = d->hooks.fill(d->hooks.ctx, cs->name, cs->len, cs->last) == 0;
+}
+
+static void deliver(delivery *d, chan_state *cs, const cluster_event *ev) {
+    cs->last = ev->n;
+    d->stats.delivered++;
+    d->hooks.deliver(d->hooks.ctx, cs->name, cs->len, ev);
+}
+
+/* Deliver held messages in order until one needs a fill first. */
+static void drain(delivery *d, chan_state *cs) {
+    while (cs->held && !cs->filling) {
+        held_message *m = cs->held;
+        cluster_event ev;
+        int parsed = cluster_event_parse(m->msg, m->len, &ev) == 0;
+        if (!parsed) {
+            d->stats.malformed++;
+        } else if (ev.n <= cs->last) {
+            d->stats.duplicates_dropped++;
+        } else if (ev.prev == cs->last) {
+            deliver(d, cs, &ev);
+        } else if (m->covered) {
+            /* The stream was read after this arrived and still has nothing
+             * between: what came before it is gone. */
+            if (cs->last) {
+                d->stats.gaps++;
+                d->hooks.gap(d->hooks.ctx, cs->name, cs->len, cs->last, &ev);
+            }
+            deliver(d, cs, &ev);
+        } else {
+            m->covered = 1;
+            d->stats.holes++;
+            start_fill(d, cs);
+            return;
+        }
+        cs->held = m->next;
+        if (!cs->held)
+            cs->held_tail = &cs->held;
+        free(m);
+    }
+}
+
+void delivery_message(delivery *d, const char *chan, size_t len, const char *msg, size_t msg_len) {
+    chan_state *cs = find_or_add(d, chan, len);
+    held_message *m = cs ? malloc(sizeof *m + msg_len) : NULL;
+    if (!m) {
+        /* Dropped like a pub/sub loss: the next event's continuity check
+         * reads it back from the stream. */
+        d->stats.malformed++;
+        free(m);
+        return;
+    }
+    m->next = NULL;
+    m->covered = 0;
+    m->len = msg_len;
+    memcpy(m->msg, msg, msg_len);
+    *cs->held_tail = m;
+    cs->held_tail = &m->next;
+    drain(d, cs);
+}
+
+void delivery_filled(delivery *d, const char *chan, size_t len, const char *const *msgs, const size_t *lens,
+                     size_t count, int more) {
+    chan_state *cs = find(d, chan, len);
+    if (!cs || !cs->filling)
+        return;
+    cs->in_flight = 0;
+    for (size_t i = 0; i < count; i++) {
+        cluster_event ev;
+        if (cluster_event_parse(msgs[i], lens[i], &ev) < 0) {
+            d->stats.malformed++;
+            continue;
+        }
+        if (ev.n <= cs->last) {
+            d->stats.duplicates_dropped++;
+            continue;
+        }
+        if (cs->last && ev.prev != cs->last) {
+            d->stats.gaps++;
+            d->hooks.gap(d->hooks.ctx, cs->name, cs->len, cs->last, &ev);
+        }
+        d->stats.filled++;
+        deliver(d, cs, &ev);
+    }
+    if (more && count > 0) {
+        start_fill(d, cs);
+        return;
+    }
+    cs->filling = 0;
+    drain(d, cs);
+}
+
+void delivery_fill_failed(delivery *d, const char *chan, size_t len) {
+    chan_state *cs = find(d, chan, len);
+    if (cs)
+        cs->in_flight = 0;
+}
+
+void delivery_resync(delivery *d, const char *const *names, const size_t *lens, size_t count) {
+    for (size_t i = 0; i < count; i++)
+        find_or_add(d, names[i], lens[i]);
+    for (size_t b = 0; b < d->bucket_count; b++)
+        for (chan_state *cs = d->buckets[b]; cs; cs = cs->hash_next)
+            if (!cs->in_flight)
+                start_fill(d, cs);
+}

@@ -1,0 +1,72 @@
+/* Delivery in a cluster: Redis pub/sub is at-most-once, so each node checks,
+ * per channel, that every event it receives follows the one it delivered
+ * last (the message carries its channel's previous cluster number). When
+ * one does not, the node reads the hole from the channel's stream (a fill)
+ * and holds that channel's later messages until the fill is back, so
+ * subscribers never see a hole that history covers, nor an event twice.
+ * What the stream no longer holds is announced as a gap.
+ *
+ * Pure logic over callbacks (no Redis, no hub), so it is unit-tested.
+ * Invariants per channel: `last` only grows; an event is delivered only
+ * when its prev is `last` (or after a gap was announced); at most one fill
+ * is in flight; held messages keep their arrival order. */
+#ifndef SSED_CLUSTER_DELIVERY_H
+#define SSED_CLUSTER_DELIVERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cluster_message.h"
+
+typedef struct delivery_hooks {
+    /* Deliver ev to the channel's local subscribers and history. */
+    void (*deliver)(void *ctx, const char *chan, size_t len, const cluster_event *ev);
+    /* Events after `last` up to ev->prev are lost: the stream no longer
+     * has them. */
+    void (*gap)(void *ctx, const char *chan, size_t len, uint64_t last, const cluster_event *ev);
+    /* Read the channel's stream after cluster number `after` (0: its
+     * newest events, as history for a channel this node never saw);
+     * answered by delivery_filled or delivery_fill_failed. -1: cannot
+     * now (Redis is down); delivery_resync asks again. */
+    int (*fill)(void *ctx, const char *chan, size_t len, uint64_t after);
+    void *ctx;
+} delivery_hooks;
+
+typedef struct held_message held_message;
+typedef struct chan_state chan_state;
+
+typedef struct delivery_stats {
+    uint64_t delivered;
+    uint64_t duplicates_dropped; /* already delivered (by a fill, or twice) */
+    uint64_t holes;              /* fills started because an event did not follow */
+    uint64_t filled;             /* events delivered from the stream by fills */
+    uint64_t gaps;               /* holes the stream could not cover */
+    uint64_t malformed;
+} delivery_stats;
+
+typedef struct delivery {
+    delivery_hooks hooks;
+    chan_state **buckets;
+    size_t bucket_count, channel_count;
+    delivery_stats stats;
+} delivery;
+
+int delivery_init(delivery *d, const delivery_hooks *hooks);
+void delivery_free(delivery *d);
+
+/* A pub/sub message for a channel. */
+void delivery_message(delivery *d, const char *chan, size_t len, const char *msg, size_t msg_len);
+/* A fill's answer: the stream's entries in order (messages as stored);
+ * `more`: it stopped at its count, read on from the last one. */
+void delivery_filled(delivery *d, const char *chan, size_t len, const char *const *msgs, const size_t *lens,
+                     size_t count, int more);
+/* A fill was lost with the connection; it is asked again at resync. */
+void delivery_fill_failed(delivery *d, const char *chan, size_t len);
+/* Redis is (back) up: fill every channel known here and every one in
+ * `names` (all channels Redis has), from what each delivered last, so what
+ * pub/sub dropped while the link was down is read from the streams. */
+void delivery_resync(delivery *d, const char *const *names, const size_t *lens, size_t count);
+/* The last cluster number delivered on a channel (0: none). */
+uint64_t delivery_last(const delivery *d, const char *chan, size_t len);
+
+#endif

@@ -1,0 +1,468 @@
+/* The link to the cluster's Redis (see cluster_link.h). Contexts are only
+ * ever freed from cluster_link_step, never inside a hiredis callback: a
+ * callback that finds the link broken marks it, and the next step tears
+ * both connections down and schedules the reconnect. */
+#include "cluster_link.h"
+
+#include <errno.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backoff.h"
+#include "clock.h"
+#include "cluster_script.h"
+#include "log.h"
+#include "redis_epoll.h"
+
+#define FILL_COUNT 1000
+#define RETRY_FLOOR_MS 100
+#define RETRY_CEILING_MS 5000
+
+struct cluster_link {
+    cluster_link_config cfg;
+    char prefix[128];
+    loop *loop;
+    cluster_link_hooks hooks;
+    redis_watch cmd_w, sub_w; /* .ac: the command and subscriber contexts */
+    int cmd_ok, sub_ok;       /* script loaded; subscription confirmed */
+    int ready;
+    int broken;               /* tear down at the next step */
+    int down_logged;
+    char sha[48];
+    uint64_t retry_at_ms, retry_delay_ms;
+    uint64_t connects, publish_calls, publish_failures, fills;
+    uint64_t lag_ms; /* round trip of the last publish */
+};
+
+typedef struct publish_call {
+    cluster_link *k;
+    cluster_published_fn done;
+    void *ctx;
+    uint64_t sent_ms;
+} publish_call;
+
+typedef struct fill_call {
+    cluster_link *k;
+    int tail;
+    size_t len;
+    char chan[];
+} fill_call;
+
+static void mark_broken(cluster_link *k, const char *what, const char *why) {
+    if (!k->down_logged)
+        log_warn("redis %s: %s%s%s", k->cfg.url.display, what, why ? ": " : "", why ? why : "");
+    else
+        log_verbose("redis %s: %s%s%s", k->cfg.url.display, what, why ? ": " : "", why ? why : "");
+    k->down_logged = 1;
+    k->broken = 1;
+}
+
+static void context_gone(void *ctx, redis_watch *w) {
+    cluster_link *k = ctx;
+    (void)w;
+    if (!k->broken)
+        mark_broken(k, "connection lost", NULL);
+}
+
+static void on_connect(const redisAsyncContext *ac, int status) {
+    cluster_link *k = ac->data;
+    if (status != REDIS_OK)
+        mark_broken(k, "cannot connect", ac->errstr);
+}
+
+static int reply_failed(cluster_link *k, const redisReply *r, const char *what) {
+    if (!r) {
+        if (!k->broken)
+            mark_broken(k, what, "no answer (connection lost)");
+        return 1;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+        mark_broken(k, what, r->str);
+        return 1;
+    }
+    return 0;
+}
+
+static void on_auth_or_select(redisAsyncContext *ac, void *reply, void *what) {
+    reply_failed(ac->data, reply, what);
+}
+
+static void announce_ready(cluster_link *k, const redisReply *set) {
+    size_t n = set && set->type == REDIS_REPLY_ARRAY ? set->elements : 0;
+    const char **names = calloc(n ? n : 1, sizeof *names);
+    size_t *lens = calloc(n ? n : 1, sizeof *lens);
+    if (!names || !lens) {
+        free(names);
+        free(lens);
+        mark_broken(k, "listing channels", "out of memory");
+        return;
+    }
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        if (set->element[i]->type == REDIS_REPLY_STRING) {
+            names[count] = set->element[i]->str;
+            lens[count++] = set->element[i]->len;
+        }
+    k->ready = 1;
+    k->retry_delay_ms = 0;
+    log_info("redis %s: connected; cluster %s ready (%zu channels)", k->cfg.url.display, k->prefix, count);
+    k->down_logged = 0;
+    k->hooks.up(k->hooks.ctx, names, lens, count);
+    free(names);
+    free(lens);
+}
+
+static void on_channels(redisAsyncContext *ac, void *reply, void *priv) {
+    (void)priv;
+    cluster_link *k = ac->data;
+    if (!reply_failed(k, reply, "SMEMBERS"))
+        announce_ready(k, reply);
+}
+
+/* Both connections are up: learn the channels, then say so. Pub/sub is
+ * already confirmed, so nothing published from now on is missed. */
+static void check_ready(cluster_link *k) {
+    if (!k->cmd_ok || !k->sub_ok || k->ready || k->broken || !k->cmd_w.ac)
+        return;
+    char key[200];
+    snprintf(key, sizeof key, "%s:channels", k->prefix);
+    if (redisAsyncCommand(k->cmd_w.ac, on_channels, NULL, "SMEMBERS %s", key) != REDIS_OK)
+        mark_broken(k, "SMEMBERS", "cannot send");
+}
+
+static void on_script_loaded(redisAsyncContext *ac, void *reply, void *priv) {
+    (void)priv;
+    cluster_link *k = ac->data;
+    redisReply *r = reply;
+    if (reply_failed(k, r, "SCRIPT LOAD"))
+        return;
+    if (r->type != REDIS_REPLY_STRING || r->len >= sizeof k->sha) {
+        mark_broken(k, "SCRIPT LOAD", "unexpected answer");
+        return;
+    }
+    memcpy(k->sha, r->str, r->len + 1);
+    k->cmd_ok = 1;
+    check_ready(k);
+}
+
+/* Every message of the pattern subscription, and its confirmation. */
+static void on_pubsub(redisAsyncContext *ac, void *reply, void *priv) {
+    (void)priv;
+    cluster_link *k = ac->data;
+    redisReply *r = reply;
+    if (!r || k->broken)
+        return;
+    if (r->type == REDIS_REPLY_ERROR) {
+        mark_broken(k, "PSUBSCRIBE", r->str);
+        return;
+    }
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 3 || r->element[0]->type != REDIS_REPLY_STRING)
+        return;
+    const char *kind = r->element[0]->str;
+    if (strcmp(kind, "psubscribe") == 0) {
+        k->sub_ok = 1;
+        check_ready(k);
+        return;
+    }
+    if (strcmp(kind, "pmessage") != 0 || r->elements != 4)
+        return;
+    const redisReply *chan = r->element[2], *msg = r->element[3];
+    size_t skip = strlen(k->prefix) + 3; /* "PREFIX:c:" */
+    if (chan->type != REDIS_REPLY_STRING || msg->type != REDIS_REPLY_STRING || chan->len < skip)
+        return;
+    k->hooks.message(k->hooks.ctx, chan->str + skip, chan->len - skip, msg->str, msg->len);
+}
+
+/* AUTH (user and password, or the password alone) when the URL has one. */
+static int send_login(cluster_link *k, redisAsyncContext *ac) {
+    const redis_url *u = &k->cfg.url;
+    if (!u->has_password)
+        return REDIS_OK;
+    if (u->user[0])
+        return redisAsyncCommand(ac, on_auth_or_select, "AUTH", "AUTH %s %s", u->user, u->password);
+    return redisAsyncCommand(ac, on_auth_or_select, "AUTH", "AUTH %s", u->password);
+}
+
+static int link_may_read(void *ctx) {
+    cluster_link *k = ctx;
+    return k->hooks.may_read(k->hooks.ctx);
+}
+
+static redisAsyncContext *connect_one(cluster_link *k, redis_watch *w) {
+    const redis_url *u = &k->cfg.url;
+    redisAsyncContext *ac = u->unix_path[0] ? redisAsyncConnectUnix(u->unix_path) : redisAsyncConnect(u->host, u->port);
+    if (!ac) {
+        mark_broken(k, "cannot connect", "out of memory");
+        return NULL;
+    }
+    if (ac->err) {
+        mark_broken(k, "cannot connect", ac->errstr);
+        redisAsyncFree(ac);
+        return NULL;
+    }
+    ac->data = k;
+    if (redis_epoll_attach(ac, k->loop, w, context_gone, k) < 0) {
+        mark_broken(k, "epoll_ctl", strerror(errno));
+        redisAsyncFree(ac);
+        return NULL;
+    }
+    w->may_read = k->hooks.may_read ? link_may_read : NULL;
+    redisAsyncSetConnectCallback(ac, on_connect);
+    if (send_login(k, ac) != REDIS_OK) {
+        mark_broken(k, "AUTH", "cannot send");
+        return NULL;
+    }
+    return ac;
+}
+
+static void start_connecting(cluster_link *k) {
+    k->broken = 0;
+    k->cmd_ok = k->sub_ok = k->ready = 0;
+    k->connects++;
+    redisAsyncContext *cmd = connect_one(k, &k->cmd_w);
+    if (!cmd)
+        return;
+    char key[200];
+    snprintf(key, sizeof key, "%s:c:*", k->prefix);
+    if ((k->cfg.url.db && redisAsyncCommand(cmd, on_auth_or_select, "SELECT", "SELECT %d", k->cfg.url.db) != REDIS_OK) ||
+        redisAsyncCommand(cmd, on_script_loaded, NULL, "SCRIPT LOAD %s", cluster_publish_script) != REDIS_OK) {
+        mark_broken(k, "SCRIPT LOAD", "cannot send");
+        return;
+    }
+    redisAsyncContext *sub = connect_one(k, &k->sub_w);
+    if (sub && redisAsyncCommand(sub, on_pubsub, NULL, "PSUBSCRIBE %s", key) != REDIS_OK)
+        mark_broken(k, "PSUBSCRIBE", "cannot send");
+}
+
+cluster_link *cluster_link_open(const cluster_link_config *cfg, loop *l, const cluster_link_hooks *hooks, char *err,
+                                size_t errlen) {
+    cluster_link *k = calloc(1, sizeof *k);
+    if (!k) {
+        snprintf(err, errlen, "redis: out of memory");
+        return NULL;
+    }
+    k->cfg = *cfg;
+    snprintf(k->prefix, sizeof k->prefix, "%s", cfg->prefix);
+    k->cfg.prefix = k->prefix;
+    k->loop = l;
+    k->hooks = *hooks;
+    start_connecting(k);
+    return k;
+}
+
+/* Free both contexts (pending callbacks get NULL answers) and say the
+ * link is down. */
+static void tear_down(cluster_link *k) {
+    int was_ready = k->ready;
+    k->ready = 0;
+    if (k->cmd_w.ac)
+        redisAsyncFree(k->cmd_w.ac);
+    if (k->sub_w.ac)
+        redisAsyncFree(k->sub_w.ac);
+    if (was_ready)
+        k->hooks.down(k->hooks.ctx);
+}
+
+void cluster_link_step(cluster_link *k, uint64_t now_ms) {
+    if (k->broken && (k->cmd_w.ac || k->sub_w.ac || k->retry_at_ms == 0)) {
+        tear_down(k);
+        k->retry_delay_ms = backoff_next_ms(k->retry_delay_ms, RETRY_FLOOR_MS, RETRY_CEILING_MS);
+        k->retry_at_ms = now_ms + backoff_jitter_ms(k->retry_delay_ms, (uint32_t)rand());
+        log_verbose("redis %s: reconnecting in %llums", k->cfg.url.display,
+                    (unsigned long long)(k->retry_at_ms - now_ms));
+        return;
+    }
+    if (k->broken && now_ms >= k->retry_at_ms) {
+        k->retry_at_ms = 0;
+        start_connecting(k);
+    }
+}
+
+int cluster_link_timeout(const cluster_link *k, uint64_t now_ms) {
+    if (!k->broken)
+        return -1;
+    if (k->cmd_w.ac || k->sub_w.ac || k->retry_at_ms == 0)
+        return 0;
+    return k->retry_at_ms > now_ms ? (int)(k->retry_at_ms - now_ms) : 0;
+}
+
+int cluster_link_ready(const cluster_link *k) { return k->ready && !k->broken; }
+
+static void on_published(redisAsyncContext *ac, void *reply, void *priv) {
+    publish_call *call = priv;
+    cluster_link *k = call->k;
+    (void)ac;
+    redisReply *r = reply;
+    cluster_publish_result res = {0};
+    if (!r) {
+        snprintf(res.error, sizeof res.error, "redis %.100s: connection lost before the publish was confirmed",
+                 k->cfg.url.display);
+    } else if (r->type == REDIS_REPLY_ERROR) {
+        snprintf(res.error, sizeof res.error, "redis %.100s: %.200s", k->cfg.url.display, r->str);
+        log_warn("%s", res.error);
+    } else if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_INTEGER ||
+               r->element[1]->type != REDIS_REPLY_INTEGER) {
+        snprintf(res.error, sizeof res.error, "redis %.100s: unexpected answer to the publish script", k->cfg.url.display);
+    } else {
+        res.ok = 1;
+        res.accepted = (uint64_t)r->element[0]->integer;
+        res.duplicates = (uint64_t)r->element[1]->integer;
+        k->lag_ms = clock_now_ms() - call->sent_ms;
+    }
+    if (!res.ok)
+        k->publish_failures++;
+    call->done(call->ctx, &res);
+    free(call);
+}
+
+int cluster_link_publish(cluster_link *k, const char *chan, size_t len, const cluster_batch *b, cluster_published_fn done,
+                         void *ctx) {
+    if (!cluster_link_ready(k))
+        return -1;
+    enum { FIXED = 12 };
+    size_t argc = FIXED + b->count;
+    const char **argv = malloc(argc * sizeof *argv);
+    size_t *lens = malloc(argc * sizeof *lens);
+    publish_call *call = malloc(sizeof *call);
+    buf keys = BUF_INIT;
+    char history[24], first_seq[24];
+    int rc = -1;
+    if (!argv || !lens || !call)
+        goto out;
+    snprintf(history, sizeof history, "%llu", (unsigned long long)(k->cfg.history ? k->cfg.history : 1));
+    snprintf(first_seq, sizeof first_seq, "%llu", (unsigned long long)b->first_seq);
+    /* Keys and names one after another in one buffer, NUL-separated. */
+    size_t at[6];
+    at[0] = keys.len, buf_printf(&keys, "%s:id%c", k->prefix, 0);
+    at[1] = keys.len, buf_printf(&keys, "%s:last%c", k->prefix, 0);
+    at[2] = keys.len, buf_printf(&keys, "%s:channels%c", k->prefix, 0);
+    at[3] = keys.len, buf_printf(&keys, "%s:s:%.*s%c", k->prefix, (int)len, chan, 0);
+    at[4] = keys.len, buf_printf(&keys, "%s:c:%.*s%c", k->prefix, (int)len, chan, 0);
+    at[5] = keys.len, buf_printf(&keys, "%s:p:%016llx%c", k->prefix, (unsigned long long)b->session, 0);
+    if (!keys.data)
+        goto out;
+    size_t n = 0;
+    int nkeys = b->session ? 5 : 4;
+    char numkeys[4];
+    snprintf(numkeys, sizeof numkeys, "%d", nkeys);
+    argv[n] = "EVALSHA", lens[n++] = 7;
+    argv[n] = k->sha, lens[n++] = strlen(k->sha);
+    argv[n] = numkeys, lens[n++] = strlen(numkeys);
+    for (int i = 0; i < 4; i++)
+        argv[n] = keys.data + at[i], lens[n++] = strlen(keys.data + at[i]);
+    if (b->session)
+        argv[n] = keys.data + at[5], lens[n++] = strlen(keys.data + at[5]);
+    argv[n] = chan, lens[n++] = len;
+    argv[n] = history, lens[n++] = strlen(history);
+    argv[n] = keys.data + at[4], lens[n++] = strlen(keys.data + at[4]);
+    argv[n] = first_seq, lens[n++] = strlen(first_seq);
+    for (size_t i = 0; i < b->count; i++) {
+        size_t start = cluster_batch_start(b, i);
+        argv[n] = b->bytes.data + start, lens[n++] = b->ends[i] - start;
+    }
+    *call = (publish_call){k, done, ctx, clock_now_ms()};
+    if (redisAsyncCommandArgv(k->cmd_w.ac, on_published, call, (int)n, argv, lens) != REDIS_OK) {
+        mark_broken(k, "publish", "cannot send");
+        goto out;
+    }
+    call = NULL;
+    k->publish_calls++;
+    rc = 0;
+out:
+    free(argv);
+    free(lens);
+    free(call);
+    buf_free(&keys);
+    return rc;
+}
+
+static void on_filled(redisAsyncContext *ac, void *reply, void *priv) {
+    fill_call *call = priv;
+    cluster_link *k = call->k;
+    (void)ac;
+    redisReply *r = reply;
+    if (!r || r->type != REDIS_REPLY_ARRAY) {
+        if (r && r->type == REDIS_REPLY_ERROR)
+            log_warn("redis %s: reading stream of /%s: %s", k->cfg.url.display, call->chan, r->str);
+        k->hooks.fill_failed(k->hooks.ctx, call->chan, call->len);
+        free(call);
+        return;
+    }
+    size_t n = r->elements;
+    const char **msgs = calloc(n ? n : 1, sizeof *msgs);
+    size_t *lens = calloc(n ? n : 1, sizeof *lens);
+    if (!msgs || !lens) {
+        k->hooks.fill_failed(k->hooks.ctx, call->chan, call->len);
+        goto out;
+    }
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) {
+        /* XREVRANGE (the tail) answers newest first. */
+        const redisReply *entry = r->element[call->tail ? n - 1 - i : i];
+        if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 || entry->element[1]->type != REDIS_REPLY_ARRAY)
+            continue;
+        const redisReply *fields = entry->element[1];
+        for (size_t f = 0; f + 1 < fields->elements; f += 2)
+            if (fields->element[f]->type == REDIS_REPLY_STRING && strcmp(fields->element[f]->str, "e") == 0 &&
+                fields->element[f + 1]->type == REDIS_REPLY_STRING) {
+                msgs[count] = fields->element[f + 1]->str;
+                lens[count++] = fields->element[f + 1]->len;
+            }
+    }
+    k->hooks.filled(k->hooks.ctx, call->chan, call->len, msgs, lens, count, !call->tail && n == FILL_COUNT);
+out:
+    free(msgs);
+    free(lens);
+    free(call);
+}
+
+int cluster_link_fill(cluster_link *k, const char *chan, size_t len, uint64_t after) {
+    if (!cluster_link_ready(k))
+        return -1;
+    fill_call *call = malloc(sizeof *call + len + 1);
+    if (!call)
+        return -1;
+    call->k = k;
+    call->tail = after == 0;
+    call->len = len;
+    memcpy(call->chan, chan, len);
+    call->chan[len] = '\0';
+    char key[300], start[32];
+    snprintf(key, sizeof key, "%s:s:%s", k->prefix, call->chan);
+    snprintf(start, sizeof start, "%llu-0", (unsigned long long)after + 1);
+    int rc = call->tail ? redisAsyncCommand(k->cmd_w.ac, on_filled, call, "XREVRANGE %s + - COUNT %llu", key,
+                                            (unsigned long long)k->cfg.history)
+                        : redisAsyncCommand(k->cmd_w.ac, on_filled, call, "XRANGE %s %s + COUNT %d", key, start,
+                                            FILL_COUNT);
+    if (rc != REDIS_OK) {
+        free(call);
+        mark_broken(k, "XRANGE", "cannot send");
+        return -1;
+    }
+    k->fills++;
+    return 0;
+}
+
+void cluster_link_stats(const cluster_link *k, buf *out) {
+    buf_printf(out,
+               "\"connected\":%s,\"lag_ms\":%llu,\"connects\":%llu,\"publish_calls\":%llu,\"publish_failures\":%llu,"
+               "\"stream_reads\":%llu",
+               cluster_link_ready(k) ? "true" : "false", (unsigned long long)k->lag_ms,
+               (unsigned long long)k->connects, (unsigned long long)k->publish_calls,
+               (unsigned long long)k->publish_failures, (unsigned long long)k->fills);
+}
+
+void cluster_link_close(cluster_link *k) {
+    if (!k)
+        return;
+    k->broken = 1;
+    k->ready = 0; /* no down hook at exit */
+    if (k->cmd_w.ac)
+        redisAsyncFree(k->cmd_w.ac);
+    if (k->sub_w.ac)
+        redisAsyncFree(k->sub_w.ac);
+    free(k);
+}

@@ -1,0 +1,74 @@
+/* The link from one ssed node to its cluster's Redis: two connections (one
+ * for commands, one subscribed to every channel's messages), the publish
+ * script, reads of the channels' streams, and reconnection with backoff.
+ * Publishing and reading are refused (-1) while it is not ready, that is
+ * until both connections are up, the script loaded and the subscription
+ * confirmed. Built without hiredis (make REDIS=0), cluster_link_open fails
+ * with a clear error.
+ *
+ * Keys under PREFIX: PREFIX:id (the cluster's counter), PREFIX:last (hash:
+ * channel -> its last cluster number), PREFIX:channels (set of channels),
+ * PREFIX:s:CHANNEL (stream, entry N-0 with field e), PREFIX:p:SESSION (a
+ * publisher's next SSE-Sequence, for a day); messages on PREFIX:c:CHANNEL. */
+#ifndef SSED_CLUSTER_LINK_H
+#define SSED_CLUSTER_LINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "cluster_message.h"
+#include "loop.h"
+#include "redis_url.h"
+
+typedef struct cluster_link cluster_link;
+
+typedef struct cluster_link_hooks {
+    void (*message)(void *ctx, const char *chan, size_t len, const char *msg, size_t msg_len);
+    /* A fill's stream entries, oldest first; `more`: there may be more. */
+    void (*filled)(void *ctx, const char *chan, size_t len, const char *const *msgs, const size_t *lens, size_t count,
+                   int more);
+    void (*fill_failed)(void *ctx, const char *chan, size_t len);
+    /* Ready (again): every channel Redis knows. */
+    void (*up)(void *ctx, const char *const *names, const size_t *lens, size_t count);
+    /* Not ready any more; publishes in flight get failed answers. */
+    void (*down)(void *ctx);
+    /* 0: leave what Redis sends in the sockets for now (the node's
+     * subscribers still owe a round's worth, hub.h); NULL: always read. */
+    int (*may_read)(void *ctx);
+    void *ctx;
+} cluster_link_hooks;
+
+typedef struct cluster_publish_result {
+    int ok;
+    uint64_t accepted, duplicates;
+    char error[400];
+} cluster_publish_result;
+typedef void (*cluster_published_fn)(void *ctx, const cluster_publish_result *r);
+
+typedef struct cluster_link_config {
+    redis_url url;
+    const char *prefix;
+    uint64_t history; /* MAXLEN ~ of each stream */
+} cluster_link_config;
+
+/* NULL with err filled when it cannot even start (built without Redis,
+ * out of memory); a Redis that does not answer yet is retried. */
+cluster_link *cluster_link_open(const cluster_link_config *cfg, loop *l, const cluster_link_hooks *hooks, char *err,
+                                size_t errlen);
+/* Reconnect when it is time; once per loop iteration. */
+void cluster_link_step(cluster_link *k, uint64_t now_ms);
+int cluster_link_timeout(const cluster_link *k, uint64_t now_ms);
+int cluster_link_ready(const cluster_link *k);
+/* One script call for a batch; `done` is called exactly once (later, or
+ * with a failure when the link drops). -1: not ready, nothing sent. */
+int cluster_link_publish(cluster_link *k, const char *chan, size_t len, const cluster_batch *b, cluster_published_fn done,
+                         void *ctx);
+/* Read a channel's stream after `after` (0: its newest --history events);
+ * answered by hooks.filled or hooks.fill_failed. -1: not ready. */
+int cluster_link_fill(cluster_link *k, const char *chan, size_t len, uint64_t after);
+/* The link's figures as JSON members (after a comma). */
+void cluster_link_stats(const cluster_link *k, buf *out);
+void cluster_link_close(cluster_link *k);
+
+#endif

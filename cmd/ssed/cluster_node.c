@@ -1,0 +1,287 @@
+/* The server's side of a cluster (see cluster_node.h): delivery into the
+ * hub, gap notices to live subscribers, and stdin/FIFO batches that wait
+ * for Redis. Uses the link only through cluster_link.h, so it builds with
+ * REDIS=0 too. */
+#include "cluster_node.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "cluster_delivery.h"
+#include "json.h"
+#include "log.h"
+
+/* An input's events on their way to Redis: `collecting` fills while a
+ * read is parsed; `sent` is in flight (or failed and waits to be resent,
+ * with the same SSE-Sequence, so Redis skips what it already took). The
+ * input is paused while anything is in flight or Redis is down. */
+typedef struct input_feed {
+    cluster_node *node;
+    input_source *in;
+    cluster_batch collecting, sent;
+    int in_flight;
+    uint64_t session, next_seq;
+} input_feed;
+
+struct cluster_node {
+    server *srv;
+    cluster_link *link;
+    delivery delivery;
+    input_feed feeds[2];
+    uint64_t events_in; /* delivered into the hub */
+    int inputs_paused;
+};
+
+/* The delivery's verdict: into the local hub, with the cluster's id. */
+static void deliver(void *ctx, const char *chan, size_t len, const cluster_event *ev) {
+    cluster_node *node = ctx;
+    hub *h = &node->srv->hub;
+    channel *ch = hub_channel_acquire(h, chan, len, HUB_FOR_PUBLISHING);
+    if (!ch) {
+        log_warn("redis: event %llu for /%.*s dropped: too many channels (--max-channels)",
+                 (unsigned long long)ev->n, (int)len, chan);
+        return;
+    }
+    int rc = hub_publish_event(h, ch, &ev->ev);
+    if (rc != SSE_ENCODE_OK)
+        log_warn("redis: event %llu for /%.*s dropped: %s", (unsigned long long)ev->n, (int)len, chan, hub_strerror(rc));
+    else
+        node->events_in++;
+    hub_channel_release(h, ch);
+}
+
+/* The stream no longer holds what came between: tell the channel's live
+ * subscribers with ssed's usual gap notice. */
+static void announce_gap(void *ctx, const char *chan, size_t len, uint64_t last, const cluster_event *ev) {
+    cluster_node *node = ctx;
+    hub *h = &node->srv->hub;
+    log_warn("redis: /%.*s: events after %llu up to %llu are no longer in the stream; subscribers told (ssed-gap)",
+             (int)len, chan, (unsigned long long)last, (unsigned long long)ev->n);
+    channel *ch = hub_channel_find(h, chan, len);
+    if (!ch)
+        return;
+    buf data = BUF_INIT;
+    buf_printf(&data, "{\"last_event_id\":\"%llu\",\"oldest_retained_id\":", (unsigned long long)last);
+    json_append_string(&data, ev->ev.id, ev->ev.id_len);
+    buf_append_char(&data, '}');
+    sse_out_event notice = {"ssed-gap", 8, NULL, 0, 0, data.data, data.len, -1};
+    int rc;
+    shared_event *e = data.data ? shared_event_new(&notice, &rc) : NULL;
+    if (e) {
+        for (list_node *n = ch->subscribers.next; n != &ch->subscribers; n = n->next) {
+            subscriber *s = list_entry(n, sub_link, node)->owner;
+            if (!s->replaying)
+                subscriber_enqueue_owed(h, s, e);
+        }
+        shared_event_unref(e);
+    }
+    buf_free(&data);
+}
+
+static int request_fill(void *ctx, const char *chan, size_t len, uint64_t after) {
+    cluster_node *node = ctx;
+    return cluster_link_fill(node->link, chan, len, after);
+}
+
+static void on_message(void *ctx, const char *chan, size_t len, const char *msg, size_t msg_len) {
+    cluster_node *node = ctx;
+    delivery_message(&node->delivery, chan, len, msg, msg_len);
+}
+
+static void on_filled(void *ctx, const char *chan, size_t len, const char *const *msgs, const size_t *lens,
+                      size_t count, int more) {
+    cluster_node *node = ctx;
+    delivery_filled(&node->delivery, chan, len, msgs, lens, count, more);
+}
+
+static void on_fill_failed(void *ctx, const char *chan, size_t len) {
+    cluster_node *node = ctx;
+    delivery_fill_failed(&node->delivery, chan, len);
+}
+
+static void pause_inputs(cluster_node *node, int paused) {
+    server *srv = node->srv;
+    if (node->inputs_paused == paused)
+        return;
+    node->inputs_paused = paused;
+    for (size_t i = 0; i < srv->input_count; i++)
+        if (srv->inputs[i].open)
+            input_pause(&srv->inputs[i], paused || node->feeds[i].in_flight || node->feeds[i].sent.count);
+    if (paused && srv->input_count)
+        log_warn("redis unreachable: input paused until it is back");
+    else if (srv->input_count)
+        log_info("redis back: input resumed");
+}
+
+static void send_feed(cluster_node *node, input_feed *f);
+
+static void on_up(void *ctx, const char *const *names, const size_t *lens, size_t count) {
+    cluster_node *node = ctx;
+    delivery_resync(&node->delivery, names, lens, count);
+    pause_inputs(node, 0);
+    for (size_t i = 0; i < node->srv->input_count; i++)
+        send_feed(node, &node->feeds[i]);
+}
+
+static void on_down(void *ctx) { pause_inputs(ctx, 1); }
+
+/* Events from Redis wait, like local input, while the subscribers still
+ * owe a round's worth (hub.h). */
+static int may_read(void *ctx) {
+    const cluster_node *node = ctx;
+    return !hub_intake_full(&node->srv->hub);
+}
+
+static void feed_sent(void *ctx, const cluster_publish_result *r) {
+    input_feed *f = ctx;
+    f->in_flight = 0;
+    if (!r->ok) {
+        /* Kept, and resent with the same numbers when Redis is back. */
+        log_verbose("%s: batch of %zu events not confirmed (%s); it is resent when Redis is back", f->in->name,
+                    f->sent.count, r->error);
+        return;
+    }
+    f->next_seq += f->sent.count;
+    cluster_batch_clear(&f->sent);
+    send_feed(f->node, f); /* what the end of input added meanwhile */
+}
+
+int server_cluster_enabled(const server *srv) { return srv->cluster != NULL; }
+
+int server_cluster_open(server *srv) {
+    const ssed_options *o = srv->opt;
+    cluster_node *node = calloc(1, sizeof *node);
+    if (!node) {
+        log_error("redis: out of memory");
+        return -1;
+    }
+    node->srv = srv;
+    srv->cluster = node;
+    delivery_hooks dh = {deliver, announce_gap, request_fill, node};
+    if (delivery_init(&node->delivery, &dh) < 0) {
+        log_error("redis: out of memory");
+        return -1;
+    }
+    cluster_link_config cfg = {.prefix = o->redis_prefix, .history = o->history};
+    char err[300];
+    if (redis_url_parse(o->redis_url, &cfg.url, err, sizeof err) < 0) {
+        log_error("--redis: %s", err); /* checked at start already; kept for safety */
+        return -1;
+    }
+    const char *password = getenv("SSED_REDIS_PASSWORD");
+    if (password && *password && !cfg.url.has_password) {
+        snprintf(cfg.url.password, sizeof cfg.url.password, "%s", password);
+        cfg.url.has_password = 1;
+    }
+    for (size_t i = 0; i < 2; i++) {
+        uint64_t session = 0;
+        while (session == 0)
+            if (getrandom(&session, sizeof session, 0) != (ssize_t)sizeof session) {
+                log_error("getrandom: %s", strerror(errno));
+                return -1;
+            }
+        node->feeds[i].session = session;
+        node->feeds[i].node = node;
+    }
+    cluster_link_hooks lh = {on_message, on_filled, on_fill_failed, on_up, on_down, may_read, node};
+    node->link = cluster_link_open(&cfg, &srv->loop, &lh, err, sizeof err);
+    if (!node->link) {
+        log_error("%s", err);
+        return -1;
+    }
+    node->inputs_paused = 1; /* until the link is first up */
+    return 0;
+}
+
+void server_cluster_step(server *srv, uint64_t now_ms) {
+    if (srv->cluster)
+        cluster_link_step(srv->cluster->link, now_ms);
+}
+
+int server_cluster_timeout(const server *srv, uint64_t now_ms) {
+    return srv->cluster ? cluster_link_timeout(srv->cluster->link, now_ms) : -1;
+}
+
+int server_cluster_ready(const server *srv) { return !srv->cluster || cluster_link_ready(srv->cluster->link); }
+
+int server_cluster_publish(server *srv, channel *ch, const cluster_batch *b, cluster_published_fn done, void *ctx) {
+    return cluster_link_publish(srv->cluster->link, ch->name, ch->name_len, b, done, ctx);
+}
+
+static input_feed *feed_of(cluster_node *node, input_source *in) {
+    return &node->feeds[in - node->srv->inputs];
+}
+
+static int input_emit(void *ctx, input_source *in, const sse_out_event *ev) {
+    cluster_node *node = ctx;
+    int rc = hub_event_check(&node->srv->hub, ev);
+    if (rc != SSE_ENCODE_OK)
+        return rc;
+    return cluster_batch_add(&feed_of(node, in)->collecting, ev) < 0 ? SSE_ENCODE_NOMEM : SSE_ENCODE_OK;
+}
+
+/* Send what an input read gave, one script call; the input pauses until
+ * Redis confirms it, so a writer blocks rather than losing events. */
+static void send_feed(cluster_node *node, input_feed *f) {
+    if (!f->in)
+        return;
+    if (!f->in_flight && f->sent.count == 0 && f->collecting.count) {
+        cluster_batch swap = f->sent;
+        f->sent = f->collecting;
+        f->collecting = swap;
+    }
+    if (!f->in_flight && f->sent.count) {
+        f->sent.session = f->session;
+        f->sent.first_seq = f->next_seq;
+        f->in_flight = cluster_link_publish(node->link, node->srv->opt->channel, strlen(node->srv->opt->channel),
+                                            &f->sent, feed_sent, f) == 0;
+    }
+    if (f->in->open)
+        input_pause(f->in, node->inputs_paused || f->in_flight || f->sent.count);
+}
+
+static void input_flush(void *ctx, input_source *in) {
+    cluster_node *node = ctx;
+    input_feed *f = feed_of(node, in);
+    f->in = in;
+    send_feed(node, f);
+}
+
+void server_cluster_input_target(server *srv, input_target *to) {
+    if (!srv->cluster)
+        return;
+    to->emit = input_emit;
+    to->flush = input_flush;
+    to->emit_ctx = srv->cluster;
+}
+
+void server_cluster_stats(const server *srv, buf *out) {
+    const cluster_node *node = srv->cluster;
+    if (!node)
+        return;
+    const delivery_stats *d = &node->delivery.stats;
+    buf_append_str(out, ",\"redis\":{");
+    cluster_link_stats(node->link, out);
+    buf_printf(out,
+               ",\"events_received\":%llu,\"holes\":%llu,\"holes_filled_events\":%llu,\"gaps\":%llu,"
+               "\"duplicates_dropped\":%llu}",
+               (unsigned long long)node->events_in, (unsigned long long)d->holes, (unsigned long long)d->filled,
+               (unsigned long long)d->gaps, (unsigned long long)d->duplicates_dropped);
+}
+
+void server_cluster_close(server *srv) {
+    cluster_node *node = srv->cluster;
+    if (!node)
+        return;
+    cluster_link_close(node->link); /* in-flight calls are answered (failed) here */
+    delivery_free(&node->delivery);
+    for (size_t i = 0; i < 2; i++) {
+        cluster_batch_free(&node->feeds[i].collecting);
+        cluster_batch_free(&node->feeds[i].sent);
+    }
+    free(node);
+    srv->cluster = NULL;
+}

@@ -1,0 +1,83 @@
+/* The hiredis event adapter over loop.c (see redis_epoll.h). */
+#include "redis_epoll.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "log.h"
+
+static void set_events(redis_watch *w, uint32_t events) {
+    if (w->events == events || !w->ac)
+        return;
+    if (loop_modify(w->loop, w->fd, events, &w->watch) < 0) {
+        /* Nothing to hand the error to: hiredis' hooks return nothing. The
+         * link notices the silence when its commands go unanswered. */
+        log_error("redis: epoll_ctl: %s", strerror(errno));
+        return;
+    }
+    w->events = events;
+}
+
+static void add_read(void *data) {
+    redis_watch *w = data;
+    set_events(w, w->events | EPOLLIN);
+}
+
+static void del_read(void *data) {
+    redis_watch *w = data;
+    set_events(w, w->events & ~(uint32_t)EPOLLIN);
+}
+
+static void add_write(void *data) {
+    redis_watch *w = data;
+    set_events(w, w->events | EPOLLOUT);
+}
+
+static void del_write(void *data) {
+    redis_watch *w = data;
+    set_events(w, w->events & ~(uint32_t)EPOLLOUT);
+}
+
+/* hiredis is freeing the context; its socket is still open. */
+static void cleanup(void *data) {
+    redis_watch *w = data;
+    if (!w->ac)
+        return;
+    loop_remove(w->loop, w->fd);
+    w->ac = NULL;
+    w->events = 0;
+    if (w->gone)
+        w->gone(w->ctx, w);
+}
+
+static void on_ready(loop_watch *lw, uint32_t events) {
+    redis_watch *w = (redis_watch *)lw;
+    if (w->ac && (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) && (!w->may_read || w->may_read(w->ctx)))
+        redisAsyncHandleRead(w->ac);
+    /* Reading may have freed the context (w->ac is then NULL). */
+    if (w->ac && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+        redisAsyncHandleWrite(w->ac);
+}
+
+int redis_epoll_attach(redisAsyncContext *ac, loop *l, redis_watch *w, void (*gone)(void *ctx, redis_watch *w),
+                       void *ctx) {
+    memset(w, 0, sizeof *w);
+    w->watch.on_ready = on_ready;
+    w->loop = l;
+    w->fd = ac->c.fd;
+    w->gone = gone;
+    w->ctx = ctx;
+    /* Both at first: writable says a non-blocking connect finished. */
+    if (loop_add(l, w->fd, EPOLLIN | EPOLLOUT, &w->watch) < 0)
+        return -1;
+    w->ac = ac;
+    w->events = EPOLLIN | EPOLLOUT;
+    ac->ev.data = w;
+    ac->ev.addRead = add_read;
+    ac->ev.delRead = del_read;
+    ac->ev.addWrite = add_write;
+    ac->ev.delWrite = del_write;
+    ac->ev.cleanup = cleanup;
+    return 0;
+}
