@@ -44,6 +44,8 @@ tips &
 tips_pid=$!
 feed | "$build/ssed" --listen "$listen" --replay 10 --retry 2s 2> >(tee "$log" >&2)
 status=$?
+# tee runs on its own: wait until it has written all ssed said to the log.
+wait $! 2>/dev/null
 kill "$tips_pid" 2>/dev/null
 if grep -q 'Address already in use' "$log"; then
     echo "ssed demo: $listen is taken; pick another address with DEMO_LISTEN, e.g." >&2
