@@ -11,6 +11,8 @@ setup() {
 }
 
 teardown() {
+    # A Redis left stopped by a test would take stop_pid's whole grace period.
+    [ -z "${REDIS_PID:-}" ] || kill -CONT "$REDIS_PID" 2>/dev/null || true
     stop_all
 }
 
@@ -31,8 +33,10 @@ start_redis() {
     return 1
 }
 
-# start_node NAME [OPTIONS...]: an ssed node with --redis, stdin from the
-# FIFO $RT/NAME.in (held open on a descriptor of its own); sets NAME_URL.
+# start_node NAME [OPTIONS...]: an ssed node with --redis (NODE_REDIS_URL,
+# or the test's Redis), stdin from the FIFO $RT/NAME.in (held open on a
+# descriptor of its own); sets NAME_URL. NODE_NO_WAIT=1: do not wait for
+# the cluster to be ready, only for the listener.
 start_node() {
     local name=$1
     shift
@@ -40,11 +44,15 @@ start_node() {
     # The writer first (in the background), so opening the reader returns.
     sleep 3600 >"$RT/$name.in" 3>&- 8>&- 9>&- &
     echo $! >>"$BATS_TEST_TMPDIR/pids"
-    "$SSED" -l 127.0.0.1:0 -c news --redis "redis://127.0.0.1:$REDIS_PORT" "$@" <"$RT/$name.in" >"$RT/$name.out" \
-        2>"$RT/$name.err" 3>&- 8>&- 9>&- &
+    "$SSED" -l 127.0.0.1:0 -c news --redis "${NODE_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}" "$@" <"$RT/$name.in" \
+        >"$RT/$name.out" 2>"$RT/$name.err" 3>&- 8>&- 9>&- &
     eval "${name}_PID=$!"
     echo $! >>"$BATS_TEST_TMPDIR/pids"
-    wait_for_line "$RT/$name.err" 'cluster ssed ready' 10
+    if [ "${NODE_NO_WAIT:-0}" = 1 ]; then
+        wait_for_line "$RT/$name.err" 'serving http://127\.0\.0\.1:[0-9]+' 10
+    else
+        wait_for_line "$RT/$name.err" 'cluster [^ ]+ ready' 10
+    fi
     eval "${name}_URL=http://127.0.0.1:$(grep -oE 'serving http://127\.0\.0\.1:[0-9]+' "$RT/$name.err" | head -1 | sed 's/.*://')"
 }
 
@@ -56,6 +64,79 @@ sub() {
     SUB_PID=$!
     echo $SUB_PID >>"$BATS_TEST_TMPDIR/pids"
     wait_for_line "$RT/$file" '^: ssed stream' 10
+}
+
+# post_code URL DATA [CURL OPTIONS...]: the status of a POST of DATA.
+post_code() {
+    local url=$1 data=$2
+    shift 2
+    curl -s -o /dev/null -w '%{http_code}' --max-time 30 -XPOST --data-binary "$data" "$@" "$url" 3>&- 8>&- 9>&-
+}
+
+# eventually SECONDS CMD...: run CMD every 0.1 s until it succeeds, at most
+# SECONDS (scaled by SSETOOLS_WAIT_SCALE).
+eventually() {
+    local limit=$(($1 * 10 * SSETOOLS_WAIT_SCALE)) i
+    shift
+    for i in $(seq 1 "$limit"); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    echo "not within the limit: $*" >&2
+    return 1
+}
+
+code_is() { [ "$(post_code "$2" "$3")" = "$1" ]; }
+
+# stat_above NODE_URL KEY N: the member is above N now.
+stat_above() { [ "$(stat "$1" "$2")" -gt "$3" ]; }
+
+# stat NODE_URL KEY: a member of the node's redis stats.
+stat() {
+    curl -s --max-time 10 "$1/_ssed/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["redis"][sys.argv[1]])' "$2"
+}
+
+# sub_until_open FILE URL [CURL OPTIONS...]: subscribe again while the
+# node answers 503 (still reading history), then as `sub`.
+sub_until_open() {
+    local file=$1 url=$2 i
+    shift 2
+    for i in $(seq 1 $((100 * SSETOOLS_WAIT_SCALE))); do
+        [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$url/_ssed/stats")" = 200 ] || return 1
+        sub "$file" "$url" "$@" 2>/dev/null && return 0
+        kill "$SUB_PID" 2>/dev/null || true
+        sleep 0.1
+    done
+    return 1
+}
+
+@test "cluster: after SCRIPT FLUSH, POSTs and stdin lines are still published" {
+    start_node A
+    sub a1 "$A_URL"
+    redis-cli -p "$REDIS_PORT" script flush >/dev/null
+    [ "$(post_code "$A_URL/news" one)" = 200 ]
+    echo two >"$RT/A.in"
+    redis-cli -p "$REDIS_PORT" script flush >/dev/null
+    echo three >"$RT/A.in"
+    wait_for_data "$RT/a1" 3 10
+    printf '%s\n' one two three >"$RT/want"
+    run $CHECK same "$RT/want" "$RT/a1"
+    echo "$output"
+    [ "$status" -eq 0 ]
+}
+
+@test "cluster: an error answer (OOM) fails the POST with 503; stdin is retried once Redis takes writes again" {
+    start_node A
+    sub a1 "$A_URL"
+    redis-cli -p "$REDIS_PORT" config set maxmemory 1 >/dev/null
+    [ "$(post_code "$A_URL/news" refused)" = 503 ]
+    echo later >"$RT/A.in"
+    wait_for_line "$RT/A.err" 'OOM' 10
+    redis-cli -p "$REDIS_PORT" config set maxmemory 0 >/dev/null
+    wait_for_line "$RT/a1" '^data: later$' 10
+    [ "$(post_code "$A_URL/news" after)" = 200 ]
+    wait_for_line "$RT/a1" '^data: after$' 10
+    ! grep -q '^data: refused$' "$RT/a1"
 }
 
 @test "cluster: --redis with --store, a bad URL, or --redis-prefix alone are usage errors" {
@@ -182,4 +263,116 @@ PY
     run $CHECK same "$RT/want" $(for n in $(seq 1 9); do echo "$RT/s$n"; done)
     echo "$output"
     [ "$status" -eq 0 ]
+}
+
+@test "cluster: a stream read refused (no XRANGE permission) is retried with backoff, and recovers when allowed" {
+    start_node A
+    for i in 1 2 3; do [ "$(post_code "$A_URL/news" "old-$i")" = 200 ]; done
+    redis-cli -p "$REDIS_PORT" acl setuser nox on '>pw' '~*' '&*' +@all -xrange -xrevrange >/dev/null
+    NODE_REDIS_URL="redis://nox:pw@127.0.0.1:$REDIS_PORT" start_node B
+    eventually 10 stat_above "$B_URL" stream_reads_failed 2
+    # Backoff, not a busy loop: a handful of reads per second at most.
+    reads=$(stat "$B_URL" stream_reads)
+    [ "$reads" -lt 30 ]
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$B_URL/news")" = 503 ]
+    redis-cli -p "$REDIS_PORT" acl setuser nox +xrange +xrevrange >/dev/null
+    first=$(redis-cli -p "$REDIS_PORT" xrange ssed:s:news - + count 1 | head -1 | cut -d- -f1)
+    sub_until_open b1 "$B_URL" -H "Last-Event-ID: $first"
+    [ "$(post_code "$A_URL/news" new)" = 200 ]
+    wait_for_data "$RT/b1" 3 10
+    printf '%s\n' old-2 old-3 new >"$RT/want"
+    run $CHECK same "$RT/want" "$RT/b1"
+    echo "$output"
+    [ "$status" -eq 0 ]
+}
+
+@test "cluster: a Redis that stops answering: POSTs get 503 within the 5 s limit, then publishing works again" {
+    start_node A
+    sub a1 "$A_URL"
+    [ "$(post_code "$A_URL/news" before)" = 200 ]
+    kill -STOP "$REDIS_PID"
+    start=$(date +%s)
+    code=$(post_code "$A_URL/news" stalled)
+    took=$(($(date +%s) - start))
+    kill -CONT "$REDIS_PID"
+    [ "$code" = 503 ]
+    [ "$took" -le $((5 + 2 * SSETOOLS_WAIT_SCALE)) ]
+    eventually 20 code_is 200 "$A_URL/news" after
+    wait_for_line "$RT/a1" '^data: after$' 10
+    [ "$(stat "$A_URL" connects)" -gt 1 ]
+}
+
+@test "cluster: a POST of 100000 lines goes in calls of at most 1000 events, delivered exactly once" {
+    start_node A
+    sub a1 "$A_URL"
+    seq 1 100000 | sed 's/^/big-/' >"$RT/want"
+    calls=$(stat "$A_URL" publish_calls)
+    curl -s -o "$RT/answer" --max-time 120 -XPOST --data-binary @"$RT/want" "$A_URL/news" &
+    P=$!
+    echo $P >>"$BATS_TEST_TMPDIR/pids"
+    # Redis keeps answering others while the body is published.
+    eventually 10 stat_above "$A_URL" publish_calls $((calls + 1))
+    redis-cli -p "$REDIS_PORT" ping | grep -q PONG
+    wait $P
+    grep -q '"accepted":100000' "$RT/answer"
+    [ "$(stat "$A_URL" publish_calls)" -ge $((calls + 100)) ]
+    wait_for_data "$RT/a1" 100000 60
+    run $CHECK same "$RT/want" "$RT/a1"
+    echo "$output"
+    [ "$status" -eq 0 ]
+}
+
+@test "cluster: a node that starts while Redis is stopped: a subscriber resuming there gets no old events and no gap" {
+    start_node A
+    for i in 1 2 3; do [ "$(post_code "$A_URL/news" "e-$i")" = 200 ]; done
+    third=$(redis-cli -p "$REDIS_PORT" xrevrange ssed:s:news + - count 1 | head -1 | cut -d- -f1)
+    kill -STOP "$REDIS_PID"
+    NODE_NO_WAIT=1 start_node B
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "Last-Event-ID: $third" "$B_URL/news")
+    kill -CONT "$REDIS_PID"
+    [ "$code" = 503 ]
+    sub_until_open b1 "$B_URL" -H "Last-Event-ID: $third"
+    [ "$(post_code "$A_URL/news" e-4)" = 200 ]
+    wait_for_line "$RT/b1" '^data: e-4$' 10
+    echo e-4 >"$RT/want"
+    run $CHECK same "$RT/want" "$RT/b1"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    ! grep -q 'ssed-gap' "$RT/b1"
+}
+
+@test "cluster: SSE-Sequence of 2^53 or more is refused with 400" {
+    start_node A
+    [ "$(post_code "$A_URL/news" x -H 'SSE-Publisher: 1a' -H 'SSE-Sequence: 9007199254740992')" = 400 ]
+    [ "$(post_code "$A_URL/news" x -H 'SSE-Publisher: 1a' -H 'SSE-Sequence: 9007199254740991')" = 200 ]
+}
+
+@test "cluster: a 100-byte prefix and a 200-byte channel name: history is read from the right stream" {
+    prefix=$(printf 'p%.0s' $(seq 1 100))
+    chan=$(printf 'c%.0s' $(seq 1 200))
+    start_node A --redis-prefix "$prefix"
+    for i in 1 2; do [ "$(post_code "$A_URL/$chan" "long-$i")" = 200 ]; done
+    first=$(redis-cli -p "$REDIS_PORT" xrange "$prefix:s:$chan" - + count 1 | head -1 | cut -d- -f1)
+    [ -n "$first" ]
+    start_node B --redis-prefix "$prefix"
+    curl -s --max-time 2 -H "Last-Event-ID: $first" "$B_URL/$chan" >"$RT/b1" || true
+    grep -q '^data: long-2$' "$RT/b1"
+    ! grep -q 'ssed-gap' "$RT/b1"
+}
+
+@test "cluster: a publisher that gives up while its POST waits for Redis is let go at once" {
+    start_node A
+    kill -STOP "$REDIS_PID"
+    curl -s -o /dev/null --max-time 1 -XPOST --data-binary x "$A_URL/news" || true
+    # Closed before Redis' 5 s answer limit would have answered it: only
+    # the stats request itself is left. Not scaled: the limit is ssed's.
+    gone=0
+    for i in $(seq 1 30); do
+        conns=$(curl -s --max-time 1 "$A_URL/_ssed/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"])')
+        [ "$conns" = 1 ] && { gone=1; break; }
+        sleep 0.1
+    done
+    kill -CONT "$REDIS_PID"
+    [ "$gone" = 1 ]
+    ! grep -q 'no answer' "$RT/A.err"
 }

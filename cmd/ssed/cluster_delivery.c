@@ -22,6 +22,9 @@ struct chan_state {
     uint64_t last;  /* cluster number of the last event delivered */
     int filling;    /* a fill is wanted; messages wait behind it */
     int in_flight;  /* and has been sent */
+    int quiet;      /* the fill is a resync's first read of the channel:
+                       old events, for history only */
+    size_t held_count;
     held_message *held, **held_tail;
 };
 
@@ -47,6 +50,7 @@ static void free_held(chan_state *cs) {
         free(m);
     }
     cs->held_tail = &cs->held;
+    cs->held_count = 0;
 }
 
 void delivery_free(delivery *d) {
@@ -94,15 +98,25 @@ uint64_t delivery_last(const delivery *d, const char *chan, size_t len) {
     return cs ? cs->last : 0;
 }
 
+static void set_filling(delivery *d, chan_state *cs, int filling) {
+    if (cs->filling == filling)
+        return;
+    cs->filling = filling;
+    if (filling)
+        d->filling_count++;
+    else
+        d->filling_count--;
+}
+
 static void start_fill(delivery *d, chan_state *cs) {
-    cs->filling = 1;
+    set_filling(d, cs, 1);
     cs->in_flight = d->hooks.fill(d->hooks.ctx, cs->name, cs->len, cs->last) == 0;
 }
 
 static void deliver(delivery *d, chan_state *cs, const cluster_event *ev) {
     cs->last = ev->n;
     d->stats.delivered++;
-    d->hooks.deliver(d->hooks.ctx, cs->name, cs->len, ev);
+    d->hooks.deliver(d->hooks.ctx, cs->name, cs->len, ev, !cs->quiet);
 }
 
 /* Deliver held messages in order until one needs a fill first. */
@@ -132,6 +146,7 @@ static void drain(delivery *d, chan_state *cs) {
             return;
         }
         cs->held = m->next;
+        cs->held_count--;
         if (!cs->held)
             cs->held_tail = &cs->held;
         free(m);
@@ -148,12 +163,20 @@ void delivery_message(delivery *d, const char *chan, size_t len, const char *msg
         free(m);
         return;
     }
+    if (cs->held_count >= DELIVERY_HELD_MAX) {
+        /* A fill that does not come back must not grow memory without
+         * bound. What is dropped is in the stream, where the fill reads it
+         * (or, gone from there too, announces the gap). */
+        d->stats.held_dropped += cs->held_count;
+        free_held(cs);
+    }
     m->next = NULL;
     m->covered = 0;
     m->len = msg_len;
     memcpy(m->msg, msg, msg_len);
     *cs->held_tail = m;
     cs->held_tail = &m->next;
+    cs->held_count++;
     drain(d, cs);
 }
 
@@ -184,14 +207,24 @@ void delivery_filled(delivery *d, const char *chan, size_t len, const char *cons
         start_fill(d, cs);
         return;
     }
-    cs->filling = 0;
+    set_filling(d, cs, 0);
+    cs->quiet = 0;
     drain(d, cs);
 }
 
 void delivery_fill_failed(delivery *d, const char *chan, size_t len) {
     chan_state *cs = find(d, chan, len);
-    if (cs)
+    if (cs && cs->in_flight) {
         cs->in_flight = 0;
+        d->stats.fills_failed++;
+    }
+}
+
+void delivery_retry_fills(delivery *d) {
+    for (size_t b = 0; b < d->bucket_count; b++)
+        for (chan_state *cs = d->buckets[b]; cs; cs = cs->hash_next)
+            if (cs->filling && !cs->in_flight)
+                start_fill(d, cs);
 }
 
 void delivery_resync(delivery *d, const char *const *names, const size_t *lens, size_t count) {
@@ -199,6 +232,8 @@ void delivery_resync(delivery *d, const char *const *names, const size_t *lens, 
         find_or_add(d, names[i], lens[i]);
     for (size_t b = 0; b < d->bucket_count; b++)
         for (chan_state *cs = d->buckets[b]; cs; cs = cs->hash_next)
-            if (!cs->in_flight)
+            if (!cs->in_flight) {
+                cs->quiet = cs->last == 0;
                 start_fill(d, cs);
+            }
 }

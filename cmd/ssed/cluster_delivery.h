@@ -19,15 +19,18 @@
 #include "cluster_message.h"
 
 typedef struct delivery_hooks {
-    /* Deliver ev to the channel's local subscribers and history. */
-    void (*deliver)(void *ctx, const char *chan, size_t len, const cluster_event *ev);
+    /* Deliver ev to the channel's history and, when `live`, to its local
+     * subscribers (not live: read by a resync's first fill of a channel,
+     * old events a subscriber gets only by asking for history). */
+    void (*deliver)(void *ctx, const char *chan, size_t len, const cluster_event *ev, int live);
     /* Events after `last` up to ev->prev are lost: the stream no longer
      * has them. */
     void (*gap)(void *ctx, const char *chan, size_t len, uint64_t last, const cluster_event *ev);
     /* Read the channel's stream after cluster number `after` (0: its
      * newest events, as history for a channel this node never saw);
      * answered by delivery_filled or delivery_fill_failed. -1: cannot
-     * now (Redis is down); delivery_resync asks again. */
+     * now (Redis is down); delivery_resync or delivery_retry_fills asks
+     * again. */
     int (*fill)(void *ctx, const char *chan, size_t len, uint64_t after);
     void *ctx;
 } delivery_hooks;
@@ -42,12 +45,19 @@ typedef struct delivery_stats {
     uint64_t filled;             /* events delivered from the stream by fills */
     uint64_t gaps;               /* holes the stream could not cover */
     uint64_t malformed;
+    uint64_t fills_failed;       /* answered with an error, or lost */
+    uint64_t held_dropped;       /* messages dropped over DELIVERY_HELD_MAX */
 } delivery_stats;
+
+/* Messages held per channel behind a fill; past it they are dropped, and
+ * read back from the stream by the fill. */
+#define DELIVERY_HELD_MAX 10000
 
 typedef struct delivery {
     delivery_hooks hooks;
     chan_state **buckets;
     size_t bucket_count, channel_count;
+    size_t filling_count; /* channels waiting for a fill */
     delivery_stats stats;
 } delivery;
 
@@ -60,8 +70,13 @@ void delivery_message(delivery *d, const char *chan, size_t len, const char *msg
  * `more`: it stopped at its count, read on from the last one. */
 void delivery_filled(delivery *d, const char *chan, size_t len, const char *const *msgs, const size_t *lens,
                      size_t count, int more);
-/* A fill was lost with the connection; it is asked again at resync. */
+/* A fill failed (an error, or lost with the connection); the channel
+ * keeps waiting for it until delivery_retry_fills or delivery_resync. */
 void delivery_fill_failed(delivery *d, const char *chan, size_t len);
+/* Ask again every fill that failed (the caller's timer, with backoff). */
+void delivery_retry_fills(delivery *d);
+/* No channel waits for a fill: every channel is caught up with its stream. */
+static inline int delivery_caught_up(const delivery *d) { return d->filling_count == 0; }
 /* Redis is (back) up: fill every channel known here and every one in
  * `names` (all channels Redis has), from what each delivered last, so what
  * pub/sub dropped while the link was down is read from the streams. */

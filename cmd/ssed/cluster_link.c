@@ -20,6 +20,13 @@
 #define FILL_COUNT 1000
 #define RETRY_FLOOR_MS 100
 #define RETRY_CEILING_MS 5000
+/* A Redis that leaves a command (or the connect, AUTH, SCRIPT LOAD or
+ * PSUBSCRIBE) unanswered this long is taken for gone (man/ssed.1). */
+#define ANSWER_LIMIT_MS 5000
+/* One script call blocks Redis for every client while it runs: a large
+ * batch goes as consecutive calls of at most this much. */
+#define PART_EVENTS 1000
+#define PART_BYTES (1u << 20)
 
 struct cluster_link {
     cluster_link_config cfg;
@@ -32,16 +39,29 @@ struct cluster_link {
     int broken;               /* tear down at the next step */
     int down_logged;
     char sha[48];
+    int reloading;            /* a SCRIPT LOAD after NOSCRIPT is on its way */
+    /* Commands sent on the command connection and not answered yet (Redis
+     * answers in order), and when it last answered or was first asked. */
+    uint64_t cmd_pending, cmd_progress_ms, sub_asked_ms;
     uint64_t retry_at_ms, retry_delay_ms;
     uint64_t connects, publish_calls, publish_failures, fills;
     uint64_t lag_ms; /* round trip of the last publish */
 };
 
+/* A batch on its way, part after part (PART_EVENTS, PART_BYTES), each
+ * part sent once the previous one is confirmed. The batch is the caller's
+ * and stays valid until `done`; the channel name is copied. */
 typedef struct publish_call {
     cluster_link *k;
     cluster_published_fn done;
     void *ctx;
+    const cluster_batch *b;
+    size_t part_start, part_end; /* the events of the part in flight */
+    int use_eval;                /* NOSCRIPT came back: send the script itself */
     uint64_t sent_ms;
+    cluster_publish_result sum;
+    size_t len;
+    char chan[];
 } publish_call;
 
 typedef struct fill_call {
@@ -58,6 +78,19 @@ static void mark_broken(cluster_link *k, const char *what, const char *why) {
         log_verbose("redis %s: %s%s%s", k->cfg.url.display, what, why ? ": " : "", why ? why : "");
     k->down_logged = 1;
     k->broken = 1;
+}
+
+/* A command went out on the command connection. */
+static void note_sent(cluster_link *k) {
+    if (k->cmd_pending++ == 0)
+        k->cmd_progress_ms = clock_now_ms();
+}
+
+/* Its answer (or the NULL of a freed context) came back. */
+static void note_answered(cluster_link *k) {
+    if (k->cmd_pending)
+        k->cmd_pending--;
+    k->cmd_progress_ms = clock_now_ms();
 }
 
 static void context_gone(void *ctx, redis_watch *w) {
@@ -87,7 +120,10 @@ static int reply_failed(cluster_link *k, const redisReply *r, const char *what) 
 }
 
 static void on_auth_or_select(redisAsyncContext *ac, void *reply, void *what) {
-    reply_failed(ac->data, reply, what);
+    cluster_link *k = ac->data;
+    if (ac == k->cmd_w.ac)
+        note_answered(k);
+    reply_failed(k, reply, what);
 }
 
 static void announce_ready(cluster_link *k, const redisReply *set) {
@@ -118,6 +154,7 @@ static void announce_ready(cluster_link *k, const redisReply *set) {
 static void on_channels(redisAsyncContext *ac, void *reply, void *priv) {
     (void)priv;
     cluster_link *k = ac->data;
+    note_answered(k);
     if (!reply_failed(k, reply, "SMEMBERS"))
         announce_ready(k, reply);
 }
@@ -127,16 +164,19 @@ static void on_channels(redisAsyncContext *ac, void *reply, void *priv) {
 static void check_ready(cluster_link *k) {
     if (!k->cmd_ok || !k->sub_ok || k->ready || k->broken || !k->cmd_w.ac)
         return;
-    char key[200];
+    char key[sizeof k->prefix + 16];
     snprintf(key, sizeof key, "%s:channels", k->prefix);
     if (redisAsyncCommand(k->cmd_w.ac, on_channels, NULL, "SMEMBERS %s", key) != REDIS_OK)
         mark_broken(k, "SMEMBERS", "cannot send");
+    else
+        note_sent(k);
 }
 
 static void on_script_loaded(redisAsyncContext *ac, void *reply, void *priv) {
     (void)priv;
     cluster_link *k = ac->data;
     redisReply *r = reply;
+    note_answered(k);
     if (reply_failed(k, r, "SCRIPT LOAD"))
         return;
     if (r->type != REDIS_REPLY_STRING || r->len >= sizeof k->sha) {
@@ -164,6 +204,7 @@ static void on_pubsub(redisAsyncContext *ac, void *reply, void *priv) {
     const char *kind = r->element[0]->str;
     if (strcmp(kind, "psubscribe") == 0) {
         k->sub_ok = 1;
+        k->sub_asked_ms = 0;
         check_ready(k);
         return;
     }
@@ -181,9 +222,11 @@ static int send_login(cluster_link *k, redisAsyncContext *ac) {
     const redis_url *u = &k->cfg.url;
     if (!u->has_password)
         return REDIS_OK;
-    if (u->user[0])
-        return redisAsyncCommand(ac, on_auth_or_select, "AUTH", "AUTH %s %s", u->user, u->password);
-    return redisAsyncCommand(ac, on_auth_or_select, "AUTH", "AUTH %s", u->password);
+    int rc = u->user[0] ? redisAsyncCommand(ac, on_auth_or_select, "AUTH", "AUTH %s %s", u->user, u->password)
+                        : redisAsyncCommand(ac, on_auth_or_select, "AUTH", "AUTH %s", u->password);
+    if (rc == REDIS_OK && ac == k->cmd_w.ac)
+        note_sent(k);
+    return rc;
 }
 
 static int link_may_read(void *ctx) {
@@ -210,6 +253,10 @@ static redisAsyncContext *connect_one(cluster_link *k, redis_watch *w) {
         return NULL;
     }
     w->may_read = k->hooks.may_read ? link_may_read : NULL;
+    /* A peer that vanished without a word (power, network) is noticed
+     * even while nothing is asked of it. */
+    if (!u->unix_path[0] && redisEnableKeepAlive(&ac->c) != REDIS_OK)
+        log_verbose("redis %s: cannot enable TCP keep-alive: %s", u->display, ac->c.errstr);
     redisAsyncSetConnectCallback(ac, on_connect);
     if (send_login(k, ac) != REDIS_OK) {
         mark_broken(k, "AUTH", "cannot send");
@@ -220,18 +267,29 @@ static redisAsyncContext *connect_one(cluster_link *k, redis_watch *w) {
 
 static void start_connecting(cluster_link *k) {
     k->broken = 0;
-    k->cmd_ok = k->sub_ok = k->ready = 0;
+    k->cmd_ok = k->sub_ok = k->ready = k->reloading = 0;
+    k->cmd_pending = 0;
     k->connects++;
+    /* The connect itself counts as asked: a Redis that takes the TCP
+     * connection but never answers is given up like any silent one. */
+    k->sub_asked_ms = clock_now_ms();
     redisAsyncContext *cmd = connect_one(k, &k->cmd_w);
     if (!cmd)
         return;
-    char key[200];
+    char key[sizeof k->prefix + 8];
     snprintf(key, sizeof key, "%s:c:*", k->prefix);
-    if ((k->cfg.url.db && redisAsyncCommand(cmd, on_auth_or_select, "SELECT", "SELECT %d", k->cfg.url.db) != REDIS_OK) ||
-        redisAsyncCommand(cmd, on_script_loaded, NULL, "SCRIPT LOAD %s", cluster_publish_script) != REDIS_OK) {
+    if (k->cfg.url.db) {
+        if (redisAsyncCommand(cmd, on_auth_or_select, "SELECT", "SELECT %d", k->cfg.url.db) != REDIS_OK) {
+            mark_broken(k, "SELECT", "cannot send");
+            return;
+        }
+        note_sent(k);
+    }
+    if (redisAsyncCommand(cmd, on_script_loaded, NULL, "SCRIPT LOAD %s", cluster_publish_script) != REDIS_OK) {
         mark_broken(k, "SCRIPT LOAD", "cannot send");
         return;
     }
+    note_sent(k);
     redisAsyncContext *sub = connect_one(k, &k->sub_w);
     if (sub && redisAsyncCommand(sub, on_pubsub, NULL, "PSUBSCRIBE %s", key) != REDIS_OK)
         mark_broken(k, "PSUBSCRIBE", "cannot send");
@@ -266,7 +324,20 @@ static void tear_down(cluster_link *k) {
         k->hooks.down(k->hooks.ctx);
 }
 
+/* When the link is given up for silence (0: nothing is awaited). */
+static uint64_t silence_deadline(const cluster_link *k) {
+    uint64_t at = 0;
+    if (k->cmd_w.ac && k->cmd_pending)
+        at = k->cmd_progress_ms + ANSWER_LIMIT_MS;
+    if (k->sub_w.ac && !k->sub_ok && k->sub_asked_ms && (!at || k->sub_asked_ms + ANSWER_LIMIT_MS < at))
+        at = k->sub_asked_ms + ANSWER_LIMIT_MS;
+    return at;
+}
+
 void cluster_link_step(cluster_link *k, uint64_t now_ms) {
+    uint64_t silent_at = k->broken ? 0 : silence_deadline(k);
+    if (silent_at && now_ms >= silent_at)
+        mark_broken(k, "no answer", "for 5 s; reconnecting");
     if (k->broken && (k->cmd_w.ac || k->sub_w.ac || k->retry_at_ms == 0)) {
         tear_down(k);
         k->retry_delay_ms = backoff_next_ms(k->retry_delay_ms, RETRY_FLOOR_MS, RETRY_CEILING_MS);
@@ -282,8 +353,10 @@ void cluster_link_step(cluster_link *k, uint64_t now_ms) {
 }
 
 int cluster_link_timeout(const cluster_link *k, uint64_t now_ms) {
-    if (!k->broken)
-        return -1;
+    if (!k->broken) {
+        uint64_t at = silence_deadline(k);
+        return !at ? -1 : at > now_ms ? (int)(at - now_ms) : 0;
+    }
     if (k->cmd_w.ac || k->sub_w.ac || k->retry_at_ms == 0)
         return 0;
     return k->retry_at_ms > now_ms ? (int)(k->retry_at_ms - now_ms) : 0;
@@ -291,56 +364,116 @@ int cluster_link_timeout(const cluster_link *k, uint64_t now_ms) {
 
 int cluster_link_ready(const cluster_link *k) { return k->ready && !k->broken; }
 
+static int send_part(cluster_link *k, publish_call *call);
+
+/* The whole batch is answered: summed over its parts, failed if one did. */
+static void publish_done(publish_call *call, const char *error) {
+    cluster_link *k = call->k;
+    if (error) {
+        snprintf(call->sum.error, sizeof call->sum.error, "redis %.100s: %.250s", k->cfg.url.display, error);
+        k->publish_failures++;
+    } else {
+        call->sum.ok = 1;
+        k->lag_ms = clock_now_ms() - call->sent_ms;
+    }
+    call->done(call->ctx, &call->sum);
+    free(call);
+}
+
+static void on_script_reloaded(redisAsyncContext *ac, void *reply, void *priv) {
+    (void)priv;
+    cluster_link *k = ac->data;
+    redisReply *r = reply;
+    note_answered(k);
+    k->reloading = 0;
+    if (r && r->type == REDIS_REPLY_ERROR)
+        log_warn("redis %s: SCRIPT LOAD: %s", k->cfg.url.display, r->str);
+}
+
+/* The script cache was flushed (SCRIPT FLUSH, a restarted or failed-over
+ * Redis behind a proxy): load it again for later calls; this one is sent
+ * again with the script itself, which ran nothing the first time. */
+static int retry_without_sha(cluster_link *k, publish_call *call) {
+    if (call->use_eval)
+        return -1;
+    call->use_eval = 1;
+    if (!k->reloading) {
+        if (redisAsyncCommand(k->cmd_w.ac, on_script_reloaded, NULL, "SCRIPT LOAD %s", cluster_publish_script) !=
+            REDIS_OK)
+            return -1;
+        note_sent(k);
+        k->reloading = 1;
+    }
+    return send_part(k, call);
+}
+
 static void on_published(redisAsyncContext *ac, void *reply, void *priv) {
     publish_call *call = priv;
     cluster_link *k = call->k;
     (void)ac;
+    note_answered(k);
     redisReply *r = reply;
-    cluster_publish_result res = {0};
     if (!r) {
-        snprintf(res.error, sizeof res.error, "redis %.100s: connection lost before the publish was confirmed",
-                 k->cfg.url.display);
-    } else if (r->type == REDIS_REPLY_ERROR) {
-        snprintf(res.error, sizeof res.error, "redis %.100s: %.200s", k->cfg.url.display, r->str);
-        log_warn("%s", res.error);
-    } else if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_INTEGER ||
-               r->element[1]->type != REDIS_REPLY_INTEGER) {
-        snprintf(res.error, sizeof res.error, "redis %.100s: unexpected answer to the publish script", k->cfg.url.display);
-    } else {
-        res.ok = 1;
-        res.accepted = (uint64_t)r->element[0]->integer;
-        res.duplicates = (uint64_t)r->element[1]->integer;
-        k->lag_ms = clock_now_ms() - call->sent_ms;
+        publish_done(call, "connection lost before the publish was confirmed");
+        return;
     }
-    if (!res.ok)
-        k->publish_failures++;
-    call->done(call->ctx, &res);
-    free(call);
+    if (r->type == REDIS_REPLY_ERROR) {
+        if (strncmp(r->str, "NOSCRIPT", 8) == 0 && !k->broken && retry_without_sha(k, call) == 0)
+            return;
+        log_warn("redis %s: publish script: %s", k->cfg.url.display, r->str);
+        publish_done(call, r->str);
+        return;
+    }
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_INTEGER ||
+        r->element[1]->type != REDIS_REPLY_INTEGER) {
+        publish_done(call, "unexpected answer to the publish script");
+        return;
+    }
+    call->sum.accepted += (uint64_t)r->element[0]->integer;
+    call->sum.duplicates += (uint64_t)r->element[1]->integer;
+    call->use_eval = 0;
+    call->part_start = call->part_end;
+    if (call->part_start == call->b->count) {
+        publish_done(call, NULL);
+        return;
+    }
+    if (k->broken || send_part(k, call) < 0)
+        publish_done(call, "connection lost before the whole batch was published");
 }
 
-int cluster_link_publish(cluster_link *k, const char *chan, size_t len, const cluster_batch *b, cluster_published_fn done,
-                         void *ctx) {
-    if (!cluster_link_ready(k))
-        return -1;
+/* The events after part_start that fit in one part (at least one). */
+static size_t part_end_of(const cluster_batch *b, size_t start) {
+    size_t end = start + 1, first = cluster_batch_start(b, start);
+    while (end < b->count && end - start < PART_EVENTS && b->ends[end] - first <= PART_BYTES)
+        end++;
+    return end;
+}
+
+/* One script call for the part of call's batch that starts at part_start;
+ * -1 (the link marked broken) when it cannot be sent. */
+static int send_part(cluster_link *k, publish_call *call) {
+    const cluster_batch *b = call->b;
+    call->part_end = part_end_of(b, call->part_start);
     enum { FIXED = 12 };
-    size_t argc = FIXED + b->count;
+    size_t argc = FIXED + (call->part_end - call->part_start);
     const char **argv = malloc(argc * sizeof *argv);
     size_t *lens = malloc(argc * sizeof *lens);
-    publish_call *call = malloc(sizeof *call);
     buf keys = BUF_INIT;
     char history[24], first_seq[24];
     int rc = -1;
-    if (!argv || !lens || !call)
+    if (!argv || !lens)
         goto out;
     snprintf(history, sizeof history, "%llu", (unsigned long long)(k->cfg.history ? k->cfg.history : 1));
-    snprintf(first_seq, sizeof first_seq, "%llu", (unsigned long long)b->first_seq);
+    snprintf(first_seq, sizeof first_seq, "%llu", (unsigned long long)(b->first_seq + call->part_start));
     /* Keys and names one after another in one buffer, NUL-separated. */
     size_t at[6];
+    const char *chan = call->chan;
+    int len = (int)call->len;
     at[0] = keys.len, buf_printf(&keys, "%s:id%c", k->prefix, 0);
     at[1] = keys.len, buf_printf(&keys, "%s:last%c", k->prefix, 0);
     at[2] = keys.len, buf_printf(&keys, "%s:channels%c", k->prefix, 0);
-    at[3] = keys.len, buf_printf(&keys, "%s:s:%.*s%c", k->prefix, (int)len, chan, 0);
-    at[4] = keys.len, buf_printf(&keys, "%s:c:%.*s%c", k->prefix, (int)len, chan, 0);
+    at[3] = keys.len, buf_printf(&keys, "%s:s:%.*s%c", k->prefix, len, chan, 0);
+    at[4] = keys.len, buf_printf(&keys, "%s:c:%.*s%c", k->prefix, len, chan, 0);
     at[5] = keys.len, buf_printf(&keys, "%s:p:%016llx%c", k->prefix, (unsigned long long)b->session, 0);
     if (!keys.data)
         goto out;
@@ -348,41 +481,66 @@ int cluster_link_publish(cluster_link *k, const char *chan, size_t len, const cl
     int nkeys = b->session ? 5 : 4;
     char numkeys[4];
     snprintf(numkeys, sizeof numkeys, "%d", nkeys);
-    argv[n] = "EVALSHA", lens[n++] = 7;
-    argv[n] = k->sha, lens[n++] = strlen(k->sha);
+    if (call->use_eval) {
+        argv[n] = "EVAL", lens[n++] = 4;
+        argv[n] = cluster_publish_script, lens[n++] = strlen(cluster_publish_script);
+    } else {
+        argv[n] = "EVALSHA", lens[n++] = 7;
+        argv[n] = k->sha, lens[n++] = strlen(k->sha);
+    }
     argv[n] = numkeys, lens[n++] = strlen(numkeys);
     for (int i = 0; i < 4; i++)
         argv[n] = keys.data + at[i], lens[n++] = strlen(keys.data + at[i]);
     if (b->session)
         argv[n] = keys.data + at[5], lens[n++] = strlen(keys.data + at[5]);
-    argv[n] = chan, lens[n++] = len;
+    argv[n] = chan, lens[n++] = call->len;
     argv[n] = history, lens[n++] = strlen(history);
     argv[n] = keys.data + at[4], lens[n++] = strlen(keys.data + at[4]);
     argv[n] = first_seq, lens[n++] = strlen(first_seq);
-    for (size_t i = 0; i < b->count; i++) {
+    for (size_t i = call->part_start; i < call->part_end; i++) {
         size_t start = cluster_batch_start(b, i);
         argv[n] = b->bytes.data + start, lens[n++] = b->ends[i] - start;
     }
-    *call = (publish_call){k, done, ctx, clock_now_ms()};
-    if (redisAsyncCommandArgv(k->cmd_w.ac, on_published, call, (int)n, argv, lens) != REDIS_OK) {
-        mark_broken(k, "publish", "cannot send");
+    if (redisAsyncCommandArgv(k->cmd_w.ac, on_published, call, (int)n, argv, lens) != REDIS_OK)
         goto out;
-    }
-    call = NULL;
+    note_sent(k);
     k->publish_calls++;
     rc = 0;
 out:
+    if (rc < 0)
+        mark_broken(k, "publish", "cannot send");
     free(argv);
     free(lens);
-    free(call);
     buf_free(&keys);
     return rc;
+}
+
+int cluster_link_publish(cluster_link *k, const char *chan, size_t len, const cluster_batch *b, cluster_published_fn done,
+                         void *ctx) {
+    if (!cluster_link_ready(k) || b->count == 0)
+        return -1;
+    publish_call *call = calloc(1, sizeof *call + len + 1);
+    if (!call)
+        return -1;
+    call->k = k;
+    call->done = done;
+    call->ctx = ctx;
+    call->b = b;
+    call->sent_ms = clock_now_ms();
+    call->len = len;
+    memcpy(call->chan, chan, len);
+    if (send_part(k, call) < 0) {
+        free(call);
+        return -1;
+    }
+    return 0;
 }
 
 static void on_filled(redisAsyncContext *ac, void *reply, void *priv) {
     fill_call *call = priv;
     cluster_link *k = call->k;
     (void)ac;
+    note_answered(k);
     redisReply *r = reply;
     if (!r || r->type != REDIS_REPLY_ARRAY) {
         if (r && r->type == REDIS_REPLY_ERROR)
@@ -430,18 +588,26 @@ int cluster_link_fill(cluster_link *k, const char *chan, size_t len, uint64_t af
     call->len = len;
     memcpy(call->chan, chan, len);
     call->chan[len] = '\0';
-    char key[300], start[32];
-    snprintf(key, sizeof key, "%s:s:%s", k->prefix, call->chan);
+    /* Sized from the lengths: a long prefix and channel name must not be
+     * cut into another channel's key. */
+    char *key = malloc(strlen(k->prefix) + 3 + len + 1), start[32];
+    if (!key) {
+        free(call);
+        return -1;
+    }
+    sprintf(key, "%s:s:%s", k->prefix, call->chan);
     snprintf(start, sizeof start, "%llu-0", (unsigned long long)after + 1);
     int rc = call->tail ? redisAsyncCommand(k->cmd_w.ac, on_filled, call, "XREVRANGE %s + - COUNT %llu", key,
                                             (unsigned long long)k->cfg.history)
                         : redisAsyncCommand(k->cmd_w.ac, on_filled, call, "XRANGE %s %s + COUNT %d", key, start,
                                             FILL_COUNT);
+    free(key);
     if (rc != REDIS_OK) {
         free(call);
         mark_broken(k, "XRANGE", "cannot send");
         return -1;
     }
+    note_sent(k);
     k->fills++;
     return 0;
 }

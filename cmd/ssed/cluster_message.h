@@ -23,6 +23,10 @@ typedef struct cluster_event {
 } cluster_event;
 
 /* One request's or one input read's events, sent in one script call. */
+/* SSE-Sequence numbers from here on are refused (400): the publish script
+ * compares them as Lua numbers, exact only below 2^53. */
+#define CLUSTER_MAX_SEQUENCE (UINT64_C(1) << 53)
+
 typedef struct cluster_batch {
     buf bytes;      /* the encoded events, one after another */
     size_t *ends;   /* where each ends in bytes */

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "backoff.h"
+#include "clock.h"
 #include "cluster_delivery.h"
 #include "json.h"
 #include "log.h"
@@ -24,6 +26,9 @@ typedef struct input_feed {
     cluster_batch collecting, sent;
     int in_flight;
     uint64_t session, next_seq;
+    /* Redis answered with an error (BUSY, OOM, NOPERM, ...) while the link
+     * stayed up: the batch is resent at retry_at_ms, after a backoff. */
+    uint64_t retry_at_ms, retry_delay_ms;
 } input_feed;
 
 struct cluster_node {
@@ -33,10 +38,23 @@ struct cluster_node {
     input_feed feeds[2];
     uint64_t events_in; /* delivered into the hub */
     int inputs_paused;
+    /* was_up: the link was ready once; synced: and then every channel had
+     * read its stream, so history holds what a subscriber may ask for. */
+    int was_up, synced;
+    /* A fill failed with the link up: failed fills are asked again then. */
+    uint64_t fill_retry_at_ms, fill_retry_delay_ms;
 };
 
+#define RETRY_FLOOR_MS 100
+#define RETRY_CEILING_MS 5000
+
+static uint64_t retry_after(uint64_t *delay_ms) {
+    *delay_ms = backoff_next_ms(*delay_ms, RETRY_FLOOR_MS, RETRY_CEILING_MS);
+    return clock_now_ms() + backoff_jitter_ms(*delay_ms, (uint32_t)rand());
+}
+
 /* The delivery's verdict: into the local hub, with the cluster's id. */
-static void deliver(void *ctx, const char *chan, size_t len, const cluster_event *ev) {
+static void deliver(void *ctx, const char *chan, size_t len, const cluster_event *ev, int live) {
     cluster_node *node = ctx;
     hub *h = &node->srv->hub;
     channel *ch = hub_channel_acquire(h, chan, len, HUB_FOR_PUBLISHING);
@@ -45,7 +63,7 @@ static void deliver(void *ctx, const char *chan, size_t len, const cluster_event
                  (unsigned long long)ev->n, (int)len, chan);
         return;
     }
-    int rc = hub_publish_event(h, ch, &ev->ev);
+    int rc = live ? hub_publish_event(h, ch, &ev->ev) : hub_retain_event(h, ch, &ev->ev);
     if (rc != SSE_ENCODE_OK)
         log_warn("redis: event %llu for /%.*s dropped: %s", (unsigned long long)ev->n, (int)len, chan, hub_strerror(rc));
     else
@@ -94,12 +112,15 @@ static void on_message(void *ctx, const char *chan, size_t len, const char *msg,
 static void on_filled(void *ctx, const char *chan, size_t len, const char *const *msgs, const size_t *lens,
                       size_t count, int more) {
     cluster_node *node = ctx;
+    node->fill_retry_delay_ms = 0;
     delivery_filled(&node->delivery, chan, len, msgs, lens, count, more);
 }
 
 static void on_fill_failed(void *ctx, const char *chan, size_t len) {
     cluster_node *node = ctx;
     delivery_fill_failed(&node->delivery, chan, len);
+    if (!node->fill_retry_at_ms)
+        node->fill_retry_at_ms = retry_after(&node->fill_retry_delay_ms);
 }
 
 static void pause_inputs(cluster_node *node, int paused) {
@@ -120,10 +141,14 @@ static void send_feed(cluster_node *node, input_feed *f);
 
 static void on_up(void *ctx, const char *const *names, const size_t *lens, size_t count) {
     cluster_node *node = ctx;
+    node->was_up = 1;
     delivery_resync(&node->delivery, names, lens, count);
     pause_inputs(node, 0);
-    for (size_t i = 0; i < node->srv->input_count; i++)
+    node->fill_retry_at_ms = 0;
+    for (size_t i = 0; i < node->srv->input_count; i++) {
+        node->feeds[i].retry_at_ms = 0;
         send_feed(node, &node->feeds[i]);
+    }
 }
 
 static void on_down(void *ctx) { pause_inputs(ctx, 1); }
@@ -139,11 +164,14 @@ static void feed_sent(void *ctx, const cluster_publish_result *r) {
     input_feed *f = ctx;
     f->in_flight = 0;
     if (!r->ok) {
-        /* Kept, and resent with the same numbers when Redis is back. */
-        log_verbose("%s: batch of %zu events not confirmed (%s); it is resent when Redis is back", f->in->name,
-                    f->sent.count, r->error);
+        /* Kept, and resent with the same numbers (Redis skips what it
+         * took): after a backoff, or when the link is back if it broke. */
+        f->retry_at_ms = retry_after(&f->retry_delay_ms);
+        log_verbose("%s: batch of %zu events not confirmed (%s); it is resent in %llums", f->in->name,
+                    f->sent.count, r->error, (unsigned long long)(f->retry_at_ms - clock_now_ms()));
         return;
     }
+    f->retry_delay_ms = 0;
     f->next_seq += f->sent.count;
     cluster_batch_clear(&f->sent);
     send_feed(f->node, f); /* what the end of input added meanwhile */
@@ -197,15 +225,49 @@ int server_cluster_open(server *srv) {
 }
 
 void server_cluster_step(server *srv, uint64_t now_ms) {
-    if (srv->cluster)
-        cluster_link_step(srv->cluster->link, now_ms);
+    cluster_node *node = srv->cluster;
+    if (!node)
+        return;
+    cluster_link_step(node->link, now_ms);
+    for (size_t i = 0; i < srv->input_count; i++) {
+        input_feed *f = &node->feeds[i];
+        if (f->retry_at_ms && now_ms >= f->retry_at_ms) {
+            f->retry_at_ms = 0;
+            send_feed(node, f);
+        }
+    }
+    if (node->fill_retry_at_ms && now_ms >= node->fill_retry_at_ms) {
+        node->fill_retry_at_ms = 0;
+        if (cluster_link_ready(node->link))
+            delivery_retry_fills(&node->delivery);
+    }
+}
+
+/* The sooner of two timeouts in ms (-1: none). */
+static int sooner(int a, int b) { return a < 0 ? b : b < 0 ? a : a < b ? a : b; }
+
+static int until(uint64_t at_ms, uint64_t now_ms) {
+    return !at_ms ? -1 : at_ms > now_ms ? (int)(at_ms - now_ms) : 0;
 }
 
 int server_cluster_timeout(const server *srv, uint64_t now_ms) {
-    return srv->cluster ? cluster_link_timeout(srv->cluster->link, now_ms) : -1;
+    const cluster_node *node = srv->cluster;
+    if (!node)
+        return -1;
+    int t = sooner(cluster_link_timeout(node->link, now_ms), until(node->fill_retry_at_ms, now_ms));
+    for (size_t i = 0; i < srv->input_count; i++)
+        t = sooner(t, until(node->feeds[i].retry_at_ms, now_ms));
+    return t;
 }
 
 int server_cluster_ready(const server *srv) { return !srv->cluster || cluster_link_ready(srv->cluster->link); }
+
+int server_cluster_synced(server *srv) {
+    cluster_node *node = srv->cluster;
+    if (node && !node->synced)
+        node->synced = node->was_up && delivery_caught_up(&node->delivery);
+    return !node || node->synced;
+}
 
 int server_cluster_publish(server *srv, channel *ch, const cluster_batch *b, cluster_published_fn done, void *ctx) {
     return cluster_link_publish(srv->cluster->link, ch->name, ch->name_len, b, done, ctx);
@@ -267,9 +329,10 @@ void server_cluster_stats(const server *srv, buf *out) {
     cluster_link_stats(node->link, out);
     buf_printf(out,
                ",\"events_received\":%llu,\"holes\":%llu,\"holes_filled_events\":%llu,\"gaps\":%llu,"
-               "\"duplicates_dropped\":%llu}",
+               "\"duplicates_dropped\":%llu,\"stream_reads_failed\":%llu,\"held_dropped\":%llu}",
                (unsigned long long)node->events_in, (unsigned long long)d->holes, (unsigned long long)d->filled,
-               (unsigned long long)d->gaps, (unsigned long long)d->duplicates_dropped);
+               (unsigned long long)d->gaps, (unsigned long long)d->duplicates_dropped,
+               (unsigned long long)d->fills_failed, (unsigned long long)d->held_dropped);
 }
 
 void server_cluster_close(server *srv) {

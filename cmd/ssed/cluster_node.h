@@ -17,6 +17,9 @@ int server_cluster_enabled(const server *srv);
 void server_cluster_step(server *srv, uint64_t now_ms);
 int server_cluster_timeout(const server *srv, uint64_t now_ms);
 int server_cluster_ready(const server *srv);
+/* The node has read every channel's stream since it started (so a
+ * subscriber's Last-Event-ID can be found in history); 1 without --redis. */
+int server_cluster_synced(server *srv);
 /* Send a request's events; `done` is called once with the outcome. -1:
  * Redis is not reachable now, nothing sent. */
 int server_cluster_publish(server *srv, channel *ch, const cluster_batch *b, cluster_published_fn done, void *ctx);

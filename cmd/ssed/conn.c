@@ -266,7 +266,9 @@ void conn_start_body(conn *c, void *route_state) {
 
 void conn_await_answer(conn *c) {
     c->state = CONN_ANSWERING;
-    watch_events(c, 0);
+    /* Only the peer's FIN (or reset): a publisher that gave up is noticed
+     * now, not when Redis answers. */
+    watch_events(c, EPOLLRDHUP);
 }
 
 void conn_send_interim(conn *c, const char *head) {
@@ -403,7 +405,7 @@ static void conn_ready(loop_watch *w, uint32_t events) {
     if (c->closed)
         return;
     if (c->state == CONN_ANSWERING) {
-        if (events & (EPOLLHUP | EPOLLERR))
+        if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
             conn_close(c, "peer closed before its answer");
         return;
     }

@@ -240,6 +240,18 @@ int hub_event_check(hub *h, const sse_out_event *ev) {
     return SSE_ENCODE_OK;
 }
 
+int hub_retain_event(hub *h, channel *ch, const sse_out_event *ev) {
+    int rc;
+    shared_event *e = hub_make_event(h, ev, &rc);
+    if (!e)
+        return rc;
+    e->seq = h->next_seq++;
+    e->chan_seq = ch->events_in++;
+    history_append(h, ch, e);
+    shared_event_unref(e);
+    return SSE_ENCODE_OK;
+}
+
 const char *hub_strerror(int rc) {
     switch (rc) {
     case HUB_ID_TOO_LONG:

@@ -179,6 +179,9 @@ void hub_publish(hub *h, channel *ch, shared_event *ev);
  * published, when the event is invalid, or one of these: */
 enum { HUB_ID_TOO_LONG = -100, HUB_EVENT_TOO_LARGE = -101 };
 int hub_publish_event(hub *h, channel *ch, const sse_out_event *ev);
+/* As hub_publish_event, into history only: a cluster node's old events,
+ * read when it (re)joins, are no news to its live subscribers. */
+int hub_retain_event(hub *h, channel *ch, const sse_out_event *ev);
 /* What hub_publish_event would answer, without publishing: a cluster node
  * checks an event before sending it to Redis (cluster_node.c). */
 int hub_event_check(hub *h, const sse_out_event *ev);

@@ -96,6 +96,12 @@ static int publisher_numbering(conn *c, const http_request *req, publish_request
                      NULL);
         return -1;
     }
+    if (c->srv->cluster && q >= CLUSTER_MAX_SEQUENCE) {
+        /* The cluster's script counts in Lua numbers (doubles): past 2^53
+         * two sequences would compare equal and an event be skipped. */
+        conn_reply_status(c, 400, "SSE-Sequence must be below 2^53 (9007199254740992) with --redis", NULL);
+        return -1;
+    }
     p->dedup = c->srv->cluster ? NULL : c->srv->dedup;
     p->numbered = 1;
     p->session = s;
@@ -195,6 +201,9 @@ void publish_route_handle(conn *c, const http_request *req, long long content_le
 struct publish_answer {
     conn *c;
     int ok;
+    /* The batch the link reads until it answers: the request's, or kept
+     * here once the request is gone (the link sends it in parts). */
+    cluster_batch *orphan;
 };
 
 static void answer(conn *c, publish_request *p, int ok);
@@ -203,17 +212,22 @@ static void cluster_answered(void *ctx, const cluster_publish_result *r) {
     struct publish_answer *a = ctx;
     conn *c = a->c;
     int ok = a->ok;
+    if (a->orphan) {
+        cluster_batch_free(a->orphan);
+        free(a->orphan);
+    }
     free(a);
     if (!c)
         return;
     publish_request *p = c->route_state;
     p->answer = NULL;
     if (!r->ok) {
-        /* Redis took none of it, or cannot say: 503 and accepted 0, so the
-         * publisher resends (a numbered resend is skipped if it did). */
+        /* Redis took the parts it confirmed and none of the rest, or
+         * cannot say: 503 with what it took, so the publisher resends the
+         * rest (a numbered resend is skipped where it did take it). */
         ok = 0;
         p->status = 503;
-        p->accepted = 0;
+        p->accepted = r->accepted;
         snprintf(p->error, sizeof p->error, "%.190s", r->error);
     } else {
         p->duplicates = r->duplicates;
@@ -229,7 +243,7 @@ void publish_route_end(conn *c, int ok) {
     if (p->batch && p->batch->count) {
         struct publish_answer *a = malloc(sizeof *a);
         if (a) {
-            *a = (struct publish_answer){c, ok};
+            *a = (struct publish_answer){c, ok, NULL};
             if (server_cluster_publish(srv, p->ch, p->batch, cluster_answered, a) == 0) {
                 p->answer = a;
                 conn_await_answer(c);
@@ -306,8 +320,11 @@ int publish_route_body(conn *c, const char *bytes, size_t len, size_t *used) {
 
 void publish_route_close(conn *c) {
     publish_request *p = c->route_state;
-    if (p->answer)
+    if (p->answer) {
         p->answer->c = NULL; /* the cluster's answer comes to no one */
+        p->answer->orphan = p->batch;
+        p->batch = NULL;
+    }
     publish_free(p);
     c->route_state = NULL;
 }

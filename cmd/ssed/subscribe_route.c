@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cluster_node.h"
 #include "json.h"
 #include "log.h"
 #include "conn.h"
@@ -134,6 +135,13 @@ void subscribe_route_handle(conn *c, const http_request *req) {
     server *srv = c->srv;
     channel *chans[MAX_STREAM_CHANNELS];
     size_t count;
+    if (!server_cluster_synced(srv)) {
+        /* History is not read from Redis yet: a Last-Event-ID would not be
+         * found (a false gap), and old events would come as new ones. */
+        conn_reply_status(c, 503, "this node is still reading the cluster's history from Redis; try again",
+                          "Retry-After: 1\r\n");
+        return;
+    }
     if (stream_channels(c, req, chans, &count) < 0)
         return;
     buf_clear(&c->out);

@@ -43,5 +43,6 @@ void publish_tests_register(void);
 void helpers_tests_register(void);
 void cli_tests_register(void);
 void redis_url_tests_register(void);
+void cluster_delivery_tests_register(void);
 
 #endif

@@ -1,0 +1,191 @@
+/* The cluster's per-channel continuity (cmd/ssed/cluster_delivery.c) over
+ * recording hooks: events in order, duplicates, holes filled, fills that
+ * come back empty or fail, a channel first seen mid-stream, a resync's
+ * quiet first read, and the bound on held messages. */
+#include <stdio.h>
+#include <string.h>
+
+#include "harness.h"
+#include "../../cmd/ssed/cluster_delivery.h"
+
+typedef struct recorder {
+    char log[4096]; /* "d1 d2 q3 g(1>3) f(0) ..." in order */
+    size_t len;
+    int fill_rc;    /* what the fill hook answers */
+    int fills;
+} recorder;
+
+static void note(recorder *r, const char *fmt, unsigned long long a, unsigned long long b) {
+    int n = snprintf(r->log + r->len, sizeof r->log - r->len, fmt, a, b);
+    if (n > 0 && (size_t)n < sizeof r->log - r->len)
+        r->len += (size_t)n;
+}
+
+static void on_deliver(void *ctx, const char *chan, size_t len, const cluster_event *ev, int live) {
+    (void)chan, (void)len;
+    note(ctx, live ? "d%llu " : "q%llu ", (unsigned long long)ev->n, 0);
+}
+
+static void on_gap(void *ctx, const char *chan, size_t len, uint64_t last, const cluster_event *ev) {
+    (void)chan, (void)len;
+    note(ctx, "g(%llu>%llu) ", (unsigned long long)last, (unsigned long long)ev->n);
+}
+
+static int on_fill(void *ctx, const char *chan, size_t len, uint64_t after) {
+    recorder *r = ctx;
+    (void)chan, (void)len;
+    r->fills++;
+    note(r, "f(%llu) ", (unsigned long long)after, 0);
+    return r->fill_rc;
+}
+
+/* A message as the script makes it: "N PREV " and an event without id. */
+static const char *msg(uint64_t n, uint64_t prev) {
+    static char text[8][64];
+    static unsigned slot;
+    char *t = text[slot++ % 8];
+    snprintf(t, 64, "%llu %llu -1 0 -1\nx", (unsigned long long)n, (unsigned long long)prev);
+    return t;
+}
+
+static void message(delivery *d, uint64_t n, uint64_t prev) {
+    const char *m = msg(n, prev);
+    delivery_message(d, "c", 1, m, strlen(m));
+}
+
+/* A fill's answer holding events first..last, each following the one before. */
+static void filled(delivery *d, uint64_t first, uint64_t last, int more) {
+    const char *msgs[16];
+    size_t lens[16], count = 0;
+    char keep[16][64];
+    for (uint64_t n = first; n && n <= last && count < 16; n++, count++) {
+        snprintf(keep[count], sizeof keep[count], "%s", msg(n, n - 1));
+        msgs[count] = keep[count];
+        lens[count] = strlen(keep[count]);
+    }
+    delivery_filled(d, "c", 1, msgs, lens, count, more);
+}
+
+static void start(delivery *d, recorder *r) {
+    memset(r, 0, sizeof *r);
+    delivery_hooks h = {on_deliver, on_gap, on_fill, r};
+    CHECK(delivery_init(d, &h) == 0);
+}
+
+static void test_in_order_and_duplicates(const void *arg) {
+    (void)arg;
+    delivery d;
+    recorder r;
+    start(&d, &r);
+    message(&d, 1, 0);
+    message(&d, 2, 1);
+    message(&d, 2, 1);
+    message(&d, 1, 0);
+    CHECK_STR(r.log, "d1 d2 ");
+    CHECK(d.stats.duplicates_dropped == 2);
+    CHECK(delivery_caught_up(&d));
+    delivery_free(&d);
+}
+
+static void test_hole_filled(const void *arg) {
+    (void)arg;
+    delivery d;
+    recorder r;
+    start(&d, &r);
+    message(&d, 1, 0);
+    message(&d, 3, 2); /* 2 was lost: read it, hold 3 and 4 meanwhile */
+    message(&d, 4, 3);
+    CHECK(!delivery_caught_up(&d));
+    filled(&d, 2, 3, 0);
+    CHECK_STR(r.log, "d1 f(1) d2 d3 d4 ");
+    CHECK(d.stats.gaps == 0 && d.stats.filled == 2);
+    delivery_free(&d);
+}
+
+static void test_empty_fill_is_a_gap(const void *arg) {
+    (void)arg;
+    delivery d;
+    recorder r;
+    start(&d, &r);
+    message(&d, 1, 0);
+    message(&d, 5, 4);
+    filled(&d, 0, 0, 0); /* the stream no longer has 2..4 */
+    CHECK_STR(r.log, "d1 f(1) g(1>5) d5 ");
+    CHECK(d.stats.gaps == 1);
+    delivery_free(&d);
+}
+
+static void test_first_seen_mid_stream(const void *arg) {
+    (void)arg;
+    delivery d;
+    recorder r;
+    start(&d, &r);
+    message(&d, 7, 6);
+    filled(&d, 5, 7, 0);
+    CHECK_STR(r.log, "f(0) d5 d6 d7 ");
+    CHECK(d.stats.gaps == 0);
+    delivery_free(&d);
+}
+
+static void test_failed_fill_is_retried(const void *arg) {
+    (void)arg;
+    delivery d;
+    recorder r;
+    start(&d, &r);
+    message(&d, 1, 0);
+    message(&d, 3, 2);
+    delivery_fill_failed(&d, "c", 1);
+    message(&d, 4, 3); /* still held behind the fill */
+    CHECK_STR(r.log, "d1 f(1) ");
+    CHECK(d.stats.fills_failed == 1);
+    delivery_retry_fills(&d);
+    filled(&d, 2, 4, 0);
+    CHECK_STR(r.log, "d1 f(1) f(1) d2 d3 d4 ");
+    CHECK(delivery_caught_up(&d));
+    delivery_free(&d);
+}
+
+static void test_resync_first_read_is_quiet(const void *arg) {
+    (void)arg;
+    delivery d;
+    recorder r;
+    start(&d, &r);
+    const char *names[] = {"c"};
+    size_t lens[] = {1};
+    delivery_resync(&d, names, lens, 1);
+    CHECK(!delivery_caught_up(&d));
+    filled(&d, 1, 2, 0);
+    message(&d, 3, 2);
+    CHECK_STR(r.log, "f(0) q1 q2 d3 ");
+    CHECK(delivery_caught_up(&d));
+    delivery_free(&d);
+}
+
+static void test_held_messages_are_bounded(const void *arg) {
+    (void)arg;
+    delivery d;
+    recorder r;
+    start(&d, &r);
+    r.fill_rc = -1; /* Redis down: the fill cannot even be sent */
+    message(&d, 1, 0);
+    for (uint64_t n = 3; n < 3 + DELIVERY_HELD_MAX + 10; n++)
+        message(&d, n, n - 1);
+    CHECK(d.stats.held_dropped == DELIVERY_HELD_MAX);
+    CHECK(d.stats.delivered == 1);
+    r.fill_rc = 0;
+    delivery_retry_fills(&d);
+    filled(&d, 2, 3, 0); /* the stream still has them; what was dropped is read back */
+    CHECK(d.stats.gaps == 0);
+    delivery_free(&d);
+}
+
+void cluster_delivery_tests_register(void) {
+    harness_add("cluster delivery: in order, duplicates dropped", test_in_order_and_duplicates, NULL);
+    harness_add("cluster delivery: a hole is filled, later messages held", test_hole_filled, NULL);
+    harness_add("cluster delivery: an empty fill announces the gap", test_empty_fill_is_a_gap, NULL);
+    harness_add("cluster delivery: a channel first seen mid-stream reads its tail", test_first_seen_mid_stream, NULL);
+    harness_add("cluster delivery: a failed fill is asked again, messages still held", test_failed_fill_is_retried,
+                NULL);
+    harness_add("cluster delivery: a resync's first read goes to history only", test_resync_first_read_is_quiet, NULL);
+    harness_add("cluster delivery: held messages are bounded", test_held_messages_are_bounded, NULL);
+}
