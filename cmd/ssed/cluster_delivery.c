@@ -22,8 +22,8 @@ struct chan_state {
     uint64_t last;  /* cluster number of the last event delivered */
     int filling;    /* a fill is wanted; messages wait behind it */
     int in_flight;  /* and has been sent */
-    int quiet;      /* the fill is a resync's first read of the channel:
-                       old events, for history only */
+    int quiet;      /* the fill is the node's first read of the channel, at
+                       start: old events, for history only */
     size_t held_count;
     held_message *held, **held_tail;
 };
@@ -233,7 +233,12 @@ void delivery_resync(delivery *d, const char *const *names, const size_t *lens, 
     for (size_t b = 0; b < d->bucket_count; b++)
         for (chan_state *cs = d->buckets[b]; cs; cs = cs->hash_next)
             if (!cs->in_flight) {
-                cs->quiet = cs->last == 0;
+                /* Only at start is what the stream holds old news. At a
+                 * later resync, a channel this node has delivered nothing
+                 * of may have subscribers waiting for exactly those events
+                 * (they connected once the node was ready). */
+                cs->quiet = cs->last == 0 && !d->resynced;
                 start_fill(d, cs);
             }
+    d->resynced = 1;
 }

@@ -58,6 +58,7 @@ typedef struct delivery {
     chan_state **buckets;
     size_t bucket_count, channel_count;
     size_t filling_count; /* channels waiting for a fill */
+    int resynced;         /* the first resync (at start) was asked for */
     delivery_stats stats;
 } delivery;
 

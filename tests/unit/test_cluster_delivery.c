@@ -161,6 +161,23 @@ static void test_resync_first_read_is_quiet(const void *arg) {
     delivery_free(&d);
 }
 
+/* Pub/sub dropped before the node delivered anything of a channel: the
+ * resync's read is of events its subscribers are waiting for. */
+static void test_later_resync_is_live(const void *arg) {
+    (void)arg;
+    delivery d;
+    recorder r;
+    start(&d, &r);
+    const char *names[] = {"c"};
+    size_t lens[] = {1};
+    delivery_resync(&d, names, lens, 1);
+    filled(&d, 1, 0, 0); /* at start the stream is empty */
+    delivery_resync(&d, names, lens, 1);
+    filled(&d, 1, 2, 0);
+    CHECK_STR(r.log, "f(0) f(0) d1 d2 ");
+    delivery_free(&d);
+}
+
 static void test_held_messages_are_bounded(const void *arg) {
     (void)arg;
     delivery d;
@@ -187,5 +204,6 @@ void cluster_delivery_tests_register(void) {
     harness_add("cluster delivery: a failed fill is asked again, messages still held", test_failed_fill_is_retried,
                 NULL);
     harness_add("cluster delivery: a resync's first read goes to history only", test_resync_first_read_is_quiet, NULL);
+    harness_add("cluster delivery: a later resync's read goes to subscribers", test_later_resync_is_live, NULL);
     harness_add("cluster delivery: held messages are bounded", test_held_messages_are_bounded, NULL);
 }
