@@ -124,9 +124,11 @@ static int open_inputs(server *srv) {
     return 0;
 }
 
+/* An input epoll cannot watch, and that is not paused (by the store or the
+ * cluster link): the loop must not wait for it. */
 static int any_always_ready_input(server *srv) {
     for (size_t i = 0; i < srv->input_count; i++)
-        if (srv->inputs[i].open && srv->inputs[i].always_ready)
+        if (srv->inputs[i].open && srv->inputs[i].always_ready && !srv->inputs[i].paused)
             return 1;
     return 0;
 }
@@ -144,7 +146,7 @@ static void run(server *srv) {
         uint64_t now = clock_now_ms();
         if (srv->stopping && (srv->conn_count == 0 || now >= srv->stop_deadline_ms))
             break;
-        int timeout = more_to_flush || (any_always_ready_input(srv) && !srv->inputs_paused)
+        int timeout = more_to_flush || any_always_ready_input(srv)
                           ? 0
                           : earliest_timeout(earliest_timeout(server_next_timeout(srv, now), server_store_timeout(srv, now)),
                                              server_cluster_timeout(srv, now));
