@@ -5,7 +5,10 @@
 #   make check SANITIZE=1  the same, built with ASan and UBSan (in build-san/)
 #   make fuzz            run each fuzz target for FUZZ_SECONDS (60)
 #   make bench           print the benchmark figures
-#   make install         PREFIX=/usr/local DESTDIR=
+#   make install         PREFIX=/usr/local DESTDIR= (also SYSCONFDIR, SYSTEMD_UNIT_DIR)
+#   make deb             build build-deb/ssetools_VERSION_ARCH.deb
+#   make check-package   check that package: contents, lintian, install and
+#                        remove in a throwaway root
 #   make deps            install missing build and test packages (as root)
 #   make demo            serve a live demo feed (DEMO_LISTEN=127.0.0.1:8080)
 #   make STORE=0         build ssed without SQLite: --store is then refused at
@@ -19,6 +22,9 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share
+# /usr's configuration lives in /etc; any other prefix keeps its own.
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 DEMO_LISTEN ?= 127.0.0.1:8080
@@ -72,7 +78,7 @@ LIB := $(BUILD_DIR)/libssetools.a
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD_DIR)/obj/%.o)
 
-.PHONY: all check unit fuzz bench install uninstall clean deps demo
+.PHONY: all check unit fuzz bench install uninstall clean deps demo deb check-package
 all: $(BINS:%=$(BUILD_DIR)/%)
 
 $(BUILD_DIR)/obj/%.o: %.c
@@ -146,6 +152,16 @@ install: all
 	  install -m 644 completions/_$$b $(DESTDIR)$(DATADIR)/zsh/site-functions/_$$b && \
 	  install -m 644 completions/$$b.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/$$b.fish || exit 1; \
 	done
+	@# ssed's units, with the paths it is installed to (the unit is written
+	@# here, not built, as PREFIX may differ from one install to the next).
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(SYSCONFDIR)/ssed
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' cmd/ssed/systemd/ssed.service.in \
+	  > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/ssed.service
+	chmod 644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/ssed.service
+	install -m 644 cmd/ssed/systemd/ssed.socket $(DESTDIR)$(SYSTEMD_UNIT_DIR)/ssed.socket
+	@# An operator's configuration is never overwritten.
+	[ -e $(DESTDIR)$(SYSCONFDIR)/ssed/ssed.conf ] || \
+	  install -m 644 cmd/ssed/systemd/ssed.conf $(DESTDIR)$(SYSCONFDIR)/ssed/ssed.conf
 
 uninstall:
 	for b in $(BINS); do \
@@ -154,8 +170,20 @@ uninstall:
 	    $(DESTDIR)$(DATADIR)/zsh/site-functions/_$$b \
 	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/$$b.fish; \
 	done
+	rm -f $(DESTDIR)$(SYSTEMD_UNIT_DIR)/ssed.service $(DESTDIR)$(SYSTEMD_UNIT_DIR)/ssed.socket
+	@# The configuration goes only as installed: an edited one is the operator's.
+	if cmp -s cmd/ssed/systemd/ssed.conf $(DESTDIR)$(SYSCONFDIR)/ssed/ssed.conf; then \
+	  rm -f $(DESTDIR)$(SYSCONFDIR)/ssed/ssed.conf; rmdir $(DESTDIR)$(SYSCONFDIR)/ssed 2>/dev/null || true; fi
+
+# The Debian package, from a staged make install of binaries built with
+# Debian's hardening flags in build-deb/ (.ci/deb_build.sh).
+deb:
+	@sh .ci/deb_build.sh build-deb
+
+check-package: deb
+	@sh .ci/deb_check.sh build-deb
 
 clean:
-	rm -rf build build-san build-clang
+	rm -rf build build-san build-clang build-deb
 
 -include $(shell find $(BUILD_DIR)/obj -name '*.d' 2>/dev/null)

@@ -4,7 +4,7 @@ _ssed() {
     cur="${COMP_WORDS[COMP_CWORD]}"
     prev="${COMP_WORDS[COMP_CWORD-1]}"
     case "$prev" in
-        --fifo|--token-file)
+        --fifo|--token-file|--config)
             COMPREPLY=($(compgen -f -- "$cur"))
             return ;;
         --format)
@@ -28,7 +28,7 @@ _ssed() {
         --max-event-size --exit-on-eof -l --listen --history --max-history-bytes --store --sync --store-repair --redis --redis-prefix --reuse-port --replay --keepalive --retry --cors
         --allow-host --max-pending
         --max-clients --max-channels --max-header-size --header-timeout --shutdown-timeout --token --token-file
-        --no-publish --no-ui -v --verbose
+        --no-publish --no-ui --config -v --verbose
         -q --quiet -h --help -V --version" -- "$cur"))
 }
 complete -F _ssed ssed

@@ -30,6 +30,7 @@ complete -c ssed -l header-timeout -x -d 'Time a client has to send its request 
 complete -c ssed -l shutdown-timeout -x -d 'Time to deliver what is owed on exit'
 complete -c ssed -l token -x -d 'Token publishers must send'
 complete -c ssed -l token-file -r -F -d 'Read the publish token from this file'
+complete -c ssed -l config -r -F -d 'Read options from this file first, one per line'
 complete -c ssed -l no-publish -d 'Turn the publish endpoint off'
 complete -c ssed -l no-ui -d 'Browsers get the event stream, not the viewer page'
 complete -c ssed -s v -l verbose -d 'Log connects and disconnects'

@@ -93,3 +93,24 @@ start_ssed_valgrind() {
     [[ "$output" != *"=="[0-9]*"=="* ]]
     wait_for_data "$BATS_TEST_TMPDIR/s" 3001
 }
+
+@test "valgrind: ssed --config (good and bad files) and systemd notification: no errors, no leaks" {
+    conf="$BATS_TEST_TMPDIR/ssed.conf"
+    printf '# test\nhistory 10\nlisten unix:%s\nallow-host example.test\ncors *\n' "$BATS_TEST_TMPDIR/s.sock" >"$conf"
+    python3 "$TOP/tests/lib/notify_listener.py" "$BATS_TEST_TMPDIR/notify.sock" >"$BATS_TEST_TMPDIR/notify" 2>&1 3>&- 8>&- &
+    echo $! >>"$BATS_TEST_TMPDIR/pids"
+    wait_for_line "$BATS_TEST_TMPDIR/notify" '^listening$' 10
+    NOTIFY_SOCKET="$BATS_TEST_TMPDIR/notify.sock" WATCHDOG_USEC=100000 \
+        start_ssed_valgrind "$(free_port)" --config "$conf" --no-stdin
+    wait_for_line "$BATS_TEST_TMPDIR/notify" '^WATCHDOG=1$' 30
+    curl -s --max-time 5 -d "event" "$URL/" >/dev/null
+    kill -TERM "$SSED_PID"
+    wait_for_exit "$SSED_PID" 30
+    cat "$SSED_ERR"
+    [ "$EXIT_STATUS" -eq 0 ]
+    ! grep -q '==[0-9]*==' "$SSED_ERR"
+    printf 'history 10\nhistory 11\n' >"$conf"
+    run "${VALGRIND[@]}" "$SSED" --config "$conf"
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"given twice"* ]]
+}

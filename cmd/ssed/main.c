@@ -21,6 +21,8 @@
 #include "router.h"
 #include "serving.h"
 #include "store_loop.h"
+#include "systemd_notify.h"
+#include "systemd_sockets.h"
 #include "token.h"
 
 /* Descriptors kept back from --max-clients for listeners, inputs, epoll. */
@@ -79,22 +81,58 @@ static int setup_signals(server *srv) {
     return 0;
 }
 
+/* Watch a listening socket, opened by ssed or passed by systemd. */
+static int watch_listener(server *srv, int fd, const char *url) {
+    listener_watch *l = &srv->listeners[srv->listener_count++];
+    l->fd = fd;
+    l->srv = srv;
+    l->watch.on_ready = server_accept_ready;
+    snprintf(l->url, sizeof l->url, "%s", url);
+    if (loop_add(&srv->loop, fd, EPOLLIN, &l->watch) < 0) {
+        log_error("epoll_ctl %s: %s", url, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Socket activation: systemd's sockets replace --listen. 1 if there were
+ * some, 0 if none, -1 on error (logged). */
+static int take_systemd_sockets(server *srv) {
+    systemd_socket passed[SSED_MAX_LISTEN];
+    char err[400], url[300];
+    int count = systemd_sockets_take(passed, SSED_MAX_LISTEN, err, sizeof err);
+    if (count < 0)
+        log_error("%s", err);
+    if (count <= 0)
+        return count;
+    log_info("socket activation: serving the %d socket%s systemd passed (--listen is not used)", count,
+             count == 1 ? "" : "s");
+    for (int i = 0; i < count; i++) {
+        if (listener_url(passed[i].fd, url, sizeof url) < 0) {
+            log_error("socket activation: descriptor %d: getsockname: %s", passed[i].fd, strerror(errno));
+            return -1;
+        }
+        if (passed[i].name[0] && strlen(url) + strlen(passed[i].name) + 4 < sizeof url)
+            snprintf(url + strlen(url), sizeof url - strlen(url), " (%s)", passed[i].name);
+        if (watch_listener(srv, passed[i].fd, url) < 0)
+            return -1;
+    }
+    return 1;
+}
+
 static int open_listeners(server *srv) {
-    for (size_t i = 0; i < srv->opt->listen_count; i++) {
-        listener_watch *l = &srv->listeners[i];
-        char err[400];
-        l->fd = listener_open(srv->opt->listen[i], srv->opt->reuse_port, l->url, sizeof l->url, err, sizeof err);
-        if (l->fd < 0) {
+    int activated = take_systemd_sockets(srv);
+    if (activated < 0)
+        return -1;
+    for (size_t i = 0; !activated && i < srv->opt->listen_count; i++) {
+        char err[400], url[300];
+        int fd = listener_open(srv->opt->listen[i], srv->opt->reuse_port, url, sizeof url, err, sizeof err);
+        if (fd < 0) {
             log_error("%s", err);
             return -1;
         }
-        l->srv = srv;
-        l->watch.on_ready = server_accept_ready;
-        srv->listener_count++;
-        if (loop_add(&srv->loop, l->fd, EPOLLIN, &l->watch) < 0) {
-            log_error("epoll_ctl %s: %s", l->url, strerror(errno));
+        if (watch_listener(srv, fd, url) < 0)
             return -1;
-        }
     }
     for (size_t i = 0; i < srv->listener_count; i++)
         log_info("serving %s%s", srv->listeners[i].url, srv->opt->channel[0] ? srv->opt->channel : "");
@@ -140,16 +178,22 @@ static int earliest_timeout(int a, int b) {
     return b < 0 || a < b ? a : b;
 }
 
-static void run(server *srv) {
+static void run(server *srv, systemd_notifier *notifier) {
     int more_to_flush = 0;
+    int told_stopping = 0;
     for (;;) {
         uint64_t now = clock_now_ms();
+        if (srv->stopping && !told_stopping) {
+            systemd_notify(notifier, "STOPPING=1");
+            told_stopping = 1;
+        }
         if (srv->stopping && (srv->conn_count == 0 || now >= srv->stop_deadline_ms))
             break;
         int timeout = more_to_flush || any_always_ready_input(srv)
                           ? 0
                           : earliest_timeout(earliest_timeout(server_next_timeout(srv, now), server_store_timeout(srv, now)),
                                              server_cluster_timeout(srv, now));
+        timeout = earliest_timeout(timeout, systemd_watchdog_timeout(notifier, now));
         if (srv->opt->fifo_path && (timeout < 0 || timeout > INPUT_FIFO_CHECK_MS))
             timeout = INPUT_FIFO_CHECK_MS;
         if (loop_run_once(&srv->loop, timeout) < 0) {
@@ -165,6 +209,7 @@ static void run(server *srv) {
          * the store (or queued for it while it cannot write). */
         server_store_step(srv, clock_now_ms());
         server_cluster_step(srv, clock_now_ms());
+        systemd_watchdog_step(notifier, clock_now_ms());
         more_to_flush = server_flush_dirty(srv);
         server_free_graveyard(srv);
     }
@@ -177,13 +222,17 @@ static const conn_routes routes = {router_handle, publish_route_body, publish_ro
 int main(int argc, char **argv) {
     ssed_options opt;
     cli_outcome parsed = options_parse(&opt, argc, argv);
-    if (parsed != CLI_RUN)
+    if (parsed != CLI_RUN) {
+        options_free(&opt);
         return cli_exit_status(parsed);
+    }
     log_init("ssed", (enum log_level)opt.verbosity);
     log_set_timestamps(opt.verbosity >= LOG_VERBOSE);
 
     int status = EXIT_RUNTIME;
     server srv;
+    systemd_notifier notifier;
+    systemd_notifier_open(&notifier, clock_now_ms());
     char *owned_token = NULL;
     uint64_t fd_limit = raise_fd_limit();
     if (server_init(&srv, &opt, &routes) < 0) {
@@ -198,7 +247,8 @@ int main(int argc, char **argv) {
     if ((!opt.store_path || server_store_open(&srv) == 0) && (!opt.redis_url || server_cluster_open(&srv) == 0) &&
         setup_signals(&srv) == 0 &&
         open_listeners(&srv) == 0 && open_inputs(&srv) == 0) {
-        run(&srv);
+        systemd_notify(&notifier, "READY=1");
+        run(&srv, &notifier);
         status = EXIT_OK;
     }
 cleanup:
@@ -210,5 +260,7 @@ cleanup:
         close(srv.signal_fd);
     server_free(&srv);
     free(owned_token);
+    systemd_notifier_close(&notifier);
+    options_free(&opt);
     return status;
 }

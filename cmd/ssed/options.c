@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_file.h"
 #include "hub.h"
 #include "redis_url.h"
 #include "store.h"
@@ -14,6 +15,7 @@ typedef struct ssed_args {
     ssed_options o;
     int format;        /* enum input_format */
     uint64_t retry_ms; /* UINT64_MAX: no --retry */
+    const char *config_path;
 } ssed_args;
 
 static int take_fifo_mode(void *mode, const char *value, char *err, size_t errlen) {
@@ -151,6 +153,11 @@ static const cli_option option_table[] = {
     {OPT("no-publish", 0, CLI_FLAG, o.no_publish), .help = "turn the publish endpoint off"},
 
     CLI_SECTION("Other:"),
+    {OPT("config", 0, CLI_STRING, config_path), .min = 1, .arg = "FILE",
+     .help = "read options from FILE first: one per line, long name without --,\n"
+             "then the value (listen 127.0.0.1:8080); # starts a comment line;\n"
+             "options given on the command line win (a repeatable one given\n"
+             "there replaces the file's)"},
     {OPT("verbose", 'v', CLI_SET, o.verbosity), .value = 2, .help = "log connects and disconnects; timestamp each line"},
     {OPT("quiet", 'q', CLI_SET, o.verbosity), .value = 0, .help = "log errors only"},
     {OPT("help", 'h', CLI_HELP, o), .help = "show this help and exit"},
@@ -175,6 +182,8 @@ static const cli_spec cli = {
     .footer = "Endpoints: GET or HEAD /CHANNEL subscribes (/ is the root channel; /?channels=a,b several);\n"
               "POST /CHANNEL publishes; /_ssed/stats (JSON), /_ssed/health.\n"
               "Durations take ms, s, m, h; sizes take K, KiB, M, MiB.\n"
+              "Under systemd, sockets it passes (LISTEN_FDS) replace --listen, and ssed sends\n"
+              "READY=1, STOPPING=1 and WATCHDOG=1 to NOTIFY_SOCKET (see man ssed, SYSTEMD).\n"
               "Exit status: 0 stopped cleanly, 1 runtime failure (e.g. cannot listen, store locked\n"
               "or damaged), 2 usage error.\n",
     .help_column = 29,
@@ -233,6 +242,22 @@ static cli_outcome resolve(ssed_args *a) {
     return CLI_RUN;
 }
 
+/* --config: the file's options, then the command line's again over them,
+ * so that the command line wins. */
+static cli_outcome apply_config(ssed_args *a, int argc, char **argv) {
+    ssed_args from_file;
+    set_defaults(&from_file);
+    cli_outcome rc = config_file_apply(&cli, &from_file, a->config_path, &from_file.o.config_text);
+    if (rc == CLI_RUN) {
+        config_file_drop_lists(&cli, &from_file, a);
+        int next;
+        rc = cli_parse_and_report(&cli, &from_file, argc, argv, &next);
+    }
+    from_file.config_path = a->config_path;
+    *a = from_file;
+    return rc;
+}
+
 cli_outcome options_parse(ssed_options *o, int argc, char **argv) {
     ssed_args a;
     set_defaults(&a);
@@ -240,8 +265,15 @@ cli_outcome options_parse(ssed_options *o, int argc, char **argv) {
     cli_outcome rc = cli_parse_and_report(&cli, &a, argc, argv, &next);
     if (rc == CLI_RUN && next < argc)
         rc = cli_usage_error(cli.program, "%s: unexpected argument (ssed takes options only)", argv[next]);
+    if (rc == CLI_RUN && a.config_path)
+        rc = apply_config(&a, argc, argv);
     if (rc == CLI_RUN)
         rc = resolve(&a);
     *o = a.o;
     return rc;
+}
+
+void options_free(ssed_options *o) {
+    free(o->config_text);
+    o->config_text = NULL;
 }

@@ -50,11 +50,15 @@ typedef struct ssed_options {
     const char *redis_prefix; /* --redis-prefix (default ssed) */
     int reuse_port;
     int verbosity; /* 0 quiet, 1 normal, 2 verbose */
+    char *config_text; /* --config's contents, which string options point into; freed by options_free */
 } ssed_options;
 
 /* Parse argv into o. CLI_RUN (0) to go on; CLI_DONE (1) after --help or
  * --version; CLI_USAGE (2) after a usage error (reported). main turns the
  * last two into an exit status with cli_exit_status. */
 cli_outcome options_parse(ssed_options *o, int argc, char **argv);
+
+/* Free what options_parse allocated (whatever it returned). */
+void options_free(ssed_options *o);
 
 #endif
