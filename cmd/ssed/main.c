@@ -21,6 +21,7 @@
 #include "router.h"
 #include "serving.h"
 #include "store_loop.h"
+#include "tls.h"
 #include "token.h"
 
 /* Descriptors kept back from --max-clients for listeners, inputs, epoll. */
@@ -41,12 +42,26 @@ static uint64_t raise_fd_limit(void) {
     return rl.rlim_cur == RLIM_INFINITY ? 1048576 : (uint64_t)rl.rlim_cur;
 }
 
+/* SIGHUP: certificate renewals (certbot's deploy hook) reach new
+ * connections without dropping the ones open. */
+static void reload_tls(server *srv) {
+    char err[600], what[400];
+    if (tls_server_reload(srv->tls, err, sizeof err) < 0) {
+        log_error("SIGHUP: keeping the TLS certificate in use: %s", err);
+        return;
+    }
+    tls_server_describe(srv->tls, what, sizeof what);
+    log_info("SIGHUP: TLS certificate reloaded for new connections: %s", what);
+}
+
 static void on_signal(loop_watch *w, uint32_t events) {
     (void)events;
     server *srv = (server *)((char *)w - offsetof(server, signal_watch));
     struct signalfd_siginfo info;
     while (read(srv->signal_fd, &info, sizeof info) == (ssize_t)sizeof info) {
-        if (srv->stopping) {
+        if (info.ssi_signo == SIGHUP) {
+            reload_tls(srv);
+        } else if (srv->stopping) {
             log_info("second signal: closing now");
             server_close_all(srv);
         } else {
@@ -62,6 +77,8 @@ static int setup_signals(server *srv) {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    if (srv->tls)
+        sigaddset(&set, SIGHUP); /* without TLS, SIGHUP ends ssed as it always did */
     if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
         log_error("sigprocmask: %s", strerror(errno));
         return -1;
@@ -83,11 +100,16 @@ static int open_listeners(server *srv) {
     for (size_t i = 0; i < srv->opt->listen_count; i++) {
         listener_watch *l = &srv->listeners[i];
         char err[400];
-        l->fd = listener_open(srv->opt->listen[i], srv->opt->reuse_port, l->url, sizeof l->url, err, sizeof err);
+        enum listener_scheme scheme;
+        const char *addr = listener_split_scheme(srv->opt->listen[i], &scheme);
+        l->fd = listener_open(addr, srv->opt->reuse_port, l->url, sizeof l->url, err, sizeof err);
         if (l->fd < 0) {
             log_error("%s", err);
             return -1;
         }
+        l->tls = scheme == LISTENER_HTTPS || (scheme == LISTENER_DEFAULT && srv->tls);
+        if (l->tls)
+            listener_url_tls(l->url, sizeof l->url);
         l->srv = srv;
         l->watch.on_ready = server_accept_ready;
         srv->listener_count++;
@@ -140,22 +162,38 @@ static int earliest_timeout(int a, int b) {
     return b < 0 || a < b ? a : b;
 }
 
+/* --tls-cert: load and check the certificate and key now, so a bad one
+ * stops ssed at start. */
+static int open_tls(server *srv) {
+    char err[600], what[400];
+    srv->tls = tls_server_new(srv->opt->tls_cert, srv->opt->tls_key, err, sizeof err);
+    if (!srv->tls) {
+        log_error("%s", err);
+        return -1;
+    }
+    tls_server_describe(srv->tls, what, sizeof what);
+    log_info("TLS certificate: %s", what);
+    return 0;
+}
+
 static void run(server *srv) {
-    int more_to_flush = 0;
+    int more_to_flush = 0, more_to_read = 0;
     for (;;) {
         uint64_t now = clock_now_ms();
         if (srv->stopping && (srv->conn_count == 0 || now >= srv->stop_deadline_ms))
             break;
-        int timeout = more_to_flush || any_always_ready_input(srv)
+        int timeout = more_to_flush || more_to_read || any_always_ready_input(srv)
                           ? 0
                           : earliest_timeout(earliest_timeout(server_next_timeout(srv, now), server_store_timeout(srv, now)),
                                              server_cluster_timeout(srv, now));
         if (srv->opt->fifo_path && (timeout < 0 || timeout > INPUT_FIFO_CHECK_MS))
             timeout = INPUT_FIFO_CHECK_MS;
+        srv->handshakes_left = SERVER_HANDSHAKES_PER_TURN;
         if (loop_run_once(&srv->loop, timeout) < 0) {
             log_error("epoll_wait: %s", strerror(errno));
             break;
         }
+        more_to_read = server_read_buffered(srv);
         for (size_t i = 0; i < srv->input_count; i++) {
             input_poll_always_ready(&srv->inputs[i]);
             input_check_fifo(&srv->inputs[i], clock_now_ms());
@@ -195,7 +233,7 @@ int main(int argc, char **argv) {
     srv.token = token_load(&opt, &owned_token);
     if (srv.token == TOKEN_ERROR)
         goto cleanup;
-    if ((!opt.store_path || server_store_open(&srv) == 0) && (!opt.redis_url || server_cluster_open(&srv) == 0) &&
+    if ((!opt.tls_cert || open_tls(&srv) == 0) && (!opt.store_path || server_store_open(&srv) == 0) && (!opt.redis_url || server_cluster_open(&srv) == 0) &&
         setup_signals(&srv) == 0 &&
         open_listeners(&srv) == 0 && open_inputs(&srv) == 0) {
         run(&srv);
