@@ -15,6 +15,8 @@
 #                        start (history stays in memory, as without --store)
 #   make REDIS=0         build ssed without hiredis: --redis is then refused at
 #                        start (exit 1); ssed is otherwise unchanged
+#   make TLS=0           build ssed without OpenSSL: --tls-cert is then refused
+#                        at start (exit 1); plaintext HTTP is unchanged
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -72,6 +74,17 @@ SSED_REDIS_SRC := $(REDIS_ENGINE_SRC)
 REDIS_LIBS = $(shell pkg-config --libs hiredis 2>/dev/null || echo -lhiredis)
 endif
 
+# ssed's TLS (--tls-cert) uses OpenSSL, linked into ssed only.
+TLS ?= 1
+TLS_ENGINE_SRC := cmd/ssed/tls_context.c cmd/ssed/tls_session.c
+ifeq ($(TLS),0)
+SSED_TLS_SRC := cmd/ssed/tls_off.c
+TLS_LIBS :=
+else
+SSED_TLS_SRC := $(TLS_ENGINE_SRC)
+TLS_LIBS = $(shell pkg-config --libs libssl libcrypto 2>/dev/null || echo -lssl -lcrypto)
+endif
+
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD_DIR)/obj/%.o)
 LIB := $(BUILD_DIR)/libssetools.a
@@ -92,8 +105,8 @@ $(LIB): $(COMMON_OBJ)
 # ssed's viewer page is built into it from cmd/ssed/viewer/.
 VIEWER_ASSETS := $(wildcard cmd/ssed/viewer/viewer.*)
 ssed_EXTRA_OBJ := $(BUILD_DIR)/obj/gen/viewer_assets.o $(SSED_STORE_SRC:%.c=$(BUILD_DIR)/obj/%.o) \
-	$(SSED_REDIS_SRC:%.c=$(BUILD_DIR)/obj/%.o)
-ssed_LIBS = $(STORE_LIBS) $(REDIS_LIBS)
+	$(SSED_REDIS_SRC:%.c=$(BUILD_DIR)/obj/%.o) $(SSED_TLS_SRC:%.c=$(BUILD_DIR)/obj/%.o)
+ssed_LIBS = $(STORE_LIBS) $(REDIS_LIBS) $(TLS_LIBS)
 
 $(BUILD_DIR)/gen/viewer_assets.c: $(VIEWER_ASSETS) cmd/ssed/viewer/embed.sh
 	@mkdir -p $(dir $@)
@@ -104,7 +117,7 @@ $(BUILD_DIR)/obj/gen/viewer_assets.o: $(BUILD_DIR)/gen/viewer_assets.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 define binary_rule
-$(1)_OBJ := $$(patsubst %.c,$(BUILD_DIR)/obj/%.o,$$(filter-out $(STORE_ENGINE_SRC) cmd/ssed/store_off.c $(REDIS_ENGINE_SRC) cmd/ssed/cluster_off.c,$$(wildcard cmd/$(1)/*.c))) $$($(1)_EXTRA_OBJ)
+$(1)_OBJ := $$(patsubst %.c,$(BUILD_DIR)/obj/%.o,$$(filter-out $(STORE_ENGINE_SRC) cmd/ssed/store_off.c $(REDIS_ENGINE_SRC) cmd/ssed/cluster_off.c $(TLS_ENGINE_SRC) cmd/ssed/tls_off.c,$$(wildcard cmd/$(1)/*.c))) $$($(1)_EXTRA_OBJ)
 $(BUILD_DIR)/$(1): $$($(1)_OBJ) $(LIB)
 	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$($(1)_OBJ) $(LIB) $(if $(filter $(1),$(CURL_BINS)),$$(CURL_LIBS)) $$($(1)_LIBS) -lm
 endef

@@ -13,11 +13,11 @@ _ssed() {
         --sync)
             COMPREPLY=($(compgen -W "always batch off" -- "$cur"))
             return ;;
-        --store)
+        --store|--tls-cert|--tls-key)
             COMPREPLY=($(compgen -f -- "$cur"))
             return ;;
         -l|--listen)
-            COMPREPLY=($(compgen -W "127.0.0.1:8080 127.0.0.1:0 :8080 [::1]:8080 unix:" -- "$cur"))
+            COMPREPLY=($(compgen -W "127.0.0.1:8080 127.0.0.1:0 :8080 :8443 [::1]:8080 unix: http:// https://" -- "$cur"))
             return ;;
         --fifo-mode|-e|--event|-c|--channel|--max-event-size|--history|--max-history-bytes|--store|--redis|--redis-prefix|--replay|--keepalive|\
         --retry|--cors|--allow-host|\
@@ -25,7 +25,7 @@ _ssed() {
             return ;;
     esac
     COMPREPLY=($(compgen -W "--fifo --fifo-mode --no-stdin --format -0 --null -e --event -c --channel
-        --max-event-size --exit-on-eof -l --listen --history --max-history-bytes --store --sync --store-repair --redis --redis-prefix --reuse-port --replay --keepalive --retry --cors
+        --max-event-size --exit-on-eof -l --listen --history --max-history-bytes --store --sync --store-repair --redis --redis-prefix --reuse-port --tls-cert --tls-key --replay --keepalive --retry --cors
         --allow-host --max-pending
         --max-clients --max-channels --max-header-size --header-timeout --shutdown-timeout --token --token-file
         --no-publish --no-ui --config -v --verbose

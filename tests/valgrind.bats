@@ -114,3 +114,28 @@ start_ssed_valgrind() {
     [ "$status" -eq 2 ]
     [[ "$output" == *"given twice"* ]]
 }
+
+@test "valgrind: ssed over TLS with subscribers, a publish, a bad handshake and a certificate reload: no errors, no leaks" {
+    local certs="$BATS_TEST_TMPDIR/certs"
+    mkdir -p "$certs"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+        -keyout "$certs/k.pem" -out "$certs/c.pem" 2>/dev/null
+    start_ssed_valgrind "$(free_port)" --tls-cert "$certs/c.pem" --tls-key "$certs/k.pem" --keepalive 100ms
+    URL="https://127.0.0.1:$PORT"
+    for i in 1 2 3; do
+        curl -sNk --max-time 3 "$URL/" >/dev/null 2>&1 3>&- 8>&- &
+        echo $! >>"$BATS_TEST_TMPDIR/pids"
+    done
+    seq 1 200 >&8
+    curl -sk --max-time 10 -d "$(seq 1 50)" "$URL/" >/dev/null
+    python3 "$TOP/tests/lib/tls_hostile.py" "$PORT" garbage 20 >/dev/null
+    python3 "$TOP/tests/lib/tls_hostile.py" "$PORT" plaintext 20 >/dev/null
+    kill -HUP "$SSED_PID"
+    wait_for_line "$SSED_ERR" 'TLS certificate reloaded' 30
+    curl -sk --max-time 10 "$URL/_ssed/stats" >/dev/null
+    kill -TERM "$SSED_PID"
+    wait_for_exit "$SSED_PID" 30
+    cat "$SSED_ERR"
+    [ "$EXIT_STATUS" -eq 0 ]
+    ! grep -q '==[0-9]*==' "$SSED_ERR"
+}

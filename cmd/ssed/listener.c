@@ -147,6 +147,28 @@ int listener_url(int fd, char *url, size_t url_size) {
     return 0;
 }
 
+const char *listener_split_scheme(const char *addr, enum listener_scheme *scheme) {
+    *scheme = LISTENER_DEFAULT;
+    if (strncmp(addr, "http://", 7) == 0) {
+        *scheme = LISTENER_HTTP;
+        return addr + 7;
+    }
+    if (strncmp(addr, "https://", 8) == 0) {
+        *scheme = LISTENER_HTTPS;
+        return addr + 8;
+    }
+    return addr;
+}
+
+void listener_url_tls(char *url, size_t url_size) {
+    char plain[300];
+    snprintf(plain, sizeof plain, "%s", url);
+    if (strncmp(plain, "http://", 7) == 0)
+        snprintf(url, url_size, "https://%s", plain + 7);
+    else
+        snprintf(url, url_size, "%s (TLS)", plain);
+}
+
 void listener_peer_name(int fd, char *out, size_t size) {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;

@@ -23,6 +23,7 @@
 #include "store_loop.h"
 #include "systemd_notify.h"
 #include "systemd_sockets.h"
+#include "tls.h"
 #include "token.h"
 
 /* Descriptors kept back from --max-clients for listeners, inputs, epoll. */
@@ -43,12 +44,26 @@ static uint64_t raise_fd_limit(void) {
     return rl.rlim_cur == RLIM_INFINITY ? 1048576 : (uint64_t)rl.rlim_cur;
 }
 
+/* SIGHUP: certificate renewals (certbot's deploy hook) reach new
+ * connections without dropping the ones open. */
+static void reload_tls(server *srv) {
+    char err[600], what[400];
+    if (tls_server_reload(srv->tls, err, sizeof err) < 0) {
+        log_error("SIGHUP: keeping the TLS certificate in use: %s", err);
+        return;
+    }
+    tls_server_describe(srv->tls, what, sizeof what);
+    log_info("SIGHUP: TLS certificate reloaded for new connections: %s", what);
+}
+
 static void on_signal(loop_watch *w, uint32_t events) {
     (void)events;
     server *srv = (server *)((char *)w - offsetof(server, signal_watch));
     struct signalfd_siginfo info;
     while (read(srv->signal_fd, &info, sizeof info) == (ssize_t)sizeof info) {
-        if (srv->stopping) {
+        if (info.ssi_signo == SIGHUP) {
+            reload_tls(srv);
+        } else if (srv->stopping) {
             log_info("second signal: closing now");
             server_close_all(srv);
         } else {
@@ -64,6 +79,8 @@ static int setup_signals(server *srv) {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    if (srv->tls)
+        sigaddset(&set, SIGHUP); /* without TLS, SIGHUP ends ssed as it always did */
     if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
         log_error("sigprocmask: %s", strerror(errno));
         return -1;
@@ -82,10 +99,11 @@ static int setup_signals(server *srv) {
 }
 
 /* Watch a listening socket, opened by ssed or passed by systemd. */
-static int watch_listener(server *srv, int fd, const char *url) {
+static int watch_listener(server *srv, int fd, const char *url, int tls) {
     listener_watch *l = &srv->listeners[srv->listener_count++];
     l->fd = fd;
     l->srv = srv;
+    l->tls = tls;
     l->watch.on_ready = server_accept_ready;
     snprintf(l->url, sizeof l->url, "%s", url);
     if (loop_add(&srv->loop, fd, EPOLLIN, &l->watch) < 0) {
@@ -112,9 +130,19 @@ static int take_systemd_sockets(server *srv) {
             log_error("socket activation: descriptor %d: getsockname: %s", passed[i].fd, strerror(errno));
             return -1;
         }
+        /* A socket named "http" or "https" (FileDescriptorName=) says
+         * what it speaks, as --listen's scheme does; others follow
+         * --tls-cert. */
+        int tls = strcmp(passed[i].name, "http") == 0 ? 0 : strcmp(passed[i].name, "https") == 0 ? 1 : srv->tls != NULL;
+        if (tls && !srv->tls) {
+            log_error("socket activation: socket named 'https' needs --tls-cert and --tls-key");
+            return -1;
+        }
+        if (tls)
+            listener_url_tls(url, sizeof url);
         if (passed[i].name[0] && strlen(url) + strlen(passed[i].name) + 4 < sizeof url)
             snprintf(url + strlen(url), sizeof url - strlen(url), " (%s)", passed[i].name);
-        if (watch_listener(srv, passed[i].fd, url) < 0)
+        if (watch_listener(srv, passed[i].fd, url, tls) < 0)
             return -1;
     }
     return 1;
@@ -126,12 +154,17 @@ static int open_listeners(server *srv) {
         return -1;
     for (size_t i = 0; !activated && i < srv->opt->listen_count; i++) {
         char err[400], url[300];
-        int fd = listener_open(srv->opt->listen[i], srv->opt->reuse_port, url, sizeof url, err, sizeof err);
+        enum listener_scheme scheme;
+        const char *addr = listener_split_scheme(srv->opt->listen[i], &scheme);
+        int fd = listener_open(addr, srv->opt->reuse_port, url, sizeof url, err, sizeof err);
         if (fd < 0) {
             log_error("%s", err);
             return -1;
         }
-        if (watch_listener(srv, fd, url) < 0)
+        int tls = scheme == LISTENER_HTTPS || (scheme == LISTENER_DEFAULT && srv->tls);
+        if (tls)
+            listener_url_tls(url, sizeof url);
+        if (watch_listener(srv, fd, url, tls) < 0)
             return -1;
     }
     for (size_t i = 0; i < srv->listener_count; i++)
@@ -178,8 +211,22 @@ static int earliest_timeout(int a, int b) {
     return b < 0 || a < b ? a : b;
 }
 
+/* --tls-cert: load and check the certificate and key now, so a bad one
+ * stops ssed at start. */
+static int open_tls(server *srv) {
+    char err[600], what[400];
+    srv->tls = tls_server_new(srv->opt->tls_cert, srv->opt->tls_key, err, sizeof err);
+    if (!srv->tls) {
+        log_error("%s", err);
+        return -1;
+    }
+    tls_server_describe(srv->tls, what, sizeof what);
+    log_info("TLS certificate: %s", what);
+    return 0;
+}
+
 static void run(server *srv, systemd_notifier *notifier) {
-    int more_to_flush = 0;
+    int more_to_flush = 0, more_to_read = 0;
     int told_stopping = 0;
     for (;;) {
         uint64_t now = clock_now_ms();
@@ -189,17 +236,19 @@ static void run(server *srv, systemd_notifier *notifier) {
         }
         if (srv->stopping && (srv->conn_count == 0 || now >= srv->stop_deadline_ms))
             break;
-        int timeout = more_to_flush || any_always_ready_input(srv)
+        int timeout = more_to_flush || more_to_read || any_always_ready_input(srv)
                           ? 0
                           : earliest_timeout(earliest_timeout(server_next_timeout(srv, now), server_store_timeout(srv, now)),
                                              server_cluster_timeout(srv, now));
         timeout = earliest_timeout(timeout, systemd_watchdog_timeout(notifier, now));
         if (srv->opt->fifo_path && (timeout < 0 || timeout > INPUT_FIFO_CHECK_MS))
             timeout = INPUT_FIFO_CHECK_MS;
+        srv->handshakes_left = SERVER_HANDSHAKES_PER_TURN;
         if (loop_run_once(&srv->loop, timeout) < 0) {
             log_error("epoll_wait: %s", strerror(errno));
             break;
         }
+        more_to_read = server_read_buffered(srv);
         for (size_t i = 0; i < srv->input_count; i++) {
             input_poll_always_ready(&srv->inputs[i]);
             input_check_fifo(&srv->inputs[i], clock_now_ms());
@@ -244,7 +293,7 @@ int main(int argc, char **argv) {
     srv.token = token_load(&opt, &owned_token);
     if (srv.token == TOKEN_ERROR)
         goto cleanup;
-    if ((!opt.store_path || server_store_open(&srv) == 0) && (!opt.redis_url || server_cluster_open(&srv) == 0) &&
+    if ((!opt.tls_cert || open_tls(&srv) == 0) && (!opt.store_path || server_store_open(&srv) == 0) && (!opt.redis_url || server_cluster_open(&srv) == 0) &&
         setup_signals(&srv) == 0 &&
         open_listeners(&srv) == 0 && open_inputs(&srv) == 0) {
         systemd_notify(&notifier, "READY=1");

@@ -6,6 +6,7 @@
 
 #include "config_file.h"
 #include "hub.h"
+#include "listener.h"
 #include "redis_url.h"
 #include "store.h"
 
@@ -92,7 +93,14 @@ static const cli_option option_table[] = {
     {OPT("listen", 'l', CLI_LIST, o.listen), .count_at = offsetof(ssed_args, o.listen_count),
      .max = SSED_MAX_LISTEN, .arg = "ADDR",
      .help = "HOST:PORT, [IPv6]:PORT, :PORT (all addresses) or unix:PATH;\n"
-             "repeatable; port 0 picks a free port (default 127.0.0.1:8080)"},
+             "repeatable; port 0 picks a free port (default 127.0.0.1:8080);\n"
+             "http://ADDR or https://ADDR says whether it speaks TLS, which an\n"
+             "ADDR without a scheme does when --tls-cert is given"},
+    {OPT("tls-cert", 0, CLI_STRING, o.tls_cert), .min = 1, .arg = "FILE",
+     .help = "serve HTTPS with this certificate chain (PEM, the server's\n"
+             "certificate first); SIGHUP loads it and the key again"},
+    {OPT("tls-key", 0, CLI_STRING, o.tls_key), .min = 1, .arg = "FILE",
+     .help = "the private key of --tls-cert (PEM, without a pass phrase)"},
     {OPT("history", 0, CLI_COUNT, o.history), .max = 10000000, .arg = "N",
      .help = "events kept per channel for Last-Event-ID resume (default 1000)"},
     {OPT("max-history-bytes", 0, CLI_SIZE, o.max_history_bytes), .arg = "SIZE",
@@ -237,6 +245,16 @@ static cli_outcome resolve(ssed_args *a) {
         return cli_usage_error(cli.program, "--redis-prefix: needs --redis");
     if (!o->redis_prefix)
         o->redis_prefix = "ssed";
+    if (o->tls_key && !o->tls_cert)
+        return cli_usage_error(cli.program, "--tls-key: needs --tls-cert");
+    if (o->tls_cert && !o->tls_key)
+        return cli_usage_error(cli.program, "--tls-cert: needs --tls-key (the certificate's private key)");
+    for (size_t i = 0; i < o->listen_count; i++) {
+        enum listener_scheme scheme;
+        listener_split_scheme(o->listen[i], &scheme);
+        if (scheme == LISTENER_HTTPS && !o->tls_cert)
+            return cli_usage_error(cli.program, "--listen %s: needs --tls-cert and --tls-key", o->listen[i]);
+    }
     if (o->replay > o->history)
         return cli_usage_error(cli.program, "--replay: cannot be more than --history");
     return CLI_RUN;

@@ -49,6 +49,8 @@ typedef struct ssed_options {
     const char *redis_url;    /* --redis; NULL: a single server */
     const char *redis_prefix; /* --redis-prefix (default ssed) */
     int reuse_port;
+    const char *tls_cert; /* --tls-cert; NULL: no TLS listener */
+    const char *tls_key;
     int verbosity; /* 0 quiet, 1 normal, 2 verbose */
     char *config_text; /* --config's contents, which string options point into; freed by options_free */
 } ssed_options;

@@ -25,6 +25,7 @@ typedef struct listener_watch {
     server *srv;
     int fd;
     int paused;
+    int tls; /* connections accepted here speak TLS */
     char url[300];
 } listener_watch;
 
@@ -59,6 +60,9 @@ struct server {
     list_node streaming; /* subscribers, least recently written first */
     list_node publishing; /* publishers sending a body */
     list_node graveyard; /* closed this iteration, freed after it */
+    list_node buffered_input; /* TLS connections holding input epoll cannot see */
+    struct tls_server *tls; /* --tls-cert; NULL: plaintext only */
+    int handshakes_left; /* TLS handshake steps this loop turn may still take */
     size_t conn_count;
     size_t subscriber_count;
     uint64_t max_clients;

@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "conn.h"
 #include "log.h"
+#include "tls.h"
 
 #define ACCEPTS_PER_WAKEUP 256
 #define ACCEPT_PAUSE_MS 100
@@ -40,22 +41,25 @@ static void pause_listeners(server *srv, int paused) {
 
 
 /* Answer 503 and close. Best effort on a fresh socket: its send buffer is
- * empty, so the reply fits. */
-static void refuse_busy(server *srv, int fd) {
-    ssize_t ignored = write(fd, busy_reply, sizeof busy_reply - 1);
-    (void)ignored;
+ * empty, so the reply fits. A TLS client is only closed: a reply would
+ * need a handshake, the very work a full server cannot take on. */
+static void refuse_busy(server *srv, const listener_watch *l, int fd) {
+    if (!l->tls) {
+        ssize_t ignored = write(fd, busy_reply, sizeof busy_reply - 1);
+        (void)ignored;
+    }
     shutdown(fd, SHUT_WR);
     close(fd);
     srv->stats.rejected_busy++;
 }
 
 
-static void accept_one(server *srv, int fd) {
+static void accept_one(server *srv, const listener_watch *l, int fd) {
     if (srv->conn_count >= srv->max_clients) {
-        refuse_busy(srv, fd);
+        refuse_busy(srv, l, fd);
         return;
     }
-    if (!conn_new(srv, fd))
+    if (!conn_new(srv, fd, l->tls ? srv->tls : NULL))
         close(fd);
 }
 
@@ -69,7 +73,7 @@ static int refuse_with_reserve(server *srv, listener_watch *l) {
     srv->reserve_fd = -1;
     int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0)
-        refuse_busy(srv, fd);
+        refuse_busy(srv, l, fd);
     srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     return fd >= 0 ? 0 : -1;
 }
@@ -86,7 +90,7 @@ void server_accept_ready(loop_watch *w, uint32_t events) {
                 log_info("accepting connections again");
                 srv->accept_error_logged = 0;
             }
-            accept_one(srv, fd);
+            accept_one(srv, l, fd);
             continue;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED)
@@ -106,6 +110,22 @@ void server_accept_ready(loop_watch *w, uint32_t events) {
         log_error("accept %s: %s", l->url, strerror(errno));
         return;
     }
+}
+
+
+int server_read_buffered(server *srv) {
+    list_node ready;
+    list_init(&ready);
+    /* Only those waiting now: a connection that still holds input after
+     * its read goes back on the list for the next turn. */
+    while (!list_empty(&srv->buffered_input)) {
+        list_node *n = srv->buffered_input.next;
+        list_remove(n);
+        list_push_back(&ready, n);
+    }
+    while (!list_empty(&ready))
+        conn_read_buffered(list_entry(ready.next, conn, input_link));
+    return !list_empty(&srv->buffered_input);
 }
 
 
@@ -241,6 +261,7 @@ int server_init(server *srv, const ssed_options *opt, const conn_routes *routes)
     list_init(&srv->streaming);
     list_init(&srv->publishing);
     list_init(&srv->graveyard);
+    list_init(&srv->buffered_input);
     srv->max_clients = opt->max_clients;
     srv->keepalive = shared_event_raw(": keep-alive\n\n", 14);
     srv->dedup = calloc(1, sizeof *srv->dedup);
@@ -263,4 +284,5 @@ void server_free(server *srv) {
         close(srv->reserve_fd);
     loop_close(&srv->loop);
     free(srv->dedup);
+    tls_server_free(srv->tls);
 }
