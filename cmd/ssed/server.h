@@ -26,6 +26,7 @@ typedef struct listener_watch {
     int fd;
     int paused;
     char url[300];
+    char name[256]; /* the name systemd gave a passed socket, or "" */
 } listener_watch;
 
 typedef struct server_stats {
