@@ -87,6 +87,49 @@ Description: Server-Sent Events from the shell: server, client and publisher
  ssecat subscribes to any SSE URL and prints the parsed events exactly as
  a browser would see them; ssepub publishes lines or events to ssed.
 CONTROL
+# Maintainer scripts: what dh_installsystemd --no-enable --no-start would
+# write. The package neither enables nor starts ssed (the operator edits
+# /etc/ssed/ssed.conf first, then enables ssed.service or ssed.socket), but
+# systemd is told about new or removed units, a removal stops them, and a
+# purge forgets any enablement. systemctl and deb-systemd-invoke act on the
+# running system only: not when systemd is not running, nor when dpkg installs
+# into another root (DPKG_ROOT, as `dpkg --root` in .ci/deb_check.sh);
+# deb-systemd-helper keeps its state under DPKG_ROOT itself. Every step is
+# "|| true": a package must install and remove where systemd is absent.
+units="'ssed.service' 'ssed.socket'"
+cat >"$root/DEBIAN/postinst" <<POSTINST
+#!/bin/sh
+set -e
+if [ "\$1" = configure ] || [ "\$1" = abort-upgrade ] || [ "\$1" = abort-deconfigure ] || [ "\$1" = abort-remove ]; then
+	if command -v deb-systemd-helper >/dev/null; then
+		deb-systemd-helper update-state $units >/dev/null || true
+	fi
+	if [ -z "\${DPKG_ROOT:-}" ] && [ -d /run/systemd/system ]; then
+		systemctl --system daemon-reload >/dev/null || true
+	fi
+fi
+exit 0
+POSTINST
+cat >"$root/DEBIAN/prerm" <<PRERM
+#!/bin/sh
+set -e
+if [ "\$1" = remove ] && [ -z "\${DPKG_ROOT:-}" ] && [ -d /run/systemd/system ]; then
+	deb-systemd-invoke stop $units >/dev/null || true
+fi
+exit 0
+PRERM
+cat >"$root/DEBIAN/postrm" <<POSTRM
+#!/bin/sh
+set -e
+if [ "\$1" = remove ] && [ -z "\${DPKG_ROOT:-}" ] && [ -d /run/systemd/system ]; then
+	systemctl --system daemon-reload >/dev/null || true
+fi
+if [ "\$1" = purge ] && command -v deb-systemd-helper >/dev/null; then
+	deb-systemd-helper purge $units >/dev/null || true
+fi
+exit 0
+POSTRM
+chmod 755 "$root/DEBIAN/postinst" "$root/DEBIAN/prerm" "$root/DEBIAN/postrm"
 (cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | sort -z | xargs -0 md5sum) \
     >"$root/DEBIAN/md5sums"
 chmod 644 "$root/DEBIAN/control" "$root/DEBIAN/conffiles" "$root/DEBIAN/md5sums"

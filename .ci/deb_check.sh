@@ -26,6 +26,16 @@ for field in "Package: ssetools" "Version: $version" "Depends: .*libc6 " "Depend
 done
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/ssed/ssed.conf ||
     fail "/etc/ssed/ssed.conf is not a conffile"
+# the units' maintainer scripts (see .ci/deb_build.sh): systemd learns of
+# them, a removal stops them, a purge forgets them; nothing enables them
+dpkg-deb --ctrl-tarfile "$deb" | tar -x -C "$work" ./postinst ./prerm ./postrm ||
+    fail "postinst, prerm or postrm missing"
+for want in "postinst:deb-systemd-helper update-state 'ssed.service' 'ssed.socket'" \
+    "postinst:systemctl --system daemon-reload" "prerm:deb-systemd-invoke stop 'ssed.service' 'ssed.socket'" \
+    "postrm:systemctl --system daemon-reload" "postrm:deb-systemd-helper purge 'ssed.service' 'ssed.socket'"; do
+    grep -qF "${want#*:}" "$work/${want%%:*}" 2>/dev/null || fail "${want%%:*} does not run '${want#*:}'"
+done
+! grep -qE 'enable|start' "$work/postinst" 2>/dev/null || fail "postinst enables or starts a unit"
 
 echo "== dpkg-deb --contents $deb"
 dpkg-deb --contents "$deb" | awk '{print $2 " " $6}' >"$work/contents"
@@ -46,12 +56,16 @@ grep -v 'running with root privileges' "$work/lintian" || true
 
 echo "== install and purge in a throwaway root"
 root="$work/root"
-mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates"
+# /var/lib/systemd is systemd's on a real system; deb-systemd-helper keeps
+# its state below it and leaves the folder itself after a purge.
+mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/var/lib/systemd"
 : >"$root/var/lib/dpkg/status"
 : >"$root/var/lib/dpkg/available"
 find "$root" >"$work/before"
-# The throwaway root has none of the libraries: --force-depends. There are
-# no maintainer scripts to run in it.
+# The throwaway root has none of the libraries: --force-depends. The
+# maintainer scripts run outside it with DPKG_ROOT set to it, so they must
+# leave the running system alone and deb-systemd-helper keep its state
+# inside the root (checked below, and gone after the purge).
 dpkg_root() {
     dpkg --root="$root" --log="$work/dpkg.log" --force-not-root --force-depends --force-script-chrootless "$@"
 }
@@ -59,6 +73,9 @@ dpkg_root --install "$deb" >"$work/dpkg.out" 2>&1 || { cat "$work/dpkg.out"; fai
 [ -x "$root/usr/bin/ssed" ] || fail "ssed not installed in the throwaway root"
 "$root/usr/bin/ssed" --version >/dev/null || fail "the installed ssed does not run"
 dpkg_root --status ssetools | grep -q '^Status: install ok installed' || fail "dpkg does not list ssetools as installed"
+state="$root/var/lib/systemd/deb-systemd-helper-enabled"
+[ -e "$state/ssed.service.dsh-also" ] || ! command -v deb-systemd-helper >/dev/null ||
+    fail "postinst did not record the units' state in the throwaway root"
 # an edited configuration survives a removal, and goes with a purge
 echo "history 5" >>"$root/etc/ssed/ssed.conf"
 dpkg_root --remove ssetools >>"$work/dpkg.out" 2>&1 || fail "dpkg --remove failed"

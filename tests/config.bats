@@ -44,9 +44,46 @@ conf() {
     for e in one two three; do
         curl -s --max-time 10 --unix-socket "$a" -d "$e" http://localhost/ >/dev/null
     done
-    # replay 2 (from the file): a new subscriber gets the last two
-    run curl -sN --max-time 3 --unix-socket "$b" http://localhost/
-    [ "$(grep '^data:' <<<"$output" | tr '\n' ' ')" = "data: two data: three " ]
+    # replay 2 (from the file): a new subscriber gets the last two, then
+    # what comes next (and nothing more replayed before it)
+    URL=http://localhost subscribe sub / --unix-socket "$b"
+    wait_for_data "$BATS_TEST_TMPDIR/sub" 2
+    curl -s --max-time 10 --unix-socket "$a" -d four http://localhost/ >/dev/null
+    wait_for_data "$BATS_TEST_TMPDIR/sub" 3
+    [ "$(data_of "$BATS_TEST_TMPDIR/sub" | tr '\n' ' ')" = "two three four " ]
+}
+
+@test "config: an exclusive option on the command line drops the file's other one (token / token-file, store / redis)" {
+    echo 'from-the-file' >"$BATS_TEST_TMPDIR/token"
+    conf 'token from-the-config\nno-stdin\n'
+    start_ssed --config "$CONF" --token-file "$BATS_TEST_TMPDIR/token"
+    run curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H 'Authorization: Bearer from-the-config' -d x "$URL/"
+    [ "$output" = 401 ] || [ "$output" = 403 ]
+    run curl -s --max-time 10 -H 'Authorization: Bearer from-the-file' -d x "$URL/"
+    [[ "$output" == *'"accepted":1'* ]]
+    stop_pid "$SSED_PID"
+    # and the other way round: --token drops the file's token-file
+    conf 'token-file %s\nno-stdin\n' "$BATS_TEST_TMPDIR/token"
+    start_ssed --config "$CONF" --token cmdline
+    run curl -s --max-time 10 -H 'Authorization: Bearer cmdline' -d x "$URL/"
+    [[ "$output" == *'"accepted":1'* ]]
+    stop_pid "$SSED_PID"
+    # --store drops the file's redis and redis-prefix: served from the store
+    conf 'redis redis://127.0.0.1:1\nredis-prefix other\nno-stdin\n'
+    start_ssed --config "$CONF" --store "$BATS_TEST_TMPDIR/h.db"
+    [ -e "$BATS_TEST_TMPDIR/h.db" ]
+    [ "$(grep -c redis "$SSED_ERR")" -eq 0 ]
+    stop_pid "$SSED_PID"
+    # --redis drops the file's store and what only applies to it (sync)
+    conf 'store %s\nsync always\nno-stdin\n' "$BATS_TEST_TMPDIR/s.db"
+    start_ssed --config "$CONF" --redis redis://127.0.0.1:1
+    [ ! -e "$BATS_TEST_TMPDIR/s.db" ]
+}
+
+# root_channel_stat KEY: a number of channel / from /_ssed/stats.
+root_channel_stat() {
+    curl -s --max-time 5 "$URL/_ssed/stats" |
+        python3 -c "import json,sys; print([c for c in json.load(sys.stdin)['channels'] if c['name'] == '/'][0]['$1'])"
 }
 
 # bad_conf TEXT EXPECTED: ssed refuses the file with exit 2 and EXPECTED.
@@ -71,6 +108,7 @@ bad_conf() {
     bad_conf '--history 5\n' "1: unknown option '--history' (write 'history', without the leading --)"
     bad_conf 'port 8080\n' "1: unknown option 'port' (did you mean -l/--listen?)"
     bad_conf 'help\n' "1: unknown option 'help'"
+    bad_conf 'history=5\n' "1: unknown option 'history=5' (write 'history 5')"
     # a check across options comes after the file and the command line
     conf 'sync always\n'
     run "$SSED" --config "$CONF"
@@ -101,5 +139,24 @@ bad_conf() {
 @test "config: an empty or comment-only file leaves the defaults" {
     conf '# nothing here\n\n'
     start_ssed --config "$CONF"
-    [ "$(stat_of channel_count)" -ge 0 ]
+    # stdin is read, into /, of which 1000 events are kept (--history)
+    seq 1 1005 >&8
+    for i in $(seq 1 $((100 * SSETOOLS_WAIT_SCALE))); do
+        [ "$(root_channel_stat events_in)" -ge 1005 ] && break
+        sleep 0.1
+    done
+    [ "$(root_channel_stat events_in)" -eq 1005 ]
+    [ "$(root_channel_stat history)" -eq 1000 ]
+}
+
+@test "config: a UTF-8 byte order mark at the start of the file is skipped" {
+    conf '\xef\xbb\xbfno-stdin\nhistory 7\nreplay 7\n'
+    start_ssed --config "$CONF"
+    for e in 1 2 3 4 5 6 7 8 9; do
+        curl -s --max-time 10 -d "$e" "$URL/" >/dev/null
+    done
+    # replay 7 of history 7: the BOM did not hide the first line either
+    subscribe sub /
+    wait_for_data "$BATS_TEST_TMPDIR/sub" 7
+    [ "$(data_of "$BATS_TEST_TMPDIR/sub" | tr '\n' ' ')" = "3 4 5 6 7 8 9 " ]
 }

@@ -108,7 +108,7 @@ start_ssed_valgrind() {
     wait_for_exit "$SSED_PID" 30
     cat "$SSED_ERR"
     [ "$EXIT_STATUS" -eq 0 ]
-    ! grep -q '==[0-9]*==' "$SSED_ERR"
+    [ "$(grep -c '==[0-9]*==' "$SSED_ERR")" -eq 0 ]
     printf 'history 10\nhistory 11\n' >"$conf"
     run "${VALGRIND[@]}" "$SSED" --config "$conf"
     [ "$status" -eq 2 ]

@@ -80,6 +80,14 @@ static int apply_line(const cli_spec *spec, void *base, char *line, seen_options
         *value++ = '\0';
         value += strspn(value, BLANKS);
     }
+    char *equals = strchr(line, '=');
+    if (equals && equals > line) {
+        /* "history=5" is the command line's --history=5 habit. */
+        const char *name = strncmp(line, "--", 2) == 0 ? line + 2 : line;
+        snprintf(err, errlen, "unknown option '%s' (write '%.*s %s%s%s')", line, (int)(equals - name), name,
+                 equals + 1, *value ? " " : "", value);
+        return -1;
+    }
     if (strncmp(line, "--", 2) == 0) {
         snprintf(err, errlen, "unknown option '%s' (write '%s', without the leading --)", line, line + 2);
         return -1;
@@ -106,7 +114,12 @@ cli_outcome config_file_apply(const cli_spec *spec, void *base, const char *path
         return CLI_USAGE;
     seen_options seen = {{0}};
     unsigned lineno = 0;
-    for (char *next = *text; next;) {
+    /* Editors on Windows may start a UTF-8 file with a byte order mark;
+     * it is no part of the first option's name. */
+    char *start = *text;
+    if (strncmp(start, "\xEF\xBB\xBF", 3) == 0)
+        start += 3;
+    for (char *next = start; next;) {
         char *line = next;
         next = strchr(line, '\n');
         if (next)
@@ -125,7 +138,10 @@ cli_outcome config_file_apply(const cli_spec *spec, void *base, const char *path
 void config_file_drop_lists(const cli_spec *spec, void *file_base, const void *cmdline_base) {
     for (size_t i = 0; i < spec->count; i++) {
         const cli_option *opt = &spec->options[i];
-        if (opt->kind != CLI_LIST || opt->max == 0)
+        /* An emptied count is enough for both kinds of list: a fixed array
+         * is refilled from its start, and a growable one is realloc'ed from
+         * count 0, reusing (not leaking) its allocation. */
+        if (opt->kind != CLI_LIST)
             continue;
         if (*(const size_t *)((const char *)cmdline_base + opt->count_at) > 0)
             *(size_t *)((char *)file_base + opt->count_at) = 0;

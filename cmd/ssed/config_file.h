@@ -32,7 +32,7 @@ cli_outcome config_file_apply(const cli_spec *spec, void *base, const char *path
 /* The command line replaces, not extends, what the file gave a repeatable
  * option: empty each list of file_base that cmdline_base (the command line
  * parsed alone) has entries in, before the command line is parsed again
- * over file_base. Lists with a fixed array only (.max > 0). */
+ * over file_base. Fixed (.max > 0) and growable (.max == 0) lists alike. */
 void config_file_drop_lists(const cli_spec *spec, void *file_base, const void *cmdline_base);
 
 #endif

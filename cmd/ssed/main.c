@@ -99,13 +99,14 @@ static int setup_signals(server *srv) {
 }
 
 /* Watch a listening socket, opened by ssed or passed by systemd. */
-static int watch_listener(server *srv, int fd, const char *url, int tls) {
+static int watch_listener(server *srv, int fd, const char *url, const char *name, int tls) {
     listener_watch *l = &srv->listeners[srv->listener_count++];
     l->fd = fd;
     l->srv = srv;
     l->tls = tls;
     l->watch.on_ready = server_accept_ready;
     snprintf(l->url, sizeof l->url, "%s", url);
+    snprintf(l->name, sizeof l->name, "%s", name);
     if (loop_add(&srv->loop, fd, EPOLLIN, &l->watch) < 0) {
         log_error("epoll_ctl %s: %s", url, strerror(errno));
         return -1;
@@ -140,9 +141,7 @@ static int take_systemd_sockets(server *srv) {
         }
         if (tls)
             listener_url_tls(url, sizeof url);
-        if (passed[i].name[0] && strlen(url) + strlen(passed[i].name) + 4 < sizeof url)
-            snprintf(url + strlen(url), sizeof url - strlen(url), " (%s)", passed[i].name);
-        if (watch_listener(srv, passed[i].fd, url, tls) < 0)
+        if (watch_listener(srv, passed[i].fd, url, passed[i].name, tls) < 0)
             return -1;
     }
     return 1;
@@ -164,11 +163,15 @@ static int open_listeners(server *srv) {
         int tls = scheme == LISTENER_HTTPS || (scheme == LISTENER_DEFAULT && srv->tls);
         if (tls)
             listener_url_tls(url, sizeof url);
-        if (watch_listener(srv, fd, url, tls) < 0)
+        if (watch_listener(srv, fd, url, "", tls) < 0)
             return -1;
     }
-    for (size_t i = 0; i < srv->listener_count; i++)
-        log_info("serving %s%s", srv->listeners[i].url, srv->opt->channel[0] ? srv->opt->channel : "");
+    /* The name goes after the whole URL: "serving http://...:80/news (web)". */
+    for (size_t i = 0; i < srv->listener_count; i++) {
+        const listener_watch *l = &srv->listeners[i];
+        log_info("serving %s%s%s%s%s", l->url, srv->opt->channel[0] ? srv->opt->channel : "", l->name[0] ? " (" : "",
+                 l->name, l->name[0] ? ")" : "");
+    }
     /* Scripts read the port from this line; make sure it is out now. */
     fflush(stderr);
     return 0;

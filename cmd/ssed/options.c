@@ -260,6 +260,28 @@ static cli_outcome resolve(ssed_args *a) {
     return CLI_RUN;
 }
 
+/* The command line wins over the file also across options that exclude each
+ * other: one side of a pair given on the command line drops the file's other
+ * side (file "token" + --token-file, file "store" + --redis), and with it
+ * what only made sense with that side. */
+static void drop_file_exclusives(ssed_args *file, const ssed_args *cmdline) {
+    const ssed_options *c = &cmdline->o;
+    ssed_options *f = &file->o;
+    if (c->token_file)
+        f->token = NULL;
+    if (c->token)
+        f->token_file = NULL;
+    if (c->redis_url && f->store_path) {
+        f->store_path = NULL;
+        f->store_sync = -1;
+        f->store_repair = 0;
+    }
+    if (c->store_path && f->redis_url) {
+        f->redis_url = NULL;
+        f->redis_prefix = NULL;
+    }
+}
+
 /* --config: the file's options, then the command line's again over them,
  * so that the command line wins. */
 static cli_outcome apply_config(ssed_args *a, int argc, char **argv) {
@@ -268,6 +290,7 @@ static cli_outcome apply_config(ssed_args *a, int argc, char **argv) {
     cli_outcome rc = config_file_apply(&cli, &from_file, a->config_path, &from_file.o.config_text);
     if (rc == CLI_RUN) {
         config_file_drop_lists(&cli, &from_file, a);
+        drop_file_exclusives(&from_file, a);
         int next;
         rc = cli_parse_and_report(&cli, &from_file, argc, argv, &next);
     }

@@ -27,6 +27,7 @@ typedef struct listener_watch {
     int paused;
     int tls; /* connections accepted here speak TLS */
     char url[300];
+    char name[256]; /* the name systemd gave a passed socket, or "" */
 } listener_watch;
 
 typedef struct server_stats {

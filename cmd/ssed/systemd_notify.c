@@ -49,7 +49,10 @@ void systemd_notifier_open(systemd_notifier *n, uint64_t now_ms) {
     const char *where = getenv("NOTIFY_SOCKET");
     if (!where || notify_address(n, where) < 0)
         return;
-    n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    /* Non-blocking: a manager that stops reading fills the socket's queue,
+     * and a blocking sendto would then stop the event loop for good (no
+     * SIGTERM handled, no request served). A notification is dropped instead. */
+    n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (n->fd < 0) {
         log_warn("NOTIFY_SOCKET %s: socket: %s; not notifying systemd", where, strerror(errno));
         return;
@@ -67,9 +70,13 @@ void systemd_notifier_close(systemd_notifier *n) {
 void systemd_notify(systemd_notifier *n, const char *state) {
     if (n->fd < 0)
         return;
-    ssize_t sent = sendto(n->fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&n->addr, n->addr_len);
+    ssize_t sent =
+        sendto(n->fd, state, strlen(state), MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&n->addr, n->addr_len);
     if (sent < 0 && !n->send_failed) {
-        log_warn("notifying systemd (%s): %s", state, strerror(errno));
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            log_warn("notifying systemd (%s): its socket is full (nobody reading?); dropping notifications", state);
+        else
+            log_warn("notifying systemd (%s): %s", state, strerror(errno));
         n->send_failed = 1;
     }
 }

@@ -29,7 +29,8 @@ typedef struct systemd_notifier {
 void systemd_notifier_open(systemd_notifier *n, uint64_t now_ms);
 void systemd_notifier_close(systemd_notifier *n);
 
-/* Send one state ("READY=1", "STOPPING=1"); a failure is logged once. */
+/* Send one state ("READY=1", "STOPPING=1") without blocking: when the
+ * socket's queue is full the state is dropped. A failure is logged once. */
 void systemd_notify(systemd_notifier *n, const char *state);
 
 /* Milliseconds until the next WATCHDOG=1 is due (0: now); -1: no watchdog. */

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "units.h"
 
 /* A whole decimal number in [0, max] from the environment; -1 if unset,
@@ -65,12 +66,28 @@ static int check_listening(int fd, const char *name, char *err, size_t errlen) {
     return 0;
 }
 
+/* How many ':'-separated names there are in names. */
+static size_t name_count(const char *names) {
+    size_t n = 1;
+    for (; *names; names++)
+        n += *names == ':';
+    return n;
+}
+
 static int take_passed(long long count, systemd_socket *out, size_t max, char *err, size_t errlen) {
     if ((unsigned long long)count > max) {
         snprintf(err, errlen, "socket activation: %lld sockets passed, at most %zu can be served", count, max);
         return -1;
     }
     const char *names = getenv("LISTEN_FDNAMES");
+    /* Names that do not pair up with the sockets cannot be matched to any
+     * of them; the sockets are still good (names only label the log), so
+     * they are served unnamed rather than refused. */
+    if (names && count > 0 && name_count(names) != (size_t)count) {
+        log_warn("socket activation: LISTEN_FDNAMES has %zu names for %lld sockets; ignoring the names",
+                 name_count(names), count);
+        names = NULL;
+    }
     for (long long i = 0; i < count; i++) {
         out[i].fd = SYSTEMD_LISTEN_FDS_START + (int)i;
         name_at(names, (size_t)i, out[i].name, sizeof out[i].name);
@@ -84,10 +101,11 @@ int systemd_sockets_take(systemd_socket *out, size_t max, char *err, size_t errl
     long long pid = env_number("LISTEN_PID", INT32_MAX);
     long long count = env_number("LISTEN_FDS", INT32_MAX - SYSTEMD_LISTEN_FDS_START);
     int taken = 0;
-    if (pid == -2 || (pid == (long long)getpid() && count < 0)) {
+    /* LISTEN_FDS unset (-1) means no sockets, as sd_listen_fds(3) reads it. */
+    if (pid == -2 || (pid == (long long)getpid() && count == -2)) {
         snprintf(err, errlen, "socket activation: LISTEN_PID or LISTEN_FDS is not a number");
         taken = -1;
-    } else if (pid == (long long)getpid()) {
+    } else if (pid == (long long)getpid() && count > 0) {
         taken = take_passed(count, out, max, err, errlen);
     }
     unsetenv("LISTEN_PID");

@@ -19,10 +19,11 @@ typedef struct systemd_socket {
 
 /* The listening sockets passed to this process, made non-blocking and
  * close-on-exec, in out (at most max). Returns how many; 0 when none were
- * passed, or passed to another process (LISTEN_PID is not ours: an
- * inherited environment). -1 with a message in err when the variables are
- * malformed, there are more than max, or one is not a listening stream
- * socket. The three variables are removed from the environment in every
+ * passed (LISTEN_FDS unset or 0), or passed to another process (LISTEN_PID
+ * is not ours: an inherited environment). -1 with a message in err when the
+ * variables are malformed, there are more than max, or one is not a
+ * listening stream socket. LISTEN_FDNAMES with another count of names than
+ * sockets is warned about and its names left out. The three variables are removed from the environment in every
  * case, so that nothing started later takes them for its own. */
 int systemd_sockets_take(systemd_socket *out, size_t max, char *err, size_t errlen);
 
