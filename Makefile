@@ -17,6 +17,8 @@
 #                        start (exit 1); ssed is otherwise unchanged
 #   make TLS=0           build ssed without OpenSSL: --tls-cert is then refused
 #                        at start (exit 1); plaintext HTTP is unchanged
+#   make H2=0            build ssed without libnghttp2: it then speaks
+#                        HTTP/1.1 only (TLS offers only http/1.1 by ALPN)
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -85,6 +87,17 @@ SSED_TLS_SRC := $(TLS_ENGINE_SRC)
 TLS_LIBS = $(shell pkg-config --libs libssl libcrypto 2>/dev/null || echo -lssl -lcrypto)
 endif
 
+# ssed's HTTP/2 uses libnghttp2, linked into ssed only.
+H2 ?= 1
+H2_ENGINE_SRC := cmd/ssed/h2_session.c cmd/ssed/h2_stream.c
+ifeq ($(H2),0)
+SSED_H2_SRC := cmd/ssed/h2_off.c
+H2_LIBS :=
+else
+SSED_H2_SRC := $(H2_ENGINE_SRC)
+H2_LIBS = $(shell pkg-config --libs libnghttp2 2>/dev/null || echo -lnghttp2)
+endif
+
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD_DIR)/obj/%.o)
 LIB := $(BUILD_DIR)/libssetools.a
@@ -105,8 +118,9 @@ $(LIB): $(COMMON_OBJ)
 # ssed's viewer page is built into it from cmd/ssed/viewer/.
 VIEWER_ASSETS := $(wildcard cmd/ssed/viewer/viewer.*)
 ssed_EXTRA_OBJ := $(BUILD_DIR)/obj/gen/viewer_assets.o $(SSED_STORE_SRC:%.c=$(BUILD_DIR)/obj/%.o) \
-	$(SSED_REDIS_SRC:%.c=$(BUILD_DIR)/obj/%.o) $(SSED_TLS_SRC:%.c=$(BUILD_DIR)/obj/%.o)
-ssed_LIBS = $(STORE_LIBS) $(REDIS_LIBS) $(TLS_LIBS)
+	$(SSED_REDIS_SRC:%.c=$(BUILD_DIR)/obj/%.o) $(SSED_TLS_SRC:%.c=$(BUILD_DIR)/obj/%.o) \
+	$(SSED_H2_SRC:%.c=$(BUILD_DIR)/obj/%.o)
+ssed_LIBS = $(STORE_LIBS) $(REDIS_LIBS) $(TLS_LIBS) $(H2_LIBS)
 
 $(BUILD_DIR)/gen/viewer_assets.c: $(VIEWER_ASSETS) cmd/ssed/viewer/embed.sh
 	@mkdir -p $(dir $@)
@@ -117,7 +131,7 @@ $(BUILD_DIR)/obj/gen/viewer_assets.o: $(BUILD_DIR)/gen/viewer_assets.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 define binary_rule
-$(1)_OBJ := $$(patsubst %.c,$(BUILD_DIR)/obj/%.o,$$(filter-out $(STORE_ENGINE_SRC) cmd/ssed/store_off.c $(REDIS_ENGINE_SRC) cmd/ssed/cluster_off.c $(TLS_ENGINE_SRC) cmd/ssed/tls_off.c,$$(wildcard cmd/$(1)/*.c))) $$($(1)_EXTRA_OBJ)
+$(1)_OBJ := $$(patsubst %.c,$(BUILD_DIR)/obj/%.o,$$(filter-out $(STORE_ENGINE_SRC) cmd/ssed/store_off.c $(REDIS_ENGINE_SRC) cmd/ssed/cluster_off.c $(TLS_ENGINE_SRC) cmd/ssed/tls_off.c $(H2_ENGINE_SRC) cmd/ssed/h2_off.c,$$(wildcard cmd/$(1)/*.c))) $$($(1)_EXTRA_OBJ)
 $(BUILD_DIR)/$(1): $$($(1)_OBJ) $(LIB)
 	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$($(1)_OBJ) $(LIB) $(if $(filter $(1),$(CURL_BINS)),$$(CURL_LIBS)) $$($(1)_LIBS) -lm
 endef

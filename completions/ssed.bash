@@ -21,13 +21,13 @@ _ssed() {
             return ;;
         --fifo-mode|-e|--event|-c|--channel|--max-event-size|--history|--max-history-bytes|--store|--redis|--redis-prefix|--replay|--keepalive|\
         --retry|--cors|--allow-host|\
-        --max-pending|--max-clients|--max-channels|--max-header-size|--header-timeout|--shutdown-timeout|--token)
+        --max-pending|--max-clients|--max-channels|--max-header-size|--h2-max-streams|--header-timeout|--shutdown-timeout|--token)
             return ;;
     esac
     COMPREPLY=($(compgen -W "--fifo --fifo-mode --no-stdin --format -0 --null -e --event -c --channel
         --max-event-size --exit-on-eof -l --listen --history --max-history-bytes --store --sync --store-repair --redis --redis-prefix --reuse-port --tls-cert --tls-key --replay --keepalive --retry --cors
         --allow-host --max-pending
-        --max-clients --max-channels --max-header-size --header-timeout --shutdown-timeout --token --token-file
+        --max-clients --max-channels --max-header-size --h2-max-streams --header-timeout --shutdown-timeout --token --token-file
         --no-publish --no-ui --config -v --verbose
         -q --quiet -h --help -V --version" -- "$cur"))
 }

@@ -128,7 +128,7 @@ int access_check_publish(const conn *c, const http_request *req, access_denial *
         }
         return 0;
     }
-    if (!listener_peer_is_local(c->io.fd) || is_relayed(req)) {
+    if (!listener_peer_is_local(c->peer_fd) || is_relayed(req)) {
         why->reason = "only local peers may publish (a request relayed by a proxy is not local); start ssed with "
                       "--token (or SSED_TOKEN) and send Authorization: Bearer TOKEN to publish from elsewhere";
         return 403;
@@ -139,5 +139,5 @@ int access_check_publish(const conn *c, const http_request *req, access_denial *
 int access_is_publisher(const conn *c, const http_request *req) {
     if (c->srv->token)
         return token_presented(c, req);
-    return listener_peer_is_local(c->io.fd) && !is_relayed(req);
+    return listener_peer_is_local(c->peer_fd) && !is_relayed(req);
 }

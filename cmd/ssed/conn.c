@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "h2.h"
 #include "listener.h"
 #include "log.h"
 #include "tls.h"
@@ -26,21 +27,37 @@
 static void conn_ready(loop_watch *w, uint32_t events);
 static void after_io(conn *c);
 
-conn *conn_new(server *srv, int fd, tls_server *tls) {
+/* A conn waiting for its request head; counted once conn_counted. */
+static conn *conn_alloc(server *srv, int fd, int peer_fd) {
     conn *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
     c->watch.on_ready = conn_ready;
     c->srv = srv;
     c->io.fd = fd;
+    c->peer_fd = peer_fd;
+    c->state = CONN_READING;
+    c->started_ms = c->since_ms = clock_now_ms();
+    return c;
+}
+
+static conn *conn_counted(conn *c) {
+    list_push_back(&c->srv->reading, &c->timer_link);
+    c->srv->conn_count++;
+    c->srv->stats.connections_total++;
+    return c;
+}
+
+conn *conn_new(server *srv, int fd, tls_server *tls) {
+    conn *c = conn_alloc(srv, fd, fd);
+    if (!c)
+        return NULL;
     if (tls && tls_session_start(tls, &c->io) < 0) {
         log_error("TLS session for a new connection: out of memory");
         free(c);
         return NULL;
     }
-    c->state = CONN_READING;
     c->reached_on_loopback = listener_is_loopback(fd);
-    c->started_ms = c->since_ms = clock_now_ms();
     listener_peer_name(fd, c->peer, sizeof c->peer);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* fails harmlessly on unix sockets */
@@ -52,14 +69,24 @@ conn *conn_new(server *srv, int fd, tls_server *tls) {
         return NULL;
     }
     c->watching = c->registered = EPOLLIN | EPOLLRDHUP;
-    list_push_back(&srv->reading, &c->timer_link);
-    srv->conn_count++;
-    srv->stats.connections_total++;
-    return c;
+    return conn_counted(c);
+}
+
+conn *conn_new_stream(conn *session) {
+    conn *c = conn_alloc(session->srv, -1, session->io.fd);
+    if (!c)
+        return NULL;
+    c->reached_on_loopback = session->reached_on_loopback;
+    memcpy(c->peer, session->peer, sizeof c->peer);
+    return conn_counted(c);
 }
 
 /* Ask epoll for events, and for the direction TLS waits for besides. */
 static void watch_events(conn *c, uint32_t events) {
+    if (c->io.h2) { /* a stream: its session tells it when it may write */
+        c->watching = c->registered = events;
+        return;
+    }
     uint32_t registered = events | (c->io.read_wants_writable ? EPOLLOUT : 0) |
                           (c->io.write_wants_readable ? EPOLLIN : 0);
     c->watching = events;
@@ -115,9 +142,12 @@ void conn_close(conn *c, const char *why) {
     }
     if (c->route_state)
         srv->routes->on_close(c);
+    if (c->state == CONN_H2)
+        h2_session_free(c);
     list_remove(&c->timer_link);
     list_remove(&c->input_link);
-    if (loop_remove(&srv->loop, c->io.fd) < 0 && errno != EBADF && errno != ENOENT)
+    list_remove(&c->sub.dirty_link); /* a session waiting for its flush */
+    if (c->io.fd >= 0 && loop_remove(&srv->loop, c->io.fd) < 0 && errno != EBADF && errno != ENOENT)
         log_error("epoll_ctl del %s: %s", c->peer, strerror(errno));
     transport_close(&c->io);
     srv->conn_count--;
@@ -237,6 +267,10 @@ static void conn_owes_nothing(conn *c) {
         list_remove(&c->timer_link);
         list_push_back(&srv->reading, &c->timer_link);
         watch_events(c, EPOLLIN | EPOLLRDHUP);
+    } else if (c->state == CONN_STREAMING && c->draining && c->io.h2) {
+        /* What the stream holds still has to go out in DATA frames: END_STREAM
+         * after it, and the stream closes (h2_stream.c) when it is sent. */
+        transport_shutdown_write(&c->io);
     } else if (c->state == CONN_STREAMING && c->draining) {
         conn_close(c, "server shutting down");
     } else if (c->state == CONN_REPLYING) {
@@ -252,6 +286,11 @@ static void conn_owes_nothing(conn *c) {
 }
 
 void conn_flush(conn *c) {
+    if (c->state == CONN_H2) {
+        h2_session_flush(c);
+        after_io(c);
+        return;
+    }
     int rc = conn_write(c);
     if (rc == WRITE_BLOCKED)
         wait_writable(c);
@@ -361,6 +400,18 @@ static int read_more(conn *c) {
     return 1;
 }
 
+/* An HTTP/2 client starts with its preface instead of a request line; over
+ * TLS it agreed on h2 by ALPN and sends it too. */
+static int starts_h2(conn *c) {
+    int preface = h2_preface_check(c->head, c->head_len);
+    if (preface < 0)
+        return 1; /* wait for the rest */
+    if (preface == 0 || h2_session_start(c, c->head, c->head_len) < 0)
+        return 0; /* HTTP/1.1, which answers a preface with 505 */
+    drop_read_buffer(c);
+    return 1;
+}
+
 static void consume_read_buffer(conn *c, size_t used) {
     if (!c->head)
         return;
@@ -374,6 +425,8 @@ static void process_buffered(conn *c) {
     while (!c->closed) {
         if (c->state == CONN_READING) {
             if (c->head_len == 0)
+                return;
+            if (!c->io.h2 && starts_h2(c))
                 return;
             http_request req;
             int status;
@@ -402,6 +455,27 @@ static void process_buffered(conn *c) {
         }
     }
 }
+
+int conn_take_input(conn *c, const char *bytes, size_t len) {
+    if (c->head_cap - c->head_len < len) {
+        size_t want = c->head_len + len;
+        char *grown = realloc(c->head, want);
+        if (!grown) {
+            conn_close(c, "out of memory");
+            return -1;
+        }
+        c->head = grown;
+        c->head_cap = want;
+    }
+    memcpy(c->head + c->head_len, bytes, len);
+    c->head_len += len;
+    process_buffered(c);
+    return 0;
+}
+
+void conn_watch(conn *c, uint32_t events) { watch_events(c, events); }
+
+void conn_writable(conn *c) { conn_ready(&c->watch, EPOLLOUT); }
 
 static void drain_input(conn *c) {
     char sink[4096];
@@ -461,7 +535,8 @@ static void take_input(conn *c, uint32_t events) {
 static void after_io(conn *c) {
     if (c->closed || !c->io.ssl)
         return;
-    if ((c->state == CONN_READING || c->state == CONN_BODY) && transport_has_buffered_input(&c->io) &&
+    if ((c->state == CONN_READING || c->state == CONN_BODY || c->state == CONN_H2) &&
+        transport_has_buffered_input(&c->io) &&
         !list_linked(&c->input_link))
         list_push_back(&c->srv->buffered_input, &c->input_link);
     watch_events(c, c->watching);
@@ -472,6 +547,11 @@ static void conn_ready(loop_watch *w, uint32_t events) {
     if (c->closed)
         return;
     events = events_wanted(c, events);
+    if (c->state == CONN_H2) {
+        h2_session_ready(c, events);
+        after_io(c);
+        return;
+    }
     if (events & EPOLLOUT) {
         if (c->state == CONN_STREAMING)
             stream_writable(c);

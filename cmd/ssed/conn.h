@@ -28,12 +28,14 @@ enum conn_state {
     CONN_STREAMING, /* a subscriber */
     CONN_BODY,      /* a request body, handed to the route as it arrives */
     CONN_ANSWERING, /* the body is complete; its answer waits on the route (a cluster publish) */
+    CONN_H2,        /* an HTTP/2 session (h2.h): its streams are conns of their own */
 };
 
 typedef struct conn {
     loop_watch watch;
     server *srv;
-    transport io; /* the socket, maybe with TLS over it */
+    transport io; /* the socket, maybe with TLS over it, or an HTTP/2 stream */
+    struct h2_session *h2; /* CONN_H2: the session */
     enum conn_state state;
     int closed;
     int draining; /* shutting down: close once the queue is written */
@@ -53,6 +55,7 @@ typedef struct conn {
     subscriber sub;
     uint64_t bytes_sent;
     int reached_on_loopback; /* connected to a loopback address of ours */
+    int peer_fd; /* the socket that tells who the peer is: io.fd, or an HTTP/2 session's */
     char peer[64];
 } conn;
 
@@ -75,6 +78,16 @@ struct conn_routes {
  * waiting for a request (over TLS with tls's certificate when tls is not
  * NULL); NULL (descriptor left open) on failure. */
 conn *conn_new(server *srv, int fd, struct tls_server *tls);
+/* A conn for a request stream of HTTP/2 session `session` (h2.h): no
+ * socket of its own; the caller sets io.h2. NULL if memory ran out. */
+conn *conn_new_stream(conn *session);
+/* Request bytes for a stream's conn (its HTTP/1.1 head, body bytes), acted
+ * on at once. -1 if memory ran out (the conn is then closed). */
+int conn_take_input(conn *c, const char *bytes, size_t len);
+/* Ask epoll for these events (and what TLS waits for besides). */
+void conn_watch(conn *c, uint32_t events);
+/* A stream's session has room again: what epoll's EPOLLOUT is to a socket. */
+void conn_writable(conn *c);
 /* Read what TLS holds decrypted for a connection on srv->buffered_input,
  * as epoll would for bytes in its socket. */
 void conn_read_buffered(conn *c);

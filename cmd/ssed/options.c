@@ -146,6 +146,8 @@ static const cli_option option_table[] = {
              "wait on as many more that nothing has published to yet"},
     {OPT("max-header-size", 0, CLI_SIZE, o.max_header_size), .min = 256, .max = 1 << 20, .arg = "SIZE",
      .help = "largest request head accepted (default 8KiB)"},
+    {OPT("h2-max-streams", 0, CLI_COUNT, o.h2_max_streams), .min = 1, .max = 65535, .arg = "N",
+     .help = "streams one HTTP/2 connection may have open at once (default 256)"},
     {OPT("header-timeout", 0, CLI_DURATION, o.header_timeout_ms), .min = 1, .arg = "DURATION",
      .help = "time a client has to send its request head (default 10s)"},
     {OPT("shutdown-timeout", 0, CLI_DURATION, o.shutdown_timeout_ms), .arg = "DURATION",
@@ -214,6 +216,7 @@ static void set_defaults(ssed_args *a) {
     o->max_channels = 1000;
     o->header_timeout_ms = 10000;
     o->max_header_size = 8192;
+    o->h2_max_streams = 256;
     o->shutdown_timeout_ms = 5000;
     o->verbosity = 1;
     o->store_sync = -1;

@@ -34,6 +34,7 @@ typedef struct ssed_options {
     uint64_t max_channels;
     uint64_t header_timeout_ms;
     uint64_t max_header_size;
+    uint64_t h2_max_streams; /* --h2-max-streams: SETTINGS_MAX_CONCURRENT_STREAMS */
     uint64_t shutdown_timeout_ms;
     const char *cors_origin;
     const char *allow_host[SSED_MAX_LISTEN];

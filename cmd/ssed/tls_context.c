@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "h2.h"
 #include "tls.h"
 
 const int tls_available = 1;
@@ -65,14 +66,18 @@ static int check_validity(SSL_CTX *ctx, const char *path, char *err, size_t errl
     return 0;
 }
 
-/* ALPN: HTTP/1.1 is all ssed speaks. A client offering nothing ssed has
- * gets no ALPN answer and may go on with HTTP/1.1 or give up. */
+/* ALPN: h2 first (one connection for all of a page's streams, h2.h), then
+ * HTTP/1.1; only HTTP/1.1 when built without HTTP/2. A client offering
+ * nothing ssed has gets no ALPN answer and may go on with HTTP/1.1 or give
+ * up. */
 static int select_protocol(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
                            unsigned int inlen, void *arg) {
     (void)ssl, (void)arg;
-    static const unsigned char offered[] = "\x08http/1.1";
+    static const unsigned char offered[] = "\x02h2\x08http/1.1";
+    const unsigned char *ours = h2_available ? offered : offered + 3;
+    unsigned ours_len = h2_available ? sizeof offered - 1 : sizeof offered - 4;
     unsigned char *chosen;
-    if (SSL_select_next_proto(&chosen, outlen, offered, sizeof offered - 1, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+    if (SSL_select_next_proto(&chosen, outlen, ours, ours_len, in, inlen) != OPENSSL_NPN_NEGOTIATED)
         return SSL_TLSEXT_ERR_NOACK;
     *out = chosen;
     return SSL_TLSEXT_ERR_OK;

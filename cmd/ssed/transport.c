@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "h2.h"
 #include "tls.h"
 
 ssize_t transport_read(transport *t, void *buf, size_t len) {
@@ -11,6 +12,8 @@ ssize_t transport_read(transport *t, void *buf, size_t len) {
 }
 
 ssize_t transport_writev(transport *t, const struct iovec *iov, int count) {
+    if (t->h2)
+        return h2_stream_writev(t, iov, count);
     return t->ssl ? tls_session_writev(t, iov, count) : writev(t->fd, iov, count);
 }
 
@@ -21,12 +24,20 @@ int transport_handshaking(const transport *t) { return t->ssl && tls_session_han
 const char *transport_why(const transport *t, int err) { return t->why ? t->why : strerror(err); }
 
 void transport_shutdown_write(transport *t) {
+    if (t->h2) {
+        h2_stream_end(t);
+        return;
+    }
     if (t->ssl)
         tls_session_shutdown(t);
     shutdown(t->fd, SHUT_WR);
 }
 
 void transport_close(transport *t) {
+    if (t->h2)
+        h2_stream_release(t);
+    if (t->fd < 0)
+        return;
     if (t->ssl)
         tls_session_free(t);
     close(t->fd);

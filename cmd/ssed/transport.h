@@ -1,4 +1,5 @@
-/* A connection's byte stream: the socket itself, or TLS over it. conn reads
+/* A connection's byte stream: the socket itself, TLS over it, or one
+ * stream of an HTTP/2 session (h2.h), which conn only writes to. conn reads
  * and writes through these calls and never asks which one it has.
  *
  * Results follow read(2)/writev(2): bytes moved (> 0), 0 at the end of
@@ -20,10 +21,12 @@
 #include <sys/uio.h>
 
 struct ssl_st; /* OpenSSL's SSL, known only to tls.c */
+struct h2_stream; /* an HTTP/2 stream, known only to h2_stream.c */
 
 typedef struct transport {
     int fd;
     struct ssl_st *ssl; /* NULL: plaintext */
+    struct h2_stream *h2; /* not NULL: a stream of an HTTP/2 session, fd -1 */
     int read_wants_writable;
     int write_wants_readable;
     /* A TLS write that could not finish must be repeated with the same

@@ -11,11 +11,13 @@ export function check(ok, what) {
   if (!ok) failures++;
 }
 
-export function launchChromium() {
+// extraArgs: more switches, such as --ignore-certificate-errors for a
+// test's own certificate.
+export function launchChromium(extraArgs = []) {
   return chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      "--disable-background-networking", "--disable-component-update", "--disable-sync", ...extraArgs],
   });
 }
 

@@ -14,8 +14,9 @@ curl_cflags=$(pkg-config --cflags libcurl 2>/dev/null || true)
 curl_libs=$(pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 # ssed's store (linked into the targets built from ssed's sources) uses SQLite.
 store_libs=$(pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
-# and its cluster link hiredis.
+# and its cluster link hiredis, its HTTP/2 libnghttp2.
 store_libs="$store_libs $(pkg-config --libs hiredis 2>/dev/null || echo -lhiredis)"
+store_libs="$store_libs $(pkg-config --libs libnghttp2 2>/dev/null || echo -lnghttp2)"
 # A target's "fuzz-sources:" line: paths or globs under the top, !PATH to
 # leave one out, @viewer_assets for ssed's viewer page generated into $out.
 fuzz_sources() (

@@ -84,7 +84,8 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# start_ssed [OPTIONS...]: start ssed on a free port of 127.0.0.1 with its
+# start_ssed [OPTIONS...]: start ssed on a free port of 127.0.0.1 (or on
+# SSED_LISTEN, such as http://127.0.0.1:0 beside a TLS listener) with its
 # stdin fed from a FIFO held open on fd 8 (feed lines with `>&8`, end the
 # input with `exec 8>&-`). Sets SSED_PID, PORT, URL; logs in SSED_ERR.
 start_ssed() {
@@ -92,7 +93,7 @@ start_ssed() {
     SSED_ERR="$BATS_TEST_TMPDIR/ssed.err"
     rm -f "$FEED"
     mkfifo "$FEED"
-    "$SSED" -l 127.0.0.1:0 "$@" <"$FEED" >"$BATS_TEST_TMPDIR/ssed.out" 2>"$SSED_ERR" 3>&- 8>&- 9>&- &
+    "$SSED" -l "${SSED_LISTEN:-127.0.0.1:0}" "$@" <"$FEED" >"$BATS_TEST_TMPDIR/ssed.out" 2>"$SSED_ERR" 3>&- 8>&- 9>&- &
     SSED_PID=$!
     echo "$SSED_PID" >>"$BATS_TEST_TMPDIR/pids"
     exec 8>"$FEED"

@@ -1,0 +1,59 @@
+/* ssed's HTTP/2 (libnghttp2): a connection that starts with the client
+ * preface (h2c with prior knowledge) or agreed on "h2" by ALPN becomes a
+ * session (h2_session.c), and each of its request streams becomes a conn of
+ * its own whose transport writes into the session instead of a socket, so
+ * the routes serve it exactly as they serve HTTP/1.1: the request is handed
+ * to conn as an HTTP/1.1 head, and what conn writes back (status line,
+ * headers, body) becomes HEADERS and DATA frames. Built from h2_session.c
+ * and h2_stream.c, or h2_off.c without libnghttp2 (make H2=0), where
+ * h2_session_start fails and connections stay HTTP/1.1.
+ *
+ * Limits past what nghttp2 1.52 enforces itself: a client that resets more
+ * than H2_MAX_RESETS_PER_SECOND streams a second (the "rapid reset"
+ * attack) or sends more than H2_MAX_CONTINUATIONS CONTINUATION frames for
+ * one header block gets GOAWAY(ENHANCE_YOUR_CALM). */
+#ifndef SSED_H2_H
+#define SSED_H2_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "transport.h"
+
+#define H2_MAX_RESETS_PER_SECOND 200
+#define H2_MAX_CONTINUATIONS 6
+/* Response bytes a stream holds for DATA frames before conn must wait: the
+ * rest stays in the subscriber's queue, under --max-pending. */
+#define H2_STREAM_BUFFER 65536
+
+extern const int h2_available;
+
+struct conn;
+typedef struct h2_session h2_session;
+typedef struct h2_stream h2_stream;
+
+/* Do these first bytes of a connection begin (len < 24) or hold the
+ * HTTP/2 client preface? 1 complete, 0 not a preface, -1 too short to say. */
+int h2_preface_check(const char *bytes, size_t len);
+
+/* Turn connection c into an HTTP/2 session; `already` holds the bytes read
+ * so far (the preface). -1 (c untouched) if HTTP/2 is not built in or
+ * memory ran out. */
+int h2_session_start(struct conn *c, const char *already, size_t len);
+/* epoll's events for the session's socket. */
+void h2_session_ready(struct conn *c, uint32_t events);
+/* Send what the session owes (frames its streams queued). */
+void h2_session_flush(struct conn *c);
+/* conn_close of the session's conn: close its streams, free the session. */
+void h2_session_free(struct conn *c);
+
+/* transport.h's calls for a stream's transport. */
+ssize_t h2_stream_writev(transport *t, const struct iovec *iov, int count);
+/* The response is complete: END_STREAM after the bytes owed. */
+void h2_stream_end(transport *t);
+/* The stream's conn is closing: reset the stream if it is still open. */
+void h2_stream_release(transport *t);
+
+#endif

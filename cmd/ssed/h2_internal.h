@@ -1,0 +1,58 @@
+/* What h2_session.c (the connection: socket, frames, limits) and
+ * h2_stream.c (one request: its HTTP/1.1 head, its response) share. */
+#ifndef SSED_H2_INTERNAL_H
+#define SSED_H2_INTERNAL_H
+
+#include <nghttp2/nghttp2.h>
+
+#include "buf.h"
+#include "conn.h"
+#include "h2.h"
+
+struct h2_stream {
+    h2_session *sess;
+    int32_t id;
+    conn *c;           /* the request's conn; NULL before the head is complete or after it closed */
+    buf path, authority; /* :path and :authority, for the request line and Host */
+    buf head;          /* the other header fields in HTTP/1.1 form, as they arrive */
+    char method[16];
+    int oversized;     /* the head outgrew --max-header-size */
+    int has_body;      /* a POST or PUT that sends DATA: handed to conn chunked */
+    size_t unconsumed; /* body bytes not yet given back to the stream's window */
+    buf reply_head;    /* what conn wrote before the end of its response head */
+    int replied;       /* HEADERS submitted; what conn writes now is DATA */
+    buf out;           /* response body owed to DATA frames */
+    size_t out_off;
+    int ended;         /* the response is complete: END_STREAM after out */
+    int deferred;      /* the data provider waits for bytes */
+    int closed;        /* nghttp2 closed it */
+    h2_stream *prev, *next;
+};
+
+struct h2_session {
+    nghttp2_session *ng;
+    conn *c;
+    h2_stream *streams;
+    size_t request_streams; /* streams with a conn */
+    uint64_t reset_second;  /* RST_STREAM counting: this second, */
+    unsigned resets;        /* and how many came in it */
+    unsigned continuations; /* CONTINUATION frames of the header block being read */
+    int settings_seen;
+    int failing; /* GOAWAY queued: close once it is written */
+};
+
+/* h2_stream.c: nghttp2's callbacks for requests, and streams' lifetime. */
+void h2_stream_callbacks(nghttp2_session_callbacks *cb);
+/* A complete HEADERS or DATA frame of a stream (on_frame_recv). */
+int h2_stream_frame_recv(h2_session *s, const nghttp2_frame *frame);
+void h2_stream_free(h2_stream *st);
+/* Streams whose conn waits for room and now has it are told so. */
+void h2_stream_wake_writers(h2_session *s);
+/* The session has bytes to send: flush it with the next slice. */
+void h2_session_wants_flush(h2_session *s);
+/* A stream's conn appeared or went away: the idle timer follows. */
+void h2_session_count_request(h2_session *s, int delta);
+/* Refuse the rest: GOAWAY with this code, then close. */
+void h2_session_calm(h2_session *s, uint32_t code);
+
+#endif

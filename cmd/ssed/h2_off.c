@@ -1,0 +1,31 @@
+/* HTTP/2 when ssed is built without libnghttp2 (make H2=0): connections
+ * stay HTTP/1.1 (a client preface gets 505), TLS offers only http/1.1 by
+ * ALPN, and since no stream is ever made, nothing else here is called. */
+#include <errno.h>
+
+#include "h2.h"
+
+const int h2_available = 0;
+
+int h2_preface_check(const char *bytes, size_t len) {
+    (void)bytes, (void)len;
+    return 0;
+}
+
+int h2_session_start(struct conn *c, const char *already, size_t len) {
+    (void)c, (void)already, (void)len;
+    return -1;
+}
+
+void h2_session_ready(struct conn *c, uint32_t events) { (void)c, (void)events; }
+void h2_session_flush(struct conn *c) { (void)c; }
+void h2_session_free(struct conn *c) { (void)c; }
+
+ssize_t h2_stream_writev(transport *t, const struct iovec *iov, int count) {
+    (void)t, (void)iov, (void)count;
+    errno = ENOSYS;
+    return -1;
+}
+
+void h2_stream_end(transport *t) { (void)t; }
+void h2_stream_release(transport *t) { (void)t; }

@@ -1,0 +1,278 @@
+/* An HTTP/2 connection: nghttp2 fed from the socket (through TLS or not),
+ * its frames written back, the idle timer, and the limits nghttp2 1.52
+ * does not keep itself (h2.h). Requests are h2_stream.c's. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "clock.h"
+#include "h2_internal.h"
+#include "log.h"
+
+/* Bytes read from the socket per turn, and frames gathered per write. */
+#define READ_CHUNK 16384
+#define READS_PER_TURN 4
+#define SEND_BATCH 65536
+
+static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+const int h2_available = 1;
+
+int h2_preface_check(const char *bytes, size_t len) {
+    size_t want = sizeof preface - 1;
+    size_t n = len < want ? len : want;
+    if (memcmp(bytes, preface, n) != 0)
+        return 0;
+    return len >= want ? 1 : -1;
+}
+
+void h2_session_wants_flush(h2_session *s) { subscriber_mark_dirty(&s->c->srv->hub, &s->c->sub); }
+
+/* A session with requests has no deadline; one with none waits for its
+ * next request no longer than an idle HTTP/1.1 connection would. */
+void h2_session_count_request(h2_session *s, int delta) {
+    conn *c = s->c;
+    server *srv = c->srv;
+    s->request_streams += (size_t)delta;
+    list_remove(&c->timer_link);
+    if (s->request_streams) {
+        list_push_back(&srv->publishing, &c->timer_link);
+        return;
+    }
+    c->since_ms = clock_now_ms();
+    list_push_back(&srv->reading, &c->timer_link);
+    if (srv->stopping && !s->failing)
+        h2_session_calm(s, NGHTTP2_NO_ERROR);
+}
+
+void h2_session_calm(h2_session *s, uint32_t code) {
+    if (s->failing)
+        return;
+    s->failing = 1;
+    nghttp2_session_terminate_session(s->ng, code);
+    h2_session_wants_flush(s);
+}
+
+/* The "rapid reset" attack opens and resets streams as fast as it can. */
+static int count_reset(h2_session *s) {
+    uint64_t second = clock_now_ms() / 1000;
+    if (second != s->reset_second) {
+        s->reset_second = second;
+        s->resets = 0;
+    }
+    if (++s->resets <= H2_MAX_RESETS_PER_SECOND)
+        return 0;
+    log_warn("HTTP/2 client %s resets more than %d streams a second: GOAWAY", s->c->peer, H2_MAX_RESETS_PER_SECOND);
+    h2_session_calm(s, NGHTTP2_ENHANCE_YOUR_CALM);
+    return NGHTTP2_ERR_CALLBACK_FAILURE;
+}
+
+static int on_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd, void *user) {
+    (void)ng;
+    h2_session *s = user;
+    if (hd->type == NGHTTP2_HEADERS) {
+        s->continuations = 0;
+    } else if (hd->type == NGHTTP2_CONTINUATION && ++s->continuations > H2_MAX_CONTINUATIONS) {
+        log_warn("HTTP/2 client %s sends more than %d CONTINUATION frames for one header block: GOAWAY", s->c->peer,
+                 H2_MAX_CONTINUATIONS);
+        h2_session_calm(s, NGHTTP2_ENHANCE_YOUR_CALM);
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    }
+    return 0;
+}
+
+static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *user) {
+    (void)ng;
+    h2_session *s = user;
+    if (frame->hd.type == NGHTTP2_RST_STREAM)
+        return count_reset(s);
+    if (frame->hd.type == NGHTTP2_SETTINGS && !(frame->hd.flags & NGHTTP2_FLAG_ACK) && !s->settings_seen) {
+        s->settings_seen = 1; /* the preface is complete: now the idle timer */
+        if (!s->request_streams)
+            h2_session_count_request(s, 0);
+    }
+    return h2_stream_frame_recv(s, frame);
+}
+
+static nghttp2_session *new_nghttp2(h2_session *s) {
+    nghttp2_session_callbacks *cb;
+    if (nghttp2_session_callbacks_new(&cb) != 0)
+        return NULL;
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+    nghttp2_session_callbacks_set_on_begin_frame_callback(cb, on_begin_frame);
+    h2_stream_callbacks(cb);
+    nghttp2_option *opt;
+    if (nghttp2_option_new(&opt) != 0) {
+        nghttp2_session_callbacks_del(cb);
+        return NULL;
+    }
+    /* Windows are given back as ssed takes the bytes (h2_stream.c). */
+    nghttp2_option_set_no_auto_window_update(opt, 1);
+    nghttp2_session *ng = NULL;
+    if (nghttp2_session_server_new2(&ng, cb, s, opt) != 0)
+        ng = NULL;
+    nghttp2_option_del(opt);
+    nghttp2_session_callbacks_del(cb);
+    return ng;
+}
+
+static int feed(conn *c, const char *bytes, size_t len) {
+    h2_session *s = c->h2;
+    ssize_t rc = nghttp2_session_mem_recv(s->ng, (const uint8_t *)bytes, len);
+    if (c->closed)
+        return -1;
+    if (rc < 0) {
+        log_verbose("HTTP/2 from %s: %s", c->peer, nghttp2_strerror((int)rc));
+        if (rc == NGHTTP2_ERR_BAD_CLIENT_MAGIC) {
+            conn_close(c, "not an HTTP/2 preface");
+            return -1;
+        }
+        h2_session_calm(s, NGHTTP2_PROTOCOL_ERROR);
+        return -1;
+    }
+    return 0;
+}
+
+int h2_session_start(conn *c, const char *already, size_t len) {
+    h2_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return -1;
+    s->c = c;
+    s->ng = new_nghttp2(s);
+    if (!s->ng) {
+        free(s);
+        return -1;
+    }
+    nghttp2_settings_entry settings[] = {
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, (uint32_t)c->srv->opt->h2_max_streams},
+    };
+    if (nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, settings, 1) != 0) {
+        nghttp2_session_del(s->ng);
+        free(s);
+        return -1;
+    }
+    c->h2 = s;
+    c->state = CONN_H2;
+    if (feed(c, already, len) == 0 || !c->closed)
+        h2_session_flush(c);
+    return 0;
+}
+
+/* Write what is gathered in c->out; 0 when all of it went, 1 when the
+ * socket is full, -1 when the connection closed. */
+static int write_out(conn *c) {
+    while (c->out_off < c->out.len) {
+        struct iovec iov = {c->out.data + c->out_off, c->out.len - c->out_off};
+        ssize_t n = transport_writev(&c->io, &iov, 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 1;
+        if (n < 0) {
+            conn_close(c, errno == EPIPE || errno == ECONNRESET ? "peer closed" : transport_why(&c->io, errno));
+            return -1;
+        }
+        c->out_off += (size_t)n;
+        c->bytes_sent += (size_t)n;
+    }
+    buf_clear(&c->out);
+    c->out_off = 0;
+    return 0;
+}
+
+/* Gather frames up to SEND_BATCH, so many streams' events go out in few
+ * writes. */
+static int gather(conn *c) {
+    while (c->out.len < SEND_BATCH) {
+        const uint8_t *data;
+        ssize_t n = nghttp2_session_mem_send(c->h2->ng, &data);
+        if (n < 0) {
+            conn_close(c, nghttp2_strerror((int)n));
+            return -1;
+        }
+        if (n == 0)
+            break;
+        if (buf_append(&c->out, data, (size_t)n) < 0) {
+            conn_close(c, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void h2_session_flush(conn *c) {
+    h2_session *s = c->h2;
+    for (int round = 0; round < 8 && !c->closed; round++) {
+        int rc = write_out(c);
+        if (rc < 0)
+            return;
+        if (rc > 0) {
+            conn_watch(c, EPOLLIN | EPOLLRDHUP | EPOLLOUT);
+            return;
+        }
+        if (gather(c) < 0)
+            return;
+        if (c->out.len == 0) {
+            h2_stream_wake_writers(s); /* they may give more */
+            if (c->closed || !nghttp2_session_want_write(s->ng))
+                break;
+        }
+    }
+    if (c->closed)
+        return;
+    if (c->watching & EPOLLOUT)
+        conn_watch(c, EPOLLIN | EPOLLRDHUP);
+    if (c->out.len == 0 && (s->failing || !nghttp2_session_want_read(s->ng)) && !nghttp2_session_want_write(s->ng))
+        conn_close(c, s->failing ? "GOAWAY sent" : "done");
+    else if (nghttp2_session_want_write(s->ng))
+        h2_session_wants_flush(s);
+}
+
+void h2_session_ready(conn *c, uint32_t events) {
+    h2_session *s = c->h2;
+    if (events & EPOLLOUT)
+        h2_session_flush(c);
+    if (c->closed || !(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+        return;
+    if (s->failing || hub_intake_full(&c->srv->hub))
+        return; /* requests wait for the subscribers' round to end (hub.h); epoll says so again */
+    char bytes[READ_CHUNK];
+    for (int i = 0; i < READS_PER_TURN; i++) {
+        ssize_t n = transport_read(&c->io, bytes, sizeof bytes);
+        if (n == 0) {
+            conn_close(c, "peer closed");
+            return;
+        }
+        if (n < 0) {
+            int err = errno;
+            if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)
+                break;
+            conn_close(c, err == ECONNRESET ? "peer closed" : transport_why(&c->io, err));
+            return;
+        }
+        if (feed(c, bytes, (size_t)n) < 0 || (size_t)n < sizeof bytes)
+            break;
+    }
+    if (!c->closed)
+        h2_session_flush(c);
+}
+
+void h2_session_free(conn *c) {
+    h2_session *s = c->h2;
+    s->failing = 1; /* streams closing now send nothing */
+    while (s->streams) {
+        h2_stream *st = s->streams;
+        if (st->c) {
+            conn *sc = st->c;
+            sc->io.h2 = NULL;
+            st->c = NULL;
+            s->request_streams--;
+            conn_close(sc, c->srv->stopping ? "server shutting down" : "connection closed");
+        }
+        h2_stream_free(st);
+    }
+    nghttp2_session_del(s->ng);
+    free(s);
+    c->h2 = NULL;
+}

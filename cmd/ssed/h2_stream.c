@@ -1,0 +1,371 @@
+/* One HTTP/2 request stream: its headers become an HTTP/1.1 request head
+ * for a conn of its own, its DATA the body (chunked, so a body of any
+ * length streams through the publish route as it arrives), and what that
+ * conn writes back becomes HEADERS and DATA frames. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "h2_internal.h"
+#include "log.h"
+
+/* Body bytes conn may hold unread before the stream's window stops. */
+#define BODY_HELD_MAX 65536
+/* Response header fields mapped into HEADERS. */
+#define REPLY_FIELDS_MAX 64
+
+void h2_stream_free(h2_stream *st) {
+    h2_session *s = st->sess;
+    if (st->prev)
+        st->prev->next = st->next;
+    else
+        s->streams = st->next;
+    if (st->next)
+        st->next->prev = st->prev;
+    buf_free(&st->path);
+    buf_free(&st->authority);
+    buf_free(&st->head);
+    buf_free(&st->reply_head);
+    buf_free(&st->out);
+    free(st);
+}
+
+static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *frame, void *user) {
+    h2_session *s = user;
+    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+        return 0;
+    h2_stream *st = calloc(1, sizeof *st);
+    if (!st)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* nghttp2 resets the stream */
+    st->sess = s;
+    st->id = frame->hd.stream_id;
+    st->next = s->streams;
+    if (s->streams)
+        s->streams->prev = st;
+    s->streams = st;
+    nghttp2_session_set_stream_user_data(ng, st->id, st);
+    return 0;
+}
+
+static int is_name(const uint8_t *name, size_t len, const char *want) {
+    return len == strlen(want) && memcmp(name, want, len) == 0;
+}
+
+/* Pseudo-headers come first (nghttp2 checks), in any order among
+ * themselves: the request line is written when the head is complete. */
+static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint8_t *name, size_t namelen,
+                     const uint8_t *value, size_t valuelen, uint8_t flags, void *user) {
+    (void)flags, (void)user;
+    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+        return 0;
+    h2_stream *st = nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
+    if (!st || st->oversized)
+        return 0;
+    size_t limit = st->sess->c->srv->opt->max_header_size;
+    int rc = 0;
+    if (is_name(name, namelen, ":method")) {
+        snprintf(st->method, sizeof st->method, "%.*s", (int)valuelen, (const char *)value);
+    } else if (is_name(name, namelen, ":path")) {
+        buf_clear(&st->path);
+        rc = buf_append(&st->path, value, valuelen);
+    } else if (is_name(name, namelen, ":authority")) {
+        buf_clear(&st->authority);
+        rc = buf_append(&st->authority, value, valuelen);
+    } else if (name[0] == ':' || is_name(name, namelen, "content-length") ||
+               (is_name(name, namelen, "host") && st->authority.len)) {
+        return 0; /* :scheme says nothing ssed needs; the body is framed chunked; :authority wins */
+    } else {
+        rc = buf_printf(&st->head, "%.*s: %.*s\r\n", (int)namelen, (const char *)name, (int)valuelen,
+                        (const char *)value);
+    }
+    if (rc < 0)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    if (st->path.len + st->authority.len + st->head.len > limit)
+        st->oversized = 1;
+    return 0;
+}
+
+static int method_has_body(const char *method) {
+    return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0;
+}
+
+static void start_request(h2_stream *st, int body_follows) {
+    h2_session *s = st->sess;
+    if (s->c->srv->conn_count >= s->c->srv->max_clients) {
+        nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_REFUSED_STREAM);
+        return;
+    }
+    conn *c = conn_new_stream(s->c);
+    if (!c) {
+        nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
+        return;
+    }
+    c->io.h2 = st;
+    st->c = c;
+    h2_session_count_request(s, 1);
+    if (st->oversized) {
+        conn_reply_status(c, 431, "request headers larger than --max-header-size", NULL);
+        return;
+    }
+    /* Each stream carries one request: conn answers it and ends. */
+    st->has_body = body_follows && method_has_body(st->method);
+    buf head = BUF_INIT;
+    int rc = buf_printf(&head, "%s %.*s HTTP/1.1\r\n", st->method, (int)st->path.len, st->path.data ? st->path.data : "");
+    if (rc == 0 && st->authority.len)
+        rc = buf_printf(&head, "Host: %.*s\r\n", (int)st->authority.len, st->authority.data);
+    if (rc == 0 && st->head.len)
+        rc = buf_append(&head, st->head.data, st->head.len);
+    if (rc == 0)
+        rc = buf_printf(&head, "Connection: close\r\n%s\r\n", st->has_body ? "Transfer-Encoding: chunked\r\n" : "");
+    buf_free(&st->path);
+    buf_free(&st->authority);
+    buf_free(&st->head);
+    if (rc < 0) {
+        buf_free(&head);
+        conn_close(c, "out of memory");
+        return;
+    }
+    conn_take_input(c, head.data, head.len);
+    buf_free(&head);
+}
+
+/* Give the stream's window back for the body bytes conn has taken, so a
+ * publisher sends on while ssed keeps up and waits when it does not. */
+static void give_back_window(h2_stream *st) {
+    if (st->unconsumed && (!st->c || st->c->head_len < BODY_HELD_MAX)) {
+        nghttp2_session_consume_stream(st->sess->ng, st->id, st->unconsumed);
+        st->unconsumed = 0;
+    }
+}
+
+int h2_stream_frame_recv(h2_session *s, const nghttp2_frame *frame) {
+    h2_stream *st = nghttp2_session_get_stream_user_data(s->ng, frame->hd.stream_id);
+    if (!st)
+        return 0;
+    int end = frame->hd.flags & NGHTTP2_FLAG_END_STREAM;
+    if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST)
+        start_request(st, !end);
+    else if (end && st->c && st->has_body && st->c->state == CONN_BODY) {
+        st->has_body = 0;
+        conn_take_input(st->c, "0\r\n\r\n", 5);
+    }
+    return 0;
+}
+
+static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t stream_id, const uint8_t *data, size_t len,
+                         void *user) {
+    (void)flags, (void)user;
+    /* The connection's window is given back at once: one publisher whose
+     * body waits holds only its own stream. */
+    nghttp2_session_consume_connection(ng, len);
+    h2_stream *st = nghttp2_session_get_stream_user_data(ng, stream_id);
+    if (!st || !st->c || !st->has_body || st->c->state != CONN_BODY) {
+        /* Nobody reads it (the request was answered before its body
+         * ended): dropped, and the window given back so the client can
+         * finish sending instead of waiting for it. */
+        nghttp2_session_consume_stream(ng, stream_id, len);
+        return 0;
+    }
+    char size[24];
+    int n = snprintf(size, sizeof size, "%zx\r\n", len);
+    st->unconsumed += len;
+    if (conn_take_input(st->c, size, (size_t)n) < 0 || !st->c ||
+        conn_take_input(st->c, (const char *)data, len) < 0 || !st->c || conn_take_input(st->c, "\r\n", 2) < 0)
+        return 0;
+    give_back_window(st);
+    return 0;
+}
+
+static int on_stream_close(nghttp2_session *ng, int32_t stream_id, uint32_t error_code, void *user) {
+    (void)user;
+    h2_stream *st = nghttp2_session_get_stream_user_data(ng, stream_id);
+    if (!st)
+        return 0;
+    st->closed = 1;
+    if (st->c) {
+        conn *c = st->c;
+        st->c = NULL;
+        c->io.h2 = NULL;
+        h2_session_count_request(st->sess, -1);
+        conn_close(c, error_code == NGHTTP2_NO_ERROR ? "done" : "stream reset by peer");
+    }
+    nghttp2_session_set_stream_user_data(ng, stream_id, NULL);
+    h2_stream_free(st);
+    return 0;
+}
+
+void h2_stream_callbacks(nghttp2_session_callbacks *cb) {
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+}
+
+/* DATA frames take the response body as the stream's window allows. */
+static ssize_t read_body(nghttp2_session *ng, int32_t stream_id, uint8_t *dest, size_t length, uint32_t *data_flags,
+                         nghttp2_data_source *source, void *user) {
+    (void)ng, (void)stream_id, (void)user;
+    h2_stream *st = source->ptr;
+    size_t owed = st->out.len - st->out_off;
+    if (owed == 0 && !st->ended) {
+        st->deferred = 1;
+        return NGHTTP2_ERR_DEFERRED;
+    }
+    size_t n = owed < length ? owed : length;
+    if (n)
+        memcpy(dest, st->out.data + st->out_off, n);
+    st->out_off += n;
+    if (st->out_off == st->out.len) {
+        buf_clear(&st->out);
+        st->out_off = 0;
+        if (st->ended)
+            *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+    }
+    return (ssize_t)n;
+}
+
+static int hop_by_hop(const char *name) {
+    return strcmp(name, "connection") == 0 || strcmp(name, "keep-alive") == 0 ||
+           strcmp(name, "transfer-encoding") == 0 || strcmp(name, "proxy-connection") == 0 ||
+           strcmp(name, "upgrade") == 0;
+}
+
+/* conn's HTTP/1.1 status line and headers, in reply_head (NUL-terminated
+ * at its blank line), become HEADERS. */
+static int submit_reply(h2_stream *st) {
+    char *p = st->reply_head.data;
+    char *line_end = strstr(p, "\r\n");
+    if (strncmp(p, "HTTP/1.1 ", 9) != 0 || !line_end || line_end - p < 12)
+        return -1;
+    char status[4] = {p[9], p[10], p[11], 0};
+    nghttp2_nv nv[REPLY_FIELDS_MAX + 1];
+    size_t n = 0;
+    nv[n++] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)status, 7, 3, NGHTTP2_NV_FLAG_NONE};
+    for (p = line_end + 2; *p && n <= REPLY_FIELDS_MAX; p = line_end + 2) {
+        line_end = strstr(p, "\r\n");
+        char *colon = memchr(p, ':', line_end ? (size_t)(line_end - p) : 0);
+        if (!line_end || !colon)
+            break;
+        *colon = *line_end = 0;
+        for (char *q = p; *q; q++)
+            *q = (char)tolower((unsigned char)*q);
+        char *value = colon + 1;
+        while (*value == ' ')
+            value++;
+        if (hop_by_hop(p))
+            continue;
+        nv[n++] = (nghttp2_nv){(uint8_t *)p, (uint8_t *)value, strlen(p), strlen(value), NGHTTP2_NV_FLAG_NONE};
+    }
+    nghttp2_data_provider body = {.source.ptr = st, .read_callback = read_body};
+    if (nghttp2_submit_response(st->sess->ng, st->id, nv, n, &body) != 0)
+        return -1;
+    st->replied = 1;
+    return 0;
+}
+
+static void resume(h2_stream *st) {
+    if (st->deferred && !st->closed) {
+        st->deferred = 0;
+        nghttp2_session_resume_data(st->sess->ng, st->id);
+    }
+    h2_session_wants_flush(st->sess);
+}
+
+/* The response head: collected until its blank line, then submitted;
+ * interim responses (100 Continue) have no place in HTTP/2 and are
+ * dropped. Returns bytes of iov taken as head, or -1. */
+static ssize_t take_reply_head(h2_stream *st, const struct iovec *iov, int count) {
+    size_t taken = 0;
+    for (int i = 0; i < count && !st->replied; i++) {
+        const char *bytes = iov[i].iov_base;
+        for (size_t j = 0; j < iov[i].iov_len && !st->replied; j++) {
+            if (buf_append_char(&st->reply_head, bytes[j]) < 0 || st->reply_head.len > 16384)
+                return -1;
+            taken++;
+            size_t len = st->reply_head.len;
+            if (len < 4 || memcmp(st->reply_head.data + len - 4, "\r\n\r\n", 4) != 0)
+                continue;
+            st->reply_head.data[len - 2] = 0;
+            int interim = strncmp(st->reply_head.data, "HTTP/1.1 1", 10) == 0;
+            if (!interim && submit_reply(st) < 0)
+                return -1;
+            buf_clear(&st->reply_head);
+        }
+    }
+    return (ssize_t)taken;
+}
+
+ssize_t h2_stream_writev(transport *t, const struct iovec *iov, int count) {
+    h2_stream *st = t->h2;
+    ssize_t taken = 0;
+    if (!st->replied) {
+        taken = take_reply_head(st, iov, count);
+        if (taken < 0) {
+            errno = EPROTO;
+            return -1;
+        }
+        if (!st->replied)
+            return taken;
+        buf_free(&st->reply_head);
+    }
+    size_t room = H2_STREAM_BUFFER - (st->out.len - st->out_off);
+    size_t skip = (size_t)taken, moved = 0;
+    for (int i = 0; i < count && room; i++) {
+        size_t len = iov[i].iov_len;
+        const char *bytes = iov[i].iov_base;
+        if (skip >= len) {
+            skip -= len;
+            continue;
+        }
+        bytes += skip, len -= skip, skip = 0;
+        if (len > room)
+            len = room;
+        if (st->out_off && st->out_off == st->out.len) {
+            buf_clear(&st->out);
+            st->out_off = 0;
+        }
+        if (buf_append(&st->out, bytes, len) < 0) {
+            errno = ENOMEM;
+            return -1;
+        }
+        room -= len, moved += len;
+    }
+    if (taken + (ssize_t)moved == 0) {
+        errno = EAGAIN;
+        return -1;
+    }
+    if (moved)
+        resume(st);
+    return taken + (ssize_t)moved;
+}
+
+void h2_stream_end(transport *t) {
+    h2_stream *st = t->h2;
+    st->ended = 1;
+    resume(st);
+}
+
+void h2_stream_release(transport *t) {
+    h2_stream *st = t->h2;
+    t->h2 = NULL;
+    st->c = NULL;
+    h2_session_count_request(st->sess, -1);
+    if (!st->closed && !st->sess->failing) {
+        nghttp2_submit_rst_stream(st->sess->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
+        h2_session_wants_flush(st->sess);
+    }
+}
+
+/* Streams whose conn waits for room and now has it, as epoll would say
+ * EPOLLOUT for a socket. */
+void h2_stream_wake_writers(h2_session *s) {
+    h2_stream *next;
+    for (h2_stream *st = s->streams; st; st = next) {
+        next = st->next;
+        if (st->c && (st->c->watching & EPOLLOUT) && st->out.len - st->out_off < H2_STREAM_BUFFER / 2)
+            conn_writable(st->c);
+    }
+}

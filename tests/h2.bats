@@ -1,0 +1,206 @@
+#!/usr/bin/env bats
+# ssed over HTTP/2: h2c with prior knowledge and h2 over TLS (ALPN), with
+# real clients (curl, nghttp, ssecat) and a raw-frame client
+# (lib/h2_raw.py) for what they will not do: many streams on one
+# connection, one stalled stream, and protocol abuse. Every test that uses
+# TLS makes its own certificate with openssl.
+
+load lib/helpers
+
+H2="--http2-prior-knowledge"
+
+setup() {
+    grep -qa nghttp2_session_mem_recv "$SSED" || skip "this ssed was built without HTTP/2 (make H2=0)"
+}
+
+teardown() {
+    exec 8>&- 2>/dev/null || true
+    stop_all
+}
+
+make_cert() {
+    mkdir -p "$BATS_TEST_TMPDIR/certs"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=localhost" \
+        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+        -keyout "$BATS_TEST_TMPDIR/certs/server.key" -out "$BATS_TEST_TMPDIR/certs/server.pem" 2>/dev/null
+}
+
+# start_both [OPTIONS...]: ssed on a plaintext and a TLS port (both 0);
+# URL is plaintext (h2c), TLS_URL is https.
+start_both() {
+    make_cert
+    SSED_LISTEN=http://127.0.0.1:0 start_ssed --listen https://127.0.0.1:0 --tls-cert "$BATS_TEST_TMPDIR/certs/server.pem" \
+        --tls-key "$BATS_TEST_TMPDIR/certs/server.key" "$@"
+    wait_for_line "$SSED_ERR" 'serving https://127\.0\.0\.1:[0-9]+/' 10
+    TLS_URL="https://127.0.0.1:$(grep -oE 'serving https://127\.0\.0\.1:[0-9]+' "$SSED_ERR" | head -1 | sed 's/.*://')"
+    export CURL_CA_BUNDLE="$BATS_TEST_TMPDIR/certs/server.pem"
+}
+
+raw_h2() {
+    python3 "$TOP/tests/lib/h2_raw.py" "$PORT" "$@"
+}
+
+@test "h2: curl --http2-prior-knowledge subscribes, publishes, resumes, reads several channels" {
+    start_ssed --verbose
+    subscribe a /news $H2
+    subscribe both "/?channels=news,sport" $H2
+    run curl -s $H2 --max-time 5 -w ' %{http_code} %{http_version}' --data-binary $'one\ntwo' "$URL/news"
+    [[ "$output" == *'"accepted":2'*' 200 2' ]]
+    run curl -s $H2 --max-time 5 --data-binary three "$URL/sport"
+    [ "$status" -eq 0 ]
+    wait_for_data "$BATS_TEST_TMPDIR/a" 2
+    wait_for_data "$BATS_TEST_TMPDIR/both" 3
+    [ "$(data_of "$BATS_TEST_TMPDIR/a")" = $'one\ntwo' ]
+    [ "$(data_of "$BATS_TEST_TMPDIR/both")" = $'one\ntwo\nthree' ]
+    local first
+    first=$(grep -m1 '^id:' "$BATS_TEST_TMPDIR/a" | sed 's/^id: *//')
+    subscribe resumed /news $H2 -H "Last-Event-ID: $first"
+    wait_for_data "$BATS_TEST_TMPDIR/resumed" 1
+    [ "$(data_of "$BATS_TEST_TMPDIR/resumed")" = two ]
+    # A body larger than one window streams through in DATA frames.
+    seq 1 20000 | curl -s $H2 --max-time 10 --data-binary @- "$URL/bulk" >"$BATS_TEST_TMPDIR/bulk"
+    grep -q '"accepted":20000' "$BATS_TEST_TMPDIR/bulk"
+    grep -qE 'connect 127.0.0.1:[0-9]+ channel=/news' "$SSED_ERR"
+}
+
+@test "h2: stats, the viewer page, CORS preflight, and 404, 405 and 400 errors over h2c" {
+    start_ssed --cors https://example.com
+    run curl -s $H2 --max-time 5 -w '\n%{http_code} %{http_version}' "$URL/_ssed/stats"
+    [[ "$output" == *'"subscribers":0'* ]]
+    [[ "$output" == *$'\n200 2' ]]
+    run curl -s $H2 --max-time 5 -H 'Accept: text/html' -w '\n%{http_code} %{content_type}' "$URL/news"
+    [[ "$output" == *"<html"* ]]
+    [[ "$output" == *$'\n200 text/html'* ]]
+    run curl -si $H2 --max-time 5 -X OPTIONS -H 'Origin: https://example.com' \
+        -H 'Access-Control-Request-Method: GET' "$URL/news"
+    [[ "$output" == "HTTP/2 204"* ]]
+    [[ "$output" == *"access-control-allow-origin: https://example.com"* ]]
+    # HTTP/1.1's connection headers never reach an HTTP/2 client.
+    [[ "$output" != *"connection:"* ]]
+    run curl -si $H2 --max-time 5 "$URL/_ssed/nothing"
+    [[ "$output" == "HTTP/2 404"* ]]
+    [[ "$output" == *"404 Not Found: "* ]]
+    run curl -si $H2 --max-time 5 -X DELETE "$URL/news"
+    [[ "$output" == "HTTP/2 405"* ]]
+    [[ "$output" == *"allow: GET, HEAD, OPTIONS, POST"* ]]
+    run curl -si $H2 --max-time 5 "$URL/bad%20name"
+    [[ "$output" == "HTTP/2 400"* ]]
+    # A head larger than --max-header-size gets 431 on its stream.
+    run curl -si $H2 --max-time 5 -H "X-Big: $(head -c 9000 /dev/zero | tr '\0' x)" "$URL/news"
+    [[ "$output" == "HTTP/2 431"* ]]
+    [ "$(curl -s $H2 --max-time 5 "$URL/_ssed/health")" = ok ]
+}
+
+@test "h2: curl --http2 over TLS agrees on h2 by ALPN; ssecat's default negotiation gets h2 and reads events" {
+    start_both --verbose
+    run curl -sv --http2 --max-time 5 "$TLS_URL/_ssed/health"
+    [[ "$output" == *"ALPN: server accepted h2"* ]]
+    [[ "$output" == *"< HTTP/2 200"* ]]
+    run curl -sv --http1.1 --max-time 5 "$TLS_URL/_ssed/health"
+    [[ "$output" == *"ALPN: server accepted http/1.1"* ]]
+    start_bg "$BATS_TEST_TMPDIR/cat" "$BATS_TEST_TMPDIR/cat.err" \
+        "$SSECAT" -v --cacert "$BATS_TEST_TMPDIR/certs/server.pem" "$TLS_URL/"
+    URL=$TLS_URL subscribe tls / --http2
+    wait_for_line "$SSED_ERR" 'connect .* channel=/$' 10
+    echo over-tls >&8
+    wait_for_data "$BATS_TEST_TMPDIR/tls" 1
+    wait_for_line "$BATS_TEST_TMPDIR/cat" '^over-tls$' 10
+    grep -q 'ALPN: server accepted h2' "$BATS_TEST_TMPDIR/cat.err"
+}
+
+@test "h2: nghttp -v subscribes several streams on one connection; each gets every event" {
+    command -v nghttp >/dev/null || skip "nghttp is not installed (make deps)"
+    start_ssed --verbose
+    start_bg "$BATS_TEST_TMPDIR/ng" "$BATS_TEST_TMPDIR/ng.err" \
+        timeout 30 nghttp -v "$URL/" "$URL/?a=1" "$URL/?a=2" "$URL/?a=3"
+    wait_for_line "$BATS_TEST_TMPDIR/ng" 'recv SETTINGS frame' 10
+    for _ in $(seq 1 200); do
+        [ "$(grep -cE 'connect 127.0.0.1:[0-9]+ channel=/$' "$SSED_ERR")" -ge 4 ] && break
+        sleep 0.05
+    done
+    # Four streams, one connection: one peer address in the log.
+    [ "$(grep -oE 'connect 127.0.0.1:[0-9]+ channel=/$' "$SSED_ERR" | sort -u | wc -l)" -eq 1 ]
+    [ "$(grep -cE 'connect 127.0.0.1:[0-9]+ channel=/$' "$SSED_ERR")" -eq 4 ]
+    grep -q 'SETTINGS_MAX_CONCURRENT_STREAMS(0x03):256' "$BATS_TEST_TMPDIR/ng"
+    for i in 1 2 3; do echo "event $i" >&8; done
+    wait_for_lines "$BATS_TEST_TMPDIR/ng" 1 10
+    for _ in $(seq 1 200); do
+        [ "$(grep -c '^data: event 3' "$BATS_TEST_TMPDIR/ng")" -ge 4 ] && break
+        sleep 0.05
+    done
+    for i in 1 2 3; do
+        [ "$(grep -c "^data: event $i\$" "$BATS_TEST_TMPDIR/ng")" -eq 4 ]
+    done
+}
+
+@test "h2: a stalled stream is reset (CANCEL) past --max-pending; its neighbour on the connection gets every event" {
+    start_ssed --max-pending 64KiB
+    start_bg "$BATS_TEST_TMPDIR/raw" "$BATS_TEST_TMPDIR/raw.err" \
+        python3 "$TOP/tests/lib/h2_raw.py" "$PORT" slow-stream 300 60
+    wait_for_line "$BATS_TEST_TMPDIR/raw" '^READY' 10
+    subscribe other / $H2
+    local pad
+    pad=$(head -c 1000 /dev/zero | tr '\0' x)
+    for i in $(seq 1 300); do echo "event $i $pad"; done >&8
+    wait_for_line "$BATS_TEST_TMPDIR/raw" '^EVENTS stream=3 count=300$' 30
+    grep -q '^RST_STREAM stream=1 code=8$' "$BATS_TEST_TMPDIR/raw"
+    wait_for_data "$BATS_TEST_TMPDIR/other" 300
+    grep -q 'dropping slow subscriber' "$SSED_ERR"
+    [ "$(stat_of slow_subscriber_drops)" -eq 1 ]
+}
+
+@test "h2: protocol abuse gets GOAWAY or RST_STREAM, and ssed goes on serving others" {
+    start_ssed --h2-max-streams 4
+    subscribe bystander / $H2
+    run raw_h2 garbage-frames 0 5
+    [[ "$output" == *"GOAWAY code=6"*"CLOSED"* ]] # FRAME_SIZE_ERROR
+    run raw_h2 window-overflow 0 5
+    [[ "$output" == *"GOAWAY code=3"*"CLOSED"* ]] # FLOW_CONTROL_ERROR
+    run raw_h2 too-many-streams 4 2
+    [[ "$output" == *"RST_STREAM stream=9 code=7"* ]] # REFUSED_STREAM, the fifth only
+    [ "$(grep -c RST_STREAM <<<"$output")" -eq 1 ]
+    run raw_h2 rapid-reset 1000 5
+    [[ "$output" == *"GOAWAY code=11"*"CLOSED"* ]] # ENHANCE_YOUR_CALM
+    run raw_h2 continuation-flood 100 5
+    [[ "$output" == *"GOAWAY code=11"*"CLOSED"* ]]
+    # A preface that is not HTTP/2's is HTTP/1.1 garbage: 505, then closed.
+    run bash -c "printf 'PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n' | python3 '$TOP/tests/lib/http_raw.py' $PORT"
+    [[ "$output" == "HTTP/1.1 505"* ]]
+    echo still-here >&8
+    wait_for_data "$BATS_TEST_TMPDIR/bystander" 1
+    [ "$(curl -s $H2 --max-time 5 "$URL/_ssed/health")" = ok ]
+    grep -q 'resets more than 200 streams a second' "$SSED_ERR"
+}
+
+@test "h2: a connection that never completes its preface times out like a request head; an idle one too" {
+    start_ssed --header-timeout 1s --verbose
+    run raw_h2 preface-only 0 10
+    [[ "$output" == *"CLOSED"* ]]
+    run raw_h2 idle 0 10
+    [[ "$output" == *"CLOSED"* ]]
+    [ "$(curl -s $H2 --max-time 5 "$URL/_ssed/health")" = ok ]
+}
+
+@test "h2: on SIGTERM a stream gets what it is owed, then END_STREAM: curl ends cleanly" {
+    start_ssed --verbose
+    start_bg "$BATS_TEST_TMPDIR/s" "$BATS_TEST_TMPDIR/s.err" sh -c "curl -sN $H2 --max-time 30 '$URL/'; echo \"curl exit \$?\""
+    wait_for_line "$BATS_TEST_TMPDIR/s" '^: ssed stream' 10
+    for i in $(seq 1 500); do echo "event $i"; done >&8
+    kill -TERM "$SSED_PID"
+    wait_for_exit "$SSED_PID" 10
+    [ "$EXIT_STATUS" -eq 0 ]
+    wait_for_line "$BATS_TEST_TMPDIR/s" '^curl exit' 10
+    grep -q '^curl exit 0$' "$BATS_TEST_TMPDIR/s"
+    [ "$(grep -c '^data: event' "$BATS_TEST_TMPDIR/s")" -eq 500 ]
+}
+
+@test "h2: Chromium opens 20 EventSources to one https origin over HTTP/2; all 20 get every event" {
+    [ -x /usr/bin/chromium ] || skip "chromium is not installed (make deps)"
+    [ -d "$TOP/tests/node_modules/playwright-core" ] || skip "playwright-core is not installed (make deps)"
+    make_cert
+    run timeout 120 node "$TOP/tests/browser/h2_many_streams_test.mjs" "$SSED" "$(free_port)" \
+        "$BATS_TEST_TMPDIR/certs/server.pem" "$BATS_TEST_TMPDIR/certs/server.key"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"all checks passed"* ]]
+}

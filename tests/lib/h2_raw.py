@@ -1,0 +1,136 @@
+"""An HTTP/2 client made of raw frames, for h2.bats: what curl and nghttp
+will not do (break the protocol, flood, stall one stream on purpose).
+
+Usage: h2_raw.py PORT MODE [ARG] [SECONDS]
+  preface-only      the preface without SETTINGS, then nothing
+  idle              the preface and SETTINGS, then nothing
+  garbage-frames    the preface, then bytes that are no frame
+  window-overflow   WINDOW_UPDATE that pushes the connection window past 2^31-1
+  too-many-streams  open ARG+1 subscriptions without acknowledging SETTINGS
+  rapid-reset       open and reset ARG streams as fast as possible
+  continuation-flood HEADERS without END_HEADERS, then ARG empty CONTINUATIONs
+  slow-stream       two subscriptions to / on one connection: stream 1's
+                    window is never given back, stream 3's always; reads
+                    until stream 1 is reset and stream 3 has ARG events
+Prints what came back, one line each ("GOAWAY code=N", "RST_STREAM
+stream=N code=N", "EVENTS stream=N count=N", "READY", "CLOSED") and
+exits when the connection closes or SECONDS (default 10) pass."""
+import socket
+import struct
+import sys
+import time
+
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = 0, 1, 3, 4, 6, 7, 8, 9
+END_STREAM, END_HEADERS, ACK = 0x1, 0x4, 0x1
+
+port, mode = int(sys.argv[1]), sys.argv[2]
+arg = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+limit = float(sys.argv[4]) if len(sys.argv) > 4 else 10.0
+
+
+def frame(kind, flags, stream, payload=b""):
+    return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream) + payload
+
+
+def literal(name, value):
+    """An HPACK literal header field without indexing, no Huffman (< 127 bytes each)."""
+    return b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
+
+
+def request(path, method=b"GET"):
+    return (literal(b":method", method) + literal(b":scheme", b"http") + literal(b":path", path) +
+            literal(b":authority", b"127.0.0.1:%d" % port))
+
+
+def settings(*pairs):
+    return frame(SETTINGS, 0, 0, b"".join(struct.pack(">HI", k, v) for k, v in pairs))
+
+
+sock = socket.create_connection(("127.0.0.1", port), timeout=limit)
+start = time.monotonic()
+pending = b""
+events = {}
+
+
+def send(data):
+    try:
+        sock.sendall(data)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+
+
+def frames():
+    """Frames from the server until it closes or time runs out."""
+    global pending
+    while time.monotonic() - start < limit:
+        while len(pending) >= 9:
+            length = int.from_bytes(pending[:3], "big")
+            if len(pending) < 9 + length:
+                break
+            kind, flags = pending[3], pending[4]
+            stream = int.from_bytes(pending[5:9], "big") & 0x7FFFFFFF
+            payload = pending[9:9 + length]
+            pending = pending[9 + length:]
+            yield kind, flags, stream, payload
+        try:
+            sock.settimeout(max(0.05, limit - (time.monotonic() - start)))
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            break
+        except ConnectionResetError:
+            chunk = b""
+        if not chunk:
+            print("CLOSED")
+            return
+        pending += chunk
+    print(f"TIMEOUT after {limit}s")
+
+
+def report(kind, flags, stream, payload):
+    if kind == GOAWAY:
+        print(f"GOAWAY code={int.from_bytes(payload[4:8], 'big')}")
+    elif kind == RST_STREAM:
+        print(f"RST_STREAM stream={stream} code={int.from_bytes(payload[:4], 'big')}")
+    elif kind == SETTINGS and not flags & ACK:
+        send(frame(SETTINGS, ACK, 0)) if mode != "too-many-streams" else None
+    elif kind == DATA:
+        events[stream] = events.get(stream, 0) + payload.count(b"\ndata:") + payload.startswith(b"data:")
+    sys.stdout.flush()
+
+
+send(PREFACE + (b"" if mode == "preface-only" else settings()))
+if mode == "garbage-frames":
+    send(b"\xff" * 64)
+elif mode == "window-overflow":
+    send(frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 0x7FFFFFFF)))
+elif mode == "too-many-streams":
+    send(b"".join(frame(HEADERS, END_HEADERS | END_STREAM, 1 + 2 * i, request(b"/news")) for i in range(arg + 1)))
+elif mode == "rapid-reset":
+    for i in range(arg):
+        send(frame(HEADERS, END_HEADERS | END_STREAM, 1 + 2 * i, request(b"/news")) +
+             frame(RST_STREAM, 0, 1 + 2 * i, struct.pack(">I", 8)))
+elif mode == "continuation-flood":
+    send(frame(HEADERS, END_STREAM, 1, request(b"/news")) + frame(CONTINUATION, 0, 1) * arg)
+elif mode == "slow-stream":
+    # Small stream windows, a large connection window: only stream 3's is
+    # given back, so stream 1 stalls while the connection flows.
+    send(settings((4, 4096)) + frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 1 << 30)))
+    send(frame(HEADERS, END_HEADERS | END_STREAM, 1, request(b"/")) +
+         frame(HEADERS, END_HEADERS | END_STREAM, 3, request(b"/")))
+
+ready = set()
+for kind, flags, stream, payload in frames():
+    report(kind, flags, stream, payload)
+    if mode != "slow-stream":
+        continue
+    if kind == HEADERS and stream in (1, 3):
+        ready.add(stream)
+        if len(ready) == 2:
+            print("READY", flush=True)
+    if kind == DATA and stream == 3 and payload:
+        send(frame(WINDOW_UPDATE, 0, 3, struct.pack(">I", len(payload))))
+    if events.get(3, 0) >= arg:
+        break
+for stream in sorted(events):
+    print(f"EVENTS stream={stream} count={events[stream]}")
