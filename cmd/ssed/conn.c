@@ -58,10 +58,17 @@ conn *conn_new(server *srv, int fd, tls_server *tls) {
     return c;
 }
 
-/* Ask epoll for events, and for the direction TLS waits for besides. */
+/* Ask epoll for events, and for the direction TLS waits for besides. A
+ * write waiting for input must not ask for EPOLLOUT (the socket is
+ * writable, so epoll would wake the loop at once, again and again), and a
+ * read's wait matters only while the state reads. */
 static void watch_events(conn *c, uint32_t events) {
-    uint32_t registered = events | (c->io.read_wants_writable ? EPOLLOUT : 0) |
-                          (c->io.write_wants_readable ? EPOLLIN : 0);
+    int read_waits = c->io.read_wants_writable && (events & EPOLLIN);
+    uint32_t registered = events;
+    if (c->io.write_wants_readable && !read_waits)
+        registered = (registered & ~(uint32_t)EPOLLOUT) | EPOLLIN;
+    if (read_waits)
+        registered |= EPOLLOUT;
     c->watching = events;
     if (c->registered == registered)
         return;
@@ -297,9 +304,16 @@ void conn_await_answer(conn *c) {
     watch_events(c, EPOLLRDHUP);
 }
 
-void conn_send_interim(conn *c, const char *head) {
-    buf_clear(&c->out);
+void conn_restart_output(conn *c) {
+    size_t unsent = c->out_off < c->out.len ? c->out.len - c->out_off : 0;
+    if (unsent)
+        memmove(c->out.data, c->out.data + c->out_off, unsent);
+    c->out.len = unsent;
     c->out_off = 0;
+}
+
+void conn_send_interim(conn *c, const char *head) {
+    conn_restart_output(c);
     if (buf_append_str(&c->out, head) < 0) {
         conn_close(c, "out of memory");
         return;

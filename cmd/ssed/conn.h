@@ -92,6 +92,10 @@ void conn_start_body(conn *c, void *route_state);
 void conn_await_answer(conn *c);
 /* Send an interim response (100 Continue) while reading a body. */
 void conn_send_interim(conn *c, const char *head);
+/* Empty the output buffer for a new response, keeping any bytes of an
+ * interim response not yet written at its front: TLS must send those very
+ * bytes again, and HTTP lets them precede the final response. */
+void conn_restart_output(conn *c);
 /* conn_reply.c: a short reply (status line, headers, body), after which
  * the connection reads the next request (keep_alive) or lingers and closes.
  * conn_reply_status answers an error with a one-line plain-text body naming

@@ -144,7 +144,7 @@ void subscribe_route_handle(conn *c, const http_request *req) {
     }
     if (stream_channels(c, req, chans, &count) < 0)
         return;
-    buf_clear(&c->out);
+    conn_restart_output(c);
     buf_append_str(&c->out, "HTTP/1.1 200 OK\r\n"
                             "Content-Type: text/event-stream; charset=utf-8\r\n"
                             "Cache-Control: no-store\r\n"

@@ -27,6 +27,9 @@ void transport_shutdown_write(transport *t) {
 }
 
 void transport_close(transport *t) {
+    /* Not in the middle of a record that must be resent first. */
+    if (t->ssl && !t->failed && !t->retry_len)
+        tls_session_shutdown(t);
     if (t->ssl)
         tls_session_free(t);
     close(t->fd);
