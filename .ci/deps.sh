@@ -4,7 +4,7 @@
 # root, otherwise prints the command to run and stops. With --build, only
 # what building needs (make demo asks for no more).
 set -u
-build_packages="gcc make pkg-config libcurl4-openssl-dev libsqlite3-dev libhiredis-dev"
+build_packages="gcc make pkg-config libcurl4-openssl-dev libsqlite3-dev libhiredis-dev libssl-dev libjansson-dev"
 packages="$build_packages bats curl clang libclang-rt-14-dev python3 valgrind chromium nginx redis-server"
 missing=""
 build_only=0

@@ -36,9 +36,12 @@ typedef struct conn {
     enum conn_state state;
     int closed;
     int draining; /* shutting down: close once the queue is written */
+    const char *drain_reason; /* why, when not the server shutting down */
     uint32_t watching; /* the epoll events registered */
     list_node timer_link; /* on srv->reading, srv->streaming or srv->publishing */
     list_node grave_link;
+    list_node expiry_link; /* on srv->expiring while its token has an exp */
+    uint64_t ends_ms;       /* when the token expires (monotonic clock) */
     uint64_t since_ms; /* accepted, or last written to */
     uint64_t started_ms;
     char *head; /* bytes read and not yet used: request heads, body bytes */
