@@ -4,7 +4,7 @@
 # root, otherwise prints the command to run and stops. With --build, only
 # what building needs (make demo asks for no more).
 set -u
-build_packages="gcc make pkg-config libcurl4-openssl-dev libsqlite3-dev libhiredis-dev libssl-dev"
+build_packages="gcc make pkg-config libcurl4-openssl-dev libsqlite3-dev libhiredis-dev libssl-dev libjansson-dev"
 # systemd: systemd-socket-activate and systemd-analyze for tests/systemd.bats;
 # dpkg-dev and lintian: make deb and make check-package.
 packages="$build_packages bats curl openssl clang libclang-rt-14-dev python3 valgrind chromium nginx redis-server systemd dpkg-dev lintian"

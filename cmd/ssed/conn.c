@@ -124,6 +124,7 @@ void conn_close(conn *c, const char *why) {
         srv->routes->on_close(c);
     list_remove(&c->timer_link);
     list_remove(&c->input_link);
+    list_remove(&c->expiry_link);
     if (loop_remove(&srv->loop, c->io.fd) < 0 && errno != EBADF && errno != ENOENT)
         log_error("epoll_ctl del %s: %s", c->peer, strerror(errno));
     transport_close(&c->io);
@@ -245,7 +246,7 @@ static void conn_owes_nothing(conn *c) {
         list_push_back(&srv->reading, &c->timer_link);
         watch_events(c, EPOLLIN | EPOLLRDHUP);
     } else if (c->state == CONN_STREAMING && c->draining) {
-        conn_close(c, "server shutting down");
+        conn_close(c, c->drain_reason ? c->drain_reason : "server shutting down");
     } else if (c->state == CONN_REPLYING) {
         /* Shut our side and read until the peer closes, so unread request
          * bytes do not turn our close into a reset that eats the reply. */

@@ -37,11 +37,14 @@ typedef struct conn {
     enum conn_state state;
     int closed;
     int draining; /* shutting down: close once the queue is written */
+    const char *drain_reason; /* why, when not the server shutting down */
     uint32_t watching; /* the epoll events conn's states ask for */
     uint32_t registered; /* those and what TLS waits for (transport.h) */
     list_node timer_link; /* on srv->reading, srv->streaming or srv->publishing */
     list_node input_link; /* on srv->buffered_input: TLS holds input for it */
     list_node grave_link;
+    list_node expiry_link; /* on srv->expiring while its token has an exp */
+    uint64_t ends_ms;       /* when the token expires (monotonic clock) */
     uint64_t since_ms; /* accepted, or last written to */
     uint64_t started_ms;
     char *head; /* bytes read and not yet used: request heads, body bytes */

@@ -7,6 +7,7 @@
 #include "config_file.h"
 #include "hub.h"
 #include "listener.h"
+#include "jwt_claims.h"
 #include "redis_url.h"
 #include "store.h"
 
@@ -57,6 +58,15 @@ static int take_channel(void *channel, const char *value, char *err, size_t errl
         return -1;
     }
     *(const char **)channel = value;
+    return 0;
+}
+
+/* --public: a channel pattern, as in a token's claims. */
+static int check_pattern(const char *value, char *err, size_t errlen) {
+    if (!channel_pattern_valid(value, strlen(value))) {
+        snprintf(err, errlen, "invalid channel pattern '%s' (channel names whose segments may be * or **)", value);
+        return -1;
+    }
     return 0;
 }
 
@@ -160,6 +170,27 @@ static const cli_option option_table[] = {
      .help = "read the token from the first line of FILE"},
     {OPT("no-publish", 0, CLI_FLAG, o.no_publish), .help = "turn the publish endpoint off"},
 
+    CLI_SECTION("Tokens (JWT) for subscribers and publishers:"),
+    {OPT("jwt-secret-file", 0, CLI_STRING, o.jwt_secret_file), .min = 1, .arg = "FILE",
+     .help = "verify HS256, HS384, HS512 tokens with the secret in FILE\n"
+             "(at least 32 bytes); subscribers and publishers then need tokens"},
+    {OPT("jwt-key-file", 0, CLI_STRING, o.jwt_key_file), .min = 1, .arg = "FILE",
+     .help = "verify RS256/384/512, ES256 or EdDSA tokens with the PEM public\n"
+             "key in FILE (RSA, EC P-256 or Ed25519)"},
+    {OPT("jwt-audience", 0, CLI_STRING, o.jwt_audience), .min = 1, .arg = "AUD",
+     .help = "tokens must name AUD in their aud claim"},
+    {OPT("jwt-issuer", 0, CLI_STRING, o.jwt_issuer), .min = 1, .arg = "ISS",
+     .help = "tokens must have iss ISS"},
+    {OPT("jwt-leeway", 0, CLI_DURATION, o.jwt_leeway_ms), .max = 3600000, .arg = "DURATION",
+     .help = "clock skew allowed for exp and nbf (default 30s); a stream\n"
+             "ends when its token's exp plus this passes"},
+    {OPT("jwt-cookie", 0, CLI_STRING, o.jwt_cookie), .min = 1, .reject = "=;, \t\r\n\"", .what = "a cookie name",
+     .arg = "NAME", .help = "also take the token from the cookie NAME (for EventSource)"},
+    {OPT("public", 0, CLI_LIST, o.public_channels), .count_at = offsetof(ssed_args, o.public_count),
+     .max = SSED_MAX_PUBLIC, .check = check_pattern, .arg = "PATTERN",
+     .help = "channels matching PATTERN (news/*, feeds/**) need no token to\n"
+             "subscribe; repeatable"},
+
     CLI_SECTION("Other:"),
     {OPT("config", 0, CLI_STRING, config_path), .min = 1, .arg = "FILE",
      .help = "read options from FILE first: one per line, long name without --,\n"
@@ -216,6 +247,7 @@ static void set_defaults(ssed_args *a) {
     o->max_header_size = 8192;
     o->shutdown_timeout_ms = 5000;
     o->verbosity = 1;
+    o->jwt_leeway_ms = 30000;
     o->store_sync = -1;
     a->format = INPUT_LINES;
     a->retry_ms = UINT64_MAX;
@@ -254,6 +286,12 @@ static cli_outcome resolve(ssed_args *a) {
         listener_split_scheme(o->listen[i], &scheme);
         if (scheme == LISTENER_HTTPS && !o->tls_cert)
             return cli_usage_error(cli.program, "--listen %s: needs --tls-cert and --tls-key", o->listen[i]);
+    }
+    if (!o->jwt_secret_file && !o->jwt_key_file) {
+        const char *needs_jwt = o->jwt_audience ? "--jwt-audience" : o->jwt_issuer ? "--jwt-issuer"
+                                : o->jwt_cookie ? "--jwt-cookie" : o->public_count ? "--public" : NULL;
+        if (needs_jwt)
+            return cli_usage_error(cli.program, "%s: needs --jwt-secret-file or --jwt-key-file", needs_jwt);
     }
     if (o->replay > o->history)
         return cli_usage_error(cli.program, "--replay: cannot be more than --history");

@@ -19,6 +19,8 @@
 typedef struct server server;
 typedef struct conn_routes conn_routes; /* conn.h */
 typedef struct cluster_node cluster_node; /* cluster_node.h */
+struct jwt_verifier;                      /* jwt.h */
+struct jwt_cache;                         /* jwt_cache.h */
 
 typedef struct listener_watch {
     loop_watch watch;
@@ -64,6 +66,7 @@ struct server {
     list_node buffered_input; /* TLS connections holding input epoll cannot see */
     struct tls_server *tls; /* --tls-cert; NULL: plaintext only */
     int handshakes_left; /* TLS handshake steps this loop turn may still take */
+    list_node expiring;  /* streams whose token expires, soonest first */
     size_t conn_count;
     size_t subscriber_count;
     uint64_t max_clients;
@@ -75,6 +78,9 @@ struct server {
     int signal_fd;
     loop_watch signal_watch;
     shared_event *keepalive;
+    shared_event *expired_notice; /* the last thing a stream whose token expired is sent */
+    struct jwt_verifier *jwt; /* --jwt-*; NULL: no tokens for subscribers */
+    struct jwt_cache *jwt_cache; /* tokens that verified, until they expire */
     dedup_table *dedup;
     struct store *store; /* --store; NULL: history in memory only */
     int inputs_paused;   /* while the store cannot write */

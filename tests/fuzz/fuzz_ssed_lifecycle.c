@@ -75,7 +75,7 @@
  *   lines (so no reply is cut short by the next), and in each stream
  *   the ids ssed handed out (numbers in [hub.first_id, hub.last_id])
  *   strictly increase: no event is delivered twice or out of order. */
-/* fuzz-sources: cmd/ssed/[a-z]*.c !cmd/ssed/main.c !cmd/ssed/store_off.c !cmd/ssed/cluster_off.c !cmd/ssed/tls_context.c !cmd/ssed/tls_session.c @viewer_assets */
+/* fuzz-sources: cmd/ssed/[a-z]*.c !cmd/ssed/main.c !cmd/ssed/store_off.c !cmd/ssed/cluster_off.c !cmd/ssed/tls_context.c !cmd/ssed/tls_session.c !cmd/ssed/jwt_off.c @viewer_assets */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
