@@ -4,7 +4,12 @@
 #   make check           run every test suite; ends with "N passed, M failed"
 #   make check SANITIZE=1  the same, built with ASan and UBSan (in build-san/)
 #   make fuzz            run each fuzz target for FUZZ_SECONDS (60)
-#   make bench           print the benchmark figures
+#   make bench           print the benchmark figures (with the cluster's, when
+#                        redis-server is installed and ssed built with Redis)
+#   make soak            the cluster soak: 3 ssed nodes on one Redis, 1,000
+#                        events/s to 1,000 subscribers, a node killed every 10 s;
+#                        fails on any acknowledged event lost or duplicated
+#                        (SOAK_SECONDS=300; not part of make check)
 #   make install         PREFIX=/usr/local DESTDIR= (also SYSCONFDIR, SYSTEMD_UNIT_DIR)
 #   make deb             build build-deb/ssetools_VERSION_ARCH.deb
 #   make check-package   check that package: contents, lintian, install and
@@ -109,7 +114,7 @@ LIB := $(BUILD_DIR)/libssetools.a
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD_DIR)/obj/%.o)
 
-.PHONY: all check unit fuzz bench install uninstall clean deps demo deb check-package
+.PHONY: all check unit fuzz bench soak install uninstall clean deps demo deb check-package
 all: $(BINS:%=$(BUILD_DIR)/%)
 
 $(BUILD_DIR)/obj/%.o: %.c
@@ -168,6 +173,11 @@ bench: all
 	@echo "== durable history (--store): tests/bench/store_throughput.sh"
 	@bash tests/bench/store_throughput.sh $(BUILD_DIR)
 	@bash tests/bench/jwt_connect.sh $(BUILD_DIR)
+	@echo "== cluster (--redis): tests/bench/cluster_bench.sh"
+	@bash tests/bench/cluster_bench.sh $(BUILD_DIR)
+
+soak: all
+	@python3 tests/soak/cluster_soak.py $(BUILD_DIR)
 
 # The demo needs only what the build needs.
 demo:
