@@ -153,6 +153,25 @@ sub_until_open() {
     [ "$status" -eq 2 ]
 }
 
+@test "cluster: large batches (calls pipelined, one message per call) from ssepub and stdin arrive once, in order, on every node" {
+    start_node A
+    start_node B
+    sub a1 "$A_URL"; sub b1 "$B_URL"
+    { seq -f 'pub-%.0f' 1 20000; seq -f 'in-%.0f' 1 20000; } >"$RT/want"
+    seq -f 'in-%.0f' 1 20000 >"$RT/B.in" 3>&- &
+    seq -f 'pub-%.0f' 1 20000 | "$SSEPUB" -q --url "$A_URL/news"
+    for f in a1 b1; do wait_for_data "$RT/$f" 40000 60; done
+    run $CHECK same "$RT/want" "$RT/a1" "$RT/b1"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    for source in pub in; do # each publisher's events in its order
+        $CHECK events "$RT/b1" | cut -d' ' -f2 | grep "^$source-" | cut -d- -f2 | sort -n -c
+    done
+    # One XTRIM per call keeps the stream near --history (1000).
+    len=$(redis-cli -p "$REDIS_PORT" xlen ssed:s:news)
+    [ "$len" -ge 1000 ] && [ "$len" -le 2000 ]
+}
+
 @test "cluster: three nodes, publishing on each at once: every subscriber gets every event once, same order and ids" {
     start_node A
     start_node B
