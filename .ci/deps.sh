@@ -5,7 +5,7 @@
 # what building needs (make demo asks for no more).
 set -u
 build_packages="gcc make pkg-config libcurl4-openssl-dev libsqlite3-dev libhiredis-dev"
-packages="$build_packages bats curl clang libclang-rt-14-dev python3 valgrind chromium nginx redis-server"
+packages="$build_packages bats curl clang libclang-rt-14-dev python3 valgrind chromium nginx redis-server prometheus"
 missing=""
 build_only=0
 [ "${1:-}" = --build ] && build_only=1 && packages=$build_packages

@@ -13,6 +13,9 @@ _ssed() {
         --sync)
             COMPREPLY=($(compgen -W "always batch off" -- "$cur"))
             return ;;
+        --log-format)
+            COMPREPLY=($(compgen -W "text json" -- "$cur"))
+            return ;;
         --store)
             COMPREPLY=($(compgen -f -- "$cur"))
             return ;;
@@ -21,14 +24,15 @@ _ssed() {
             return ;;
         --fifo-mode|-e|--event|-c|--channel|--max-event-size|--history|--max-history-bytes|--store|--redis|--redis-prefix|--replay|--keepalive|\
         --retry|--cors|--allow-host|\
-        --max-pending|--max-clients|--max-channels|--max-header-size|--header-timeout|--shutdown-timeout|--token)
+        --max-pending|--max-clients|--max-channels|--max-header-size|--header-timeout|--shutdown-timeout|--token|\
+        --metrics-channels)
             return ;;
     esac
     COMPREPLY=($(compgen -W "--fifo --fifo-mode --no-stdin --format -0 --null -e --event -c --channel
         --max-event-size --exit-on-eof -l --listen --history --max-history-bytes --store --sync --store-repair --redis --redis-prefix --reuse-port --replay --keepalive --retry --cors
         --allow-host --max-pending
         --max-clients --max-channels --max-header-size --header-timeout --shutdown-timeout --token --token-file
-        --no-publish --no-ui -v --verbose
-        -q --quiet -h --help -V --version" -- "$cur"))
+        --no-publish --no-ui --metrics-channels -v --verbose
+        -q --quiet --log-format -h --help -V --version" -- "$cur"))
 }
 complete -F _ssed ssed

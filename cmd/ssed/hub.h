@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "latency.h"
 #include "list.h"
 #include "shared_event.h"
 #include "sse_encode.h"
@@ -66,6 +67,7 @@ struct subscriber {
     int overflowed;       /* to be closed: too far behind, or out of memory */
     int envelope;         /* every event as type message, {"type","data"} (?envelope=1) */
     uint64_t events_queued;
+    uint64_t live_since_us; /* when its replay caught up: events born since came live */
 };
 
 struct channel {
@@ -238,8 +240,9 @@ void subscriber_enqueue_owed(hub *h, subscriber *s, shared_event *ev);
 /* While replaying: queue the next window of history (about half of
  * max_pending, at least one event); ends the replay when caught up. */
 void hub_replay_more(hub *h, subscriber *s);
-/* Drop the first `written` bytes of the queue after a write; returns how
- * many events were thereby written whole. */
-size_t subscriber_consume(subscriber *s, size_t written);
+/* Drop the first `written` bytes of the queue after a write (at now_us);
+ * returns how many events were thereby written whole. Each of them that
+ * was queued live is observed in `latency` (NULL: none is). */
+size_t subscriber_consume(subscriber *s, size_t written, latency_histogram *latency, uint64_t now_us);
 
 #endif

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "hub.h"
+#include "log.h"
+#include "metrics.h"
 #include "redis_url.h"
 #include "store.h"
 
@@ -59,6 +61,8 @@ static int take_channel(void *channel, const char *value, char *err, size_t errl
 
 static const cli_choice sync_modes[] = {
     {"always", STORE_SYNC_ALWAYS}, {"batch", STORE_SYNC_BATCH}, {"off", STORE_SYNC_OFF}, {NULL, 0}};
+
+static const cli_choice log_formats[] = {{"text", LOG_FORMAT_TEXT}, {"json", LOG_FORMAT_JSON}, {NULL, 0}};
 
 static const cli_choice input_formats[] = {{"lines", INPUT_LINES}, {"sse", INPUT_SSE}, {NULL, 0}};
 
@@ -141,6 +145,9 @@ static const cli_option option_table[] = {
     {OPT("shutdown-timeout", 0, CLI_DURATION, o.shutdown_timeout_ms), .arg = "DURATION",
      .help = "on exit, time to deliver what subscribers are owed (default 5s)"},
     {OPT("no-ui", 0, CLI_FLAG, o.no_ui), .help = "browsers get the event stream, not the live viewer page"},
+    {OPT("metrics-channels", 0, CLI_COUNT, o.metrics_channels), .max = METRICS_MAX_CHANNELS, .arg = "N",
+     .help = "channels /_ssed/metrics names, the busiest first; the rest are\n"
+             "summed under channel=\"_other\" (default 100, at most 1000)"},
 
     CLI_SECTION("Publishing (POST /CHANNEL):"),
     {OPT("token", 0, CLI_STRING, o.token), .min = 1, .reject = "\r\n \t", .what = "a token", .arg = "TOKEN",
@@ -151,8 +158,11 @@ static const cli_option option_table[] = {
     {OPT("no-publish", 0, CLI_FLAG, o.no_publish), .help = "turn the publish endpoint off"},
 
     CLI_SECTION("Other:"),
-    {OPT("verbose", 'v', CLI_SET, o.verbosity), .value = 2, .help = "log connects and disconnects; timestamp each line"},
+    {OPT("verbose", 'v', CLI_SET, o.verbosity), .value = 2, .help = "also log connects, disconnects and publishes"},
     {OPT("quiet", 'q', CLI_SET, o.verbosity), .value = 0, .help = "log errors only"},
+    {OPT("log-format", 0, CLI_CHOICE, o.log_format), .choices = log_formats, .what = "log format", .arg = "FORMAT",
+     .help = "text: lines with an RFC 3339 time (default); json: one JSON\n"
+             "object a line with time, level, msg and fields"},
     {OPT("help", 'h', CLI_HELP, o), .help = "show this help and exit"},
     {OPT("version", 'V', CLI_VERSION, o), .help = "show the version and exit"},
 };
@@ -173,7 +183,7 @@ static const cli_spec cli = {
     .usage = "Usage: ssed [OPTIONS]\n"
              "Serve events from stdin or a FIFO to any number of Server-Sent Events subscribers.\n",
     .footer = "Endpoints: GET or HEAD /CHANNEL subscribes (/ is the root channel; /?channels=a,b several);\n"
-              "POST /CHANNEL publishes; /_ssed/stats (JSON), /_ssed/health.\n"
+              "POST /CHANNEL publishes; /_ssed/stats (JSON), /_ssed/metrics (Prometheus), /_ssed/health.\n"
               "Durations take ms, s, m, h; sizes take K, KiB, M, MiB.\n"
               "Exit status: 0 stopped cleanly, 1 runtime failure (e.g. cannot listen, store locked\n"
               "or damaged), 2 usage error.\n",
@@ -199,6 +209,8 @@ static void set_defaults(ssed_args *a) {
     o->max_header_size = 8192;
     o->shutdown_timeout_ms = 5000;
     o->verbosity = 1;
+    o->log_format = LOG_FORMAT_TEXT;
+    o->metrics_channels = 100;
     o->store_sync = -1;
     a->format = INPUT_LINES;
     a->retry_ms = UINT64_MAX;

@@ -50,6 +50,8 @@ typedef struct ssed_options {
     const char *redis_prefix; /* --redis-prefix (default ssed) */
     int reuse_port;
     int verbosity; /* 0 quiet, 1 normal, 2 verbose */
+    int log_format; /* enum log_format */
+    uint64_t metrics_channels; /* channels /_ssed/metrics labels; the rest are summed */
 } ssed_options;
 
 /* Parse argv into o. CLI_RUN (0) to go on; CLI_DONE (1) after --help or

@@ -8,10 +8,12 @@
 #include "conn.h"
 #include "route_common.h"
 #include "router.h"
+#include "metrics.h"
 #include "stats.h"
 #include "viewer.h"
 
 #define RESERVED_PREFIX "/_ssed/"
+#define NO_SUCH_ENDPOINT "no such ssed endpoint (there are /_ssed/stats, /_ssed/metrics and /_ssed/health)"
 
 static void handle_reserved(conn *c, const http_request *req) {
     const char *name = req->path + strlen(RESERVED_PREFIX);
@@ -31,8 +33,13 @@ static void handle_reserved(conn *c, const http_request *req) {
         stats_render(c->srv, &body, access_is_publisher(c, req));
         conn_reply_body(c, 200, "application/json", extra.data, body.data, body.len, head_only);
         buf_free(&body);
+    } else if (len == 7 && memcmp(name, "metrics", 7) == 0) {
+        buf body = BUF_INIT;
+        metrics_render(c->srv, &body, access_is_publisher(c, req));
+        conn_reply_body(c, 200, METRICS_CONTENT_TYPE, extra.data, body.data, body.len, head_only);
+        buf_free(&body);
     } else if (!viewer_serve_asset(c, name, len, head_only)) {
-        conn_reply_status(c, 404, "no such ssed endpoint (there are /_ssed/stats and /_ssed/health)", NULL);
+        conn_reply_status(c, 404, NO_SUCH_ENDPOINT, NULL);
     }
     buf_free(&extra);
 }
@@ -96,7 +103,7 @@ void router_handle(conn *c, const http_request *req) {
     if (req->path_len >= prefix - 1 && memcmp(req->path, RESERVED_PREFIX, prefix - 1) == 0 &&
         (req->path_len == prefix - 1 || req->path[prefix - 1] == '/')) {
         if (req->path_len < prefix) {
-            conn_reply_status(c, 404, "no such ssed endpoint (there are /_ssed/stats and /_ssed/health)", NULL);
+            conn_reply_status(c, 404, NO_SUCH_ENDPOINT, NULL);
             return;
         }
         handle_reserved(c, req);

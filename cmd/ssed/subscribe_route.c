@@ -50,8 +50,10 @@ static void queue_gap_notice(void *ctx) {
     buf_free(&data);
     char name[256];
     conn_stream_name(c, name, sizeof name);
-    log_warn("subscriber %s on %s resumed after id '%.*s': events after it are no longer in history", c->peer, name,
-             (int)(last_id_len > 64 ? 64 : last_id_len), last_id);
+    char id[65];
+    snprintf(id, sizeof id, "%.*s", (int)(last_id_len > 64 ? 64 : last_id_len), last_id);
+    log_event(LOG_SEV_WARN, "subscriber resumed after an id whose successors are no longer in history", LOG_STR("peer", c->peer),
+              LOG_STR("channel", name), LOG_STR("last_event_id", id));
 }
 
 /* Let go of the channels a refused subscription had acquired. */

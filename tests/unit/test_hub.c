@@ -97,7 +97,7 @@ static size_t drain(hub *h, subscriber *s, buf *out, size_t *largest_window) {
         while (s->q_len > 0) {
             shared_event *e = s->queue[s->q_head];
             append_data(out, e);
-            subscriber_consume(s, e->len - s->head_offset);
+            subscriber_consume(s, e->len - s->head_offset, NULL, 0);
         }
     }
     return windows;
