@@ -4,14 +4,29 @@
 #   make check           run every test suite; ends with "N passed, M failed"
 #   make check SANITIZE=1  the same, built with ASan and UBSan (in build-san/)
 #   make fuzz            run each fuzz target for FUZZ_SECONDS (60)
-#   make bench           print the benchmark figures
-#   make install         PREFIX=/usr/local DESTDIR=
+#   make bench           print the benchmark figures (with the cluster's, when
+#                        redis-server is installed and ssed built with Redis)
+#   make soak            the cluster soak: 3 ssed nodes on one Redis, 1,000
+#                        events/s to 1,000 subscribers, a node killed every 10 s;
+#                        fails on any acknowledged event lost or duplicated
+#                        (SOAK_SECONDS=300; not part of make check)
+#   make install         PREFIX=/usr/local DESTDIR= (also SYSCONFDIR, SYSTEMD_UNIT_DIR)
+#   make deb             build build-deb/ssetools_VERSION_ARCH.deb
+#   make check-package   check that package: contents, lintian, install and
+#                        remove in a throwaway root
 #   make deps            install missing build and test packages (as root)
 #   make demo            serve a live demo feed (DEMO_LISTEN=127.0.0.1:8080)
 #   make STORE=0         build ssed without SQLite: --store is then refused at
 #                        start (history stays in memory, as without --store)
 #   make REDIS=0         build ssed without hiredis: --redis is then refused at
 #                        start (exit 1); ssed is otherwise unchanged
+#   make TLS=0           build ssed without OpenSSL: --tls-cert is then refused
+#                        at start (exit 1); plaintext HTTP is unchanged
+#   make JWT=0           build ssed without JWT verification: --jwt-secret-file
+#                        and --jwt-key-file are then refused at start (exit 1)
+#
+# ssed links jansson (JSON bodies, token payloads) always; OpenSSL's libcrypto
+# unless both TLS=0 and JWT=0. ssecat and ssepub link neither.
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -19,6 +34,9 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share
+# /usr's configuration lives in /etc; any other prefix keeps its own.
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 DEMO_LISTEN ?= 127.0.0.1:8080
@@ -66,13 +84,37 @@ SSED_REDIS_SRC := $(REDIS_ENGINE_SRC)
 REDIS_LIBS = $(shell pkg-config --libs hiredis 2>/dev/null || echo -lhiredis)
 endif
 
+# ssed's TLS (--tls-cert) uses OpenSSL, linked into ssed only.
+TLS ?= 1
+TLS_ENGINE_SRC := cmd/ssed/tls_context.c cmd/ssed/tls_session.c
+ifeq ($(TLS),0)
+SSED_TLS_SRC := cmd/ssed/tls_off.c
+TLS_LIBS :=
+else
+SSED_TLS_SRC := $(TLS_ENGINE_SRC)
+TLS_LIBS = $(shell pkg-config --libs libssl libcrypto 2>/dev/null || echo -lssl -lcrypto)
+endif
+# ssed verifies JSON Web Tokens (--jwt-*) with libcrypto, linked into ssed only.
+JWT ?= 1
+JWT_ENGINE_SRC := cmd/ssed/jwt.c
+ifeq ($(JWT),0)
+SSED_JWT_SRC := cmd/ssed/jwt_off.c
+JWT_LIBS :=
+else
+SSED_JWT_SRC := $(JWT_ENGINE_SRC)
+JWT_LIBS = $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
+endif
+# jansson: a strict RFC 8259 parser (duplicate keys, UTF-8), for JSON bodies
+# and token payloads; ssed only.
+JSON_LIBS = $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
+
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD_DIR)/obj/%.o)
 LIB := $(BUILD_DIR)/libssetools.a
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD_DIR)/obj/%.o)
 
-.PHONY: all check unit fuzz bench install uninstall clean deps demo
+.PHONY: all check unit fuzz bench soak install uninstall clean deps demo deb check-package
 all: $(BINS:%=$(BUILD_DIR)/%)
 
 $(BUILD_DIR)/obj/%.o: %.c
@@ -86,8 +128,9 @@ $(LIB): $(COMMON_OBJ)
 # ssed's viewer page is built into it from cmd/ssed/viewer/.
 VIEWER_ASSETS := $(wildcard cmd/ssed/viewer/viewer.*)
 ssed_EXTRA_OBJ := $(BUILD_DIR)/obj/gen/viewer_assets.o $(SSED_STORE_SRC:%.c=$(BUILD_DIR)/obj/%.o) \
-	$(SSED_REDIS_SRC:%.c=$(BUILD_DIR)/obj/%.o)
-ssed_LIBS = $(STORE_LIBS) $(REDIS_LIBS)
+	$(SSED_REDIS_SRC:%.c=$(BUILD_DIR)/obj/%.o) $(SSED_TLS_SRC:%.c=$(BUILD_DIR)/obj/%.o) \
+	$(SSED_JWT_SRC:%.c=$(BUILD_DIR)/obj/%.o)
+ssed_LIBS = $(STORE_LIBS) $(REDIS_LIBS) $(TLS_LIBS) $(JWT_LIBS) $(JSON_LIBS)
 
 $(BUILD_DIR)/gen/viewer_assets.c: $(VIEWER_ASSETS) cmd/ssed/viewer/embed.sh
 	@mkdir -p $(dir $@)
@@ -98,7 +141,7 @@ $(BUILD_DIR)/obj/gen/viewer_assets.o: $(BUILD_DIR)/gen/viewer_assets.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 define binary_rule
-$(1)_OBJ := $$(patsubst %.c,$(BUILD_DIR)/obj/%.o,$$(filter-out $(STORE_ENGINE_SRC) cmd/ssed/store_off.c $(REDIS_ENGINE_SRC) cmd/ssed/cluster_off.c,$$(wildcard cmd/$(1)/*.c))) $$($(1)_EXTRA_OBJ)
+$(1)_OBJ := $$(patsubst %.c,$(BUILD_DIR)/obj/%.o,$$(filter-out $(STORE_ENGINE_SRC) cmd/ssed/store_off.c $(REDIS_ENGINE_SRC) cmd/ssed/cluster_off.c $(TLS_ENGINE_SRC) cmd/ssed/tls_off.c $(JWT_ENGINE_SRC) cmd/ssed/jwt_off.c,$$(wildcard cmd/$(1)/*.c))) $$($(1)_EXTRA_OBJ)
 $(BUILD_DIR)/$(1): $$($(1)_OBJ) $(LIB)
 	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$($(1)_OBJ) $(LIB) $(if $(filter $(1),$(CURL_BINS)),$$(CURL_LIBS)) $$($(1)_LIBS) -lm
 endef
@@ -108,10 +151,10 @@ $(foreach b,$(BINS),$(eval $(call binary_rule,$(b))))
 UNIT_SSED_OBJ := $(patsubst %.c,$(BUILD_DIR)/obj/%.o,cmd/ssed/http_request.c cmd/ssed/chunked.c cmd/ssed/listener.c \
 	cmd/ssed/hub.c cmd/ssed/history.c cmd/ssed/subscriber.c cmd/ssed/shared_event.c cmd/ssed/publish.c \
 	cmd/ssed/dedup.c cmd/ssed/redis_url.c cmd/ssed/cluster_message.c cmd/ssed/cluster_delivery.c cmd/ssed/latency.c \
-	cmd/ssed/metrics.c $(SSED_STORE_SRC))
+	cmd/ssed/metrics.c cmd/ssed/jwt_claims.c cmd/ssed/jwt_cache.c cmd/ssed/json_body.c $(SSED_STORE_SRC))
 
 $(BUILD_DIR)/unit-tests: $(UNIT_OBJ) $(UNIT_SSED_OBJ) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(UNIT_SSED_OBJ) $(LIB) $(STORE_LIBS) -lm
+	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(UNIT_SSED_OBJ) $(LIB) $(STORE_LIBS) $(JSON_LIBS) -lm
 
 deps:
 	@sh .ci/deps.sh
@@ -129,6 +172,12 @@ bench: all
 	@bash tests/bench/run.sh $(BUILD_DIR)
 	@echo "== durable history (--store): tests/bench/store_throughput.sh"
 	@bash tests/bench/store_throughput.sh $(BUILD_DIR)
+	@bash tests/bench/jwt_connect.sh $(BUILD_DIR)
+	@echo "== cluster (--redis): tests/bench/cluster_bench.sh"
+	@bash tests/bench/cluster_bench.sh $(BUILD_DIR)
+
+soak: all
+	@python3 tests/soak/cluster_soak.py $(BUILD_DIR)
 
 # The demo needs only what the build needs.
 demo:
@@ -147,6 +196,16 @@ install: all
 	  install -m 644 completions/_$$b $(DESTDIR)$(DATADIR)/zsh/site-functions/_$$b && \
 	  install -m 644 completions/$$b.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/$$b.fish || exit 1; \
 	done
+	@# ssed's units, with the paths it is installed to (the unit is written
+	@# here, not built, as PREFIX may differ from one install to the next).
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(SYSCONFDIR)/ssed
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' cmd/ssed/systemd/ssed.service.in \
+	  > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/ssed.service
+	chmod 644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/ssed.service
+	install -m 644 cmd/ssed/systemd/ssed.socket $(DESTDIR)$(SYSTEMD_UNIT_DIR)/ssed.socket
+	@# An operator's configuration is never overwritten.
+	[ -e $(DESTDIR)$(SYSCONFDIR)/ssed/ssed.conf ] || \
+	  install -m 644 cmd/ssed/systemd/ssed.conf $(DESTDIR)$(SYSCONFDIR)/ssed/ssed.conf
 
 uninstall:
 	for b in $(BINS); do \
@@ -155,8 +214,20 @@ uninstall:
 	    $(DESTDIR)$(DATADIR)/zsh/site-functions/_$$b \
 	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/$$b.fish; \
 	done
+	rm -f $(DESTDIR)$(SYSTEMD_UNIT_DIR)/ssed.service $(DESTDIR)$(SYSTEMD_UNIT_DIR)/ssed.socket
+	@# The configuration goes only as installed: an edited one is the operator's.
+	if cmp -s cmd/ssed/systemd/ssed.conf $(DESTDIR)$(SYSCONFDIR)/ssed/ssed.conf; then \
+	  rm -f $(DESTDIR)$(SYSCONFDIR)/ssed/ssed.conf; rmdir $(DESTDIR)$(SYSCONFDIR)/ssed 2>/dev/null || true; fi
+
+# The Debian package, from a staged make install of binaries built with
+# Debian's hardening flags in build-deb/ (.ci/deb_build.sh).
+deb:
+	@sh .ci/deb_build.sh build-deb
+
+check-package: deb
+	@sh .ci/deb_check.sh build-deb
 
 clean:
-	rm -rf build build-san build-clang
+	rm -rf build build-san build-clang build-deb
 
 -include $(shell find $(BUILD_DIR)/obj -name '*.d' 2>/dev/null)

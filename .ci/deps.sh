@@ -4,8 +4,10 @@
 # root, otherwise prints the command to run and stops. With --build, only
 # what building needs (make demo asks for no more).
 set -u
-build_packages="gcc make pkg-config libcurl4-openssl-dev libsqlite3-dev libhiredis-dev"
-packages="$build_packages bats curl clang libclang-rt-14-dev python3 valgrind chromium nginx redis-server prometheus"
+build_packages="gcc make pkg-config libcurl4-openssl-dev libsqlite3-dev libhiredis-dev libssl-dev libjansson-dev"
+# systemd: systemd-socket-activate and systemd-analyze for tests/systemd.bats;
+# dpkg-dev and lintian: make deb and make check-package; prometheus: promtool.
+packages="$build_packages bats curl openssl clang libclang-rt-14-dev python3 valgrind chromium nginx redis-server systemd dpkg-dev lintian prometheus"
 missing=""
 build_only=0
 [ "${1:-}" = --build ] && build_only=1 && packages=$build_packages

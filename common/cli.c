@@ -289,6 +289,38 @@ enum cli_status cli_parse(const cli_spec *spec, void *base, int argc, char **arg
     return CLI_OK;
 }
 
+const cli_option *cli_set_option(const cli_spec *spec, void *base, const char *name, const char *value, char *err,
+                                 size_t errlen) {
+    const cli_option *opt = NULL;
+    for (size_t i = 0; i < spec->count && !opt; i++)
+        if (spec->options[i].kind != CLI_HEADING && strcmp(spec->options[i].name, name) == 0)
+            opt = &spec->options[i];
+    if (!opt || opt->kind == CLI_HELP || opt->kind == CLI_VERSION) {
+        char typed[128];
+        snprintf(typed, sizeof typed, "--%s", name);
+        const cli_hint *hint = opt ? NULL : find_hint(spec, typed);
+        if (hint && hint->instead)
+            snprintf(err, errlen, "unknown option '%s' (did you mean %s?)", name, hint->instead);
+        else
+            snprintf(err, errlen, "unknown option '%s'", name);
+        return NULL;
+    }
+    if (takes_value(opt->kind) && !value) {
+        snprintf(err, errlen, "%s: needs a value", name);
+        return NULL;
+    }
+    if (!takes_value(opt->kind) && value) {
+        snprintf(err, errlen, "%s: takes no value", name);
+        return NULL;
+    }
+    char why[512];
+    if (take_value(opt, base, value, why, sizeof why) < 0) {
+        snprintf(err, errlen, "%s: %s", name, why);
+        return NULL;
+    }
+    return opt;
+}
+
 cli_outcome cli_parse_and_report(const cli_spec *spec, void *base, int argc, char **argv, int *next_arg) {
     char err[640];
     switch (cli_parse(spec, base, argc, argv, next_arg, err, sizeof err)) {

@@ -116,6 +116,14 @@ enum cli_status {
 enum cli_status cli_parse(const cli_spec *spec, void *base, int argc, char **argv, int *next_arg, char *err,
                           size_t errlen);
 
+/* Set one option by its long name, as a configuration file names it
+ * ("listen" and "127.0.0.1:8080"; value NULL for one that takes none),
+ * checked by its kind as on the command line. Returns its row, or NULL with
+ * a message in err naming it as given ("history: invalid count 'x' ...",
+ * "unknown option 'lisen'"). --help and --version cannot be set. */
+const cli_option *cli_set_option(const cli_spec *spec, void *base, const char *name, const char *value, char *err,
+                                 size_t errlen);
+
 /* What a tool's options_parse returns to main. The numbers are those ssed's
  * main has always taken (0 run, 1 --help or --version, 2 usage error). */
 typedef enum cli_outcome {

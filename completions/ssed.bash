@@ -4,7 +4,7 @@ _ssed() {
     cur="${COMP_WORDS[COMP_CWORD]}"
     prev="${COMP_WORDS[COMP_CWORD-1]}"
     case "$prev" in
-        --fifo|--token-file)
+        --fifo|--token-file|--config|--jwt-secret-file|--jwt-key-file)
             COMPREPLY=($(compgen -f -- "$cur"))
             return ;;
         --format)
@@ -16,23 +16,24 @@ _ssed() {
         --log-format)
             COMPREPLY=($(compgen -W "text json" -- "$cur"))
             return ;;
-        --store)
+        --store|--tls-cert|--tls-key)
             COMPREPLY=($(compgen -f -- "$cur"))
             return ;;
         -l|--listen)
-            COMPREPLY=($(compgen -W "127.0.0.1:8080 127.0.0.1:0 :8080 [::1]:8080 unix:" -- "$cur"))
+            COMPREPLY=($(compgen -W "127.0.0.1:8080 127.0.0.1:0 :8080 :8443 [::1]:8080 unix: http:// https://" -- "$cur"))
             return ;;
         --fifo-mode|-e|--event|-c|--channel|--max-event-size|--history|--max-history-bytes|--store|--redis|--redis-prefix|--replay|--keepalive|\
         --retry|--cors|--allow-host|\
         --max-pending|--max-clients|--max-channels|--max-header-size|--header-timeout|--shutdown-timeout|--token|\
-        --metrics-channels)
+        --metrics-channels|--jwt-audience|--jwt-issuer|--jwt-leeway|--jwt-cookie|--public)
             return ;;
     esac
     COMPREPLY=($(compgen -W "--fifo --fifo-mode --no-stdin --format -0 --null -e --event -c --channel
-        --max-event-size --exit-on-eof -l --listen --history --max-history-bytes --store --sync --store-repair --redis --redis-prefix --reuse-port --replay --keepalive --retry --cors
+        --max-event-size --exit-on-eof -l --listen --history --max-history-bytes --store --sync --store-repair --redis --redis-prefix --reuse-port --tls-cert --tls-key --replay --keepalive --retry --cors
         --allow-host --max-pending
         --max-clients --max-channels --max-header-size --header-timeout --shutdown-timeout --token --token-file
-        --no-publish --no-ui --metrics-channels -v --verbose
+        --no-publish --jwt-secret-file --jwt-key-file --jwt-audience --jwt-issuer --jwt-leeway --jwt-cookie --public
+        --no-ui --metrics-channels --config -v --verbose
         -q --quiet --log-format -h --help -V --version" -- "$cur"))
 }
 complete -F _ssed ssed

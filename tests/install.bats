@@ -19,9 +19,33 @@ load lib/helpers
         [ -f "$dest/opt/sse/share/fish/vendor_completions.d/$b.fish" ]
     done
     "$dest/opt/sse/bin/ssed" --version
+    # ssed's units name where it was installed; its configuration is under PREFIX/etc
+    grep -qx 'ExecStart=/opt/sse/bin/ssed --config /opt/sse/etc/ssed/ssed.conf' \
+        "$dest/opt/sse/lib/systemd/system/ssed.service"
+    [ -f "$dest/opt/sse/lib/systemd/system/ssed.socket" ]
+    cmp "$TOP/cmd/ssed/systemd/ssed.conf" "$dest/opt/sse/etc/ssed/ssed.conf"
     run make -C "$TOP" -s uninstall "${san[@]}" BUILD_DIR="$build" DESTDIR="$dest" PREFIX=/opt/sse
     [ "$status" -eq 0 ]
     [ -z "$(find "$dest" -type f)" ]
+}
+
+@test "install: PREFIX=/usr puts the configuration in /etc, SYSTEMD_UNIT_DIR moves the units, and an edited configuration is kept" {
+    dest="$BATS_TEST_TMPDIR/root"
+    build=$(basename "$SSETOOLS_BUILD")
+    san=()
+    [[ "$build" == *-san ]] && san=(SANITIZE=1)
+    vars=("${san[@]}" BUILD_DIR="$build" DESTDIR="$dest" PREFIX=/usr SYSTEMD_UNIT_DIR=/lib/systemd/system)
+    run make -C "$TOP" -s install "${vars[@]}"
+    [ "$status" -eq 0 ]
+    grep -qx 'ExecStart=/usr/bin/ssed --config /etc/ssed/ssed.conf' "$dest/lib/systemd/system/ssed.service"
+    echo "history 5" >>"$dest/etc/ssed/ssed.conf"
+    # installing again does not overwrite the operator's configuration
+    run make -C "$TOP" -s install "${vars[@]}"
+    [ "$status" -eq 0 ]
+    grep -qx 'history 5' "$dest/etc/ssed/ssed.conf"
+    run make -C "$TOP" -s uninstall "${vars[@]}"
+    [ "$status" -eq 0 ]
+    [ "$(find "$dest" -type f)" = "$dest/etc/ssed/ssed.conf" ]
 }
 
 # The demo runs in a process group of its own (a shell, its feed loop and

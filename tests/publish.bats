@@ -95,7 +95,7 @@ teardown() {
     [ "$output" = '{"accepted":1,"channel":"/"}' ]
     run curl -s --max-time 5 "$URL/_ssed/stats"
     [[ "$output" != *s3cret* ]]
-    ! grep -q s3cret "$SSED_ERR"
+    [ "$(grep -c s3cret "$SSED_ERR")" -eq 0 ]
     [ "$(stat_of publish_refused)" -eq 2 ]
 }
 
@@ -178,7 +178,7 @@ teardown() {
         curl -s --max-time 5 "$URL/_ssed/stats" | grep -q '"/temp"' || break
         sleep 0.1
     done
-    ! curl -s --max-time 5 "$URL/_ssed/stats" | grep -q '"/temp"'
+    [ "$(curl -s --max-time 5 "$URL/_ssed/stats" | grep -c '"/temp"')" -eq 0 ]
     # subscribers may wait on 3 channels nothing has published to
     subscribe a /one
     subscribe b /two

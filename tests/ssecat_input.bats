@@ -66,7 +66,7 @@ feed() {
     [ "$(events_of "$OUT.again")" = "$(events_of "$OUT.orig")" ]
     [ "$(events_of "$OUT.orig" | wc -l)" -eq 3 ]
     # a clean stream: LF line ends, no BOM, no CR
-    ! grep -q $'\r' "$OUT"
+    [ "$(grep -c $'\r' "$OUT")" -eq 0 ]
     [ "$(head -c 6 "$OUT")" = "event:" ]
 }
 

@@ -93,3 +93,49 @@ start_ssed_valgrind() {
     [[ "$output" != *"=="[0-9]*"=="* ]]
     wait_for_data "$BATS_TEST_TMPDIR/s" 3001
 }
+
+@test "valgrind: ssed --config (good and bad files) and systemd notification: no errors, no leaks" {
+    conf="$BATS_TEST_TMPDIR/ssed.conf"
+    printf '# test\nhistory 10\nlisten unix:%s\nallow-host example.test\ncors *\n' "$BATS_TEST_TMPDIR/s.sock" >"$conf"
+    python3 "$TOP/tests/lib/notify_listener.py" "$BATS_TEST_TMPDIR/notify.sock" >"$BATS_TEST_TMPDIR/notify" 2>&1 3>&- 8>&- &
+    echo $! >>"$BATS_TEST_TMPDIR/pids"
+    wait_for_line "$BATS_TEST_TMPDIR/notify" '^listening$' 10
+    NOTIFY_SOCKET="$BATS_TEST_TMPDIR/notify.sock" WATCHDOG_USEC=100000 \
+        start_ssed_valgrind "$(free_port)" --config "$conf" --no-stdin
+    wait_for_line "$BATS_TEST_TMPDIR/notify" '^WATCHDOG=1$' 30
+    curl -s --max-time 5 -d "event" "$URL/" >/dev/null
+    kill -TERM "$SSED_PID"
+    wait_for_exit "$SSED_PID" 30
+    cat "$SSED_ERR"
+    [ "$EXIT_STATUS" -eq 0 ]
+    [ "$(grep -c '==[0-9]*==' "$SSED_ERR")" -eq 0 ]
+    printf 'history 10\nhistory 11\n' >"$conf"
+    run "${VALGRIND[@]}" "$SSED" --config "$conf"
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"given twice"* ]]
+}
+
+@test "valgrind: ssed over TLS with subscribers, a publish, a bad handshake and a certificate reload: no errors, no leaks" {
+    local certs="$BATS_TEST_TMPDIR/certs"
+    mkdir -p "$certs"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+        -keyout "$certs/k.pem" -out "$certs/c.pem" 2>/dev/null
+    start_ssed_valgrind "$(free_port)" --tls-cert "$certs/c.pem" --tls-key "$certs/k.pem" --keepalive 100ms
+    URL="https://127.0.0.1:$PORT"
+    for i in 1 2 3; do
+        curl -sNk --max-time 3 "$URL/" >/dev/null 2>&1 3>&- 8>&- &
+        echo $! >>"$BATS_TEST_TMPDIR/pids"
+    done
+    seq 1 200 >&8
+    curl -sk --max-time 10 -d "$(seq 1 50)" "$URL/" >/dev/null
+    python3 "$TOP/tests/lib/tls_hostile.py" "$PORT" garbage 20 >/dev/null
+    python3 "$TOP/tests/lib/tls_hostile.py" "$PORT" plaintext 20 >/dev/null
+    kill -HUP "$SSED_PID"
+    wait_for_line "$SSED_ERR" 'TLS certificate reloaded' 30
+    curl -sk --max-time 10 "$URL/_ssed/stats" >/dev/null
+    kill -TERM "$SSED_PID"
+    wait_for_exit "$SSED_PID" 30
+    cat "$SSED_ERR"
+    [ "$EXIT_STATUS" -eq 0 ]
+    ! grep -q '==[0-9]*==' "$SSED_ERR"
+}

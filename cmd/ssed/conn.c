@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "listener.h"
 #include "log.h"
+#include "tls.h"
 
 /* Pieces per writev: IOV_MAX on Linux. */
 #define WRITEV_MAX 1024
@@ -23,14 +24,20 @@
 
 
 static void conn_ready(loop_watch *w, uint32_t events);
+static void after_io(conn *c);
 
-conn *conn_new(server *srv, int fd) {
+conn *conn_new(server *srv, int fd, tls_server *tls) {
     conn *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
     c->watch.on_ready = conn_ready;
     c->srv = srv;
-    c->fd = fd;
+    c->io.fd = fd;
+    if (tls && tls_session_start(tls, &c->io) < 0) {
+        log_error("TLS session for a new connection: out of memory");
+        free(c);
+        return NULL;
+    }
     c->state = CONN_READING;
     c->reached_on_loopback = listener_is_loopback(fd);
     c->started_ms = c->since_ms = clock_now_ms();
@@ -39,25 +46,49 @@ conn *conn_new(server *srv, int fd) {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* fails harmlessly on unix sockets */
     if (loop_add(&srv->loop, fd, EPOLLIN | EPOLLRDHUP, &c->watch) < 0) {
         log_error("epoll_ctl %s: %s", c->peer, strerror(errno));
+        if (c->io.ssl)
+            tls_session_free(&c->io);
         free(c);
         return NULL;
     }
-    c->watching = EPOLLIN | EPOLLRDHUP;
+    c->watching = c->registered = EPOLLIN | EPOLLRDHUP;
     list_push_back(&srv->reading, &c->timer_link);
     srv->conn_count++;
     srv->stats.connections_total++;
     return c;
 }
 
+/* Ask epoll for events, and for the direction TLS waits for besides. A
+ * write waiting for input must not ask for EPOLLOUT (the socket is
+ * writable, so epoll would wake the loop at once, again and again), and a
+ * read's wait matters only while the state reads. */
 static void watch_events(conn *c, uint32_t events) {
-    if (c->watching == events)
+    int read_waits = c->io.read_wants_writable && (events & EPOLLIN);
+    uint32_t registered = events;
+    if (c->io.write_wants_readable && !read_waits)
+        registered = (registered & ~(uint32_t)EPOLLOUT) | EPOLLIN;
+    if (read_waits)
+        registered |= EPOLLOUT;
+    c->watching = events;
+    if (c->registered == registered)
         return;
-    if (loop_modify(&c->srv->loop, c->fd, events, &c->watch) < 0) {
+    if (loop_modify(&c->srv->loop, c->io.fd, registered, &c->watch) < 0) {
         log_error("epoll_ctl %s: %s", c->peer, strerror(errno));
         conn_close(c, "epoll_ctl failed");
         return;
     }
-    c->watching = events;
+    c->registered = registered;
+}
+
+/* The events as conn's states see them: TLS's waits for the other
+ * direction become the operation they were for. */
+static uint32_t events_wanted(const conn *c, uint32_t events) {
+    uint32_t wanted = events & (c->watching | EPOLLERR | EPOLLHUP);
+    if ((events & EPOLLOUT) && c->io.read_wants_writable)
+        wanted |= EPOLLIN;
+    if ((events & EPOLLIN) && c->io.write_wants_readable)
+        wanted |= EPOLLOUT;
+    return wanted;
 }
 
 
@@ -92,9 +123,11 @@ void conn_close(conn *c, const char *why) {
     if (c->route_state)
         srv->routes->on_close(c);
     list_remove(&c->timer_link);
-    if (loop_remove(&srv->loop, c->fd) < 0 && errno != EBADF && errno != ENOENT)
+    list_remove(&c->input_link);
+    list_remove(&c->expiry_link);
+    if (loop_remove(&srv->loop, c->io.fd) < 0 && errno != EBADF && errno != ENOENT)
         log_error("epoll_ctl del %s: %s", c->peer, strerror(errno));
-    close(c->fd);
+    transport_close(&c->io);
     srv->conn_count--;
     free(c->head);
     c->head = NULL;
@@ -180,7 +213,7 @@ static int conn_write(conn *c) {
         int n = owed_iovec(c, iov, &total);
         if (n == 0)
             return WRITE_DONE;
-        ssize_t wrote = writev(c->fd, iov, n);
+        ssize_t wrote = transport_writev(&c->io, iov, n);
         if (c->state == CONN_STREAMING)
             c->srv->stats.subscriber_writes++;
         if (wrote < 0 && errno == EINTR)
@@ -188,7 +221,7 @@ static int conn_write(conn *c) {
         if (wrote < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return WRITE_BLOCKED;
         if (wrote < 0) {
-            conn_close(c, errno == EPIPE || errno == ECONNRESET ? "peer closed" : strerror(errno));
+            conn_close(c, errno == EPIPE || errno == ECONNRESET ? "peer closed" : transport_why(&c->io, errno));
             return WRITE_CLOSED;
         }
         note_written(c, (size_t)wrote);
@@ -215,11 +248,11 @@ static void conn_owes_nothing(conn *c) {
         list_push_back(&srv->reading, &c->timer_link);
         watch_events(c, EPOLLIN | EPOLLRDHUP);
     } else if (c->state == CONN_STREAMING && c->draining) {
-        conn_close(c, "server shutting down");
+        conn_close(c, c->drain_reason ? c->drain_reason : "server shutting down");
     } else if (c->state == CONN_REPLYING) {
         /* Shut our side and read until the peer closes, so unread request
          * bytes do not turn our close into a reset that eats the reply. */
-        shutdown(c->fd, SHUT_WR);
+        transport_shutdown_write(&c->io);
         c->state = CONN_LINGERING;
         c->since_ms = clock_now_ms();
         list_remove(&c->timer_link);
@@ -234,6 +267,7 @@ void conn_flush(conn *c) {
         wait_writable(c);
     else if (rc == WRITE_DONE)
         conn_owes_nothing(c);
+    after_io(c);
 }
 
 /* Streams are written only by the flush after each loop iteration, after
@@ -273,9 +307,16 @@ void conn_await_answer(conn *c) {
     watch_events(c, EPOLLRDHUP);
 }
 
-void conn_send_interim(conn *c, const char *head) {
-    buf_clear(&c->out);
+void conn_restart_output(conn *c) {
+    size_t unsent = c->out_off < c->out.len ? c->out.len - c->out_off : 0;
+    if (unsent)
+        memmove(c->out.data, c->out.data + c->out_off, unsent);
+    c->out.len = unsent;
     c->out_off = 0;
+}
+
+void conn_send_interim(conn *c, const char *head) {
+    conn_restart_output(c);
     if (buf_append_str(&c->out, head) < 0) {
         conn_close(c, "out of memory");
         return;
@@ -300,7 +341,9 @@ void conn_start_stream(conn *c) {
     subscriber_mark_dirty(&srv->hub, &c->sub); /* headers and history go out with the next flush */
 }
 
-/* Read what the client sent into c->head; 0 at end of input or error. */
+/* Read what the client sent into c->head; 0 at end of input or error.
+ * What TLS has decrypted is taken while there is room, since epoll will
+ * not say it is there. */
 static int read_more(conn *c) {
     size_t want = c->state == CONN_BODY ? BODY_READ_SIZE : c->srv->opt->max_header_size + 1;
     if (c->head_cap < want) {
@@ -312,21 +355,26 @@ static int read_more(conn *c) {
         c->head = grown;
         c->head_cap = want;
     }
-    if (c->head_len == c->head_cap)
-        return 1; /* full: the parser will answer 431 */
-    ssize_t n = read(c->fd, c->head + c->head_len, c->head_cap - c->head_len);
-    if (n == 0) {
-        conn_close(c, c->state == CONN_BODY ? "body ended early" : "closed before a request");
-        return 0;
-    }
-    if (n < 0) {
-        int err = errno;
-        if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)
-            return 1;
-        conn_close(c, err == ECONNRESET ? "peer closed" : strerror(err));
-        return 0;
-    }
-    c->head_len += (size_t)n;
+    do {
+        if (c->head_len == c->head_cap)
+            return 1; /* full: the parser will answer 431 */
+        int handshaking = transport_handshaking(&c->io);
+        ssize_t n = transport_read(&c->io, c->head + c->head_len, c->head_cap - c->head_len);
+        if (n == 0) {
+            conn_close(c, c->state == CONN_BODY ? "body ended early" : "closed before a request");
+            return 0;
+        }
+        if (n < 0) {
+            int err = errno;
+            if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)
+                return 1;
+            if (handshaking)
+                log_verbose("TLS handshake with %s failed: %s", c->peer, transport_why(&c->io, err));
+            conn_close(c, err == ECONNRESET ? "peer closed" : transport_why(&c->io, err));
+            return 0;
+        }
+        c->head_len += (size_t)n;
+    } while (transport_has_buffered_input(&c->io));
     return 1;
 }
 
@@ -376,7 +424,7 @@ static void process_buffered(conn *c) {
 static void drain_input(conn *c) {
     char sink[4096];
     for (int i = 0; i < 16; i++) {
-        ssize_t n = read(c->fd, sink, sizeof sink);
+        ssize_t n = transport_read(&c->io, sink, sizeof sink);
         if (n == 0 && c->state == CONN_REPLYING) {
             /* The client is done sending; it still gets the rest of the reply. */
             watch_events(c, EPOLLOUT);
@@ -389,24 +437,25 @@ static void drain_input(conn *c) {
         if (n < 0) {
             int err = errno;
             if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR)
-                conn_close(c, err == ECONNRESET ? "peer closed" : strerror(err));
+                conn_close(c, err == ECONNRESET ? "peer closed" : transport_why(&c->io, err));
             return;
         }
     }
 }
 
-static void conn_ready(loop_watch *w, uint32_t events) {
-    conn *c = (conn *)w;
-    if (c->closed)
-        return;
-    if (events & EPOLLOUT) {
-        if (c->state == CONN_STREAMING)
-            stream_writable(c);
-        else
-            conn_flush(c);
-    }
-    if (c->closed)
-        return;
+/* A handshake step costs a private-key operation at most: a flood of new
+ * TLS clients gets a bounded share of each loop turn, and the rest wait
+ * (epoll reports them again) while established streams are written. */
+static int may_step_handshake(conn *c) {
+    if (!transport_handshaking(&c->io))
+        return 1;
+    if (c->srv->handshakes_left <= 0)
+        return 0;
+    c->srv->handshakes_left--;
+    return 1;
+}
+
+static void take_input(conn *c, uint32_t events) {
     if (c->state == CONN_ANSWERING) {
         if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
             conn_close(c, "peer closed before its answer");
@@ -416,7 +465,7 @@ static void conn_ready(loop_watch *w, uint32_t events) {
         return; /* requests wait for the subscribers' round to end (hub.h); epoll says so again */
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
         if (c->state == CONN_READING || c->state == CONN_BODY) {
-            if (!read_more(c))
+            if (!may_step_handshake(c) || !read_more(c))
                 return;
         } else {
             drain_input(c); /* subscribers send nothing; EOF means gone */
@@ -425,7 +474,34 @@ static void conn_ready(loop_watch *w, uint32_t events) {
     process_buffered(c);
 }
 
+/* After any I/O: epoll watches what TLS now waits for, and input TLS holds
+ * is read on the next loop turn. */
+static void after_io(conn *c) {
+    if (c->closed || !c->io.ssl)
+        return;
+    if ((c->state == CONN_READING || c->state == CONN_BODY) && transport_has_buffered_input(&c->io) &&
+        !list_linked(&c->input_link))
+        list_push_back(&c->srv->buffered_input, &c->input_link);
+    watch_events(c, c->watching);
+}
 
+static void conn_ready(loop_watch *w, uint32_t events) {
+    conn *c = (conn *)w;
+    if (c->closed)
+        return;
+    events = events_wanted(c, events);
+    if (events & EPOLLOUT) {
+        if (c->state == CONN_STREAMING)
+            stream_writable(c);
+        else
+            conn_flush(c);
+    }
+    if (!c->closed)
+        take_input(c, events);
+    after_io(c);
+}
 
-
-
+void conn_read_buffered(conn *c) {
+    list_remove(&c->input_link);
+    conn_ready(&c->watch, EPOLLIN);
+}

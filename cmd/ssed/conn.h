@@ -19,6 +19,7 @@
 #include "list.h"
 #include "loop.h"
 #include "server.h"
+#include "transport.h"
 
 enum conn_state {
     CONN_READING,   /* waiting for the request head */
@@ -32,13 +33,18 @@ enum conn_state {
 typedef struct conn {
     loop_watch watch;
     server *srv;
-    int fd;
+    transport io; /* the socket, maybe with TLS over it */
     enum conn_state state;
     int closed;
     int draining; /* shutting down: close once the queue is written */
-    uint32_t watching; /* the epoll events registered */
+    const char *drain_reason; /* why, when not the server shutting down */
+    uint32_t watching; /* the epoll events conn's states ask for */
+    uint32_t registered; /* those and what TLS waits for (transport.h) */
     list_node timer_link; /* on srv->reading, srv->streaming or srv->publishing */
+    list_node input_link; /* on srv->buffered_input: TLS holds input for it */
     list_node grave_link;
+    list_node expiry_link; /* on srv->expiring while its token has an exp */
+    uint64_t ends_ms;       /* when the token expires (monotonic clock) */
     uint64_t since_ms; /* accepted, or last written to */
     uint64_t started_ms;
     char *head; /* bytes read and not yet used: request heads, body bytes */
@@ -69,8 +75,12 @@ struct conn_routes {
 };
 
 /* A new connection on an accepted descriptor, registered with the loop and
- * waiting for a request; NULL (descriptor left open) on failure. */
-conn *conn_new(server *srv, int fd);
+ * waiting for a request (over TLS with tls's certificate when tls is not
+ * NULL); NULL (descriptor left open) on failure. */
+conn *conn_new(server *srv, int fd, struct tls_server *tls);
+/* Read what TLS holds decrypted for a connection on srv->buffered_input,
+ * as epoll would for bytes in its socket. */
+void conn_read_buffered(conn *c);
 void conn_close(conn *c, const char *why);
 /* Write what the connection owes (a reply, a stream's queue); closes it
  * when it has fallen behind or the reply is done. */
@@ -85,6 +95,10 @@ void conn_start_body(conn *c, void *route_state);
 void conn_await_answer(conn *c);
 /* Send an interim response (100 Continue) while reading a body. */
 void conn_send_interim(conn *c, const char *head);
+/* Empty the output buffer for a new response, keeping any bytes of an
+ * interim response not yet written at its front: TLS must send those very
+ * bytes again, and HTTP lets them precede the final response. */
+void conn_restart_output(conn *c);
 /* conn_reply.c: a short reply (status line, headers, body), after which
  * the connection reads the next request (keep_alive) or lingers and closes.
  * conn_reply_status answers an error with a one-line plain-text body naming

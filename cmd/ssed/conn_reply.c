@@ -49,8 +49,7 @@ const char *conn_status_text(int status) {
 
 void conn_reply_body(conn *c, int status, const char *content_type, const char *extra_headers, const char *body,
                 size_t body_len, int head_only) {
-    buf_clear(&c->out);
-    c->out_off = 0;
+    conn_restart_output(c);
     int rc = buf_printf(&c->out,
                         "HTTP/1.1 %d %s\r\n"
                         "Content-Type: %s\r\n"

@@ -66,6 +66,7 @@ struct subscriber {
     int replaying;        /* still catching up through history */
     int overflowed;       /* to be closed: too far behind, or out of memory */
     int envelope;         /* every event as type message, {"type","data"} (?envelope=1) */
+    int finished;         /* takes no more events: its stream is ending (subscriber_finish) */
     uint64_t events_queued;
     uint64_t live_since_us; /* when its replay caught up: events born since came live */
 };
@@ -237,6 +238,11 @@ void subscriber_enqueue(hub *h, subscriber *s, shared_event *ev, const channel *
 /* Queue an event the subscriber is owed whatever it already owes: history,
  * notices, keep-alives. */
 void subscriber_enqueue_owed(hub *h, subscriber *s, shared_event *ev);
+/* The stream ends with `last`: the subscriber takes no more events, its
+ * replay stops, and of its queue only an event partly written is kept (a
+ * stream must not end inside an event). What it loses the client reads
+ * again from history by Last-Event-ID. */
+void subscriber_finish(hub *h, subscriber *s, shared_event *last);
 /* While replaying: queue the next window of history (about half of
  * max_pending, at least one event); ends the replay when caught up. */
 void hub_replay_more(hub *h, subscriber *s);

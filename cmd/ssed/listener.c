@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -108,24 +109,64 @@ int listener_open(const char *addr, int reuse_port, char *url, size_t url_size, 
         return -1;
     }
     freeaddrinfo(res);
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+    if (listener_url(fd, url, url_size) < 0) {
         snprintf(err, errlen, "listen %s: getsockname: %s", addr, strerror(errno));
         close(fd);
         return -1;
     }
+    return fd;
+}
+
+int listener_url(int fd, char *url, size_t url_size) {
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    memset(&ss, 0, sizeof ss);
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+        return -1;
     char shown[INET6_ADDRSTRLEN];
     if (ss.ss_family == AF_INET6) {
         struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
         inet_ntop(AF_INET6, &s6->sin6_addr, shown, sizeof shown);
-        snprintf(url, url_size, "http://[%s]:%u/", host[0] ? shown : "::", ntohs(s6->sin6_port));
-    } else {
+        snprintf(url, url_size, "http://[%s]:%u/", shown, ntohs(s6->sin6_port));
+    } else if (ss.ss_family == AF_INET) {
         struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
         inet_ntop(AF_INET, &s4->sin_addr, shown, sizeof shown);
         snprintf(url, url_size, "http://%s:%u/", shown, ntohs(s4->sin_port));
+    } else if (ss.ss_family == AF_UNIX) {
+        /* An abstract name starts with a NUL; shown with '@' as ss(8) does. */
+        const struct sockaddr_un *su = (const struct sockaddr_un *)&ss;
+        size_t path_len = sl > offsetof(struct sockaddr_un, sun_path) ? sl - offsetof(struct sockaddr_un, sun_path) : 0;
+        if (path_len > 0 && su->sun_path[0] == '\0')
+            snprintf(url, url_size, "unix:@%.*s", (int)(path_len - 1), su->sun_path + 1);
+        else
+            snprintf(url, url_size, "unix:%.*s", (int)strnlen(su->sun_path, path_len), su->sun_path);
+    } else {
+        errno = EAFNOSUPPORT;
+        return -1;
     }
-    return fd;
+    return 0;
+}
+
+const char *listener_split_scheme(const char *addr, enum listener_scheme *scheme) {
+    *scheme = LISTENER_DEFAULT;
+    if (strncmp(addr, "http://", 7) == 0) {
+        *scheme = LISTENER_HTTP;
+        return addr + 7;
+    }
+    if (strncmp(addr, "https://", 8) == 0) {
+        *scheme = LISTENER_HTTPS;
+        return addr + 8;
+    }
+    return addr;
+}
+
+void listener_url_tls(char *url, size_t url_size) {
+    char plain[300];
+    snprintf(plain, sizeof plain, "%s", url);
+    if (strncmp(plain, "http://", 7) == 0)
+        snprintf(url, url_size, "https://%s", plain + 7);
+    else
+        snprintf(url, url_size, "%s (TLS)", plain);
 }
 
 void listener_peer_name(int fd, char *out, size_t size) {

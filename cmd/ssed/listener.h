@@ -11,6 +11,19 @@
  * the kernel spreads connections over them (--reuse-port). */
 int listener_open(const char *addr, int reuse_port, char *url, size_t url_size, char *err, size_t errlen);
 
+/* The URL a listening socket serves ("http://127.0.0.1:8080/",
+ * "http://[::]:8080/", "unix:/run/ssed.sock"), from its own address: also
+ * for sockets ssed did not open (socket activation). -1 with errno. */
+int listener_url(int fd, char *url, size_t url_size);
+/* --listen's optional scheme: http:// or https:// before the address says
+ * whether the listener speaks TLS; without one, the default applies. */
+enum listener_scheme { LISTENER_DEFAULT, LISTENER_HTTP, LISTENER_HTTPS };
+/* The address after the scheme; the scheme in *scheme. */
+const char *listener_split_scheme(const char *addr, enum listener_scheme *scheme);
+/* A URL listener_open wrote, changed to say it is served over TLS
+ * ("https://...", or "unix:PATH (TLS)"). */
+void listener_url_tls(char *url, size_t url_size);
+
 /* Describe a connected peer ("127.0.0.1:5555", "[::1]:5555", "unix"). */
 void listener_peer_name(int fd, char *out, size_t size);
 

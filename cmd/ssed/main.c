@@ -16,11 +16,16 @@
 #include "cluster_node.h"
 #include "conn.h"
 #include "input.h"
+#include "jwt.h"
+#include "jwt_cache.h"
 #include "listener.h"
 #include "log.h"
 #include "router.h"
 #include "serving.h"
 #include "store_loop.h"
+#include "systemd_notify.h"
+#include "systemd_sockets.h"
+#include "tls.h"
 #include "token.h"
 
 /* Descriptors kept back from --max-clients for listeners, inputs, epoll. */
@@ -41,12 +46,26 @@ static uint64_t raise_fd_limit(void) {
     return rl.rlim_cur == RLIM_INFINITY ? 1048576 : (uint64_t)rl.rlim_cur;
 }
 
+/* SIGHUP: certificate renewals (certbot's deploy hook) reach new
+ * connections without dropping the ones open. */
+static void reload_tls(server *srv) {
+    char err[600], what[400];
+    if (tls_server_reload(srv->tls, err, sizeof err) < 0) {
+        log_error("SIGHUP: keeping the TLS certificate in use: %s", err);
+        return;
+    }
+    tls_server_describe(srv->tls, what, sizeof what);
+    log_info("SIGHUP: TLS certificate reloaded for new connections: %s", what);
+}
+
 static void on_signal(loop_watch *w, uint32_t events) {
     (void)events;
     server *srv = (server *)((char *)w - offsetof(server, signal_watch));
     struct signalfd_siginfo info;
     while (read(srv->signal_fd, &info, sizeof info) == (ssize_t)sizeof info) {
-        if (srv->stopping) {
+        if (info.ssi_signo == SIGHUP) {
+            reload_tls(srv);
+        } else if (srv->stopping) {
             log_info("second signal: closing now");
             server_close_all(srv);
         } else {
@@ -62,6 +81,8 @@ static int setup_signals(server *srv) {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    if (srv->tls)
+        sigaddset(&set, SIGHUP); /* without TLS, SIGHUP ends ssed as it always did */
     if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
         log_error("sigprocmask: %s", strerror(errno));
         return -1;
@@ -79,27 +100,103 @@ static int setup_signals(server *srv) {
     return 0;
 }
 
+/* Watch a listening socket, opened by ssed or passed by systemd. */
+static int watch_listener(server *srv, int fd, const char *url, const char *name, int tls) {
+    listener_watch *l = &srv->listeners[srv->listener_count++];
+    l->fd = fd;
+    l->srv = srv;
+    l->tls = tls;
+    l->watch.on_ready = server_accept_ready;
+    snprintf(l->url, sizeof l->url, "%s", url);
+    snprintf(l->name, sizeof l->name, "%s", name);
+    if (loop_add(&srv->loop, fd, EPOLLIN, &l->watch) < 0) {
+        log_error("epoll_ctl %s: %s", url, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Socket activation: systemd's sockets replace --listen. 1 if there were
+ * some, 0 if none, -1 on error (logged). */
+static int take_systemd_sockets(server *srv) {
+    systemd_socket passed[SSED_MAX_LISTEN];
+    char err[400], url[300];
+    int count = systemd_sockets_take(passed, SSED_MAX_LISTEN, err, sizeof err);
+    if (count < 0)
+        log_error("%s", err);
+    if (count <= 0)
+        return count;
+    log_info("socket activation: serving the %d socket%s systemd passed (--listen is not used)", count,
+             count == 1 ? "" : "s");
+    for (int i = 0; i < count; i++) {
+        if (listener_url(passed[i].fd, url, sizeof url) < 0) {
+            log_error("socket activation: descriptor %d: getsockname: %s", passed[i].fd, strerror(errno));
+            return -1;
+        }
+        /* A socket named "http" or "https" (FileDescriptorName=) says
+         * what it speaks, as --listen's scheme does; others follow
+         * --tls-cert. */
+        int tls = strcmp(passed[i].name, "http") == 0 ? 0 : strcmp(passed[i].name, "https") == 0 ? 1 : srv->tls != NULL;
+        if (tls && !srv->tls) {
+            log_error("socket activation: socket named 'https' needs --tls-cert and --tls-key");
+            return -1;
+        }
+        if (tls)
+            listener_url_tls(url, sizeof url);
+        if (watch_listener(srv, passed[i].fd, url, passed[i].name, tls) < 0)
+            return -1;
+    }
+    return 1;
+}
+
 static int open_listeners(server *srv) {
-    for (size_t i = 0; i < srv->opt->listen_count; i++) {
-        listener_watch *l = &srv->listeners[i];
-        char err[400];
-        l->fd = listener_open(srv->opt->listen[i], srv->opt->reuse_port, l->url, sizeof l->url, err, sizeof err);
-        if (l->fd < 0) {
+    int activated = take_systemd_sockets(srv);
+    if (activated < 0)
+        return -1;
+    for (size_t i = 0; !activated && i < srv->opt->listen_count; i++) {
+        char err[400], url[300];
+        enum listener_scheme scheme;
+        const char *addr = listener_split_scheme(srv->opt->listen[i], &scheme);
+        int fd = listener_open(addr, srv->opt->reuse_port, url, sizeof url, err, sizeof err);
+        if (fd < 0) {
             log_error("%s", err);
             return -1;
         }
-        l->srv = srv;
-        l->watch.on_ready = server_accept_ready;
-        srv->listener_count++;
-        if (loop_add(&srv->loop, l->fd, EPOLLIN, &l->watch) < 0) {
-            log_error("epoll_ctl %s: %s", l->url, strerror(errno));
+        int tls = scheme == LISTENER_HTTPS || (scheme == LISTENER_DEFAULT && srv->tls);
+        if (tls)
+            listener_url_tls(url, sizeof url);
+        if (watch_listener(srv, fd, url, "", tls) < 0)
             return -1;
-        }
     }
-    for (size_t i = 0; i < srv->listener_count; i++)
-        log_info("serving %s%s", srv->listeners[i].url, srv->opt->channel[0] ? srv->opt->channel : "");
+    /* The name goes after the whole URL: "serving http://...:80/news (web)". */
+    for (size_t i = 0; i < srv->listener_count; i++) {
+        const listener_watch *l = &srv->listeners[i];
+        log_info("serving %s%s%s%s%s", l->url, srv->opt->channel[0] ? srv->opt->channel : "", l->name[0] ? " (" : "",
+                 l->name, l->name[0] ? ")" : "");
+    }
     /* Scripts read the port from this line; make sure it is out now. */
     fflush(stderr);
+    return 0;
+}
+
+/* --jwt-secret-file, --jwt-key-file: the keys tokens are verified with. */
+static int open_jwt(server *srv) {
+    const ssed_options *o = srv->opt;
+    if (!o->jwt_secret_file && !o->jwt_key_file)
+        return 0;
+    jwt_settings settings = {o->jwt_secret_file, o->jwt_key_file, o->jwt_audience, o->jwt_issuer,
+                             (int64_t)(o->jwt_leeway_ms / 1000)};
+    char err[400];
+    srv->jwt = jwt_verifier_new(&settings, err, sizeof err);
+    if (!srv->jwt) {
+        log_error("%s", err);
+        return -1;
+    }
+    srv->jwt_cache = jwt_cache_new(settings.leeway_s);
+    if (!srv->jwt_cache) {
+        log_error("start-up: out of memory");
+        return -1;
+    }
     return 0;
 }
 
@@ -140,22 +237,44 @@ static int earliest_timeout(int a, int b) {
     return b < 0 || a < b ? a : b;
 }
 
-static void run(server *srv) {
-    int more_to_flush = 0;
+/* --tls-cert: load and check the certificate and key now, so a bad one
+ * stops ssed at start. */
+static int open_tls(server *srv) {
+    char err[600], what[400];
+    srv->tls = tls_server_new(srv->opt->tls_cert, srv->opt->tls_key, err, sizeof err);
+    if (!srv->tls) {
+        log_error("%s", err);
+        return -1;
+    }
+    tls_server_describe(srv->tls, what, sizeof what);
+    log_info("TLS certificate: %s", what);
+    return 0;
+}
+
+static void run(server *srv, systemd_notifier *notifier) {
+    int more_to_flush = 0, more_to_read = 0;
+    int told_stopping = 0;
     for (;;) {
         uint64_t now = clock_now_ms();
+        if (srv->stopping && !told_stopping) {
+            systemd_notify(notifier, "STOPPING=1");
+            told_stopping = 1;
+        }
         if (srv->stopping && (srv->conn_count == 0 || now >= srv->stop_deadline_ms))
             break;
-        int timeout = more_to_flush || any_always_ready_input(srv)
+        int timeout = more_to_flush || more_to_read || any_always_ready_input(srv)
                           ? 0
                           : earliest_timeout(earliest_timeout(server_next_timeout(srv, now), server_store_timeout(srv, now)),
                                              server_cluster_timeout(srv, now));
+        timeout = earliest_timeout(timeout, systemd_watchdog_timeout(notifier, now));
         if (srv->opt->fifo_path && (timeout < 0 || timeout > INPUT_FIFO_CHECK_MS))
             timeout = INPUT_FIFO_CHECK_MS;
+        srv->handshakes_left = SERVER_HANDSHAKES_PER_TURN;
         if (loop_run_once(&srv->loop, timeout) < 0) {
             log_error("epoll_wait: %s", strerror(errno));
             break;
         }
+        more_to_read = server_read_buffered(srv);
         for (size_t i = 0; i < srv->input_count; i++) {
             input_poll_always_ready(&srv->inputs[i]);
             input_check_fifo(&srv->inputs[i], clock_now_ms());
@@ -165,6 +284,7 @@ static void run(server *srv) {
          * the store (or queued for it while it cannot write). */
         server_store_step(srv, clock_now_ms());
         server_cluster_step(srv, clock_now_ms());
+        systemd_watchdog_step(notifier, clock_now_ms());
         more_to_flush = server_flush_dirty(srv);
         server_free_graveyard(srv);
     }
@@ -177,8 +297,10 @@ static const conn_routes routes = {router_handle, publish_route_body, publish_ro
 int main(int argc, char **argv) {
     ssed_options opt;
     cli_outcome parsed = options_parse(&opt, argc, argv);
-    if (parsed != CLI_RUN)
+    if (parsed != CLI_RUN) {
+        options_free(&opt);
         return cli_exit_status(parsed);
+    }
     log_init("ssed", (enum log_level)opt.verbosity);
     /* A server's log is read later: every line says when. */
     log_set_timestamps(1);
@@ -186,6 +308,8 @@ int main(int argc, char **argv) {
 
     int status = EXIT_RUNTIME;
     server srv;
+    systemd_notifier notifier;
+    systemd_notifier_open(&notifier, clock_now_ms());
     char *owned_token = NULL;
     uint64_t fd_limit = raise_fd_limit();
     if (server_init(&srv, &opt, &routes) < 0) {
@@ -195,12 +319,13 @@ int main(int argc, char **argv) {
     if (!opt.max_clients)
         srv.max_clients = fd_limit > RESERVED_FDS * 2 ? fd_limit - RESERVED_FDS : fd_limit / 2;
     srv.token = token_load(&opt, &owned_token);
-    if (srv.token == TOKEN_ERROR)
+    if (srv.token == TOKEN_ERROR || open_jwt(&srv) < 0)
         goto cleanup;
-    if ((!opt.store_path || server_store_open(&srv) == 0) && (!opt.redis_url || server_cluster_open(&srv) == 0) &&
+    if ((!opt.tls_cert || open_tls(&srv) == 0) && (!opt.store_path || server_store_open(&srv) == 0) && (!opt.redis_url || server_cluster_open(&srv) == 0) &&
         setup_signals(&srv) == 0 &&
         open_listeners(&srv) == 0 && open_inputs(&srv) == 0) {
-        run(&srv);
+        systemd_notify(&notifier, "READY=1");
+        run(&srv, &notifier);
         status = EXIT_OK;
     }
 cleanup:
@@ -210,7 +335,11 @@ cleanup:
         input_close(&srv.inputs[i]);
     if (srv.signal_fd >= 0)
         close(srv.signal_fd);
+    jwt_cache_free(srv.jwt_cache);
+    jwt_verifier_free(srv.jwt);
     server_free(&srv);
     free(owned_token);
+    systemd_notifier_close(&notifier);
+    options_free(&opt);
     return status;
 }

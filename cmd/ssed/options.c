@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_file.h"
 #include "hub.h"
+#include "jwt_claims.h"
+#include "listener.h"
 #include "log.h"
 #include "metrics.h"
 #include "redis_url.h"
@@ -16,6 +19,7 @@ typedef struct ssed_args {
     ssed_options o;
     int format;        /* enum input_format */
     uint64_t retry_ms; /* UINT64_MAX: no --retry */
+    const char *config_path;
 } ssed_args;
 
 static int take_fifo_mode(void *mode, const char *value, char *err, size_t errlen) {
@@ -59,6 +63,15 @@ static int take_channel(void *channel, const char *value, char *err, size_t errl
     return 0;
 }
 
+/* --public: a channel pattern, as in a token's claims. */
+static int check_pattern(const char *value, char *err, size_t errlen) {
+    if (!channel_pattern_valid(value, strlen(value))) {
+        snprintf(err, errlen, "invalid channel pattern '%s' (channel names whose segments may be * or **)", value);
+        return -1;
+    }
+    return 0;
+}
+
 static const cli_choice sync_modes[] = {
     {"always", STORE_SYNC_ALWAYS}, {"batch", STORE_SYNC_BATCH}, {"off", STORE_SYNC_OFF}, {NULL, 0}};
 
@@ -94,7 +107,14 @@ static const cli_option option_table[] = {
     {OPT("listen", 'l', CLI_LIST, o.listen), .count_at = offsetof(ssed_args, o.listen_count),
      .max = SSED_MAX_LISTEN, .arg = "ADDR",
      .help = "HOST:PORT, [IPv6]:PORT, :PORT (all addresses) or unix:PATH;\n"
-             "repeatable; port 0 picks a free port (default 127.0.0.1:8080)"},
+             "repeatable; port 0 picks a free port (default 127.0.0.1:8080);\n"
+             "http://ADDR or https://ADDR says whether it speaks TLS, which an\n"
+             "ADDR without a scheme does when --tls-cert is given"},
+    {OPT("tls-cert", 0, CLI_STRING, o.tls_cert), .min = 1, .arg = "FILE",
+     .help = "serve HTTPS with this certificate chain (PEM, the server's\n"
+             "certificate first); SIGHUP loads it and the key again"},
+    {OPT("tls-key", 0, CLI_STRING, o.tls_key), .min = 1, .arg = "FILE",
+     .help = "the private key of --tls-cert (PEM, without a pass phrase)"},
     {OPT("history", 0, CLI_COUNT, o.history), .max = 10000000, .arg = "N",
      .help = "events kept per channel for Last-Event-ID resume (default 1000)"},
     {OPT("max-history-bytes", 0, CLI_SIZE, o.max_history_bytes), .arg = "SIZE",
@@ -157,7 +177,33 @@ static const cli_option option_table[] = {
      .help = "read the token from the first line of FILE"},
     {OPT("no-publish", 0, CLI_FLAG, o.no_publish), .help = "turn the publish endpoint off"},
 
+    CLI_SECTION("Tokens (JWT) for subscribers and publishers:"),
+    {OPT("jwt-secret-file", 0, CLI_STRING, o.jwt_secret_file), .min = 1, .arg = "FILE",
+     .help = "verify HS256, HS384, HS512 tokens with the secret in FILE\n"
+             "(at least 32 bytes); subscribers and publishers then need tokens"},
+    {OPT("jwt-key-file", 0, CLI_STRING, o.jwt_key_file), .min = 1, .arg = "FILE",
+     .help = "verify RS256/384/512, ES256 or EdDSA tokens with the PEM public\n"
+             "key in FILE (RSA, EC P-256 or Ed25519)"},
+    {OPT("jwt-audience", 0, CLI_STRING, o.jwt_audience), .min = 1, .arg = "AUD",
+     .help = "tokens must name AUD in their aud claim"},
+    {OPT("jwt-issuer", 0, CLI_STRING, o.jwt_issuer), .min = 1, .arg = "ISS",
+     .help = "tokens must have iss ISS"},
+    {OPT("jwt-leeway", 0, CLI_DURATION, o.jwt_leeway_ms), .max = 3600000, .arg = "DURATION",
+     .help = "clock skew allowed for exp and nbf (default 30s); a stream\n"
+             "ends when its token's exp plus this passes"},
+    {OPT("jwt-cookie", 0, CLI_STRING, o.jwt_cookie), .min = 1, .reject = "=;, \t\r\n\"", .what = "a cookie name",
+     .arg = "NAME", .help = "also take the token from the cookie NAME (for EventSource)"},
+    {OPT("public", 0, CLI_LIST, o.public_channels), .count_at = offsetof(ssed_args, o.public_count),
+     .max = SSED_MAX_PUBLIC, .check = check_pattern, .arg = "PATTERN",
+     .help = "channels matching PATTERN (news/*, feeds/**) need no token to\n"
+             "subscribe; repeatable"},
+
     CLI_SECTION("Other:"),
+    {OPT("config", 0, CLI_STRING, config_path), .min = 1, .arg = "FILE",
+     .help = "read options from FILE first: one per line, long name without --,\n"
+             "then the value (listen 127.0.0.1:8080); # starts a comment line;\n"
+             "options given on the command line win (a repeatable one given\n"
+             "there replaces the file's)"},
     {OPT("verbose", 'v', CLI_SET, o.verbosity), .value = 2, .help = "also log connects, disconnects and publishes"},
     {OPT("quiet", 'q', CLI_SET, o.verbosity), .value = 0, .help = "log errors only"},
     {OPT("log-format", 0, CLI_CHOICE, o.log_format), .choices = log_formats, .what = "log format", .arg = "FORMAT",
@@ -185,6 +231,8 @@ static const cli_spec cli = {
     .footer = "Endpoints: GET or HEAD /CHANNEL subscribes (/ is the root channel; /?channels=a,b several);\n"
               "POST /CHANNEL publishes; /_ssed/stats (JSON), /_ssed/metrics (Prometheus), /_ssed/health.\n"
               "Durations take ms, s, m, h; sizes take K, KiB, M, MiB.\n"
+              "Under systemd, sockets it passes (LISTEN_FDS) replace --listen, and ssed sends\n"
+              "READY=1, STOPPING=1 and WATCHDOG=1 to NOTIFY_SOCKET (see man ssed, SYSTEMD).\n"
               "Exit status: 0 stopped cleanly, 1 runtime failure (e.g. cannot listen, store locked\n"
               "or damaged), 2 usage error.\n",
     .help_column = 29,
@@ -211,6 +259,7 @@ static void set_defaults(ssed_args *a) {
     o->verbosity = 1;
     o->log_format = LOG_FORMAT_TEXT;
     o->metrics_channels = 100;
+    o->jwt_leeway_ms = 30000;
     o->store_sync = -1;
     a->format = INPUT_LINES;
     a->retry_ms = UINT64_MAX;
@@ -240,9 +289,64 @@ static cli_outcome resolve(ssed_args *a) {
         return cli_usage_error(cli.program, "--redis-prefix: needs --redis");
     if (!o->redis_prefix)
         o->redis_prefix = "ssed";
+    if (o->tls_key && !o->tls_cert)
+        return cli_usage_error(cli.program, "--tls-key: needs --tls-cert");
+    if (o->tls_cert && !o->tls_key)
+        return cli_usage_error(cli.program, "--tls-cert: needs --tls-key (the certificate's private key)");
+    for (size_t i = 0; i < o->listen_count; i++) {
+        enum listener_scheme scheme;
+        listener_split_scheme(o->listen[i], &scheme);
+        if (scheme == LISTENER_HTTPS && !o->tls_cert)
+            return cli_usage_error(cli.program, "--listen %s: needs --tls-cert and --tls-key", o->listen[i]);
+    }
+    if (!o->jwt_secret_file && !o->jwt_key_file) {
+        const char *needs_jwt = o->jwt_audience ? "--jwt-audience" : o->jwt_issuer ? "--jwt-issuer"
+                                : o->jwt_cookie ? "--jwt-cookie" : o->public_count ? "--public" : NULL;
+        if (needs_jwt)
+            return cli_usage_error(cli.program, "%s: needs --jwt-secret-file or --jwt-key-file", needs_jwt);
+    }
     if (o->replay > o->history)
         return cli_usage_error(cli.program, "--replay: cannot be more than --history");
     return CLI_RUN;
+}
+
+/* The command line wins over the file also across options that exclude each
+ * other: one side of a pair given on the command line drops the file's other
+ * side (file "token" + --token-file, file "store" + --redis), and with it
+ * what only made sense with that side. */
+static void drop_file_exclusives(ssed_args *file, const ssed_args *cmdline) {
+    const ssed_options *c = &cmdline->o;
+    ssed_options *f = &file->o;
+    if (c->token_file)
+        f->token = NULL;
+    if (c->token)
+        f->token_file = NULL;
+    if (c->redis_url && f->store_path) {
+        f->store_path = NULL;
+        f->store_sync = -1;
+        f->store_repair = 0;
+    }
+    if (c->store_path && f->redis_url) {
+        f->redis_url = NULL;
+        f->redis_prefix = NULL;
+    }
+}
+
+/* --config: the file's options, then the command line's again over them,
+ * so that the command line wins. */
+static cli_outcome apply_config(ssed_args *a, int argc, char **argv) {
+    ssed_args from_file;
+    set_defaults(&from_file);
+    cli_outcome rc = config_file_apply(&cli, &from_file, a->config_path, &from_file.o.config_text);
+    if (rc == CLI_RUN) {
+        config_file_drop_lists(&cli, &from_file, a);
+        drop_file_exclusives(&from_file, a);
+        int next;
+        rc = cli_parse_and_report(&cli, &from_file, argc, argv, &next);
+    }
+    from_file.config_path = a->config_path;
+    *a = from_file;
+    return rc;
 }
 
 cli_outcome options_parse(ssed_options *o, int argc, char **argv) {
@@ -252,8 +356,15 @@ cli_outcome options_parse(ssed_options *o, int argc, char **argv) {
     cli_outcome rc = cli_parse_and_report(&cli, &a, argc, argv, &next);
     if (rc == CLI_RUN && next < argc)
         rc = cli_usage_error(cli.program, "%s: unexpected argument (ssed takes options only)", argv[next]);
+    if (rc == CLI_RUN && a.config_path)
+        rc = apply_config(&a, argc, argv);
     if (rc == CLI_RUN)
         rc = resolve(&a);
     *o = a.o;
     return rc;
+}
+
+void options_free(ssed_options *o) {
+    free(o->config_text);
+    o->config_text = NULL;
 }

@@ -10,6 +10,7 @@
 #include "exit_codes.h"
 
 #define SSED_MAX_LISTEN 16
+#define SSED_MAX_PUBLIC 64
 
 enum input_format { INPUT_LINES, INPUT_SSE };
 
@@ -41,6 +42,16 @@ typedef struct ssed_options {
     const char *token;
     const char *token_file;
     int no_publish;
+    /* JWT (--jwt-secret-file or --jwt-key-file set): subscribers and
+     * publishers need tokens whose claims allow their channels. */
+    const char *jwt_secret_file;
+    const char *jwt_key_file;
+    const char *jwt_audience;
+    const char *jwt_issuer;
+    uint64_t jwt_leeway_ms;
+    const char *jwt_cookie;
+    const char *public_channels[SSED_MAX_PUBLIC]; /* patterns anonymous subscribers may read */
+    size_t public_count;
     int no_ui;
     int exit_on_eof;
     const char *store_path; /* NULL: history in memory only */
@@ -49,14 +60,20 @@ typedef struct ssed_options {
     const char *redis_url;    /* --redis; NULL: a single server */
     const char *redis_prefix; /* --redis-prefix (default ssed) */
     int reuse_port;
+    const char *tls_cert; /* --tls-cert; NULL: no TLS listener */
+    const char *tls_key;
     int verbosity; /* 0 quiet, 1 normal, 2 verbose */
     int log_format; /* enum log_format */
     uint64_t metrics_channels; /* channels /_ssed/metrics labels; the rest are summed */
+    char *config_text; /* --config's contents, which string options point into; freed by options_free */
 } ssed_options;
 
 /* Parse argv into o. CLI_RUN (0) to go on; CLI_DONE (1) after --help or
  * --version; CLI_USAGE (2) after a usage error (reported). main turns the
  * last two into an exit status with cli_exit_status. */
 cli_outcome options_parse(ssed_options *o, int argc, char **argv);
+
+/* Free what options_parse allocated (whatever it returned). */
+void options_free(ssed_options *o);
 
 #endif

@@ -12,6 +12,7 @@
 #include "conn.h"
 #include "digits.h"
 #include "json.h"
+#include "json_body.h"
 #include "log.h"
 #include "publish.h"
 #include "route_common.h"
@@ -20,6 +21,8 @@
 
 /* Publishing turned off, or not allowed for this request (access.c). */
 static int publish_allowed(conn *c, const http_request *req) {
+    channel_name target = {req->path, req->path_len};
+    route_trim_slashes(&target.name, &target.len);
     server *srv = c->srv;
     if (srv->opt->no_publish) {
         buf allow = BUF_INIT;
@@ -30,7 +33,7 @@ static int publish_allowed(conn *c, const http_request *req) {
         return 0;
     }
     access_denial why;
-    int status = access_check_publish(c, req, &why);
+    int status = access_check_publish(c, req, target, &why);
     if (status == 0)
         return 1;
     if (status == 403)
@@ -56,9 +59,12 @@ static long request_param(const http_request *req, const char *query_name, const
     return (long)h->value_len;
 }
 
-static int body_kind_of(const http_request *req, enum body_kind *kind) {
+/* The body's kind by its Content-Type; *json when it must be one JSON
+ * document. */
+static int body_kind_of(const http_request *req, enum body_kind *kind, int *json) {
     const http_header *ct = http_request_header(req, "content-type");
     *kind = BODY_LINES;
+    *json = 0;
     if (!ct)
         return 0;
     const char *semicolon = memchr(ct->value, ';', ct->value_len); /* the value is not NUL-terminated */
@@ -76,6 +82,7 @@ static int body_kind_of(const http_request *req, enum body_kind *kind) {
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (strlen(types[i].type) == n && strncasecmp(ct->value, types[i].type, n) == 0) {
             *kind = types[i].kind;
+            *json = strcmp(types[i].type, "application/json") == 0;
             return 0;
         }
     return -1;
@@ -134,7 +141,8 @@ void publish_route_handle(conn *c, const http_request *req, long long content_le
         return;
     }
     enum body_kind kind;
-    if (body_kind_of(req, &kind) < 0) {
+    int json;
+    if (body_kind_of(req, &kind, &json) < 0) {
         conn_reply_status(c, 415,
                      "use Content-Type text/plain (one event per line), text/event-stream or application/json "
                      "(one event)",
@@ -169,6 +177,8 @@ void publish_route_handle(conn *c, const http_request *req, long long content_le
         conn_reply_status(c, 503, "out of memory", NULL);
         return;
     }
+    if (json)
+        p->check_whole = json_body_check;
     if (srv->cluster && !(p->batch = calloc(1, sizeof *p->batch))) {
         publish_free(p);
         conn_reply_status(c, 503, "out of memory", NULL);

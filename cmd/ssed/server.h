@@ -20,13 +20,17 @@
 typedef struct server server;
 typedef struct conn_routes conn_routes; /* conn.h */
 typedef struct cluster_node cluster_node; /* cluster_node.h */
+struct jwt_verifier;                      /* jwt.h */
+struct jwt_cache;                         /* jwt_cache.h */
 
 typedef struct listener_watch {
     loop_watch watch;
     server *srv;
     int fd;
     int paused;
+    int tls; /* connections accepted here speak TLS */
     char url[300];
+    char name[256]; /* the name systemd gave a passed socket, or "" */
 } listener_watch;
 
 /* Why a request got an error reply (conn_reply_status), for
@@ -74,6 +78,10 @@ struct server {
     list_node streaming; /* subscribers, least recently written first */
     list_node publishing; /* publishers sending a body */
     list_node graveyard; /* closed this iteration, freed after it */
+    list_node buffered_input; /* TLS connections holding input epoll cannot see */
+    struct tls_server *tls; /* --tls-cert; NULL: plaintext only */
+    int handshakes_left; /* TLS handshake steps this loop turn may still take */
+    list_node expiring;  /* streams whose token expires, soonest first */
     size_t conn_count;
     size_t subscriber_count;
     uint64_t max_clients;
@@ -85,6 +93,9 @@ struct server {
     int signal_fd;
     loop_watch signal_watch;
     shared_event *keepalive;
+    shared_event *expired_notice; /* the last thing a stream whose token expired is sent */
+    struct jwt_verifier *jwt; /* --jwt-*; NULL: no tokens for subscribers */
+    struct jwt_cache *jwt_cache; /* tokens that verified, until they expire */
     dedup_table *dedup;
     struct store *store; /* --store; NULL: history in memory only */
     int inputs_paused;   /* while the store cannot write */

@@ -6,11 +6,13 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "conn.h"
 #include "log.h"
+#include "tls.h"
 
 #define ACCEPTS_PER_WAKEUP 256
 #define ACCEPT_PAUSE_MS 100
@@ -40,22 +42,25 @@ static void pause_listeners(server *srv, int paused) {
 
 
 /* Answer 503 and close. Best effort on a fresh socket: its send buffer is
- * empty, so the reply fits. */
-static void refuse_busy(server *srv, int fd) {
-    ssize_t ignored = write(fd, busy_reply, sizeof busy_reply - 1);
-    (void)ignored;
+ * empty, so the reply fits. A TLS client is only closed: a reply would
+ * need a handshake, the very work a full server cannot take on. */
+static void refuse_busy(server *srv, const listener_watch *l, int fd) {
+    if (!l->tls) {
+        ssize_t ignored = write(fd, busy_reply, sizeof busy_reply - 1);
+        (void)ignored;
+    }
     shutdown(fd, SHUT_WR);
     close(fd);
     srv->stats.rejected_busy++;
 }
 
 
-static void accept_one(server *srv, int fd) {
+static void accept_one(server *srv, const listener_watch *l, int fd) {
     if (srv->conn_count >= srv->max_clients) {
-        refuse_busy(srv, fd);
+        refuse_busy(srv, l, fd);
         return;
     }
-    if (!conn_new(srv, fd))
+    if (!conn_new(srv, fd, l->tls ? srv->tls : NULL))
         close(fd);
 }
 
@@ -69,7 +74,7 @@ static int refuse_with_reserve(server *srv, listener_watch *l) {
     srv->reserve_fd = -1;
     int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0)
-        refuse_busy(srv, fd);
+        refuse_busy(srv, l, fd);
     srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     return fd >= 0 ? 0 : -1;
 }
@@ -86,7 +91,7 @@ void server_accept_ready(loop_watch *w, uint32_t events) {
                 log_info("accepting connections again");
                 srv->accept_error_logged = 0;
             }
-            accept_one(srv, fd);
+            accept_one(srv, l, fd);
             continue;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED)
@@ -106,6 +111,22 @@ void server_accept_ready(loop_watch *w, uint32_t events) {
         log_error("accept %s: %s", l->url, strerror(errno));
         return;
     }
+}
+
+
+int server_read_buffered(server *srv) {
+    list_node ready;
+    list_init(&ready);
+    /* Only those waiting now: a connection that still holds input after
+     * its read goes back on the list for the next turn. */
+    while (!list_empty(&srv->buffered_input)) {
+        list_node *n = srv->buffered_input.next;
+        list_remove(n);
+        list_push_back(&ready, n);
+    }
+    while (!list_empty(&ready))
+        conn_read_buffered(list_entry(ready.next, conn, input_link));
+    return !list_empty(&srv->buffered_input);
 }
 
 
@@ -136,8 +157,43 @@ int server_flush_dirty(server *srv) {
 }
 
 
+void server_end_stream_at(server *srv, conn *c, int64_t exp_s) {
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    int64_t left_ms = (exp_s * 1000 + (int64_t)srv->opt->jwt_leeway_ms) -
+                      ((int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000);
+    c->ends_ms = clock_now_ms() + (uint64_t)(left_ms > 0 ? left_ms : 0);
+    /* Tokens are mostly issued for one lifetime, so a new one usually
+     * expires last: look for its place from the end. */
+    list_node *at = srv->expiring.prev;
+    while (at != &srv->expiring && list_entry(at, conn, expiry_link)->ends_ms > c->ends_ms)
+        at = at->prev;
+    list_push_back(at->next, &c->expiry_link);
+}
+
+/* Nothing more is sent but the notice; the stream closes once it is
+ * written. A subscriber whose socket is full is not reading: it is closed
+ * now (an event cut short at the end of a stream is never dispatched), or
+ * it could hold its connection for as long as it likes. */
+static void end_expired_streams(server *srv, uint64_t now) {
+    while (!list_empty(&srv->expiring)) {
+        conn *c = list_entry(srv->expiring.next, conn, expiry_link);
+        if (c->ends_ms > now)
+            break;
+        list_remove(&c->expiry_link);
+        if (c->watching & EPOLLOUT) {
+            conn_close(c, "token expired");
+            continue;
+        }
+        subscriber_finish(&srv->hub, &c->sub, srv->expired_notice);
+        c->draining = 1;
+        c->drain_reason = "token expired";
+    }
+}
+
 void server_run_timers(server *srv, uint64_t now) {
     const ssed_options *o = srv->opt;
+    end_expired_streams(srv, now);
     while (!list_empty(&srv->reading)) {
         conn *c = list_entry(srv->reading.next, conn, timer_link);
         if (c->since_ms + o->header_timeout_ms > now)
@@ -180,6 +236,11 @@ int server_next_timeout(server *srv, uint64_t now) {
         uint64_t t = c->since_ms + srv->opt->keepalive_ms;
         if (t < next)
             next = t;
+    }
+    if (!list_empty(&srv->expiring)) {
+        conn *c = list_entry(srv->expiring.next, conn, expiry_link);
+        if (c->ends_ms < next)
+            next = c->ends_ms;
     }
     if (srv->accept_resume_ms && srv->accept_resume_ms < next)
         next = srv->accept_resume_ms;
@@ -242,10 +303,13 @@ int server_init(server *srv, const ssed_options *opt, const conn_routes *routes)
     list_init(&srv->streaming);
     list_init(&srv->publishing);
     list_init(&srv->graveyard);
+    list_init(&srv->buffered_input);
+    list_init(&srv->expiring);
     srv->max_clients = opt->max_clients;
     srv->keepalive = shared_event_raw(": keep-alive\n\n", 14);
+    srv->expired_notice = shared_event_raw(": token expired\n\n", 17);
     srv->dedup = calloc(1, sizeof *srv->dedup);
-    if (!srv->keepalive || !srv->dedup || loop_init(&srv->loop) < 0)
+    if (!srv->keepalive || !srv->expired_notice || !srv->dedup || loop_init(&srv->loop) < 0)
         return -1;
     hub_limits limits = {opt->history, opt->max_history_bytes, opt->max_pending, opt->max_channels,
                          opt->max_channels};
@@ -260,8 +324,11 @@ void server_free(server *srv) {
         hub_free(&srv->hub);
     if (srv->keepalive)
         shared_event_unref(srv->keepalive);
+    if (srv->expired_notice)
+        shared_event_unref(srv->expired_notice);
     if (srv->reserve_fd >= 0)
         close(srv->reserve_fd);
     loop_close(&srv->loop);
     free(srv->dedup);
+    tls_server_free(srv->tls);
 }

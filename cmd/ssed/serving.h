@@ -22,7 +22,20 @@ void server_accept_ready(loop_watch *w, uint32_t events);
  * mark first; 1 if more are left (look at the sockets without waiting, then
  * call again), 0 when none are. */
 int server_flush_dirty(server *srv);
-/* Header timeouts, keep-alives, and listeners paused after EMFILE. */
+/* Read the input TLS holds decrypted for connections (server.h's
+ * buffered_input); 1 if some still hold more (look at the sockets without
+ * waiting, then call again). */
+int server_read_buffered(server *srv);
+/* TLS handshake steps per loop turn (conn.c's may_step_handshake). */
+#define SERVER_HANDSHAKES_PER_TURN 32
+struct conn;
+/* The stream's token expires at exp_s (seconds since the epoch) plus
+ * --jwt-leeway: then it is sent a comment saying so (": token expired")
+ * and closed; the client reconnects with a fresh token and resumes by
+ * Last-Event-ID. */
+void server_end_stream_at(server *srv, struct conn *c, int64_t exp_s);
+/* Header timeouts, keep-alives, token expiry, and listeners paused after
+ * EMFILE. */
 void server_run_timers(server *srv, uint64_t now);
 /* Milliseconds until the next deadline; -1 for none. */
 int server_next_timeout(server *srv, uint64_t now);

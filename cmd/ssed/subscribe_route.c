@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "access.h"
 #include "cluster_node.h"
 #include "json.h"
 #include "log.h"
 #include "conn.h"
 #include "route_common.h"
 #include "router.h"
+#include "serving.h"
 
 #define MAX_STREAM_CHANNELS 64
 /* Channels one stream may create by waiting on them: the rest of the budget
@@ -85,51 +87,90 @@ static int acquire_for_stream(conn *c, const char *name, size_t len, channel **o
     return 0;
 }
 
-/* The channels a subscription follows, each acquired: the path's, or the
- * comma-separated `channels` query parameter's (where "/" or "" is the root
- * channel). */
-static int stream_channels(conn *c, const http_request *req, channel **out, size_t *count) {
-    char list[4096];
-    long list_len = http_query_param(req, "channels", list, sizeof list);
-    size_t created = 0;
-    *count = 0;
+/* The channels a request names: the path's, or the comma-separated
+ * `channels` query parameter's (where "/" or "" is the root channel). */
+typedef struct stream_request {
+    char list[4096]; /* the decoded parameter the names point into */
+    channel_name names[MAX_STREAM_CHANNELS];
+    size_t count;
+} stream_request;
+
+static int already_named(const stream_request *s, channel_name n) {
+    for (size_t k = 0; k < s->count; k++)
+        if (s->names[k].len == n.len && memcmp(s->names[k].name, n.name, n.len) == 0)
+            return 1;
+    return 0;
+}
+
+/* Read the names (one listed twice is followed once); -1 after answering
+ * when they are not acceptable. */
+static int stream_names(conn *c, const http_request *req, stream_request *s) {
+    long list_len = http_query_param(req, "channels", s->list, sizeof s->list);
+    s->count = 0;
     if (list_len == -2) {
         conn_reply_status(c, 414, "the channels list is longer than 4095 bytes", NULL);
         return -1;
     }
     if (list_len < 0) {
-        const char *name = req->path;
-        size_t len = req->path_len;
-        route_trim_slashes(&name, &len);
-        return acquire_for_stream(c, name, len, out, count, &created);
+        s->names[0] = (channel_name){req->path, req->path_len};
+        route_trim_slashes(&s->names[0].name, &s->names[0].len);
+        s->count = 1;
+        return 0;
     }
     if (req->path_len != 1) {
         conn_reply_status(c, 400, "use the channels parameter on / only (/?channels=a,b)", NULL);
         return -1;
     }
-    if (memchr(list, '\0', (size_t)list_len)) {
+    if (memchr(s->list, '\0', (size_t)list_len)) {
         conn_reply_status(c, 400, "invalid channel name in channels", NULL);
         return -1;
     }
-    for (char *item = list, *next; item; item = next) {
+    for (char *item = s->list, *next; item; item = next) {
         next = strchr(item, ',');
         if (next)
             *next++ = '\0';
-        const char *name = item;
-        size_t len = strlen(item);
-        route_trim_slashes(&name, &len);
-        if (!hub_channel_name_valid(name, len) || *count == MAX_STREAM_CHANNELS) {
-            release_channels(&c->srv->hub, out, *count);
-            conn_reply_status(c, 400, *count == MAX_STREAM_CHANNELS ? "at most 64 channels in one stream"
-                                                                : "invalid channel name in channels",
-                         NULL);
+        channel_name n = {item, strlen(item)};
+        route_trim_slashes(&n.name, &n.len);
+        if (!hub_channel_name_valid(n.name, n.len)) {
+            conn_reply_status(c, 400, "invalid channel name in channels", NULL);
             return -1;
         }
-        if (acquire_for_stream(c, name, len, out, count, &created) < 0) {
-            release_channels(&c->srv->hub, out, *count);
+        if (already_named(s, n))
+            continue;
+        if (s->count == MAX_STREAM_CHANNELS) {
+            conn_reply_status(c, 400, "at most 64 channels in one stream", NULL);
             return -1;
         }
+        s->names[s->count++] = n;
     }
+    return 0;
+}
+
+/* May the request read them all (access.c)? -1 after refusing. */
+static int may_read(conn *c, const http_request *req, const stream_request *s, int64_t *expires_s) {
+    access_denial why;
+    int status = access_check_subscribe(c, req, s->names, s->count, &why, expires_s);
+    if (status == 0)
+        return 0;
+    log_verbose("refused a subscriber at %s: %s", c->peer, why.reason);
+    buf extra = BUF_INIT;
+    buf_append_str(&extra, why.extra_headers ? why.extra_headers : "");
+    route_cors_headers(c, &extra); /* so a page of an allowed origin can read why */
+    buf_append_char(&extra, '\0');
+    conn_reply_status(c, status, why.reason, extra.data);
+    buf_free(&extra);
+    return -1;
+}
+
+/* Acquire every channel named; -1 after answering (none held then). */
+static int acquire_all(conn *c, const stream_request *s, channel **out, size_t *count) {
+    size_t created = 0;
+    *count = 0;
+    for (size_t k = 0; k < s->count; k++)
+        if (acquire_for_stream(c, s->names[k].name, s->names[k].len, out, count, &created) < 0) {
+            release_channels(&c->srv->hub, out, *count);
+            return -1;
+        }
     return 0;
 }
 
@@ -144,9 +185,12 @@ void subscribe_route_handle(conn *c, const http_request *req) {
                           "Retry-After: 1\r\n");
         return;
     }
-    if (stream_channels(c, req, chans, &count) < 0)
+    stream_request names;
+    int64_t expires_s;
+    if (stream_names(c, req, &names) < 0 || may_read(c, req, &names, &expires_s) < 0 ||
+        acquire_all(c, &names, chans, &count) < 0)
         return;
-    buf_clear(&c->out);
+    conn_restart_output(c);
     buf_append_str(&c->out, "HTTP/1.1 200 OK\r\n"
                             "Content-Type: text/event-stream; charset=utf-8\r\n"
                             "Cache-Control: no-store\r\n"
@@ -195,5 +239,7 @@ void subscribe_route_handle(conn *c, const http_request *req) {
     }
     hub_queue_history(&srv->hub, &c->sub, last_id, last_len, srv->opt->replay, queue_gap_notice, &gap);
     conn_start_stream(c);
+    if (expires_s)
+        server_end_stream_at(srv, c, expires_s);
 }
 

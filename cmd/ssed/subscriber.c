@@ -118,8 +118,19 @@ static int queue_push(hub *h, subscriber *s, shared_event *ev, const channel *fr
 
 void subscriber_enqueue_owed(hub *h, subscriber *s, shared_event *ev) { queue_push(h, s, ev, NULL); }
 
+void subscriber_finish(hub *h, subscriber *s, shared_event *last) {
+    size_t keep = s->q_len > 0 && s->head_offset > 0 ? 1 : 0;
+    for (size_t i = keep; i < s->q_len; i++)
+        shared_event_unref(s->queue[(s->q_head + i) & (s->q_cap - 1)]);
+    s->q_len = keep;
+    s->pending_bytes = keep ? s->queue[s->q_head]->len - s->head_offset : 0;
+    s->replaying = 0;
+    s->finished = 1;
+    queue_push(h, s, last, NULL);
+}
+
 void subscriber_enqueue(hub *h, subscriber *s, shared_event *ev, const channel *from) {
-    if (s->overflowed)
+    if (s->overflowed || s->finished)
         return;
     /* The event being written does not count: one event larger than the
      * limit (an envelope escapes control bytes six-fold) must not drop a

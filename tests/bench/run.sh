@@ -13,3 +13,5 @@ echo "== parser throughput (best of 5, 64 KiB feeds); target: >= 1000 MB/s on js
 # give the same two figures on their own, quickly.
 echo "== server comparison: ssed, nginx+nchan, Node/Express and the limit program (BENCH_RUNS=1 BENCH_QUICK=1 for a short run)"
 bash "$top/tests/bench/compare.sh" "${1:-build}"
+echo "== TLS next to plaintext (HTTP/1.1): ssed CPU per delivery, idle memory per subscriber"
+python3 "$top/tests/bench/tls_fanout.py" "$build/ssed" "${TLS_BENCH_SUBS:-500}" "${TLS_BENCH_EVENTS:-2000}"

@@ -75,7 +75,7 @@
  *   lines (so no reply is cut short by the next), and in each stream
  *   the ids ssed handed out (numbers in [hub.first_id, hub.last_id])
  *   strictly increase: no event is delivered twice or out of order. */
-/* fuzz-sources: cmd/ssed/[a-z]*.c !cmd/ssed/main.c !cmd/ssed/store_off.c !cmd/ssed/cluster_off.c @viewer_assets */
+/* fuzz-sources: cmd/ssed/[a-z]*.c !cmd/ssed/main.c !cmd/ssed/store_off.c !cmd/ssed/cluster_off.c !cmd/ssed/tls_context.c !cmd/ssed/tls_session.c !cmd/ssed/jwt_off.c @viewer_assets */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -250,7 +250,7 @@ static void shrink_send_buffers(server *srv) {
         conn *c = list_entry(p, conn, timer_link);
         int one = 1;
         if (c->bytes_sent == 0 && c->head_len == 0)
-            setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &one, sizeof one);
+            setsockopt(c->io.fd, SOL_SOCKET, SO_SNDBUF, &one, sizeof one);
     }
 }
 

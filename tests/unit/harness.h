@@ -45,5 +45,6 @@ void helpers_tests_register(void);
 void cli_tests_register(void);
 void redis_url_tests_register(void);
 void cluster_delivery_tests_register(void);
+void jwt_claims_tests_register(void);
 
 #endif

@@ -284,6 +284,57 @@ static void help_from_the_table(const void *arg) {
     free(text);
 }
 
+/* cli_set_option: the table's checks, by long name, as a configuration
+ * file gives them; messages name the option as the file does. */
+typedef struct set_case {
+    const char *name, *value;
+    const char *want_err; /* NULL: taken */
+} set_case;
+
+static const set_case set_cases[] = {
+    {"flag", NULL, NULL},
+    {"verbose", NULL, NULL},
+    {"count", "42", NULL},
+    {"wait", "250ms", NULL},
+    {"host", "a", NULL},
+    {"mode", "0640", NULL},
+    {"count", "0", "count: invalid number '0' (expected a whole number from 1 to 100)"},
+    {"name", "two words", "name: a name cannot contain a space"},
+    {"format", "d", "format: unknown format 'd' (expected a, b or c)"},
+    {"count", NULL, "count: needs a value"},
+    {"flag", "yes", "flag: takes no value"},
+    {"bogus", "1", "unknown option 'bogus'"},
+    {"port", "80", "unknown option 'port' (did you mean -u/--url?)"},
+    {"help", NULL, "unknown option 'help'"},
+    {"version", NULL, "unknown option 'version'"},
+};
+
+static void set_by_name(const void *arg) {
+    (void)arg;
+    for (size_t i = 0; i < sizeof set_cases / sizeof set_cases[0]; i++) {
+        const set_case *c = &set_cases[i];
+        demo d;
+        memset(&d, 0, sizeof d);
+        char err[512] = "";
+        const cli_option *opt = cli_set_option(&demo_spec, &d, c->name, c->value, err, sizeof err);
+        if (c->want_err) {
+            CHECK(opt == NULL);
+            CHECK_STR(err, c->want_err);
+        } else {
+            CHECK(opt != NULL && strcmp(opt->name, c->name) == 0);
+        }
+    }
+    demo d;
+    memset(&d, 0, sizeof d);
+    char err[512];
+    CHECK(cli_set_option(&demo_spec, &d, "verbose", NULL, err, sizeof err) != NULL && d.level == 2);
+    CHECK(cli_set_option(&demo_spec, &d, "wait", "2s", err, sizeof err) != NULL && d.wait_ms == 2000);
+    CHECK(cli_set_option(&demo_spec, &d, "host", "a", err, sizeof err) != NULL);
+    CHECK(cli_set_option(&demo_spec, &d, "host", "b", err, sizeof err) != NULL && d.host_count == 2);
+    CHECK(cli_set_option(&demo_spec, &d, "host", "c", err, sizeof err) == NULL);
+    CHECK_STR(err, "host: can be given at most 2 times");
+}
+
 static void exit_statuses(const void *arg) {
     (void)arg;
     CHECK(cli_exit_status(CLI_RUN) == EXIT_OK);
@@ -297,4 +348,5 @@ void cli_tests_register(void) {
         harness_add(parse_cases[i].name, check_parse, &parse_cases[i]);
     harness_add("cli: --help is made from the table", help_from_the_table, NULL);
     harness_add("cli: --help and --version exit 0, usage errors 2", exit_statuses, NULL);
+    harness_add("cli: an option set by its long name (configuration files)", set_by_name, NULL);
 }

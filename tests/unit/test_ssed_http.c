@@ -330,6 +330,27 @@ static void peer_check(const void *arg) {
     CHECK(listener_address_is_local(&ss));
 }
 
+static void listen_schemes(const void *arg) {
+    (void)arg;
+    enum listener_scheme scheme;
+    CHECK_STR(listener_split_scheme("127.0.0.1:8080", &scheme), "127.0.0.1:8080");
+    CHECK(scheme == LISTENER_DEFAULT);
+    CHECK_STR(listener_split_scheme("http://[::1]:80", &scheme), "[::1]:80");
+    CHECK(scheme == LISTENER_HTTP);
+    CHECK_STR(listener_split_scheme("https://:8443", &scheme), ":8443");
+    CHECK(scheme == LISTENER_HTTPS);
+    CHECK_STR(listener_split_scheme("https://unix:/run/s", &scheme), "unix:/run/s");
+    CHECK(scheme == LISTENER_HTTPS);
+    CHECK_STR(listener_split_scheme("HTTPS://:1", &scheme), "HTTPS://:1"); /* listener_open then refuses it */
+    CHECK(scheme == LISTENER_DEFAULT);
+    char url[300] = "http://127.0.0.1:8443/";
+    listener_url_tls(url, sizeof url);
+    CHECK_STR(url, "https://127.0.0.1:8443/");
+    snprintf(url, sizeof url, "unix:/run/ssed.sock");
+    listener_url_tls(url, sizeof url);
+    CHECK_STR(url, "unix:/run/ssed.sock (TLS)");
+}
+
 typedef struct framing_case {
     const char *name;
     const char *head;
@@ -391,6 +412,7 @@ void ssed_http_tests_register(void) {
         harness_add(chunk_cases[i].name, check_chunked, &chunk_cases[i]);
     harness_add("chunked: size, extension and trailer lines are bounded", chunked_line_limits, NULL);
     harness_add("chunked: a finished decoder stays finished", chunked_stays_done, NULL);
+    harness_add("listen: http:// and https:// choose plaintext or TLS; URLs say https", listen_schemes, NULL);
     harness_add("peer check: only loopback and unix peers are local (remote publishers need a token)", peer_check,
                 NULL);
 }

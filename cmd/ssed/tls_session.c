@@ -1,0 +1,144 @@
+/* One connection's TLS session: reads and writes with OpenSSL's rules for
+ * non-blocking sockets (transport.h says what the owner must do). */
+#include <errno.h>
+#include <limits.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <string.h>
+
+#include "tls.h"
+
+/* Bytes handed to one SSL_write: a full TLS record. Pieces smaller than
+ * that are gathered, so many small events go out in one record. */
+#define TLS_WRITE_CHUNK 16384
+
+/* What an SSL_read or SSL_write that returned rc <= 0 means: -1 with errno
+ * EAGAIN to wait (*wants_other set when the wait is for the other
+ * direction), 0 for the end of the stream, -1 with another errno for a
+ * failure (t->why set for a TLS one). */
+static ssize_t after_failure(transport *t, int rc, int *wants_other, int other_direction) {
+    int saved = errno;
+    int e = SSL_get_error(t->ssl, rc);
+    switch (e) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE:
+        *wants_other = e == other_direction;
+        errno = EAGAIN;
+        return -1;
+    case SSL_ERROR_ZERO_RETURN:
+        return 0;
+    case SSL_ERROR_SYSCALL:
+        t->failed = 1;
+        ERR_clear_error();
+        errno = saved ? saved : ECONNRESET;
+        return -1;
+    default: {
+        unsigned long code = ERR_peek_last_error();
+        const char *reason = code ? ERR_reason_error_string(code) : NULL;
+        ERR_clear_error();
+        t->failed = 1;
+        t->why = reason ? reason : "TLS protocol error";
+        errno = EPROTO;
+        return -1;
+    }
+    }
+}
+
+ssize_t tls_session_read(transport *t, void *buf, size_t len) {
+    t->read_wants_writable = 0;
+    ERR_clear_error();
+    errno = 0;
+    int n = SSL_read(t->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
+    return n > 0 ? n : after_failure(t, n, &t->read_wants_writable, SSL_ERROR_WANT_WRITE);
+}
+
+/* Where a writev is up to: the piece and the offset in it. */
+typedef struct iov_cursor {
+    const struct iovec *iov;
+    int count, at;
+    size_t off;
+} iov_cursor;
+
+/* The next want bytes: in place when one piece holds them, else copied
+ * into scratch. The cursor does not move. */
+static const void *gather(const iov_cursor *cur, size_t want, char *scratch) {
+    const struct iovec *v = &cur->iov[cur->at];
+    if (v->iov_len - cur->off >= want)
+        return (const char *)v->iov_base + cur->off;
+    size_t got = 0, off = cur->off;
+    for (int i = cur->at; i < cur->count && got < want; i++, off = 0) {
+        size_t take = cur->iov[i].iov_len - off < want - got ? cur->iov[i].iov_len - off : want - got;
+        memcpy(scratch + got, (const char *)cur->iov[i].iov_base + off, take);
+        got += take;
+    }
+    return scratch;
+}
+
+static void advance(iov_cursor *cur, size_t n) {
+    while (n > 0 && cur->at < cur->count) {
+        size_t left = cur->iov[cur->at].iov_len - cur->off;
+        if (n < left) {
+            cur->off += n;
+            return;
+        }
+        n -= left;
+        cur->at++;
+        cur->off = 0;
+    }
+}
+
+/* Record by record until everything is written or TLS must wait. A write
+ * that must wait is remembered (retry_len) and repeated next time with the
+ * same bytes, as OpenSSL requires: they are still the front of what the
+ * caller owes, since nothing was counted as written. */
+ssize_t tls_session_writev(transport *t, const struct iovec *iov, int count) {
+    size_t total = 0;
+    for (int i = 0; i < count; i++)
+        total += iov[i].iov_len;
+    iov_cursor cur = {iov, count, 0, 0};
+    size_t done = 0;
+    char scratch[TLS_WRITE_CHUNK];
+    t->write_wants_readable = 0;
+    while (done < total) {
+        size_t want = t->retry_len ? t->retry_len : TLS_WRITE_CHUNK;
+        if (want > total - done)
+            want = total - done;
+        const void *bytes = gather(&cur, want, scratch);
+        ERR_clear_error();
+        errno = 0;
+        int n = SSL_write(t->ssl, bytes, (int)want);
+        if (n > 0) {
+            t->retry_len = 0;
+            done += (size_t)n;
+            advance(&cur, (size_t)n);
+            continue;
+        }
+        ssize_t rc = after_failure(t, n, &t->write_wants_readable, SSL_ERROR_WANT_READ);
+        if (rc < 0 && errno == EAGAIN)
+            t->retry_len = want;
+        else if (rc == 0)
+            errno = EPIPE; /* the peer closed its side: nothing more can reach it */
+        return done > 0 ? (ssize_t)done : -1;
+    }
+    return (ssize_t)done;
+}
+
+/* Only decrypted bytes: SSL_has_pending is also true for part of a record,
+ * which cannot be read until the rest arrives, and reading again for it
+ * would spin the loop for as long as the peer stalls. */
+int tls_session_has_buffered_input(const transport *t) { return SSL_pending(t->ssl) > 0; }
+
+int tls_session_handshaking(const transport *t) { return !SSL_is_init_finished(t->ssl); }
+
+void tls_session_shutdown(transport *t) {
+    if (!SSL_is_init_finished(t->ssl))
+        return;
+    ERR_clear_error();
+    SSL_shutdown(t->ssl); /* sends close_notify if the socket takes it; never waits */
+    ERR_clear_error();
+}
+
+void tls_session_free(transport *t) {
+    SSL_free(t->ssl);
+    t->ssl = NULL;
+}

@@ -1,0 +1,51 @@
+/* A connection's byte stream: the socket itself, or TLS over it. conn reads
+ * and writes through these calls and never asks which one it has.
+ *
+ * Results follow read(2)/writev(2): bytes moved (> 0), 0 at the end of
+ * input, or -1 with errno: EAGAIN when the socket must become ready first,
+ * anything else when the connection failed (transport_why says why).
+ *
+ * TLS turns "ready" around at times: a read may have to write (the
+ * handshake, a session ticket) and a write may have to read. The transport
+ * records that in read_wants_writable / write_wants_readable, and the owner
+ * watches the other direction too and retries the operation when it comes.
+ * TLS may also hold decrypted input the socket no longer shows as readable
+ * (transport_has_buffered_input): the owner must read again without
+ * waiting for epoll. */
+#ifndef SSED_TRANSPORT_H
+#define SSED_TRANSPORT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+struct ssl_st; /* OpenSSL's SSL, known only to tls.c */
+
+typedef struct transport {
+    int fd;
+    struct ssl_st *ssl; /* NULL: plaintext */
+    int read_wants_writable;
+    int write_wants_readable;
+    /* A TLS write that could not finish must be repeated with the same
+     * bytes: this many from the front of what is owed (0: none). */
+    size_t retry_len;
+    const char *why; /* a TLS failure's reason, for transport_why */
+    int failed;      /* TLS failed: OpenSSL forbids a close_notify now */
+} transport;
+
+ssize_t transport_read(transport *t, void *buf, size_t len);
+ssize_t transport_writev(transport *t, const struct iovec *iov, int count);
+/* Decrypted bytes wait inside TLS: read them without waiting for epoll. */
+int transport_has_buffered_input(const transport *t);
+/* TLS whose handshake is not complete yet. */
+int transport_handshaking(const transport *t);
+/* The reason for the last failure (-1 with err as errno). */
+const char *transport_why(const transport *t, int err);
+/* Tell the peer we send no more (TLS close_notify, then TCP FIN). */
+void transport_shutdown_write(transport *t);
+/* Free TLS state and close the socket. A TLS stream ends with a
+ * close_notify when the socket takes it, so the client can tell our close
+ * (shutdown, too slow) from a cut connection. */
+void transport_close(transport *t);
+
+#endif
