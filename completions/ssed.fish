@@ -39,7 +39,7 @@ complete -c ssed -l jwt-key-file -r -F -d 'Verify RS256/384/512, ES256, EdDSA to
 complete -c ssed -l jwt-audience -x -d 'Tokens must name this audience'
 complete -c ssed -l jwt-issuer -x -d 'Tokens must have this issuer'
 complete -c ssed -l jwt-leeway -x -d 'Clock skew allowed for exp and nbf'
-complete -c ssed -l jwt-cookie -x -d 'Also take the token from this cookie'
+complete -c ssed -l jwt-cookie -x -d 'Also take a subscriber token from this cookie'
 complete -c ssed -l public -x -d 'Channels anonymous subscribers may read (pattern)'
 complete -c ssed -l no-ui -d 'Browsers get the event stream, not the viewer page'
 complete -c ssed -l metrics-channels -x -d 'Channels /_ssed/metrics labels'

@@ -236,7 +236,7 @@ void subscriber_mark_dirty(hub *h, subscriber *s);
  * one event always fits, whatever its size). */
 void subscriber_enqueue(hub *h, subscriber *s, shared_event *ev, const channel *from);
 /* Queue an event the subscriber is owed whatever it already owes: history,
- * notices, keep-alives. */
+ * notices, keep-alives. Nothing once subscriber_finish has queued the last. */
 void subscriber_enqueue_owed(hub *h, subscriber *s, shared_event *ev);
 /* The stream ends with `last`: the subscriber takes no more events, its
  * replay stops, and of its queue only an event partly written is kept (a

@@ -192,7 +192,7 @@ static const cli_option option_table[] = {
      .help = "clock skew allowed for exp and nbf (default 30s); a stream\n"
              "ends when its token's exp plus this passes"},
     {OPT("jwt-cookie", 0, CLI_STRING, o.jwt_cookie), .min = 1, .reject = "=;, \t\r\n\"", .what = "a cookie name",
-     .arg = "NAME", .help = "also take the token from the cookie NAME (for EventSource)"},
+     .arg = "NAME", .help = "also take a subscriber's token from the cookie NAME (for EventSource)"},
     {OPT("public", 0, CLI_LIST, o.public_channels), .count_at = offsetof(ssed_args, o.public_count),
      .max = SSED_MAX_PUBLIC, .check = check_pattern, .arg = "PATTERN",
      .help = "channels matching PATTERN (news/*, feeds/**) need no token to\n"

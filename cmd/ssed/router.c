@@ -2,7 +2,6 @@
  * /_ssed/, a CORS preflight answer, or an error naming the problem. */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "access.h"
 #include "conn.h"
@@ -60,30 +59,6 @@ static void handle_preflight(conn *c) {
     buf_free(&extra);
 }
 
-/* Does the Accept header list an image type and no event stream? */
-static int accepts_only_images(const http_request *req) {
-    const http_header *accept = http_request_header(req, "accept");
-    if (!accept || http_header_has_token(accept, "text/event-stream"))
-        return 0;
-    for (size_t i = 0; i + 6 <= accept->value_len; i++)
-        if (strncasecmp(accept->value + i, "image/", 6) == 0 && (i == 0 || strchr(" ,\t", accept->value[i - 1])))
-            return 1;
-    return 0;
-}
-
-/* Browsers fetch /favicon.ico and /robots.txt on their own and images by
- * Accept: none of those wants a stream, and none may hold a connection and
- * a channel open. They get a stream only of a channel that exists. */
-static int wants_no_stream(conn *c, const http_request *req) {
-    const char *name = req->path;
-    size_t len = req->path_len;
-    route_trim_slashes(&name, &len);
-    int automatic = (len == 11 && memcmp(name, "favicon.ico", 11) == 0) || (len == 10 && memcmp(name, "robots.txt", 10) == 0);
-    if (!automatic && !accepts_only_images(req))
-        return 0;
-    return req->query != NULL || !hub_channel_find(&c->srv->hub, name, len);
-}
-
 void router_handle(conn *c, const http_request *req) {
     long long content_length;
     int chunked;
@@ -135,9 +110,5 @@ void router_handle(conn *c, const http_request *req) {
     }
     if (viewer_serve_page(c, req))
         return;
-    if (wants_no_stream(c, req)) {
-        conn_reply_status(c, 404, "not an event stream: no channel of that name", NULL);
-        return;
-    }
     subscribe_route_handle(c, req);
 }

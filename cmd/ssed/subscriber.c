@@ -116,7 +116,11 @@ static int queue_push(hub *h, subscriber *s, shared_event *ev, const channel *fr
     return queued ? 0 : -1;
 }
 
-void subscriber_enqueue_owed(hub *h, subscriber *s, shared_event *ev) { queue_push(h, s, ev, NULL); }
+void subscriber_enqueue_owed(hub *h, subscriber *s, shared_event *ev) {
+    if (s->finished)
+        return; /* nothing goes after the last event subscriber_finish queued */
+    queue_push(h, s, ev, NULL);
+}
 
 void subscriber_finish(hub *h, subscriber *s, shared_event *last) {
     size_t keep = s->q_len > 0 && s->head_offset > 0 ? 1 : 0;
