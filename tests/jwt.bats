@@ -13,9 +13,24 @@ setup_file() {
     jwt_keys "$KEYS"
 }
 
+setup() {
+    if [[ "$("$SSED" --jwt-secret-file /dev/null 2>&1)" == *"built without JWT support"* ]]; then
+        [[ "$BATS_TEST_DESCRIPTION" == *"make JWT=0"* ]] || skip "this ssed was built without JWT support (make JWT=0)"
+    fi
+}
+
 teardown() {
     exec 8>&- 2>/dev/null || true
     stop_all
+}
+
+@test "jwt: built with make JWT=0, --jwt-secret-file and --jwt-key-file are refused at start with exit 1" {
+    [[ "$("$SSED" --jwt-secret-file /dev/null 2>&1)" == *"built without JWT support"* ]] || skip "this ssed has JWT support"
+    run "$SSED" -l 127.0.0.1:0 --no-stdin --jwt-secret-file "$KEYS/secret"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"built without JWT support (make JWT=0)"* ]]
+    run "$SSED" -l 127.0.0.1:0 --no-stdin --jwt-key-file "$KEYS/ec.pub"
+    [ "$status" -eq 1 ]
 }
 
 # claims SSED_CLAIM [EXTRA]: a payload valid for five minutes.
