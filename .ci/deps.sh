@@ -6,8 +6,8 @@
 set -u
 build_packages="gcc make pkg-config libcurl4-openssl-dev libsqlite3-dev libhiredis-dev libssl-dev libjansson-dev"
 # systemd: systemd-socket-activate and systemd-analyze for tests/systemd.bats;
-# dpkg-dev and lintian: make deb and make check-package.
-packages="$build_packages bats curl openssl clang libclang-rt-14-dev python3 valgrind chromium nginx redis-server systemd dpkg-dev lintian"
+# dpkg-dev and lintian: make deb and make check-package; prometheus: promtool.
+packages="$build_packages bats curl openssl clang libclang-rt-14-dev python3 valgrind chromium nginx redis-server systemd dpkg-dev lintian prometheus"
 missing=""
 build_only=0
 [ "${1:-}" = --build ] && build_only=1 && packages=$build_packages

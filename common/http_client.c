@@ -257,9 +257,12 @@ int http_client_take_token_file(void *cfg_, const char *path, char *err, size_t 
     char *token = token_file_read(path, err, errlen);
     if (!token)
         return -1;
+    /* Given again, the last one counts (as curl's options do); bearer may
+     * point at the one being replaced. */
+    int bearer_was_file = cfg->bearer && cfg->bearer == cfg->bearer_from_file;
     free(cfg->bearer_from_file);
     cfg->bearer_from_file = token;
-    if (!cfg->bearer)
+    if (!cfg->bearer || bearer_was_file)
         cfg->bearer = token;
     return 0;
 }

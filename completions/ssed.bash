@@ -13,6 +13,9 @@ _ssed() {
         --sync)
             COMPREPLY=($(compgen -W "always batch off" -- "$cur"))
             return ;;
+        --log-format)
+            COMPREPLY=($(compgen -W "text json" -- "$cur"))
+            return ;;
         --store|--tls-cert|--tls-key)
             COMPREPLY=($(compgen -f -- "$cur"))
             return ;;
@@ -22,7 +25,7 @@ _ssed() {
         --fifo-mode|-e|--event|-c|--channel|--max-event-size|--history|--max-history-bytes|--store|--redis|--redis-prefix|--replay|--keepalive|\
         --retry|--cors|--allow-host|\
         --max-pending|--max-clients|--max-channels|--max-header-size|--header-timeout|--shutdown-timeout|--token|\
-        --jwt-audience|--jwt-issuer|--jwt-leeway|--jwt-cookie|--public)
+        --metrics-channels|--jwt-audience|--jwt-issuer|--jwt-leeway|--jwt-cookie|--public)
             return ;;
     esac
     COMPREPLY=($(compgen -W "--fifo --fifo-mode --no-stdin --format -0 --null -e --event -c --channel
@@ -30,7 +33,7 @@ _ssed() {
         --allow-host --max-pending
         --max-clients --max-channels --max-header-size --header-timeout --shutdown-timeout --token --token-file
         --no-publish --jwt-secret-file --jwt-key-file --jwt-audience --jwt-issuer --jwt-leeway --jwt-cookie --public
-        --no-ui --config -v --verbose
-        -q --quiet -h --help -V --version" -- "$cur"))
+        --no-ui --metrics-channels --config -v --verbose
+        -q --quiet --log-format -h --help -V --version" -- "$cur"))
 }
 complete -F _ssed ssed

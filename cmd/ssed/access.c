@@ -117,11 +117,9 @@ static int token_presented(const conn *c, const http_request *req) {
 }
 
 /* The token did not verify, or there was none: 401. */
-static int unauthorized(access_denial *why, const char *what_needs_it, enum auth_outcome outcome,
-                        const char *problem) {
+static int unauthorized(access_denial *why, const char *what_needs, enum auth_outcome outcome, const char *problem) {
     if (outcome == AUTH_ANONYMOUS) {
-        snprintf(why->text, sizeof why->text, "%s needs a token (Authorization: Bearer, a cookie or access_token)",
-                 what_needs_it);
+        snprintf(why->text, sizeof why->text, "%s", what_needs);
         why->extra_headers = BEARER_MISSING;
     } else {
         snprintf(why->text, sizeof why->text, "invalid token: %s", problem);
@@ -144,9 +142,10 @@ static int jwt_may_publish(const conn *c, const http_request *req, channel_name 
         return 0;
     jwt_claims claims;
     const char *problem = NULL;
-    enum auth_outcome outcome = auth_identify(c->srv, req, &claims, &problem);
+    enum auth_outcome outcome = auth_identify(c->srv, req, AUTH_BEARER_ONLY, &claims, &problem);
     if (outcome != AUTH_VERIFIED)
-        return unauthorized(why, "publishing", outcome, problem);
+        return unauthorized(why, "publishing needs a token in Authorization: Bearer (a cookie or access_token "
+                                 "is not taken)", outcome, problem);
     int allowed = channel_patterns_allow(claims.publish, channel.name, channel.len);
     jwt_claims_free(&claims);
     return allowed ? 0 : forbidden(why, "this token does not allow publishing to this channel");
@@ -198,9 +197,10 @@ int access_check_subscribe(const conn *c, const http_request *req, const channel
         return 0; /* public channels do not look at tokens at all */
     jwt_claims claims;
     const char *problem = NULL;
-    enum auth_outcome outcome = auth_identify(c->srv, req, &claims, &problem);
+    enum auth_outcome outcome = auth_identify(c->srv, req, AUTH_ANY_SOURCE, &claims, &problem);
     if (outcome != AUTH_VERIFIED)
-        return unauthorized(why, "this channel", outcome, problem);
+        return unauthorized(why, "this channel needs a token (Authorization: Bearer, a cookie or access_token)",
+                            outcome, problem);
     for (; k < count; k++)
         if (!is_public(c->srv->opt, channels[k]) &&
             !channel_patterns_allow(claims.subscribe, channels[k].name, channels[k].len))
@@ -216,7 +216,7 @@ int access_is_publisher(const conn *c, const http_request *req) {
     if (c->srv->jwt) {
         jwt_claims claims;
         const char *problem;
-        if (auth_identify(c->srv, req, &claims, &problem) != AUTH_VERIFIED)
+        if (auth_identify(c->srv, req, AUTH_BEARER_ONLY, &claims, &problem) != AUTH_VERIFIED)
             return 0;
         int admin = claims.admin;
         jwt_claims_free(&claims);

@@ -29,7 +29,9 @@ typedef struct channel_name {
 int access_check_host(const conn *c, const http_request *req, access_denial *why);
 
 /* May this request publish to `channel`? With --token, whoever presents
- * it; with JWT, a token whose claims allow the channel (or the --token);
+ * it; with JWT, a token in Authorization: Bearer (never the cookie, which a
+ * browser sends with a cross-site form POST too) whose claims allow the
+ * channel, or the --token;
  * with neither, only peers on this machine that are not a proxy relaying
  * someone else. Never a browser page of another site. */
 int access_check_publish(const conn *c, const http_request *req, channel_name channel, access_denial *why);
@@ -42,7 +44,8 @@ int access_check_subscribe(const conn *c, const http_request *req, const channel
                            access_denial *why, int64_t *expires_s);
 
 /* May the request see per-channel figures in /_ssed/stats? The --token,
- * a JWT with "admin": true, or without either a local publisher. */
+ * a JWT with "admin": true in Authorization: Bearer, or without either a
+ * local publisher. */
 int access_is_publisher(const conn *c, const http_request *req);
 
 #endif

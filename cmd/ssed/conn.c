@@ -115,9 +115,9 @@ void conn_close(conn *c, const char *why) {
         char name[256];
         conn_stream_name(c, name, sizeof name);
         srv->subscriber_count--;
-        double secs = (double)(clock_now_ms() - c->started_ms) / 1000.0;
-        log_verbose("disconnect %s channel=%s duration=%.1fs events=%llu bytes=%llu (%s)", c->peer, name, secs,
-                    (unsigned long long)c->sub.events_queued, (unsigned long long)c->bytes_sent, why);
+        log_event(LOG_SEV_DEBUG, "disconnect", LOG_STR("peer", c->peer), LOG_STR("channel", name),
+                  LOG_NUM("duration_ms", clock_now_ms() - c->started_ms), LOG_NUM("events", c->sub.events_queued),
+                  LOG_NUM("bytes", c->bytes_sent), LOG_STR("reason", why));
         subscriber_detach(&srv->hub, &c->sub);
     }
     if (c->route_state)
@@ -139,8 +139,9 @@ void conn_close(conn *c, const char *why) {
 static void drop_subscriber(conn *c) {
     char name[256];
     conn_stream_name(c, name, sizeof name);
-    log_warn("dropping slow subscriber %s on %s: more than %llu bytes pending (--max-pending), or out of memory",
-             c->peer, name, (unsigned long long)c->srv->opt->max_pending);
+    log_event(LOG_SEV_WARN, "dropping slow subscriber", LOG_STR("peer", c->peer), LOG_STR("channel", name),
+              LOG_STR("reason", "more bytes owed than --max-pending, or out of memory"),
+              LOG_NUM("bytes", c->sub.pending_bytes));
     conn_close(c, "too slow");
 }
 
@@ -180,7 +181,8 @@ static void note_written(conn *c, size_t wrote) {
         }
     }
     if (wrote)
-        srv->stats.events_delivered += subscriber_consume(&c->sub, wrote);
+        srv->stats.events_delivered +=
+            subscriber_consume(&c->sub, wrote, &srv->stats.delivery_latency, clock_now_us());
     if (c->state == CONN_STREAMING) {
         c->since_ms = clock_now_ms();
         list_remove(&c->timer_link);
@@ -331,10 +333,10 @@ void conn_start_stream(conn *c) {
     list_remove(&c->timer_link);
     c->since_ms = clock_now_ms();
     list_push_back(&srv->streaming, &c->timer_link);
-    if (log_get_level() >= LOG_VERBOSE) {
+    if (log_enabled(LOG_SEV_DEBUG)) {
         char name[256];
         conn_stream_name(c, name, sizeof name);
-        log_verbose("connect %s channel=%s", c->peer, name);
+        log_event(LOG_SEV_DEBUG, "connect", LOG_STR("peer", c->peer), LOG_STR("channel", name));
     }
     subscriber_mark_dirty(&srv->hub, &c->sub); /* headers and history go out with the next flush */
 }
@@ -397,7 +399,8 @@ static void process_buffered(conn *c) {
             if (rc == HTTP_INCOMPLETE)
                 return;
             if (rc == HTTP_ERROR) {
-                log_verbose("bad request from %s: %d %s", c->peer, status, reason);
+                log_event(LOG_SEV_DEBUG, "bad request", LOG_STR("peer", c->peer), LOG_NUM("status", status),
+                          LOG_STR("reason", reason));
                 c->keep_alive = 0;
                 conn_reply_status(c, status, reason, NULL);
                 return;

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "latency.h"
 #include "list.h"
 #include "shared_event.h"
 #include "sse_encode.h"
@@ -67,6 +68,7 @@ struct subscriber {
     int envelope;         /* every event as type message, {"type","data"} (?envelope=1) */
     int finished;         /* takes no more events: its stream is ending (subscriber_finish) */
     uint64_t events_queued;
+    uint64_t live_since_us; /* when its replay caught up: events born since came live */
 };
 
 struct channel {
@@ -234,7 +236,7 @@ void subscriber_mark_dirty(hub *h, subscriber *s);
  * one event always fits, whatever its size). */
 void subscriber_enqueue(hub *h, subscriber *s, shared_event *ev, const channel *from);
 /* Queue an event the subscriber is owed whatever it already owes: history,
- * notices, keep-alives. */
+ * notices, keep-alives. Nothing once subscriber_finish has queued the last. */
 void subscriber_enqueue_owed(hub *h, subscriber *s, shared_event *ev);
 /* The stream ends with `last`: the subscriber takes no more events, its
  * replay stops, and of its queue only an event partly written is kept (a
@@ -244,8 +246,9 @@ void subscriber_finish(hub *h, subscriber *s, shared_event *last);
 /* While replaying: queue the next window of history (about half of
  * max_pending, at least one event); ends the replay when caught up. */
 void hub_replay_more(hub *h, subscriber *s);
-/* Drop the first `written` bytes of the queue after a write; returns how
- * many events were thereby written whole. */
-size_t subscriber_consume(subscriber *s, size_t written);
+/* Drop the first `written` bytes of the queue after a write (at now_us);
+ * returns how many events were thereby written whole. Each of them that
+ * was queued live is observed in `latency` (NULL: none is). */
+size_t subscriber_consume(subscriber *s, size_t written, latency_histogram *latency, uint64_t now_us);
 
 #endif

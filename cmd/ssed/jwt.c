@@ -213,16 +213,29 @@ static json_t *decode_json_part(const char *part, size_t len) {
     return j;
 }
 
+/* typ is optional; when present it says the token is a JWT: "JWT"
+ * (RFC 7519 5.1), its media type "application/jwt", or "at+jwt" (an OAuth
+ * access token, RFC 9068 2.1), compared without case. */
+static int typ_ok(const json_t *typ) {
+    static const char *const accepted[] = {"JWT", "application/jwt", "at+jwt", "application/at+jwt"};
+    if (!typ)
+        return 1;
+    const char *v = json_string_value(typ);
+    for (size_t i = 0; v && i < sizeof accepted / sizeof accepted[0]; i++)
+        if (strcasecmp(v, accepted[i]) == 0)
+            return 1;
+    return 0;
+}
+
 /* The algorithm the header names, if the configured keys accept it. */
 static const jwt_alg *accepted_alg(const jwt_verifier *v, const json_t *header, const char **why) {
     const char *name = json_string_value(json_object_get(header, "alg"));
-    const json_t *typ = json_object_get(header, "typ");
     if (!name) {
         *why = "the token's header has no alg";
         return NULL;
     }
-    if (typ && (!json_is_string(typ) || strcasecmp(json_string_value(typ), "JWT") != 0)) {
-        *why = "the token's typ is not JWT";
+    if (!typ_ok(json_object_get(header, "typ"))) {
+        *why = "the token's typ is not JWT (nor application/jwt or at+jwt)";
         return NULL;
     }
     if (json_object_get(header, "crit")) {
@@ -285,8 +298,9 @@ static int signature_ok(const jwt_verifier *v, const jwt_alg *a, const unsigned 
 }
 
 /* A NumericDate claim: 1 and *t if present and a number, 0 if absent, -1
- * if something else. */
-static int numeric_date(const json_t *payload, const char *name, int64_t *t) {
+ * if something else. A fraction of a second is rounded so that the token
+ * is never valid early: up for nbf, down for exp (`round_up`). */
+static int numeric_date(const json_t *payload, const char *name, int round_up, int64_t *t) {
     const json_t *j = json_object_get(payload, name);
     if (!j)
         return 0;
@@ -295,7 +309,12 @@ static int numeric_date(const json_t *payload, const char *name, int64_t *t) {
     double d = json_number_value(j);
     if (!(d > -1e15 && d < 1e15))
         return -1;
-    *t = (int64_t)d;
+    int64_t whole = (int64_t)d; /* toward zero */
+    if (round_up && (double)whole < d)
+        whole++;
+    else if (!round_up && (double)whole > d)
+        whole--;
+    *t = whole;
     return 1;
 }
 
@@ -315,7 +334,7 @@ static int audience_ok(const json_t *aud, const char *want) {
 static int registered_claims_ok(const jwt_verifier *v, const json_t *payload, int64_t now, jwt_claims *out,
                                 const char **why) {
     int64_t exp = 0, nbf = 0;
-    int has_exp = numeric_date(payload, "exp", &exp), has_nbf = numeric_date(payload, "nbf", &nbf);
+    int has_exp = numeric_date(payload, "exp", 0, &exp), has_nbf = numeric_date(payload, "nbf", 1, &nbf);
     if (has_exp < 0 || has_nbf < 0) {
         *why = "the token's exp or nbf is not a number";
         return -1;

@@ -302,7 +302,9 @@ int main(int argc, char **argv) {
         return cli_exit_status(parsed);
     }
     log_init("ssed", (enum log_level)opt.verbosity);
-    log_set_timestamps(opt.verbosity >= LOG_VERBOSE);
+    /* A server's log is read later: every line says when. */
+    log_set_timestamps(1);
+    log_set_format((enum log_format)opt.log_format);
 
     int status = EXIT_RUNTIME;
     server srv;

@@ -6,8 +6,10 @@
 
 #include "config_file.h"
 #include "hub.h"
-#include "listener.h"
 #include "jwt_claims.h"
+#include "listener.h"
+#include "log.h"
+#include "metrics.h"
 #include "redis_url.h"
 #include "store.h"
 
@@ -72,6 +74,8 @@ static int check_pattern(const char *value, char *err, size_t errlen) {
 
 static const cli_choice sync_modes[] = {
     {"always", STORE_SYNC_ALWAYS}, {"batch", STORE_SYNC_BATCH}, {"off", STORE_SYNC_OFF}, {NULL, 0}};
+
+static const cli_choice log_formats[] = {{"text", LOG_FORMAT_TEXT}, {"json", LOG_FORMAT_JSON}, {NULL, 0}};
 
 static const cli_choice input_formats[] = {{"lines", INPUT_LINES}, {"sse", INPUT_SSE}, {NULL, 0}};
 
@@ -161,6 +165,9 @@ static const cli_option option_table[] = {
     {OPT("shutdown-timeout", 0, CLI_DURATION, o.shutdown_timeout_ms), .arg = "DURATION",
      .help = "on exit, time to deliver what subscribers are owed (default 5s)"},
     {OPT("no-ui", 0, CLI_FLAG, o.no_ui), .help = "browsers get the event stream, not the live viewer page"},
+    {OPT("metrics-channels", 0, CLI_COUNT, o.metrics_channels), .max = METRICS_MAX_CHANNELS, .arg = "N",
+     .help = "channels /_ssed/metrics names, the busiest first; the rest are\n"
+             "summed under channel=\"_other\" (default 100, at most 1000)"},
 
     CLI_SECTION("Publishing (POST /CHANNEL):"),
     {OPT("token", 0, CLI_STRING, o.token), .min = 1, .reject = "\r\n \t", .what = "a token", .arg = "TOKEN",
@@ -185,7 +192,7 @@ static const cli_option option_table[] = {
      .help = "clock skew allowed for exp and nbf (default 30s); a stream\n"
              "ends when its token's exp plus this passes"},
     {OPT("jwt-cookie", 0, CLI_STRING, o.jwt_cookie), .min = 1, .reject = "=;, \t\r\n\"", .what = "a cookie name",
-     .arg = "NAME", .help = "also take the token from the cookie NAME (for EventSource)"},
+     .arg = "NAME", .help = "also take a subscriber's token from the cookie NAME (for EventSource)"},
     {OPT("public", 0, CLI_LIST, o.public_channels), .count_at = offsetof(ssed_args, o.public_count),
      .max = SSED_MAX_PUBLIC, .check = check_pattern, .arg = "PATTERN",
      .help = "channels matching PATTERN (news/*, feeds/**) need no token to\n"
@@ -197,8 +204,11 @@ static const cli_option option_table[] = {
              "then the value (listen 127.0.0.1:8080); # starts a comment line;\n"
              "options given on the command line win (a repeatable one given\n"
              "there replaces the file's)"},
-    {OPT("verbose", 'v', CLI_SET, o.verbosity), .value = 2, .help = "log connects and disconnects; timestamp each line"},
+    {OPT("verbose", 'v', CLI_SET, o.verbosity), .value = 2, .help = "also log connects, disconnects and publishes"},
     {OPT("quiet", 'q', CLI_SET, o.verbosity), .value = 0, .help = "log errors only"},
+    {OPT("log-format", 0, CLI_CHOICE, o.log_format), .choices = log_formats, .what = "log format", .arg = "FORMAT",
+     .help = "text: lines with an RFC 3339 time (default); json: one JSON\n"
+             "object a line with time, level, msg and fields"},
     {OPT("help", 'h', CLI_HELP, o), .help = "show this help and exit"},
     {OPT("version", 'V', CLI_VERSION, o), .help = "show the version and exit"},
 };
@@ -219,7 +229,7 @@ static const cli_spec cli = {
     .usage = "Usage: ssed [OPTIONS]\n"
              "Serve events from stdin or a FIFO to any number of Server-Sent Events subscribers.\n",
     .footer = "Endpoints: GET or HEAD /CHANNEL subscribes (/ is the root channel; /?channels=a,b several);\n"
-              "POST /CHANNEL publishes; /_ssed/stats (JSON), /_ssed/health.\n"
+              "POST /CHANNEL publishes; /_ssed/stats (JSON), /_ssed/metrics (Prometheus), /_ssed/health.\n"
               "Durations take ms, s, m, h; sizes take K, KiB, M, MiB.\n"
               "Under systemd, sockets it passes (LISTEN_FDS) replace --listen, and ssed sends\n"
               "READY=1, STOPPING=1 and WATCHDOG=1 to NOTIFY_SOCKET (see man ssed, SYSTEMD).\n"
@@ -247,6 +257,8 @@ static void set_defaults(ssed_args *a) {
     o->max_header_size = 8192;
     o->shutdown_timeout_ms = 5000;
     o->verbosity = 1;
+    o->log_format = LOG_FORMAT_TEXT;
+    o->metrics_channels = 100;
     o->jwt_leeway_ms = 30000;
     o->store_sync = -1;
     a->format = INPUT_LINES;

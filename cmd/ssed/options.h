@@ -63,6 +63,8 @@ typedef struct ssed_options {
     const char *tls_cert; /* --tls-cert; NULL: no TLS listener */
     const char *tls_key;
     int verbosity; /* 0 quiet, 1 normal, 2 verbose */
+    int log_format; /* enum log_format */
+    uint64_t metrics_channels; /* channels /_ssed/metrics labels; the rest are summed */
     char *config_text; /* --config's contents, which string options point into; freed by options_free */
 } ssed_options;
 

@@ -37,7 +37,7 @@ static int publish_allowed(conn *c, const http_request *req) {
     if (status == 0)
         return 1;
     if (status == 403)
-        log_warn("refused a publisher at %s: %s", c->peer, why.reason);
+        log_event(LOG_SEV_WARN, "refused a publisher", LOG_STR("peer", c->peer), LOG_STR("reason", why.reason));
     conn_reply_status(c, status, why.reason, why.extra_headers);
     return 0;
 }
@@ -122,6 +122,7 @@ static int publisher_numbering(conn *c, const http_request *req, publish_request
 
 void publish_route_handle(conn *c, const http_request *req, long long content_length, int chunked) {
     server *srv = c->srv;
+    srv->stats.publish_requests++;
     if (!publish_allowed(c, req)) {
         srv->stats.publish_refused++;
         return;
@@ -269,6 +270,20 @@ void publish_route_end(conn *c, int ok) {
     answer(c, p, ok);
 }
 
+/* -v: one line per publish request, when it is answered. */
+static void log_publish(const conn *c, const publish_request *p, int status) {
+    if (!log_enabled(LOG_SEV_DEBUG))
+        return;
+    char channel_label[256];
+    snprintf(channel_label, sizeof channel_label, "/%s", p->ch->name);
+    if (status == 200)
+        log_event(LOG_SEV_DEBUG, "publish", LOG_STR("peer", c->peer), LOG_STR("channel", channel_label),
+                  LOG_NUM("events", p->accepted), LOG_NUM("duplicates", p->duplicates));
+    else
+        log_event(LOG_SEV_DEBUG, "publish failed", LOG_STR("peer", c->peer), LOG_STR("channel", channel_label),
+                  LOG_NUM("events", p->accepted), LOG_NUM("status", status), LOG_STR("reason", p->error));
+}
+
 static void answer(conn *c, publish_request *p, int ok) {
     server *srv = c->srv;
     c->route_state = NULL;
@@ -295,9 +310,8 @@ static void answer(conn *c, publish_request *p, int ok) {
         buf_append_str(&body, ",\"error\":");
         json_append_string(&body, p->error, strlen(p->error));
         c->keep_alive = 0;
-        log_verbose("publish from %s to /%s failed after %llu events: %d %s", c->peer, p->ch->name,
-                    (unsigned long long)p->accepted, status, p->error);
     }
+    log_publish(c, p, status);
     buf_append_str(&body, "}\n");
     publish_free(p);
     list_remove(&c->timer_link);

@@ -12,6 +12,7 @@
 #include "dedup.h"
 #include "hub.h"
 #include "input.h"
+#include "latency.h"
 #include "list.h"
 #include "loop.h"
 #include "options.h"
@@ -32,6 +33,17 @@ typedef struct listener_watch {
     char name[256]; /* the name systemd gave a passed socket, or "" */
 } listener_watch;
 
+/* Why a request got an error reply (conn_reply_status), for
+ * ssed_refusals_total; busy and header timeouts are counted on their own. */
+enum refusal {
+    REFUSAL_BAD_REQUEST,  /* 400, 411, 413, 414, 415, 431, 501, 505 and other 4xx */
+    REFUSAL_FORBIDDEN,    /* 401, 403, 421: no or a wrong token, not a local peer, Host refused */
+    REFUSAL_NOT_FOUND,    /* 404 */
+    REFUSAL_METHOD,       /* 405 */
+    REFUSAL_UNAVAILABLE,  /* 5xx: limits, store or Redis down, out of memory */
+    REFUSAL_KINDS
+};
+
 typedef struct server_stats {
     uint64_t started_ms;
     uint64_t connections_total;
@@ -46,6 +58,9 @@ typedef struct server_stats {
      * (keep-alives and notices included). */
     uint64_t subscriber_writes;
     uint64_t events_delivered;
+    uint64_t publish_requests; /* POSTs to a channel, refused ones too */
+    uint64_t refusals[REFUSAL_KINDS]; /* error replies, by enum refusal */
+    latency_histogram delivery_latency;
 } server_stats;
 
 struct server {

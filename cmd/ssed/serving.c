@@ -200,8 +200,9 @@ void server_run_timers(server *srv, uint64_t now) {
             break;
         if (c->state == CONN_READING) {
             srv->stats.header_timeouts++;
-            log_verbose("closing %s: no complete request head within %llums (--header-timeout)", c->peer,
-                        (unsigned long long)o->header_timeout_ms);
+            log_event(LOG_SEV_DEBUG, "closing: no complete request head within --header-timeout",
+                      LOG_STR("peer", c->peer), LOG_NUM("duration_ms", now - c->started_ms),
+                      LOG_STR("reason", "header_timeout"));
         }
         conn_close(c, "timeout");
     }

@@ -3,6 +3,7 @@
  * stream. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "access.h"
 #include "cluster_node.h"
@@ -52,8 +53,10 @@ static void queue_gap_notice(void *ctx) {
     buf_free(&data);
     char name[256];
     conn_stream_name(c, name, sizeof name);
-    log_warn("subscriber %s on %s resumed after id '%.*s': events after it are no longer in history", c->peer, name,
-             (int)(last_id_len > 64 ? 64 : last_id_len), last_id);
+    char id[65];
+    snprintf(id, sizeof id, "%.*s", (int)(last_id_len > 64 ? 64 : last_id_len), last_id);
+    log_event(LOG_SEV_WARN, "subscriber resumed after an id whose successors are no longer in history", LOG_STR("peer", c->peer),
+              LOG_STR("channel", name), LOG_STR("last_event_id", id));
 }
 
 /* Let go of the channels a refused subscription had acquired. */
@@ -172,10 +175,44 @@ static int acquire_all(conn *c, const stream_request *s, channel **out, size_t *
     return 0;
 }
 
+/* Does the Accept header list an image type and no event stream? */
+static int accepts_only_images(const http_request *req) {
+    const http_header *accept = http_request_header(req, "accept");
+    if (!accept || http_header_has_token(accept, "text/event-stream"))
+        return 0;
+    for (size_t i = 0; i + 6 <= accept->value_len; i++)
+        if (strncasecmp(accept->value + i, "image/", 6) == 0 && (i == 0 || strchr(" ,\t", accept->value[i - 1])))
+            return 1;
+    return 0;
+}
+
+/* Browsers fetch /favicon.ico and /robots.txt on their own and images by
+ * Accept: none of those wants a stream, and none may hold a connection and
+ * a channel open. They get a stream only of a channel that exists, asked
+ * once access is granted: a 404 before a 401 would tell anyone without a
+ * token which private channels exist. */
+static int wants_no_stream(conn *c, const http_request *req) {
+    const char *name = req->path;
+    size_t len = req->path_len;
+    route_trim_slashes(&name, &len);
+    int automatic = (len == 11 && memcmp(name, "favicon.ico", 11) == 0) || (len == 10 && memcmp(name, "robots.txt", 10) == 0);
+    if (!automatic && !accepts_only_images(req))
+        return 0;
+    return req->query != NULL || !hub_channel_find(&c->srv->hub, name, len);
+}
+
 void subscribe_route_handle(conn *c, const http_request *req) {
     server *srv = c->srv;
     channel *chans[MAX_STREAM_CHANNELS];
     size_t count;
+    stream_request names;
+    int64_t expires_s;
+    if (stream_names(c, req, &names) < 0 || may_read(c, req, &names, &expires_s) < 0)
+        return;
+    if (wants_no_stream(c, req)) {
+        conn_reply_status(c, 404, "not an event stream: no channel of that name", NULL);
+        return;
+    }
     if (!server_cluster_synced(srv)) {
         /* History is not read from Redis yet: a Last-Event-ID would not be
          * found (a false gap), and old events would come as new ones. */
@@ -183,10 +220,7 @@ void subscribe_route_handle(conn *c, const http_request *req) {
                           "Retry-After: 1\r\n");
         return;
     }
-    stream_request names;
-    int64_t expires_s;
-    if (stream_names(c, req, &names) < 0 || may_read(c, req, &names, &expires_s) < 0 ||
-        acquire_all(c, &names, chans, &count) < 0)
+    if (acquire_all(c, &names, chans, &count) < 0)
         return;
     conn_restart_output(c);
     buf_append_str(&c->out, "HTTP/1.1 200 OK\r\n"

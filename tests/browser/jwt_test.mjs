@@ -92,19 +92,27 @@ async function main() {
   check((await state(page, "denied")).got.length === 0, "a channel the token does not allow: refused for good");
   await page.evaluate(() => { for (const n of ["same", "cross", "anon", "denied"]) window[n + "_source"].close(); });
 
-  // Expiry: a token good for 6 s; events published every 100 ms across it;
+  // Expiry: a token good for 6 s (times SSETOOLS_WAIT_SCALE, so a loaded
+  // machine still opens the stream before exp); events published every
+  // 100 ms across it until the EventSource has reconnected, and ten more;
   // the page's cookie refreshed before exp, as an application would.
-  await setCookie(context, mint({ exp: nowS() + 6, ssed: { subscribe: ["orders/*"] } }));
+  const scale = Number(process.env.SSETOOLS_WAIT_SCALE || 1);
+  const lifetimeS = Math.ceil(6 * scale);
+  await setCookie(context, mint({ exp: nowS() + lifetimeS, ssed: { subscribe: ["orders/*"] } }));
   await follow(page, "long", "/orders/2", false);
   await waitFor(async () => (await state(page, "long")).opened, 10000, "the short-lived stream open");
   const want = [];
-  for (let i = 1; i <= 100; i++) {
+  const deadline = Date.now() + (lifetimeS + 30 * scale) * 1000;
+  for (let i = 1, after = 0; after < 10; i++) {
+    if (Date.now() > deadline) throw new Error(`timed out: no reconnection ${lifetimeS} s after the token was made`);
     if (i === 2) await setCookie(context, mint({ exp: nowS() + 600, ssed: { subscribe: ["orders/*"] } }));
     await publish("orders/2", String(i));
     want.push(String(i));
+    if ((await state(page, "long")).opened >= 2) after++;
     await new Promise((r) => setTimeout(r, 100));
   }
-  await waitFor(async () => (await state(page, "long")).got.length >= 100, 15000, "all 100 events after the reconnection");
+  await waitFor(async () => (await state(page, "long")).got.length >= want.length, 15000,
+    `all ${want.length} events after the reconnection`);
   const long = await state(page, "long");
   check(long.opened >= 2, `the stream ended at exp and the EventSource reconnected (${long.opened} opens)`);
   check(long.got.join() === want.join(), "every event once, in order, across the expiry");
