@@ -68,7 +68,9 @@ struct subscriber {
     int envelope;         /* every event as type message, {"type","data"} (?envelope=1) */
     int finished;         /* takes no more events: its stream is ending (subscriber_finish) */
     uint64_t events_queued;
-    uint64_t live_since_us; /* when its replay caught up: events born since came live */
+    /* The hub's next_seq when its replay caught up: events from this seq
+     * on came live (a clock would tie with events of the same microsecond). */
+    uint64_t live_from_seq;
 };
 
 struct channel {

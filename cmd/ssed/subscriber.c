@@ -188,7 +188,7 @@ void hub_replay_more(hub *h, subscriber *s) {
         }
         if (!e) {
             s->replaying = 0; /* caught up: live from now on */
-            s->live_since_us = clock_now_us();
+            s->live_from_seq = h->next_seq;
             return;
         }
         if (s->q_len > 0 && s->pending_bytes + e->len > window)
@@ -206,7 +206,7 @@ void hub_replay_more(hub *h, subscriber *s) {
  * was published before this subscriber came, and its age says nothing
  * about delivery. */
 static void observe_latency(const subscriber *s, const shared_event *e, latency_histogram *latency, uint64_t now_us) {
-    if (latency && e->born_us && s->live_since_us && e->born_us >= s->live_since_us)
+    if (latency && e->born_us && !s->replaying && e->seq >= s->live_from_seq)
         latency_observe(latency, now_us > e->born_us ? now_us - e->born_us : 0);
 }
 
