@@ -4,7 +4,12 @@
 #   make check           run every test suite; ends with "N passed, M failed"
 #   make check SANITIZE=1  the same, built with ASan and UBSan (in build-san/)
 #   make fuzz            run each fuzz target for FUZZ_SECONDS (60)
-#   make bench           print the benchmark figures
+#   make bench           print the benchmark figures (with the cluster's, when
+#                        redis-server is installed and ssed built with Redis)
+#   make soak            the cluster soak: 3 ssed nodes on one Redis, 1,000
+#                        events/s to 1,000 subscribers, a node killed every 10 s;
+#                        fails on any acknowledged event lost or duplicated
+#                        (SOAK_SECONDS=300; not part of make check)
 #   make install         PREFIX=/usr/local DESTDIR= (also SYSCONFDIR, SYSTEMD_UNIT_DIR)
 #   make deb             build build-deb/ssetools_VERSION_ARCH.deb
 #   make check-package   check that package: contents, lintian, install and
@@ -19,6 +24,11 @@
 #                        at start (exit 1); plaintext HTTP is unchanged
 #   make H2=0            build ssed without libnghttp2: it then speaks
 #                        HTTP/1.1 only (TLS offers only http/1.1 by ALPN)
+#   make JWT=0           build ssed without JWT verification: --jwt-secret-file
+#                        and --jwt-key-file are then refused at start (exit 1)
+#
+# ssed links jansson (JSON bodies, token payloads) always; OpenSSL's libcrypto
+# unless both TLS=0 and JWT=0. ssecat and ssepub link neither.
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -86,6 +96,19 @@ else
 SSED_TLS_SRC := $(TLS_ENGINE_SRC)
 TLS_LIBS = $(shell pkg-config --libs libssl libcrypto 2>/dev/null || echo -lssl -lcrypto)
 endif
+# ssed verifies JSON Web Tokens (--jwt-*) with libcrypto, linked into ssed only.
+JWT ?= 1
+JWT_ENGINE_SRC := cmd/ssed/jwt.c
+ifeq ($(JWT),0)
+SSED_JWT_SRC := cmd/ssed/jwt_off.c
+JWT_LIBS :=
+else
+SSED_JWT_SRC := $(JWT_ENGINE_SRC)
+JWT_LIBS = $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
+endif
+# jansson: a strict RFC 8259 parser (duplicate keys, UTF-8), for JSON bodies
+# and token payloads; ssed only.
+JSON_LIBS = $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 
 # ssed's HTTP/2 uses libnghttp2, linked into ssed only.
 H2 ?= 1
@@ -104,7 +127,7 @@ LIB := $(BUILD_DIR)/libssetools.a
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD_DIR)/obj/%.o)
 
-.PHONY: all check unit fuzz bench install uninstall clean deps demo deb check-package
+.PHONY: all check unit fuzz bench soak install uninstall clean deps demo deb check-package
 all: $(BINS:%=$(BUILD_DIR)/%)
 
 $(BUILD_DIR)/obj/%.o: %.c
@@ -119,8 +142,8 @@ $(LIB): $(COMMON_OBJ)
 VIEWER_ASSETS := $(wildcard cmd/ssed/viewer/viewer.*)
 ssed_EXTRA_OBJ := $(BUILD_DIR)/obj/gen/viewer_assets.o $(SSED_STORE_SRC:%.c=$(BUILD_DIR)/obj/%.o) \
 	$(SSED_REDIS_SRC:%.c=$(BUILD_DIR)/obj/%.o) $(SSED_TLS_SRC:%.c=$(BUILD_DIR)/obj/%.o) \
-	$(SSED_H2_SRC:%.c=$(BUILD_DIR)/obj/%.o)
-ssed_LIBS = $(STORE_LIBS) $(REDIS_LIBS) $(TLS_LIBS) $(H2_LIBS)
+	$(SSED_H2_SRC:%.c=$(BUILD_DIR)/obj/%.o) $(SSED_JWT_SRC:%.c=$(BUILD_DIR)/obj/%.o)
+ssed_LIBS = $(STORE_LIBS) $(REDIS_LIBS) $(TLS_LIBS) $(H2_LIBS) $(JWT_LIBS) $(JSON_LIBS)
 
 $(BUILD_DIR)/gen/viewer_assets.c: $(VIEWER_ASSETS) cmd/ssed/viewer/embed.sh
 	@mkdir -p $(dir $@)
@@ -131,7 +154,7 @@ $(BUILD_DIR)/obj/gen/viewer_assets.o: $(BUILD_DIR)/gen/viewer_assets.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 define binary_rule
-$(1)_OBJ := $$(patsubst %.c,$(BUILD_DIR)/obj/%.o,$$(filter-out $(STORE_ENGINE_SRC) cmd/ssed/store_off.c $(REDIS_ENGINE_SRC) cmd/ssed/cluster_off.c $(TLS_ENGINE_SRC) cmd/ssed/tls_off.c $(H2_ENGINE_SRC) cmd/ssed/h2_off.c,$$(wildcard cmd/$(1)/*.c))) $$($(1)_EXTRA_OBJ)
+$(1)_OBJ := $$(patsubst %.c,$(BUILD_DIR)/obj/%.o,$$(filter-out $(STORE_ENGINE_SRC) cmd/ssed/store_off.c $(REDIS_ENGINE_SRC) cmd/ssed/cluster_off.c $(TLS_ENGINE_SRC) cmd/ssed/tls_off.c $(H2_ENGINE_SRC) cmd/ssed/h2_off.c $(JWT_ENGINE_SRC) cmd/ssed/jwt_off.c,$$(wildcard cmd/$(1)/*.c))) $$($(1)_EXTRA_OBJ)
 $(BUILD_DIR)/$(1): $$($(1)_OBJ) $(LIB)
 	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$($(1)_OBJ) $(LIB) $(if $(filter $(1),$(CURL_BINS)),$$(CURL_LIBS)) $$($(1)_LIBS) -lm
 endef
@@ -140,10 +163,11 @@ $(foreach b,$(BINS),$(eval $(call binary_rule,$(b))))
 # ssed's network-facing parsers and its hub are unit-tested too.
 UNIT_SSED_OBJ := $(patsubst %.c,$(BUILD_DIR)/obj/%.o,cmd/ssed/http_request.c cmd/ssed/chunked.c cmd/ssed/listener.c \
 	cmd/ssed/hub.c cmd/ssed/history.c cmd/ssed/subscriber.c cmd/ssed/shared_event.c cmd/ssed/publish.c \
-	cmd/ssed/dedup.c cmd/ssed/redis_url.c cmd/ssed/cluster_message.c cmd/ssed/cluster_delivery.c $(SSED_STORE_SRC))
+	cmd/ssed/dedup.c cmd/ssed/redis_url.c cmd/ssed/cluster_message.c cmd/ssed/cluster_delivery.c cmd/ssed/latency.c \
+	cmd/ssed/metrics.c cmd/ssed/jwt_claims.c cmd/ssed/jwt_cache.c cmd/ssed/json_body.c $(SSED_STORE_SRC))
 
 $(BUILD_DIR)/unit-tests: $(UNIT_OBJ) $(UNIT_SSED_OBJ) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(UNIT_SSED_OBJ) $(LIB) $(STORE_LIBS) -lm
+	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(UNIT_SSED_OBJ) $(LIB) $(STORE_LIBS) $(JSON_LIBS) -lm
 
 deps:
 	@sh .ci/deps.sh
@@ -161,6 +185,12 @@ bench: all
 	@bash tests/bench/run.sh $(BUILD_DIR)
 	@echo "== durable history (--store): tests/bench/store_throughput.sh"
 	@bash tests/bench/store_throughput.sh $(BUILD_DIR)
+	@bash tests/bench/jwt_connect.sh $(BUILD_DIR)
+	@echo "== cluster (--redis): tests/bench/cluster_bench.sh"
+	@bash tests/bench/cluster_bench.sh $(BUILD_DIR)
+
+soak: all
+	@python3 tests/soak/cluster_soak.py $(BUILD_DIR)
 
 # The demo needs only what the build needs.
 demo:

@@ -4,10 +4,11 @@
 # root, otherwise prints the command to run and stops. With --build, only
 # what building needs (make demo asks for no more).
 set -u
-build_packages="gcc make pkg-config libcurl4-openssl-dev libsqlite3-dev libhiredis-dev libssl-dev libnghttp2-dev"
+build_packages="gcc make pkg-config libcurl4-openssl-dev libsqlite3-dev libhiredis-dev libssl-dev libjansson-dev libnghttp2-dev"
 # systemd: systemd-socket-activate and systemd-analyze for tests/systemd.bats;
-# dpkg-dev and lintian: make deb and make check-package.
-packages="$build_packages bats curl openssl clang libclang-rt-14-dev python3 valgrind chromium nginx redis-server systemd dpkg-dev lintian nghttp2-client"
+# dpkg-dev and lintian: make deb and make check-package; prometheus: promtool;
+# nghttp2-client: nghttp for tests/h2.bats.
+packages="$build_packages bats curl openssl clang libclang-rt-14-dev python3 valgrind chromium nginx redis-server systemd dpkg-dev lintian prometheus nghttp2-client"
 missing=""
 build_only=0
 [ "${1:-}" = --build ] && build_only=1 && packages=$build_packages

@@ -7,5 +7,7 @@
 
 /* Milliseconds on the monotonic clock. */
 uint64_t clock_now_ms(void);
+/* Microseconds on the monotonic clock: for latencies. */
+uint64_t clock_now_us(void);
 
 #endif

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "http_token.h"
 #include "terminal.h"
+#include "token_file.h"
 #include "units.h"
 #include "version.h"
 
@@ -251,7 +252,28 @@ fail:
     return -1;
 }
 
+int http_client_take_token_file(void *cfg_, const char *path, char *err, size_t errlen) {
+    http_client_config *cfg = cfg_;
+    char *token = token_file_read(path, err, errlen);
+    if (!token)
+        return -1;
+    /* Given again, the last one counts (as curl's options do); bearer may
+     * point at the one being replaced. */
+    int bearer_was_file = cfg->bearer && cfg->bearer == cfg->bearer_from_file;
+    free(cfg->bearer_from_file);
+    cfg->bearer_from_file = token;
+    if (!cfg->bearer || bearer_was_file)
+        cfg->bearer = token;
+    return 0;
+}
+
+int http_client_token_twice(const http_client_config *cfg) {
+    return cfg->bearer_from_file && cfg->bearer != cfg->bearer_from_file;
+}
+
 void http_client_config_free(http_client_config *cfg) {
+    free(cfg->bearer_from_file);
+    cfg->bearer_from_file = NULL;
     free(cfg->headers);
     cfg->headers = NULL;
     cfg->header_count = cfg->header_cap = 0;

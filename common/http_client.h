@@ -22,6 +22,7 @@ typedef struct http_client_config {
     size_t header_count;
     size_t header_cap;
     const char *bearer;          /* sent as "Authorization: Bearer ..."; masked in -v output */
+    char *bearer_from_file;      /* --token-file's token (owned); bearer points to it */
     const char *userpwd;         /* -u user:pass (basic auth); masked in -v output */
     int insecure;                /* -k: no TLS certificate or host name check */
     const char *cacert;          /* CA bundle file */
@@ -43,6 +44,14 @@ void http_client_global_cleanup(void);
  * libcurl would send, and "Name;" for an empty value, as curl takes them)
  * and add it. 0, or -1 with a message naming the problem. */
 int http_client_add_header(http_client_config *cfg, const char *header, char *err, size_t errlen);
+
+/* --token-file: read the bearer token from the first line of the file at
+ * `path` (cfg is the http_client_config, as a CLI_CALL hands it). 0, or -1
+ * with a message naming the problem. */
+int http_client_take_token_file(void *cfg, const char *path, char *err, size_t errlen);
+
+/* Were both a token and a token file given? (A usage error.) */
+int http_client_token_twice(const http_client_config *cfg);
 
 /* Whether `name` (case-insensitive) is among the -H headers. */
 int http_client_has_header(const http_client_config *cfg, const char *name);

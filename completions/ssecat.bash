@@ -4,7 +4,7 @@ _ssecat() {
     COMPREPLY=()
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD - 1]}
-    opts="--header --request --data --json --user --bearer --insecure --cacert --proxy
+    opts="--header --request --data --json --user --bearer --token-file --insecure --cacert --proxy
           --unix-socket --connect-timeout --compressed --user-agent --last-event-id
           --ignore-content-type --location-trusted --retry-delay --max-delay --max-retries --no-reconnect
           --reconnect --output --format-string --comments --timestamps --no-color
@@ -19,7 +19,7 @@ _ssecat() {
     -X | --request)
         mapfile -t COMPREPLY < <(compgen -W "GET POST PUT PATCH DELETE" -- "$cur")
         return ;;
-    --input | --cacert | --unix-socket)
+    --input | --cacert | --unix-socket | --token-file)
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")
         return ;;
     -H | --header | -d | --data | --json | -u | --user | --bearer | --proxy | --connect-timeout | \

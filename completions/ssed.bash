@@ -4,7 +4,7 @@ _ssed() {
     cur="${COMP_WORDS[COMP_CWORD]}"
     prev="${COMP_WORDS[COMP_CWORD-1]}"
     case "$prev" in
-        --fifo|--token-file|--config)
+        --fifo|--token-file|--config|--jwt-secret-file|--jwt-key-file)
             COMPREPLY=($(compgen -f -- "$cur"))
             return ;;
         --format)
@@ -12,6 +12,9 @@ _ssed() {
             return ;;
         --sync)
             COMPREPLY=($(compgen -W "always batch off" -- "$cur"))
+            return ;;
+        --log-format)
+            COMPREPLY=($(compgen -W "text json" -- "$cur"))
             return ;;
         --store|--tls-cert|--tls-key)
             COMPREPLY=($(compgen -f -- "$cur"))
@@ -21,14 +24,16 @@ _ssed() {
             return ;;
         --fifo-mode|-e|--event|-c|--channel|--max-event-size|--history|--max-history-bytes|--store|--redis|--redis-prefix|--replay|--keepalive|\
         --retry|--cors|--allow-host|\
-        --max-pending|--max-clients|--max-channels|--max-header-size|--h2-max-streams|--header-timeout|--shutdown-timeout|--token)
+        --max-pending|--max-clients|--max-channels|--max-header-size|--h2-max-streams|--header-timeout|--shutdown-timeout|--token|\
+        --metrics-channels|--jwt-audience|--jwt-issuer|--jwt-leeway|--jwt-cookie|--public)
             return ;;
     esac
     COMPREPLY=($(compgen -W "--fifo --fifo-mode --no-stdin --format -0 --null -e --event -c --channel
         --max-event-size --exit-on-eof -l --listen --history --max-history-bytes --store --sync --store-repair --redis --redis-prefix --reuse-port --tls-cert --tls-key --replay --keepalive --retry --cors
         --allow-host --max-pending
         --max-clients --max-channels --max-header-size --h2-max-streams --header-timeout --shutdown-timeout --token --token-file
-        --no-publish --no-ui --config -v --verbose
-        -q --quiet -h --help -V --version" -- "$cur"))
+        --no-publish --jwt-secret-file --jwt-key-file --jwt-audience --jwt-issuer --jwt-leeway --jwt-cookie --public
+        --no-ui --metrics-channels --config -v --verbose
+        -q --quiet --log-format -h --help -V --version" -- "$cur"))
 }
 complete -F _ssed ssed

@@ -39,8 +39,8 @@ conf() {
     conf 'listen unix:%s\nlisten unix:%s\nno-stdin\nreplay 2\n' "$a" "$b"
     start_bg "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" "$SSED" --config "$CONF"
     wait_for_lines "$BATS_TEST_TMPDIR/err" 2 10
-    grep -qx "ssed: serving unix:$a" "$BATS_TEST_TMPDIR/err"
-    grep -qx "ssed: serving unix:$b" "$BATS_TEST_TMPDIR/err"
+    grep -qE "ssed: serving unix:$a\$" "$BATS_TEST_TMPDIR/err"
+    grep -qE "ssed: serving unix:$b\$" "$BATS_TEST_TMPDIR/err"
     for e in one two three; do
         curl -s --max-time 10 --unix-socket "$a" -d "$e" http://localhost/ >/dev/null
     done

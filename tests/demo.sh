@@ -25,7 +25,7 @@ feed() {
 tips() {
     local url="" i
     for i in $(seq 1 100); do
-        url=$(sed -n 's/^ssed: serving \(http[^ ]*\).*/\1/p' "$log" | head -1)
+        url=$(sed -n 's/^\([0-9T:.Z-]* \)\{0,1\}ssed: serving \(http[^ ]*\).*/\2/p' "$log" | head -1)
         [ -n "$url" ] && break
         sleep 0.1
     done

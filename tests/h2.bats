@@ -60,7 +60,7 @@ raw_h2() {
     # A body larger than one window streams through in DATA frames.
     seq 1 20000 | curl -s $H2 --max-time 10 --data-binary @- "$URL/bulk" >"$BATS_TEST_TMPDIR/bulk"
     grep -q '"accepted":20000' "$BATS_TEST_TMPDIR/bulk"
-    grep -qE 'connect 127.0.0.1:[0-9]+ channel=/news' "$SSED_ERR"
+    grep -qE 'connect peer=127.0.0.1:[0-9]+ channel=/news' "$SSED_ERR"
 }
 
 @test "h2: stats, the viewer page, CORS preflight, and 404, 405 and 400 errors over h2c" {
@@ -115,12 +115,12 @@ raw_h2() {
         timeout 30 nghttp -v "$URL/" "$URL/?a=1" "$URL/?a=2" "$URL/?a=3"
     wait_for_line "$BATS_TEST_TMPDIR/ng" 'recv SETTINGS frame' 10
     for _ in $(seq 1 200); do
-        [ "$(grep -cE 'connect 127.0.0.1:[0-9]+ channel=/$' "$SSED_ERR")" -ge 4 ] && break
+        [ "$(grep -cE 'connect peer=127.0.0.1:[0-9]+ channel=/$' "$SSED_ERR")" -ge 4 ] && break
         sleep 0.05
     done
     # Four streams, one connection: one peer address in the log.
-    [ "$(grep -oE 'connect 127.0.0.1:[0-9]+ channel=/$' "$SSED_ERR" | sort -u | wc -l)" -eq 1 ]
-    [ "$(grep -cE 'connect 127.0.0.1:[0-9]+ channel=/$' "$SSED_ERR")" -eq 4 ]
+    [ "$(grep -oE 'connect peer=127.0.0.1:[0-9]+ channel=/$' "$SSED_ERR" | sort -u | wc -l)" -eq 1 ]
+    [ "$(grep -cE 'connect peer=127.0.0.1:[0-9]+ channel=/$' "$SSED_ERR")" -eq 4 ]
     grep -q 'SETTINGS_MAX_CONCURRENT_STREAMS(0x03):256' "$BATS_TEST_TMPDIR/ng"
     for i in 1 2 3; do echo "event $i" >&8; done
     wait_for_lines "$BATS_TEST_TMPDIR/ng" 1 10

@@ -25,8 +25,8 @@ skip_with_h2() {
     # either reports the status or fails; ssed's log says what it answered.
     run curl -s --http2-prior-knowledge --max-time 5 -o /dev/null -w '%{http_code}' "$URL/"
     [[ "$output" == 505 || "$output" == 000 ]]
-    wait_for_line "$SSED_ERR" 'bad request from .*: 505 HTTP/2' 5
-    [ "$(grep -c 'bad request from .*: 400' "$SSED_ERR")" -eq 0 ]
+    wait_for_line "$SSED_ERR" 'bad request peer=.* status=505 reason="HTTP/2' 5
+    [ "$(grep -c 'bad request .*status=400' "$SSED_ERR")" -eq 0 ]
     [ "$(curl -s --max-time 5 "$URL/_ssed/health")" = ok ]
 }
 

@@ -47,8 +47,8 @@ teardown() {
     start_ssed -v
     subscribe s /
     stop_pid "$SUB_PID"
-    wait_for_line "$SSED_ERR" "disconnect 127.0.0.1:[0-9]+ channel=/ duration=[0-9.]+s events=0 bytes=[0-9]+" 5
-    grep -qE "connect 127.0.0.1:[0-9]+ channel=/" "$SSED_ERR"
+    wait_for_line "$SSED_ERR" "disconnect peer=127.0.0.1:[0-9]+ channel=/ duration_ms=[0-9]+ events=0 bytes=[0-9]+" 5
+    grep -qE "connect peer=127.0.0.1:[0-9]+ channel=/" "$SSED_ERR"
 }
 
 @test "ssed: a busy address fails with a message naming it, exit 1" {
@@ -204,7 +204,7 @@ teardown() {
     wait_for_data "$BATS_TEST_TMPDIR/late" 6
     grep -q '^event: ssed-gap$' "$BATS_TEST_TMPDIR/late"
     [ "$(data_of "$BATS_TEST_TMPDIR/late" | tail -5)" = "$(seq 16 20)" ]
-    grep -q "resumed after id '$id1'" "$SSED_ERR"
+    grep -q "resumed after .* last_event_id=$id1\$" "$SSED_ERR"
 }
 
 @test "ssed: an idle stream gets keep-alive comments" {

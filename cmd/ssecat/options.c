@@ -117,6 +117,8 @@ static const cli_option option_table[] = {
      .help = "basic authentication"},
     {OPT("bearer", 0, CLI_STRING, o.http.bearer), .reject = "\r\n", .what = "a token", .arg = "TOKEN",
      .help = "Authorization: Bearer TOKEN (default: $" BEARER_ENV ")"},
+    {OPT("token-file", 0, CLI_CALL, o.http), .take = http_client_take_token_file, .arg = "FILE",
+     .help = "the bearer token from the first line of FILE (kept out of ps)"},
     {OPT("insecure", 'k', CLI_FLAG, o.http.insecure), .help = "do not verify the TLS certificate"},
     {OPT("cacert", 0, CLI_STRING, o.http.cacert), .check = http_client_check_file, .arg = "FILE",
      .help = "CA certificates to verify the server with"},
@@ -286,6 +288,8 @@ static cli_outcome resolve(ssecat_args *a) {
     const char *no_color_env = getenv("NO_COLOR");
     o->output.color = o->output.format == OUTPUT_PRETTY && !a->no_color && isatty(STDOUT_FILENO) &&
                       !(no_color_env && no_color_env[0]);
+    if (http_client_token_twice(&o->http))
+        return cli_usage_error(cli.program, "--token-file: give either --bearer or --token-file, not both");
     if (!o->http.bearer) {
         const char *env = getenv(BEARER_ENV);
         if (env && strpbrk(env, "\r\n"))

@@ -1,10 +1,16 @@
 #include "access.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "auth.h"
 #include "listener.h"
 #include "token.h"
+
+#define BEARER_MISSING "WWW-Authenticate: Bearer realm=\"ssed\"\r\n"
+#define BEARER_INVALID "WWW-Authenticate: Bearer realm=\"ssed\", error=\"invalid_token\"\r\n"
+#define BEARER_SCOPE "WWW-Authenticate: Bearer realm=\"ssed\", error=\"insufficient_scope\"\r\n"
 
 /* The host part of a Host value: "name:port" -> name, "[::1]:port" -> [::1]. */
 static size_t host_part_len(const char *v, size_t len) {
@@ -105,17 +111,54 @@ static int browser_may_publish(const conn *c, const http_request *req) {
 }
 
 static int token_presented(const conn *c, const http_request *req) {
-    const http_header *auth = http_request_header(req, "authorization");
-    return auth && auth->value_len >= 7 && strncasecmp(auth->value, "Bearer ", 7) == 0 &&
-           token_matches(c->srv->token, auth->value + 7, auth->value_len - 7);
+    size_t len;
+    const char *bearer = auth_bearer(req, &len);
+    return c->srv->token && bearer && token_matches(c->srv->token, bearer, len);
 }
 
-int access_check_publish(const conn *c, const http_request *req, access_denial *why) {
+/* The token did not verify, or there was none: 401. */
+static int unauthorized(access_denial *why, const char *what_needs, enum auth_outcome outcome, const char *problem) {
+    if (outcome == AUTH_ANONYMOUS) {
+        snprintf(why->text, sizeof why->text, "%s", what_needs);
+        why->extra_headers = BEARER_MISSING;
+    } else {
+        snprintf(why->text, sizeof why->text, "invalid token: %s", problem);
+        why->extra_headers = BEARER_INVALID;
+    }
+    why->reason = why->text;
+    return 401;
+}
+
+/* The token verified but does not allow this: 403, naming no claim. */
+static int forbidden(access_denial *why, const char *reason) {
+    why->reason = reason;
+    why->extra_headers = BEARER_SCOPE;
+    return 403;
+}
+
+/* With JWT: the --token, or a token whose claims allow the channel. */
+static int jwt_may_publish(const conn *c, const http_request *req, channel_name channel, access_denial *why) {
+    if (token_presented(c, req))
+        return 0;
+    jwt_claims claims;
+    const char *problem = NULL;
+    enum auth_outcome outcome = auth_identify(c->srv, req, AUTH_BEARER_ONLY, &claims, &problem);
+    if (outcome != AUTH_VERIFIED)
+        return unauthorized(why, "publishing needs a token in Authorization: Bearer (a cookie or access_token "
+                                 "is not taken)", outcome, problem);
+    int allowed = channel_patterns_allow(claims.publish, channel.name, channel.len);
+    jwt_claims_free(&claims);
+    return allowed ? 0 : forbidden(why, "this token does not allow publishing to this channel");
+}
+
+int access_check_publish(const conn *c, const http_request *req, channel_name channel, access_denial *why) {
     why->extra_headers = NULL;
     if (!browser_may_publish(c, req)) {
         why->reason = "publishing from a web page of another origin is refused (allow it with --cors)";
         return 403;
     }
+    if (c->srv->jwt)
+        return jwt_may_publish(c, req, channel, why);
     if (c->srv->token) {
         if (!http_request_header(req, "authorization")) {
             why->reason = "publishing needs Authorization: Bearer TOKEN";
@@ -136,8 +179,48 @@ int access_check_publish(const conn *c, const http_request *req, access_denial *
     return 0;
 }
 
+static int is_public(const ssed_options *o, channel_name ch) {
+    for (size_t i = 0; i < o->public_count; i++)
+        if (channel_pattern_matches(o->public_channels[i], strlen(o->public_channels[i]), ch.name, ch.len))
+            return 1;
+    return 0;
+}
+
+int access_check_subscribe(const conn *c, const http_request *req, const channel_name *channels, size_t count,
+                           access_denial *why, int64_t *expires_s) {
+    *expires_s = 0;
+    why->extra_headers = NULL;
+    size_t k = 0;
+    while (c->srv->jwt && k < count && is_public(c->srv->opt, channels[k]))
+        k++;
+    if (!c->srv->jwt || k == count)
+        return 0; /* public channels do not look at tokens at all */
+    jwt_claims claims;
+    const char *problem = NULL;
+    enum auth_outcome outcome = auth_identify(c->srv, req, AUTH_ANY_SOURCE, &claims, &problem);
+    if (outcome != AUTH_VERIFIED)
+        return unauthorized(why, "this channel needs a token (Authorization: Bearer, a cookie or access_token)",
+                            outcome, problem);
+    for (; k < count; k++)
+        if (!is_public(c->srv->opt, channels[k]) &&
+            !channel_patterns_allow(claims.subscribe, channels[k].name, channels[k].len))
+            break;
+    *expires_s = claims.exp;
+    jwt_claims_free(&claims);
+    return k == count ? 0 : forbidden(why, "this token does not allow subscribing to every channel asked for");
+}
+
 int access_is_publisher(const conn *c, const http_request *req) {
-    if (c->srv->token)
-        return token_presented(c, req);
-    return listener_peer_is_local(c->peer_fd) && !is_relayed(req);
+    if (token_presented(c, req))
+        return 1;
+    if (c->srv->jwt) {
+        jwt_claims claims;
+        const char *problem;
+        if (auth_identify(c->srv, req, AUTH_BEARER_ONLY, &claims, &problem) != AUTH_VERIFIED)
+            return 0;
+        int admin = claims.admin;
+        jwt_claims_free(&claims);
+        return admin;
+    }
+    return !c->srv->token && listener_peer_is_local(c->peer_fd) && !is_relayed(req);
 }

@@ -153,9 +153,9 @@ static void drain(delivery *d, chan_state *cs) {
     }
 }
 
-void delivery_message(delivery *d, const char *chan, size_t len, const char *msg, size_t msg_len) {
-    chan_state *cs = find_or_add(d, chan, len);
-    held_message *m = cs ? malloc(sizeof *m + msg_len) : NULL;
+/* One event of a pub/sub message, queued behind the channel's others. */
+static void hold_event(delivery *d, chan_state *cs, const char *msg, size_t msg_len) {
+    held_message *m = malloc(sizeof *m + msg_len);
     if (!m) {
         /* Dropped like a pub/sub loss: the next event's continuity check
          * reads it back from the stream. */
@@ -241,4 +241,26 @@ void delivery_resync(delivery *d, const char *const *names, const size_t *lens, 
                 start_fill(d, cs);
             }
     d->resynced = 1;
+}
+
+typedef struct split_target {
+    delivery *d;
+    chan_state *cs;
+} split_target;
+
+static void hold_piece(void *ctx, const char *piece, size_t len) {
+    split_target *t = ctx;
+    hold_event(t->d, t->cs, piece, len);
+}
+
+void delivery_message(delivery *d, const char *chan, size_t len, const char *msg, size_t msg_len) {
+    split_target t = {d, find_or_add(d, chan, len)};
+    if (!t.cs) {
+        /* Out of memory: dropped like a pub/sub loss (read back from the
+         * stream after the next event's continuity check). */
+        d->stats.malformed++;
+        return;
+    }
+    if (cluster_message_split(msg, msg_len, hold_piece, &t) < 0)
+        d->stats.malformed++;
 }

@@ -65,7 +65,8 @@ typedef struct delivery {
 int delivery_init(delivery *d, const delivery_hooks *hooks);
 void delivery_free(delivery *d);
 
-/* A pub/sub message for a channel. */
+/* A pub/sub message for a channel: one event, or a script call's batch
+ * (cluster_message.h), whose events are checked one by one. */
 void delivery_message(delivery *d, const char *chan, size_t len, const char *msg, size_t msg_len);
 /* A fill's answer: the stream's entries in order (messages as stored);
  * `more`: it stopped at its count, read on from the last one. */

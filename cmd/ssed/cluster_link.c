@@ -27,6 +27,11 @@
  * batch goes as consecutive calls of at most this much. */
 #define PART_EVENTS 1000
 #define PART_BYTES (1u << 20)
+/* Parts of one batch sent before the first is answered, so Redis, this
+ * node and the publisher work at once rather than in turn. Only for a
+ * publisher's numbered batch: the script then runs a later part only if
+ * the one before was recorded (cluster_script.c). */
+#define PARTS_IN_FLIGHT 4
 
 struct cluster_link {
     cluster_link_config cfg;
@@ -48,16 +53,21 @@ struct cluster_link {
     uint64_t lag_ms; /* round trip of the last publish */
 };
 
-/* A batch on its way, part after part (PART_EVENTS, PART_BYTES), each
- * part sent once the previous one is confirmed. The batch is the caller's
- * and stays valid until `done`; the channel name is copied. */
+/* A batch on its way, part after part (PART_EVENTS, PART_BYTES), up to
+ * PARTS_IN_FLIGHT parts at once on the one command connection, which Redis
+ * runs in order. The batch is the caller's and stays valid until `done`;
+ * the channel name is copied. */
 typedef struct publish_call {
     cluster_link *k;
     cluster_published_fn done;
     void *ctx;
     const cluster_batch *b;
-    size_t part_start, part_end; /* the events of the part in flight */
-    int use_eval;                /* NOSCRIPT came back: send the script itself */
+    size_t answered_end; /* events up to here are confirmed */
+    size_t sent_end;     /* events up to here are sent */
+    size_t part_ends[PARTS_IN_FLIGHT]; /* of the parts in flight, oldest first */
+    size_t in_flight;
+    int use_eval;        /* NOSCRIPT came back: send the script itself */
+    int failed;          /* a part failed: nothing more is sent */
     uint64_t sent_ms;
     cluster_publish_result sum;
     size_t len;
@@ -366,11 +376,33 @@ int cluster_link_ready(const cluster_link *k) { return k->ready && !k->broken; }
 
 static int send_part(cluster_link *k, publish_call *call);
 
-/* The whole batch is answered: summed over its parts, failed if one did. */
-static void publish_done(publish_call *call, const char *error) {
+/* No part is sent after a failed one; the first failure is the answer. */
+static void part_failed(publish_call *call, const char *error) {
+    if (call->failed)
+        return;
+    call->failed = 1;
+    snprintf(call->sum.error, sizeof call->sum.error, "redis %.100s: %.250s", call->k->cfg.url.display, error);
+}
+
+/* Send parts while the window has room: -1 (the call failed) when one
+ * cannot be sent. */
+static int send_parts(cluster_link *k, publish_call *call) {
+    size_t window = call->b->session ? PARTS_IN_FLIGHT : 1;
+    while (!call->failed && call->in_flight < window && call->sent_end < call->b->count)
+        if (k->broken || send_part(k, call) < 0) {
+            part_failed(call, "connection lost before the whole batch was published");
+            return -1;
+        }
+    return 0;
+}
+
+/* Once no part is in flight: the whole batch is answered, summed over its
+ * parts, failed if one did. 1 when the call is over (and freed). */
+static int publish_done(publish_call *call) {
     cluster_link *k = call->k;
-    if (error) {
-        snprintf(call->sum.error, sizeof call->sum.error, "redis %.100s: %.250s", k->cfg.url.display, error);
+    if (call->in_flight)
+        return 0;
+    if (call->failed) {
         k->publish_failures++;
     } else {
         call->sum.ok = 1;
@@ -378,6 +410,7 @@ static void publish_done(publish_call *call, const char *error) {
     }
     call->done(call->ctx, &call->sum);
     free(call);
+    return 1;
 }
 
 static void on_script_reloaded(redisAsyncContext *ac, void *reply, void *priv) {
@@ -391,57 +424,66 @@ static void on_script_reloaded(redisAsyncContext *ac, void *reply, void *priv) {
 }
 
 /* The script cache was flushed (SCRIPT FLUSH, a restarted or failed-over
- * Redis behind a proxy): load it again for later calls; this one is sent
- * again with the script itself, which ran nothing the first time. */
-static int retry_without_sha(cluster_link *k, publish_call *call) {
-    if (call->use_eval)
+ * Redis behind a proxy): load it again for later calls. */
+static int reload_script(cluster_link *k) {
+    if (k->reloading)
+        return 0;
+    if (redisAsyncCommand(k->cmd_w.ac, on_script_reloaded, NULL, "SCRIPT LOAD %s", cluster_publish_script) != REDIS_OK)
         return -1;
-    call->use_eval = 1;
-    if (!k->reloading) {
-        if (redisAsyncCommand(k->cmd_w.ac, on_script_reloaded, NULL, "SCRIPT LOAD %s", cluster_publish_script) !=
-            REDIS_OK)
-            return -1;
-        note_sent(k);
-        k->reloading = 1;
-    }
-    return send_part(k, call);
+    note_sent(k);
+    k->reloading = 1;
+    return 0;
 }
 
+/* NOSCRIPT for the part that starts at `start`, which ran nothing: sent
+ * again with the script itself when it is the only part in flight. Later
+ * parts already sent are refused by the script (they must follow this
+ * one), so then the batch fails and its publisher sends it again. */
+static int retry_without_sha(cluster_link *k, publish_call *call, size_t start) {
+    if (k->broken || reload_script(k) < 0 || call->use_eval || call->in_flight || call->failed)
+        return -1;
+    call->use_eval = 1;
+    call->sent_end = start;
+    return send_parts(k, call);
+}
+
+/* The answer to the oldest part in flight (Redis answers in order). */
 static void on_published(redisAsyncContext *ac, void *reply, void *priv) {
     publish_call *call = priv;
     cluster_link *k = call->k;
     (void)ac;
     note_answered(k);
+    size_t start = call->answered_end, end = call->part_ends[0];
+    call->in_flight--;
+    memmove(call->part_ends, call->part_ends + 1, call->in_flight * sizeof *call->part_ends);
     redisReply *r = reply;
     if (!r) {
-        publish_done(call, "connection lost before the publish was confirmed");
-        return;
-    }
-    if (r->type == REDIS_REPLY_ERROR) {
-        if (strncmp(r->str, "NOSCRIPT", 8) == 0 && !k->broken && retry_without_sha(k, call) == 0)
+        part_failed(call, "connection lost before the publish was confirmed");
+    } else if (r->type == REDIS_REPLY_ERROR) {
+        int noscript = strncmp(r->str, "NOSCRIPT", 8) == 0;
+        if (noscript && retry_without_sha(k, call, start) == 0)
             return;
-        log_warn("redis %s: publish script: %s", k->cfg.url.display, r->str);
-        publish_done(call, r->str);
-        return;
+        if (noscript && !k->broken && reload_script(k) < 0)
+            mark_broken(k, "SCRIPT LOAD", "cannot send");
+        if (!call->failed)
+            log_warn("redis %s: publish script: %s", k->cfg.url.display, r->str);
+        part_failed(call, r->str);
+    } else if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_INTEGER ||
+               r->element[1]->type != REDIS_REPLY_INTEGER) {
+        part_failed(call, "unexpected answer to the publish script");
+    } else if (!call->failed) {
+        call->sum.accepted += (uint64_t)r->element[0]->integer;
+        call->sum.duplicates += (uint64_t)r->element[1]->integer;
+        call->use_eval = 0;
+        call->answered_end = end;
     }
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_INTEGER ||
-        r->element[1]->type != REDIS_REPLY_INTEGER) {
-        publish_done(call, "unexpected answer to the publish script");
-        return;
-    }
-    call->sum.accepted += (uint64_t)r->element[0]->integer;
-    call->sum.duplicates += (uint64_t)r->element[1]->integer;
-    call->use_eval = 0;
-    call->part_start = call->part_end;
-    if (call->part_start == call->b->count) {
-        publish_done(call, NULL);
-        return;
-    }
-    if (k->broken || send_part(k, call) < 0)
-        publish_done(call, "connection lost before the whole batch was published");
+    if (!call->failed && call->answered_end < call->b->count)
+        send_parts(k, call);
+    if (call->failed || call->answered_end == call->b->count)
+        publish_done(call); /* once the parts still in flight are answered */
 }
 
-/* The events after part_start that fit in one part (at least one). */
+/* The events after `start` that fit in one part (at least one). */
 static size_t part_end_of(const cluster_batch *b, size_t start) {
     size_t end = start + 1, first = cluster_batch_start(b, start);
     while (end < b->count && end - start < PART_EVENTS && b->ends[end] - first <= PART_BYTES)
@@ -449,13 +491,13 @@ static size_t part_end_of(const cluster_batch *b, size_t start) {
     return end;
 }
 
-/* One script call for the part of call's batch that starts at part_start;
+/* One script call for the next part of call's batch (from sent_end);
  * -1 (the link marked broken) when it cannot be sent. */
 static int send_part(cluster_link *k, publish_call *call) {
     const cluster_batch *b = call->b;
-    call->part_end = part_end_of(b, call->part_start);
-    enum { FIXED = 12 };
-    size_t argc = FIXED + (call->part_end - call->part_start);
+    size_t part_start = call->sent_end, part_end = part_end_of(b, part_start);
+    enum { FIXED = 13 };
+    size_t argc = FIXED + (part_end - part_start);
     const char **argv = malloc(argc * sizeof *argv);
     size_t *lens = malloc(argc * sizeof *lens);
     buf keys = BUF_INIT;
@@ -464,7 +506,7 @@ static int send_part(cluster_link *k, publish_call *call) {
     if (!argv || !lens)
         goto out;
     snprintf(history, sizeof history, "%llu", (unsigned long long)(k->cfg.history ? k->cfg.history : 1));
-    snprintf(first_seq, sizeof first_seq, "%llu", (unsigned long long)(b->first_seq + call->part_start));
+    snprintf(first_seq, sizeof first_seq, "%llu", (unsigned long long)(b->first_seq + part_start));
     /* Keys and names one after another in one buffer, NUL-separated. */
     size_t at[6];
     const char *chan = call->chan;
@@ -497,7 +539,8 @@ static int send_part(cluster_link *k, publish_call *call) {
     argv[n] = history, lens[n++] = strlen(history);
     argv[n] = keys.data + at[4], lens[n++] = strlen(keys.data + at[4]);
     argv[n] = first_seq, lens[n++] = strlen(first_seq);
-    for (size_t i = call->part_start; i < call->part_end; i++) {
+    argv[n] = call->in_flight ? "1" : "0", lens[n++] = 1; /* follows a part in flight */
+    for (size_t i = part_start; i < part_end; i++) {
         size_t start = cluster_batch_start(b, i);
         argv[n] = b->bytes.data + start, lens[n++] = b->ends[i] - start;
     }
@@ -505,6 +548,8 @@ static int send_part(cluster_link *k, publish_call *call) {
         goto out;
     note_sent(k);
     k->publish_calls++;
+    call->part_ends[call->in_flight++] = part_end;
+    call->sent_end = part_end;
     rc = 0;
 out:
     if (rc < 0)
@@ -529,7 +574,8 @@ int cluster_link_publish(cluster_link *k, const char *chan, size_t len, const cl
     call->sent_ms = clock_now_ms();
     call->len = len;
     memcpy(call->chan, chan, len);
-    if (send_part(k, call) < 0) {
+    send_parts(k, call);
+    if (call->in_flight == 0) { /* not even the first part went out */
         free(call);
         return -1;
     }

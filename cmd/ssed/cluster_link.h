@@ -9,7 +9,8 @@
  * Keys under PREFIX: PREFIX:id (the cluster's counter), PREFIX:last (hash:
  * channel -> its last cluster number), PREFIX:channels (set of channels),
  * PREFIX:s:CHANNEL (stream, entry N-0 with field e), PREFIX:p:SESSION (a
- * publisher's next SSE-Sequence, for a day); messages on PREFIX:c:CHANNEL. */
+ * publisher's next SSE-Sequence, for a day); messages on PREFIX:c:CHANNEL,
+ * one per script call carrying its events (cluster_message.h). */
 #ifndef SSED_CLUSTER_LINK_H
 #define SSED_CLUSTER_LINK_H
 

@@ -93,3 +93,21 @@ int cluster_event_parse(const char *msg, size_t len, cluster_event *out) {
     ev->retry_ms = retry;
     return 0;
 }
+
+int cluster_message_split(const char *msg, size_t len, cluster_piece_fn piece, void *ctx) {
+    if (len == 0 || msg[0] != '*') {
+        piece(ctx, msg, len);
+        return 0;
+    }
+    const char *p = msg + 1, *end = msg + len;
+    long long count, piece_len;
+    if (take_number(&p, end, '\n', &count) < 0 || count <= 0)
+        return -1;
+    for (long long i = 0; i < count; i++) {
+        if (take_number(&p, end, '\n', &piece_len) < 0 || piece_len <= 0 || (size_t)piece_len > (size_t)(end - p))
+            return -1;
+        piece(ctx, p, (size_t)piece_len);
+        p += piece_len;
+    }
+    return p == end ? 0 : -1;
+}

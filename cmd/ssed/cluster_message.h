@@ -2,9 +2,11 @@
  * of a batch as "RETRY TYPELEN IDLEN\n" TYPE ID DATA (IDLEN -1: no id of
  * the publisher's own; RETRY -1: none); the publish script prefixes the
  * cluster number it takes and the number of the channel's previous event,
- * "N PREV ", and that text is both the stream entry (field e) and the
- * pub/sub message. An event whose publisher gave no id is sent with N as
- * its id, so ids are numeric and increasing across the cluster. */
+ * "N PREV ", and that text is the stream entry (field e). An event whose
+ * publisher gave no id is sent with N as its id, so ids are numeric and
+ * increasing across the cluster.
+ * The pub/sub message of a script call is a batch: "*COUNT\n", then for
+ * each event "LEN\n" and its entry text, oldest first. */
 #ifndef SSED_CLUSTER_MESSAGE_H
 #define SSED_CLUSTER_MESSAGE_H
 
@@ -41,7 +43,15 @@ void cluster_batch_clear(cluster_batch *b);
 void cluster_batch_free(cluster_batch *b);
 static inline size_t cluster_batch_start(const cluster_batch *b, size_t i) { return i ? b->ends[i - 1] : 0; }
 
-/* Parse a message (pub/sub or stream entry); 0, or -1 when malformed. */
+/* Parse one event's text (a stream entry, or a piece of a batch); 0, or
+ * -1 when malformed. */
 int cluster_event_parse(const char *msg, size_t len, cluster_event *out);
+
+/* Hand each event of a pub/sub message to `piece` in order: every piece
+ * of a batch, or the message itself when it is not one. -1 when the batch
+ * is malformed (pieces before the fault were handed over; the rest are
+ * lost like a pub/sub loss, and read back from the stream). */
+typedef void (*cluster_piece_fn)(void *ctx, const char *piece, size_t len);
+int cluster_message_split(const char *msg, size_t len, cluster_piece_fn piece, void *ctx);
 
 #endif

@@ -81,14 +81,21 @@ conn *conn_new_stream(conn *session) {
     return conn_counted(c);
 }
 
-/* Ask epoll for events, and for the direction TLS waits for besides. */
+/* Ask epoll for events, and for the direction TLS waits for besides. A
+ * write waiting for input must not ask for EPOLLOUT (the socket is
+ * writable, so epoll would wake the loop at once, again and again), and a
+ * read's wait matters only while the state reads. */
 static void watch_events(conn *c, uint32_t events) {
     if (c->io.h2) { /* a stream: its session tells it when it may write */
         c->watching = c->registered = events;
         return;
     }
-    uint32_t registered = events | (c->io.read_wants_writable ? EPOLLOUT : 0) |
-                          (c->io.write_wants_readable ? EPOLLIN : 0);
+    int read_waits = c->io.read_wants_writable && (events & EPOLLIN);
+    uint32_t registered = events;
+    if (c->io.write_wants_readable && !read_waits)
+        registered = (registered & ~(uint32_t)EPOLLOUT) | EPOLLIN;
+    if (read_waits)
+        registered |= EPOLLOUT;
     c->watching = events;
     if (c->registered == registered)
         return;
@@ -135,9 +142,9 @@ void conn_close(conn *c, const char *why) {
         char name[256];
         conn_stream_name(c, name, sizeof name);
         srv->subscriber_count--;
-        double secs = (double)(clock_now_ms() - c->started_ms) / 1000.0;
-        log_verbose("disconnect %s channel=%s duration=%.1fs events=%llu bytes=%llu (%s)", c->peer, name, secs,
-                    (unsigned long long)c->sub.events_queued, (unsigned long long)c->bytes_sent, why);
+        log_event(LOG_SEV_DEBUG, "disconnect", LOG_STR("peer", c->peer), LOG_STR("channel", name),
+                  LOG_NUM("duration_ms", clock_now_ms() - c->started_ms), LOG_NUM("events", c->sub.events_queued),
+                  LOG_NUM("bytes", c->bytes_sent), LOG_STR("reason", why));
         subscriber_detach(&srv->hub, &c->sub);
     }
     if (c->route_state)
@@ -147,6 +154,7 @@ void conn_close(conn *c, const char *why) {
     list_remove(&c->timer_link);
     list_remove(&c->input_link);
     list_remove(&c->sub.dirty_link); /* a session waiting for its flush */
+    list_remove(&c->expiry_link);
     if (c->io.fd >= 0 && loop_remove(&srv->loop, c->io.fd) < 0 && errno != EBADF && errno != ENOENT)
         log_error("epoll_ctl del %s: %s", c->peer, strerror(errno));
     transport_close(&c->io);
@@ -161,8 +169,9 @@ void conn_close(conn *c, const char *why) {
 static void drop_subscriber(conn *c) {
     char name[256];
     conn_stream_name(c, name, sizeof name);
-    log_warn("dropping slow subscriber %s on %s: more than %llu bytes pending (--max-pending), or out of memory",
-             c->peer, name, (unsigned long long)c->srv->opt->max_pending);
+    log_event(LOG_SEV_WARN, "dropping slow subscriber", LOG_STR("peer", c->peer), LOG_STR("channel", name),
+              LOG_STR("reason", "more bytes owed than --max-pending, or out of memory"),
+              LOG_NUM("bytes", c->sub.pending_bytes));
     conn_close(c, "too slow");
 }
 
@@ -202,7 +211,8 @@ static void note_written(conn *c, size_t wrote) {
         }
     }
     if (wrote)
-        srv->stats.events_delivered += subscriber_consume(&c->sub, wrote);
+        srv->stats.events_delivered +=
+            subscriber_consume(&c->sub, wrote, &srv->stats.delivery_latency, clock_now_us());
     if (c->state == CONN_STREAMING) {
         c->since_ms = clock_now_ms();
         list_remove(&c->timer_link);
@@ -272,7 +282,7 @@ static void conn_owes_nothing(conn *c) {
          * after it, and the stream closes (h2_stream.c) when it is sent. */
         transport_shutdown_write(&c->io);
     } else if (c->state == CONN_STREAMING && c->draining) {
-        conn_close(c, "server shutting down");
+        conn_close(c, c->drain_reason ? c->drain_reason : "server shutting down");
     } else if (c->state == CONN_REPLYING) {
         /* Shut our side and read until the peer closes, so unread request
          * bytes do not turn our close into a reset that eats the reply. */
@@ -336,9 +346,16 @@ void conn_await_answer(conn *c) {
     watch_events(c, EPOLLRDHUP);
 }
 
-void conn_send_interim(conn *c, const char *head) {
-    buf_clear(&c->out);
+void conn_restart_output(conn *c) {
+    size_t unsent = c->out_off < c->out.len ? c->out.len - c->out_off : 0;
+    if (unsent)
+        memmove(c->out.data, c->out.data + c->out_off, unsent);
+    c->out.len = unsent;
     c->out_off = 0;
+}
+
+void conn_send_interim(conn *c, const char *head) {
+    conn_restart_output(c);
     if (buf_append_str(&c->out, head) < 0) {
         conn_close(c, "out of memory");
         return;
@@ -355,10 +372,10 @@ void conn_start_stream(conn *c) {
     list_remove(&c->timer_link);
     c->since_ms = clock_now_ms();
     list_push_back(&srv->streaming, &c->timer_link);
-    if (log_get_level() >= LOG_VERBOSE) {
+    if (log_enabled(LOG_SEV_DEBUG)) {
         char name[256];
         conn_stream_name(c, name, sizeof name);
-        log_verbose("connect %s channel=%s", c->peer, name);
+        log_event(LOG_SEV_DEBUG, "connect", LOG_STR("peer", c->peer), LOG_STR("channel", name));
     }
     subscriber_mark_dirty(&srv->hub, &c->sub); /* headers and history go out with the next flush */
 }
@@ -435,7 +452,8 @@ static void process_buffered(conn *c) {
             if (rc == HTTP_INCOMPLETE)
                 return;
             if (rc == HTTP_ERROR) {
-                log_verbose("bad request from %s: %d %s", c->peer, status, reason);
+                log_event(LOG_SEV_DEBUG, "bad request", LOG_STR("peer", c->peer), LOG_NUM("status", status),
+                          LOG_STR("reason", reason));
                 c->keep_alive = 0;
                 conn_reply_status(c, status, reason, NULL);
                 return;

@@ -39,11 +39,14 @@ typedef struct conn {
     enum conn_state state;
     int closed;
     int draining; /* shutting down: close once the queue is written */
+    const char *drain_reason; /* why, when not the server shutting down */
     uint32_t watching; /* the epoll events conn's states ask for */
     uint32_t registered; /* those and what TLS waits for (transport.h) */
     list_node timer_link; /* on srv->reading, srv->streaming or srv->publishing */
     list_node input_link; /* on srv->buffered_input: TLS holds input for it */
     list_node grave_link;
+    list_node expiry_link; /* on srv->expiring while its token has an exp */
+    uint64_t ends_ms;       /* when the token expires (monotonic clock) */
     uint64_t since_ms; /* accepted, or last written to */
     uint64_t started_ms;
     char *head; /* bytes read and not yet used: request heads, body bytes */
@@ -105,6 +108,10 @@ void conn_start_body(conn *c, void *route_state);
 void conn_await_answer(conn *c);
 /* Send an interim response (100 Continue) while reading a body. */
 void conn_send_interim(conn *c, const char *head);
+/* Empty the output buffer for a new response, keeping any bytes of an
+ * interim response not yet written at its front: TLS must send those very
+ * bytes again, and HTTP lets them precede the final response. */
+void conn_restart_output(conn *c);
 /* conn_reply.c: a short reply (status line, headers, body), after which
  * the connection reads the next request (keep_alive) or lingers and closes.
  * conn_reply_status answers an error with a one-line plain-text body naming

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "clock.h"
+
 static uint64_t wall_clock_us(void) {
     struct timeval tv;
     gettimeofday(&tv, NULL);
@@ -182,6 +184,7 @@ void hub_publish(hub *h, channel *ch, shared_event *ev) {
     channel_stop_waiting(h, ch);
     ev->seq = h->next_seq++;
     ev->chan_seq = ch->events_in++;
+    ev->born_us = clock_now_us(); /* one clock read per event, however many subscribers */
     h->round_bytes += ev->len;
     history_append(h, ch, ev);
     for (list_node *n = ch->subscribers.next; n != &ch->subscribers; n = n->next) {

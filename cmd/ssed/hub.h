@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "latency.h"
 #include "list.h"
 #include "shared_event.h"
 #include "sse_encode.h"
@@ -65,7 +66,11 @@ struct subscriber {
     int replaying;        /* still catching up through history */
     int overflowed;       /* to be closed: too far behind, or out of memory */
     int envelope;         /* every event as type message, {"type","data"} (?envelope=1) */
+    int finished;         /* takes no more events: its stream is ending (subscriber_finish) */
     uint64_t events_queued;
+    /* The hub's next_seq when its replay caught up: events from this seq
+     * on came live (a clock would tie with events of the same microsecond). */
+    uint64_t live_from_seq;
 };
 
 struct channel {
@@ -233,13 +238,19 @@ void subscriber_mark_dirty(hub *h, subscriber *s);
  * one event always fits, whatever its size). */
 void subscriber_enqueue(hub *h, subscriber *s, shared_event *ev, const channel *from);
 /* Queue an event the subscriber is owed whatever it already owes: history,
- * notices, keep-alives. */
+ * notices, keep-alives. Nothing once subscriber_finish has queued the last. */
 void subscriber_enqueue_owed(hub *h, subscriber *s, shared_event *ev);
+/* The stream ends with `last`: the subscriber takes no more events, its
+ * replay stops, and of its queue only an event partly written is kept (a
+ * stream must not end inside an event). What it loses the client reads
+ * again from history by Last-Event-ID. */
+void subscriber_finish(hub *h, subscriber *s, shared_event *last);
 /* While replaying: queue the next window of history (about half of
  * max_pending, at least one event); ends the replay when caught up. */
 void hub_replay_more(hub *h, subscriber *s);
-/* Drop the first `written` bytes of the queue after a write; returns how
- * many events were thereby written whole. */
-size_t subscriber_consume(subscriber *s, size_t written);
+/* Drop the first `written` bytes of the queue after a write (at now_us);
+ * returns how many events were thereby written whole. Each of them that
+ * was queued live is observed in `latency` (NULL: none is). */
+size_t subscriber_consume(subscriber *s, size_t written, latency_histogram *latency, uint64_t now_us);
 
 #endif

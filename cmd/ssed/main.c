@@ -16,6 +16,8 @@
 #include "cluster_node.h"
 #include "conn.h"
 #include "input.h"
+#include "jwt.h"
+#include "jwt_cache.h"
 #include "listener.h"
 #include "log.h"
 #include "router.h"
@@ -177,6 +179,27 @@ static int open_listeners(server *srv) {
     return 0;
 }
 
+/* --jwt-secret-file, --jwt-key-file: the keys tokens are verified with. */
+static int open_jwt(server *srv) {
+    const ssed_options *o = srv->opt;
+    if (!o->jwt_secret_file && !o->jwt_key_file)
+        return 0;
+    jwt_settings settings = {o->jwt_secret_file, o->jwt_key_file, o->jwt_audience, o->jwt_issuer,
+                             (int64_t)(o->jwt_leeway_ms / 1000)};
+    char err[400];
+    srv->jwt = jwt_verifier_new(&settings, err, sizeof err);
+    if (!srv->jwt) {
+        log_error("%s", err);
+        return -1;
+    }
+    srv->jwt_cache = jwt_cache_new(settings.leeway_s);
+    if (!srv->jwt_cache) {
+        log_error("start-up: out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 /* --exit-on-eof: the end of stdin stops the server. */
 static void shut_down_at_end(void *ctx) { server_begin_shutdown(ctx); }
 
@@ -279,7 +302,9 @@ int main(int argc, char **argv) {
         return cli_exit_status(parsed);
     }
     log_init("ssed", (enum log_level)opt.verbosity);
-    log_set_timestamps(opt.verbosity >= LOG_VERBOSE);
+    /* A server's log is read later: every line says when. */
+    log_set_timestamps(1);
+    log_set_format((enum log_format)opt.log_format);
 
     int status = EXIT_RUNTIME;
     server srv;
@@ -294,7 +319,7 @@ int main(int argc, char **argv) {
     if (!opt.max_clients)
         srv.max_clients = fd_limit > RESERVED_FDS * 2 ? fd_limit - RESERVED_FDS : fd_limit / 2;
     srv.token = token_load(&opt, &owned_token);
-    if (srv.token == TOKEN_ERROR)
+    if (srv.token == TOKEN_ERROR || open_jwt(&srv) < 0)
         goto cleanup;
     if ((!opt.tls_cert || open_tls(&srv) == 0) && (!opt.store_path || server_store_open(&srv) == 0) && (!opt.redis_url || server_cluster_open(&srv) == 0) &&
         setup_signals(&srv) == 0 &&
@@ -310,6 +335,8 @@ cleanup:
         input_close(&srv.inputs[i]);
     if (srv.signal_fd >= 0)
         close(srv.signal_fd);
+    jwt_cache_free(srv.jwt_cache);
+    jwt_verifier_free(srv.jwt);
     server_free(&srv);
     free(owned_token);
     systemd_notifier_close(&notifier);

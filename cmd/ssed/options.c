@@ -6,7 +6,10 @@
 
 #include "config_file.h"
 #include "hub.h"
+#include "jwt_claims.h"
 #include "listener.h"
+#include "log.h"
+#include "metrics.h"
 #include "redis_url.h"
 #include "store.h"
 
@@ -60,8 +63,19 @@ static int take_channel(void *channel, const char *value, char *err, size_t errl
     return 0;
 }
 
+/* --public: a channel pattern, as in a token's claims. */
+static int check_pattern(const char *value, char *err, size_t errlen) {
+    if (!channel_pattern_valid(value, strlen(value))) {
+        snprintf(err, errlen, "invalid channel pattern '%s' (channel names whose segments may be * or **)", value);
+        return -1;
+    }
+    return 0;
+}
+
 static const cli_choice sync_modes[] = {
     {"always", STORE_SYNC_ALWAYS}, {"batch", STORE_SYNC_BATCH}, {"off", STORE_SYNC_OFF}, {NULL, 0}};
+
+static const cli_choice log_formats[] = {{"text", LOG_FORMAT_TEXT}, {"json", LOG_FORMAT_JSON}, {NULL, 0}};
 
 static const cli_choice input_formats[] = {{"lines", INPUT_LINES}, {"sse", INPUT_SSE}, {NULL, 0}};
 
@@ -153,6 +167,9 @@ static const cli_option option_table[] = {
     {OPT("shutdown-timeout", 0, CLI_DURATION, o.shutdown_timeout_ms), .arg = "DURATION",
      .help = "on exit, time to deliver what subscribers are owed (default 5s)"},
     {OPT("no-ui", 0, CLI_FLAG, o.no_ui), .help = "browsers get the event stream, not the live viewer page"},
+    {OPT("metrics-channels", 0, CLI_COUNT, o.metrics_channels), .max = METRICS_MAX_CHANNELS, .arg = "N",
+     .help = "channels /_ssed/metrics names, the busiest first; the rest are\n"
+             "summed under channel=\"_other\" (default 100, at most 1000)"},
 
     CLI_SECTION("Publishing (POST /CHANNEL):"),
     {OPT("token", 0, CLI_STRING, o.token), .min = 1, .reject = "\r\n \t", .what = "a token", .arg = "TOKEN",
@@ -162,14 +179,38 @@ static const cli_option option_table[] = {
      .help = "read the token from the first line of FILE"},
     {OPT("no-publish", 0, CLI_FLAG, o.no_publish), .help = "turn the publish endpoint off"},
 
+    CLI_SECTION("Tokens (JWT) for subscribers and publishers:"),
+    {OPT("jwt-secret-file", 0, CLI_STRING, o.jwt_secret_file), .min = 1, .arg = "FILE",
+     .help = "verify HS256, HS384, HS512 tokens with the secret in FILE\n"
+             "(at least 32 bytes); subscribers and publishers then need tokens"},
+    {OPT("jwt-key-file", 0, CLI_STRING, o.jwt_key_file), .min = 1, .arg = "FILE",
+     .help = "verify RS256/384/512, ES256 or EdDSA tokens with the PEM public\n"
+             "key in FILE (RSA, EC P-256 or Ed25519)"},
+    {OPT("jwt-audience", 0, CLI_STRING, o.jwt_audience), .min = 1, .arg = "AUD",
+     .help = "tokens must name AUD in their aud claim"},
+    {OPT("jwt-issuer", 0, CLI_STRING, o.jwt_issuer), .min = 1, .arg = "ISS",
+     .help = "tokens must have iss ISS"},
+    {OPT("jwt-leeway", 0, CLI_DURATION, o.jwt_leeway_ms), .max = 3600000, .arg = "DURATION",
+     .help = "clock skew allowed for exp and nbf (default 30s); a stream\n"
+             "ends when its token's exp plus this passes"},
+    {OPT("jwt-cookie", 0, CLI_STRING, o.jwt_cookie), .min = 1, .reject = "=;, \t\r\n\"", .what = "a cookie name",
+     .arg = "NAME", .help = "also take a subscriber's token from the cookie NAME (for EventSource)"},
+    {OPT("public", 0, CLI_LIST, o.public_channels), .count_at = offsetof(ssed_args, o.public_count),
+     .max = SSED_MAX_PUBLIC, .check = check_pattern, .arg = "PATTERN",
+     .help = "channels matching PATTERN (news/*, feeds/**) need no token to\n"
+             "subscribe; repeatable"},
+
     CLI_SECTION("Other:"),
     {OPT("config", 0, CLI_STRING, config_path), .min = 1, .arg = "FILE",
      .help = "read options from FILE first: one per line, long name without --,\n"
              "then the value (listen 127.0.0.1:8080); # starts a comment line;\n"
              "options given on the command line win (a repeatable one given\n"
              "there replaces the file's)"},
-    {OPT("verbose", 'v', CLI_SET, o.verbosity), .value = 2, .help = "log connects and disconnects; timestamp each line"},
+    {OPT("verbose", 'v', CLI_SET, o.verbosity), .value = 2, .help = "also log connects, disconnects and publishes"},
     {OPT("quiet", 'q', CLI_SET, o.verbosity), .value = 0, .help = "log errors only"},
+    {OPT("log-format", 0, CLI_CHOICE, o.log_format), .choices = log_formats, .what = "log format", .arg = "FORMAT",
+     .help = "text: lines with an RFC 3339 time (default); json: one JSON\n"
+             "object a line with time, level, msg and fields"},
     {OPT("help", 'h', CLI_HELP, o), .help = "show this help and exit"},
     {OPT("version", 'V', CLI_VERSION, o), .help = "show the version and exit"},
 };
@@ -190,7 +231,7 @@ static const cli_spec cli = {
     .usage = "Usage: ssed [OPTIONS]\n"
              "Serve events from stdin or a FIFO to any number of Server-Sent Events subscribers.\n",
     .footer = "Endpoints: GET or HEAD /CHANNEL subscribes (/ is the root channel; /?channels=a,b several);\n"
-              "POST /CHANNEL publishes; /_ssed/stats (JSON), /_ssed/health.\n"
+              "POST /CHANNEL publishes; /_ssed/stats (JSON), /_ssed/metrics (Prometheus), /_ssed/health.\n"
               "Durations take ms, s, m, h; sizes take K, KiB, M, MiB.\n"
               "Under systemd, sockets it passes (LISTEN_FDS) replace --listen, and ssed sends\n"
               "READY=1, STOPPING=1 and WATCHDOG=1 to NOTIFY_SOCKET (see man ssed, SYSTEMD).\n"
@@ -219,6 +260,9 @@ static void set_defaults(ssed_args *a) {
     o->h2_max_streams = 256;
     o->shutdown_timeout_ms = 5000;
     o->verbosity = 1;
+    o->log_format = LOG_FORMAT_TEXT;
+    o->metrics_channels = 100;
+    o->jwt_leeway_ms = 30000;
     o->store_sync = -1;
     a->format = INPUT_LINES;
     a->retry_ms = UINT64_MAX;
@@ -257,6 +301,12 @@ static cli_outcome resolve(ssed_args *a) {
         listener_split_scheme(o->listen[i], &scheme);
         if (scheme == LISTENER_HTTPS && !o->tls_cert)
             return cli_usage_error(cli.program, "--listen %s: needs --tls-cert and --tls-key", o->listen[i]);
+    }
+    if (!o->jwt_secret_file && !o->jwt_key_file) {
+        const char *needs_jwt = o->jwt_audience ? "--jwt-audience" : o->jwt_issuer ? "--jwt-issuer"
+                                : o->jwt_cookie ? "--jwt-cookie" : o->public_count ? "--public" : NULL;
+        if (needs_jwt)
+            return cli_usage_error(cli.program, "%s: needs --jwt-secret-file or --jwt-key-file", needs_jwt);
     }
     if (o->replay > o->history)
         return cli_usage_error(cli.program, "--replay: cannot be more than --history");

@@ -10,6 +10,7 @@
 #include "exit_codes.h"
 
 #define SSED_MAX_LISTEN 16
+#define SSED_MAX_PUBLIC 64
 
 enum input_format { INPUT_LINES, INPUT_SSE };
 
@@ -42,6 +43,16 @@ typedef struct ssed_options {
     const char *token;
     const char *token_file;
     int no_publish;
+    /* JWT (--jwt-secret-file or --jwt-key-file set): subscribers and
+     * publishers need tokens whose claims allow their channels. */
+    const char *jwt_secret_file;
+    const char *jwt_key_file;
+    const char *jwt_audience;
+    const char *jwt_issuer;
+    uint64_t jwt_leeway_ms;
+    const char *jwt_cookie;
+    const char *public_channels[SSED_MAX_PUBLIC]; /* patterns anonymous subscribers may read */
+    size_t public_count;
     int no_ui;
     int exit_on_eof;
     const char *store_path; /* NULL: history in memory only */
@@ -53,6 +64,8 @@ typedef struct ssed_options {
     const char *tls_cert; /* --tls-cert; NULL: no TLS listener */
     const char *tls_key;
     int verbosity; /* 0 quiet, 1 normal, 2 verbose */
+    int log_format; /* enum log_format */
+    uint64_t metrics_channels; /* channels /_ssed/metrics labels; the rest are summed */
     char *config_text; /* --config's contents, which string options point into; freed by options_free */
 } ssed_options;
 

@@ -139,6 +139,11 @@ static int finish_body(publish_request *p) {
             return fail(p, 400, "the body ends inside an event (an event ends with a blank line)");
         return 0;
     case BODY_WHOLE:
+        if (p->check_whole) {
+            char why[sizeof p->error];
+            if (p->check_whole(p->record.data ? p->record.data : "", p->record.len, why, sizeof why) < 0)
+                return fail(p, 400, why);
+        }
         return publish_one(p, p->type_len ? p->type : NULL, p->type_len, NULL, 0,
                            p->record.data ? p->record.data : "", p->record.len);
     case BODY_LINES:

@@ -27,6 +27,9 @@ typedef struct publish_request {
     uint64_t remaining; /* Content-Length bytes still to come */
     record_reader lines; /* text/plain: one event per line */
     buf record;          /* whole: the body so far */
+    /* whole: what the body must be (one JSON document), checked when it is
+     * complete; 0, or -1 with a message in why. NULL: anything. */
+    int (*check_whole)(const char *body, size_t len, char *why, size_t why_size);
     sse_parser parser;
     char type[256];
     size_t type_len;

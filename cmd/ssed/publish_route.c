@@ -12,6 +12,7 @@
 #include "conn.h"
 #include "digits.h"
 #include "json.h"
+#include "json_body.h"
 #include "log.h"
 #include "publish.h"
 #include "route_common.h"
@@ -20,6 +21,8 @@
 
 /* Publishing turned off, or not allowed for this request (access.c). */
 static int publish_allowed(conn *c, const http_request *req) {
+    channel_name target = {req->path, req->path_len};
+    route_trim_slashes(&target.name, &target.len);
     server *srv = c->srv;
     if (srv->opt->no_publish) {
         buf allow = BUF_INIT;
@@ -30,11 +33,11 @@ static int publish_allowed(conn *c, const http_request *req) {
         return 0;
     }
     access_denial why;
-    int status = access_check_publish(c, req, &why);
+    int status = access_check_publish(c, req, target, &why);
     if (status == 0)
         return 1;
     if (status == 403)
-        log_warn("refused a publisher at %s: %s", c->peer, why.reason);
+        log_event(LOG_SEV_WARN, "refused a publisher", LOG_STR("peer", c->peer), LOG_STR("reason", why.reason));
     conn_reply_status(c, status, why.reason, why.extra_headers);
     return 0;
 }
@@ -56,9 +59,12 @@ static long request_param(const http_request *req, const char *query_name, const
     return (long)h->value_len;
 }
 
-static int body_kind_of(const http_request *req, enum body_kind *kind) {
+/* The body's kind by its Content-Type; *json when it must be one JSON
+ * document. */
+static int body_kind_of(const http_request *req, enum body_kind *kind, int *json) {
     const http_header *ct = http_request_header(req, "content-type");
     *kind = BODY_LINES;
+    *json = 0;
     if (!ct)
         return 0;
     const char *semicolon = memchr(ct->value, ';', ct->value_len); /* the value is not NUL-terminated */
@@ -76,6 +82,7 @@ static int body_kind_of(const http_request *req, enum body_kind *kind) {
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (strlen(types[i].type) == n && strncasecmp(ct->value, types[i].type, n) == 0) {
             *kind = types[i].kind;
+            *json = strcmp(types[i].type, "application/json") == 0;
             return 0;
         }
     return -1;
@@ -115,6 +122,7 @@ static int publisher_numbering(conn *c, const http_request *req, publish_request
 
 void publish_route_handle(conn *c, const http_request *req, long long content_length, int chunked) {
     server *srv = c->srv;
+    srv->stats.publish_requests++;
     if (!publish_allowed(c, req)) {
         srv->stats.publish_refused++;
         return;
@@ -133,7 +141,8 @@ void publish_route_handle(conn *c, const http_request *req, long long content_le
         return;
     }
     enum body_kind kind;
-    if (body_kind_of(req, &kind) < 0) {
+    int json;
+    if (body_kind_of(req, &kind, &json) < 0) {
         conn_reply_status(c, 415,
                      "use Content-Type text/plain (one event per line), text/event-stream or application/json "
                      "(one event)",
@@ -168,6 +177,8 @@ void publish_route_handle(conn *c, const http_request *req, long long content_le
         conn_reply_status(c, 503, "out of memory", NULL);
         return;
     }
+    if (json)
+        p->check_whole = json_body_check;
     if (srv->cluster && !(p->batch = calloc(1, sizeof *p->batch))) {
         publish_free(p);
         conn_reply_status(c, 503, "out of memory", NULL);
@@ -259,6 +270,20 @@ void publish_route_end(conn *c, int ok) {
     answer(c, p, ok);
 }
 
+/* -v: one line per publish request, when it is answered. */
+static void log_publish(const conn *c, const publish_request *p, int status) {
+    if (!log_enabled(LOG_SEV_DEBUG))
+        return;
+    char channel_label[256];
+    snprintf(channel_label, sizeof channel_label, "/%s", p->ch->name);
+    if (status == 200)
+        log_event(LOG_SEV_DEBUG, "publish", LOG_STR("peer", c->peer), LOG_STR("channel", channel_label),
+                  LOG_NUM("events", p->accepted), LOG_NUM("duplicates", p->duplicates));
+    else
+        log_event(LOG_SEV_DEBUG, "publish failed", LOG_STR("peer", c->peer), LOG_STR("channel", channel_label),
+                  LOG_NUM("events", p->accepted), LOG_NUM("status", status), LOG_STR("reason", p->error));
+}
+
 static void answer(conn *c, publish_request *p, int ok) {
     server *srv = c->srv;
     c->route_state = NULL;
@@ -285,9 +310,8 @@ static void answer(conn *c, publish_request *p, int ok) {
         buf_append_str(&body, ",\"error\":");
         json_append_string(&body, p->error, strlen(p->error));
         c->keep_alive = 0;
-        log_verbose("publish from %s to /%s failed after %llu events: %d %s", c->peer, p->ch->name,
-                    (unsigned long long)p->accepted, status, p->error);
     }
+    log_publish(c, p, status);
     buf_append_str(&body, "}\n");
     publish_free(p);
     list_remove(&c->timer_link);

@@ -19,7 +19,9 @@ void route_cors_headers(conn *c, buf *b) {
     if (!origin)
         return;
     buf_printf(b, "Access-Control-Allow-Origin: %s\r\n", origin);
+    /* An explicit origin may send credentials (cookies: EventSource's
+     * withCredentials); "*" never may, by the Fetch standard. */
     if (strcmp(origin, "*") != 0)
-        buf_append_str(b, "Vary: Origin\r\n");
+        buf_append_str(b, "Access-Control-Allow-Credentials: true\r\nVary: Origin\r\n");
 }
 

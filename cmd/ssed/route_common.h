@@ -14,7 +14,8 @@
 const char *route_allowed_methods(const conn *c);
 /* Strip the leading and trailing slashes: /news/ and news are one channel. */
 void route_trim_slashes(const char **name, size_t *len);
-/* Access-Control-Allow-Origin (and Vary) when --cors is set. */
+/* Access-Control-Allow-Origin when --cors is set; for an explicit origin
+ * also Allow-Credentials and Vary. */
 void route_cors_headers(conn *c, buf *b);
 
 #endif

@@ -2,16 +2,17 @@
  * /_ssed/, a CORS preflight answer, or an error naming the problem. */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "access.h"
 #include "conn.h"
 #include "route_common.h"
 #include "router.h"
+#include "metrics.h"
 #include "stats.h"
 #include "viewer.h"
 
 #define RESERVED_PREFIX "/_ssed/"
+#define NO_SUCH_ENDPOINT "no such ssed endpoint (there are /_ssed/stats, /_ssed/metrics and /_ssed/health)"
 
 static void handle_reserved(conn *c, const http_request *req) {
     const char *name = req->path + strlen(RESERVED_PREFIX);
@@ -31,8 +32,13 @@ static void handle_reserved(conn *c, const http_request *req) {
         stats_render(c->srv, &body, access_is_publisher(c, req));
         conn_reply_body(c, 200, "application/json", extra.data, body.data, body.len, head_only);
         buf_free(&body);
+    } else if (len == 7 && memcmp(name, "metrics", 7) == 0) {
+        buf body = BUF_INIT;
+        metrics_render(c->srv, &body, access_is_publisher(c, req));
+        conn_reply_body(c, 200, METRICS_CONTENT_TYPE, extra.data, body.data, body.len, head_only);
+        buf_free(&body);
     } else if (!viewer_serve_asset(c, name, len, head_only)) {
-        conn_reply_status(c, 404, "no such ssed endpoint (there are /_ssed/stats and /_ssed/health)", NULL);
+        conn_reply_status(c, 404, NO_SUCH_ENDPOINT, NULL);
     }
     buf_free(&extra);
 }
@@ -51,30 +57,6 @@ static void handle_preflight(conn *c) {
     buf_append_char(&extra, '\0');
     conn_reply_body(c, 204, "text/plain; charset=utf-8", extra.data, "", 0, 1);
     buf_free(&extra);
-}
-
-/* Does the Accept header list an image type and no event stream? */
-static int accepts_only_images(const http_request *req) {
-    const http_header *accept = http_request_header(req, "accept");
-    if (!accept || http_header_has_token(accept, "text/event-stream"))
-        return 0;
-    for (size_t i = 0; i + 6 <= accept->value_len; i++)
-        if (strncasecmp(accept->value + i, "image/", 6) == 0 && (i == 0 || strchr(" ,\t", accept->value[i - 1])))
-            return 1;
-    return 0;
-}
-
-/* Browsers fetch /favicon.ico and /robots.txt on their own and images by
- * Accept: none of those wants a stream, and none may hold a connection and
- * a channel open. They get a stream only of a channel that exists. */
-static int wants_no_stream(conn *c, const http_request *req) {
-    const char *name = req->path;
-    size_t len = req->path_len;
-    route_trim_slashes(&name, &len);
-    int automatic = (len == 11 && memcmp(name, "favicon.ico", 11) == 0) || (len == 10 && memcmp(name, "robots.txt", 10) == 0);
-    if (!automatic && !accepts_only_images(req))
-        return 0;
-    return req->query != NULL || !hub_channel_find(&c->srv->hub, name, len);
 }
 
 void router_handle(conn *c, const http_request *req) {
@@ -96,7 +78,7 @@ void router_handle(conn *c, const http_request *req) {
     if (req->path_len >= prefix - 1 && memcmp(req->path, RESERVED_PREFIX, prefix - 1) == 0 &&
         (req->path_len == prefix - 1 || req->path[prefix - 1] == '/')) {
         if (req->path_len < prefix) {
-            conn_reply_status(c, 404, "no such ssed endpoint (there are /_ssed/stats and /_ssed/health)", NULL);
+            conn_reply_status(c, 404, NO_SUCH_ENDPOINT, NULL);
             return;
         }
         handle_reserved(c, req);
@@ -128,9 +110,5 @@ void router_handle(conn *c, const http_request *req) {
     }
     if (viewer_serve_page(c, req))
         return;
-    if (wants_no_stream(c, req)) {
-        conn_reply_status(c, 404, "not an event stream: no channel of that name", NULL);
-        return;
-    }
     subscribe_route_handle(c, req);
 }

@@ -12,6 +12,7 @@
 #include "dedup.h"
 #include "hub.h"
 #include "input.h"
+#include "latency.h"
 #include "list.h"
 #include "loop.h"
 #include "options.h"
@@ -19,6 +20,8 @@
 typedef struct server server;
 typedef struct conn_routes conn_routes; /* conn.h */
 typedef struct cluster_node cluster_node; /* cluster_node.h */
+struct jwt_verifier;                      /* jwt.h */
+struct jwt_cache;                         /* jwt_cache.h */
 
 typedef struct listener_watch {
     loop_watch watch;
@@ -29,6 +32,17 @@ typedef struct listener_watch {
     char url[300];
     char name[256]; /* the name systemd gave a passed socket, or "" */
 } listener_watch;
+
+/* Why a request got an error reply (conn_reply_status), for
+ * ssed_refusals_total; busy and header timeouts are counted on their own. */
+enum refusal {
+    REFUSAL_BAD_REQUEST,  /* 400, 411, 413, 414, 415, 431, 501, 505 and other 4xx */
+    REFUSAL_FORBIDDEN,    /* 401, 403, 421: no or a wrong token, not a local peer, Host refused */
+    REFUSAL_NOT_FOUND,    /* 404 */
+    REFUSAL_METHOD,       /* 405 */
+    REFUSAL_UNAVAILABLE,  /* 5xx: limits, store or Redis down, out of memory */
+    REFUSAL_KINDS
+};
 
 typedef struct server_stats {
     uint64_t started_ms;
@@ -44,6 +58,9 @@ typedef struct server_stats {
      * (keep-alives and notices included). */
     uint64_t subscriber_writes;
     uint64_t events_delivered;
+    uint64_t publish_requests; /* POSTs to a channel, refused ones too */
+    uint64_t refusals[REFUSAL_KINDS]; /* error replies, by enum refusal */
+    latency_histogram delivery_latency;
 } server_stats;
 
 struct server {
@@ -64,6 +81,7 @@ struct server {
     list_node buffered_input; /* TLS connections holding input epoll cannot see */
     struct tls_server *tls; /* --tls-cert; NULL: plaintext only */
     int handshakes_left; /* TLS handshake steps this loop turn may still take */
+    list_node expiring;  /* streams whose token expires, soonest first */
     size_t conn_count;
     size_t subscriber_count;
     uint64_t max_clients;
@@ -75,6 +93,9 @@ struct server {
     int signal_fd;
     loop_watch signal_watch;
     shared_event *keepalive;
+    shared_event *expired_notice; /* the last thing a stream whose token expired is sent */
+    struct jwt_verifier *jwt; /* --jwt-*; NULL: no tokens for subscribers */
+    struct jwt_cache *jwt_cache; /* tokens that verified, until they expire */
     dedup_table *dedup;
     struct store *store; /* --store; NULL: history in memory only */
     int inputs_paused;   /* while the store cannot write */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -156,16 +157,52 @@ int server_flush_dirty(server *srv) {
 }
 
 
+void server_end_stream_at(server *srv, conn *c, int64_t exp_s) {
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    int64_t left_ms = (exp_s * 1000 + (int64_t)srv->opt->jwt_leeway_ms) -
+                      ((int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000);
+    c->ends_ms = clock_now_ms() + (uint64_t)(left_ms > 0 ? left_ms : 0);
+    /* Tokens are mostly issued for one lifetime, so a new one usually
+     * expires last: look for its place from the end. */
+    list_node *at = srv->expiring.prev;
+    while (at != &srv->expiring && list_entry(at, conn, expiry_link)->ends_ms > c->ends_ms)
+        at = at->prev;
+    list_push_back(at->next, &c->expiry_link);
+}
+
+/* Nothing more is sent but the notice; the stream closes once it is
+ * written. A subscriber whose socket is full is not reading: it is closed
+ * now (an event cut short at the end of a stream is never dispatched), or
+ * it could hold its connection for as long as it likes. */
+static void end_expired_streams(server *srv, uint64_t now) {
+    while (!list_empty(&srv->expiring)) {
+        conn *c = list_entry(srv->expiring.next, conn, expiry_link);
+        if (c->ends_ms > now)
+            break;
+        list_remove(&c->expiry_link);
+        if (c->watching & EPOLLOUT) {
+            conn_close(c, "token expired");
+            continue;
+        }
+        subscriber_finish(&srv->hub, &c->sub, srv->expired_notice);
+        c->draining = 1;
+        c->drain_reason = "token expired";
+    }
+}
+
 void server_run_timers(server *srv, uint64_t now) {
     const ssed_options *o = srv->opt;
+    end_expired_streams(srv, now);
     while (!list_empty(&srv->reading)) {
         conn *c = list_entry(srv->reading.next, conn, timer_link);
         if (c->since_ms + o->header_timeout_ms > now)
             break;
         if (c->state == CONN_READING) {
             srv->stats.header_timeouts++;
-            log_verbose("closing %s: no complete request head within %llums (--header-timeout)", c->peer,
-                        (unsigned long long)o->header_timeout_ms);
+            log_event(LOG_SEV_DEBUG, "closing: no complete request head within --header-timeout",
+                      LOG_STR("peer", c->peer), LOG_NUM("duration_ms", now - c->started_ms),
+                      LOG_STR("reason", "header_timeout"));
         }
         conn_close(c, "timeout");
     }
@@ -199,6 +236,11 @@ int server_next_timeout(server *srv, uint64_t now) {
         uint64_t t = c->since_ms + srv->opt->keepalive_ms;
         if (t < next)
             next = t;
+    }
+    if (!list_empty(&srv->expiring)) {
+        conn *c = list_entry(srv->expiring.next, conn, expiry_link);
+        if (c->ends_ms < next)
+            next = c->ends_ms;
     }
     if (srv->accept_resume_ms && srv->accept_resume_ms < next)
         next = srv->accept_resume_ms;
@@ -262,10 +304,12 @@ int server_init(server *srv, const ssed_options *opt, const conn_routes *routes)
     list_init(&srv->publishing);
     list_init(&srv->graveyard);
     list_init(&srv->buffered_input);
+    list_init(&srv->expiring);
     srv->max_clients = opt->max_clients;
     srv->keepalive = shared_event_raw(": keep-alive\n\n", 14);
+    srv->expired_notice = shared_event_raw(": token expired\n\n", 17);
     srv->dedup = calloc(1, sizeof *srv->dedup);
-    if (!srv->keepalive || !srv->dedup || loop_init(&srv->loop) < 0)
+    if (!srv->keepalive || !srv->expired_notice || !srv->dedup || loop_init(&srv->loop) < 0)
         return -1;
     hub_limits limits = {opt->history, opt->max_history_bytes, opt->max_pending, opt->max_channels,
                          opt->max_channels};
@@ -280,6 +324,8 @@ void server_free(server *srv) {
         hub_free(&srv->hub);
     if (srv->keepalive)
         shared_event_unref(srv->keepalive);
+    if (srv->expired_notice)
+        shared_event_unref(srv->expired_notice);
     if (srv->reserve_fd >= 0)
         close(srv->reserve_fd);
     loop_close(&srv->loop);

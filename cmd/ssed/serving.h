@@ -28,7 +28,14 @@ int server_flush_dirty(server *srv);
 int server_read_buffered(server *srv);
 /* TLS handshake steps per loop turn (conn.c's may_step_handshake). */
 #define SERVER_HANDSHAKES_PER_TURN 32
-/* Header timeouts, keep-alives, and listeners paused after EMFILE. */
+struct conn;
+/* The stream's token expires at exp_s (seconds since the epoch) plus
+ * --jwt-leeway: then it is sent a comment saying so (": token expired")
+ * and closed; the client reconnects with a fresh token and resumes by
+ * Last-Event-ID. */
+void server_end_stream_at(server *srv, struct conn *c, int64_t exp_s);
+/* Header timeouts, keep-alives, token expiry, and listeners paused after
+ * EMFILE. */
 void server_run_timers(server *srv, uint64_t now);
 /* Milliseconds until the next deadline; -1 for none. */
 int server_next_timeout(server *srv, uint64_t now);

@@ -3,13 +3,16 @@
  * stream. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
+#include "access.h"
 #include "cluster_node.h"
 #include "json.h"
 #include "log.h"
 #include "conn.h"
 #include "route_common.h"
 #include "router.h"
+#include "serving.h"
 
 #define MAX_STREAM_CHANNELS 64
 /* Channels one stream may create by waiting on them: the rest of the budget
@@ -50,8 +53,10 @@ static void queue_gap_notice(void *ctx) {
     buf_free(&data);
     char name[256];
     conn_stream_name(c, name, sizeof name);
-    log_warn("subscriber %s on %s resumed after id '%.*s': events after it are no longer in history", c->peer, name,
-             (int)(last_id_len > 64 ? 64 : last_id_len), last_id);
+    char id[65];
+    snprintf(id, sizeof id, "%.*s", (int)(last_id_len > 64 ? 64 : last_id_len), last_id);
+    log_event(LOG_SEV_WARN, "subscriber resumed after an id whose successors are no longer in history", LOG_STR("peer", c->peer),
+              LOG_STR("channel", name), LOG_STR("last_event_id", id));
 }
 
 /* Let go of the channels a refused subscription had acquired. */
@@ -83,58 +88,131 @@ static int acquire_for_stream(conn *c, const char *name, size_t len, channel **o
     return 0;
 }
 
-/* The channels a subscription follows, each acquired: the path's, or the
- * comma-separated `channels` query parameter's (where "/" or "" is the root
- * channel). */
-static int stream_channels(conn *c, const http_request *req, channel **out, size_t *count) {
-    char list[4096];
-    long list_len = http_query_param(req, "channels", list, sizeof list);
-    size_t created = 0;
-    *count = 0;
+/* The channels a request names: the path's, or the comma-separated
+ * `channels` query parameter's (where "/" or "" is the root channel). */
+typedef struct stream_request {
+    char list[4096]; /* the decoded parameter the names point into */
+    channel_name names[MAX_STREAM_CHANNELS];
+    size_t count;
+} stream_request;
+
+static int already_named(const stream_request *s, channel_name n) {
+    for (size_t k = 0; k < s->count; k++)
+        if (s->names[k].len == n.len && memcmp(s->names[k].name, n.name, n.len) == 0)
+            return 1;
+    return 0;
+}
+
+/* Read the names (one listed twice is followed once); -1 after answering
+ * when they are not acceptable. */
+static int stream_names(conn *c, const http_request *req, stream_request *s) {
+    long list_len = http_query_param(req, "channels", s->list, sizeof s->list);
+    s->count = 0;
     if (list_len == -2) {
         conn_reply_status(c, 414, "the channels list is longer than 4095 bytes", NULL);
         return -1;
     }
     if (list_len < 0) {
-        const char *name = req->path;
-        size_t len = req->path_len;
-        route_trim_slashes(&name, &len);
-        return acquire_for_stream(c, name, len, out, count, &created);
+        s->names[0] = (channel_name){req->path, req->path_len};
+        route_trim_slashes(&s->names[0].name, &s->names[0].len);
+        s->count = 1;
+        return 0;
     }
     if (req->path_len != 1) {
         conn_reply_status(c, 400, "use the channels parameter on / only (/?channels=a,b)", NULL);
         return -1;
     }
-    if (memchr(list, '\0', (size_t)list_len)) {
+    if (memchr(s->list, '\0', (size_t)list_len)) {
         conn_reply_status(c, 400, "invalid channel name in channels", NULL);
         return -1;
     }
-    for (char *item = list, *next; item; item = next) {
+    for (char *item = s->list, *next; item; item = next) {
         next = strchr(item, ',');
         if (next)
             *next++ = '\0';
-        const char *name = item;
-        size_t len = strlen(item);
-        route_trim_slashes(&name, &len);
-        if (!hub_channel_name_valid(name, len) || *count == MAX_STREAM_CHANNELS) {
-            release_channels(&c->srv->hub, out, *count);
-            conn_reply_status(c, 400, *count == MAX_STREAM_CHANNELS ? "at most 64 channels in one stream"
-                                                                : "invalid channel name in channels",
-                         NULL);
+        channel_name n = {item, strlen(item)};
+        route_trim_slashes(&n.name, &n.len);
+        if (!hub_channel_name_valid(n.name, n.len)) {
+            conn_reply_status(c, 400, "invalid channel name in channels", NULL);
             return -1;
         }
-        if (acquire_for_stream(c, name, len, out, count, &created) < 0) {
-            release_channels(&c->srv->hub, out, *count);
+        if (already_named(s, n))
+            continue;
+        if (s->count == MAX_STREAM_CHANNELS) {
+            conn_reply_status(c, 400, "at most 64 channels in one stream", NULL);
             return -1;
         }
+        s->names[s->count++] = n;
     }
     return 0;
+}
+
+/* May the request read them all (access.c)? -1 after refusing. */
+static int may_read(conn *c, const http_request *req, const stream_request *s, int64_t *expires_s) {
+    access_denial why;
+    int status = access_check_subscribe(c, req, s->names, s->count, &why, expires_s);
+    if (status == 0)
+        return 0;
+    log_verbose("refused a subscriber at %s: %s", c->peer, why.reason);
+    buf extra = BUF_INIT;
+    buf_append_str(&extra, why.extra_headers ? why.extra_headers : "");
+    route_cors_headers(c, &extra); /* so a page of an allowed origin can read why */
+    buf_append_char(&extra, '\0');
+    conn_reply_status(c, status, why.reason, extra.data);
+    buf_free(&extra);
+    return -1;
+}
+
+/* Acquire every channel named; -1 after answering (none held then). */
+static int acquire_all(conn *c, const stream_request *s, channel **out, size_t *count) {
+    size_t created = 0;
+    *count = 0;
+    for (size_t k = 0; k < s->count; k++)
+        if (acquire_for_stream(c, s->names[k].name, s->names[k].len, out, count, &created) < 0) {
+            release_channels(&c->srv->hub, out, *count);
+            return -1;
+        }
+    return 0;
+}
+
+/* Does the Accept header list an image type and no event stream? */
+static int accepts_only_images(const http_request *req) {
+    const http_header *accept = http_request_header(req, "accept");
+    if (!accept || http_header_has_token(accept, "text/event-stream"))
+        return 0;
+    for (size_t i = 0; i + 6 <= accept->value_len; i++)
+        if (strncasecmp(accept->value + i, "image/", 6) == 0 && (i == 0 || strchr(" ,\t", accept->value[i - 1])))
+            return 1;
+    return 0;
+}
+
+/* Browsers fetch /favicon.ico and /robots.txt on their own and images by
+ * Accept: none of those wants a stream, and none may hold a connection and
+ * a channel open. They get a stream only of a channel that exists, asked
+ * once access is granted: a 404 before a 401 would tell anyone without a
+ * token which private channels exist. */
+static int wants_no_stream(conn *c, const http_request *req) {
+    const char *name = req->path;
+    size_t len = req->path_len;
+    route_trim_slashes(&name, &len);
+    int automatic = (len == 11 && memcmp(name, "favicon.ico", 11) == 0) || (len == 10 && memcmp(name, "robots.txt", 10) == 0);
+    if (!automatic && !accepts_only_images(req))
+        return 0;
+    return req->query != NULL || !hub_channel_find(&c->srv->hub, name, len);
 }
 
 void subscribe_route_handle(conn *c, const http_request *req) {
     server *srv = c->srv;
     channel *chans[MAX_STREAM_CHANNELS];
     size_t count;
+    stream_request names;
+    int64_t expires_s;
+    if (stream_names(c, req, &names) < 0 || may_read(c, req, &names, &expires_s) < 0)
+        return;
+    if (wants_no_stream(c, req)) {
+        conn_reply_status(c, 404, "not an event stream: no channel of that name", NULL);
+        return;
+    }
     if (!server_cluster_synced(srv)) {
         /* History is not read from Redis yet: a Last-Event-ID would not be
          * found (a false gap), and old events would come as new ones. */
@@ -142,9 +220,9 @@ void subscribe_route_handle(conn *c, const http_request *req) {
                           "Retry-After: 1\r\n");
         return;
     }
-    if (stream_channels(c, req, chans, &count) < 0)
+    if (acquire_all(c, &names, chans, &count) < 0)
         return;
-    buf_clear(&c->out);
+    conn_restart_output(c);
     buf_append_str(&c->out, "HTTP/1.1 200 OK\r\n"
                             "Content-Type: text/event-stream; charset=utf-8\r\n"
                             "Cache-Control: no-store\r\n"
@@ -193,5 +271,7 @@ void subscribe_route_handle(conn *c, const http_request *req) {
     }
     hub_queue_history(&srv->hub, &c->sub, last_id, last_len, srv->opt->replay, queue_gap_notice, &gap);
     conn_start_stream(c);
+    if (expires_s)
+        server_end_stream_at(srv, c, expires_s);
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hub.h"
+#include "clock.h"
 
 int subscriber_attach(hub *h, subscriber *s, channel **channels, size_t count) {
     (void)h;
@@ -85,6 +86,8 @@ static shared_event *variant_for(const subscriber *s, shared_event *ev, const ch
         item = shared_event_tagged(ev, from->name, from->name_len);
     }
     *made &= item != NULL;
+    if (*made)
+        item->born_us = ev->born_us;
     return item;
 }
 
@@ -113,10 +116,25 @@ static int queue_push(hub *h, subscriber *s, shared_event *ev, const channel *fr
     return queued ? 0 : -1;
 }
 
-void subscriber_enqueue_owed(hub *h, subscriber *s, shared_event *ev) { queue_push(h, s, ev, NULL); }
+void subscriber_enqueue_owed(hub *h, subscriber *s, shared_event *ev) {
+    if (s->finished)
+        return; /* nothing goes after the last event subscriber_finish queued */
+    queue_push(h, s, ev, NULL);
+}
+
+void subscriber_finish(hub *h, subscriber *s, shared_event *last) {
+    size_t keep = s->q_len > 0 && s->head_offset > 0 ? 1 : 0;
+    for (size_t i = keep; i < s->q_len; i++)
+        shared_event_unref(s->queue[(s->q_head + i) & (s->q_cap - 1)]);
+    s->q_len = keep;
+    s->pending_bytes = keep ? s->queue[s->q_head]->len - s->head_offset : 0;
+    s->replaying = 0;
+    s->finished = 1;
+    queue_push(h, s, last, NULL);
+}
 
 void subscriber_enqueue(hub *h, subscriber *s, shared_event *ev, const channel *from) {
-    if (s->overflowed)
+    if (s->overflowed || s->finished)
         return;
     /* The event being written does not count: one event larger than the
      * limit (an envelope escapes control bytes six-fold) must not drop a
@@ -170,6 +188,7 @@ void hub_replay_more(hub *h, subscriber *s) {
         }
         if (!e) {
             s->replaying = 0; /* caught up: live from now on */
+            s->live_from_seq = h->next_seq;
             return;
         }
         if (s->q_len > 0 && s->pending_bytes + e->len > window)
@@ -181,7 +200,17 @@ void hub_replay_more(hub *h, subscriber *s) {
     }
 }
 
-size_t subscriber_consume(subscriber *s, size_t written) {
+/* One observation per subscriber per event, not per event: the count is
+ * deliveries, and one slow subscriber shows in the tail where a per-event
+ * figure would hide it. Only events queued live: one replayed from history
+ * was published before this subscriber came, and its age says nothing
+ * about delivery. */
+static void observe_latency(const subscriber *s, const shared_event *e, latency_histogram *latency, uint64_t now_us) {
+    if (latency && e->born_us && !s->replaying && e->seq >= s->live_from_seq)
+        latency_observe(latency, now_us > e->born_us ? now_us - e->born_us : 0);
+}
+
+size_t subscriber_consume(subscriber *s, size_t written, latency_histogram *latency, uint64_t now_us) {
     size_t completed = 0;
     s->pending_bytes -= written;
     while (written > 0) {
@@ -193,6 +222,7 @@ size_t subscriber_consume(subscriber *s, size_t written) {
         }
         written -= left;
         s->head_offset = 0;
+        observe_latency(s, e, latency, now_us);
         shared_event_unref(e);
         s->q_head = (s->q_head + 1) & (s->q_cap - 1);
         s->q_len--;

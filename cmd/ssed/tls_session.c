@@ -28,6 +28,7 @@ static ssize_t after_failure(transport *t, int rc, int *wants_other, int other_d
     case SSL_ERROR_ZERO_RETURN:
         return 0;
     case SSL_ERROR_SYSCALL:
+        t->failed = 1;
         ERR_clear_error();
         errno = saved ? saved : ECONNRESET;
         return -1;
@@ -35,6 +36,7 @@ static ssize_t after_failure(transport *t, int rc, int *wants_other, int other_d
         unsigned long code = ERR_peek_last_error();
         const char *reason = code ? ERR_reason_error_string(code) : NULL;
         ERR_clear_error();
+        t->failed = 1;
         t->why = reason ? reason : "TLS protocol error";
         errno = EPROTO;
         return -1;
@@ -121,7 +123,10 @@ ssize_t tls_session_writev(transport *t, const struct iovec *iov, int count) {
     return (ssize_t)done;
 }
 
-int tls_session_has_buffered_input(const transport *t) { return SSL_pending(t->ssl) > 0 || SSL_has_pending(t->ssl); }
+/* Only decrypted bytes: SSL_has_pending is also true for part of a record,
+ * which cannot be read until the rest arrives, and reading again for it
+ * would spin the loop for as long as the peer stalls. */
+int tls_session_has_buffered_input(const transport *t) { return SSL_pending(t->ssl) > 0; }
 
 int tls_session_handshaking(const transport *t) { return !SSL_is_init_finished(t->ssl); }
 

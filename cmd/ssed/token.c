@@ -1,38 +1,21 @@
 /* The publish token: where it comes from and how it is checked. It is never
  * logged or shown by any endpoint. */
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "token.h"
+#include "token_file.h"
 
 const char *token_load(const ssed_options *o, char **owned) {
     *owned = NULL;
     if (o->token)
         return o->token;
     if (o->token_file) {
-        FILE *f = fopen(o->token_file, "r");
-        if (!f) {
-            log_error("--token-file %s: %s", o->token_file, strerror(errno));
-            return TOKEN_ERROR;
-        }
-        char line[4096];
-        if (!fgets(line, sizeof line, f)) {
-            fclose(f);
-            log_error("--token-file %s: empty file", o->token_file);
-            return TOKEN_ERROR;
-        }
-        fclose(f);
-        line[strcspn(line, "\r\n")] = '\0';
-        if (line[0] == '\0' || strpbrk(line, " \t")) {
-            log_error("--token-file %s: the first line must be the token (no spaces)", o->token_file);
-            return TOKEN_ERROR;
-        }
-        *owned = strdup(line);
+        char err[300];
+        *owned = token_file_read(o->token_file, err, sizeof err);
         if (!*owned) {
-            log_error("--token-file %s: out of memory", o->token_file);
+            log_error("--token-file %s", err);
             return TOKEN_ERROR;
         }
         return *owned;

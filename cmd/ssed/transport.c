@@ -38,6 +38,9 @@ void transport_close(transport *t) {
         h2_stream_release(t);
     if (t->fd < 0)
         return;
+    /* Not in the middle of a record that must be resent first. */
+    if (t->ssl && !t->failed && !t->retry_len)
+        tls_session_shutdown(t);
     if (t->ssl)
         tls_session_free(t);
     close(t->fd);

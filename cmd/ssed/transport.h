@@ -33,6 +33,7 @@ typedef struct transport {
      * bytes: this many from the front of what is owed (0: none). */
     size_t retry_len;
     const char *why; /* a TLS failure's reason, for transport_why */
+    int failed;      /* TLS failed: OpenSSL forbids a close_notify now */
 } transport;
 
 ssize_t transport_read(transport *t, void *buf, size_t len);
@@ -45,7 +46,9 @@ int transport_handshaking(const transport *t);
 const char *transport_why(const transport *t, int err);
 /* Tell the peer we send no more (TLS close_notify, then TCP FIN). */
 void transport_shutdown_write(transport *t);
-/* Free TLS state and close the socket. */
+/* Free TLS state and close the socket. A TLS stream ends with a
+ * close_notify when the socket takes it, so the client can tell our close
+ * (shutdown, too slow) from a cut connection. */
 void transport_close(transport *t);
 
 #endif

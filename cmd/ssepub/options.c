@@ -63,6 +63,8 @@ static const cli_option option_table[] = {
     {OPT("user", 'u', CLI_CALL, o), .take = take_user, .arg = "USER:PASS", .help = "basic authentication"},
     {OPT("token", 0, CLI_STRING, o.http.bearer), .min = 1, .reject = " \t\r\n", .what = "a token", .arg = "TOKEN",
      .help = "send Authorization: Bearer TOKEN (default: $SSED_TOKEN)"},
+    {OPT("token-file", 0, CLI_CALL, o.http), .take = http_client_take_token_file, .arg = "FILE",
+     .help = "the token from the first line of FILE (kept out of ps)"},
 
     CLI_SECTION("Events:"),
     {OPT("event", 'e', CLI_STRING, o.event_type), .min = 1, .reject = "\r\n", .what = "an event type",
@@ -198,6 +200,8 @@ static cli_outcome resolve(ssepub_args *a) {
     if (o->id && o->mode != INPUT_ARGS && o->mode != INPUT_WHOLE)
         return cli_usage_error(cli.program, "--id: names one event: give a MESSAGE or use --stdin-whole (in "
                                          "--format sse input, write id: lines)");
+    if (http_client_token_twice(&o->http))
+        return cli_usage_error(cli.program, "--token-file: give either --token or --token-file, not both");
     if (!o->http.bearer) {
         const char *env = getenv("SSED_TOKEN");
         if (env && *env)

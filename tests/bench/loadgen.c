@@ -83,6 +83,8 @@ typedef struct options {
     int pub_batch;    /* POST: lines (events) per request */
     int server_pids[SERVER_PIDS_MAX]; /* whose CPU time is measured */
     int server_pid_count;
+    int sub_ports[SERVER_PIDS_MAX]; /* subscribers spread over these ports (a cluster's nodes) */
+    int sub_port_count;
 } options;
 
 typedef struct pub {
@@ -301,7 +303,8 @@ static int sub_connect(sub *s, const options *o, long index, int ep) {
             return -1;
         }
     }
-    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
+    int port = o->sub_port_count ? o->sub_ports[index % o->sub_port_count] : o->port;
+    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     inet_pton(AF_INET, o->host, &dst.sin_addr);
     if (connect(s->fd, (struct sockaddr *)&dst, sizeof dst) < 0 && errno != EINPROGRESS) {
         close(s->fd);
@@ -568,7 +571,9 @@ static void usage(void) {
             "               [--mode idle|fanout|rate] [--pub-fifo PATH | --pub-post PATH] [--rate EV/S]\n"
             "               [--duration S] [--warmup S] [--hold S] [--connect-timeout S] [--size BYTES]\n"
             "               [--window EVENTS] [--pub-inflight N] [--pub-batch LINES]\n"
-            "               [--server-pid PID[,PID...]]...\n");
+            "               [--server-pid PID[,PID...]]... [--sub-ports PORT,PORT...]\n"
+            "--sub-ports: subscribers go round-robin to these ports (a cluster's nodes); the\n"
+            "publisher still uses --port.\n");
     exit(2);
 }
 
@@ -581,7 +586,8 @@ static void parse_options(options *o, int argc, char **argv) {
         {"sources", 1, 0, 's'},  {"mode", 1, 0, 'm'},     {"pub-fifo", 1, 0, 'f'}, {"pub-post", 1, 0, 'o'},
         {"rate", 1, 0, 'r'},     {"duration", 1, 0, 'd'}, {"warmup", 1, 0, 'w'},   {"hold", 1, 0, 'h'},
         {"connect-timeout", 1, 0, 't'}, {"size", 1, 0, 'z'}, {"window", 1, 0, 'W'}, {"pub-inflight", 1, 0, 'I'},
-        {"pub-batch", 1, 0, 'B'}, {"server-pid", 1, 0, 'S'}, {0, 0, 0, 0}};
+        {"pub-batch", 1, 0, 'B'}, {"server-pid", 1, 0, 'S'},
+        {"sub-ports", 1, 0, 'Q'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
@@ -611,6 +617,13 @@ static void parse_options(options *o, int argc, char **argv) {
                 if (o->server_pid_count == SERVER_PIDS_MAX || atoi(t) <= 0)
                     usage();
                 o->server_pids[o->server_pid_count++] = atoi(t);
+            }
+            break;
+        case 'Q':
+            for (char *t = strtok(optarg, ","); t; t = strtok(NULL, ",")) {
+                if (o->sub_port_count == SERVER_PIDS_MAX || atoi(t) <= 0 || atoi(t) > 65535)
+                    usage();
+                o->sub_ports[o->sub_port_count++] = atoi(t);
             }
             break;
         default: usage();

@@ -40,7 +40,7 @@
  *     9 NUMBERED    POST /CH with SSE-Publisher: variant 0-1 invalid, 2-3
  *                   valid (sequence 0 or 5)
  *    10 OPTIONS     OPTIONS /CH
- *    11 RESERVED    GET /_ssed/stats, /_ssed/health, /_ssed/ui.js, HEAD stats
+ *    11 RESERVED    GET /_ssed/stats, /_ssed/metrics, /_ssed/ui.js, HEAD stats
  *    12 GARBAGE     the raw bytes that follow
  *    13 CUT         cut the client's next request at (variant+1)/5 of it
  *    14 REST        send the rest of a cut request
@@ -75,7 +75,7 @@
  *   lines (so no reply is cut short by the next), and in each stream
  *   the ids ssed handed out (numbers in [hub.first_id, hub.last_id])
  *   strictly increase: no event is delivered twice or out of order. */
-/* fuzz-sources: cmd/ssed/[a-z]*.c !cmd/ssed/main.c !cmd/ssed/store_off.c !cmd/ssed/cluster_off.c !cmd/ssed/tls_context.c !cmd/ssed/tls_session.c !cmd/ssed/h2_off.c @viewer_assets */
+/* fuzz-sources: cmd/ssed/[a-z]*.c !cmd/ssed/main.c !cmd/ssed/store_off.c !cmd/ssed/cluster_off.c !cmd/ssed/tls_context.c !cmd/ssed/tls_session.c !cmd/ssed/h2_off.c !cmd/ssed/jwt_off.c @viewer_assets */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -614,7 +614,7 @@ static void op_numbered(op_arg a) {
 }
 
 static void op_reserved(op_arg a) {
-    static const char *const requests[4] = {"GET /_ssed/stats", "GET /_ssed/health", "GET /_ssed/ui.js",
+    static const char *const requests[4] = {"GET /_ssed/stats", "GET /_ssed/metrics", "GET /_ssed/ui.js",
                                             "HEAD /_ssed/stats"};
     client_sendf(a.cl, "%s HTTP/1.1\r\nHost: f\r\n\r\n", requests[a.variant]);
 }

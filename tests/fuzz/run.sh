@@ -16,6 +16,8 @@ curl_libs=$(pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 store_libs=$(pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
 # and its cluster link hiredis, its HTTP/2 libnghttp2.
 store_libs="$store_libs $(pkg-config --libs hiredis 2>/dev/null || echo -lhiredis)"
+# and its token checks libcrypto and jansson.
+store_libs="$store_libs $(pkg-config --libs libcrypto jansson 2>/dev/null || echo -lcrypto -ljansson)"
 store_libs="$store_libs $(pkg-config --libs libnghttp2 2>/dev/null || echo -lnghttp2)"
 # A target's "fuzz-sources:" line: paths or globs under the top, !PATH to
 # leave one out, @viewer_assets for ssed's viewer page generated into $out.
@@ -30,7 +32,7 @@ fuzz_sources() (
         esac
     done
 )
-for src in "$top"/tests/fuzz/fuzz_*.c; do
+for src in "$top"/tests/fuzz/fuzz_${FUZZ_ONLY:-*}.c; do
     name=$(basename "$src" .c)
     target=${name#fuzz_}
     extra_src=$(sed -n 's|^/\* fuzz-sources: \(.*\) \*/$|\1|p' "$src")

@@ -2,13 +2,20 @@
 // EventSource implementation). Prints one JSON line per event received, for
 // the message type and any named types given, and exits after COUNT events.
 // Usage: node es_client.mjs URL COUNT [TYPE...]; ES_CLIENT_TIMEOUT_MS (15000)
-// bounds the wait.
+// bounds the wait; ES_CLIENT_BEARER, when set, is sent as Authorization:
+// Bearer (the package's documented fetch hook).
 import { EventSource } from "eventsource";
 
 const [url, count, ...types] = process.argv.slice(2);
 const want = Number(count);
 let seen = 0;
-const es = new EventSource(url);
+const bearer = process.env.ES_CLIENT_BEARER;
+const es = bearer
+  ? new EventSource(url, {
+      fetch: (input, init) =>
+        fetch(input, { ...init, headers: { ...init.headers, Authorization: `Bearer ${bearer}` } }),
+    })
+  : new EventSource(url);
 const timer = setTimeout(() => {
   console.error(`es_client: timed out after ${seen} of ${want} events`);
   process.exit(1);

@@ -38,11 +38,13 @@ void ssed_http_tests_register(void);
 void record_reader_tests_register(void);
 void line_end_tests_register(void);
 void hub_tests_register(void);
+void metrics_tests_register(void);
 void store_tests_register(void);
 void publish_tests_register(void);
 void helpers_tests_register(void);
 void cli_tests_register(void);
 void redis_url_tests_register(void);
 void cluster_delivery_tests_register(void);
+void jwt_claims_tests_register(void);
 
 #endif

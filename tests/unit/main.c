@@ -54,6 +54,8 @@ int main(int argc, char **argv) {
     cli_tests_register();
     redis_url_tests_register();
     cluster_delivery_tests_register();
+    metrics_tests_register();
+    jwt_claims_tests_register();
     const char *only = argc > 1 ? argv[1] : NULL;
     int number = 0, passed = 0, failed = 0;
     for (size_t i = 0; i < test_count; i++) {

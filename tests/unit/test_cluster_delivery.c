@@ -1,7 +1,8 @@
 /* The cluster's per-channel continuity (cmd/ssed/cluster_delivery.c) over
  * recording hooks: events in order, duplicates, holes filled, fills that
  * come back empty or fail, a channel first seen mid-stream, a resync's
- * quiet first read, and the bound on held messages. */
+ * quiet first read, the bound on held messages, and batch messages (one
+ * per script call): split in order, a lost batch filled, a cut one. */
 #include <stdio.h>
 #include <string.h>
 
@@ -196,7 +197,70 @@ static void test_held_messages_are_bounded(const void *arg) {
     delivery_free(&d);
 }
 
+/* A batch message as the script publishes it: events first..last of one
+ * call, the first following `prev`; `cut` bytes are left off its end. */
+static void batch(delivery *d, uint64_t first, uint64_t last, uint64_t prev, size_t cut) {
+    char text[1024];
+    int len = snprintf(text, sizeof text, "*%llu\n", (unsigned long long)(last - first + 1));
+    for (uint64_t n = first; n <= last; n++) {
+        const char *m = msg(n, n == first ? prev : n - 1);
+        len += snprintf(text + len, sizeof text - (size_t)len, "%zu\n%s", strlen(m), m);
+    }
+    delivery_message(d, "c", 1, text, (size_t)len - cut);
+}
+
+static void test_batch_split_in_order(const void *arg) {
+    (void)arg;
+    delivery d;
+    recorder r;
+    start(&d, &r);
+    batch(&d, 1, 3, 0, 0);
+    batch(&d, 4, 5, 3, 0);
+    message(&d, 6, 5); /* a single event's message still works */
+    batch(&d, 4, 5, 3, 0); /* a batch seen twice */
+    CHECK_STR(r.log, "d1 d2 d3 d4 d5 d6 ");
+    CHECK(d.stats.duplicates_dropped == 2 && d.stats.holes == 0 && d.stats.malformed == 0);
+    delivery_free(&d);
+}
+
+static void test_lost_batch_is_filled(const void *arg) {
+    (void)arg;
+    delivery d;
+    recorder r;
+    start(&d, &r);
+    batch(&d, 1, 3, 0, 0);
+    batch(&d, 7, 9, 6, 0); /* the batch of 4..6 was lost: a hole between batches */
+    batch(&d, 10, 11, 9, 0);
+    CHECK(!delivery_caught_up(&d));
+    filled(&d, 4, 9, 0); /* the stream has every event of both */
+    CHECK_STR(r.log, "d1 d2 d3 f(3) d4 d5 d6 d7 d8 d9 d10 d11 ");
+    CHECK(d.stats.holes == 1 && d.stats.filled == 6 && d.stats.gaps == 0);
+    CHECK(delivery_caught_up(&d));
+    delivery_free(&d);
+}
+
+static void test_cut_batch(const void *arg) {
+    (void)arg;
+    delivery d;
+    recorder r;
+    start(&d, &r);
+    batch(&d, 1, 3, 0, 4); /* the third event is cut short */
+    CHECK(d.stats.malformed == 1);
+    batch(&d, 4, 4, 3, 0);
+    filled(&d, 3, 3, 0);
+    CHECK_STR(r.log, "d1 d2 f(2) d3 d4 ");
+    delivery_message(&d, "c", 1, "*", 1);
+    delivery_message(&d, "c", 1, "*2\n99\nshort", 11);
+    delivery_message(&d, "c", 1, "*-1\n", 4);
+    CHECK(d.stats.malformed == 4 && d.stats.delivered == 4);
+    delivery_free(&d);
+}
+
 void cluster_delivery_tests_register(void) {
+    harness_add("cluster delivery: a batch message is split, its events checked in order", test_batch_split_in_order,
+                NULL);
+    harness_add("cluster delivery: a lost batch is a hole, filled from the stream", test_lost_batch_is_filled, NULL);
+    harness_add("cluster delivery: a cut or garbled batch loses only what is cut", test_cut_batch, NULL);
     harness_add("cluster delivery: in order, duplicates dropped", test_in_order_and_duplicates, NULL);
     harness_add("cluster delivery: a hole is filled, later messages held", test_hole_filled, NULL);
     harness_add("cluster delivery: an empty fill announces the gap", test_empty_fill_is_a_gap, NULL);

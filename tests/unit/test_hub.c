@@ -97,7 +97,7 @@ static size_t drain(hub *h, subscriber *s, buf *out, size_t *largest_window) {
         while (s->q_len > 0) {
             shared_event *e = s->queue[s->q_head];
             append_data(out, e);
-            subscriber_consume(s, e->len - s->head_offset);
+            subscriber_consume(s, e->len - s->head_offset, NULL, 0);
         }
     }
     return windows;
@@ -463,6 +463,28 @@ static void check_tagged_variants(const void *arg) {
     hub_free(&h);
 }
 
+/* A finished stream ends with its last event: a keep-alive or a notice
+ * owed later is not queued after it. */
+static void check_nothing_after_finish(const void *arg) {
+    (void)arg;
+    hub h;
+    CHECK(test_hub_init(&h, 10, 0, 1 << 20) == 0);
+    channel *held = hub_channel_acquire(&h, "f", 1, HUB_FOR_SUBSCRIBING);
+    subscriber *s = calloc(1, sizeof *s);
+    CHECK(subscriber_attach(&h, s, &held, 1) == 0);
+    hub_queue_history(&h, s, NULL, 0, 0, NULL, NULL);
+    shared_event *last = shared_event_raw(": token expired\n\n", 17);
+    shared_event *keepalive = shared_event_raw(":\n\n", 3);
+    subscriber_finish(&h, s, last);
+    subscriber_enqueue_owed(&h, s, keepalive);
+    CHECK(s->q_len == 1 && s->queue[s->q_head] == last);
+    shared_event_unref(last);
+    shared_event_unref(keepalive);
+    subscriber_detach(&h, s);
+    free(s);
+    hub_free(&h);
+}
+
 static void *failing_grow(void *ptr, size_t size) {
     (void)ptr;
     (void)size;
@@ -503,6 +525,7 @@ void hub_tests_register(void) {
                 NULL);
     harness_add("hub: the global history byte cap evicts the oldest of any channel", check_history_bytes, NULL);
     harness_add("hub: out of memory while queueing drops and flushes the subscriber", check_out_of_memory, NULL);
+    harness_add("hub: nothing is queued after the last event of a finished stream", check_nothing_after_finish, NULL);
     harness_add("hub: a channel freed with evictions and made again still reports the gap",
                 check_gap_after_channel_forgotten, NULL);
     harness_add("hub: envelopes of retained events count against the history byte cap", check_envelopes_count, NULL);

@@ -1,0 +1,42 @@
+/* What a verified token allows: the "ssed" claim of its payload, and the
+ * channel patterns it lists. Kept apart from signature checking (jwt.c) so
+ * the claim rules read on their own and build without OpenSSL.
+ *
+ * The claim is an object with "subscribe" and "publish" (arrays of
+ * patterns) and "admin" (true: may read per-channel figures). A pattern is
+ * a channel name whose segments (between slashes) may be a star, any one
+ * segment, or two stars, one or more segments (never zero: "builds" then
+ * two stars matches builds/1 and builds/1/log, not builds itself). Leading
+ * and trailing slashes are ignored, as in channel paths; "" is the root
+ * channel. man/ssed.1 shows them in full. */
+#ifndef SSED_JWT_CLAIMS_H
+#define SSED_JWT_CLAIMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The longest pattern accepted in a claim or --public. */
+#define JWT_MAX_PATTERN_LEN 200
+
+typedef struct jwt_claims {
+    int64_t exp;     /* seconds since the epoch; 0: the token does not expire */
+    int admin;       /* may read per-channel figures in /_ssed/stats */
+    char *subscribe; /* patterns, each ended by '\n'; NULL: none */
+    char *publish;
+} jwt_claims;
+
+/* Read the "ssed" claim from a payload (a jansson json_t *, the object the
+ * token carries). 0, or -1 with *why naming what is wrong. A payload
+ * without the claim allows nothing. */
+int jwt_claims_read(jwt_claims *out, const void *payload, const char **why);
+void jwt_claims_free(jwt_claims *c);
+
+/* Is `pattern` well formed (channel characters, `*` and `**` only as whole
+ * segments, at most JWT_MAX_PATTERN_LEN bytes)? */
+int channel_pattern_valid(const char *pattern, size_t len);
+/* Does the channel `name` (slashes trimmed) match the pattern? */
+int channel_pattern_matches(const char *pattern, size_t pattern_len, const char *name, size_t name_len);
+/* Does any pattern of a '\n'-ended list match the channel? */
+int channel_patterns_allow(const char *list, const char *name, size_t name_len);
+
+#endif
