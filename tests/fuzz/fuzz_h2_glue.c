@@ -16,7 +16,7 @@
  * a POST with DATA, stats, a HEADERS with CONTINUATION. ASan and UBSan
  * catch what goes wrong; at the end the server is torn down so nothing
  * leaks between inputs. */
-/* fuzz-sources: cmd/ssed/[a-z]*.c !cmd/ssed/main.c !cmd/ssed/store_off.c !cmd/ssed/cluster_off.c !cmd/ssed/tls_context.c !cmd/ssed/tls_session.c !cmd/ssed/h2_off.c @viewer_assets */
+/* fuzz-sources: cmd/ssed/[a-z]*.c !cmd/ssed/main.c !cmd/ssed/store_off.c !cmd/ssed/cluster_off.c !cmd/ssed/tls_context.c !cmd/ssed/tls_session.c !cmd/ssed/h2_off.c !cmd/ssed/jwt_off.c @viewer_assets */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
