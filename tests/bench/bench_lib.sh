@@ -1,6 +1,18 @@
 # Helpers shared by the benchmark scripts (compare.sh, cluster_bench.sh).
 # Sourced, not run.
 
+# on_exit_stop_all: when the script ends (or is interrupted), stop every
+# PID in the array pids and remove the folder $work.
+on_exit_stop_all() {
+    trap stop_all_and_clean EXIT
+    trap 'exit 130' INT TERM
+}
+stop_all_and_clean() {
+    local p
+    for p in "${pids[@]}"; do stop_pid "$p"; done
+    rm -rf "$work"
+}
+
 # stop_pid PID: TERM, wait up to 5 s, then KILL; reaps it.
 stop_pid() {
     local pid=$1 i

@@ -42,13 +42,7 @@ lg_conns=10000  # connections per load generator process (each under its own lim
 work=$(mktemp -d /tmp/ssetools-cluster-bench.XXXXXX)
 pids=()
 . "$bench/bench_lib.sh"
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do stop_pid "$p"; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+on_exit_stop_all
 note() { echo "cluster bench: $*" >&2; }
 
 command -v redis-server >/dev/null || { note "redis-server is not installed: skipped"; exit 0; }

@@ -52,14 +52,7 @@ results="$work/results.tsv"
 : >"$results"
 pids=()
 . "$bench/bench_lib.sh"
-
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do stop_pid "$p"; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+on_exit_stop_all
 
 note() { echo "bench: $*" >&2; }
 

@@ -56,3 +56,14 @@ export async function run(main, cleanup) {
   console.log(failures ? `${failures} checks failed` : "all checks passed");
   process.exit(failures ? 1 : 0);
 }
+
+// Poll cond every 50 ms for up to ms (times SSETOOLS_WAIT_SCALE on a slow
+// machine); throws with what when it never holds.
+export async function waitFor(cond, ms, what) {
+  const deadline = Date.now() + ms * Number(process.env.SSETOOLS_WAIT_SCALE || 1);
+  while (Date.now() < deadline) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out: ${what}`);
+}

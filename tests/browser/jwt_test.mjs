@@ -11,7 +11,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { check, launchChromium, run, startSsed, stopProcess } from "./harness.mjs";
+import { check, launchChromium, run, startSsed, stopProcess, waitFor } from "./harness.mjs";
 
 const [ssedPath, port1, port2] = process.argv.slice(2);
 const page1 = `http://127.0.0.1:${port1}`;
@@ -33,15 +33,6 @@ async function publish(channel, data) {
     method: "POST", body: data, headers: { Authorization: "Bearer pub-token" },
   });
   if (res.status !== 200) throw new Error(`publish to ${channel}: ${res.status}`);
-}
-
-async function waitFor(cond, ms, what) {
-  const deadline = Date.now() + ms * Number(process.env.SSETOOLS_WAIT_SCALE || 1);
-  while (Date.now() < deadline) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out: ${what}`);
 }
 
 // In the page: an EventSource on url, what it got, and whether it gave up.

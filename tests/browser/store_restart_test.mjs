@@ -7,7 +7,7 @@
 // Usage: node store_restart_test.mjs SSED PORT STORE_PATH
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { check, launchChromium, run, startSsed, stopProcess } from "./harness.mjs";
+import { check, launchChromium, run, startSsed, stopProcess, waitFor } from "./harness.mjs";
 
 const [ssedPath, port, storePath] = process.argv.slice(2);
 const base = `http://127.0.0.1:${port}`;
@@ -20,17 +20,6 @@ async function publish(from, to) {
     const res = await fetch(`${base}/news`, { method: "POST", body: String(i) });
     if (res.status !== 200) throw new Error(`publish ${i}: ${res.status}`);
   }
-}
-
-// Poll cond every 50 ms for up to ms (times SSETOOLS_WAIT_SCALE on a slow
-// machine); throws with what when it never holds.
-async function waitFor(cond, ms, what) {
-  const deadline = Date.now() + ms * Number(process.env.SSETOOLS_WAIT_SCALE || 1);
-  while (Date.now() < deadline) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out: ${what}`);
 }
 
 const expected = Array.from({ length: 100 }, (_, i) => String(i + 1));
