@@ -161,6 +161,8 @@ raw_h2() {
     [ "$(grep -c RST_STREAM <<<"$output")" -eq 1 ]
     run raw_h2 rapid-reset 1000 5
     [[ "$output" == *"GOAWAY code=11"*"CLOSED"* ]] # ENHANCE_YOUR_CALM
+    run raw_h2 provoked-reset 1000 5
+    [[ "$output" == *"GOAWAY code=11"*"CLOSED"* ]] # streams ssed had to reset count too
     run raw_h2 continuation-flood 100 5
     [[ "$output" == *"GOAWAY code=11"*"CLOSED"* ]]
     # A preface that is not HTTP/2's is HTTP/1.1 garbage: 505, then closed.

@@ -26,6 +26,7 @@ struct h2_stream {
     int ended;         /* the response is complete: END_STREAM after out */
     int deferred;      /* the data provider waits for bytes */
     int closed;        /* nghttp2 closed it */
+    int peer_reset;    /* the client's RST_STREAM closed it (counted when it came) */
     h2_stream *prev, *next;
 };
 
@@ -52,6 +53,10 @@ void h2_stream_wake_writers(h2_session *s);
 void h2_session_wants_flush(h2_session *s);
 /* A stream's conn appeared or went away: the idle timer follows. */
 void h2_session_count_request(h2_session *s, int delta);
+/* One more stream reset this second, by the client or provoked from ssed
+ * (a malformed request, a refusal); past the limit, GOAWAY. 0, or
+ * NGHTTP2_ERR_CALLBACK_FAILURE once over it. */
+int h2_session_count_reset(h2_session *s);
 /* Refuse the rest: GOAWAY with this code, then close. */
 void h2_session_calm(h2_session *s, uint32_t code);
 

@@ -35,6 +35,8 @@ void h2_session_count_request(h2_session *s, int delta) {
     conn *c = s->c;
     server *srv = c->srv;
     s->request_streams += (size_t)delta;
+    if (s->failing)
+        return; /* it stays where h2_session_calm put it: under a deadline */
     list_remove(&c->timer_link);
     if (s->request_streams) {
         list_push_back(&srv->publishing, &c->timer_link);
@@ -51,11 +53,20 @@ void h2_session_calm(h2_session *s, uint32_t code) {
         return;
     s->failing = 1;
     nghttp2_session_terminate_session(s->ng, code);
+    /* A peer that does not read its GOAWAY must not hold the session: it
+     * gets --header-timeout to take it, as a new connection would. */
+    conn *c = s->c;
+    list_remove(&c->timer_link);
+    c->since_ms = clock_now_ms();
+    list_push_back(&c->srv->reading, &c->timer_link);
     h2_session_wants_flush(s);
 }
 
-/* The "rapid reset" attack opens and resets streams as fast as it can. */
-static int count_reset(h2_session *s) {
+/* The "rapid reset" attack opens and resets streams as fast as it can,
+ * itself or by making ssed reset them ("MadeYouReset"). */
+int h2_session_count_reset(h2_session *s) {
+    if (s->failing)
+        return 0;
     uint64_t second = clock_now_ms() / 1000;
     if (second != s->reset_second) {
         s->reset_second = second;
@@ -83,10 +94,13 @@ static int on_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd, void 
 }
 
 static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *user) {
-    (void)ng;
     h2_session *s = user;
-    if (frame->hd.type == NGHTTP2_RST_STREAM)
-        return count_reset(s);
+    if (frame->hd.type == NGHTTP2_RST_STREAM) {
+        h2_stream *st = nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
+        if (st)
+            st->peer_reset = 1; /* counted here, not again when it closes */
+        return h2_session_count_reset(s);
+    }
     if (frame->hd.type == NGHTTP2_SETTINGS && !(frame->hd.flags & NGHTTP2_FLAG_ACK) && !s->settings_seen) {
         s->settings_seen = 1; /* the preface is complete: now the idle timer */
         if (!s->request_streams)
@@ -208,7 +222,9 @@ void h2_session_flush(conn *c) {
         if (rc < 0)
             return;
         if (rc > 0) {
-            conn_watch(c, EPOLLIN | EPOLLRDHUP | EPOLLOUT);
+            /* Failing, it reads nothing more: watching input would wake
+             * the loop every turn for bytes it leaves unread. */
+            conn_watch(c, s->failing ? EPOLLOUT : EPOLLIN | EPOLLRDHUP | EPOLLOUT);
             return;
         }
         if (gather(c) < 0)
@@ -222,7 +238,7 @@ void h2_session_flush(conn *c) {
     if (c->closed)
         return;
     if (c->watching & EPOLLOUT)
-        conn_watch(c, EPOLLIN | EPOLLRDHUP);
+        conn_watch(c, s->failing ? 0 : EPOLLIN | EPOLLRDHUP);
     if (c->out.len == 0 && (s->failing || !nghttp2_session_want_read(s->ng)) && !nghttp2_session_want_write(s->ng))
         conn_close(c, s->failing ? "GOAWAY sent" : "done");
     else if (nghttp2_session_want_write(s->ng))
@@ -235,6 +251,10 @@ void h2_session_ready(conn *c, uint32_t events) {
         h2_session_flush(c);
     if (c->closed || !(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
         return;
+    if (s->failing && (events & (EPOLLHUP | EPOLLERR))) {
+        conn_close(c, "peer closed before taking its GOAWAY");
+        return;
+    }
     if (s->failing || hub_intake_full(&c->srv->hub))
         return; /* requests wait for the subscribers' round to end (hub.h); epoll says so again */
     char bytes[READ_CHUNK];

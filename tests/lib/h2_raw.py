@@ -8,6 +8,8 @@ Usage: h2_raw.py PORT MODE [ARG] [SECONDS]
   window-overflow   WINDOW_UPDATE that pushes the connection window past 2^31-1
   too-many-streams  open ARG+1 subscriptions without acknowledging SETTINGS
   rapid-reset       open and reset ARG streams as fast as possible
+  provoked-reset    open ARG streams whose :path breaks the rules, so that
+                    the server resets each ("MadeYouReset")
   continuation-flood HEADERS without END_HEADERS, then ARG empty CONTINUATIONs
   slow-stream       two subscriptions to / on one connection: stream 1's
                     window is never given back, stream 3's always; reads
@@ -110,6 +112,9 @@ elif mode == "rapid-reset":
     for i in range(arg):
         send(frame(HEADERS, END_HEADERS | END_STREAM, 1 + 2 * i, request(b"/news")) +
              frame(RST_STREAM, 0, 1 + 2 * i, struct.pack(">I", 8)))
+elif mode == "provoked-reset":
+    for i in range(arg):
+        send(frame(HEADERS, END_HEADERS | END_STREAM, 1 + 2 * i, request(b"no-slash")))
 elif mode == "continuation-flood":
     send(frame(HEADERS, END_STREAM, 1, request(b"/news")) + frame(CONTINUATION, 0, 1) * arg)
 elif mode == "slow-stream":
