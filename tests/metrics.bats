@@ -122,7 +122,7 @@ wait_for_metric() {
     [ "$(metric ssed_subscribers_total)" -eq 3 ]
 }
 
-@test "metrics: at most --metrics-channels channels are labelled, the busiest; the rest are summed under _other" {
+@test "metrics: at most --metrics-channels channels are labelled, the busiest; the rest's subscribers are summed under _other" {
     command -v promtool >/dev/null || skip "promtool (Debian package prometheus) is not installed"
     start_ssed --metrics-channels 5
     # channel cN gets N events: c16..c20 are the busiest
@@ -134,7 +134,9 @@ wait_for_metric() {
         sed 's/.*channel="//; s/"}//' | tr '\n' ' ')
     [ "$labelled" = "/c16 /c17 /c18 /c19 /c20 " ]
     # the other 15 channels (1+...+15 events) and the root channel
-    [ "$(metric 'ssed_channel_events_in_total{channel="_other"}')" -eq 120 ]
+    # counters have no _other series (it could go down); the totals hold all
+    [ "$(grep -c '_total{channel="_other"}' "$BATS_TEST_TMPDIR/metrics")" -eq 0 ]
+    [ "$(metric ssed_publish_events_total)" -eq 210 ]
     [ "$(metric 'ssed_channel_subscribers{channel="_other"}')" -eq 0 ]
     [ "$(grep -c '^ssed_channel_subscribers' "$BATS_TEST_TMPDIR/metrics")" -eq 6 ]
     [ "$(metric ssed_channels)" -eq 21 ]
@@ -144,8 +146,8 @@ wait_for_metric() {
     start_ssed --metrics-channels 0
     curl -s -o /dev/null --max-time 5 -d x "$URL/one"
     scrape >/dev/null
-    [ "$(grep -c '^ssed_channel_events_in_total' "$BATS_TEST_TMPDIR/metrics")" -eq 1 ]
-    [ "$(metric 'ssed_channel_events_in_total{channel="_other"}')" -eq 1 ]
+    [ "$(grep -c '^ssed_channel_events_in_total' "$BATS_TEST_TMPDIR/metrics")" -eq 0 ]
+    [ "$(grep -c '^ssed_channel_subscribers' "$BATS_TEST_TMPDIR/metrics")" -eq 1 ]
 }
 
 @test "metrics: many channels stay within the cap and the answer stays small" {
@@ -153,8 +155,8 @@ wait_for_metric() {
     for n in $(seq 1 2000); do echo "url = \"$URL/ch$n\""; echo "data = \"x\""; done >"$BATS_TEST_TMPDIR/curl.cfg"
     curl -s -o /dev/null --max-time 60 --parallel --parallel-max 20 -K "$BATS_TEST_TMPDIR/curl.cfg"
     wait_for_metric ssed_channels 2001
-    [ "$(grep -c '^ssed_channel_events_in_total' "$BATS_TEST_TMPDIR/metrics")" -eq 101 ]
-    [ "$(metric 'ssed_channel_events_in_total{channel="_other"}')" -eq 1900 ]
+    [ "$(grep -c '^ssed_channel_events_in_total' "$BATS_TEST_TMPDIR/metrics")" -eq 100 ]
+    [ "$(grep -c '^ssed_channel_subscribers' "$BATS_TEST_TMPDIR/metrics")" -eq 101 ]
     [ "$(wc -c <"$BATS_TEST_TMPDIR/metrics")" -lt 40000 ]
 }
 
@@ -169,6 +171,11 @@ wait_for_metric() {
     done
     wait_for_metric "ssed_channel_events_in_total{channel=\"/$name\"}" 1
     [ "$(metric 'ssed_refusals_total{reason="bad_request"}')" -eq 4 ]
+    # a publish refused while its body is read (413: an event over
+    # --max-event-size) is answered in JSON, and counted all the same
+    head -c 2000000 /dev/zero | tr '\0' x | curl -s -o /dev/null --max-time 10 --data-binary @- "$URL/$name"
+    scrape >/dev/null
+    [ "$(metric 'ssed_refusals_total{reason="bad_request"}')" -eq 5 ]
     [ "$(metric ssed_channels)" -eq 2 ]
     promtool_check
 }

@@ -47,8 +47,28 @@ const char *conn_status_text(int status) {
     }
 }
 
+static enum refusal refusal_of_status(int status) {
+    switch (status) {
+    case 401:
+    case 403:
+    case 421:
+        return REFUSAL_FORBIDDEN;
+    case 404:
+        return REFUSAL_NOT_FOUND;
+    case 405:
+        return REFUSAL_METHOD;
+    case 501: /* a Transfer-Encoding ssed does not know */
+    case 505: /* HTTP/2 or another version */
+        return REFUSAL_BAD_REQUEST;
+    default:
+        return status >= 500 ? REFUSAL_UNAVAILABLE : REFUSAL_BAD_REQUEST;
+    }
+}
+
 void conn_reply_body(conn *c, int status, const char *content_type, const char *extra_headers, const char *body,
                 size_t body_len, int head_only) {
+    if (status >= 400) /* here, so the publish route's JSON refusals count too */
+        c->srv->stats.refusals[refusal_of_status(status)]++;
     conn_restart_output(c);
     int rc = buf_printf(&c->out,
                         "HTTP/1.1 %d %s\r\n"
@@ -69,27 +89,9 @@ void conn_reply_body(conn *c, int status, const char *content_type, const char *
     conn_start_reply(c);
 }
 
-static enum refusal refusal_of_status(int status) {
-    switch (status) {
-    case 401:
-    case 403:
-    case 421:
-        return REFUSAL_FORBIDDEN;
-    case 404:
-        return REFUSAL_NOT_FOUND;
-    case 405:
-        return REFUSAL_METHOD;
-    case 501: /* a Transfer-Encoding ssed does not know */
-    case 505: /* HTTP/2 or another version */
-        return REFUSAL_BAD_REQUEST;
-    default:
-        return status >= 500 ? REFUSAL_UNAVAILABLE : REFUSAL_BAD_REQUEST;
-    }
-}
 
 /* Errors carry a one-line plain-text body naming the problem. */
 void conn_reply_status(conn *c, int status, const char *reason_text, const char *extra_headers) {
-    c->srv->stats.refusals[refusal_of_status(status)]++;
     char body[300];
     int n = snprintf(body, sizeof body, "%d %s: %s\n", status, conn_status_text(status),
                      reason_text ? reason_text : conn_status_text(status));

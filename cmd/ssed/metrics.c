@@ -113,7 +113,11 @@ static void channel_family(buf *out, const channel_pick *p, enum channel_figure 
         metrics_append_label_value(out, c->name, c->name_len);
         buf_printf(out, "\"} %llu\n", (unsigned long long)figure_of(c, f));
     }
-    if (p->other_count) {
+    /* Only the gauge: a counter summed over a changing set of channels
+     * would go down when a channel joins the labelled ones or is freed, and
+     * Prometheus would read that as a reset. ssed_publish_events_total and
+     * ssed_events_delivered_total count every channel. */
+    if (p->other_count && f == FIGURE_SUBSCRIBERS) {
         uint64_t rest = f == FIGURE_EVENTS_IN ? p->other_in : f == FIGURE_EVENTS_OUT ? p->other_out
                                                                                      : p->other_subscribers;
         buf_printf(out, "%s{channel=\"" METRICS_OTHER_CHANNELS "\"} %llu\n", name, (unsigned long long)rest);
