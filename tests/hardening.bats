@@ -70,8 +70,7 @@ assert s["max_ms"] < 5000, s
     wait_for_exit "$feeder" 20
     wait_for_data "$BATS_TEST_TMPDIR/good" 4000 20
     kill -0 "$SSED_PID"
-    for i in $(seq 1 300); do [ "$(stat_of subscribers)" -eq 1 ] && break; sleep 0.1; done
-    [ "$(stat_of subscribers)" -eq 1 ]
+    wait_for_stat subscribers -eq 1
     [ "$(stat_of connections)" -eq 2 ] # the good subscriber and this stats request
 }
 

@@ -361,18 +361,11 @@ s.connect(("127.0.0.1", int(sys.argv[1])))
 s.sendall(("GET /a HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n" % sys.argv[2]).encode())
 time.sleep(600)' "$PORT" "$short"
     local i
-    for i in $(seq 1 $((100 * SSETOOLS_WAIT_SCALE))); do
-        [ "$(stat_of subscribers)" -ge 1 ] && break
-        sleep 0.1
-    done
+    wait_for_stat subscribers -ge 1
     [ "$(stat_of subscribers)" -eq 1 ]
     head -c 8000000 /dev/zero | tr '\0' x | fold -w 1000 >&8
     # the token expires 8 s after it was made; the client never goes away itself
-    for i in $(seq 1 $((100 * SSETOOLS_WAIT_SCALE))); do
-        [ "$(stat_of subscribers)" -eq 0 ] && break
-        sleep 0.1
-    done
-    [ "$(stat_of subscribers)" -eq 0 ]
+    wait_for_stat subscribers -eq 0
     kill -0 "$SSED_PID"
 }
 

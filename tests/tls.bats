@@ -122,10 +122,7 @@ for i in range(300): sys.stdout.write("%04d" % i + "x" * 4996 + "\n")' >"$BATS_T
     local ca_pid=$BG_PID
     start_bg "$BATS_TEST_TMPDIR/k.out" "$BATS_TEST_TMPDIR/k.err" "$SSECAT" -k -n 2 "$URL/"
     local k_pid=$BG_PID
-    for i in $(seq 1 100); do
-        [ "$(stat_of subscribers)" -ge 2 ] && break
-        sleep 0.1
-    done
+    wait_for_stat subscribers -ge 2
     printf 'alpha\nbeta\n' >&8
     wait_for_exit "$ca_pid" 15
     [ "$EXIT_STATUS" -eq 0 ]
@@ -145,10 +142,7 @@ for i in range(300): sys.stdout.write("%04d" % i + "x" * 4996 + "\n")' >"$BATS_T
     NODE_EXTRA_CA_CERTS="$CERTS/server.pem" start_bg "$BATS_TEST_TMPDIR/es.out" "$BATS_TEST_TMPDIR/es.err" \
         timeout 30 node "$TOP/tests/lib/es_client.mjs" "$URL/" 2
     local es_pid=$BG_PID
-    for i in $(seq 1 100); do
-        [ "$(stat_of subscribers 2>/dev/null || echo 0)" -ge 1 ] && break
-        sleep 0.1
-    done
+    wait_for_stat subscribers -ge 1
     printf 'first\nsecond\n' >&8
     wait_for_exit "$es_pid" 30
     cat "$BATS_TEST_TMPDIR/es.err"

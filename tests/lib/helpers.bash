@@ -138,3 +138,16 @@ raw_request() {
 stat_of() {
     curl -s --max-time 5 "$URL/_ssed/stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"
 }
+
+# wait_for_stat KEY TEST VALUE [SECONDS]: until stat_of KEY compares to
+# VALUE by TEST (-eq, -ge, ...); fails after SECONDS (default 10, times
+# SSETOOLS_WAIT_SCALE). A server not answering yet counts as -1.
+wait_for_stat() {
+    local key=$1 test=$2 want=$3 limit=$((${4:-10} * SSETOOLS_WAIT_SCALE)) i
+    for i in $(seq 1 $((limit * 10))); do
+        [ "$(stat_of "$key" 2>/dev/null || echo -1)" "$test" "$want" ] 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "timed out after ${limit}s waiting for /_ssed/stats $key $test $want" >&2
+    return 1
+}
