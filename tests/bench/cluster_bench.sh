@@ -186,13 +186,18 @@ idle_run() {
 
 verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v + 0 >= t + 0) ? "met" : "NOT met" }'; }
 
+# median_of_runs COMMAND ARG: the median of $runs runs of COMMAND ARG.
+median_of_runs() {
+    local run r=""
+    for run in $(seq 1 "$runs"); do r="$r $("$1" "$2")"; done
+    echo "$r" | median
+}
+
 row_fanout() {
-    local kind run r ratio
-    for kind in standalone redis1 redis2; do
-        r=""
-        for run in $(seq 1 "$runs"); do r="$r $(fanout_run "$kind")"; done
-        eval "local fan_$kind=$(echo "$r" | median)"
-    done
+    local ratio fan_standalone fan_redis1 fan_redis2
+    fan_standalone=$(median_of_runs fanout_run standalone)
+    fan_redis1=$(median_of_runs fanout_run redis1)
+    fan_redis2=$(median_of_runs fanout_run redis2)
     echo "fan-out to $subs subscribers (deliveries/s, median of $runs; $offer events/s offered in POSTs of 64 lines):"
     echo "  1 node, no Redis:     $fan_standalone"
     echo "  1 node with Redis:    $fan_redis1"
@@ -202,12 +207,9 @@ row_fanout() {
 }
 
 row_publish() {
-    local kind run r ratio
-    for kind in standalone redis1; do
-        r=""
-        for run in $(seq 1 "$runs"); do r="$r $(publish_run "$kind")"; done
-        eval "local pub_$kind=$(echo "$r" | median)"
-    done
+    local ratio pub_standalone pub_redis1
+    pub_standalone=$(median_of_runs publish_run standalone)
+    pub_redis1=$(median_of_runs publish_run redis1)
     echo "publish throughput, seq $publish_events | ssepub (events/s, median of $runs):"
     echo "  no Redis:   $pub_standalone"
     echo "  with Redis: $pub_redis1"
