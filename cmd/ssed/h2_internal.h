@@ -26,7 +26,6 @@ struct h2_stream {
     int ended;         /* the response is complete: END_STREAM after out */
     int deferred;      /* the data provider waits for bytes */
     int closed;        /* nghttp2 closed it */
-    int peer_reset;    /* the client's RST_STREAM closed it (counted when it came) */
     h2_stream *prev, *next;
 };
 

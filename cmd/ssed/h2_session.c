@@ -94,13 +94,10 @@ static int on_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd, void 
 }
 
 static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *user) {
+    (void)ng;
     h2_session *s = user;
-    if (frame->hd.type == NGHTTP2_RST_STREAM) {
-        h2_stream *st = nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
-        if (st)
-            st->peer_reset = 1; /* counted here, not again when it closes */
+    if (frame->hd.type == NGHTTP2_RST_STREAM)
         return h2_session_count_reset(s);
-    }
     if (frame->hd.type == NGHTTP2_SETTINGS && !(frame->hd.flags & NGHTTP2_FLAG_ACK) && !s->settings_seen) {
         s->settings_seen = 1; /* the preface is complete: now the idle timer */
         if (!s->request_streams)
@@ -109,12 +106,23 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *
     return h2_stream_frame_recv(s, frame);
 }
 
+/* Every reset ssed sends counts, whoever decided it: ssed refusing a
+ * malformed request, or nghttp2 refusing a stream beyond
+ * --h2-max-streams, which never reaches on_stream_close. */
+static int on_frame_send(nghttp2_session *ng, const nghttp2_frame *frame, void *user) {
+    (void)ng;
+    if (frame->hd.type == NGHTTP2_RST_STREAM)
+        h2_session_count_reset(user); /* past the budget it queues GOAWAY, still to be sent */
+    return 0;
+}
+
 static nghttp2_session *new_nghttp2(h2_session *s) {
     nghttp2_session_callbacks *cb;
     if (nghttp2_session_callbacks_new(&cb) != 0)
         return NULL;
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
     nghttp2_session_callbacks_set_on_begin_frame_callback(cb, on_begin_frame);
+    nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
     h2_stream_callbacks(cb);
     nghttp2_option *opt;
     if (nghttp2_option_new(&opt) != 0) {

@@ -180,9 +180,8 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t stream_id, 
 }
 
 static int on_stream_close(nghttp2_session *ng, int32_t stream_id, uint32_t error_code, void *user) {
+    (void)user;
     h2_stream *st = nghttp2_session_get_stream_user_data(ng, stream_id);
-    if (error_code != NGHTTP2_NO_ERROR && !(st && st->peer_reset))
-        h2_session_count_reset(user);
     if (!st)
         return 0;
     st->closed = 1;

