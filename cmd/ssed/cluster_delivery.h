@@ -27,7 +27,9 @@ typedef struct delivery_hooks {
      * has them. */
     void (*gap)(void *ctx, const char *chan, size_t len, uint64_t last, const cluster_event *ev);
     /* Read the channel's stream after cluster number `after` (0: its
-     * newest events, as history for a channel this node never saw);
+     * newest --history entries, as history for a channel this node never
+     * saw; an entry holds one script call's events, so one read from
+     * `after` also gives the events before it in its first entry);
      * answered by delivery_filled or delivery_fill_failed. -1: cannot
      * now (Redis is down); delivery_resync or delivery_retry_fills asks
      * again. */
@@ -58,20 +60,22 @@ typedef struct delivery {
     chan_state **buckets;
     size_t bucket_count, channel_count;
     size_t filling_count; /* channels waiting for a fill */
+    uint64_t history;     /* --history: a tail read keeps this many (0: all) */
     int resynced;         /* the first resync (at start) was asked for */
     delivery_stats stats;
 } delivery;
 
-int delivery_init(delivery *d, const delivery_hooks *hooks);
+int delivery_init(delivery *d, const delivery_hooks *hooks, uint64_t history);
 void delivery_free(delivery *d);
 
 /* A pub/sub message for a channel: one event, or a script call's batch
  * (cluster_message.h), whose events are checked one by one. */
 void delivery_message(delivery *d, const char *chan, size_t len, const char *msg, size_t msg_len);
 /* A fill's answer: the stream's entries in order (messages as stored);
- * `more`: it stopped at its count, read on from the last one. */
+ * `read_on_after`: it stopped at its count, read on after this number (the
+ * last entry's); 0: that was all. */
 void delivery_filled(delivery *d, const char *chan, size_t len, const char *const *msgs, const size_t *lens,
-                     size_t count, int more);
+                     size_t count, uint64_t read_on_after);
 /* A fill failed (an error, or lost with the connection); the channel
  * keeps waiting for it until delivery_retry_fills or delivery_resync. */
 void delivery_fill_failed(delivery *d, const char *chan, size_t len);

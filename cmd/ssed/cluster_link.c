@@ -17,7 +17,9 @@
 #include "log.h"
 #include "redis_epoll.h"
 
-#define FILL_COUNT 1000
+/* Stream entries per read after a hole: an entry holds one script call,
+ * up to PART_EVENTS events or PART_BYTES, so one answer stays bounded. */
+#define FILL_COUNT 256
 #define RETRY_FLOOR_MS 100
 #define RETRY_CEILING_MS 5000
 /* A Redis that leaves a command (or the connect, AUTH, SCRIPT LOAD or
@@ -496,15 +498,12 @@ static size_t part_end_of(const cluster_batch *b, size_t start) {
 static int send_part(cluster_link *k, publish_call *call) {
     const cluster_batch *b = call->b;
     size_t part_start = call->sent_end, part_end = part_end_of(b, part_start);
-    enum { FIXED = 13 };
-    size_t argc = FIXED + (part_end - part_start);
-    const char **argv = malloc(argc * sizeof *argv);
-    size_t *lens = malloc(argc * sizeof *lens);
+    enum { ARGC = 15 };
+    const char *argv[ARGC];
+    size_t lens[ARGC];
     buf keys = BUF_INIT;
-    char history[24], first_seq[24];
+    char history[24], first_seq[24], count[24];
     int rc = -1;
-    if (!argv || !lens)
-        goto out;
     snprintf(history, sizeof history, "%llu", (unsigned long long)(k->cfg.history ? k->cfg.history : 1));
     snprintf(first_seq, sizeof first_seq, "%llu", (unsigned long long)(b->first_seq + part_start));
     /* Keys and names one after another in one buffer, NUL-separated. */
@@ -540,10 +539,12 @@ static int send_part(cluster_link *k, publish_call *call) {
     argv[n] = keys.data + at[4], lens[n++] = strlen(keys.data + at[4]);
     argv[n] = first_seq, lens[n++] = strlen(first_seq);
     argv[n] = call->in_flight ? "1" : "0", lens[n++] = 1; /* follows a part in flight */
-    for (size_t i = part_start; i < part_end; i++) {
-        size_t start = cluster_batch_start(b, i);
-        argv[n] = b->bytes.data + start, lens[n++] = b->ends[i] - start;
-    }
+    /* The part's framed events go as one argument: the script handles
+     * them as one string and numbers them as a range. */
+    snprintf(count, sizeof count, "%zu", part_end - part_start);
+    argv[n] = count, lens[n++] = strlen(count);
+    size_t body = cluster_batch_start(b, part_start);
+    argv[n] = b->bytes.data + body, lens[n++] = b->ends[part_end - 1] - body;
     if (redisAsyncCommandArgv(k->cmd_w.ac, on_published, call, (int)n, argv, lens) != REDIS_OK)
         goto out;
     note_sent(k);
@@ -554,8 +555,6 @@ static int send_part(cluster_link *k, publish_call *call) {
 out:
     if (rc < 0)
         mark_broken(k, "publish", "cannot send");
-    free(argv);
-    free(lens);
     buf_free(&keys);
     return rc;
 }
@@ -582,6 +581,32 @@ int cluster_link_publish(cluster_link *k, const char *chan, size_t len, const cl
     return 0;
 }
 
+/* A stream entry's text: field b (a script call's events), or e (one
+ * event, written by the version before); NULL when it has neither. */
+static const redisReply *entry_value(const redisReply *entry) {
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 || entry->element[1]->type != REDIS_REPLY_ARRAY)
+        return NULL;
+    const redisReply *fields = entry->element[1];
+    for (size_t f = 0; f + 1 < fields->elements; f += 2) {
+        const redisReply *name = fields->element[f], *value = fields->element[f + 1];
+        if (name->type == REDIS_REPLY_STRING && name->len == 1 && (name->str[0] == 'b' || name->str[0] == 'e') &&
+            value->type == REDIS_REPLY_STRING)
+            return value;
+    }
+    return NULL;
+}
+
+/* N of an entry's id N-0 (the number of its last event); 0 if garbled. */
+static uint64_t entry_number(const redisReply *entry) {
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 1 || entry->element[0]->type != REDIS_REPLY_STRING)
+        return 0;
+    const char *id = entry->element[0]->str;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(id, &end, 10);
+    return errno || end == id || *end != '-' ? 0 : (uint64_t)n;
+}
+
 static void on_filled(redisAsyncContext *ac, void *reply, void *priv) {
     fill_call *call = priv;
     cluster_link *k = call->k;
@@ -605,18 +630,14 @@ static void on_filled(redisAsyncContext *ac, void *reply, void *priv) {
     size_t count = 0;
     for (size_t i = 0; i < n; i++) {
         /* XREVRANGE (the tail) answers newest first. */
-        const redisReply *entry = r->element[call->tail ? n - 1 - i : i];
-        if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 || entry->element[1]->type != REDIS_REPLY_ARRAY)
-            continue;
-        const redisReply *fields = entry->element[1];
-        for (size_t f = 0; f + 1 < fields->elements; f += 2)
-            if (fields->element[f]->type == REDIS_REPLY_STRING && strcmp(fields->element[f]->str, "e") == 0 &&
-                fields->element[f + 1]->type == REDIS_REPLY_STRING) {
-                msgs[count] = fields->element[f + 1]->str;
-                lens[count++] = fields->element[f + 1]->len;
-            }
+        const redisReply *value = entry_value(r->element[call->tail ? n - 1 - i : i]);
+        if (value) {
+            msgs[count] = value->str;
+            lens[count++] = value->len;
+        }
     }
-    k->hooks.filled(k->hooks.ctx, call->chan, call->len, msgs, lens, count, !call->tail && n == FILL_COUNT);
+    uint64_t read_on_after = !call->tail && n == FILL_COUNT ? entry_number(r->element[n - 1]) : 0;
+    k->hooks.filled(k->hooks.ctx, call->chan, call->len, msgs, lens, count, read_on_after);
 out:
     free(msgs);
     free(lens);

@@ -8,9 +8,12 @@
  *
  * Keys under PREFIX: PREFIX:id (the cluster's counter), PREFIX:last (hash:
  * channel -> its last cluster number), PREFIX:channels (set of channels),
- * PREFIX:s:CHANNEL (stream, entry N-0 with field e), PREFIX:p:SESSION (a
- * publisher's next SSE-Sequence, for a day); messages on PREFIX:c:CHANNEL,
- * one per script call carrying its events (cluster_message.h). */
+ * PREFIX:s:CHANNEL (stream, one entry per script call: id LAST-0, LAST the
+ * number of its last event, field b holding the same text as the call's
+ * message; entries of the version before: one event each, field e),
+ * PREFIX:p:SESSION (a publisher's next SSE-Sequence, for a day); messages
+ * on PREFIX:c:CHANNEL, one per script call carrying its events
+ * (cluster_message.h). */
 #ifndef SSED_CLUSTER_LINK_H
 #define SSED_CLUSTER_LINK_H
 
@@ -26,9 +29,10 @@ typedef struct cluster_link cluster_link;
 
 typedef struct cluster_link_hooks {
     void (*message)(void *ctx, const char *chan, size_t len, const char *msg, size_t msg_len);
-    /* A fill's stream entries, oldest first; `more`: there may be more. */
+    /* A fill's stream entries, oldest first; `read_on_after`: there may be
+     * more after this number (the last entry's); 0: none. */
     void (*filled)(void *ctx, const char *chan, size_t len, const char *const *msgs, const size_t *lens, size_t count,
-                   int more);
+                   uint64_t read_on_after);
     void (*fill_failed)(void *ctx, const char *chan, size_t len);
     /* Ready (again): every channel Redis knows. */
     void (*up)(void *ctx, const char *const *names, const size_t *lens, size_t count);
@@ -50,7 +54,7 @@ typedef void (*cluster_published_fn)(void *ctx, const cluster_publish_result *r)
 typedef struct cluster_link_config {
     redis_url url;
     const char *prefix;
-    uint64_t history; /* MAXLEN ~ of each stream */
+    uint64_t history; /* MAXLEN ~ of each stream, in entries (script calls) */
 } cluster_link_config;
 
 /* NULL with err filled when it cannot even start (built without Redis,
@@ -65,7 +69,8 @@ int cluster_link_ready(const cluster_link *k);
  * with a failure when the link drops). -1: not ready, nothing sent. */
 int cluster_link_publish(cluster_link *k, const char *chan, size_t len, const cluster_batch *b, cluster_published_fn done,
                          void *ctx);
-/* Read a channel's stream after `after` (0: its newest --history events);
+/* Read a channel's stream from the entry holding `after` + 1 on (0: its
+ * newest --history entries, at least --history events);
  * answered by hooks.filled or hooks.fill_failed. -1: not ready. */
 int cluster_link_fill(cluster_link *k, const char *chan, size_t len, uint64_t after);
 /* The link's figures as JSON members (after a comma). */

@@ -16,10 +16,18 @@ int cluster_batch_add(cluster_batch *b, const sse_out_event *ev) {
         b->ends = grown;
         b->cap = cap;
     }
-    size_t type_len = ev->type ? ev->type_len : 0;
-    if (buf_printf(&b->bytes, "%lld %zu %lld\n", ev->retry_ms, type_len, ev->has_id ? (long long)ev->id_len : -1LL) < 0 ||
+    size_t type_len = ev->type ? ev->type_len : 0, id_len = ev->has_id ? ev->id_len : 0;
+    char head[80];
+    int head_len = snprintf(head, sizeof head, "%lld %zu %lld\n", ev->retry_ms, type_len,
+                            ev->has_id ? (long long)ev->id_len : -1LL);
+    if (head_len < 0 || (size_t)head_len >= sizeof head)
+        return -1;
+    /* Framed with its length, so the script can skip resent events
+     * without parsing them. */
+    size_t enc_len = (size_t)head_len + type_len + id_len + ev->data_len;
+    if (buf_printf(&b->bytes, "%zu\n%s", enc_len, head) < 0 ||
         buf_append(&b->bytes, ev->type ? ev->type : "", type_len) < 0 ||
-        buf_append(&b->bytes, ev->has_id ? ev->id : "", ev->has_id ? ev->id_len : 0) < 0 ||
+        buf_append(&b->bytes, ev->has_id ? ev->id : "", id_len) < 0 ||
         buf_append(&b->bytes, ev->data ? ev->data : "", ev->data_len) < 0)
         return -1;
     b->ends[b->count++] = b->bytes.len;
@@ -59,22 +67,21 @@ static int take_number(const char **p, const char *end, char stop, long long *ou
     return 0;
 }
 
-int cluster_event_parse(const char *msg, size_t len, cluster_event *out) {
-    const char *p = msg, *end = msg + len;
-    long long n, prev, retry, type_len, id_len;
-    if (take_number(&p, end, ' ', &n) < 0 || take_number(&p, end, ' ', &prev) < 0 ||
-        take_number(&p, end, ' ', &retry) < 0 || take_number(&p, end, ' ', &type_len) < 0 ||
+int cluster_event_parse(const char *enc, size_t len, uint64_t n, uint64_t prev, cluster_event *out) {
+    const char *p = enc, *end = enc + len;
+    long long retry, type_len, id_len;
+    if (take_number(&p, end, ' ', &retry) < 0 || take_number(&p, end, ' ', &type_len) < 0 ||
         take_number(&p, end, '\n', &id_len) < 0)
         return -1;
-    if (n <= 0 || prev < 0 || type_len < 0 || id_len < -1 || retry < -1)
+    if (n == 0 || type_len < 0 || id_len < -1 || retry < -1)
         return -1;
     size_t left = (size_t)(end - p);
     size_t id_bytes = id_len < 0 ? 0 : (size_t)id_len;
     if ((size_t)type_len > left || id_bytes > left - (size_t)type_len)
         return -1;
     memset(out, 0, sizeof *out);
-    out->n = (uint64_t)n;
-    out->prev = (uint64_t)prev;
+    out->n = n;
+    out->prev = prev;
     sse_out_event *ev = &out->ev;
     ev->type = type_len ? p : NULL;
     ev->type_len = (size_t)type_len;
@@ -94,20 +101,75 @@ int cluster_event_parse(const char *msg, size_t len, cluster_event *out) {
     return 0;
 }
 
-int cluster_message_split(const char *msg, size_t len, cluster_piece_fn piece, void *ctx) {
-    if (len == 0 || msg[0] != '*') {
-        piece(ctx, msg, len);
-        return 0;
-    }
-    const char *p = msg + 1, *end = msg + len;
-    long long count, piece_len;
-    if (take_number(&p, end, '\n', &count) < 0 || count <= 0)
+/* The version before's single event: "N PREV " and its encoding. */
+static int split_numbered_event(const char *msg, size_t len, cluster_event_fn fn, void *ctx) {
+    const char *p = msg, *end = msg + len;
+    long long n, prev;
+    if (take_number(&p, end, ' ', &n) < 0 || take_number(&p, end, ' ', &prev) < 0 || n <= 0 || prev < 0)
         return -1;
+    fn(ctx, (uint64_t)n, (uint64_t)prev, p, (size_t)(end - p));
+    return 0;
+}
+
+/* COUNT pieces, each "LEN\n" and LEN bytes, filling exactly [p, end). A
+ * piece is an event's encoding numbered from `first` (first > 0), or, for
+ * the version before's batches (first 0), a numbered event. */
+static int split_pieces(const char *p, const char *end, long long count, uint64_t first, uint64_t prev,
+                        cluster_event_fn fn, void *ctx) {
     for (long long i = 0; i < count; i++) {
+        long long piece_len;
         if (take_number(&p, end, '\n', &piece_len) < 0 || piece_len <= 0 || (size_t)piece_len > (size_t)(end - p))
             return -1;
-        piece(ctx, p, (size_t)piece_len);
+        if (!first) {
+            if (split_numbered_event(p, (size_t)piece_len, fn, ctx) < 0)
+                return -1;
+        } else {
+            fn(ctx, first + (uint64_t)i, i ? first + (uint64_t)i - 1 : prev, p, (size_t)piece_len);
+        }
         p += piece_len;
     }
     return p == end ? 0 : -1;
+}
+
+/* "#FIRST PREV COUNT\n": fills the three; p moves past it. */
+static int take_range_header(const char **p, const char *end, long long *first, long long *prev, long long *count) {
+    if (*p == end || **p != '#')
+        return -1;
+    (*p)++;
+    if (take_number(p, end, ' ', first) < 0 || take_number(p, end, ' ', prev) < 0 ||
+        take_number(p, end, '\n', count) < 0)
+        return -1;
+    /* The numbers of the range stay within what a number can hold. */
+    if (*first <= 0 || *prev < 0 || *count <= 0 || *first > LLONG_MAX - *count)
+        return -1;
+    return 0;
+}
+
+int cluster_message_split(const char *msg, size_t len, cluster_event_fn fn, void *ctx) {
+    const char *p = msg, *end = msg + len;
+    long long first, prev, count;
+    if (len && msg[0] == '#') {
+        if (take_range_header(&p, end, &first, &prev, &count) < 0)
+            return -1;
+        return split_pieces(p, end, count, (uint64_t)first, (uint64_t)prev, fn, ctx);
+    }
+    if (len && msg[0] == '*') {
+        p++;
+        if (take_number(&p, end, '\n', &count) < 0 || count <= 0)
+            return -1;
+        return split_pieces(p, end, count, 0, 0, fn, ctx);
+    }
+    return split_numbered_event(msg, len, fn, ctx);
+}
+
+uint64_t cluster_message_count(const char *msg, size_t len) {
+    const char *p = msg, *end = msg + len;
+    long long first, prev, count;
+    if (len && msg[0] == '#')
+        return take_range_header(&p, end, &first, &prev, &count) < 0 ? 0 : (uint64_t)count;
+    if (len && msg[0] == '*') {
+        p++;
+        return take_number(&p, end, '\n', &count) < 0 || count <= 0 ? 0 : (uint64_t)count;
+    }
+    return len ? 1 : 0;
 }

@@ -110,10 +110,10 @@ static void on_message(void *ctx, const char *chan, size_t len, const char *msg,
 }
 
 static void on_filled(void *ctx, const char *chan, size_t len, const char *const *msgs, const size_t *lens,
-                      size_t count, int more) {
+                      size_t count, uint64_t read_on_after) {
     cluster_node *node = ctx;
     node->fill_retry_delay_ms = 0;
-    delivery_filled(&node->delivery, chan, len, msgs, lens, count, more);
+    delivery_filled(&node->delivery, chan, len, msgs, lens, count, read_on_after);
 }
 
 static void on_fill_failed(void *ctx, const char *chan, size_t len) {
@@ -189,7 +189,7 @@ int server_cluster_open(server *srv) {
     node->srv = srv;
     srv->cluster = node;
     delivery_hooks dh = {deliver, announce_gap, request_fill, node};
-    if (delivery_init(&node->delivery, &dh) < 0) {
+    if (delivery_init(&node->delivery, &dh, o->history) < 0) {
         log_error("redis: out of memory");
         return -1;
     }
