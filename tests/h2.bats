@@ -149,6 +149,25 @@ raw_h2() {
     [ "$(stat_of slow_subscriber_drops)" -eq 1 ]
 }
 
+# ssed gathers frames into batches of 64 KiB and writes at most 8 rounds per
+# turn; a burst whose last frames fell into the eighth batch stayed unwritten
+# until the next event or keep-alive (off here, so it would wait for good).
+# Bursts of growing size over 20 streams, each read in one turn (one write
+# into the pipe), land the tail in every batch in turn.
+@test "h2: a burst to many streams on one connection arrives whole, wherever its last frames fall" {
+    start_ssed --keepalive 0
+    local k pad raw
+    pad=$(head -c 1000 /dev/zero | tr '\0' x)
+    for k in $(seq 21 3 60); do
+        raw="$BATS_TEST_TMPDIR/raw.$k"
+        start_bg "$raw" "$raw.err" python3 "$TOP/tests/lib/h2_raw.py" "$PORT" many-streams "$k" 60
+        wait_for_line "$raw" '^READY' 10
+        for i in $(seq 1 "$k"); do echo "event $i $pad"; done >"$BATS_TEST_TMPDIR/burst"
+        dd if="$BATS_TEST_TMPDIR/burst" bs=65536 status=none >&8 # under 64 KiB: one atomic write
+        wait_for_line "$raw" '^DONE' 5 || { echo "burst of $k events:" && cat "$raw" && false; }
+    done
+}
+
 @test "h2: protocol abuse gets GOAWAY or RST_STREAM, and ssed goes on serving others" {
     start_ssed --h2-max-streams 4
     subscribe bystander / $H2

@@ -249,8 +249,8 @@ void h2_session_flush(conn *c) {
         conn_watch(c, s->failing ? 0 : EPOLLIN | EPOLLRDHUP);
     if (c->out.len == 0 && (s->failing || !nghttp2_session_want_read(s->ng)) && !nghttp2_session_want_write(s->ng))
         conn_close(c, s->failing ? "GOAWAY sent" : "done");
-    else if (nghttp2_session_want_write(s->ng))
-        h2_session_wants_flush(s);
+    else if (c->out.len > 0 || nghttp2_session_want_write(s->ng))
+        h2_session_wants_flush(s); /* the last round's frames are gathered, not yet written */
 }
 
 void h2_session_ready(conn *c, uint32_t events) {

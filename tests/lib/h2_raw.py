@@ -14,6 +14,10 @@ Usage: h2_raw.py PORT MODE [ARG] [SECONDS]
   slow-stream       two subscriptions to / on one connection: stream 1's
                     window is never given back, stream 3's always; reads
                     until stream 1 is reset and stream 3 has ARG events
+  many-streams      20 subscriptions to / on one connection, with windows
+                    and a receive buffer larger than any burst; prints
+                    READY once all are answered and DONE once each has ARG
+                    events
 Prints what came back, one line each ("GOAWAY code=N", "RST_STREAM
 stream=N code=N", "EVENTS stream=N count=N", "READY", "CLOSED") and
 exits when the connection closes or SECONDS (default 10) pass."""
@@ -49,7 +53,13 @@ def settings(*pairs):
     return frame(SETTINGS, 0, 0, b"".join(struct.pack(">HI", k, v) for k, v in pairs))
 
 
-sock = socket.create_connection(("127.0.0.1", port), timeout=limit)
+sock = socket.socket()
+if mode == "many-streams":
+    # Set before connecting, so the window is offered from the start: the
+    # server's writes then never wait for this reader.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+sock.settimeout(limit)
+sock.connect(("127.0.0.1", port))
 start = time.monotonic()
 pending = b""
 events = {}
@@ -125,9 +135,21 @@ elif mode == "slow-stream":
     send(frame(HEADERS, END_HEADERS | END_STREAM, 1, request(b"/")) +
          frame(HEADERS, END_HEADERS | END_STREAM, 3, request(b"/")))
 
+elif mode == "many-streams":
+    send(settings((4, 1 << 24)) + frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 1 << 30)))
+    send(b"".join(frame(HEADERS, END_HEADERS | END_STREAM, 1 + 2 * i, request(b"/")) for i in range(20)))
+
 ready = set()
 for kind, flags, stream, payload in frames():
     report(kind, flags, stream, payload)
+    if mode == "many-streams":
+        if kind == HEADERS:
+            ready.add(stream)
+            if len(ready) == 20:
+                print("READY", flush=True)
+        if len(events) == 20 and min(events.values()) >= arg:
+            print("DONE", flush=True)
+            break
     if mode != "slow-stream":
         continue
     if kind == HEADERS and stream in (1, 3):
