@@ -62,6 +62,13 @@ void h2_session_calm(h2_session *s, uint32_t code) {
     h2_session_wants_flush(s);
 }
 
+int h2_session_say_goodbye(conn *c) {
+    if (c->h2->failing)
+        return -1;
+    h2_session_calm(c->h2, NGHTTP2_NO_ERROR);
+    return 0;
+}
+
 /* The "rapid reset" attack opens and resets streams as fast as it can,
  * itself or by making ssed reset them ("MadeYouReset"). */
 int h2_session_count_reset(h2_session *s) {
