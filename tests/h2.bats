@@ -202,23 +202,6 @@ answer() {
     [ "$(stat_of slow_subscriber_drops)" -eq 1 ]
 }
 
-@test "h2: what a stalled stream's buffer holds counts against --max-pending with its queue" {
-    # 16 KiB may be owed: stream 1 takes 4 KiB (its window), then ssed may
-    # hold 12 KiB more for it, in its queue or its stream's buffer (up to
-    # 64 KiB alone), so 40 KiB published must reset it.
-    start_ssed --max-pending 16KiB
-    start_bg "$BATS_TEST_TMPDIR/raw" "$BATS_TEST_TMPDIR/raw.err" \
-        python3 "$TOP/tests/lib/h2_raw.py" "$PORT" slow-stream 40 60
-    wait_for_line "$BATS_TEST_TMPDIR/raw" '^READY' 10
-    local pad
-    pad=$(head -c 1000 /dev/zero | tr '\0' x)
-    for i in $(seq 1 40); do echo "event $i $pad"; done >&8
-    wait_for_line "$BATS_TEST_TMPDIR/raw" '^EVENTS stream=3 count=40$' 30
-    cat "$BATS_TEST_TMPDIR/raw"
-    grep -q '^RST_STREAM stream=1 code=8$' "$BATS_TEST_TMPDIR/raw"
-    [ "$(stat_of slow_subscriber_drops)" -eq 1 ]
-}
-
 @test "h2: protocol abuse gets GOAWAY or RST_STREAM, and ssed goes on serving others" {
     start_ssed --h2-max-streams 4
     subscribe bystander / $H2

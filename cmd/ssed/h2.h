@@ -25,9 +25,9 @@
 #define H2_MAX_RESETS_PER_SECOND 200
 #define H2_MAX_CONTINUATIONS 6
 /* Response bytes a stream holds for DATA frames before conn must wait: the
- * rest stays in the subscriber's queue. Both count against --max-pending
- * (subscriber.transport_held), so a stalled stream holds no more than an
- * HTTP/1.1 subscriber's queue may. */
+ * rest stays in the subscriber's queue, which --max-pending bounds. These
+ * play the part a socket's send buffer plays over HTTP/1.1 and are not
+ * counted (subscriber.c says why). */
 #define H2_STREAM_BUFFER 65536
 
 extern const int h2_available;

@@ -227,13 +227,6 @@ void h2_stream_callbacks(nghttp2_session_callbacks *cb) {
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
 }
 
-/* What the stream holds for DATA frames is owed to its subscriber as much
- * as what waits in its queue: the hub counts both against --max-pending. */
-static void note_held(h2_stream *st) {
-    if (st->c)
-        st->c->sub.transport_held = st->out.len - st->out_off;
-}
-
 /* DATA frames take the response body as the stream's window allows. */
 static ssize_t read_body(nghttp2_session *ng, int32_t stream_id, uint8_t *dest, size_t length, uint32_t *data_flags,
                          nghttp2_data_source *source, void *user) {
@@ -254,7 +247,6 @@ static ssize_t read_body(nghttp2_session *ng, int32_t stream_id, uint8_t *dest, 
         if (st->ended)
             *data_flags |= NGHTTP2_DATA_FLAG_EOF;
     }
-    note_held(st);
     return (ssize_t)n;
 }
 
@@ -372,10 +364,8 @@ ssize_t h2_stream_writev(transport *t, const struct iovec *iov, int count) {
         errno = EAGAIN;
         return -1;
     }
-    if (moved) {
-        note_held(st);
+    if (moved)
         resume(st);
-    }
     return taken + (ssize_t)moved;
 }
 

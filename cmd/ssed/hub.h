@@ -63,10 +63,6 @@ struct subscriber {
     size_t q_head, q_len, q_cap;
     size_t head_offset;   /* bytes of queue[q_head] already written */
     size_t pending_bytes; /* unwritten bytes in the queue */
-    /* Bytes written out of the queue that its connection still holds, an
-     * HTTP/2 stream's frames-to-be (set by h2_stream.c): owed all the same,
-     * so they count against max_pending with pending_bytes. */
-    size_t transport_held;
     int replaying;        /* still catching up through history */
     int overflowed;       /* to be closed: too far behind, or out of memory */
     int envelope;         /* every event as type message, {"type","data"} (?envelope=1) */

@@ -300,13 +300,21 @@ void server_begin_shutdown(server *srv) {
 }
 
 
+/* Closing an HTTP/2 session's last stream puts the session back on
+ * srv->reading, perhaps after that list was emptied: go round until every
+ * list stays empty (each round closes at least one conn, so it ends). */
 void server_close_all(server *srv) {
-    while (!list_empty(&srv->streaming))
-        conn_close(list_entry(srv->streaming.next, conn, timer_link), "shutdown timeout");
-    while (!list_empty(&srv->reading))
-        conn_close(list_entry(srv->reading.next, conn, timer_link), "shutdown timeout");
-    while (!list_empty(&srv->publishing))
-        conn_close(list_entry(srv->publishing.next, conn, timer_link), "shutdown timeout");
+    list_node *lists[] = {&srv->streaming, &srv->reading, &srv->publishing};
+    size_t closed;
+    do {
+        closed = 0;
+        for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+            while (!list_empty(lists[i])) {
+                conn_close(list_entry(lists[i]->next, conn, timer_link), "shutdown timeout");
+                closed++;
+            }
+        }
+    } while (closed);
 }
 
 

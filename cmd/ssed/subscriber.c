@@ -136,19 +136,19 @@ void subscriber_finish(hub *h, subscriber *s, shared_event *last) {
 void subscriber_enqueue(hub *h, subscriber *s, shared_event *ev, const channel *from) {
     if (s->overflowed || s->finished)
         return;
-    /* What the connection holds of events taken from the queue (an HTTP/2
-     * stream's buffer, which a stalled stream fills while its queue stays
-     * empty) counts; the event being written from the queue does not: one
-     * event larger than the limit (an envelope escapes control bytes
-     * six-fold) must not drop a subscriber that reads at a normal pace. */
+    /* The event being written does not count: one event larger than the
+     * limit (an envelope escapes control bytes six-fold) must not drop a
+     * subscriber that reads at a normal pace. What an HTTP/2 stream holds
+     * for its DATA frames (up to 64 KiB) does not count either, as the
+     * socket's send buffer does not over HTTP/1.1: counting it dropped
+     * readers at a normal pace, whose window comes back a round trip later. */
     size_t head_left = s->q_len ? s->queue[s->q_head]->len - s->head_offset : 0;
     size_t len = ev->len;
     if (s->envelope && ev->envelope)
         len = ev->envelope->len;
     else if (sends_tagged(s, from) && ev->tagged)
         len = ev->tagged->len;
-    if ((s->q_len > 0 || s->transport_held > 0) &&
-        s->pending_bytes + s->transport_held - head_left + len > h->limits.max_pending) {
+    if (s->q_len > 0 && s->pending_bytes - head_left + len > h->limits.max_pending) {
         h->stats.slow_drops++;
         drop(h, s);
         return;
