@@ -18,6 +18,13 @@ Usage: h2_raw.py PORT MODE [ARG] [SECONDS]
                     and a receive buffer larger than any burst; prints
                     READY once all are answered and DONE once each has ARG
                     events
+  many-stalled      ARG subscriptions to / whose windows stay shut, and
+                    stream 1 whose window is wide open; prints READY once
+                    all are answered and "STREAM1 N" each time stream 1
+                    has N = 25, 50, ... events; reads until it has 125
+  open-bodies       ARG POSTs to /nope whose bodies never end, then a PING:
+                    prints READY once the PING is answered (the server has
+                    read the requests)
   request           one request whose :method, :path and one more header
                     come from H2_METHOD, H2_PATH (default /), H2_HEADER
                     ("name: value"), each with Python's backslash escapes
@@ -191,12 +198,18 @@ elif mode == "slow-stream":
     send(settings((4, 4096)) + frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 1 << 30)))
     send(frame(HEADERS, END_HEADERS | END_STREAM, 1, request(b"/")) +
          frame(HEADERS, END_HEADERS | END_STREAM, 3, request(b"/")))
-
+elif mode == "many-stalled":
+    send(settings((4, 0)) + frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 1 << 30)))
+    send(frame(HEADERS, END_HEADERS | END_STREAM, 1, request(b"/")) + frame(WINDOW_UPDATE, 0, 1, struct.pack(">I", 1 << 30)))
+    send(b"".join(frame(HEADERS, END_HEADERS | END_STREAM, 3 + 2 * i, request(b"/")) for i in range(arg)))
+elif mode == "open-bodies":
+    send(b"".join(frame(HEADERS, END_HEADERS, 1 + 2 * i, request(b"/nope", b"POST")) for i in range(arg)) +
+         frame(PING, 0, 0, b"bodies!!"))
 elif mode == "many-streams":
     send(settings((4, 1 << 24)) + frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 1 << 30)))
     send(b"".join(frame(HEADERS, END_HEADERS | END_STREAM, 1 + 2 * i, request(b"/")) for i in range(20)))
 
-ready = set()
+ready, reported = set(), 0
 for kind, flags, stream, payload in frames():
     report(kind, flags, stream, payload)
     if mode == "many-streams":
@@ -206,6 +219,18 @@ for kind, flags, stream, payload in frames():
                 print("READY", flush=True)
         if len(events) == 20 and min(events.values()) >= arg:
             print("DONE", flush=True)
+            break
+    if mode == "open-bodies" and kind == PING and flags & ACK:
+        print("READY", flush=True)
+    if mode == "many-stalled":
+        if kind == HEADERS:
+            ready.add(stream)
+            if len(ready) == arg + 1:
+                print("READY", flush=True)
+        while events.get(1, 0) >= reported + 25:
+            reported += 25
+            print(f"STREAM1 {reported}", flush=True)
+        if events.get(1, 0) >= 125:
             break
     if mode != "slow-stream":
         continue
