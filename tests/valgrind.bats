@@ -139,3 +139,45 @@ start_ssed_valgrind() {
     [ "$EXIT_STATUS" -eq 0 ]
     ! grep -q '==[0-9]*==' "$SSED_ERR"
 }
+
+@test "valgrind: ssed over HTTP/2 (h2c and h2 over TLS) with subscribers, a streamed publish, resets and GOAWAYs: no errors, no leaks" {
+    grep -qa nghttp2_session_mem_recv "$SSED" || skip "this ssed was built without HTTP/2 (make H2=0)"
+    local certs="$BATS_TEST_TMPDIR/certs" h2c_port
+    mkdir -p "$certs"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+        -keyout "$certs/k.pem" -out "$certs/c.pem" 2>/dev/null
+    h2c_port=$(free_port)
+    start_ssed_valgrind "$(free_port)" --tls-cert "$certs/c.pem" --tls-key "$certs/k.pem" \
+        -l "http://127.0.0.1:$h2c_port" --keepalive 100ms --h2-max-streams 8
+    wait_for_line "$SSED_ERR" "serving http://127.0.0.1:$h2c_port/" 30
+    URL="http://127.0.0.1:$h2c_port"
+    for i in 1 2 3; do
+        curl -sN --http2-prior-knowledge --max-time 90 "http://127.0.0.1:$h2c_port/?channels=a,b" \
+            >"$BATS_TEST_TMPDIR/h2c$i" 2>&1 3>&- 8>&- &
+        echo $! >>"$BATS_TEST_TMPDIR/pids"
+        curl -sNk --http2 --max-time 90 "https://127.0.0.1:$PORT/a" >"$BATS_TEST_TMPDIR/tls$i" 2>&1 3>&- 8>&- &
+        echo $! >>"$BATS_TEST_TMPDIR/pids"
+    done
+    wait_for_stat subscribers -eq 6 60
+    # A publish whose body streams in DATA frames of unknown total length.
+    seq 1 300 | curl -sk --http2 --max-time 20 -X POST -T - "https://127.0.0.1:$PORT/a" >/dev/null
+    seq 1 300 | curl -s --http2-prior-knowledge --max-time 20 -X POST -T - "http://127.0.0.1:$h2c_port/b" >/dev/null
+    seq 1 100 >&8
+    for i in 1 2 3; do
+        wait_for_data "$BATS_TEST_TMPDIR/h2c$i" 600 60
+        wait_for_data "$BATS_TEST_TMPDIR/tls$i" 300 60
+    done
+    python3 "$TOP/tests/lib/h2_raw.py" "$h2c_port" rapid-reset 20 5 >"$BATS_TEST_TMPDIR/raw"
+    python3 "$TOP/tests/lib/h2_raw.py" "$h2c_port" too-many-streams 8 3 >>"$BATS_TEST_TMPDIR/raw"
+    python3 "$TOP/tests/lib/h2_raw.py" "$h2c_port" garbage-frames 0 10 >>"$BATS_TEST_TMPDIR/raw"
+    python3 "$TOP/tests/lib/h2_raw.py" "$h2c_port" window-overflow 0 10 >>"$BATS_TEST_TMPDIR/raw"
+    python3 "$TOP/tests/lib/h2_raw.py" "$h2c_port" provoked-reset 300 10 >>"$BATS_TEST_TMPDIR/raw"
+    grep -v "^RST_STREAM" "$BATS_TEST_TMPDIR/raw"
+    grep -q 'RST_STREAM stream=17 code=7' "$BATS_TEST_TMPDIR/raw" # the ninth stream, refused
+    [ "$(grep -c '^GOAWAY' "$BATS_TEST_TMPDIR/raw")" -ge 3 ]
+    kill -TERM "$SSED_PID"
+    wait_for_exit "$SSED_PID" 60
+    cat "$SSED_ERR"
+    [ "$EXIT_STATUS" -eq 0 ]
+    ! grep -q '==[0-9]*==' "$SSED_ERR"
+}

@@ -25,7 +25,9 @@
 #define H2_MAX_RESETS_PER_SECOND 200
 #define H2_MAX_CONTINUATIONS 6
 /* Response bytes a stream holds for DATA frames before conn must wait: the
- * rest stays in the subscriber's queue, under --max-pending. */
+ * rest stays in the subscriber's queue, which --max-pending bounds. These
+ * play the part a socket's send buffer plays over HTTP/1.1 and are not
+ * counted (subscriber.c says why). */
 #define H2_STREAM_BUFFER 65536
 
 extern const int h2_available;
@@ -46,6 +48,12 @@ int h2_session_start(struct conn *c, const char *already, size_t len);
 void h2_session_ready(struct conn *c, uint32_t events);
 /* Send what the session owes (frames its streams queued). */
 void h2_session_flush(struct conn *c);
+/* The server is stopping and session c has no request streams: GOAWAY
+ * (NO_ERROR), as a session gets when its last stream ends, and the
+ * connection closes once it is written (or after --header-timeout, for a
+ * peer that does not read it). -1 (c untouched) when the session already
+ * said GOAWAY or HTTP/2 is not built in: close c. */
+int h2_session_say_goodbye(struct conn *c);
 /* conn_close of the session's conn: close its streams, free the session. */
 void h2_session_free(struct conn *c);
 

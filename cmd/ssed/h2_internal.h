@@ -13,10 +13,9 @@ struct h2_stream {
     h2_session *sess;
     int32_t id;
     conn *c;           /* the request's conn; NULL before the head is complete or after it closed */
-    buf path, authority; /* :path and :authority, for the request line and Host */
+    buf method, path, authority; /* :method, :path, :authority: the request line and Host, whole */
     buf head;          /* the other header fields in HTTP/1.1 form, as they arrive */
-    char method[16];
-    int oversized;     /* the head outgrew --max-header-size */
+    int oversized;     /* 414 or 431: the head outgrew --max-header-size, as HTTP/1.1 would say */
     int has_body;      /* a POST or PUT that sends DATA: handed to conn chunked */
     size_t unconsumed; /* body bytes not yet given back to the stream's window */
     buf reply_head;    /* what conn wrote before the end of its response head */

@@ -21,6 +21,11 @@ void h2_session_ready(struct conn *c, uint32_t events) { (void)c, (void)events; 
 void h2_session_flush(struct conn *c) { (void)c; }
 void h2_session_free(struct conn *c) { (void)c; }
 
+int h2_session_say_goodbye(struct conn *c) {
+    (void)c;
+    return -1;
+}
+
 ssize_t h2_stream_writev(transport *t, const struct iovec *iov, int count) {
     (void)t, (void)iov, (void)count;
     errno = ENOSYS;

@@ -62,6 +62,13 @@ void h2_session_calm(h2_session *s, uint32_t code) {
     h2_session_wants_flush(s);
 }
 
+int h2_session_say_goodbye(conn *c) {
+    if (c->h2->failing)
+        return -1;
+    h2_session_calm(c->h2, NGHTTP2_NO_ERROR);
+    return 0;
+}
+
 /* The "rapid reset" attack opens and resets streams as fast as it can,
  * itself or by making ssed reset them ("MadeYouReset"). */
 int h2_session_count_reset(h2_session *s) {
@@ -106,12 +113,14 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *
     return h2_stream_frame_recv(s, frame);
 }
 
-/* Every reset ssed sends counts, whoever decided it: ssed refusing a
- * malformed request, or nghttp2 refusing a stream beyond
- * --h2-max-streams, which never reaches on_stream_close. */
+/* The resets a client can provoke count, whoever sent them: ssed refusing
+ * a malformed request, or nghttp2 refusing a stream beyond
+ * --h2-max-streams (which never reaches on_stream_close). CANCEL does not:
+ * it is ssed dropping a slow stream, and a proxy carrying hundreds of
+ * stalled readers must not lose its healthy streams to a burst of them. */
 static int on_frame_send(nghttp2_session *ng, const nghttp2_frame *frame, void *user) {
     (void)ng;
-    if (frame->hd.type == NGHTTP2_RST_STREAM)
+    if (frame->hd.type == NGHTTP2_RST_STREAM && frame->rst_stream.error_code != NGHTTP2_CANCEL)
         h2_session_count_reset(user); /* past the budget it queues GOAWAY, still to be sent */
     return 0;
 }
@@ -249,8 +258,8 @@ void h2_session_flush(conn *c) {
         conn_watch(c, s->failing ? 0 : EPOLLIN | EPOLLRDHUP);
     if (c->out.len == 0 && (s->failing || !nghttp2_session_want_read(s->ng)) && !nghttp2_session_want_write(s->ng))
         conn_close(c, s->failing ? "GOAWAY sent" : "done");
-    else if (nghttp2_session_want_write(s->ng))
-        h2_session_wants_flush(s);
+    else if (c->out.len > 0 || nghttp2_session_want_write(s->ng))
+        h2_session_wants_flush(s); /* the last round's frames are gathered, not yet written */
 }
 
 void h2_session_ready(conn *c, uint32_t events) {

@@ -17,6 +17,13 @@
 /* Response header fields mapped into HEADERS. */
 #define REPLY_FIELDS_MAX 64
 
+static void free_request_fields(h2_stream *st) {
+    buf_free(&st->method);
+    buf_free(&st->path);
+    buf_free(&st->authority);
+    buf_free(&st->head);
+}
+
 void h2_stream_free(h2_stream *st) {
     h2_session *s = st->sess;
     if (st->prev)
@@ -25,9 +32,7 @@ void h2_stream_free(h2_stream *st) {
         s->streams = st->next;
     if (st->next)
         st->next->prev = st->prev;
-    buf_free(&st->path);
-    buf_free(&st->authority);
-    buf_free(&st->head);
+    free_request_fields(st);
     buf_free(&st->reply_head);
     buf_free(&st->out);
     free(st);
@@ -54,6 +59,18 @@ static int is_name(const uint8_t *name, size_t len, const char *want) {
     return len == strlen(want) && memcmp(name, want, len) == 0;
 }
 
+/* What HTTP/1.1 answers a head this large (http_request.c): 414 when the
+ * request line alone passes --max-header-size, 431 when the whole head
+ * does, else 0. Nothing is cut to fit: a :method of any length is counted
+ * whole, and once too large the rest of the head is not kept. */
+static int oversized_status(const h2_stream *st) {
+    size_t limit = st->sess->c->srv->opt->max_header_size;
+    size_t line = st->method.len + 1 + st->path.len + sizeof " HTTP/1.1\r\n" - 1;
+    if (line > limit)
+        return 414;
+    return line + st->authority.len + st->head.len > limit ? 431 : 0;
+}
+
 /* Pseudo-headers come first (nghttp2 checks), in any order among
  * themselves: the request line is written when the head is complete. */
 static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint8_t *name, size_t namelen,
@@ -64,10 +81,10 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
     h2_stream *st = nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
     if (!st || st->oversized)
         return 0;
-    size_t limit = st->sess->c->srv->opt->max_header_size;
     int rc = 0;
     if (is_name(name, namelen, ":method")) {
-        snprintf(st->method, sizeof st->method, "%.*s", (int)valuelen, (const char *)value);
+        buf_clear(&st->method);
+        rc = buf_append(&st->method, value, valuelen);
     } else if (is_name(name, namelen, ":path")) {
         buf_clear(&st->path);
         rc = buf_append(&st->path, value, valuelen);
@@ -83,13 +100,16 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
     }
     if (rc < 0)
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    if (st->path.len + st->authority.len + st->head.len > limit)
-        st->oversized = 1;
+    st->oversized = oversized_status(st);
     return 0;
 }
 
-static int method_has_body(const char *method) {
-    return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0;
+static int method_is(const buf *method, const char *want) {
+    return method->len == strlen(want) && memcmp(method->data, want, method->len) == 0;
+}
+
+static int method_has_body(const buf *method) {
+    return method_is(method, "POST") || method_is(method, "PUT") || method_is(method, "PATCH");
 }
 
 static void start_request(h2_stream *st, int body_follows) {
@@ -107,22 +127,25 @@ static void start_request(h2_stream *st, int body_follows) {
     st->c = c;
     h2_session_count_request(s, 1);
     if (st->oversized) {
-        conn_reply_status(c, 431, "request headers larger than --max-header-size", NULL);
+        free_request_fields(st);
+        conn_reply_status(c, st->oversized,
+                          st->oversized == 414 ? "request line too long" : "request headers larger than --max-header-size",
+                          NULL);
         return;
     }
     /* Each stream carries one request: conn answers it and ends. */
-    st->has_body = body_follows && method_has_body(st->method);
+    st->has_body = body_follows && method_has_body(&st->method);
     buf head = BUF_INIT;
-    int rc = buf_printf(&head, "%s %.*s HTTP/1.1\r\n", st->method, (int)st->path.len, st->path.data ? st->path.data : "");
+    int rc = buf_append(&head, st->method.data, st->method.len);
+    if (rc == 0)
+        rc = buf_printf(&head, " %.*s HTTP/1.1\r\n", (int)st->path.len, st->path.data ? st->path.data : "");
     if (rc == 0 && st->authority.len)
         rc = buf_printf(&head, "Host: %.*s\r\n", (int)st->authority.len, st->authority.data);
     if (rc == 0 && st->head.len)
         rc = buf_append(&head, st->head.data, st->head.len);
     if (rc == 0)
         rc = buf_printf(&head, "Connection: close\r\n%s\r\n", st->has_body ? "Transfer-Encoding: chunked\r\n" : "");
-    buf_free(&st->path);
-    buf_free(&st->authority);
-    buf_free(&st->head);
+    free_request_fields(st);
     if (rc < 0) {
         buf_free(&head);
         conn_close(c, "out of memory");
@@ -234,7 +257,9 @@ static int hop_by_hop(const char *name) {
 }
 
 /* conn's HTTP/1.1 status line and headers, in reply_head (NUL-terminated
- * at its blank line), become HEADERS. */
+ * at its blank line), become HEADERS; all of them or none (-1: a head
+ * that does not parse or has more than REPLY_FIELDS_MAX fields is not sent
+ * with some left out). */
 static int submit_reply(h2_stream *st) {
     char *p = st->reply_head.data;
     char *line_end = strstr(p, "\r\n");
@@ -259,6 +284,8 @@ static int submit_reply(h2_stream *st) {
             continue;
         nv[n++] = (nghttp2_nv){(uint8_t *)p, (uint8_t *)value, strlen(p), strlen(value), NGHTTP2_NV_FLAG_NONE};
     }
+    if (*p)
+        return -1;
     nghttp2_data_provider body = {.source.ptr = st, .read_callback = read_body};
     if (nghttp2_submit_response(st->sess->ng, st->id, nv, n, &body) != 0)
         return -1;

@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "conn.h"
+#include "h2.h"
 #include "log.h"
 #include "tls.h"
 
@@ -252,6 +253,25 @@ int server_next_timeout(server *srv, uint64_t now) {
 }
 
 
+/* Connections between requests close now. An idle HTTP/2 session is told
+ * GOAWAY(NO_ERROR) first, as a session with streams is when its last one
+ * ends, so its client knows no request was lost; saying so puts it back
+ * on srv->reading under a deadline, hence the list is taken whole first. */
+static void close_idle(server *srv) {
+    list_node idle;
+    list_init(&idle);
+    while (!list_empty(&srv->reading)) {
+        list_node *n = srv->reading.next;
+        list_remove(n);
+        list_push_back(&idle, n);
+    }
+    while (!list_empty(&idle)) {
+        conn *c = list_entry(idle.next, conn, timer_link);
+        if (c->state != CONN_H2 || h2_session_say_goodbye(c) < 0)
+            conn_close(c, "server shutting down");
+    }
+}
+
 void server_begin_shutdown(server *srv) {
     if (srv->stopping)
         return;
@@ -265,8 +285,7 @@ void server_begin_shutdown(server *srv) {
             l->fd = -1;
         }
     }
-    while (!list_empty(&srv->reading))
-        conn_close(list_entry(srv->reading.next, conn, timer_link), "server shutting down");
+    close_idle(srv);
     /* Publishers in the middle of a body finish it and get their answer (up
      * to the shutdown timeout), so what they were told was taken was. */
     /* Subscribers get what they are owed first; conn_flush closes each one
@@ -281,13 +300,21 @@ void server_begin_shutdown(server *srv) {
 }
 
 
+/* Closing an HTTP/2 session's last stream puts the session back on
+ * srv->reading, perhaps after that list was emptied: go round until every
+ * list stays empty (each round closes at least one conn, so it ends). */
 void server_close_all(server *srv) {
-    while (!list_empty(&srv->streaming))
-        conn_close(list_entry(srv->streaming.next, conn, timer_link), "shutdown timeout");
-    while (!list_empty(&srv->reading))
-        conn_close(list_entry(srv->reading.next, conn, timer_link), "shutdown timeout");
-    while (!list_empty(&srv->publishing))
-        conn_close(list_entry(srv->publishing.next, conn, timer_link), "shutdown timeout");
+    list_node *lists[] = {&srv->streaming, &srv->reading, &srv->publishing};
+    size_t closed;
+    do {
+        closed = 0;
+        for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+            while (!list_empty(lists[i])) {
+                conn_close(list_entry(lists[i]->next, conn, timer_link), "shutdown timeout");
+                closed++;
+            }
+        }
+    } while (closed);
 }
 
 

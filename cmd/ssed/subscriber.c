@@ -138,7 +138,10 @@ void subscriber_enqueue(hub *h, subscriber *s, shared_event *ev, const channel *
         return;
     /* The event being written does not count: one event larger than the
      * limit (an envelope escapes control bytes six-fold) must not drop a
-     * subscriber that reads at a normal pace. */
+     * subscriber that reads at a normal pace. What an HTTP/2 stream holds
+     * for its DATA frames (up to 64 KiB) does not count either, as the
+     * socket's send buffer does not over HTTP/1.1: counting it dropped
+     * readers at a normal pace, whose window comes back a round trip later. */
     size_t head_left = s->q_len ? s->queue[s->q_head]->len - s->head_offset : 0;
     size_t len = ev->len;
     if (s->envelope && ev->envelope)

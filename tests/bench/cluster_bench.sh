@@ -86,8 +86,6 @@ stop_started() {
 # per row (each row runs in a subshell of its own).
 redis_opts() { echo "--redis redis://127.0.0.1:$redis_port --redis-prefix bench$BASHPID"; }
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : 0 }'; }
-
 # loadgen_run PUBPORT SUBPORTS CPU_PIDS ARGS...: one run; prints its result line.
 loadgen_run() {
     local pubport=$1 subports=$2 cpu=$3

@@ -76,8 +76,6 @@ cc=${CC:-cc}
 "$cc" -O2 -g -std=c11 -Wall -Wextra -D_GNU_SOURCE -pthread -o "$build/loadgen" "$bench/loadgen.c" || exit 1
 "$cc" -O2 -g -std=c11 -Wall -Wextra -D_GNU_SOURCE -o "$build/limit_server" "$bench/limit_server.c" || exit 1
 
-nchan_module=/usr/lib/nginx/modules/ngx_nchan_module.so
-have_nchan() { command -v nginx >/dev/null 2>&1 && [ -f "$nchan_module" ]; }
 if ! have_nchan && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
     note "installing nginx and libnginx-mod-nchan"
     DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
@@ -123,18 +121,9 @@ start_server() {
         have_nchan || return 1
         local dir="$work/$name" workers=1 port
         [ "$name" = nchan-Nw ] && workers=$cores
-        rm -rf "$dir" && mkdir -p "$dir"
         port=$(free_port)
-        sed -e "s|@TMP@|$dir|g; s|@PORT@|$port|g; s|@WORKERS@|$workers|g; s|@NOFILE@|$((nofile - 100))|g" \
-            -e "s|@MODULE@|$nchan_module|g" "$bench/nchan.conf.in" >"$dir/nginx.conf"
-        nginx -c "$dir/nginx.conf" -p "$dir" -e "$dir/error.log" 2>"$err" &
-        SRV_PID=$!
-        local i
-        for i in $(seq 1 100); do
-            [ "$(pgrep -c -P "$SRV_PID" 2>/dev/null)" -ge "$workers" ] &&
-                curl -s -o /dev/null -m 1 "http://127.0.0.1:$port/nope" && break
-            sleep 0.05
-        done
+        start_nchan "$dir" "$port" "$workers" $((nofile - 100)) || note "$name: nginx is slow to start: $(cat "$dir/stderr")"
+        SRV_PID=$NCHAN_PID
         echo "nchan: serving http://127.0.0.1:$port/" >>"$err"
         SRV_PATH=/sub SRV_POST=/pub
         ;;

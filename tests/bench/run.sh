@@ -13,5 +13,13 @@ echo "== parser throughput (best of 5, 64 KiB feeds); target: >= 1000 MB/s on js
 # give the same two figures on their own, quickly.
 echo "== server comparison: ssed, nginx+nchan, Node/Express and the limit program (BENCH_RUNS=1 BENCH_QUICK=1 for a short run)"
 bash "$top/tests/bench/compare.sh" "${1:-build}"
-echo "== TLS next to plaintext (HTTP/1.1): ssed CPU per delivery, idle memory per subscriber"
-python3 "$top/tests/bench/tls_fanout.py" "$build/ssed" "${TLS_BENCH_SUBS:-500}" "${TLS_BENCH_EVENTS:-2000}"
+# TLS and HTTP/2 next to plaintext HTTP/1.1 (fan-out), and an idle TLS
+# subscriber's memory in ssed and in nginx+nchan; printed and saved together.
+echo "== TLS and HTTP/2: tests/bench/tls_fanout.py and tests/bench/tls_idle_memory.sh"
+mkdir -p "$top/tests/bench/results"
+tls_out="$top/tests/bench/results/tls-$(date -u +%Y-%m-%d-%H%M).txt"
+{
+    python3 "$top/tests/bench/tls_fanout.py" "$build"
+    bash "$top/tests/bench/tls_idle_memory.sh" "${1:-build}"
+} | tee "$tls_out"
+echo "saved: ${tls_out#"$top"/}"

@@ -14,9 +14,27 @@ Usage: h2_raw.py PORT MODE [ARG] [SECONDS]
   slow-stream       two subscriptions to / on one connection: stream 1's
                     window is never given back, stream 3's always; reads
                     until stream 1 is reset and stream 3 has ARG events
-Prints what came back, one line each ("GOAWAY code=N", "RST_STREAM
-stream=N code=N", "EVENTS stream=N count=N", "READY", "CLOSED") and
-exits when the connection closes or SECONDS (default 10) pass."""
+  many-streams      20 subscriptions to / on one connection, with windows
+                    and a receive buffer larger than any burst; prints
+                    READY once all are answered and DONE once each has ARG
+                    events
+  many-stalled      ARG subscriptions to / whose windows stay shut, and
+                    stream 1 whose window is wide open; prints READY once
+                    all are answered and "STREAM1 N" each time stream 1
+                    has N = 25, 50, ... events; reads until it has 125
+  open-bodies       ARG POSTs to /nope whose bodies never end, then a PING:
+                    prints READY once the PING is answered (the server has
+                    read the requests)
+  request           one request whose :method, :path and one more header
+                    come from H2_METHOD, H2_PATH (default /), H2_HEADER
+                    ("name: value"), each with Python's backslash escapes
+                    (\\x00, \\r\\n), so they may hold any byte; prints
+                    "STATUS N" and the body's lines as "BODY line"
+Prints what came back, one line each ("SETTINGS" for the server's,
+"GOAWAY code=N", "RST_STREAM stream=N code=N", "EVENTS stream=N count=N",
+"READY", "CLOSED") and exits when the connection closes or SECONDS
+(default 10) pass."""
+import os
 import socket
 import struct
 import sys
@@ -35,9 +53,21 @@ def frame(kind, flags, stream, payload=b""):
     return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream) + payload
 
 
+def length(n, prefix_bits=7, first=0):
+    """An HPACK integer with a prefix of prefix_bits bits."""
+    top = (1 << prefix_bits) - 1
+    if n < top:
+        return bytes([first | n])
+    out, n = [first | top], n - top
+    while n >= 128:
+        out.append(n % 128 + 128)
+        n //= 128
+    return bytes(out + [n])
+
+
 def literal(name, value):
-    """An HPACK literal header field without indexing, no Huffman (< 127 bytes each)."""
-    return b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
+    """An HPACK literal header field without indexing, no Huffman."""
+    return b"\x00" + length(len(name)) + name + length(len(value)) + value
 
 
 def request(path, method=b"GET"):
@@ -45,11 +75,45 @@ def request(path, method=b"GET"):
             literal(b":authority", b"127.0.0.1:%d" % port))
 
 
+def escaped(name, default=b""):
+    value = os.environ.get(name)
+    return default if value is None else value.encode("latin-1").decode("unicode_escape").encode("latin-1")
+
+
+# What :status may look like in ssed's first HEADERS: an index into the
+# static table, or a literal naming it, its digits raw or Huffman-coded.
+STATIC_STATUS = {8: "200", 9: "204", 10: "206", 11: "304", 12: "400", 13: "404", 14: "500"}
+HUFFMAN_DIGITS = {"00000": "0", "00001": "1", "00010": "2", "011001": "3", "011010": "4", "011011": "5",
+                  "011100": "6", "011101": "7", "011110": "8", "011111": "9"}
+
+
+def status_of(block):
+    if block[0] & 0x80:
+        return STATIC_STATUS.get(block[0] & 0x7F, "?")
+    if STATIC_STATUS.get(block[0] & (0x3F if block[0] & 0x40 else 0x0F)) is None:
+        return "?"
+    n, raw = block[1] & 0x7F, block[2:2 + (block[1] & 0x7F)]
+    if not block[1] & 0x80:
+        return raw.decode("latin-1")
+    out, code = "", ""
+    for bit in "".join(f"{b:08b}" for b in raw):
+        code += bit
+        if code in HUFFMAN_DIGITS:
+            out, code = out + HUFFMAN_DIGITS[code], ""
+    return out
+
+
 def settings(*pairs):
     return frame(SETTINGS, 0, 0, b"".join(struct.pack(">HI", k, v) for k, v in pairs))
 
 
-sock = socket.create_connection(("127.0.0.1", port), timeout=limit)
+sock = socket.socket()
+if mode == "many-streams":
+    # Set before connecting, so the window is offered from the start: the
+    # server's writes then never wait for this reader.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+sock.settimeout(limit)
+sock.connect(("127.0.0.1", port))
 start = time.monotonic()
 pending = b""
 events = {}
@@ -95,7 +159,13 @@ def report(kind, flags, stream, payload):
     elif kind == RST_STREAM:
         print(f"RST_STREAM stream={stream} code={int.from_bytes(payload[:4], 'big')}")
     elif kind == SETTINGS and not flags & ACK:
+        print("SETTINGS")
         send(frame(SETTINGS, ACK, 0)) if mode != "too-many-streams" else None
+    elif kind == HEADERS and mode == "request":
+        print(f"STATUS {status_of(payload)}")
+    elif kind == DATA and mode == "request":
+        for line in payload.decode("latin-1").splitlines():
+            print(f"BODY {line}")
     elif kind == DATA:
         events[stream] = events.get(stream, 0) + payload.count(b"\ndata:") + payload.startswith(b"data:")
     sys.stdout.flush()
@@ -118,16 +188,50 @@ elif mode == "provoked-reset":
     send(b"".join(frame(HEADERS, END_HEADERS | END_STREAM, 1 + 2 * i, request(b"no-slash")) for i in range(arg)))
 elif mode == "continuation-flood":
     send(frame(HEADERS, END_STREAM, 1, request(b"/news")) + frame(CONTINUATION, 0, 1) * arg)
+elif mode == "request":
+    name, _, value = escaped("H2_HEADER").partition(b": ")
+    send(frame(HEADERS, END_HEADERS | END_STREAM, 1, request(escaped("H2_PATH", b"/"), escaped("H2_METHOD", b"GET")) +
+               (literal(name, value) if name else b"")))
 elif mode == "slow-stream":
     # Small stream windows, a large connection window: only stream 3's is
     # given back, so stream 1 stalls while the connection flows.
     send(settings((4, 4096)) + frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 1 << 30)))
     send(frame(HEADERS, END_HEADERS | END_STREAM, 1, request(b"/")) +
          frame(HEADERS, END_HEADERS | END_STREAM, 3, request(b"/")))
+elif mode == "many-stalled":
+    send(settings((4, 0)) + frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 1 << 30)))
+    send(frame(HEADERS, END_HEADERS | END_STREAM, 1, request(b"/")) + frame(WINDOW_UPDATE, 0, 1, struct.pack(">I", 1 << 30)))
+    send(b"".join(frame(HEADERS, END_HEADERS | END_STREAM, 3 + 2 * i, request(b"/")) for i in range(arg)))
+elif mode == "open-bodies":
+    send(b"".join(frame(HEADERS, END_HEADERS, 1 + 2 * i, request(b"/nope", b"POST")) for i in range(arg)) +
+         frame(PING, 0, 0, b"bodies!!"))
+elif mode == "many-streams":
+    send(settings((4, 1 << 24)) + frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 1 << 30)))
+    send(b"".join(frame(HEADERS, END_HEADERS | END_STREAM, 1 + 2 * i, request(b"/")) for i in range(20)))
 
-ready = set()
+ready, reported = set(), 0
 for kind, flags, stream, payload in frames():
     report(kind, flags, stream, payload)
+    if mode == "many-streams":
+        if kind == HEADERS:
+            ready.add(stream)
+            if len(ready) == 20:
+                print("READY", flush=True)
+        if len(events) == 20 and min(events.values()) >= arg:
+            print("DONE", flush=True)
+            break
+    if mode == "open-bodies" and kind == PING and flags & ACK:
+        print("READY", flush=True)
+    if mode == "many-stalled":
+        if kind == HEADERS:
+            ready.add(stream)
+            if len(ready) == arg + 1:
+                print("READY", flush=True)
+        while events.get(1, 0) >= reported + 25:
+            reported += 25
+            print(f"STREAM1 {reported}", flush=True)
+        if events.get(1, 0) >= 125:
+            break
     if mode != "slow-stream":
         continue
     if kind == HEADERS and stream in (1, 3):
