@@ -498,7 +498,7 @@ static size_t part_end_of(const cluster_batch *b, size_t start) {
 static int send_part(cluster_link *k, publish_call *call) {
     const cluster_batch *b = call->b;
     size_t part_start = call->sent_end, part_end = part_end_of(b, part_start);
-    enum { ARGC = 15 };
+    enum { ARGC = 16 };
     const char *argv[ARGC];
     size_t lens[ARGC];
     buf keys = BUF_INIT;
@@ -507,7 +507,7 @@ static int send_part(cluster_link *k, publish_call *call) {
     snprintf(history, sizeof history, "%llu", (unsigned long long)(k->cfg.history ? k->cfg.history : 1));
     snprintf(first_seq, sizeof first_seq, "%llu", (unsigned long long)(b->first_seq + part_start));
     /* Keys and names one after another in one buffer, NUL-separated. */
-    size_t at[6];
+    size_t at[7];
     const char *chan = call->chan;
     int len = (int)call->len;
     at[0] = keys.len, buf_printf(&keys, "%s:id%c", k->prefix, 0);
@@ -515,11 +515,12 @@ static int send_part(cluster_link *k, publish_call *call) {
     at[2] = keys.len, buf_printf(&keys, "%s:channels%c", k->prefix, 0);
     at[3] = keys.len, buf_printf(&keys, "%s:s:%.*s%c", k->prefix, len, chan, 0);
     at[4] = keys.len, buf_printf(&keys, "%s:c:%.*s%c", k->prefix, len, chan, 0);
-    at[5] = keys.len, buf_printf(&keys, "%s:p:%016llx%c", k->prefix, (unsigned long long)b->session, 0);
+    at[5] = keys.len, buf_printf(&keys, "%s:kept%c", k->prefix, 0);
+    at[6] = keys.len, buf_printf(&keys, "%s:p:%016llx%c", k->prefix, (unsigned long long)b->session, 0);
     if (!keys.data)
         goto out;
     size_t n = 0;
-    int nkeys = b->session ? 5 : 4;
+    int nkeys = b->session ? 6 : 5;
     char numkeys[4];
     snprintf(numkeys, sizeof numkeys, "%d", nkeys);
     if (call->use_eval) {
@@ -532,8 +533,9 @@ static int send_part(cluster_link *k, publish_call *call) {
     argv[n] = numkeys, lens[n++] = strlen(numkeys);
     for (int i = 0; i < 4; i++)
         argv[n] = keys.data + at[i], lens[n++] = strlen(keys.data + at[i]);
+    argv[n] = keys.data + at[5], lens[n++] = strlen(keys.data + at[5]);
     if (b->session)
-        argv[n] = keys.data + at[5], lens[n++] = strlen(keys.data + at[5]);
+        argv[n] = keys.data + at[6], lens[n++] = strlen(keys.data + at[6]);
     argv[n] = chan, lens[n++] = call->len;
     argv[n] = history, lens[n++] = strlen(history);
     argv[n] = keys.data + at[4], lens[n++] = strlen(keys.data + at[4]);

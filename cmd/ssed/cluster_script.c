@@ -13,11 +13,14 @@
  *   call's first events: a publisher numbers its events one after another);
  *   only then is the body walked, skipping that many framed events;
  * - history: one XADD per call to the channel's stream, entry LAST-0 (the
- *   number of the call's last event) holding the call's message (field b),
- *   trimmed in the same command to MAXLEN ~ history entries. An entry holds
- *   at least one event, so the stream keeps at least --history events;
- *   a node reading from number W reads the entries from W-0 on (the first
- *   may start before W) and keeps the newest --history events of a tail;
+ *   number of the call's last event) holding the call's message (field b).
+ *   The stream is trimmed by events, not entries (an entry may hold a
+ *   thousand): PREFIX:kept counts each channel's events in its stream, and
+ *   the oldest entries go while the rest still hold --history events, so a
+ *   stream keeps at least --history events and fewer than --history plus
+ *   one call's (at most 1,000). Usually one entry goes per call. A node
+ *   reading from number W reads the entries from W-0 on (the first may
+ *   start before W) and keeps the newest --history events of a tail;
  * - broadcast: one PUBLISH per call, the same message, which the nodes
  *   split. Plain PUBLISH, not SPUBLISH: nodes follow all channels with one
  *   pattern subscription, which sharded pub/sub does not offer.
@@ -28,14 +31,14 @@
  * before is still on its way (pipelined on one connection, so Redis runs
  * them in order): it runs only if that part was recorded, else it answers
  * an error and changes nothing, so a part that failed is never overtaken.
- * KEYS: id, last, channels, stream[, publisher]; ARGV: channel, history,
+ * KEYS: id, last, channels, stream, kept[, publisher]; ARGV: channel, history,
  * pub/sub channel, first sequence, follows (0/1), count, body. Returns
  * {accepted, duplicates}. */
 #include "cluster_script.h"
 
 const char cluster_publish_script[] =
-    "local id, lasts, chans, stream, pubkey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]\n"
-    "local name, hist, pub, seq = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])\n"
+    "local id, lasts, chans, stream, kept_key, pubkey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]\n"
+    "local name, hist, pub, seq = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])\n"
     "local total, body = tonumber(ARGV[6]), ARGV[7]\n"
     "local next_seq, dups = 0, 0\n"
     "if pubkey then\n"
@@ -65,7 +68,22 @@ const char cluster_publish_script[] =
     "  local last_s = string.format('%d', last)\n"
     "  local prev = redis.call('HGET', lasts, name) or '0'\n"
     "  local msg = string.format('#%d %s %d\\n', last - accepted + 1, prev, accepted) .. body\n"
-    "  redis.call('XADD', stream, 'MAXLEN', '~', hist, last_s .. '-0', 'b', msg)\n"
+    "  local newest = last_s .. '-0'\n"
+    "  redis.call('XADD', stream, newest, 'b', msg)\n"
+    /* Entries of the version before (field e) hold one event each. A
+     * count that disagrees with the stream (keys edited by hand) stops at
+     * the newest entry, which always stays. */
+    "  local kept = redis.call('HINCRBY', kept_key, name, accepted)\n"
+    "  while kept > hist do\n"
+    "    local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]\n"
+    "    if not oldest or oldest[1] == newest then kept = accepted break end\n"
+    "    local n = 1\n"
+    "    if oldest[2][1] == 'b' then n = tonumber(string.match(oldest[2][2], '^#%d+ %d+ (%d+)')) or 1 end\n"
+    "    if kept - n < hist then break end\n"
+    "    redis.call('XDEL', stream, oldest[1])\n"
+    "    kept = kept - n\n"
+    "  end\n"
+    "  redis.call('HSET', kept_key, name, kept)\n"
     "  redis.call('PUBLISH', pub, msg)\n"
     "  redis.call('HSET', lasts, name, last_s)\n"
     "  redis.call('SADD', chans, name)\n"
