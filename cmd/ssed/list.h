@@ -29,6 +29,18 @@ static inline void list_remove(list_node *n) {
     n->prev = n->next = NULL;
 }
 
+/* Move every node of src, in order, to the end of dst; src is left empty.
+ * For walking a snapshot of a list whose nodes may be put back on it. */
+static inline void list_move_all(list_node *dst, list_node *src) {
+    if (list_empty(src))
+        return;
+    src->next->prev = dst->prev;
+    dst->prev->next = src->next;
+    src->prev->next = dst;
+    dst->prev = src->prev;
+    list_init(src);
+}
+
 #define list_entry(node, type, member) ((type *)((char *)(node) - offsetof(type, member)))
 
 #endif

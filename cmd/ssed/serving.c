@@ -120,11 +120,7 @@ int server_read_buffered(server *srv) {
     list_init(&ready);
     /* Only those waiting now: a connection that still holds input after
      * its read goes back on the list for the next turn. */
-    while (!list_empty(&srv->buffered_input)) {
-        list_node *n = srv->buffered_input.next;
-        list_remove(n);
-        list_push_back(&ready, n);
-    }
+    list_move_all(&ready, &srv->buffered_input);
     while (!list_empty(&ready))
         conn_read_buffered(list_entry(ready.next, conn, input_link));
     return !list_empty(&srv->buffered_input);
@@ -260,11 +256,7 @@ int server_next_timeout(server *srv, uint64_t now) {
 static void close_idle(server *srv) {
     list_node idle;
     list_init(&idle);
-    while (!list_empty(&srv->reading)) {
-        list_node *n = srv->reading.next;
-        list_remove(n);
-        list_push_back(&idle, n);
-    }
+    list_move_all(&idle, &srv->reading);
     while (!list_empty(&idle)) {
         conn *c = list_entry(idle.next, conn, timer_link);
         if (c->state != CONN_H2 || h2_session_say_goodbye(c) < 0)
