@@ -234,6 +234,57 @@ STREAM_OK='{"chunks":["id: 1\ndata: hello\n\n"]}'
     done
 }
 
+# wait_for_cpu PID TICKS: wait until a process has used TICKS clock ticks
+# of CPU (it is busy, past its start), within a scaled deadline.
+wait_for_cpu() {
+    local pid=$1 want=$2 i
+    for i in $(seq 1 $((200 * SSETOOLS_WAIT_SCALE))); do
+        [ "$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)" -ge "$want" ] && return 0
+        sleep 0.05
+    done
+    echo "process $pid used less than $want ticks of CPU in time" >&2
+    return 1
+}
+
+@test "--compressed: Ctrl-C and SIGTERM end ssecat at once while it inflates a gzip bomb" {
+    # 16 GiB of small events, about 25 MB on the wire: libcurl inflates a
+    # whole read's worth inside one call (seconds of output), so ssecat must
+    # look at the signal from its body callback too. Stopped, signalled and
+    # resumed, it may finish the piece in hand (16 KiB inflated: 4 KiB of
+    # output) and no more.
+    bomb='{"headers":{"Content-Type":"text/event-stream","Content-Encoding":"gzip"},"chunks":[{"gzip_bomb":"data: x\n\n","mib":16384}],"hold":20}'
+    for sig in INT TERM; do
+        start_sse_server "[$bomb]"
+        start_bg "$OUT" "$ERR" "$SSECAT" --compressed -o data "$URL"
+        pid=$BG_PID
+        wait_for_cpu "$pid" 100
+        kill -STOP "$pid"
+        before=$(stat -c %s "$OUT")
+        kill -"$sig" "$pid"
+        kill -CONT "$pid"
+        wait_for_exit "$pid" 10
+        [ "$EXIT_STATUS" -eq 0 ]
+        after=$(stat -c %s "$OUT")
+        echo "output grew by $((after - before)) bytes after SIG$sig"
+        [ $((after - before)) -lt 65536 ]
+        stop_all
+    done
+}
+
+@test "--compressed: a gzip bomb of one endless line is held to --max-event-size; --max-time ends it" {
+    bomb='{"headers":{"Content-Type":"text/event-stream","Content-Encoding":"gzip"},"chunks":[{"gzip_bomb":"data: x","mib":16384}],"hold":20}'
+    start_sse_server "[$bomb]"
+    start_bg /dev/null "$ERR" "$SSECAT" --compressed --max-event-size 1MiB --max-time 60s "$URL"
+    pid=$BG_PID
+    wait_for_cpu "$pid" 100
+    rss_kib=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
+    [ -n "${SSETOOLS_SANITIZED:-}" ] || [ "$rss_kib" -lt 32768 ] || { echo "ssecat holds ${rss_kib} KiB" >&2; false; }
+    stop_pid "$pid"
+    run -5 timeout 60 "$SSECAT" --compressed --max-time 2s "$URL"
+    [[ "$output" == *"time limit of 2s reached (--max-time)"* ]]
+    [[ "$output" == *"dropped an event of"* ]]
+}
+
 @test "--proxy sends the request through the proxy" {
     start_sse_server "[$STREAM_OK]"
     run -0 timeout 10 "$SSECAT" --no-reconnect --proxy "http://127.0.0.1:$PORT" http://stream.example.invalid/feed

@@ -43,6 +43,7 @@ typedef struct transfer {
     int stopped_done;   /* the body callback stopped because the sink is done */
     int stopped_failed; /* ... because of a local failure, already reported */
     int paused;         /* the body callback paused the transfer to end it without an error */
+    enum stream_end cut; /* a signal or --max-time ended it inside libcurl (0: neither) */
 } transfer;
 
 static void trim_line(const char **s, size_t *len) {
@@ -140,9 +141,24 @@ static size_t keep_error_body(transfer *t, const char *data, size_t len) {
     return len;
 }
 
+/* libcurl may call the body callback for a long time within one
+ * curl_multi_perform: a compressed response inflates every byte it read
+ * (a gzip bomb is gigabytes), so Ctrl-C and --max-time are looked at here
+ * too, not only between calls. 1 when the transfer must end now. */
+static int cut_short(transfer *t) {
+    limits_touch(t->l); /* bytes arrived: not idle */
+    if (signals_stop_requested())
+        t->cut = STREAM_INTERRUPTED;
+    else if (limits_expired(t->l, 1))
+        t->cut = STREAM_TIMEOUT;
+    return t->cut != 0;
+}
+
 static size_t on_body(char *data, size_t size, size_t count, void *ctx) {
     transfer *t = ctx;
     size_t len = size * count;
+    if (cut_short(t))
+        return 0; /* an error, not a pause: a paused libcurl would go on inflating into its own buffer */
     if (t->state == RESPONSE_HEADERS)
         decide(t);
     if (t->state == RESPONSE_REFUSED)
@@ -285,6 +301,8 @@ static enum stream_end drive(CURLM *multi, transfer *t, CURLcode *result) {
     *result = CURLE_OK;
     while (running) {
         CURLMcode mc = curl_multi_perform(multi, &running);
+        if (t->cut)
+            return t->cut;
         if (mc == CURLM_OK && t->paused)
             return STREAM_ENDED; /* ended by ssecat; stream_run says why */
         if (mc == CURLM_OK && running) {
@@ -442,6 +460,7 @@ enum stream_end stream_run(const ssecat_options *o, sse_parser *p, sink *s, limi
         long code = 0;
         t.state = RESPONSE_HEADERS;
         t.error_body_cut = t.stopped_done = t.stopped_failed = t.paused = 0;
+        t.cut = 0;
         buf_clear(&t.error_body);
         buf_clear(&next);
         end = request_once(&t, why, whylen, &next, &code);

@@ -13,7 +13,11 @@ SCRIPT.json is a list of responses, each an object with:
   headers  (default {"Content-Type": "text/event-stream"})
   chunks   a list of strings written one by one (each flushed), or of
            {"sleep": SECONDS}, or of {"repeat": STRING, "times": N} (STRING
-           N times over, for large payloads without a large script)
+           N times over, for large payloads without a large script), or of
+           {"gzip_bomb": STRING, "mib": N} (STRING repeated to N MiB,
+           gzip-compressed about 1000:1, written as it is made; the gzip
+           stream is left unfinished, as a bomb's sender need not finish it;
+           send "Content-Encoding: gzip" in headers)
   encoding "utf-8" (default) or "latin-1", to send any byte (\\u00ff is 0xFF)
   hold     seconds to keep the connection open after the chunks (default 0)
 
@@ -26,8 +30,22 @@ import json
 import os
 import threading
 import time
+import zlib
 
 MAX_HOLD_SECONDS = 30  # every test bounds its own run; this bounds ours
+MAX_BOMB_MIB = 1 << 16
+
+
+def gzip_bomb(text, mib):
+    """The compressed bytes of `text` repeated to `mib` MiB, one MiB at a
+    time: after a full flush deflate starts afresh, so each MiB after the
+    first compresses to the same bytes and is made once."""
+    block = (text * (1 + (1 << 20) // max(len(text), 1))).encode("utf-8")[: 1 << 20]
+    c = zlib.compressobj(9, zlib.DEFLATED, 31)
+    yield c.compress(block) + c.flush(zlib.Z_FULL_FLUSH)
+    again = c.compress(block) + c.flush(zlib.Z_FULL_FLUSH)
+    for _ in range(min(int(mib), MAX_BOMB_MIB) - 1):
+        yield again
 
 
 def main():
@@ -76,6 +94,11 @@ def main():
                 self.wfile.write(head.encode("latin-1"))
                 self.wfile.flush()
                 for c in r.get("chunks", []):
+                    if isinstance(c, dict) and "gzip_bomb" in c:
+                        for piece in gzip_bomb(c["gzip_bomb"], c.get("mib", 1)):
+                            self.wfile.write(piece)
+                        self.wfile.flush()
+                        continue
                     if isinstance(c, dict) and "repeat" in c:
                         self.wfile.write((c["repeat"] * int(c.get("times", 1))).encode(encoding))
                         self.wfile.flush()
