@@ -174,3 +174,28 @@ release_lock() {
     [ "$(grep -c 'ssed-gap' "$BATS_TEST_TMPDIR/r")" -eq 0 ]
     [ "$(data_of "$BATS_TEST_TMPDIR/r")" = "$(printf 'two\nthree')" ]
 }
+
+@test "store files: an ssed store left 0644 is set back to 0600 once recognised; an empty file becomes a new store" {
+    need_sqlite3
+    local dir=$BATS_TEST_TMPDIR
+    start_ssed --store "$dir/s.db"
+    curl -s -o /dev/null --max-time 5 --data-binary kept "$URL/c"
+    kill -TERM "$SSED_PID"
+    wait_for_exit "$SSED_PID" 10
+    chmod 0644 "$dir/s.db"
+    start_ssed --store "$dir/s.db" --replay 5
+    [ "$(stat -c %a "$dir/s.db")" = 600 ]
+    subscribe r /c
+    wait_for_data "$BATS_TEST_TMPDIR/r" 1
+    [ "$(data_of "$BATS_TEST_TMPDIR/r")" = kept ]
+    kill -TERM "$SSED_PID"
+    wait_for_exit "$SSED_PID" 10
+    : >"$dir/empty.db"
+    chmod 0644 "$dir/empty.db"
+    start_ssed --store "$dir/empty.db"
+    [ "$(stat -c %a "$dir/empty.db")" = 600 ]
+    kill -TERM "$SSED_PID"
+    wait_for_exit "$SSED_PID" 10
+    # "SSED", the store's application id.
+    [ "$(sqlite3 "$dir/empty.db" 'PRAGMA application_id')" = $((0x53534544)) ]
+}
