@@ -66,7 +66,7 @@ CURL_LIBS = $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 
 # ssed's durable history (--store) is kept in SQLite, linked into ssed only.
 STORE ?= 1
-STORE_ENGINE_SRC := cmd/ssed/store.c cmd/ssed/store_write.c cmd/ssed/store_load.c
+STORE_ENGINE_SRC := cmd/ssed/store.c cmd/ssed/store_file.c cmd/ssed/store_write.c cmd/ssed/store_load.c
 ifeq ($(STORE),0)
 SSED_STORE_SRC := cmd/ssed/store_off.c
 STORE_LIBS :=

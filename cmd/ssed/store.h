@@ -42,11 +42,13 @@ typedef struct store store;
 /* Whether this ssed was built with a store engine (make STORE=0: not). */
 extern const int store_available;
 
-/* Open or create the store at path (mode 0600), locked for this process.
- * A store another process holds, or one that fails its integrity check, is
- * an error naming the path; with repair, a damaged store is moved aside to
- * PATH.corrupt and a new empty one is started. NULL with err filled on
- * failure. */
+/* Open or create the store at path (created 0600), locked for this
+ * process. A symbolic link, a device or another program's database at path
+ * is refused and left untouched; a store another ssed holds, one another
+ * process keeps locked (waited for a few seconds, then named by its PID),
+ * or one that is damaged is an error naming the path; with repair, a
+ * damaged store (only that) is moved aside to PATH.corrupt and a new empty
+ * one is started. NULL with err filled on failure. */
 store *store_open(const char *path, enum store_sync sync, int repair, char *err, size_t errlen);
 /* Put what the store holds back into the hub and the dedup table (fresh,
  * empty ones), then attach to both so later changes are kept. Limits

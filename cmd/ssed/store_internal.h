@@ -1,10 +1,12 @@
-/* What the store's files share (store.c opens, store_load.c reads back,
- * store_write.c queues and commits); nothing outside them includes this. */
+/* What the store's files share (store_file.c checks and locks the file,
+ * store.c opens it, store_load.c reads back, store_write.c queues and
+ * commits); nothing outside them includes this. */
 #ifndef SSED_STORE_INTERNAL_H
 #define SSED_STORE_INTERNAL_H
 
 #include <sqlite3.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "store.h"
 
@@ -44,6 +46,11 @@ enum store_stmt {
 struct store {
     char *path;
     int lock_fd; /* flock'd for as long as the store is open */
+    int created;    /* this process made the file (O_EXCL) */
+    int file_empty; /* it held nothing when opened: a new store */
+    dev_t file_dev; /* which file lock_fd is, so a swap at PATH is seen */
+    ino_t file_ino;
+    mode_t file_mode;
     sqlite3 *db;
     sqlite3_stmt *stmt[STMT_COUNT];
     enum store_sync sync;
@@ -71,6 +78,24 @@ struct store {
     int unsynced; /* committed since the last sync */
     uint64_t unsynced_since_ms;
 };
+
+/* store_file.c. Open PATH as a regular file, never through a symbolic
+ * link (nor its side files), creating it 0600 with O_EXCL if missing, and
+ * flock it; nothing in an existing file is changed. -1 with err filled. */
+int store_file_open(store *s, char *err, size_t errlen);
+/* From the raw header, before SQLite touches it: 1 (err filled) when the
+ * file is another program's SQLite database, 0 when it may be ours (or is
+ * not a database at all, which SQLite reports), -1 on a read error. */
+int store_file_foreign(const store *s, uint32_t app_id, char *err, size_t errlen);
+/* 0 while PATH still names the file store_file_open opened (so SQLite,
+ * which opens PATH again, has the same file); -1 with err filled. */
+int store_file_unchanged(const store *s, char *err, size_t errlen);
+/* The file is recognised as an ssed store: keep it 0600 (history is as
+ * private as the events). -1 with err filled. */
+int store_file_claim(store *s, char *err, size_t errlen);
+/* Who holds the POSIX lock SQLite was refused ("held by PID n" where the
+ * kernel says), for the "locked" message. */
+void store_file_lock_holder(const store *s, char *out, size_t outlen);
 
 /* store_write.c */
 int store_prepare(store *s, char *err, size_t errlen);
