@@ -168,6 +168,12 @@ void hub_channel_collect(hub *h, channel *ch) {
 }
 
 void hub_free(hub *h) {
+    /* Their channels go below whoever holds them. */
+    for (size_t i = 0; i < h->held_count; i++)
+        shared_event_unref(h->held[i].ev);
+    free(h->held);
+    h->held = NULL;
+    h->held_count = h->held_cap = 0;
     for (size_t b = 0; b < h->bucket_count; b++) {
         channel *c = h->buckets[b];
         while (c) {
@@ -180,6 +186,34 @@ void hub_free(hub *h) {
     h->buckets = NULL;
 }
 
+static void fan_out(hub *h, channel *ch, shared_event *ev) {
+    for (list_node *n = ch->subscribers.next; n != &ch->subscribers; n = n->next) {
+        subscriber *s = list_entry(n, sub_link, node)->owner;
+        if (s->replaying)
+            continue; /* it is in history, where the replay will find it */
+        if (ev->seq < s->live_from_seq)
+            continue; /* held while it joined: its replay sent it already */
+        subscriber_enqueue(h, s, ev, ch);
+        ch->events_out++;
+    }
+}
+
+/* Keep ev (and a hold on ch) until the store says. Out of memory: sent at
+ * once, as without a store, rather than never. */
+static int hold(hub *h, channel *ch, shared_event *ev) {
+    if (h->held_count == h->held_cap) {
+        size_t cap = h->held_cap ? h->held_cap * 2 : 64;
+        hub_held *grown = h->grow(h->held, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        h->held = grown;
+        h->held_cap = cap;
+    }
+    ch->holders++;
+    h->held[h->held_count++] = (hub_held){ev, ch};
+    return 0;
+}
+
 void hub_publish(hub *h, channel *ch, shared_event *ev) {
     channel_stop_waiting(h, ch);
     ev->seq = h->next_seq++;
@@ -187,14 +221,42 @@ void hub_publish(hub *h, channel *ch, shared_event *ev) {
     ev->born_us = clock_now_us(); /* one clock read per event, however many subscribers */
     h->round_bytes += ev->len;
     history_append(h, ch, ev);
-    for (list_node *n = ch->subscribers.next; n != &ch->subscribers; n = n->next) {
-        subscriber *s = list_entry(n, sub_link, node)->owner;
-        if (s->replaying)
-            continue; /* it is in history, where the replay will find it */
-        subscriber_enqueue(h, s, ev, ch);
-        ch->events_out++;
-    }
+    if (h->hold_fanout && hold(h, ch, ev) == 0)
+        return; /* the reference is the held slot's now */
+    fan_out(h, ch, ev);
     shared_event_unref(ev);
+}
+
+void hub_hold_fanout(hub *h) { h->hold_fanout = 1; }
+
+void hub_release_held(hub *h) {
+    /* Counted down first: fan-out and a channel freed by the release must
+     * find the list as it will be. */
+    size_t n = h->held_count;
+    h->held_count = 0;
+    for (size_t i = 0; i < n; i++) {
+        hub_held x = h->held[i];
+        fan_out(h, x.ch, x.ev);
+        shared_event_unref(x.ev);
+        hub_channel_release(h, x.ch);
+    }
+}
+
+size_t hub_withdraw_held(hub *h) {
+    size_t n = h->held_count;
+    while (h->held_count > 0) {
+        hub_held x = h->held[--h->held_count];
+        /* Newest first: each is the newest of its channel, in history or
+         * not, so the channel's chan_seqs stay contiguous. */
+        history_withdraw_newest(h, x.ch, x.ev);
+        x.ch->events_in--;
+        x.ev->withdrawn = 1;
+        if (h->journal && h->journal->withdrawn)
+            h->journal->withdrawn(h->journal->ctx, x.ch, x.ev);
+        shared_event_unref(x.ev);
+        hub_channel_release(h, x.ch);
+    }
+    return n;
 }
 
 /* The event encoded, with a fresh id if it has none; NULL with *rc when it

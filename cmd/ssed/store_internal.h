@@ -63,6 +63,10 @@ struct store {
     size_t dedup_slots[DEDUP_SESSIONS];
     size_t dedup_count;
     unsigned char dedup_dirty[DEDUP_SESSIONS];
+    /* The dedup table as the store has it: what a changed slot goes back
+     * to when the events that changed it are withdrawn. */
+    dedup_entry dedup_committed[DEDUP_SESSIONS];
+    uint64_t withdrawn; /* events taken back since store_take_withdrawn */
     int meta_dirty;
     int failing;
     int broken; /* a change could not even be queued: the store is out of step for good */
@@ -76,5 +80,8 @@ struct store {
 int store_prepare(store *s, char *err, size_t errlen);
 void store_attach(store *s, hub *h, dedup_table *d);
 void store_drop_pending(store *s);
+/* After a load: what the hub and dedup table hold is the store's, and
+ * from now on subscribers are sent only what a commit wrote. */
+void store_start_holding(store *s);
 
 #endif
