@@ -2,7 +2,8 @@
 # The store under faults, with a subscriber watching: a publish refused
 # because the store cannot write (a full disk) reaches no one, is not in
 # history, and its numbered resend lands exactly once when the disk has
-# room again, across a kill -9.
+# room again, across a kill -9; a store file deleted while ssed runs is
+# noticed before the next publish is acknowledged.
 
 load lib/helpers
 
@@ -124,4 +125,47 @@ print(sum(c['history'] for c in json.load(sys.stdin)['channels'] if c['name'] ==
     # And the dedup record came through: the resend is still a duplicate.
     [ "$(post_numbered "$refused" "ev $refused $big")" = 200 ]
     grep -q '"duplicates":1' "$BATS_TEST_TMPDIR/answer"
+}
+
+@test "store faults: a store file deleted while ssed runs: the next publish is refused with 503 naming it, and sent to no one" {
+    local port store="$BATS_TEST_TMPDIR/d.store" code
+    port=$(free_port)
+    start_store_ssed "$port" --store "$store" --replay 100
+    watch live /c
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --data-binary "before" "$URL/c")" = 200 ]
+    wait_for_line "$BATS_TEST_TMPDIR/live" '^data: before$' 10
+    rm "$store"
+    code=$(curl -s -o "$BATS_TEST_TMPDIR/answer" -w '%{http_code}' --max-time 5 --data-binary "after" "$URL/c")
+    cat "$BATS_TEST_TMPDIR/answer"
+    [ "$code" = 503 ]
+    grep -qF "store $store: the file was deleted or replaced while ssed ran" "$BATS_TEST_TMPDIR/answer"
+    grep -q '"accepted":0' "$BATS_TEST_TMPDIR/answer"
+    # Refused from then on, with the same reason, logged once as an error.
+    code=$(curl -s -o "$BATS_TEST_TMPDIR/answer2" -w '%{http_code}' --max-time 5 --data-binary "later" "$URL/c")
+    [ "$code" = 503 ]
+    grep -qF "store $store: the file was deleted or replaced" "$BATS_TEST_TMPDIR/answer2"
+    wait_for_line "$SSED_ERR" 'ssed: store .*deleted or replaced while ssed ran.*until ssed is restarted' 10
+    [ "$(grep -c 'deleted or replaced while ssed ran' "$SSED_ERR")" -eq 1 ]
+    # Not in history (a new subscriber replays only "before"), and the
+    # watching subscriber never got it: the stats reply came after the
+    # turn that would have sent it.
+    history_of_c() {
+        curl -s --max-time 5 "$URL/_ssed/stats" | python3 -c "
+import json, sys
+print(sum(c['history'] for c in json.load(sys.stdin)['channels'] if c['name'] == '/c'))"
+    }
+    [ "$(history_of_c)" = 1 ]
+    [ "$(data_of "$BATS_TEST_TMPDIR/live")" = "before" ]
+}
+
+@test "store faults: a store file renamed away while ssed runs is noticed as well" {
+    local port store="$BATS_TEST_TMPDIR/r.store" code
+    port=$(free_port)
+    start_store_ssed "$port" --store "$store"
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --data-binary "before" "$URL/c")" = 200 ]
+    mv "$store" "$store.moved"
+    code=$(curl -s -o "$BATS_TEST_TMPDIR/answer" -w '%{http_code}' --max-time 5 --data-binary "after" "$URL/c")
+    cat "$BATS_TEST_TMPDIR/answer"
+    [ "$code" = 503 ]
+    grep -qF "store $store: the file was deleted or replaced while ssed ran" "$BATS_TEST_TMPDIR/answer"
 }

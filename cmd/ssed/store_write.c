@@ -348,6 +348,27 @@ static int sync_now(store *s, uint64_t now_ms, char *err, size_t errlen) {
     return 0;
 }
 
+/* Whether PATH still names the file SQLite has open: deleted or renamed
+ * away, every commit would go to a file no restart finds, and a second ssed
+ * could start a new store there meanwhile. SQLite compares PATH's inode
+ * with its open file's (one stat). */
+static int file_moved(store *s) {
+    int moved = 0;
+    if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK)
+        return 0; /* a VFS that cannot tell */
+    return moved;
+}
+
+static int refuse_moved(store *s, char *err, size_t errlen) {
+    snprintf(s->last_error, sizeof s->last_error,
+             "store %s: the file was deleted or replaced while ssed ran; restart ssed to write a store again",
+             s->path);
+    snprintf(err, errlen, "%s", s->last_error);
+    s->failing = 1;
+    s->broken = 1;
+    return -1;
+}
+
 /* Write and sync what is pending; 0 when the store has everything. */
 static int write_and_sync(store *s, int ack, uint64_t now_ms, char *err, size_t errlen) {
     if (s->broken || (s->failing && now_ms < s->retry_at_ms)) {
@@ -355,6 +376,10 @@ static int write_and_sync(store *s, int ack, uint64_t now_ms, char *err, size_t 
         return -1;
     }
     if (has_pending(s)) {
+        /* Once per commit batch, before anything it holds is sent or
+         * acknowledged. */
+        if (file_moved(s))
+            return refuse_moved(s, err, errlen);
         if (write_pending(s) < 0) {
             int rc = fail(s, now_ms, "write", err, errlen);
             if (!sqlite3_get_autocommit(s->db))
