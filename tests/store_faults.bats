@@ -2,8 +2,9 @@
 # The store under faults, with a subscriber watching: a publish refused
 # because the store cannot write (a full disk) reaches no one, is not in
 # history, and its numbered resend lands exactly once when the disk has
-# room again, across a kill -9; a store file deleted while ssed runs is
-# noticed before the next publish is acknowledged.
+# room again (or the disk stops failing with EIO), across a kill -9; a
+# store file deleted while ssed runs is noticed before the next publish is
+# acknowledged.
 
 load lib/helpers
 
@@ -16,12 +17,13 @@ teardown() {
 }
 
 # start_store_ssed PORT [OPTIONS...]: ssed on 127.0.0.1:PORT, so a restart
-# keeps the URL.
+# keeps the URL; with SSED_PRELOAD set, that library is preloaded into it.
 start_store_ssed() {
     local port=$1
     shift
     SSED_ERR="$BATS_TEST_TMPDIR/ssed.err"
-    "$SSED" -l "127.0.0.1:$port" --no-stdin "$@" >"$BATS_TEST_TMPDIR/ssed.out" 2>>"$SSED_ERR" 3>&- 8>&- 9>&- &
+    env ${SSED_PRELOAD:+LD_PRELOAD="$SSED_PRELOAD"} "$SSED" -l "127.0.0.1:$port" --no-stdin "$@" \
+        >"$BATS_TEST_TMPDIR/ssed.out" 2>>"$SSED_ERR" 3>&- 8>&- 9>&- &
     SSED_PID=$!
     echo "$SSED_PID" >>"$BATS_TEST_TMPDIR/pids"
     wait_for_line "$SSED_ERR" "serving http://127\.0\.0\.1:$port/" 10
@@ -46,6 +48,13 @@ watch() {
 post_numbered() {
     curl -s -o "$BATS_TEST_TMPDIR/answer" -w '%{http_code}' --max-time 5 -H 'SSE-Publisher: 5eed' \
         -H "SSE-Sequence: $1" --data-binary "$2" "$URL/c"
+}
+
+# history_of CHANNEL: how many events the channel retains now.
+history_of() {
+    curl -s --max-time 5 "$URL/_ssed/stats" | python3 -c "
+import json, sys
+print(sum(c['history'] for c in json.load(sys.stdin)['channels'] if c['name'] == '/$1'))"
 }
 
 # mount_small_tmpfs: a 2 MiB tmpfs at TMPFS_DIR, or skip.
@@ -88,9 +97,7 @@ mount_small_tmpfs() {
     wait_for_data "$BATS_TEST_TMPDIR/live" "$n" 30
     [ "$(data_of "$BATS_TEST_TMPDIR/live" | cut -d' ' -f2)" = "$(cat "$BATS_TEST_TMPDIR/acked")" ]
     # Nor are they in history: a new subscriber replays only what was acknowledged.
-    [ "$(curl -s --max-time 5 "$URL/_ssed/stats" | python3 -c "
-import json, sys
-print(sum(c['history'] for c in json.load(sys.stdin)['channels'] if c['name'] == '/c'))")" = "$n" ]
+    [ "$(history_of c)" = "$n" ]
 
     # Room again: the refused numbered publish, resent, is taken exactly once.
     rm -f "$TMPFS_DIR/filler"
@@ -127,6 +134,48 @@ print(sum(c['history'] for c in json.load(sys.stdin)['channels'] if c['name'] ==
     grep -q '"duplicates":1' "$BATS_TEST_TMPDIR/answer"
 }
 
+@test "store faults: a publish refused on an I/O error (EIO on write) reaches no subscriber; its resend lands once, across kill -9" {
+    command -v cc >/dev/null || skip "no C compiler to build tests/lib/eio_shim.c"
+    ! ldd "$SSED" | grep -q libasan || skip "an AddressSanitizer build cannot take an LD_PRELOAD shim"
+    cc -shared -fPIC -o "$BATS_TEST_TMPDIR/eio_shim.so" "$TOP/tests/lib/eio_shim.c" -ldl
+    local port store="$BATS_TEST_TMPDIR/e.store" code i
+    export EIO_SHIM_TRIGGER="$BATS_TEST_TMPDIR/eio-now" EIO_SHIM_MATCH="/e.store"
+    port=$(free_port)
+    SSED_PRELOAD="$BATS_TEST_TMPDIR/eio_shim.so" start_store_ssed "$port" --store "$store" --replay 100
+    watch live /c
+    for i in 1 2 3; do
+        [ "$(post_numbered "$i" "ev $i")" = 200 ]
+    done
+    # The disk fails: the publish is refused, and so is the next.
+    touch "$EIO_SHIM_TRIGGER"
+    code=$(post_numbered 4 "ev 4")
+    cat "$BATS_TEST_TMPDIR/answer"
+    [ "$code" = 503 ]
+    grep -q '"accepted":0' "$BATS_TEST_TMPDIR/answer"
+    grep -qF "store $store: write: disk I/O error" "$BATS_TEST_TMPDIR/answer"
+    [ "$(post_numbered 5 "ev 5")" = 503 ]
+    [ "$(history_of c)" = 3 ]
+    # The disk works again: the refused one, resent, is taken once.
+    rm "$EIO_SHIM_TRIGGER"
+    for i in $(seq 1 $((100 * SSETOOLS_WAIT_SCALE))); do
+        code=$(post_numbered 4 "ev 4")
+        [ "$code" = 200 ] && break
+        sleep 0.1
+    done
+    [ "$code" = 200 ]
+    grep -q '"accepted":1,.*"duplicates":0' "$BATS_TEST_TMPDIR/answer"
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --data-binary "marker" "$URL/c")" = 200 ]
+    wait_for_line "$BATS_TEST_TMPDIR/live" '^data: marker$' 10
+    [ "$(data_of "$BATS_TEST_TMPDIR/live" | tr '\n' ' ')" = "ev 1 ev 2 ev 3 ev 4 marker " ]
+    # A crash, and a restart without the shim: the same, once each.
+    kill -KILL "$SSED_PID"
+    wait_for_exit "$SSED_PID" 10
+    start_store_ssed "$port" --store "$store" --replay 100
+    watch after /c
+    wait_for_line "$BATS_TEST_TMPDIR/after" '^data: marker$' 10
+    [ "$(data_of "$BATS_TEST_TMPDIR/after" | tr '\n' ' ')" = "ev 1 ev 2 ev 3 ev 4 marker " ]
+}
+
 @test "store faults: a store file deleted while ssed runs: the next publish is refused with 503 naming it, and sent to no one" {
     local port store="$BATS_TEST_TMPDIR/d.store" code
     port=$(free_port)
@@ -149,12 +198,7 @@ print(sum(c['history'] for c in json.load(sys.stdin)['channels'] if c['name'] ==
     # Not in history (a new subscriber replays only "before"), and the
     # watching subscriber never got it: the stats reply came after the
     # turn that would have sent it.
-    history_of_c() {
-        curl -s --max-time 5 "$URL/_ssed/stats" | python3 -c "
-import json, sys
-print(sum(c['history'] for c in json.load(sys.stdin)['channels'] if c['name'] == '/c'))"
-    }
-    [ "$(history_of_c)" = 1 ]
+    [ "$(history_of c)" = 1 ]
     [ "$(data_of "$BATS_TEST_TMPDIR/live")" = "before" ]
 }
 

@@ -52,9 +52,9 @@ void server_store_step(server *srv, uint64_t now_ms) {
         pause_inputs(srv, 0, NULL);
     uint64_t withdrawn = store_take_withdrawn(srv->store);
     if (withdrawn)
-        log_warn("store %s: %llu events it could not write were taken back unsent (publishers were answered 503; "
+        log_warn("store %s: %llu event%s it could not write taken back unsent (publishers were answered 503; "
                  "input read meanwhile is lost)",
-                 srv->opt->store_path, (unsigned long long)withdrawn);
+                 srv->opt->store_path, (unsigned long long)withdrawn, withdrawn == 1 ? "" : "s");
 }
 
 int server_store_ack(server *srv, char *err, size_t errlen) {
