@@ -73,9 +73,6 @@ int store_broken(const store *s);
  * commit that should have written them failed (never sent, not in
  * history; their publishers got 503). */
 uint64_t store_take_withdrawn(store *s);
-/* How many commits have written changes: everything queued before one of
- * them is in the store. */
-uint64_t store_commits(const store *s);
 /* The batch mode's periodic sync, and retries after a failure: what is due
  * at now_ms. -1 with err filled when a due sync or retry failed. */
 int store_tick(store *s, uint64_t now_ms, char *err, size_t errlen);

@@ -52,7 +52,6 @@ struct store {
     hub_journal journal;
     int loading; /* events retained while loading are already stored */
     uint64_t dropped_at_load; /* stored events the limits evicted while loading */
-    uint64_t commits;         /* successful commits, for publish_route's count */
     uint64_t next_channel_id;
     store_op *ops; /* in seq order, as published */
     size_t op_count, op_cap;

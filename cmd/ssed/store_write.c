@@ -389,7 +389,6 @@ static int write_and_sync(store *s, int ack, uint64_t now_ms, char *err, size_t 
         for (size_t i = 0; i < s->dedup_count; i++)
             s->dedup_committed[s->dedup_slots[i]] = s->dedup->entries[s->dedup_slots[i]];
         store_drop_pending(s);
-        s->commits++;
         if (!s->unsynced)
             s->unsynced_since_ms = now_ms;
         s->unsynced = 1;
@@ -443,8 +442,6 @@ uint64_t store_take_withdrawn(store *s) {
     s->withdrawn = 0;
     return n;
 }
-
-uint64_t store_commits(const store *s) { return s->commits; }
 
 int store_tick(store *s, uint64_t now_ms, char *err, size_t errlen) {
     if (s->failing)
