@@ -17,15 +17,24 @@ teardown() {
 }
 
 # start_store_ssed PORT [OPTIONS...]: ssed on 127.0.0.1:PORT, so a restart
-# keeps the URL; with SSED_PRELOAD set, that library is preloaded into it.
+# keeps the URL; with SSED_PRELOAD set, that library is preloaded into it;
+# with SSED_FEED set, its stdin is a FIFO held open on fd 8 (else none).
 start_store_ssed() {
-    local port=$1
+    local port=$1 input=/dev/null
     shift
     SSED_ERR="$BATS_TEST_TMPDIR/ssed.err"
-    env ${SSED_PRELOAD:+LD_PRELOAD="$SSED_PRELOAD"} "$SSED" -l "127.0.0.1:$port" --no-stdin "$@" \
+    if [ -n "${SSED_FEED:-}" ]; then
+        input="$BATS_TEST_TMPDIR/feed"
+        rm -f "$input"
+        mkfifo "$input"
+    else
+        set -- --no-stdin "$@"
+    fi
+    env ${SSED_PRELOAD:+LD_PRELOAD="$SSED_PRELOAD"} "$SSED" -l "127.0.0.1:$port" "$@" <"$input" \
         >"$BATS_TEST_TMPDIR/ssed.out" 2>>"$SSED_ERR" 3>&- 8>&- 9>&- &
     SSED_PID=$!
     echo "$SSED_PID" >>"$BATS_TEST_TMPDIR/pids"
+    [ -z "${SSED_FEED:-}" ] || exec 8>"$input"
     wait_for_line "$SSED_ERR" "serving http://127\.0\.0\.1:$port/" 10
     PORT=$port
     URL="http://127.0.0.1:$port"
@@ -55,6 +64,13 @@ history_of() {
     curl -s --max-time 5 "$URL/_ssed/stats" | python3 -c "
 import json, sys
 print(sum(c['history'] for c in json.load(sys.stdin)['channels'] if c['name'] == '/$1'))"
+}
+
+# build_eio_shim: tests/lib/eio_shim.c built into $BATS_TEST_TMPDIR, or skip.
+build_eio_shim() {
+    command -v cc >/dev/null || skip "no C compiler to build tests/lib/eio_shim.c"
+    ! ldd "$SSED" | grep -q libasan || skip "an AddressSanitizer build cannot take an LD_PRELOAD shim"
+    cc -shared -fPIC -o "$BATS_TEST_TMPDIR/eio_shim.so" "$TOP/tests/lib/eio_shim.c" -ldl
 }
 
 # mount_small_tmpfs: a 2 MiB tmpfs at TMPFS_DIR, or skip.
@@ -135,9 +151,7 @@ mount_small_tmpfs() {
 }
 
 @test "store faults: a publish refused on an I/O error (EIO on write) reaches no subscriber; its resend lands once, across kill -9" {
-    command -v cc >/dev/null || skip "no C compiler to build tests/lib/eio_shim.c"
-    ! ldd "$SSED" | grep -q libasan || skip "an AddressSanitizer build cannot take an LD_PRELOAD shim"
-    cc -shared -fPIC -o "$BATS_TEST_TMPDIR/eio_shim.so" "$TOP/tests/lib/eio_shim.c" -ldl
+    build_eio_shim
     local port store="$BATS_TEST_TMPDIR/e.store" code i
     export EIO_SHIM_TRIGGER="$BATS_TEST_TMPDIR/eio-now" EIO_SHIM_MATCH="/e.store"
     port=$(free_port)
@@ -174,6 +188,36 @@ mount_small_tmpfs() {
     watch after /c
     wait_for_line "$BATS_TEST_TMPDIR/after" '^data: marker$' 10
     [ "$(data_of "$BATS_TEST_TMPDIR/after" | tr '\n' ' ')" = "ev 1 ev 2 ev 3 ev 4 marker " ]
+}
+
+@test "store faults: a stdin line read as the disk starts failing (EIO) is sent only once the store has it, and kept" {
+    build_eio_shim
+    local port store="$BATS_TEST_TMPDIR/i.store"
+    export EIO_SHIM_TRIGGER="$BATS_TEST_TMPDIR/eio-now" EIO_SHIM_MATCH="/i.store"
+    port=$(free_port)
+    SSED_FEED=1 SSED_PRELOAD="$BATS_TEST_TMPDIR/eio_shim.so" start_store_ssed "$port" --store "$store" --replay 100
+    watch live /
+    echo "first" >&8
+    wait_for_line "$BATS_TEST_TMPDIR/live" '^data: first$' 10
+    # Read, published, and its commit fails: taken back, input paused.
+    touch "$EIO_SHIM_TRIGGER"
+    echo "during" >&8
+    wait_for_line "$SSED_ERR" 'input paused' 10
+    [ "$(history_of '')" = 1 ]
+    [ "$(grep -c '^data: during$' "$BATS_TEST_TMPDIR/live")" = 0 ]
+    # The disk works again: it is published then, once, in its place.
+    rm "$EIO_SHIM_TRIGGER"
+    wait_for_line "$BATS_TEST_TMPDIR/live" '^data: during$' 10
+    echo "after" >&8
+    wait_for_line "$BATS_TEST_TMPDIR/live" '^data: after$' 10
+    [ "$(data_of "$BATS_TEST_TMPDIR/live" | tr '\n' ' ')" = "first during after " ]
+    kill -KILL "$SSED_PID"
+    wait_for_exit "$SSED_PID" 10
+    exec 8>&-
+    start_store_ssed "$port" --store "$store" --replay 100
+    watch again /
+    wait_for_line "$BATS_TEST_TMPDIR/again" '^data: after$' 10
+    [ "$(data_of "$BATS_TEST_TMPDIR/again" | tr '\n' ' ')" = "first during after " ]
 }
 
 @test "store faults: a store file deleted while ssed runs: the next publish is refused with 503 naming it, and sent to no one" {

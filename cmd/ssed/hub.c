@@ -174,6 +174,11 @@ void hub_free(hub *h) {
     free(h->held);
     h->held = NULL;
     h->held_count = h->held_cap = 0;
+    for (size_t i = 0; i < h->deferred_count; i++)
+        shared_event_unref(h->deferred[i].ev);
+    free(h->deferred);
+    h->deferred = NULL;
+    h->deferred_count = h->deferred_cap = 0;
     for (size_t b = 0; b < h->bucket_count; b++) {
         channel *c = h->buckets[b];
         while (c) {
@@ -198,34 +203,39 @@ static void fan_out(hub *h, channel *ch, shared_event *ev) {
     }
 }
 
-/* Keep ev (and a hold on ch) until the store says. Out of memory: sent at
- * once, as without a store, rather than never. */
-static int hold(hub *h, channel *ch, shared_event *ev) {
-    if (h->held_count == h->held_cap) {
-        size_t cap = h->held_cap ? h->held_cap * 2 : 64;
-        hub_held *grown = h->grow(h->held, cap * sizeof *grown);
+/* Append to a list of held events, taking over a reference on ev and
+ * adding a hold on ch. */
+static int held_push(hub *h, hub_held **list, size_t *count, size_t *cap, hub_held x) {
+    if (*count == *cap) {
+        size_t cap2 = *cap ? *cap * 2 : 64;
+        hub_held *grown = h->grow(*list, cap2 * sizeof *grown);
         if (!grown)
             return -1;
-        h->held = grown;
-        h->held_cap = cap;
+        *list = grown;
+        *cap = cap2;
     }
-    ch->holders++;
-    h->held[h->held_count++] = (hub_held){ev, ch};
+    x.ch->holders++;
+    (*list)[(*count)++] = x;
     return 0;
 }
 
-void hub_publish(hub *h, channel *ch, shared_event *ev) {
+/* Retain, then send now or (with fan-out held) once the store says. Out
+ * of memory holding it: sent at once, as without a store, rather than
+ * never. */
+static void publish(hub *h, channel *ch, shared_event *ev, int keep) {
     channel_stop_waiting(h, ch);
     ev->seq = h->next_seq++;
     ev->chan_seq = ch->events_in++;
     ev->born_us = clock_now_us(); /* one clock read per event, however many subscribers */
     h->round_bytes += ev->len;
     history_append(h, ch, ev);
-    if (h->hold_fanout && hold(h, ch, ev) == 0)
+    if (h->hold_fanout && held_push(h, &h->held, &h->held_count, &h->held_cap, (hub_held){ev, ch, keep}) == 0)
         return; /* the reference is the held slot's now */
     fan_out(h, ch, ev);
     shared_event_unref(ev);
 }
+
+void hub_publish(hub *h, channel *ch, shared_event *ev) { publish(h, ch, ev, 0); }
 
 void hub_hold_fanout(hub *h) { h->hold_fanout = 1; }
 
@@ -244,6 +254,11 @@ void hub_release_held(hub *h) {
 
 size_t hub_withdraw_held(hub *h) {
     size_t n = h->held_count;
+    for (size_t i = 0; i < n; i++) {
+        hub_held x = h->held[i];
+        if (x.keep && held_push(h, &h->deferred, &h->deferred_count, &h->deferred_cap, x) == 0)
+            shared_event_ref(x.ev);
+    }
     while (h->held_count > 0) {
         hub_held x = h->held[--h->held_count];
         /* Newest first: each is the newest of its channel, in history or
@@ -292,8 +307,35 @@ int hub_publish_event(hub *h, channel *ch, const sse_out_event *ev) {
     shared_event *e = hub_make_event(h, ev, &rc);
     if (!e)
         return rc;
-    hub_publish(h, ch, e);
+    publish(h, ch, e, 0);
     return SSE_ENCODE_OK;
+}
+
+int hub_publish_input_event(hub *h, channel *ch, const sse_out_event *ev) {
+    int rc;
+    shared_event *e = hub_make_event(h, ev, &rc);
+    if (!e)
+        return rc;
+    publish(h, ch, e, 1);
+    return SSE_ENCODE_OK;
+}
+
+size_t hub_republish_deferred(hub *h) {
+    size_t n = h->deferred_count, lost = 0;
+    h->deferred_count = 0;
+    for (size_t i = 0; i < n; i++) {
+        hub_held x = h->deferred[i];
+        /* A fresh copy: the withdrawn one stays withdrawn for whoever
+         * still follows it (publish.c). */
+        shared_event *copy = shared_event_restore(x.ev->bytes, x.ev->len, x.ev->id, x.ev->id_len);
+        if (copy)
+            publish(h, x.ch, copy, 1);
+        else
+            lost++;
+        shared_event_unref(x.ev);
+        hub_channel_release(h, x.ch);
+    }
+    return lost;
 }
 
 int hub_event_check(hub *h, const sse_out_event *ev) {

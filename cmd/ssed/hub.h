@@ -124,10 +124,12 @@ typedef struct hub_journal {
 } hub_journal;
 
 /* An event published while fan-out is held back, and its channel (held
- * until the event is released or withdrawn). */
+ * until the event is released or withdrawn); keep: published from input,
+ * which no one can be told was refused, so a withdrawal defers it. */
 typedef struct hub_held {
     shared_event *ev;
     channel *ch;
+    int keep;
 } hub_held;
 
 typedef struct hub {
@@ -152,6 +154,10 @@ typedef struct hub {
     int hold_fanout;
     hub_held *held;
     size_t held_count, held_cap;
+    /* Input events withdrawn, oldest first, to be published again once
+     * the store can write (hub_republish_deferred). */
+    hub_held *deferred;
+    size_t deferred_count, deferred_cap;
     hub_stats stats;
     /* Allocation for growing queues and rings; realloc, or a failing one
      * in tests. */
@@ -205,8 +211,13 @@ void hub_hold_fanout(hub *h);
 void hub_release_held(hub *h);
 /* The store could not keep the held events: take them back from history,
  * newest first, as if never published (their seqs are not reused; their
- * channels' event counts are). Returns how many there were. */
+ * channels' event counts are); those from input are deferred. Returns how
+ * many there were. */
 size_t hub_withdraw_held(hub *h);
+/* The store can write again: publish the deferred input events anew, in
+ * their order (held, as any event). Returns how many were lost because
+ * memory ran out copying them. */
+size_t hub_republish_deferred(hub *h);
 /* The seq of the oldest event held back, or the next seq when none is: a
  * replay stops there, and what follows reaches it live. */
 static inline uint64_t hub_first_held_seq(const hub *h) {
@@ -226,6 +237,10 @@ static inline int hub_still_held(const hub *h, const shared_event *e) {
  * published, when the event is invalid, or one of these: */
 enum { HUB_ID_TOO_LONG = -100, HUB_EVENT_TOO_LARGE = -101 };
 int hub_publish_event(hub *h, channel *ch, const sse_out_event *ev);
+/* As hub_publish_event, for stdin and FIFO input: if the store withdraws
+ * the event, it is deferred and published again by hub_republish_deferred,
+ * since its writer cannot be told it was refused. */
+int hub_publish_input_event(hub *h, channel *ch, const sse_out_event *ev);
 /* As hub_publish_event, into history only: a cluster node's old events,
  * read when it (re)joins, are no news to its live subscribers. */
 int hub_retain_event(hub *h, channel *ch, const sse_out_event *ev);

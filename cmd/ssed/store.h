@@ -11,7 +11,8 @@
  * Subscribers are sent an event only once a commit wrote it (the hub holds
  * fan-out back until then). A commit that fails (disk full, I/O error)
  * takes the events it could not write back out of the hub and the dedup
- * table, as if never published (their publishers are answered 503), keeps
+ * table, as if never published (their publishers are answered 503; events
+ * from input are published again after the next commit that works), keeps
  * the rest of its changes (evictions, counters) and retries them at the
  * next commit, at most every STORE_RETRY_MS. A store whose file was
  * deleted or replaced while open refuses every commit until a restart.
@@ -71,8 +72,10 @@ const char *store_error(const store *s);
 int store_broken(const store *s);
 /* How many events were taken back since the last call, because the
  * commit that should have written them failed (never sent, not in
- * history; their publishers got 503). */
-uint64_t store_take_withdrawn(store *s);
+ * history; their publishers got 503, and input events are published
+ * again once a commit succeeds); *input_lost: how many of those input
+ * events memory ran out publishing again. */
+uint64_t store_take_withdrawn(store *s, uint64_t *input_lost);
 /* The batch mode's periodic sync, and retries after a failure: what is due
  * at now_ms. -1 with err filled when a due sync or retry failed. */
 int store_tick(store *s, uint64_t now_ms, char *err, size_t errlen);

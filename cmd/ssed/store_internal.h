@@ -66,6 +66,7 @@ struct store {
      * to when the events that changed it are withdrawn. */
     dedup_entry dedup_committed[DEDUP_SESSIONS];
     uint64_t withdrawn; /* events taken back since store_take_withdrawn */
+    uint64_t input_lost; /* withdrawn input events memory ran out republishing */
     int meta_dirty;
     int failing;
     int broken; /* a change could not even be queued: the store is out of step for good */

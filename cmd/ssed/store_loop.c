@@ -50,11 +50,15 @@ void server_store_step(server *srv, uint64_t now_ms) {
         pause_inputs(srv, 1, err);
     else
         pause_inputs(srv, 0, NULL);
-    uint64_t withdrawn = store_take_withdrawn(srv->store);
+    uint64_t input_lost;
+    uint64_t withdrawn = store_take_withdrawn(srv->store, &input_lost);
     if (withdrawn)
         log_warn("store %s: %llu event%s it could not write taken back unsent (publishers were answered 503; "
-                 "input read meanwhile is lost)",
+                 "input is published again once the store can write)",
                  srv->opt->store_path, (unsigned long long)withdrawn, withdrawn == 1 ? "" : "s");
+    if (input_lost)
+        log_error("store %s: out of memory publishing %llu input events again; they are lost", srv->opt->store_path,
+                  (unsigned long long)input_lost);
 }
 
 int server_store_ack(server *srv, char *err, size_t errlen) {

@@ -422,10 +422,13 @@ static void withdraw_uncommitted(store *s) {
  * not. */
 static int commit_at(store *s, int ack, uint64_t now_ms, char *err, size_t errlen) {
     int rc = write_and_sync(s, ack, now_ms, err, errlen);
-    if (rc < 0)
+    if (rc < 0) {
         withdraw_uncommitted(s);
-    else if (s->hub)
+    } else if (s->hub) {
         hub_release_held(s->hub);
+        /* Input withdrawn earlier goes in again, to the next commit. */
+        s->input_lost += hub_republish_deferred(s->hub);
+    }
     return rc;
 }
 
@@ -437,9 +440,11 @@ const char *store_error(const store *s) { return s->last_error; }
 
 int store_broken(const store *s) { return s->broken; }
 
-uint64_t store_take_withdrawn(store *s) {
+uint64_t store_take_withdrawn(store *s, uint64_t *input_lost) {
     uint64_t n = s->withdrawn;
+    *input_lost = s->input_lost;
     s->withdrawn = 0;
+    s->input_lost = 0;
     return n;
 }
 

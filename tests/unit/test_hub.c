@@ -548,6 +548,40 @@ static void check_held_fanout(const void *arg) {
     hub_free(&h);
 }
 
+/* Input withdrawn is deferred, not dropped: published again (a copy, in
+ * order, after what was committed) when the store can write, while a
+ * withdrawn publish is gone. */
+static void check_input_deferred(const void *arg) {
+    (void)arg;
+    hub h;
+    CHECK(test_hub_init(&h, 10, 0, 1 << 20) == 0);
+    hub_hold_fanout(&h);
+    channel *ch = hub_channel_acquire(&h, "i", 1, HUB_FOR_PUBLISHING);
+    channel *sub_ch = hub_channel_acquire(&h, "i", 1, HUB_FOR_SUBSCRIBING);
+    subscriber *s = calloc(1, sizeof *s);
+    CHECK(subscriber_attach(&h, s, &sub_ch, 1) == 0);
+    hub_queue_history(&h, s, NULL, 0, 0, NULL, NULL);
+    sse_out_event line1 = {NULL, 0, NULL, 0, 0, "line1", 5, -1};
+    sse_out_event line2 = {NULL, 0, NULL, 0, 0, "line2", 5, -1};
+    CHECK(hub_publish_input_event(&h, ch, &line1) == SSE_ENCODE_OK);
+    publish_text(&h, ch, "posted");
+    CHECK(hub_publish_input_event(&h, ch, &line2) == SSE_ENCODE_OK);
+    CHECK(hub_withdraw_held(&h) == 3);
+    CHECK(ch->ring_len == 0 && h.deferred_count == 2);
+    CHECK(hub_republish_deferred(&h) == 0);
+    CHECK(h.held_count == 2 && ch->ring_len == 2 && s->q_len == 0);
+    hub_release_held(&h);
+    buf got = BUF_INIT;
+    drain(&h, s, &got, NULL);
+    buf_append_char(&got, '\0');
+    CHECK_STR(got.data, "line1 line2 ");
+    subscriber_detach(&h, s);
+    free(s);
+    buf_free(&got);
+    hub_channel_release(&h, ch);
+    hub_free(&h);
+}
+
 /* A subscriber that joins while events are held replays up to them, and
  * gets them once, live, when they are released. */
 static void check_join_while_held(const void *arg) {
@@ -599,4 +633,6 @@ void hub_tests_register(void) {
                 check_held_fanout, NULL);
     harness_add("hub: a subscriber joining while events are held replays up to them and gets them once",
                 check_join_while_held, NULL);
+    harness_add("hub: withdrawn input is published again in order when released; a withdrawn publish is gone",
+                check_input_deferred, NULL);
 }
