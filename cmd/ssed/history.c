@@ -32,6 +32,16 @@ void history_evict_oldest(hub *h, channel *ch) {
     shared_event_unref(old);
 }
 
+void history_withdraw_newest(hub *h, channel *ch, shared_event *ev) {
+    if (ev->history_channel != ch || channel_history_at(ch, ch->ring_len - 1) != ev)
+        return; /* evicted already, or never retained (--history 0) */
+    ch->ring_len--;
+    list_remove(&ev->history_link);
+    ev->history_channel = NULL;
+    h->history_bytes -= history_retained_size(ev);
+    shared_event_unref(ev);
+}
+
 /* Room for one more event: the ring grows by doubling (a power of two) up
  * to the per-channel limit, so a quiet channel costs little. */
 static int ring_make_room(hub *h, channel *ch) {

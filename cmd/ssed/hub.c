@@ -168,6 +168,17 @@ void hub_channel_collect(hub *h, channel *ch) {
 }
 
 void hub_free(hub *h) {
+    /* Their channels go below whoever holds them. */
+    for (size_t i = 0; i < h->held_count; i++)
+        shared_event_unref(h->held[i].ev);
+    free(h->held);
+    h->held = NULL;
+    h->held_count = h->held_cap = 0;
+    for (size_t i = 0; i < h->deferred_count; i++)
+        shared_event_unref(h->deferred[i].ev);
+    free(h->deferred);
+    h->deferred = NULL;
+    h->deferred_count = h->deferred_cap = 0;
     for (size_t b = 0; b < h->bucket_count; b++) {
         channel *c = h->buckets[b];
         while (c) {
@@ -180,21 +191,87 @@ void hub_free(hub *h) {
     h->buckets = NULL;
 }
 
-void hub_publish(hub *h, channel *ch, shared_event *ev) {
+static void fan_out(hub *h, channel *ch, shared_event *ev) {
+    for (list_node *n = ch->subscribers.next; n != &ch->subscribers; n = n->next) {
+        subscriber *s = list_entry(n, sub_link, node)->owner;
+        if (s->replaying)
+            continue; /* it is in history, where the replay will find it */
+        if (ev->seq < s->live_from_seq)
+            continue; /* held while it joined: its replay sent it already */
+        subscriber_enqueue(h, s, ev, ch);
+        ch->events_out++;
+    }
+}
+
+/* Append to a list of held events, taking over a reference on ev and
+ * adding a hold on ch. */
+static int held_push(hub *h, hub_held **list, size_t *count, size_t *cap, hub_held x) {
+    if (*count == *cap) {
+        size_t cap2 = *cap ? *cap * 2 : 64;
+        hub_held *grown = h->grow(*list, cap2 * sizeof *grown);
+        if (!grown)
+            return -1;
+        *list = grown;
+        *cap = cap2;
+    }
+    x.ch->holders++;
+    (*list)[(*count)++] = x;
+    return 0;
+}
+
+/* Retain, then send now or (with fan-out held) once the store says. Out
+ * of memory holding it: sent at once, as without a store, rather than
+ * never. */
+static void publish(hub *h, channel *ch, shared_event *ev, int keep) {
     channel_stop_waiting(h, ch);
     ev->seq = h->next_seq++;
     ev->chan_seq = ch->events_in++;
     ev->born_us = clock_now_us(); /* one clock read per event, however many subscribers */
     h->round_bytes += ev->len;
     history_append(h, ch, ev);
-    for (list_node *n = ch->subscribers.next; n != &ch->subscribers; n = n->next) {
-        subscriber *s = list_entry(n, sub_link, node)->owner;
-        if (s->replaying)
-            continue; /* it is in history, where the replay will find it */
-        subscriber_enqueue(h, s, ev, ch);
-        ch->events_out++;
-    }
+    if (h->hold_fanout && held_push(h, &h->held, &h->held_count, &h->held_cap, (hub_held){ev, ch, keep}) == 0)
+        return; /* the reference is the held slot's now */
+    fan_out(h, ch, ev);
     shared_event_unref(ev);
+}
+
+void hub_publish(hub *h, channel *ch, shared_event *ev) { publish(h, ch, ev, 0); }
+
+void hub_hold_fanout(hub *h) { h->hold_fanout = 1; }
+
+void hub_release_held(hub *h) {
+    /* Counted down first: fan-out and a channel freed by the release must
+     * find the list as it will be. */
+    size_t n = h->held_count;
+    h->held_count = 0;
+    for (size_t i = 0; i < n; i++) {
+        hub_held x = h->held[i];
+        fan_out(h, x.ch, x.ev);
+        shared_event_unref(x.ev);
+        hub_channel_release(h, x.ch);
+    }
+}
+
+size_t hub_withdraw_held(hub *h) {
+    size_t n = h->held_count;
+    for (size_t i = 0; i < n; i++) {
+        hub_held x = h->held[i];
+        if (x.keep && held_push(h, &h->deferred, &h->deferred_count, &h->deferred_cap, x) == 0)
+            shared_event_ref(x.ev);
+    }
+    while (h->held_count > 0) {
+        hub_held x = h->held[--h->held_count];
+        /* Newest first: each is the newest of its channel, in history or
+         * not, so the channel's chan_seqs stay contiguous. */
+        history_withdraw_newest(h, x.ch, x.ev);
+        x.ch->events_in--;
+        x.ev->withdrawn = 1;
+        if (h->journal && h->journal->withdrawn)
+            h->journal->withdrawn(h->journal->ctx, x.ch, x.ev);
+        shared_event_unref(x.ev);
+        hub_channel_release(h, x.ch);
+    }
+    return n;
 }
 
 /* The event encoded, with a fresh id if it has none; NULL with *rc when it
@@ -230,8 +307,35 @@ int hub_publish_event(hub *h, channel *ch, const sse_out_event *ev) {
     shared_event *e = hub_make_event(h, ev, &rc);
     if (!e)
         return rc;
-    hub_publish(h, ch, e);
+    publish(h, ch, e, 0);
     return SSE_ENCODE_OK;
+}
+
+int hub_publish_input_event(hub *h, channel *ch, const sse_out_event *ev) {
+    int rc;
+    shared_event *e = hub_make_event(h, ev, &rc);
+    if (!e)
+        return rc;
+    publish(h, ch, e, 1);
+    return SSE_ENCODE_OK;
+}
+
+size_t hub_republish_deferred(hub *h) {
+    size_t n = h->deferred_count, lost = 0;
+    h->deferred_count = 0;
+    for (size_t i = 0; i < n; i++) {
+        hub_held x = h->deferred[i];
+        /* A fresh copy: the withdrawn one stays withdrawn for whoever
+         * still follows it (publish.c). */
+        shared_event *copy = shared_event_restore(x.ev->bytes, x.ev->len, x.ev->id, x.ev->id_len);
+        if (copy)
+            publish(h, x.ch, copy, 1);
+        else
+            lost++;
+        shared_event_unref(x.ev);
+        hub_channel_release(h, x.ch);
+    }
+    return lost;
 }
 
 int hub_event_check(hub *h, const sse_out_event *ev) {

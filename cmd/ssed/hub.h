@@ -111,13 +111,26 @@ typedef struct hub_limits {
  * - retained: ev (its seq and chan_seq set) joined ch's history.
  * - evicted: ev left ch's history, or was published to a channel that
  *   keeps none (--history 0); ch's eviction marks are already updated.
- * - channel_freed: ch is about to be freed. */
+ * - channel_freed: ch is about to be freed.
+ * - withdrawn: ev, published to ch but never committed, was taken back
+ *   (hub_withdraw_held): out of history if it was there, and ch's event
+ *   count is what it was before ev. */
 typedef struct hub_journal {
     void (*retained)(void *ctx, channel *ch, shared_event *ev);
     void (*evicted)(void *ctx, channel *ch, const shared_event *ev);
     void (*channel_freed)(void *ctx, const channel *ch);
+    void (*withdrawn)(void *ctx, channel *ch, const shared_event *ev);
     void *ctx;
 } hub_journal;
+
+/* An event published while fan-out is held back, and its channel (held
+ * until the event is released or withdrawn); keep: published from input,
+ * which no one can be told was refused, so a withdrawal defers it. */
+typedef struct hub_held {
+    shared_event *ev;
+    channel *ch;
+    int keep;
+} hub_held;
 
 typedef struct hub {
     channel **buckets;
@@ -135,6 +148,16 @@ typedef struct hub {
     list_node dirty;       /* subscribers with events to flush */
     size_t round_bytes;    /* published since every subscriber was last written */
     const hub_journal *journal; /* NULL: no store */
+    /* With a store (hub_hold_fanout): events published since the last
+     * commit, in publish order, sent to no subscriber yet; a subscriber
+     * sees an event only once the store has it. */
+    int hold_fanout;
+    hub_held *held;
+    size_t held_count, held_cap;
+    /* Input events withdrawn, oldest first, to be published again once
+     * the store can write (hub_republish_deferred). */
+    hub_held *deferred;
+    size_t deferred_count, deferred_cap;
     hub_stats stats;
     /* Allocation for growing queues and rings; realloc, or a failing one
      * in tests. */
@@ -177,13 +200,47 @@ uint64_t hub_next_id(hub *h);
 static inline int hub_intake_full(const hub *h) { return h->round_bytes >= h->limits.max_pending / 4; }
 
 /* Retain ev in the channel's history and queue it to every subscriber that
- * is live. Takes over the caller's reference. */
+ * is live (with fan-out held: once hub_release_held says so). Takes over
+ * the caller's reference. */
 void hub_publish(hub *h, channel *ch, shared_event *ev);
+/* From now on, live subscribers get an event only when hub_release_held
+ * is called after it was published: a store commits first. */
+void hub_hold_fanout(hub *h);
+/* The store has everything published so far: queue the held events to
+ * their channels' live subscribers. */
+void hub_release_held(hub *h);
+/* The store could not keep the held events: take them back from history,
+ * newest first, as if never published (their seqs are not reused; their
+ * channels' event counts are); those from input are deferred. Returns how
+ * many there were. */
+size_t hub_withdraw_held(hub *h);
+/* The store can write again: publish the deferred input events anew, in
+ * their order (held, as any event). Returns how many were lost because
+ * memory ran out copying them. */
+size_t hub_republish_deferred(hub *h);
+/* The seq of the oldest event held back, or the next seq when none is: a
+ * replay stops there, and what follows reaches it live. */
+static inline uint64_t hub_first_held_seq(const hub *h) {
+    return h->held_count ? h->held[0].ev->seq : h->next_seq;
+}
+/* The newest event held back; NULL when none is. Its fate (released or
+ * withdrawn) is that of every event held with it. */
+static inline shared_event *hub_newest_held(const hub *h) {
+    return h->held_count ? h->held[h->held_count - 1].ev : NULL;
+}
+/* Whether an event hub_newest_held named is still waiting for the store. */
+static inline int hub_still_held(const hub *h, const shared_event *e) {
+    return !e->withdrawn && e->seq >= hub_first_held_seq(h);
+}
 /* Encode and publish an event; one without an id (has_id == 0) gets a
  * fresh numeric one from hub_next_id. An sse_encode error code, nothing
  * published, when the event is invalid, or one of these: */
 enum { HUB_ID_TOO_LONG = -100, HUB_EVENT_TOO_LARGE = -101 };
 int hub_publish_event(hub *h, channel *ch, const sse_out_event *ev);
+/* As hub_publish_event, for stdin and FIFO input: if the store withdraws
+ * the event, it is deferred and published again by hub_republish_deferred,
+ * since its writer cannot be told it was refused. */
+int hub_publish_input_event(hub *h, channel *ch, const sse_out_event *ev);
 /* As hub_publish_event, into history only: a cluster node's old events,
  * read when it (re)joins, are no news to its live subscribers. */
 int hub_retain_event(hub *h, channel *ch, const sse_out_event *ev);
@@ -199,6 +256,9 @@ const char *hub_strerror(int rc);
 void history_append(hub *h, channel *ch, shared_event *ev);
 /* Drop the channel's oldest event from its history. */
 void history_evict_oldest(hub *h, channel *ch);
+/* Take ev back out of ch's history, where it is the newest event if it is
+ * there at all (hub_withdraw_held); no eviction is remembered for it. */
+void history_withdraw_newest(hub *h, channel *ch, shared_event *ev);
 static inline shared_event *channel_history_at(const channel *ch, size_t i) {
     return ch->ring[(ch->ring_head + i) & (ch->ring_cap - 1)];
 }

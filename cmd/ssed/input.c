@@ -21,7 +21,7 @@ static void publish(input_source *in, const char *type, size_t type_len, const c
                     const char *data, size_t data_len, long long retry_ms) {
     const input_target *to = &in->to;
     sse_out_event ev = {type, type_len, id, id_len, id != NULL, data, data_len, retry_ms};
-    int rc = to->emit ? to->emit(to->emit_ctx, in, &ev) : hub_publish_event(to->hub, to->channel, &ev);
+    int rc = to->emit ? to->emit(to->emit_ctx, in, &ev) : hub_publish_input_event(to->hub, to->channel, &ev);
     if (rc == HUB_EVENT_TOO_LARGE)
         (*to->oversized_records)++;
     if (rc != SSE_ENCODE_OK)

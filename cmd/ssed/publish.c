@@ -28,6 +28,41 @@ static int batch_event(publish_request *p, const sse_out_event *ev) {
     return cluster_batch_add(p->batch, ev) < 0 ? SSE_ENCODE_NOMEM : SSE_ENCODE_OK;
 }
 
+/* An event was taken (published, or skipped as a resend): it is committed
+ * when the newest held event is, the one it was published as, or the one
+ * whose dedup record made it a resend. */
+static void follow_held(publish_request *p) {
+    shared_event *newest = hub_newest_held(p->hub);
+    if (newest == p->held)
+        return;
+    if (p->held)
+        shared_event_unref(p->held);
+    p->held = newest ? shared_event_ref(newest) : NULL;
+    if (!newest)
+        p->committed = p->accepted;
+}
+
+int publish_store_outcome(publish_request *p) {
+    if (!p->held) {
+        p->committed = p->accepted;
+        return 0;
+    }
+    if (hub_still_held(p->hub, p->held))
+        return 0;
+    int withdrawn = p->held->withdrawn;
+    shared_event_unref(p->held);
+    p->held = NULL;
+    if (withdrawn) {
+        p->accepted = p->committed;
+        p->status = 503;
+        snprintf(p->error, sizeof p->error, "the store could not write (see ssed's log); nothing after the %llu "
+                 "accepted events was published; try again", (unsigned long long)p->committed);
+        return -1;
+    }
+    p->committed = p->accepted;
+    return 0;
+}
+
 static int publish_one(publish_request *p, const char *type, size_t type_len, const char *id, size_t id_len,
                        const char *data, size_t data_len) {
     uint64_t seq = p->seq++;
@@ -37,6 +72,7 @@ static int publish_one(publish_request *p, const char *type, size_t type_len, co
         p->accepted++;
         p->has_id = 0;
         p->next_retry = -1;
+        follow_held(p);
         return 0;
     }
     if (!id && p->has_id) {
@@ -54,6 +90,8 @@ static int publish_one(publish_request *p, const char *type, size_t type_len, co
     p->accepted++;
     if (p->dedup)
         dedup_published(p->dedup, p->session, seq);
+    if (!p->batch)
+        follow_held(p);
     return 0;
 }
 
@@ -181,6 +219,8 @@ void publish_free(publish_request *p) {
     if (!p)
         return;
     hub_channel_release(p->hub, p->ch);
+    if (p->held)
+        shared_event_unref(p->held);
     if (p->batch) {
         cluster_batch_free(p->batch);
         free(p->batch);

@@ -43,9 +43,12 @@ typedef struct publish_request {
     uint64_t seq;        /* number of the next event in the body */
     uint64_t duplicates; /* events skipped as already published */
     /* With --store: events of this request known to be committed, and the
-     * store's commit count when that was last looked at. */
+     * newest event held back for the store when the last of the others was
+     * taken (a reference; NULL: nothing was held, all is committed). A
+     * commit or a withdrawal decides every held event at once, so that
+     * one's fate is theirs (publish_store_outcome). */
     uint64_t committed;
-    uint64_t commits_seen;
+    shared_event *held;
     int status; /* 0 while fine; else the HTTP status to answer */
     char error[200];
     /* In a cluster: the events collected for one script call, sent when
@@ -65,6 +68,10 @@ enum { PUBLISH_MORE = 0, PUBLISH_DONE = 1, PUBLISH_FAILED = -1 };
  * (NULL, out of memory) the caller still holds it. */
 publish_request *publish_start(hub *h, channel *ch, size_t max_event_size, enum body_kind kind, int chunked,
                                uint64_t content_length);
+/* With --store: what became of the events taken since the last look. 0,
+ * or -1 when the store could not keep them (they were withdrawn: the
+ * request is failed with 503, and only `committed` were taken). */
+int publish_store_outcome(publish_request *p);
 /* Feed raw body bytes; *consumed says how many were part of this body. */
 int publish_feed(publish_request *p, const char *bytes, size_t len, size_t *consumed);
 void publish_free(publish_request *p);

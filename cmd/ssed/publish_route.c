@@ -133,7 +133,9 @@ void publish_route_handle(conn *c, const http_request *req, long long content_le
         return;
     }
     if (server_store_failing(srv)) {
-        conn_reply_status(c, 503, "the store cannot write (see ssed's log); try again", "Retry-After: 1\r\n");
+        char why[400];
+        snprintf(why, sizeof why, "%.300s; nothing was published", server_store_error(srv));
+        conn_reply_status(c, 503, why, "Retry-After: 1\r\n");
         return;
     }
     if (content_length < 0 && !chunked) {
@@ -197,7 +199,6 @@ void publish_route_handle(conn *c, const http_request *req, long long content_le
         publish_free(p);
         return;
     }
-    p->commits_seen = server_store_commits(srv);
     const http_header *connection = http_request_header(req, "connection");
     c->keep_alive = req->minor_version == 1 && !(connection && http_header_has_token(connection, "close"));
     conn_start_body(c, p);
@@ -289,14 +290,16 @@ static void answer(conn *c, publish_request *p, int ok) {
     c->route_state = NULL;
     /* Nothing is acknowledged before it is in the store. When it cannot
      * be written, only what earlier commits wrote counts as taken (503):
-     * the rest stays queued for the store, and a numbered resend skips it,
-     * so it still lands once. */
+     * the rest was taken back from history, subscribers and the dedup
+     * table, so a resend (numbered or not) publishes it once. */
     char store_err[sizeof p->error];
-    if (server_store_ack(srv, store_err, sizeof store_err) < 0) {
+    int stored = server_store_ack(srv, store_err, sizeof store_err);
+    if (publish_store_outcome(p) < 0 || stored < 0) {
         ok = 0;
         p->status = 503;
         p->accepted = p->committed;
-        snprintf(p->error, sizeof p->error, "%s", store_err);
+        if (stored < 0)
+            snprintf(p->error, sizeof p->error, "%s", store_err);
     }
     srv->stats.events_published += p->accepted;
     /* The answer says how many events were taken, even on failure, so a
@@ -324,18 +327,16 @@ static void answer(conn *c, publish_request *p, int ok) {
 
 int publish_route_body(conn *c, const char *bytes, size_t len, size_t *used) {
     publish_request *p = c->route_state;
-    uint64_t commits = server_store_commits(c->srv);
-    if (commits != p->commits_seen) {
-        /* A commit since the last bytes: all published so far is stored. */
-        p->committed = p->accepted;
-        p->commits_seen = commits;
+    if (publish_store_outcome(p) < 0) {
+        *used = 0; /* what it published since the last bytes was withdrawn */
+        return CONN_BODY_FAILED;
     }
     if (server_store_failing(c->srv)) {
-        /* Stop taking a body the store cannot keep up with: memory would
-         * grow without bound, and none of it could be acknowledged. */
+        /* Stop taking a body the store cannot keep: nothing more of it
+         * could be acknowledged. */
         *used = 0;
         p->status = 503;
-        snprintf(p->error, sizeof p->error, "the store cannot write (see ssed's log); try again");
+        snprintf(p->error, sizeof p->error, "%.150s; try again", server_store_error(c->srv));
         return CONN_BODY_FAILED;
     }
     int rc = publish_feed(p, bytes, len, used);

@@ -31,6 +31,7 @@ typedef struct shared_event {
     struct channel *history_channel; /* that channel, while in its history */
     int id_is_number;
     uint64_t id_number;
+    int withdrawn; /* taken back unsent: the store could not keep it (hub_withdraw_held) */
     const char *id; /* the id exactly as sent (after UTF-8 repair); in bytes */
     size_t id_len;
     struct shared_event *envelope; /* the same event as a message envelope, made on first need */

@@ -8,9 +8,14 @@
  * callback; they are queued and written together in one transaction by
  * store_commit, so a publish request's events and its dedup record land
  * together or not at all (what keeps a resend after a crash exactly-once).
- * A commit that fails (disk full, I/O error) keeps what it could not write
- * and retries it at the next commit, at most every STORE_RETRY_MS: memory
- * may be ahead of the store for that long, never the other way round.
+ * Subscribers are sent an event only once a commit wrote it (the hub holds
+ * fan-out back until then). A commit that fails (disk full, I/O error)
+ * takes the events it could not write back out of the hub and the dedup
+ * table, as if never published (their publishers are answered 503; events
+ * from input are published again after the next commit that works), keeps
+ * the rest of its changes (evictions, counters) and retries them at the
+ * next commit, at most every STORE_RETRY_MS. A store whose file was
+ * deleted or replaced while open refuses every commit until a restart.
  *
  * Ownership: the store holds a reference on every event queued and not yet
  * committed; the hub and the dedup table are the caller's, and must outlive
@@ -62,9 +67,17 @@ int store_load(store *s, hub *h, dedup_table *d, char *err, size_t errlen);
 int store_commit(store *s, int ack, char *err, size_t errlen);
 /* Whether the last commit failed and its changes still wait. */
 int store_failing(const store *s);
-/* How many commits have written changes: everything queued before one of
- * them is in the store. */
-uint64_t store_commits(const store *s);
+/* Why, while it fails: "store PATH: ...". */
+const char *store_error(const store *s);
+/* Whether the failure is final (a failed fsync, the file deleted or
+ * replaced): nothing is retried, only a restart helps. */
+int store_broken(const store *s);
+/* How many events were taken back since the last call, because the
+ * commit that should have written them failed (never sent, not in
+ * history; their publishers got 503, and input events are published
+ * again once a commit succeeds); *input_lost: how many of those input
+ * events memory ran out publishing again. */
+uint64_t store_take_withdrawn(store *s, uint64_t *input_lost);
 /* The batch mode's periodic sync, and retries after a failure: what is due
  * at now_ms. -1 with err filled when a due sync or retry failed. */
 int store_tick(store *s, uint64_t now_ms, char *err, size_t errlen);

@@ -59,7 +59,6 @@ struct store {
     hub_journal journal;
     int loading; /* events retained while loading are already stored */
     uint64_t dropped_at_load; /* stored events the limits evicted while loading */
-    uint64_t commits;         /* successful commits, for publish_route's count */
     uint64_t next_channel_id;
     store_op *ops; /* in seq order, as published */
     size_t op_count, op_cap;
@@ -70,6 +69,11 @@ struct store {
     size_t dedup_slots[DEDUP_SESSIONS];
     size_t dedup_count;
     unsigned char dedup_dirty[DEDUP_SESSIONS];
+    /* The dedup table as the store has it: what a changed slot goes back
+     * to when the events that changed it are withdrawn. */
+    dedup_entry dedup_committed[DEDUP_SESSIONS];
+    uint64_t withdrawn; /* events taken back since store_take_withdrawn */
+    uint64_t input_lost; /* withdrawn input events memory ran out republishing */
     int meta_dirty;
     int failing;
     int broken; /* a change could not even be queued: the store is out of step for good */
@@ -101,5 +105,8 @@ void store_file_lock_holder(const store *s, char *out, size_t outlen);
 int store_prepare(store *s, char *err, size_t errlen);
 void store_attach(store *s, hub *h, dedup_table *d);
 void store_drop_pending(store *s);
+/* After a load: what the hub and dedup table hold is the store's, and
+ * from now on subscribers are sent only what a commit wrote. */
+void store_start_holding(store *s);
 
 #endif

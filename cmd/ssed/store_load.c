@@ -185,5 +185,7 @@ int store_load(store *s, hub *h, dedup_table *d, char *err, size_t errlen) {
         hub_channel_release(h, chans[i].ch);
     free(chans);
     s->loading = 0;
+    if (rc == 0)
+        store_start_holding(s);
     return rc;
 }

@@ -1,8 +1,9 @@
-/* The store in the server's life. Memory is never behind the store: a
- * commit that fails keeps its changes queued (store.h), and until one
- * succeeds ssed takes no new events it would have to acknowledge or could
- * lose without telling: publishes get 503, stdin and FIFO input pause
- * (their writers block), and the write is retried every second. */
+/* The store in the server's life. Subscribers see only what the store
+ * has: a commit that fails takes back the events it could not write
+ * (store.h), and until one succeeds ssed takes no new events it would have
+ * to acknowledge or could lose without telling: publishes get 503, stdin
+ * and FIFO input pause (their writers block), and the write is retried
+ * every second. */
 #include "store_loop.h"
 
 #include "log.h"
@@ -29,7 +30,9 @@ static void pause_inputs(server *srv, int paused, const char *why) {
     srv->inputs_paused = paused;
     for (size_t i = 0; i < srv->input_count; i++)
         input_pause(&srv->inputs[i], paused);
-    if (paused)
+    if (paused && store_broken(srv->store))
+        log_error("%s; input paused and publishes refused (503) until ssed is restarted", why);
+    else if (paused)
         log_warn("%s; input paused and publishes refused (503) until the store can write; retrying every second",
                  why);
     else
@@ -47,6 +50,15 @@ void server_store_step(server *srv, uint64_t now_ms) {
         pause_inputs(srv, 1, err);
     else
         pause_inputs(srv, 0, NULL);
+    uint64_t input_lost;
+    uint64_t withdrawn = store_take_withdrawn(srv->store, &input_lost);
+    if (withdrawn)
+        log_warn("store %s: %llu event%s it could not write taken back unsent (publishers were answered 503; "
+                 "input is published again once the store can write)",
+                 srv->opt->store_path, (unsigned long long)withdrawn, withdrawn == 1 ? "" : "s");
+    if (input_lost)
+        log_error("store %s: out of memory publishing %llu input events again; they are lost", srv->opt->store_path,
+                  (unsigned long long)input_lost);
 }
 
 int server_store_ack(server *srv, char *err, size_t errlen) {
@@ -57,7 +69,9 @@ int server_store_ack(server *srv, char *err, size_t errlen) {
 
 int server_store_failing(const server *srv) { return srv->store && store_failing(srv->store); }
 
-uint64_t server_store_commits(const server *srv) { return srv->store ? store_commits(srv->store) : 0; }
+const char *server_store_error(const server *srv) {
+    return server_store_failing(srv) ? store_error(srv->store) : "";
+}
 
 int server_store_timeout(const server *srv, uint64_t now_ms) {
     return srv->store ? store_next_timeout(srv->store, now_ms) : -1;

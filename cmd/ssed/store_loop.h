@@ -21,8 +21,8 @@ void server_store_step(server *srv, uint64_t now_ms);
 int server_store_ack(server *srv, char *err, size_t errlen);
 /* Whether the store cannot write now (new publishes are refused). */
 int server_store_failing(const server *srv);
-/* store_commits, or 0 without a store. */
-uint64_t server_store_commits(const server *srv);
+/* Why the store cannot write ("store PATH: ..."); "" when it can. */
+const char *server_store_error(const server *srv);
 /* Milliseconds until server_store_step has work; -1: none. */
 int server_store_timeout(const server *srv, uint64_t now_ms);
 /* At exit: a last commit and sync, then close. */

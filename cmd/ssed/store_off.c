@@ -26,7 +26,14 @@ int store_commit(store *s, int ack, char *err, size_t errlen) {
 
 int store_failing(const store *s) { return s != NULL && 0; }
 
-uint64_t store_commits(const store *s) { return s != NULL && 0; }
+const char *store_error(const store *s) { return s ? "" : ""; }
+
+int store_broken(const store *s) { return s != NULL && 0; }
+
+uint64_t store_take_withdrawn(store *s, uint64_t *input_lost) {
+    *input_lost = 0;
+    return s != NULL && 0;
+}
 
 int store_tick(store *s, uint64_t now_ms, char *err, size_t errlen) {
     (void)s, (void)now_ms, (void)err, (void)errlen;

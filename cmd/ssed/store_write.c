@@ -154,6 +154,19 @@ static void on_channel_freed(void *ctx, const channel *ch) {
     s->meta_dirty = 1; /* what it evicted is now the hub's to remember */
 }
 
+/* A withdrawn event is never written, and its channel's row goes back to
+ * the count before it. */
+static void on_withdrawn(void *ctx, channel *ch, const shared_event *ev) {
+    store *s = ctx;
+    queue_channel(s, ch);
+    store_op *op = pending_append(s, ev->seq);
+    if (op && op->ev) {
+        shared_event_unref(op->ev);
+        op->ev = NULL;
+    }
+    s->meta_dirty = 1;
+}
+
 static void on_dedup_changed(void *ctx, size_t slot) {
     store *s = ctx;
     if (!s->dedup_dirty[slot]) {
@@ -165,15 +178,22 @@ static void on_dedup_changed(void *ctx, size_t slot) {
 void store_attach(store *s, hub *h, dedup_table *d) {
     s->hub = h;
     s->dedup = d;
-    s->journal = (hub_journal){on_retained, on_evicted, on_channel_freed, s};
+    s->journal = (hub_journal){on_retained, on_evicted, on_channel_freed, on_withdrawn, s};
     h->journal = &s->journal;
     d->changed = on_dedup_changed;
     d->changed_ctx = s;
 }
 
+void store_start_holding(store *s) {
+    memcpy(s->dedup_committed, s->dedup->entries, sizeof s->dedup_committed);
+    hub_hold_fanout(s->hub);
+}
+
 void store_detach(store *s) {
-    if (s->hub && s->hub->journal == &s->journal)
+    if (s->hub && s->hub->journal == &s->journal) {
         s->hub->journal = NULL;
+        s->hub->hold_fanout = 0;
+    }
     if (s->dedup && s->dedup->changed_ctx == s) {
         s->dedup->changed = NULL;
         s->dedup->changed_ctx = NULL;
@@ -328,20 +348,47 @@ static int sync_now(store *s, uint64_t now_ms, char *err, size_t errlen) {
     return 0;
 }
 
-static int commit_at(store *s, int ack, uint64_t now_ms, char *err, size_t errlen) {
+/* Whether PATH still names the file SQLite has open: deleted or renamed
+ * away, every commit would go to a file no restart finds, and a second ssed
+ * could start a new store there meanwhile. SQLite compares PATH's inode
+ * with its open file's (one stat). */
+static int file_moved(store *s) {
+    int moved = 0;
+    if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK)
+        return 0; /* a VFS that cannot tell */
+    return moved;
+}
+
+static int refuse_moved(store *s, char *err, size_t errlen) {
+    snprintf(s->last_error, sizeof s->last_error,
+             "store %s: the file was deleted or replaced while ssed ran; restart ssed to write a store again",
+             s->path);
+    snprintf(err, errlen, "%s", s->last_error);
+    s->failing = 1;
+    s->broken = 1;
+    return -1;
+}
+
+/* Write and sync what is pending; 0 when the store has everything. */
+static int write_and_sync(store *s, int ack, uint64_t now_ms, char *err, size_t errlen) {
     if (s->broken || (s->failing && now_ms < s->retry_at_ms)) {
         snprintf(err, errlen, "%s", s->last_error);
         return -1;
     }
     if (has_pending(s)) {
+        /* Once per commit batch, before anything it holds is sent or
+         * acknowledged. */
+        if (file_moved(s))
+            return refuse_moved(s, err, errlen);
         if (write_pending(s) < 0) {
             int rc = fail(s, now_ms, "write", err, errlen);
             if (!sqlite3_get_autocommit(s->db))
                 sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
             return rc;
         }
+        for (size_t i = 0; i < s->dedup_count; i++)
+            s->dedup_committed[s->dedup_slots[i]] = s->dedup->entries[s->dedup_slots[i]];
         store_drop_pending(s);
-        s->commits++;
         if (!s->unsynced)
             s->unsynced_since_ms = now_ms;
         s->unsynced = 1;
@@ -355,17 +402,60 @@ static int commit_at(store *s, int ack, uint64_t now_ms, char *err, size_t errle
     return 0;
 }
 
+/* What the store could not keep is taken back from everywhere else: out
+ * of history and the subscribers' reach (hub_withdraw_held), and the dedup
+ * records it changed go back to the store's, so a numbered resend of it
+ * is published (once) when the store can write again. */
+static void withdraw_uncommitted(store *s) {
+    if (!s->hub)
+        return;
+    s->withdrawn += hub_withdraw_held(s->hub);
+    for (size_t i = 0; i < s->dedup_count; i++) {
+        size_t slot = s->dedup_slots[i];
+        s->dedup->entries[slot] = s->dedup_committed[slot];
+        s->dedup_dirty[slot] = 0;
+    }
+    s->dedup_count = 0;
+}
+
+/* Subscribers are sent what a commit wrote, and nothing a failed one did
+ * not. */
+static int commit_at(store *s, int ack, uint64_t now_ms, char *err, size_t errlen) {
+    int rc = write_and_sync(s, ack, now_ms, err, errlen);
+    if (rc < 0) {
+        withdraw_uncommitted(s);
+    } else if (s->hub) {
+        hub_release_held(s->hub);
+        /* Input withdrawn earlier goes in again, to the next commit. */
+        s->input_lost += hub_republish_deferred(s->hub);
+    }
+    return rc;
+}
+
 int store_commit(store *s, int ack, char *err, size_t errlen) { return commit_at(s, ack, clock_now_ms(), err, errlen); }
 
 int store_failing(const store *s) { return s->failing; }
 
-uint64_t store_commits(const store *s) { return s->commits; }
+const char *store_error(const store *s) { return s->last_error; }
+
+int store_broken(const store *s) { return s->broken; }
+
+uint64_t store_take_withdrawn(store *s, uint64_t *input_lost) {
+    uint64_t n = s->withdrawn;
+    *input_lost = s->input_lost;
+    s->withdrawn = 0;
+    s->input_lost = 0;
+    return n;
+}
 
 int store_tick(store *s, uint64_t now_ms, char *err, size_t errlen) {
     if (s->failing)
         return commit_at(s, 0, now_ms, err, errlen);
-    if (s->unsynced && s->sync == STORE_SYNC_BATCH && now_ms >= s->unsynced_since_ms + STORE_SYNC_INTERVAL_MS)
-        return sync_now(s, now_ms, err, errlen);
+    if (s->unsynced && s->sync == STORE_SYNC_BATCH && now_ms >= s->unsynced_since_ms + STORE_SYNC_INTERVAL_MS &&
+        sync_now(s, now_ms, err, errlen) < 0) {
+        withdraw_uncommitted(s); /* the commit that follows would refuse them */
+        return -1;
+    }
     return 0;
 }
 

@@ -189,9 +189,11 @@ void hub_replay_more(hub *h, subscriber *s) {
             drop(h, s);
             return;
         }
-        if (!e) {
-            s->replaying = 0; /* caught up: live from now on */
-            s->live_from_seq = h->next_seq;
+        if (!e || e->seq >= hub_first_held_seq(h)) {
+            /* Caught up: live from now on, held events included (they
+             * are not the store's yet, and may be withdrawn). */
+            s->replaying = 0;
+            s->live_from_seq = hub_first_held_seq(h);
             return;
         }
         if (s->q_len > 0 && s->pending_bytes + e->len > window)

@@ -513,6 +513,104 @@ static void check_out_of_memory(const void *arg) {
     hub_free(&h);
 }
 
+/* With fan-out held (a store commits first), a live subscriber gets an
+ * event only once it is released; a withdrawn one is gone from history and
+ * its channel's count, and the next event takes its place. */
+static void check_held_fanout(const void *arg) {
+    (void)arg;
+    hub h;
+    CHECK(test_hub_init(&h, 10, 0, 1 << 20) == 0);
+    hub_hold_fanout(&h);
+    channel *ch = hub_channel_acquire(&h, "h", 1, HUB_FOR_PUBLISHING);
+    channel *sub_ch = hub_channel_acquire(&h, "h", 1, HUB_FOR_SUBSCRIBING);
+    subscriber *s = calloc(1, sizeof *s);
+    CHECK(subscriber_attach(&h, s, &sub_ch, 1) == 0);
+    hub_queue_history(&h, s, NULL, 0, 0, NULL, NULL);
+    CHECK(!s->replaying);
+    buf got = BUF_INIT;
+    publish_text(&h, ch, "one");
+    CHECK(s->q_len == 0 && ch->ring_len == 1);
+    hub_release_held(&h);
+    publish_text(&h, ch, "two");
+    publish_text(&h, ch, "three");
+    CHECK(hub_withdraw_held(&h) == 2);
+    CHECK(ch->ring_len == 1 && ch->events_in == 1);
+    publish_text(&h, ch, "four");
+    CHECK(channel_history_at(ch, 1)->chan_seq == 1);
+    hub_release_held(&h);
+    drain(&h, s, &got, NULL);
+    buf_append_char(&got, '\0');
+    CHECK_STR(got.data, "one four ");
+    subscriber_detach(&h, s);
+    free(s);
+    buf_free(&got);
+    hub_channel_release(&h, ch);
+    hub_free(&h);
+}
+
+/* Input withdrawn is deferred, not dropped: published again (a copy, in
+ * order, after what was committed) when the store can write, while a
+ * withdrawn publish is gone. */
+static void check_input_deferred(const void *arg) {
+    (void)arg;
+    hub h;
+    CHECK(test_hub_init(&h, 10, 0, 1 << 20) == 0);
+    hub_hold_fanout(&h);
+    channel *ch = hub_channel_acquire(&h, "i", 1, HUB_FOR_PUBLISHING);
+    channel *sub_ch = hub_channel_acquire(&h, "i", 1, HUB_FOR_SUBSCRIBING);
+    subscriber *s = calloc(1, sizeof *s);
+    CHECK(subscriber_attach(&h, s, &sub_ch, 1) == 0);
+    hub_queue_history(&h, s, NULL, 0, 0, NULL, NULL);
+    sse_out_event line1 = {NULL, 0, NULL, 0, 0, "line1", 5, -1};
+    sse_out_event line2 = {NULL, 0, NULL, 0, 0, "line2", 5, -1};
+    CHECK(hub_publish_input_event(&h, ch, &line1) == SSE_ENCODE_OK);
+    publish_text(&h, ch, "posted");
+    CHECK(hub_publish_input_event(&h, ch, &line2) == SSE_ENCODE_OK);
+    CHECK(hub_withdraw_held(&h) == 3);
+    CHECK(ch->ring_len == 0 && h.deferred_count == 2);
+    CHECK(hub_republish_deferred(&h) == 0);
+    CHECK(h.held_count == 2 && ch->ring_len == 2 && s->q_len == 0);
+    hub_release_held(&h);
+    buf got = BUF_INIT;
+    drain(&h, s, &got, NULL);
+    buf_append_char(&got, '\0');
+    CHECK_STR(got.data, "line1 line2 ");
+    subscriber_detach(&h, s);
+    free(s);
+    buf_free(&got);
+    hub_channel_release(&h, ch);
+    hub_free(&h);
+}
+
+/* A subscriber that joins while events are held replays up to them, and
+ * gets them once, live, when they are released. */
+static void check_join_while_held(const void *arg) {
+    (void)arg;
+    hub h;
+    CHECK(test_hub_init(&h, 10, 0, 1 << 20) == 0);
+    hub_hold_fanout(&h);
+    channel *ch = hub_channel_acquire(&h, "j", 1, HUB_FOR_PUBLISHING);
+    publish_text(&h, ch, "a");
+    hub_release_held(&h);
+    publish_text(&h, ch, "b");
+    channel *sub_ch = hub_channel_acquire(&h, "j", 1, HUB_FOR_SUBSCRIBING);
+    subscriber *s = calloc(1, sizeof *s);
+    CHECK(subscriber_attach(&h, s, &sub_ch, 1) == 0);
+    hub_queue_history(&h, s, NULL, 0, 10, NULL, NULL);
+    buf got = BUF_INIT;
+    drain(&h, s, &got, NULL);
+    CHECK(!s->replaying);
+    hub_release_held(&h);
+    drain(&h, s, &got, NULL);
+    buf_append_char(&got, '\0');
+    CHECK_STR(got.data, "a b ");
+    subscriber_detach(&h, s);
+    free(s);
+    buf_free(&got);
+    hub_channel_release(&h, ch);
+    hub_free(&h);
+}
+
 void hub_tests_register(void) {
     for (size_t i = 0; i < sizeof resume_cases / sizeof resume_cases[0]; i++)
         harness_add(resume_cases[i].name, check_resume, &resume_cases[i]);
@@ -531,4 +629,10 @@ void hub_tests_register(void) {
     harness_add("hub: envelopes of retained events count against the history byte cap", check_envelopes_count, NULL);
     harness_add("hub: several channels: events tagged with their channel, once each, counted against the byte cap",
                 check_tagged_variants, NULL);
+    harness_add("hub: held fan-out: sent when released; withdrawn events leave history and reach no one",
+                check_held_fanout, NULL);
+    harness_add("hub: a subscriber joining while events are held replays up to them and gets them once",
+                check_join_while_held, NULL);
+    harness_add("hub: withdrawn input is published again in order when released; a withdrawn publish is gone",
+                check_input_deferred, NULL);
 }

@@ -173,6 +173,49 @@ static void check_refusals(const void *arg) {
     remove_dir(dir);
 }
 
+/* A commit that fails takes back what it could not write: the events
+ * leave history and their channel's count, and the dedup record goes back
+ * to the store's, so a numbered resend is taken again. Deleting the file
+ * is the failure here, and it is final. */
+static void check_failed_commit_withdraws(const void *arg) {
+    (void)arg;
+    char dir[64], path[128], err[600], ids[200];
+    temp_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/s.store", dir);
+    hub h;
+    dedup_table *d = calloc(1, sizeof *d);
+    CHECK(d && init_hub(&h, 10) == 0);
+    store *s = open_and_load(path, &h, d);
+    if (!s || !d)
+        return;
+    publish(&h, "a", "a1", "one");
+    dedup_published(d, 0xabc, 7);
+    CHECK(store_commit(s, 1, err, sizeof err) == 0);
+    publish(&h, "a", "a2", "two");
+    publish(&h, "b", "b1", "uno");
+    dedup_published(d, 0xabc, 8);
+    dedup_published(d, 0xdef, 1);
+    CHECK(dedup_next(d, 0xabc) == 9);
+    CHECK(unlink(path) == 0);
+    CHECK(store_commit(s, 1, err, sizeof err) == -1);
+    CHECK(strstr(err, path) && strstr(err, "deleted or replaced while ssed ran"));
+    CHECK(store_failing(s) && store_broken(s));
+    uint64_t input_lost = 1;
+    CHECK(store_take_withdrawn(s, &input_lost) == 2 && input_lost == 0);
+    retained_ids(&h, "a", ids, sizeof ids);
+    CHECK_STR(ids, "a1");
+    channel *a = hub_channel_find(&h, "a", 1);
+    CHECK(a && a->events_in == 1);
+    CHECK(hub_channel_find(&h, "b", 1) == NULL); /* nothing holds it, nothing retained */
+    CHECK(dedup_next(d, 0xabc) == 8);
+    CHECK(dedup_next(d, 0xdef) == 0);
+    CHECK(h.held_count == 0);
+    store_close(s);
+    hub_free(&h);
+    free(d);
+    remove_dir(dir);
+}
+
 static void check_no_engine(const void *arg) {
     (void)arg;
     char err[300];
@@ -191,4 +234,6 @@ void store_tests_register(void) {
                 check_smaller_limit_evicts, NULL);
     harness_add("store: a held store and a damaged one are refused naming the path; repair moves it aside",
                 check_refusals, NULL);
+    harness_add("store: a failed commit (the file deleted) takes its events and dedup records back",
+                check_failed_commit_withdraws, NULL);
 }

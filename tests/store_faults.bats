@@ -1,0 +1,259 @@
+#!/usr/bin/env bats
+# The store under faults, with a subscriber watching: a publish refused
+# because the store cannot write (a full disk) reaches no one, is not in
+# history, and its numbered resend lands exactly once when the disk has
+# room again (or the disk stops failing with EIO), across a kill -9; a
+# store file deleted while ssed runs is noticed before the next publish is
+# acknowledged.
+
+load lib/helpers
+
+teardown() {
+    exec 8>&- 2>/dev/null || true
+    stop_all
+    if [ -n "${TMPFS_DIR:-}" ]; then
+        umount "$TMPFS_DIR" 2>/dev/null || true
+    fi
+}
+
+# start_store_ssed PORT [OPTIONS...]: ssed on 127.0.0.1:PORT, so a restart
+# keeps the URL; with SSED_PRELOAD set, that library is preloaded into it;
+# with SSED_FEED set, its stdin is a FIFO held open on fd 8 (else none).
+start_store_ssed() {
+    local port=$1 input=/dev/null
+    shift
+    SSED_ERR="$BATS_TEST_TMPDIR/ssed.err"
+    if [ -n "${SSED_FEED:-}" ]; then
+        input="$BATS_TEST_TMPDIR/feed"
+        rm -f "$input"
+        mkfifo "$input"
+    else
+        set -- --no-stdin "$@"
+    fi
+    env ${SSED_PRELOAD:+LD_PRELOAD="$SSED_PRELOAD"} "$SSED" -l "127.0.0.1:$port" "$@" <"$input" \
+        >"$BATS_TEST_TMPDIR/ssed.out" 2>>"$SSED_ERR" 3>&- 8>&- 9>&- &
+    SSED_PID=$!
+    echo "$SSED_PID" >>"$BATS_TEST_TMPDIR/pids"
+    [ -z "${SSED_FEED:-}" ] || exec 8>"$input"
+    wait_for_line "$SSED_ERR" "serving http://127\.0\.0\.1:$port/" 10
+    PORT=$port
+    URL="http://127.0.0.1:$port"
+}
+
+# watch NAME PATH [CURL OPTIONS...]: a subscriber writing the raw stream to
+# $BATS_TEST_TMPDIR/NAME for as long as the test may run.
+watch() {
+    local name=$1 path=$2
+    shift 2
+    curl -sN --max-time $((120 * SSETOOLS_WAIT_SCALE)) "$@" "$URL$path" >"$BATS_TEST_TMPDIR/$name" 2>/dev/null \
+        3>&- 8>&- 9>&- &
+    echo $! >>"$BATS_TEST_TMPDIR/pids"
+    WATCH_PID=$!
+    wait_for_line "$BATS_TEST_TMPDIR/$name" '^: ssed stream' 10
+}
+
+# post_numbered SEQ DATA: publish one event as publisher 5eed, number SEQ;
+# prints the status and leaves the answer in $BATS_TEST_TMPDIR/answer.
+post_numbered() {
+    curl -s -o "$BATS_TEST_TMPDIR/answer" -w '%{http_code}' --max-time 5 -H 'SSE-Publisher: 5eed' \
+        -H "SSE-Sequence: $1" --data-binary "$2" "$URL/c"
+}
+
+# history_of CHANNEL: how many events the channel retains now.
+history_of() {
+    curl -s --max-time 5 "$URL/_ssed/stats" | python3 -c "
+import json, sys
+print(sum(c['history'] for c in json.load(sys.stdin)['channels'] if c['name'] == '/$1'))"
+}
+
+# build_eio_shim: tests/lib/eio_shim.c built into $BATS_TEST_TMPDIR, or skip.
+build_eio_shim() {
+    command -v cc >/dev/null || skip "no C compiler to build tests/lib/eio_shim.c"
+    ! ldd "$SSED" | grep -q libasan || skip "an AddressSanitizer build cannot take an LD_PRELOAD shim"
+    cc -shared -fPIC -o "$BATS_TEST_TMPDIR/eio_shim.so" "$TOP/tests/lib/eio_shim.c" -ldl
+}
+
+# mount_small_tmpfs: a 2 MiB tmpfs at TMPFS_DIR, or skip.
+mount_small_tmpfs() {
+    TMPFS_DIR="$BATS_TEST_TMPDIR/small"
+    mkdir -p "$TMPFS_DIR"
+    mount -t tmpfs -o size=2m tmpfs "$TMPFS_DIR" 2>/dev/null || {
+        TMPFS_DIR=""
+        skip "cannot mount a small tmpfs here (mount needs root, or a user namespace allowing it)"
+    }
+}
+
+@test "store faults: a publish refused while the disk is full reaches no subscriber; its resend lands once, across kill -9" {
+    mount_small_tmpfs
+    local port store="$TMPFS_DIR/f.store" big code i refused=""
+    # Room to give back later: deleting it is what frees the disk.
+    head -c $((512 * 1024)) /dev/zero >"$TMPFS_DIR/filler"
+    port=$(free_port)
+    start_store_ssed "$port" --store "$store" --history 100000 --replay 100000 --max-pending 64MiB
+    watch live /c
+    big=$(head -c 3000 /dev/zero | tr '\0' 'y')
+    : >"$BATS_TEST_TMPDIR/acked"
+    for i in $(seq 1 2000); do
+        code=$(post_numbered "$i" "ev $i $big")
+        [ "$code" = 200 ] || break
+        echo "$i" >>"$BATS_TEST_TMPDIR/acked"
+    done
+    echo "first refusal at $i: $code $(cat "$BATS_TEST_TMPDIR/answer")"
+    [ "$code" = 503 ]
+    grep -q '"accepted":0' "$BATS_TEST_TMPDIR/answer"
+    refused=$i
+    # Two more while full: another number, and the refused one again.
+    [ "$(post_numbered $((refused + 1)) "ev $((refused + 1)) $big")" = 503 ]
+    [ "$(post_numbered "$refused" "ev $refused $big")" = 503 ]
+    # Every acknowledged event reached the subscriber, and nothing else did
+    # (the refused ones were published, if at all, before the last of them).
+    local n
+    n=$(wc -l <"$BATS_TEST_TMPDIR/acked")
+    [ "$n" -gt 0 ]
+    wait_for_data "$BATS_TEST_TMPDIR/live" "$n" 30
+    [ "$(data_of "$BATS_TEST_TMPDIR/live" | cut -d' ' -f2)" = "$(cat "$BATS_TEST_TMPDIR/acked")" ]
+    # Nor are they in history: a new subscriber replays only what was acknowledged.
+    [ "$(history_of c)" = "$n" ]
+
+    # Room again: the refused numbered publish, resent, is taken exactly once.
+    rm -f "$TMPFS_DIR/filler"
+    for i in $(seq 1 $((100 * SSETOOLS_WAIT_SCALE))); do
+        code=$(post_numbered "$refused" "ev $refused $big")
+        [ "$code" = 200 ] && break
+        grep -q '"accepted":0' "$BATS_TEST_TMPDIR/answer"
+        sleep 0.1
+    done
+    cat "$BATS_TEST_TMPDIR/answer"
+    [ "$code" = 200 ]
+    grep -q '"accepted":1,.*"duplicates":0' "$BATS_TEST_TMPDIR/answer"
+    echo "$refused" >>"$BATS_TEST_TMPDIR/acked"
+    # Resent once more (its answer lost, say): a duplicate, not published.
+    [ "$(post_numbered "$refused" "ev $refused $big")" = 200 ]
+    grep -q '"duplicates":1' "$BATS_TEST_TMPDIR/answer"
+    wait_for_data "$BATS_TEST_TMPDIR/live" $((n + 1)) 30
+    # A marker after it: once it arrives, anything sent twice would have too.
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --data-binary "marker" "$URL/c")
+    [ "$code" = 200 ]
+    wait_for_line "$BATS_TEST_TMPDIR/live" '^data: marker$' 10
+    [ "$(data_of "$BATS_TEST_TMPDIR/live" | grep -v '^marker$' | cut -d' ' -f2)" = "$(cat "$BATS_TEST_TMPDIR/acked")" ]
+
+    # A crash: every acknowledged event is in the store, once; the refused
+    # ones that were never resent are not.
+    kill -KILL "$SSED_PID"
+    wait_for_exit "$SSED_PID" 10
+    start_store_ssed "$port" --store "$store" --history 100000 --replay 100000 --max-pending 64MiB
+    watch after /c
+    wait_for_line "$BATS_TEST_TMPDIR/after" '^data: marker$' 30
+    [ "$(data_of "$BATS_TEST_TMPDIR/after" | grep -v '^marker$' | cut -d' ' -f2)" = "$(cat "$BATS_TEST_TMPDIR/acked")" ]
+    # And the dedup record came through: the resend is still a duplicate.
+    [ "$(post_numbered "$refused" "ev $refused $big")" = 200 ]
+    grep -q '"duplicates":1' "$BATS_TEST_TMPDIR/answer"
+}
+
+@test "store faults: a publish refused on an I/O error (EIO on write) reaches no subscriber; its resend lands once, across kill -9" {
+    build_eio_shim
+    local port store="$BATS_TEST_TMPDIR/e.store" code i
+    export EIO_SHIM_TRIGGER="$BATS_TEST_TMPDIR/eio-now" EIO_SHIM_MATCH="/e.store"
+    port=$(free_port)
+    SSED_PRELOAD="$BATS_TEST_TMPDIR/eio_shim.so" start_store_ssed "$port" --store "$store" --replay 100
+    watch live /c
+    for i in 1 2 3; do
+        [ "$(post_numbered "$i" "ev $i")" = 200 ]
+    done
+    # The disk fails: the publish is refused, and so is the next.
+    touch "$EIO_SHIM_TRIGGER"
+    code=$(post_numbered 4 "ev 4")
+    cat "$BATS_TEST_TMPDIR/answer"
+    [ "$code" = 503 ]
+    grep -q '"accepted":0' "$BATS_TEST_TMPDIR/answer"
+    grep -qF "store $store: write: disk I/O error" "$BATS_TEST_TMPDIR/answer"
+    [ "$(post_numbered 5 "ev 5")" = 503 ]
+    [ "$(history_of c)" = 3 ]
+    # The disk works again: the refused one, resent, is taken once.
+    rm "$EIO_SHIM_TRIGGER"
+    for i in $(seq 1 $((100 * SSETOOLS_WAIT_SCALE))); do
+        code=$(post_numbered 4 "ev 4")
+        [ "$code" = 200 ] && break
+        sleep 0.1
+    done
+    [ "$code" = 200 ]
+    grep -q '"accepted":1,.*"duplicates":0' "$BATS_TEST_TMPDIR/answer"
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --data-binary "marker" "$URL/c")" = 200 ]
+    wait_for_line "$BATS_TEST_TMPDIR/live" '^data: marker$' 10
+    [ "$(data_of "$BATS_TEST_TMPDIR/live" | tr '\n' ' ')" = "ev 1 ev 2 ev 3 ev 4 marker " ]
+    # A crash, and a restart without the shim: the same, once each.
+    kill -KILL "$SSED_PID"
+    wait_for_exit "$SSED_PID" 10
+    start_store_ssed "$port" --store "$store" --replay 100
+    watch after /c
+    wait_for_line "$BATS_TEST_TMPDIR/after" '^data: marker$' 10
+    [ "$(data_of "$BATS_TEST_TMPDIR/after" | tr '\n' ' ')" = "ev 1 ev 2 ev 3 ev 4 marker " ]
+}
+
+@test "store faults: a stdin line read as the disk starts failing (EIO) is sent only once the store has it, and kept" {
+    build_eio_shim
+    local port store="$BATS_TEST_TMPDIR/i.store"
+    export EIO_SHIM_TRIGGER="$BATS_TEST_TMPDIR/eio-now" EIO_SHIM_MATCH="/i.store"
+    port=$(free_port)
+    SSED_FEED=1 SSED_PRELOAD="$BATS_TEST_TMPDIR/eio_shim.so" start_store_ssed "$port" --store "$store" --replay 100
+    watch live /
+    echo "first" >&8
+    wait_for_line "$BATS_TEST_TMPDIR/live" '^data: first$' 10
+    # Read, published, and its commit fails: taken back, input paused.
+    touch "$EIO_SHIM_TRIGGER"
+    echo "during" >&8
+    wait_for_line "$SSED_ERR" 'input paused' 10
+    [ "$(history_of '')" = 1 ]
+    [ "$(grep -c '^data: during$' "$BATS_TEST_TMPDIR/live")" = 0 ]
+    # The disk works again: it is published then, once, in its place.
+    rm "$EIO_SHIM_TRIGGER"
+    wait_for_line "$BATS_TEST_TMPDIR/live" '^data: during$' 10
+    echo "after" >&8
+    wait_for_line "$BATS_TEST_TMPDIR/live" '^data: after$' 10
+    [ "$(data_of "$BATS_TEST_TMPDIR/live" | tr '\n' ' ')" = "first during after " ]
+    kill -KILL "$SSED_PID"
+    wait_for_exit "$SSED_PID" 10
+    exec 8>&-
+    start_store_ssed "$port" --store "$store" --replay 100
+    watch again /
+    wait_for_line "$BATS_TEST_TMPDIR/again" '^data: after$' 10
+    [ "$(data_of "$BATS_TEST_TMPDIR/again" | tr '\n' ' ')" = "first during after " ]
+}
+
+@test "store faults: a store file deleted while ssed runs: the next publish is refused with 503 naming it, and sent to no one" {
+    local port store="$BATS_TEST_TMPDIR/d.store" code
+    port=$(free_port)
+    start_store_ssed "$port" --store "$store" --replay 100
+    watch live /c
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --data-binary "before" "$URL/c")" = 200 ]
+    wait_for_line "$BATS_TEST_TMPDIR/live" '^data: before$' 10
+    rm "$store"
+    code=$(curl -s -o "$BATS_TEST_TMPDIR/answer" -w '%{http_code}' --max-time 5 --data-binary "after" "$URL/c")
+    cat "$BATS_TEST_TMPDIR/answer"
+    [ "$code" = 503 ]
+    grep -qF "store $store: the file was deleted or replaced while ssed ran" "$BATS_TEST_TMPDIR/answer"
+    grep -q '"accepted":0' "$BATS_TEST_TMPDIR/answer"
+    # Refused from then on, with the same reason, logged once as an error.
+    code=$(curl -s -o "$BATS_TEST_TMPDIR/answer2" -w '%{http_code}' --max-time 5 --data-binary "later" "$URL/c")
+    [ "$code" = 503 ]
+    grep -qF "store $store: the file was deleted or replaced" "$BATS_TEST_TMPDIR/answer2"
+    wait_for_line "$SSED_ERR" 'ssed: store .*deleted or replaced while ssed ran.*until ssed is restarted' 10
+    [ "$(grep -c 'deleted or replaced while ssed ran' "$SSED_ERR")" -eq 1 ]
+    # Not in history (a new subscriber replays only "before"), and the
+    # watching subscriber never got it: the stats reply came after the
+    # turn that would have sent it.
+    [ "$(history_of c)" = 1 ]
+    [ "$(data_of "$BATS_TEST_TMPDIR/live")" = "before" ]
+}
+
+@test "store faults: a store file renamed away while ssed runs is noticed as well" {
+    local port store="$BATS_TEST_TMPDIR/r.store" code
+    port=$(free_port)
+    start_store_ssed "$port" --store "$store"
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --data-binary "before" "$URL/c")" = 200 ]
+    mv "$store" "$store.moved"
+    code=$(curl -s -o "$BATS_TEST_TMPDIR/answer" -w '%{http_code}' --max-time 5 --data-binary "after" "$URL/c")
+    cat "$BATS_TEST_TMPDIR/answer"
+    [ "$code" = 503 ]
+    grep -qF "store $store: the file was deleted or replaced while ssed ran" "$BATS_TEST_TMPDIR/answer"
+}
