@@ -21,9 +21,11 @@
 #include "h2_internal.h"
 #include "log.h"
 
-/* A stream's share of --h2-conn-buffer is never less, so that a connection
- * with --h2-max-streams streams open still moves: the bound is then
- * streams x this. */
+/* A stream may always hold this much, whatever its share of
+ * --h2-conn-buffer or --max-pending, so that a connection with
+ * --h2-max-streams streams open, or a tiny --max-pending, still moves (a
+ * reply such as the viewer page goes through the same buffer): the
+ * connection's bound is then streams x this. */
 #define STREAM_SHARE_MIN 1024
 
 static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
@@ -41,9 +43,8 @@ size_t h2_budget_stream_cap(const h2_stream *st) {
     const h2_session *s = st->sess;
     const ssed_options *opt = s->c->srv->opt;
     size_t streams = s->request_streams ? s->request_streams : 1;
-    size_t share = opt->h2_conn_buffer / streams;
-    size_t cap = min_size(H2_STREAM_BUFFER, opt->max_pending / 2);
-    return min_size(cap, share > STREAM_SHARE_MIN ? share : STREAM_SHARE_MIN);
+    size_t cap = min_size(opt->h2_conn_buffer / streams, opt->max_pending / 2);
+    return min_size(H2_STREAM_BUFFER, cap > STREAM_SHARE_MIN ? cap : STREAM_SHARE_MIN);
 }
 
 /* The session over --h2-total-buffer that holds most while its socket is
