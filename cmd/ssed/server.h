@@ -89,6 +89,7 @@ struct server {
     uint64_t accept_resume_ms; /* listeners paused after EMFILE until then */
     size_t conns_freed_since_trim; /* malloc_trim when a crowd has left (serving.c) */
     size_t h2_held; /* bytes all HTTP/2 streams hold for DATA frames (h2_budget.c) */
+    uint64_t h2_enforce_at_ms; /* past --h2-total-buffer, look for a peer to drop no sooner */
     int accept_error_logged;
     int reserve_fd; /* kept free to refuse clients when descriptors run out */
     int stopping;

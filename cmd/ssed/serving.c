@@ -245,8 +245,11 @@ void server_run_timers(server *srv, uint64_t now) {
         srv->accept_resume_ms = 0;
         pause_listeners(srv, 0);
     }
-    if (srv->h2_held > o->h2_total_buffer)
+    /* Looking for the peer to drop walks the sessions: not every turn. */
+    if (srv->h2_held > o->h2_total_buffer && now >= srv->h2_enforce_at_ms) {
+        srv->h2_enforce_at_ms = now + H2_ENFORCE_MS;
         h2_budget_enforce(srv);
+    }
 }
 
 
@@ -271,8 +274,8 @@ int server_next_timeout(server *srv, uint64_t now) {
         next = srv->accept_resume_ms;
     if (srv->stopping && srv->stop_deadline_ms < next)
         next = srv->stop_deadline_ms;
-    if (srv->h2_held > srv->opt->h2_total_buffer && now + H2_ENFORCE_MS < next)
-        next = now + H2_ENFORCE_MS; /* until a peer that reads nothing is found and dropped */
+    if (srv->h2_held > srv->opt->h2_total_buffer && srv->h2_enforce_at_ms < next)
+        next = srv->h2_enforce_at_ms; /* until a peer that reads nothing is found and dropped */
     if (next == UINT64_MAX)
         return -1;
     return next <= now ? 0 : (int)(next - now > 60000 ? 60000 : next - now);
