@@ -24,14 +24,14 @@ _ssed() {
             return ;;
         --fifo-mode|-e|--event|-c|--channel|--max-event-size|--history|--max-history-bytes|--store|--redis|--redis-prefix|--replay|--keepalive|\
         --retry|--cors|--allow-host|\
-        --max-pending|--max-clients|--max-channels|--max-header-size|--h2-max-streams|--header-timeout|--shutdown-timeout|--token|\
+        --max-pending|--max-clients|--max-channels|--max-header-size|--h2-max-streams|--h2-conn-buffer|--h2-total-buffer|--header-timeout|--shutdown-timeout|--token|\
         --metrics-channels|--jwt-audience|--jwt-issuer|--jwt-leeway|--jwt-cookie|--public)
             return ;;
     esac
     COMPREPLY=($(compgen -W "--fifo --fifo-mode --no-stdin --format -0 --null -e --event -c --channel
         --max-event-size --exit-on-eof -l --listen --history --max-history-bytes --store --sync --store-repair --redis --redis-prefix --reuse-port --tls-cert --tls-key --replay --keepalive --retry --cors
         --allow-host --max-pending
-        --max-clients --max-channels --max-header-size --h2-max-streams --header-timeout --shutdown-timeout --token --token-file
+        --max-clients --max-channels --max-header-size --h2-max-streams --h2-conn-buffer --h2-total-buffer --header-timeout --shutdown-timeout --token --token-file
         --no-publish --jwt-secret-file --jwt-key-file --jwt-audience --jwt-issuer --jwt-leeway --jwt-cookie --public
         --no-ui --metrics-channels --config -v --verbose
         -q --quiet --log-format -h --help -V --version" -- "$cur"))

@@ -24,10 +24,11 @@
 
 #define H2_MAX_RESETS_PER_SECOND 200
 #define H2_MAX_CONTINUATIONS 6
-/* Response bytes a stream holds for DATA frames before conn must wait: the
- * rest stays in the subscriber's queue, which --max-pending bounds. These
- * play the part a socket's send buffer plays over HTTP/1.1 and are not
- * counted (subscriber.c says why). */
+/* Response bytes a stream holds for DATA frames at most before conn must
+ * wait: the rest stays in the subscriber's queue, shared with every other
+ * subscriber. Less when --max-pending, --h2-conn-buffer, --h2-total-buffer
+ * or the client's window say so (h2_budget.c); what is held counts against
+ * --max-pending. */
 #define H2_STREAM_BUFFER 65536
 
 extern const int h2_available;
@@ -56,6 +57,14 @@ void h2_session_flush(struct conn *c);
 int h2_session_say_goodbye(struct conn *c);
 /* conn_close of the session's conn: close its streams, free the session. */
 void h2_session_free(struct conn *c);
+
+/* All HTTP/2 streams hold more than --h2-total-buffer for DATA frames
+ * (srv->h2_held): the connections holding most that read nothing get
+ * GOAWAY and lose their streams until the rest fit (h2_budget.c). The
+ * server's timers call it, within H2_ENFORCE_MS of the total passing. */
+#define H2_ENFORCE_MS 100
+struct server;
+void h2_budget_enforce(struct server *srv);
 
 /* transport.h's calls for a stream's transport. */
 ssize_t h2_stream_writev(transport *t, const struct iovec *iov, int count);

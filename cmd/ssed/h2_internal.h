@@ -20,7 +20,8 @@ struct h2_stream {
     size_t unconsumed; /* body bytes not yet given back to the stream's window */
     buf reply_head;    /* what conn wrote before the end of its response head */
     int replied;       /* HEADERS submitted; what conn writes now is DATA */
-    buf out;           /* response body owed to DATA frames */
+    buf out;           /* response body owed to DATA frames: its bytes from out_off on
+                        * are held, bounded by h2_budget.c, and freed once sent */
     size_t out_off;
     int ended;         /* the response is complete: END_STREAM after out */
     int deferred;      /* the data provider waits for bytes */
@@ -33,6 +34,7 @@ struct h2_session {
     conn *c;
     h2_stream *streams;
     size_t request_streams; /* streams with a conn */
+    size_t held;            /* bytes its streams hold for DATA frames */
     uint64_t reset_second;  /* RST_STREAM counting: this second, */
     unsigned resets;        /* and how many came in it */
     unsigned continuations; /* CONTINUATION frames of the header block being read */
@@ -57,5 +59,16 @@ void h2_session_count_request(h2_session *s, int delta);
 int h2_session_count_reset(h2_session *s);
 /* Refuse the rest: GOAWAY with this code, then close. */
 void h2_session_calm(h2_session *s, uint32_t code);
+
+/* h2_budget.c: the bounds on what streams hold for DATA frames (h2.h). */
+/* The most a stream may hold now, windows aside: 64 KiB, half of
+ * --max-pending, its share of --h2-conn-buffer. */
+size_t h2_budget_stream_cap(const h2_stream *st);
+/* Bytes st may take now: within its cap and the client's windows. */
+size_t h2_budget_room(const h2_stream *st);
+/* st now holds n bytes more, or n fewer: its session, the server and its
+ * subscriber (whose --max-pending they count against) keep the sums. */
+void h2_budget_took(h2_stream *st, size_t n);
+void h2_budget_gave(h2_stream *st, size_t n);
 
 #endif

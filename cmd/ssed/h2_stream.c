@@ -24,6 +24,13 @@ static void free_request_fields(h2_stream *st) {
     buf_free(&st->head);
 }
 
+/* The frames a stream holds are let go: sent, or never to be. */
+static void drop_frames(h2_stream *st) {
+    h2_budget_gave(st, st->out.len - st->out_off);
+    buf_free(&st->out);
+    st->out_off = 0;
+}
+
 void h2_stream_free(h2_stream *st) {
     h2_session *s = st->sess;
     if (st->prev)
@@ -34,7 +41,7 @@ void h2_stream_free(h2_stream *st) {
         st->next->prev = st->prev;
     free_request_fields(st);
     buf_free(&st->reply_head);
-    buf_free(&st->out);
+    drop_frames(st);
     free(st);
 }
 
@@ -241,8 +248,9 @@ static ssize_t read_body(nghttp2_session *ng, int32_t stream_id, uint8_t *dest, 
     if (n)
         memcpy(dest, st->out.data + st->out_off, n);
     st->out_off += n;
+    h2_budget_gave(st, n);
     if (st->out_off == st->out.len) {
-        buf_clear(&st->out);
+        buf_free(&st->out); /* a stream that waits holds no buffer */
         st->out_off = 0;
         if (st->ended)
             *data_flags |= NGHTTP2_DATA_FLAG_EOF;
@@ -338,7 +346,15 @@ ssize_t h2_stream_writev(transport *t, const struct iovec *iov, int count) {
             return taken;
         buf_free(&st->reply_head);
     }
-    size_t room = H2_STREAM_BUFFER - (st->out.len - st->out_off);
+    size_t room = h2_budget_room(st);
+    if (room && st->out_off) {
+        /* Sent bytes go before more are added: appended behind them, a
+         * buffer that never quite drained grew by all the stream carried
+         * (a 61 MB replay to a reader pacing its window took 59 MB). */
+        memmove(st->out.data, st->out.data + st->out_off, st->out.len - st->out_off);
+        st->out.len -= st->out_off;
+        st->out_off = 0;
+    }
     size_t skip = (size_t)taken, moved = 0;
     for (int i = 0; i < count && room; i++) {
         size_t len = iov[i].iov_len;
@@ -350,22 +366,19 @@ ssize_t h2_stream_writev(transport *t, const struct iovec *iov, int count) {
         bytes += skip, len -= skip, skip = 0;
         if (len > room)
             len = room;
-        if (st->out_off && st->out_off == st->out.len) {
-            buf_clear(&st->out);
-            st->out_off = 0;
-        }
         if (buf_append(&st->out, bytes, len) < 0) {
             errno = ENOMEM;
             return -1;
         }
+        h2_budget_took(st, len);
         room -= len, moved += len;
     }
     if (taken + (ssize_t)moved == 0) {
         errno = EAGAIN;
         return -1;
     }
-    if (moved)
-        resume(st);
+    if (moved || taken)
+        resume(st); /* HEADERS go out even while the window is shut */
     return taken + (ssize_t)moved;
 }
 
@@ -379,6 +392,10 @@ void h2_stream_release(transport *t) {
     h2_stream *st = t->h2;
     t->h2 = NULL;
     st->c = NULL;
+    /* What it held goes now, not when the client reads its RST_STREAM: a
+     * client that reads nothing never would. */
+    drop_frames(st);
+    st->ended = 0; /* nor is END_STREAM sent after the bytes dropped */
     h2_session_count_request(st->sess, -1);
     if (!st->closed && !st->sess->failing) {
         nghttp2_submit_rst_stream(st->sess->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
@@ -387,12 +404,16 @@ void h2_stream_release(transport *t) {
 }
 
 /* Streams whose conn waits for room and now has it, as epoll would say
- * EPOLLOUT for a socket. */
+ * EPOLLOUT for a socket: half its cap free, or anything while it holds
+ * nothing. A stream whose window is shut is left alone. */
 void h2_stream_wake_writers(h2_session *s) {
     h2_stream *next;
     for (h2_stream *st = s->streams; st; st = next) {
         next = st->next;
-        if (st->c && (st->c->watching & EPOLLOUT) && st->out.len - st->out_off < H2_STREAM_BUFFER / 2)
+        if (!st->c || !(st->c->watching & EPOLLOUT))
+            continue;
+        size_t held = st->out.len - st->out_off;
+        if (held < h2_budget_stream_cap(st) / 2 && h2_budget_room(st) > 0)
             conn_writable(st->c);
     }
 }

@@ -63,6 +63,8 @@ struct subscriber {
     size_t q_head, q_len, q_cap;
     size_t head_offset;   /* bytes of queue[q_head] already written */
     size_t pending_bytes; /* unwritten bytes in the queue */
+    size_t held_bytes;    /* bytes its transport holds unsent, an HTTP/2 stream's
+                           * frames: owed as much as the queue's */
     int replaying;        /* still catching up through history */
     int overflowed;       /* to be closed: too far behind, or out of memory */
     int envelope;         /* every event as type message, {"type","data"} (?envelope=1) */

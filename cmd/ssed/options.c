@@ -162,6 +162,14 @@ static const cli_option option_table[] = {
      .help = "largest request head accepted (default 8KiB)"},
     {OPT("h2-max-streams", 0, CLI_COUNT, o.h2_max_streams), .min = 1, .max = 65535, .arg = "N",
      .help = "streams one HTTP/2 connection may have open at once (default 256)"},
+    {OPT("h2-conn-buffer", 0, CLI_SIZE, o.h2_conn_buffer), .min = 16384, .arg = "SIZE",
+     .help = "response bytes one HTTP/2 connection holds for DATA frames,\n"
+             "shared by its open streams (each at least 1KiB, at most 64KiB,\n"
+             "half of --max-pending and what the client's window allows;\n"
+             "they count against --max-pending) (default 1MiB)"},
+    {OPT("h2-total-buffer", 0, CLI_SIZE, o.h2_total_buffer), .min = 65536, .arg = "SIZE",
+     .help = "the same for all HTTP/2 connections together; past it, the one\n"
+             "holding most while it reads nothing gets GOAWAY (default 64MiB)"},
     {OPT("header-timeout", 0, CLI_DURATION, o.header_timeout_ms), .min = 1, .arg = "DURATION",
      .help = "time a client has to send its request head (default 10s)"},
     {OPT("shutdown-timeout", 0, CLI_DURATION, o.shutdown_timeout_ms), .arg = "DURATION",
@@ -258,6 +266,8 @@ static void set_defaults(ssed_args *a) {
     o->header_timeout_ms = 10000;
     o->max_header_size = 8192;
     o->h2_max_streams = 256;
+    o->h2_conn_buffer = 1 << 20;
+    o->h2_total_buffer = 64 << 20;
     o->shutdown_timeout_ms = 5000;
     o->verbosity = 1;
     o->log_format = LOG_FORMAT_TEXT;

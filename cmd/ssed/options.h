@@ -36,6 +36,8 @@ typedef struct ssed_options {
     uint64_t header_timeout_ms;
     uint64_t max_header_size;
     uint64_t h2_max_streams; /* --h2-max-streams: SETTINGS_MAX_CONCURRENT_STREAMS */
+    uint64_t h2_conn_buffer;  /* --h2-conn-buffer: frame bytes one HTTP/2 connection's streams hold */
+    uint64_t h2_total_buffer; /* --h2-total-buffer: frame bytes all HTTP/2 connections hold */
     uint64_t shutdown_timeout_ms;
     const char *cors_origin;
     const char *allow_host[SSED_MAX_LISTEN];

@@ -60,6 +60,7 @@ typedef struct server_stats {
     uint64_t events_delivered;
     uint64_t publish_requests; /* POSTs to a channel, refused ones too */
     uint64_t refusals[REFUSAL_KINDS]; /* error replies, by enum refusal */
+    uint64_t h2_over_budget_goaways; /* HTTP/2 clients dropped past --h2-total-buffer */
     latency_histogram delivery_latency;
 } server_stats;
 
@@ -86,6 +87,9 @@ struct server {
     size_t subscriber_count;
     uint64_t max_clients;
     uint64_t accept_resume_ms; /* listeners paused after EMFILE until then */
+    size_t conns_freed_since_trim; /* malloc_trim when a crowd has left (serving.c) */
+    size_t h2_held; /* bytes all HTTP/2 streams hold for DATA frames (h2_budget.c) */
+    uint64_t h2_enforce_at_ms; /* past --h2-total-buffer, look for a peer to drop no sooner */
     int accept_error_logged;
     int reserve_fd; /* kept free to refuse clients when descriptors run out */
     int stopping;

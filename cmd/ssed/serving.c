@@ -8,6 +8,9 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "clock.h"
 #include "conn.h"
@@ -127,12 +130,35 @@ int server_read_buffered(server *srv) {
 }
 
 
+/* Thousands of connections' small blocks freed together sit in malloc's
+ * free lists between live ones, and glibc gives back only the top of the
+ * heap by itself: after a crowd of peers left (5,120 HTTP/2 streams), RSS
+ * stayed where they had taken it. Once at least this many, and as many as
+ * are still open, have been freed, the free pages go back to the system: a
+ * trim costs about the heap, which follows the connections open, so its
+ * cost per connection freed stays constant. */
+#define TRIM_AFTER_CONNS 1024
+
+static void give_back_memory(server *srv, size_t freed) {
+    srv->conns_freed_since_trim += freed;
+    if (srv->conns_freed_since_trim < TRIM_AFTER_CONNS || srv->conns_freed_since_trim < srv->conn_count)
+        return;
+    srv->conns_freed_since_trim = 0;
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
 void server_free_graveyard(server *srv) {
+    size_t freed = 0;
     while (!list_empty(&srv->graveyard)) {
         list_node *n = srv->graveyard.next;
         list_remove(n);
         free(list_entry(n, conn, grave_link));
+        freed++;
     }
+    if (freed)
+        give_back_memory(srv, freed);
 }
 
 
@@ -219,6 +245,11 @@ void server_run_timers(server *srv, uint64_t now) {
         srv->accept_resume_ms = 0;
         pause_listeners(srv, 0);
     }
+    /* Looking for the peer to drop walks the sessions: not every turn. */
+    if (srv->h2_held > o->h2_total_buffer && now >= srv->h2_enforce_at_ms) {
+        srv->h2_enforce_at_ms = now + H2_ENFORCE_MS;
+        h2_budget_enforce(srv);
+    }
 }
 
 
@@ -243,6 +274,8 @@ int server_next_timeout(server *srv, uint64_t now) {
         next = srv->accept_resume_ms;
     if (srv->stopping && srv->stop_deadline_ms < next)
         next = srv->stop_deadline_ms;
+    if (srv->h2_held > srv->opt->h2_total_buffer && srv->h2_enforce_at_ms < next)
+        next = srv->h2_enforce_at_ms; /* until a peer that reads nothing is found and dropped */
     if (next == UINT64_MAX)
         return -1;
     return next <= now ? 0 : (int)(next - now > 60000 ? 60000 : next - now);

@@ -29,7 +29,8 @@ void stats_render(server *srv, buf *out, int per_channel) {
                "\"connections_total\":%llu,\"bytes_out\":%llu,\"slow_subscriber_drops\":%llu,"
                "\"oversized_records\":%llu,\"rejected_busy\":%llu,\"header_timeouts\":%llu,\"events_published\":%llu,"
                "\"publish_refused\":%llu,\"subscriber_writes\":%llu,\"events_delivered\":%llu,"
-               "\"writes_per_delivery\":%.3f,\"channel_count\":%zu",
+               "\"writes_per_delivery\":%.3f,\"channel_count\":%zu,\"h2_buffered_bytes\":%zu,"
+               "\"h2_over_budget_goaways\":%llu",
                (unsigned long long)((clock_now_ms() - s->started_ms) / 1000), srv->subscriber_count,
                (unsigned long long)s->subscribers_total, srv->conn_count, (unsigned long long)s->connections_total,
                (unsigned long long)s->bytes_out, (unsigned long long)srv->hub.stats.slow_drops,
@@ -38,7 +39,7 @@ void stats_render(server *srv, buf *out, int per_channel) {
                (unsigned long long)s->publish_refused, (unsigned long long)s->subscriber_writes,
                (unsigned long long)s->events_delivered,
                s->events_delivered ? (double)s->subscriber_writes / (double)s->events_delivered : 0.0,
-               srv->hub.channel_count);
+               srv->hub.channel_count, srv->h2_held, (unsigned long long)s->h2_over_budget_goaways);
     server_cluster_stats(srv, out);
     if (!per_channel) {
         buf_append_str(out, "}\n");

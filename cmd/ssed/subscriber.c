@@ -30,6 +30,7 @@ void subscriber_detach(hub *h, subscriber *s) {
     s->queue = NULL;
     s->q_len = s->q_cap = s->q_head = 0;
     s->pending_bytes = 0;
+    s->held_bytes = 0;
     s->replaying = 0;
     for (size_t k = 0; k < s->link_count; k++) {
         sub_link *link = subscriber_link(s, k);
@@ -139,16 +140,17 @@ void subscriber_enqueue(hub *h, subscriber *s, shared_event *ev, const channel *
     /* The event being written does not count: one event larger than the
      * limit (an envelope escapes control bytes six-fold) must not drop a
      * subscriber that reads at a normal pace. What an HTTP/2 stream holds
-     * for its DATA frames (up to 64 KiB) does not count either, as the
-     * socket's send buffer does not over HTTP/1.1: counting it dropped
-     * readers at a normal pace, whose window comes back a round trip later. */
+     * for its DATA frames does count: it is ssed's memory, not the
+     * kernel's, and is held to half the limit (h2_budget.c), so a reader at
+     * a normal pace, whose window comes back a round trip later, still has
+     * the other half for its queue. */
     size_t head_left = s->q_len ? s->queue[s->q_head]->len - s->head_offset : 0;
     size_t len = ev->len;
     if (s->envelope && ev->envelope)
         len = ev->envelope->len;
     else if (sends_tagged(s, from) && ev->tagged)
         len = ev->tagged->len;
-    if (s->q_len > 0 && s->pending_bytes - head_left + len > h->limits.max_pending) {
+    if (s->q_len > 0 && s->pending_bytes - head_left + s->held_bytes + len > h->limits.max_pending) {
         h->stats.slow_drops++;
         drop(h, s);
         return;

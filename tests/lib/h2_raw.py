@@ -25,6 +25,18 @@ Usage: h2_raw.py PORT MODE [ARG] [SECONDS]
   open-bodies       ARG POSTs to /nope whose bodies never end, then a PING:
                     prints READY once the PING is answered (the server has
                     read the requests)
+  paced             one subscription to H2_PATH (default /) whose window is
+                    16 KiB and given back only for bytes read, one frame
+                    at a time, so the server always owes it some; prints
+                    READY when answered and DONE once it has ARG events,
+                    and keeps the stream open
+  stalled-conns     ARG connections of H2_STREAMS (default 100)
+                    subscriptions to / each, with initial windows of
+                    H2_WINDOW bytes (default 0) and the connections' windows
+                    wide open; prints READY once all are answered, then
+                    reads nothing more when H2_READ is 0, and holds them
+                    open until killed or SECONDS pass ("CLOSED" if the
+                    server closed them all)
   request           one request whose :method, :path and one more header
                     come from H2_METHOD, H2_PATH (default /), H2_HEADER
                     ("name: value"), each with Python's backslash escapes
@@ -107,7 +119,59 @@ def settings(*pairs):
     return frame(SETTINGS, 0, 0, b"".join(struct.pack(">HI", k, v) for k, v in pairs))
 
 
+def stalled_conns():
+    """Many connections, each with many streams whose windows stay as
+    opened: the memory the server holds for them is the test's concern."""
+    import select
+    streams = int(os.environ.get("H2_STREAMS", "100"))
+    window = int(os.environ.get("H2_WINDOW", "0"))
+    reading = os.environ.get("H2_READ", "1") != "0"
+    conns = []
+    for _ in range(arg):
+        s = socket.socket()
+        if not reading:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(("127.0.0.1", port))
+        s.sendall(PREFACE + settings((4, window)) + frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 1 << 30)) +
+                  b"".join(frame(HEADERS, END_HEADERS | END_STREAM, 1 + 2 * i, request(b"/")) for i in range(streams)))
+        conns.append([s, b"", 0])
+    start, ready, open_conns = time.monotonic(), False, len(conns)
+    while time.monotonic() - start < limit and open_conns:
+        if ready and not reading:
+            time.sleep(0.05)
+            continue
+        live = [c for c in conns if c[0]]
+        readable, _, _ = select.select([c[0] for c in live], [], [], 0.05)
+        for c in live:
+            if c[0] not in readable:
+                continue
+            chunk = c[0].recv(65536)
+            if not chunk:
+                c[0].close()
+                c[0] = None
+                open_conns -= 1
+                continue
+            c[1] += chunk
+            while len(c[1]) >= 9 and len(c[1]) >= 9 + int.from_bytes(c[1][:3], "big"):
+                n = int.from_bytes(c[1][:3], "big")
+                kind, flags = c[1][3], c[1][4]
+                c[1] = c[1][9 + n:]
+                if kind == HEADERS:
+                    c[2] += 1
+                elif kind == SETTINGS and not flags & ACK:
+                    c[0].sendall(frame(SETTINGS, ACK, 0))
+        if not ready and all(c[2] >= streams for c in conns):
+            ready = True
+            print("READY", flush=True)
+    print("CLOSED" if not open_conns else f"TIMEOUT after {limit}s", flush=True)
+    sys.exit(0)
+
+
+if mode == "stalled-conns":
+    stalled_conns()
+
 sock = socket.socket()
+sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # WINDOW_UPDATEs go at once
 if mode == "many-streams":
     # Set before connecting, so the window is offered from the start: the
     # server's writes then never wait for this reader.
@@ -116,7 +180,7 @@ sock.settimeout(limit)
 sock.connect(("127.0.0.1", port))
 start = time.monotonic()
 pending = b""
-events = {}
+events, tails = {}, {}
 
 
 def send(data):
@@ -167,7 +231,11 @@ def report(kind, flags, stream, payload):
         for line in payload.decode("latin-1").splitlines():
             print(f"BODY {line}")
     elif kind == DATA:
-        events[stream] = events.get(stream, 0) + payload.count(b"\ndata:") + payload.startswith(b"data:")
+        # An event's "\ndata:" may straddle two frames: the last bytes of
+        # the previous one are counted with this one.
+        seen = tails.get(stream, b"\n")
+        events[stream] = events.get(stream, 0) + (seen[-5:] + payload).count(b"\ndata:")
+        tails[stream] = payload[-5:] if len(payload) >= 5 else seen[-5:] + payload
     sys.stdout.flush()
 
 
@@ -205,11 +273,14 @@ elif mode == "many-stalled":
 elif mode == "open-bodies":
     send(b"".join(frame(HEADERS, END_HEADERS, 1 + 2 * i, request(b"/nope", b"POST")) for i in range(arg)) +
          frame(PING, 0, 0, b"bodies!!"))
+elif mode == "paced":
+    send(settings((4, 16384)) + frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 1 << 30)))
+    send(frame(HEADERS, END_HEADERS | END_STREAM, 1, request(escaped("H2_PATH", b"/"))))
 elif mode == "many-streams":
     send(settings((4, 1 << 24)) + frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 1 << 30)))
     send(b"".join(frame(HEADERS, END_HEADERS | END_STREAM, 1 + 2 * i, request(b"/")) for i in range(20)))
 
-ready, reported = set(), 0
+ready, reported, done = set(), 0, False
 for kind, flags, stream, payload in frames():
     report(kind, flags, stream, payload)
     if mode == "many-streams":
@@ -220,6 +291,16 @@ for kind, flags, stream, payload in frames():
         if len(events) == 20 and min(events.values()) >= arg:
             print("DONE", flush=True)
             break
+    if mode == "paced":
+        if kind == HEADERS:
+            print("READY", flush=True)
+        if kind == DATA and payload:
+            # Only what this frame carried: the server always has the rest
+            # of its window's worth out, and its buffer never runs dry.
+            send(frame(WINDOW_UPDATE, 0, 1, struct.pack(">I", len(payload))))
+        if events.get(1, 0) >= arg and not done:
+            done = True  # the stream stays open: its memory is measured now
+            print("DONE", flush=True)
     if mode == "open-bodies" and kind == PING and flags & ACK:
         print("READY", flush=True)
     if mode == "many-stalled":

@@ -247,6 +247,35 @@ static void check_live_limit(const void *arg) {
     hub_free(&h);
 }
 
+/* What the subscriber's transport holds unsent (an HTTP/2 stream's frames)
+ * is owed as much as its queue: with 600 of 1000 held, one queued event of
+ * 300 besides the one being written passes the limit. */
+static void check_held_bytes_count(const void *arg) {
+    (void)arg;
+    hub h;
+    CHECK(test_hub_init(&h, 0, 0, 1000) == 0);
+    channel *ch = hub_channel_acquire(&h, "t", 1, HUB_FOR_PUBLISHING);
+    channel *held = hub_channel_acquire(&h, "t", 1, HUB_FOR_SUBSCRIBING);
+    subscriber *s = calloc(1, sizeof *s);
+    CHECK(subscriber_attach(&h, s, &held, 1) == 0);
+    hub_queue_history(&h, s, NULL, 0, 0, NULL, NULL);
+    char data[300];
+    memset(data, 'q', sizeof data - 1);
+    data[sizeof data - 1] = '\0';
+    publish_text(&h, ch, data);
+    publish_text(&h, ch, data); /* 300 owed besides the first, nothing held: fits */
+    CHECK(s->q_len == 2 && !s->overflowed);
+    s->held_bytes = 600;
+    publish_text(&h, ch, data);
+    CHECK(s->overflowed);
+    CHECK(h.stats.slow_drops == 1);
+    subscriber_detach(&h, s);
+    CHECK(s->held_bytes == 0);
+    free(s);
+    hub_channel_release(&h, ch);
+    hub_free(&h);
+}
+
 /* A channel lives while anything holds it or it has history: a HEAD or a
  * refused subscription that lets go of it cannot free it under a publisher. */
 static void check_channel_holds(const void *arg) {
@@ -618,6 +647,8 @@ void hub_tests_register(void) {
     harness_add("hub: events published during a replay come after it, in order", check_publish_during_replay, NULL);
     harness_add("hub: one event always fits; a subscriber owing more than the limit besides it is dropped",
                 check_live_limit, NULL);
+    harness_add("hub: bytes an HTTP/2 stream holds for its frames count against the limit with the queue",
+                check_held_bytes_count, NULL);
     harness_add("hub: a channel held by a publisher survives others letting go", check_channel_holds, NULL);
     harness_add("hub: waiting subscribers and publishers have separate channel budgets", check_channel_budgets,
                 NULL);

@@ -1,0 +1,104 @@
+/* What HTTP/2 streams hold for DATA frames, and its three bounds. Over
+ * HTTP/1.1 the bytes a subscriber has been handed wait in the socket's send
+ * buffer, the kernel's; over HTTP/2 they wait in the stream's frame buffer
+ * (h2_stream.c), which is ssed's own memory: a client that opens hundreds
+ * of streams per connection and reads none made ssed hold 64 KiB for each.
+ * A stream now takes no more than (h2.h):
+ *  - what the client's flow-control windows let ssed send: a stream whose
+ *    window stays shut holds nothing, its events stay shared in its queue;
+ *  - 64 KiB, and half of --max-pending: the frames count against
+ *    --max-pending with the queue (hub.h), so slow streams are dropped with
+ *    RST_STREAM(CANCEL) as slow HTTP/1.1 subscribers are;
+ *  - its share of --h2-conn-buffer among the connection's open streams.
+ * All connections together are held to --h2-total-buffer: past it, the
+ * connection holding most while its socket is full (a peer that reads
+ * nothing) gets GOAWAY(ENHANCE_YOUR_CALM) and its streams are closed, at
+ * the next timer (within H2_ENFORCE_MS), so a stalled peer goes before
+ * memory grows past the per-connection bound. */
+#include <stdint.h>
+#include <sys/epoll.h>
+
+#include "h2_internal.h"
+#include "log.h"
+
+/* A stream may always hold this much, whatever its share of
+ * --h2-conn-buffer or --max-pending, so that a connection with
+ * --h2-max-streams streams open, or a tiny --max-pending, still moves (a
+ * reply such as the viewer page goes through the same buffer): the
+ * connection's bound is then streams x this. */
+#define STREAM_SHARE_MIN 1024
+
+static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
+
+/* Bytes the peer's windows (the stream's and the connection's) let ssed
+ * send now. */
+static size_t window_of(const h2_stream *st) {
+    int32_t stream = nghttp2_session_get_stream_remote_window_size(st->sess->ng, st->id);
+    int32_t conn = nghttp2_session_get_remote_window_size(st->sess->ng);
+    int32_t w = stream < conn ? stream : conn;
+    return w > 0 ? (size_t)w : 0;
+}
+
+size_t h2_budget_stream_cap(const h2_stream *st) {
+    const h2_session *s = st->sess;
+    const ssed_options *opt = s->c->srv->opt;
+    size_t streams = s->request_streams ? s->request_streams : 1;
+    size_t cap = min_size(opt->h2_conn_buffer / streams, opt->max_pending / 2);
+    return min_size(H2_STREAM_BUFFER, cap > STREAM_SHARE_MIN ? cap : STREAM_SHARE_MIN);
+}
+
+/* The session over --h2-total-buffer that holds most while its socket is
+ * full, or NULL. Sessions with request streams are on srv->publishing. */
+static h2_session *stalled_most(server *srv) {
+    h2_session *worst = NULL;
+    for (list_node *n = srv->publishing.next; n != &srv->publishing; n = n->next) {
+        conn *c = list_entry(n, conn, timer_link);
+        if (c->state != CONN_H2 || c->h2->failing || !(c->watching & EPOLLOUT))
+            continue;
+        if (c->h2->held && (!worst || c->h2->held > worst->held))
+            worst = c->h2;
+    }
+    return worst;
+}
+
+size_t h2_budget_room(const h2_stream *st) {
+    size_t held = st->out.len - st->out_off;
+    size_t cap = min_size(h2_budget_stream_cap(st), window_of(st));
+    return held < cap ? cap - held : 0;
+}
+
+/* Past --h2-total-buffer, peers that read nothing go, the one holding
+ * most first, until the rest fit: each is told GOAWAY, which it may never
+ * read (--header-timeout then closes it), and its streams are closed now,
+ * so what they held is freed now. Streams are not refused room instead: a
+ * healthy connection would wait for the stalled ones to go. */
+void h2_budget_enforce(server *srv) {
+    while (srv->h2_held > srv->opt->h2_total_buffer) {
+        h2_session *s = stalled_most(srv);
+        if (!s)
+            return; /* everyone is writing: what they hold is on its way */
+        log_warn("HTTP/2 client %s holds %zu bytes it does not read while all connections hold %zu, past "
+                 "--h2-total-buffer %llu: GOAWAY",
+                 s->c->peer, s->held, srv->h2_held, (unsigned long long)srv->opt->h2_total_buffer);
+        srv->stats.h2_over_budget_goaways++;
+        h2_session_calm(s, NGHTTP2_ENHANCE_YOUR_CALM);
+        for (h2_stream *st = s->streams; st; st = st->next) {
+            if (st->c)
+                conn_close(st->c, "its connection held more than --h2-total-buffer allows");
+        }
+    }
+}
+
+void h2_budget_took(h2_stream *st, size_t n) {
+    st->sess->held += n;
+    st->sess->c->srv->h2_held += n;
+    if (st->c)
+        st->c->sub.held_bytes += n;
+}
+
+void h2_budget_gave(h2_stream *st, size_t n) {
+    st->sess->held -= n;
+    st->sess->c->srv->h2_held -= n;
+    if (st->c)
+        st->c->sub.held_bytes -= n;
+}
