@@ -7,8 +7,8 @@ set -u
 build_packages="gcc make pkg-config libcurl4-openssl-dev libsqlite3-dev libhiredis-dev libssl-dev libjansson-dev libnghttp2-dev"
 # systemd: systemd-socket-activate and systemd-analyze for tests/systemd.bats;
 # dpkg-dev and lintian: make deb and make check-package; prometheus: promtool;
-# nghttp2-client: nghttp for tests/h2.bats.
-packages="$build_packages bats curl openssl clang libclang-rt-14-dev python3 valgrind chromium nginx redis-server systemd dpkg-dev lintian prometheus nghttp2-client"
+# nghttp2-client: nghttp for tests/h2.bats; testssl.sh: tests/tls_conformance.bats.
+packages="$build_packages bats curl openssl clang libclang-rt-14-dev python3 valgrind chromium nginx redis-server systemd dpkg-dev lintian prometheus nghttp2-client testssl.sh"
 missing=""
 build_only=0
 [ "${1:-}" = --build ] && build_only=1 && packages=$build_packages
