@@ -53,6 +53,7 @@ ssize_t tls_session_read(transport *t, void *buf, size_t len);
 ssize_t tls_session_writev(transport *t, const struct iovec *iov, int count);
 int tls_session_has_buffered_input(const transport *t);
 int tls_session_handshaking(const transport *t);
+int tls_session_agreed_h2(const transport *t);
 void tls_session_shutdown(transport *t);
 void tls_session_free(transport *t);
 

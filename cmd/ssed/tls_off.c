@@ -59,6 +59,8 @@ int tls_session_has_buffered_input(const transport *t) { return t != NULL && 0; 
 
 int tls_session_handshaking(const transport *t) { return t != NULL && 0; }
 
+int tls_session_agreed_h2(const transport *t) { return t != NULL && 0; }
+
 void tls_session_shutdown(transport *t) { (void)t; }
 
 void tls_session_free(transport *t) { (void)t; }
