@@ -286,7 +286,11 @@ answer() {
     # The preface's first line, then something else: an HTTP/2 client too.
     H2_PREFACE='PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n' run raw_h2 bad-preface 0 5
     [[ "$output" == "SETTINGS"$'\n'"GOAWAY code=1"$'\n'"CLOSED"* ]]
-    # HTTP/1.x request lines, however wrong, still get HTTP/1.1 answers.
+    # HTTP/1.x request lines, however wrong, still get HTTP/1.1 answers; so
+    # does anything from a TLS client that agreed on http/1.1.
+    run bash -c "printf 'INVALID CONNECTION PREFACE\r\n\r\n' |
+        timeout 10 openssl s_client -quiet -ign_eof -alpn http/1.1 -connect 127.0.0.1:$tls_port 2>/dev/null"
+    [[ "$output" == "HTTP/1.1 400"* ]]
     [[ "$(printf 'GET / HTTP/2.0\r\n\r\n' | raw_request)" == "HTTP/1.1 505"* ]]
     [[ "$(printf 'GET /\r\n\r\n' | raw_request)" == "HTTP/1.1 400"* ]]
     [[ "$(printf 'GET /_ssed/health HTTP/1.1\r\nHost: localhost\r\n\r\n' | raw_request)" == "HTTP/1.1 200"* ]]

@@ -439,12 +439,13 @@ static int starts_h2(conn *c) {
     return hand_to_h2(c);
 }
 
-/* A connection's first request line whose version is not HTTP/x.y is no
- * HTTP/1.x client's: on a port that also speaks h2c, it is taken for an
- * HTTP/2 client with prior knowledge and a bad preface, and gets GOAWAY. */
+/* A plaintext connection's first request line whose version is not
+ * HTTP/x.y is no HTTP/1.x client's: since the port also speaks h2c, it is
+ * taken for an HTTP/2 client with prior knowledge and a bad preface, and
+ * gets GOAWAY. (Over TLS, HTTP/2 is agreed by ALPN: starts_h2.) */
 static int refused_as_h2(conn *c, const char *reason) {
-    return reason == http_request_malformed_version && !c->io.h2 && c->bytes_sent == 0 && h2_available &&
-           hand_to_h2(c);
+    return reason == http_request_malformed_version && !c->io.h2 && !c->io.ssl && c->bytes_sent == 0 &&
+           h2_available && hand_to_h2(c);
 }
 
 static void consume_read_buffer(conn *c, size_t used) {
