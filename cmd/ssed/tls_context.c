@@ -147,12 +147,18 @@ static int check_cipher_element(SSL_CTX *probe, const char *element, char *err, 
     return -1;
 }
 
-int tls_check_ciphers(const char *list, char *err, size_t errlen) {
+/* A context to try lists on while options are read. */
+static SSL_CTX *probe_new(char *err, size_t errlen) {
     SSL_CTX *probe = SSL_CTX_new(TLS_server_method());
-    if (!probe) {
+    if (!probe)
         snprintf(err, errlen, "cannot check it: %s", openssl_reason());
+    return probe;
+}
+
+int tls_check_ciphers(const char *list, char *err, size_t errlen) {
+    SSL_CTX *probe = probe_new(err, errlen);
+    if (!probe)
         return -1;
-    }
     int rc = 0;
     char element[256];
     for (const char *p = list; rc == 0 && next_element(&p, ": ,", element, sizeof element);)
@@ -167,11 +173,9 @@ int tls_check_ciphers(const char *list, char *err, size_t errlen) {
 }
 
 int tls_check_ciphersuites(const char *list, char *err, size_t errlen) {
-    SSL_CTX *probe = SSL_CTX_new(TLS_server_method());
-    if (!probe) {
-        snprintf(err, errlen, "cannot check it: %s", openssl_reason());
+    SSL_CTX *probe = probe_new(err, errlen);
+    if (!probe)
         return -1;
-    }
     int rc = 0, count = 0;
     char element[256];
     for (const char *p = list; rc == 0 && next_element(&p, ":", element, sizeof element); count++) {
