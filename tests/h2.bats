@@ -270,13 +270,45 @@ answer() {
     [[ "$output" == *"GOAWAY code=11"*"CLOSED"* ]] # streams ssed had to reset count too
     run raw_h2 continuation-flood 100 5
     [[ "$output" == *"GOAWAY code=11"*"CLOSED"* ]]
-    # A preface that is not HTTP/2's is HTTP/1.1 garbage: 505, then closed.
-    run bash -c "printf 'PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n' | python3 '$TOP/tests/lib/http_raw.py' $PORT"
-    [[ "$output" == "HTTP/1.1 505"* ]]
     echo still-here >&8
     wait_for_data "$BATS_TEST_TMPDIR/bystander" 1
     [ "$(curl -s $H2 --max-time 5 "$URL/_ssed/health")" = ok ]
     grep -q 'resets more than 200 streams a second' "$SSED_ERR"
+}
+
+@test "h2: a bad connection preface gets GOAWAY(PROTOCOL_ERROR) before the close, over h2c and over TLS after ALPN h2 (h2spec http2/3.5/2)" {
+    start_both
+    local tls_port=${TLS_URL##*:}
+    run raw_h2 bad-preface 0 5
+    [[ "$output" == "SETTINGS"$'\n'"GOAWAY code=1"$'\n'"CLOSED"* ]]
+    H2_TLS=1 run python3 "$TOP/tests/lib/h2_raw.py" "$tls_port" bad-preface 0 5
+    [[ "$output" == "SETTINGS"$'\n'"GOAWAY code=1"$'\n'"CLOSED"* ]]
+    # The preface's first line, then something else: an HTTP/2 client too.
+    H2_PREFACE='PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n' run raw_h2 bad-preface 0 5
+    [[ "$output" == "SETTINGS"$'\n'"GOAWAY code=1"$'\n'"CLOSED"* ]]
+    # HTTP/1.x request lines, however wrong, still get HTTP/1.1 answers; so
+    # does anything from a TLS client that agreed on http/1.1.
+    run bash -c "printf 'INVALID CONNECTION PREFACE\r\n\r\n' |
+        timeout 10 openssl s_client -quiet -ign_eof -alpn http/1.1 -connect 127.0.0.1:$tls_port 2>/dev/null"
+    [[ "$output" == "HTTP/1.1 400"* ]]
+    [[ "$(printf 'GET / HTTP/2.0\r\n\r\n' | raw_request)" == "HTTP/1.1 505"* ]]
+    [[ "$(printf 'GET /\r\n\r\n' | raw_request)" == "HTTP/1.1 400"* ]]
+    [[ "$(printf 'GET /_ssed/health HTTP/1.1\r\nHost: localhost\r\n\r\n' | raw_request)" == "HTTP/1.1 200"* ]]
+    [ "$(curl -s --http2 --max-time 5 "$TLS_URL/_ssed/health")" = ok ]
+}
+
+@test "h2: HEADERS on a stream id the client skipped is a connection error, GOAWAY(PROTOCOL_ERROR) (h2spec http2/5.1.1/2); skipping ids is not" {
+    start_both
+    local tls_port=${TLS_URL##*:}
+    run raw_h2 lower-stream 0 5
+    [[ "$output" == *"GOAWAY code=1"*"CLOSED"* ]]
+    H2_TLS=1 run python3 "$TOP/tests/lib/h2_raw.py" "$tls_port" lower-stream 0 5
+    [[ "$output" == *"GOAWAY code=1"*"CLOSED"* ]]
+    # Streams 1, 5, 7: 3 is closed unused, which is the client's right.
+    run raw_h2 skipped-streams 0 5
+    [[ "$output" == *"STATUS stream=1 200"*"STATUS stream=5 200"*"STATUS stream=7 200"*"DONE"* ]]
+    [[ "$output" != *GOAWAY* ]]
+    [ "$(curl -s $H2 --max-time 5 "$URL/_ssed/health")" = ok ]
 }
 
 @test "h2: a connection that never completes its preface times out like a request head; an idle one too" {

@@ -27,6 +27,27 @@ make_cert() {
         -keyout "$CERTS/$1.key" -out "$CERTS/$1.pem" 2>/dev/null
 }
 
+# make_rsa_cert NAME CN: as make_cert with an RSA key, the only kind with
+# which RSA key exchange (ROBOT) can be offered at all.
+make_rsa_cert() {
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$2" \
+        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+        -keyout "$CERTS/$1.key" -out "$CERTS/$1.pem" 2>/dev/null
+}
+
+# handshake S_CLIENT_OPTIONS...: what a handshake with those openssl
+# s_client options gets from ssed: "TLSv1.2 CIPHER", or "refused".
+# (SECLEVEL=0 lets the client offer what ssed must refuse itself.)
+handshake() {
+    local out
+    out=$(timeout $((5 * SSETOOLS_WAIT_SCALE)) openssl s_client -brief -connect "127.0.0.1:$PORT" "$@" </dev/null 2>&1)
+    if [[ "$out" == *"CONNECTION ESTABLISHED"* ]]; then
+        echo "$(sed -n 's/^Protocol version: //p' <<<"$out") $(sed -n 's/^Ciphersuite: //p' <<<"$out")"
+    else
+        echo refused
+    fi
+}
+
 # make_dated_cert NAME START END: a self-signed certificate valid only from
 # START to END (YYYYMMDDHHMMSSZ), made with `openssl ca`, which takes dates.
 make_dated_cert() {
@@ -97,6 +118,64 @@ served_subject() {
     [ "$status" -eq 0 ]
     run curl -s --max-time 5 --tlsv1.1 --tls-max 1.1 "$URL/_ssed/health"
     [ "$status" -ne 0 ]
+}
+
+@test "tls: the default profile refuses TLS 1.0 and 1.1, RSA key exchange and CBC, and takes ECDHE with AES-GCM or ChaCha20 and TLS 1.3" {
+    make_rsa_cert server localhost
+    start_tls_ssed
+    [ "$(handshake -tls1 -cipher DEFAULT@SECLEVEL=0)" = refused ]
+    [ "$(handshake -tls1_1 -cipher DEFAULT@SECLEVEL=0)" = refused ]
+    # RSA key exchange (ROBOT, no forward secrecy), with CBC and with GCM.
+    [ "$(handshake -tls1_2 -cipher AES128-SHA)" = refused ]
+    [ "$(handshake -tls1_2 -cipher AES256-GCM-SHA384)" = refused ]
+    # CBC with HMAC (LUCKY13), even with ECDHE.
+    [ "$(handshake -tls1_2 -cipher ECDHE-RSA-AES128-SHA)" = refused ]
+    [ "$(handshake -tls1_2 -cipher ECDHE-RSA-AES256-SHA384)" = refused ]
+    [ "$(handshake -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256)" = "TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256" ]
+    [ "$(handshake -tls1_2 -cipher ECDHE-RSA-AES256-GCM-SHA384)" = "TLSv1.2 ECDHE-RSA-AES256-GCM-SHA384" ]
+    [ "$(handshake -tls1_2 -cipher ECDHE-RSA-CHACHA20-POLY1305)" = "TLSv1.2 ECDHE-RSA-CHACHA20-POLY1305" ]
+    # The client's order chooses among them.
+    [ "$(handshake -tls1_2 -cipher ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256)" = \
+        "TLSv1.2 ECDHE-RSA-CHACHA20-POLY1305" ]
+    [[ "$(handshake -tls1_3)" == "TLSv1.3 TLS_"* ]]
+    # An ECDSA certificate gets the ECDSA half of the list.
+    kill -TERM "$SSED_PID"
+    wait_for_exit "$SSED_PID"
+    make_cert server localhost
+    start_tls_ssed
+    [ "$(handshake -tls1_2 -cipher ECDHE-ECDSA-AES256-GCM-SHA384)" = "TLSv1.2 ECDHE-ECDSA-AES256-GCM-SHA384" ]
+    [ "$(handshake -tls1_2 -cipher ECDHE-ECDSA-AES128-SHA)" = refused ]
+}
+
+@test "tls: --tls-ciphers and --tls-ciphersuites replace the lists, in ssed's order; a bad list is a usage error naming the option" {
+    make_rsa_cert server localhost
+    start_tls_ssed --tls-ciphers 'ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-SHA' \
+        --tls-ciphersuites TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384
+    # ssed's order now, whatever the client prefers.
+    [ "$(handshake -tls1_2 -cipher ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305)" = \
+        "TLSv1.2 ECDHE-RSA-CHACHA20-POLY1305" ]
+    [ "$(handshake -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256)" = refused ]
+    # What the operator chose is honoured, CBC included.
+    [ "$(handshake -tls1_2 -cipher ECDHE-RSA-AES128-SHA)" = "TLSv1.2 ECDHE-RSA-AES128-SHA" ]
+    [ "$(handshake -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256)" = \
+        "TLSv1.3 TLS_CHACHA20_POLY1305_SHA256" ]
+    [ "$(handshake -tls1_3 -ciphersuites TLS_AES_128_GCM_SHA256)" = refused ]
+    local tls=(--tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key")
+    run "$SSED" "${tls[@]}" --tls-ciphers 'ECDHE-RSA-AES128-GCM-SHA256:NO-SUCH-CIPHER'
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"--tls-ciphers: 'NO-SUCH-CIPHER' names no TLS 1.2 cipher"* ]]
+    run "$SSED" "${tls[@]}" --tls-ciphers TLS_AES_128_GCM_SHA256
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"--tls-ciphers: "*"(TLS 1.3 suites go in --tls-ciphersuites)"* ]]
+    run "$SSED" "${tls[@]}" --tls-ciphers '!ALL'
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"--tls-ciphers: '!ALL' leaves no TLS 1.2 cipher"* ]]
+    run "$SSED" "${tls[@]}" --tls-ciphersuites TLS_AES_128_GCM_SHA256:TLS_NO_SUCH
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"--tls-ciphersuites: 'TLS_NO_SUCH' is not a TLS 1.3 suite"* ]]
+    run "$SSED" --tls-ciphers HIGH
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"--tls-ciphers: needs --tls-cert"* ]]
 }
 
 @test "tls: large events and a large streamed publish arrive whole over TLS" {

@@ -417,16 +417,35 @@ static int read_more(conn *c) {
     return 1;
 }
 
+/* HTTP/2 takes the connection, with what was read so far; 0 (and the bytes
+ * left for HTTP/1.1) if it cannot. */
+static int hand_to_h2(conn *c) {
+    if (h2_session_start(c, c->head, c->head_len) < 0)
+        return 0;
+    drop_read_buffer(c);
+    return 1;
+}
+
 /* An HTTP/2 client starts with its preface instead of a request line; over
- * TLS it agreed on h2 by ALPN and sends it too. */
+ * TLS it agreed on h2 by ALPN and sends it too. One that agreed on h2 speaks
+ * nothing else: whatever it sent instead, HTTP/2 refuses it (GOAWAY with
+ * PROTOCOL_ERROR, RFC 9113 3.4), where an HTTP/1.1 reply would be noise. */
 static int starts_h2(conn *c) {
     int preface = h2_preface_check(c->head, c->head_len);
     if (preface < 0)
         return 1; /* wait for the rest */
-    if (preface == 0 || h2_session_start(c, c->head, c->head_len) < 0)
+    if (preface == 0 && !transport_agreed_h2(&c->io))
         return 0; /* HTTP/1.1, which answers a preface with 505 */
-    drop_read_buffer(c);
-    return 1;
+    return hand_to_h2(c);
+}
+
+/* A plaintext connection's first request line whose version is not
+ * HTTP/x.y is no HTTP/1.x client's: since the port also speaks h2c, it is
+ * taken for an HTTP/2 client with prior knowledge and a bad preface, and
+ * gets GOAWAY. (Over TLS, HTTP/2 is agreed by ALPN: starts_h2.) */
+static int refused_as_h2(conn *c, const char *reason) {
+    return reason == http_request_malformed_version && !c->io.h2 && !c->io.ssl && c->bytes_sent == 0 &&
+           h2_available && hand_to_h2(c);
 }
 
 static void consume_read_buffer(conn *c, size_t used) {
@@ -450,6 +469,8 @@ static void process_buffered(conn *c) {
             const char *reason;
             int rc = http_request_parse(c->head, c->head_len, c->srv->opt->max_header_size, &req, &status, &reason);
             if (rc == HTTP_INCOMPLETE)
+                return;
+            if (rc == HTTP_ERROR && refused_as_h2(c, reason))
                 return;
             if (rc == HTTP_ERROR) {
                 log_event(LOG_SEV_DEBUG, "bad request", LOG_STR("peer", c->peer), LOG_NUM("status", status),

@@ -38,7 +38,9 @@ typedef struct h2_session h2_session;
 typedef struct h2_stream h2_stream;
 
 /* Do these first bytes of a connection begin (len < 24) or hold the
- * HTTP/2 client preface? 1 complete, 0 not a preface, -1 too short to say. */
+ * HTTP/2 client preface? 1 complete (or its first line complete, then other
+ * bytes: a bad preface, which the session refuses with GOAWAY), 0 not a
+ * preface, -1 too short to say. */
 int h2_preface_check(const char *bytes, size_t len);
 
 /* Turn connection c into an HTTP/2 session; `already` holds the bytes read

@@ -29,6 +29,10 @@ struct h2_stream {
     h2_stream *prev, *next;
 };
 
+/* Client stream ids skipped (closed unused, RFC 9113 5.1.1): the last few
+ * ranges of them, each [lo, hi]. */
+#define H2_SKIPPED_RANGES 4
+
 struct h2_session {
     nghttp2_session *ng;
     conn *c;
@@ -38,6 +42,9 @@ struct h2_session {
     uint64_t reset_second;  /* RST_STREAM counting: this second, */
     unsigned resets;        /* and how many came in it */
     unsigned continuations; /* CONTINUATION frames of the header block being read */
+    int32_t last_stream_id; /* the highest the client opened; -1 before its first */
+    int32_t skipped[H2_SKIPPED_RANGES][2];
+    unsigned skipped_next; /* the range replaced next */
     int settings_seen;
     int failing; /* GOAWAY queued: close once it is written */
 };

@@ -20,11 +20,13 @@ static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 const int h2_available = 1;
 
 int h2_preface_check(const char *bytes, size_t len) {
-    size_t want = sizeof preface - 1;
+    size_t want = sizeof preface - 1, first_line = sizeof "PRI * HTTP/2.0\r\n" - 1;
     size_t n = len < want ? len : want;
-    if (memcmp(bytes, preface, n) != 0)
-        return 0;
-    return len >= want ? 1 : -1;
+    if (memcmp(bytes, preface, n) == 0)
+        return len >= want ? 1 : -1;
+    /* Its first line, then something else: an HTTP/2 client's bad preface,
+     * for HTTP/2 to refuse. */
+    return len > first_line && memcmp(bytes, preface, first_line) == 0;
 }
 
 void h2_session_wants_flush(h2_session *s) { subscriber_mark_dirty(&s->c->srv->hub, &s->c->sub); }
@@ -86,11 +88,40 @@ int h2_session_count_reset(h2_session *s) {
     return NGHTTP2_ERR_CALLBACK_FAILURE;
 }
 
+/* RFC 9113 5.1.1: a client's new stream id is above every id it used
+ * before, and the ids it skips are closed: HEADERS on one of them is a
+ * connection error. nghttp2 1.52 ignores such a frame, since it cannot tell
+ * an id never used from a stream it has forgotten (whose trailers may still
+ * come), so the session remembers the last few ranges skipped. */
+static int reopens_skipped_id(h2_session *s, int32_t id) {
+    if (id % 2 == 0)
+        return 0; /* not a client's: nghttp2 refuses it */
+    if (id > s->last_stream_id) {
+        if (id > s->last_stream_id + 2) {
+            s->skipped[s->skipped_next][0] = s->last_stream_id + 2;
+            s->skipped[s->skipped_next][1] = id - 2;
+            s->skipped_next = (s->skipped_next + 1) % H2_SKIPPED_RANGES;
+        }
+        s->last_stream_id = id;
+        return 0;
+    }
+    for (int i = 0; i < H2_SKIPPED_RANGES; i++)
+        if (id >= s->skipped[i][0] && id <= s->skipped[i][1])
+            return 1;
+    return 0;
+}
+
 static int on_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd, void *user) {
     (void)ng;
     h2_session *s = user;
     if (hd->type == NGHTTP2_HEADERS) {
         s->continuations = 0;
+        if (reopens_skipped_id(s, hd->stream_id)) {
+            log_verbose("HTTP/2 client %s opens stream %d below stream %d: GOAWAY", s->c->peer, (int)hd->stream_id,
+                        (int)s->last_stream_id);
+            h2_session_calm(s, NGHTTP2_PROTOCOL_ERROR);
+            return NGHTTP2_ERR_CALLBACK_FAILURE;
+        }
     } else if (hd->type == NGHTTP2_CONTINUATION && ++s->continuations > H2_MAX_CONTINUATIONS) {
         log_warn("HTTP/2 client %s sends more than %d CONTINUATION frames for one header block: GOAWAY", s->c->peer,
                  H2_MAX_CONTINUATIONS);
@@ -155,10 +186,8 @@ static int feed(conn *c, const char *bytes, size_t len) {
         return -1;
     if (rc < 0) {
         log_verbose("HTTP/2 from %s: %s", c->peer, nghttp2_strerror((int)rc));
-        if (rc == NGHTTP2_ERR_BAD_CLIENT_MAGIC) {
-            conn_close(c, "not an HTTP/2 preface");
-            return -1;
-        }
+        /* A bad preface too is a connection error (RFC 9113 3.4): GOAWAY
+         * tells the client why before the close. */
         h2_session_calm(s, NGHTTP2_PROTOCOL_ERROR);
         return -1;
     }
@@ -170,6 +199,7 @@ int h2_session_start(conn *c, const char *already, size_t len) {
     if (!s)
         return -1;
     s->c = c;
+    s->last_stream_id = -1;
     s->ng = new_nghttp2(s);
     if (!s->ng) {
         free(s);

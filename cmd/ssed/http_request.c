@@ -13,6 +13,8 @@ static int is_value_char(unsigned char c) { return c == '\t' || c >= 0x20; }
 
 static int is_target_char(unsigned char c) { return c > 0x20 && c != 0x7f; }
 
+const char http_request_malformed_version[] = "malformed HTTP version";
+
 static int fail(int *status, const char **reason, int code, const char *why) {
     *status = code;
     *reason = why;
@@ -55,7 +57,7 @@ static int parse_target(const char *t, size_t len, http_request *req) {
 static int parse_version(const char *s, size_t len, http_request *req, int *status, const char **reason) {
     if (len != 8 || memcmp(s, "HTTP/", 5) != 0 || s[6] != '.' || s[5] < '0' || s[5] > '9' || s[7] < '0' ||
         s[7] > '9')
-        return fail(status, reason, 400, "malformed HTTP version");
+        return fail(status, reason, 400, http_request_malformed_version);
     if (s[5] >= '2')
         return fail(status, reason, 505, "HTTP/2 and later are not supported; use HTTP/1.1");
     if (s[5] != '1')

@@ -39,6 +39,10 @@ typedef struct http_request {
 int http_request_parse(const char *buf, size_t len, size_t max_head, http_request *req, int *status,
                        const char **reason);
 
+/* The *reason of a request line whose version is not HTTP/x.y: no
+ * HTTP/1.x client sends one, so conn may take it for a bad HTTP/2 preface. */
+extern const char http_request_malformed_version[];
+
 /* The value of the named header (case-insensitive), or NULL. */
 const http_header *http_request_header(const http_request *req, const char *name);
 

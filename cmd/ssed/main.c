@@ -241,7 +241,8 @@ static int earliest_timeout(int a, int b) {
  * stops ssed at start. */
 static int open_tls(server *srv) {
     char err[600], what[400];
-    srv->tls = tls_server_new(srv->opt->tls_cert, srv->opt->tls_key, err, sizeof err);
+    const tls_config cfg = {srv->opt->tls_cert, srv->opt->tls_key, srv->opt->tls_ciphers, srv->opt->tls_ciphersuites};
+    srv->tls = tls_server_new(&cfg, err, sizeof err);
     if (!srv->tls) {
         log_error("%s", err);
         return -1;

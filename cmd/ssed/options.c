@@ -12,6 +12,7 @@
 #include "metrics.h"
 #include "redis_url.h"
 #include "store.h"
+#include "tls.h"
 
 /* What the command line says, beyond the configuration itself: the
  * parser stores into this, and resolve() turns it into ssed_options. */
@@ -115,6 +116,12 @@ static const cli_option option_table[] = {
              "certificate first); SIGHUP loads it and the key again"},
     {OPT("tls-key", 0, CLI_STRING, o.tls_key), .min = 1, .arg = "FILE",
      .help = "the private key of --tls-cert (PEM, without a pass phrase)"},
+    {OPT("tls-ciphers", 0, CLI_STRING, o.tls_ciphers), .min = 1, .check = tls_check_ciphers, .arg = "LIST",
+     .help = "TLS 1.2 ciphers, in OpenSSL's syntax and ssed's order of\n"
+             "preference (default: ECDHE with AES-GCM or ChaCha20-Poly1305)"},
+    {OPT("tls-ciphersuites", 0, CLI_STRING, o.tls_ciphersuites), .min = 1, .check = tls_check_ciphersuites,
+     .arg = "LIST", .help = "TLS 1.3 suites separated by ':', in ssed's order of preference\n"
+                           "(default: OpenSSL's, all AEAD)"},
     {OPT("history", 0, CLI_COUNT, o.history), .max = 10000000, .arg = "N",
      .help = "events kept per channel for Last-Event-ID resume (default 1000)"},
     {OPT("max-history-bytes", 0, CLI_SIZE, o.max_history_bytes), .arg = "SIZE",
@@ -306,6 +313,8 @@ static cli_outcome resolve(ssed_args *a) {
         return cli_usage_error(cli.program, "--tls-key: needs --tls-cert");
     if (o->tls_cert && !o->tls_key)
         return cli_usage_error(cli.program, "--tls-cert: needs --tls-key (the certificate's private key)");
+    if (!o->tls_cert && (o->tls_ciphers || o->tls_ciphersuites))
+        return cli_usage_error(cli.program, "%s: needs --tls-cert", o->tls_ciphers ? "--tls-ciphers" : "--tls-ciphersuites");
     for (size_t i = 0; i < o->listen_count; i++) {
         enum listener_scheme scheme;
         listener_split_scheme(o->listen[i], &scheme);

@@ -65,6 +65,8 @@ typedef struct ssed_options {
     int reuse_port;
     const char *tls_cert; /* --tls-cert; NULL: no TLS listener */
     const char *tls_key;
+    const char *tls_ciphers;      /* --tls-ciphers; NULL: ssed's modern default (TLS 1.2) */
+    const char *tls_ciphersuites; /* --tls-ciphersuites; NULL: OpenSSL's default (TLS 1.3) */
     int verbosity; /* 0 quiet, 1 normal, 2 verbose */
     int log_format; /* enum log_format */
     uint64_t metrics_channels; /* channels /_ssed/metrics labels; the rest are summed */

@@ -16,10 +16,19 @@ extern const int tls_available;
 
 typedef struct tls_server tls_server;
 
+/* What the operator chose (--tls-cert, --tls-key, --tls-ciphers,
+ * --tls-ciphersuites); a NULL list keeps ssed's default (tls_context.c). */
+typedef struct tls_config {
+    const char *cert_path;
+    const char *key_path;
+    const char *ciphers;      /* TLS 1.2, in OpenSSL's cipher list syntax */
+    const char *ciphersuites; /* TLS 1.3, suite names separated by ':' */
+} tls_config;
+
 /* Load the certificate chain and key (PEM files) and check them: readable,
  * the key matches, the certificate is valid now. NULL with a message in
  * err on any problem. */
-tls_server *tls_server_new(const char *cert_path, const char *key_path, char *err, size_t errlen);
+tls_server *tls_server_new(const tls_config *cfg, char *err, size_t errlen);
 /* Load the files again for connections accepted from now on; connections
  * already open keep what they started with. On failure (message in err)
  * the old certificate and key stay in use. */
@@ -29,6 +38,13 @@ void tls_server_free(tls_server *ts);
  * expires 2027-03-01"). */
 void tls_server_describe(const tls_server *ts, char *out, size_t size);
 
+/* Checked while options are read, so a bad list is a usage error: every
+ * cipher or suite the list names must be one OpenSSL knows (OpenSSL itself
+ * skips unknown names, so a typing error would quietly drop a cipher). 0,
+ * or -1 with a message in err. */
+int tls_check_ciphers(const char *list, char *err, size_t errlen);
+int tls_check_ciphersuites(const char *list, char *err, size_t errlen);
+
 /* Start a server-side session on t->fd (the handshake happens on the first
  * reads); -1 if memory ran out. */
 int tls_session_start(tls_server *ts, transport *t);
@@ -37,6 +53,7 @@ ssize_t tls_session_read(transport *t, void *buf, size_t len);
 ssize_t tls_session_writev(transport *t, const struct iovec *iov, int count);
 int tls_session_has_buffered_input(const transport *t);
 int tls_session_handshaking(const transport *t);
+int tls_session_agreed_h2(const transport *t);
 void tls_session_shutdown(transport *t);
 void tls_session_free(transport *t);
 

@@ -16,10 +16,19 @@
 
 const int tls_available = 1;
 
+/* TLS 1.2's default ciphers: forward secrecy (ECDHE) and AEAD only, as
+ * Mozilla's "intermediate" profile without finite-field DHE. OpenSSL's own
+ * default also offers RSA key exchange (ROBOT, no forward secrecy) and CBC
+ * with HMAC (LUCKY13); TLS 1.0 and 1.1 are refused whatever the list. With
+ * nothing weak on offer the client's order is kept, so one without AES
+ * hardware may pick ChaCha20. TLS 1.3 keeps OpenSSL's suites, all AEAD. */
+#define DEFAULT_CIPHERS                                                                                               \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"                          \
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
 struct tls_server {
-    SSL_CTX *ctx; /* for connections accepted from now on */
-    char *cert_path;
-    char *key_path;
+    SSL_CTX *ctx;   /* for connections accepted from now on */
+    tls_config cfg; /* its strings are the options', which outlive the server */
 };
 
 /* The reason OpenSSL gave first for its failure (the later ones only say
@@ -114,7 +123,101 @@ static int load_files(SSL_CTX *ctx, const char *cert_path, const char *key_path,
     return check_validity(ctx, cert_path, err, errlen);
 }
 
-static SSL_CTX *context_new(const char *cert_path, const char *key_path, char *err, size_t errlen) {
+/* One element of a list separated by ':' (or, for TLS 1.2 lists, also ','
+ * or ' '), copied into out: its length, or 0 at the end of the list. */
+static size_t next_element(const char **list, const char *separators, char *out, size_t size) {
+    *list += strspn(*list, separators);
+    size_t n = strcspn(*list, separators);
+    snprintf(out, size, "%.*s", (int)n, *list);
+    *list += n;
+    return n;
+}
+
+/* An element that adds ciphers ("HIGH", "ECDHE-RSA-AES128-GCM-SHA256",
+ * "ECDHE+AESGCM") must select at least one; those that remove or reorder
+ * ("!aNULL", "-CBC", "+RSA", "@STRENGTH") are OpenSSL's to judge. */
+static int check_cipher_element(SSL_CTX *probe, const char *element, char *err, size_t errlen) {
+    if (strchr("!-+@", element[0]))
+        return 0;
+    if (SSL_CTX_set_cipher_list(probe, element) == 1)
+        return 0;
+    ERR_clear_error();
+    snprintf(err, errlen, "'%s' names no TLS 1.2 cipher this OpenSSL knows%s", element,
+             strncmp(element, "TLS_", 4) == 0 ? " (TLS 1.3 suites go in --tls-ciphersuites)" : "");
+    return -1;
+}
+
+/* A context to try lists on while options are read. */
+static SSL_CTX *probe_new(char *err, size_t errlen) {
+    SSL_CTX *probe = SSL_CTX_new(TLS_server_method());
+    if (!probe)
+        snprintf(err, errlen, "cannot check it: %s", openssl_reason());
+    return probe;
+}
+
+int tls_check_ciphers(const char *list, char *err, size_t errlen) {
+    SSL_CTX *probe = probe_new(err, errlen);
+    if (!probe)
+        return -1;
+    int rc = 0;
+    char element[256];
+    for (const char *p = list; rc == 0 && next_element(&p, ": ,", element, sizeof element);)
+        rc = check_cipher_element(probe, element, err, errlen);
+    if (rc == 0 && SSL_CTX_set_cipher_list(probe, list) != 1) {
+        ERR_clear_error();
+        snprintf(err, errlen, "'%s' leaves no TLS 1.2 cipher", list);
+        rc = -1;
+    }
+    SSL_CTX_free(probe);
+    return rc;
+}
+
+int tls_check_ciphersuites(const char *list, char *err, size_t errlen) {
+    SSL_CTX *probe = probe_new(err, errlen);
+    if (!probe)
+        return -1;
+    int rc = 0, count = 0;
+    char element[256];
+    for (const char *p = list; rc == 0 && next_element(&p, ":", element, sizeof element); count++) {
+        /* OpenSSL 3 takes an unknown name without a word, leaving TLS 1.3
+         * with fewer suites or none: each is tried alone and must be
+         * first in what the context then offers. */
+        if (SSL_CTX_set_ciphersuites(probe, element) != 1 ||
+            strcmp(SSL_CIPHER_get_name(sk_SSL_CIPHER_value(SSL_CTX_get_ciphers(probe), 0)), element) != 0) {
+            ERR_clear_error();
+            snprintf(err, errlen, "'%s' is not a TLS 1.3 suite this OpenSSL knows (such as TLS_AES_128_GCM_SHA256)",
+                     element);
+            rc = -1;
+        }
+    }
+    if (rc == 0 && count == 0) {
+        snprintf(err, errlen, "'%s' names no TLS 1.3 suite", list);
+        rc = -1;
+    }
+    SSL_CTX_free(probe);
+    return rc;
+}
+
+/* The protocol versions and ciphers offered: the defaults above, or the
+ * operator's lists (checked at start, tls_check_ciphers); an operator who
+ * writes a list has ordered it, so then ssed's order wins. */
+static int set_ciphers(SSL_CTX *ctx, const tls_config *cfg, char *err, size_t errlen) {
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    if (SSL_CTX_set_cipher_list(ctx, cfg->ciphers ? cfg->ciphers : DEFAULT_CIPHERS) != 1) {
+        snprintf(err, errlen, "--tls-ciphers %s: %s", cfg->ciphers ? cfg->ciphers : DEFAULT_CIPHERS, openssl_reason());
+        return -1;
+    }
+    if (cfg->ciphersuites && SSL_CTX_set_ciphersuites(ctx, cfg->ciphersuites) != 1) {
+        snprintf(err, errlen, "--tls-ciphersuites %s: %s", cfg->ciphersuites, openssl_reason());
+        return -1;
+    }
+    if (cfg->ciphers || cfg->ciphersuites)
+        SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+    return 0;
+}
+
+static SSL_CTX *context_new(const tls_config *cfg, char *err, size_t errlen) {
+    const char *cert_path = cfg->cert_path, *key_path = cfg->key_path;
     if (check_readable("--tls-cert", cert_path, err, errlen) < 0 || check_readable("--tls-key", key_path, err, errlen) < 0)
         return NULL;
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -122,7 +225,10 @@ static SSL_CTX *context_new(const char *cert_path, const char *key_path, char *e
         snprintf(err, errlen, "TLS: cannot create a context (%s)", openssl_reason());
         return NULL;
     }
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    if (set_ciphers(ctx, cfg, err, errlen) < 0) {
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
     /* A peer that closes without close_notify has simply gone, as over TCP:
      * SSE carries its own framing, so no truncation goes unnoticed. */
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
@@ -138,14 +244,14 @@ static SSL_CTX *context_new(const char *cert_path, const char *key_path, char *e
     return ctx;
 }
 
-tls_server *tls_server_new(const char *cert_path, const char *key_path, char *err, size_t errlen) {
+tls_server *tls_server_new(const tls_config *cfg, char *err, size_t errlen) {
     tls_server *ts = calloc(1, sizeof *ts);
-    if (!ts || !(ts->cert_path = strdup(cert_path)) || !(ts->key_path = strdup(key_path))) {
+    if (!ts) {
         snprintf(err, errlen, "TLS: %s", strerror(ENOMEM));
-        tls_server_free(ts);
         return NULL;
     }
-    ts->ctx = context_new(cert_path, key_path, err, errlen);
+    ts->cfg = *cfg;
+    ts->ctx = context_new(cfg, err, errlen);
     if (!ts->ctx) {
         tls_server_free(ts);
         return NULL;
@@ -154,7 +260,7 @@ tls_server *tls_server_new(const char *cert_path, const char *key_path, char *er
 }
 
 int tls_server_reload(tls_server *ts, char *err, size_t errlen) {
-    SSL_CTX *fresh = context_new(ts->cert_path, ts->key_path, err, errlen);
+    SSL_CTX *fresh = context_new(&ts->cfg, err, errlen);
     if (!fresh)
         return -1;
     SSL_CTX_free(ts->ctx); /* sessions still using it hold their own reference */
@@ -166,8 +272,6 @@ void tls_server_free(tls_server *ts) {
     if (!ts)
         return;
     SSL_CTX_free(ts->ctx);
-    free(ts->cert_path);
-    free(ts->key_path);
     free(ts);
 }
 

@@ -8,10 +8,20 @@
 
 const int tls_available = 0;
 
-tls_server *tls_server_new(const char *cert_path, const char *key_path, char *err, size_t errlen) {
-    (void)key_path;
-    snprintf(err, errlen, "--tls-cert %s: this ssed was built without TLS (make TLS=0)", cert_path);
+tls_server *tls_server_new(const tls_config *cfg, char *err, size_t errlen) {
+    snprintf(err, errlen, "--tls-cert %s: this ssed was built without TLS (make TLS=0)", cfg->cert_path);
     return NULL;
+}
+
+/* Nothing to check them against: --tls-cert is refused anyway. */
+int tls_check_ciphers(const char *list, char *err, size_t errlen) {
+    (void)list, (void)err, (void)errlen;
+    return 0;
+}
+
+int tls_check_ciphersuites(const char *list, char *err, size_t errlen) {
+    (void)list, (void)err, (void)errlen;
+    return 0;
 }
 
 int tls_server_reload(tls_server *ts, char *err, size_t errlen) {
@@ -48,6 +58,8 @@ ssize_t tls_session_writev(transport *t, const struct iovec *iov, int count) {
 int tls_session_has_buffered_input(const transport *t) { return t != NULL && 0; }
 
 int tls_session_handshaking(const transport *t) { return t != NULL && 0; }
+
+int tls_session_agreed_h2(const transport *t) { return t != NULL && 0; }
 
 void tls_session_shutdown(transport *t) { (void)t; }
 

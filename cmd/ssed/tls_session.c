@@ -130,6 +130,13 @@ int tls_session_has_buffered_input(const transport *t) { return SSL_pending(t->s
 
 int tls_session_handshaking(const transport *t) { return !SSL_is_init_finished(t->ssl); }
 
+int tls_session_agreed_h2(const transport *t) {
+    const unsigned char *proto;
+    unsigned len;
+    SSL_get0_alpn_selected(t->ssl, &proto, &len);
+    return len == 2 && memcmp(proto, "h2", 2) == 0;
+}
+
 void tls_session_shutdown(transport *t) {
     if (!SSL_is_init_finished(t->ssl))
         return;

@@ -21,6 +21,8 @@ int transport_has_buffered_input(const transport *t) { return t->ssl && tls_sess
 
 int transport_handshaking(const transport *t) { return t->ssl && tls_session_handshaking(t); }
 
+int transport_agreed_h2(const transport *t) { return t->ssl && tls_session_agreed_h2(t); }
+
 const char *transport_why(const transport *t, int err) { return t->why ? t->why : strerror(err); }
 
 void transport_shutdown_write(transport *t) {

@@ -42,6 +42,8 @@ ssize_t transport_writev(transport *t, const struct iovec *iov, int count);
 int transport_has_buffered_input(const transport *t);
 /* TLS whose handshake is not complete yet. */
 int transport_handshaking(const transport *t);
+/* TLS on which the client agreed on h2 by ALPN: it speaks HTTP/2 only. */
+int transport_agreed_h2(const transport *t);
 /* The reason for the last failure (-1 with err as errno). */
 const char *transport_why(const transport *t, int err);
 /* Tell the peer we send no more (TLS close_notify, then TCP FIN). */

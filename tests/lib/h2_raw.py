@@ -42,12 +42,22 @@ Usage: h2_raw.py PORT MODE [ARG] [SECONDS]
                     ("name: value"), each with Python's backslash escapes
                     (\\x00, \\r\\n), so they may hold any byte; prints
                     "STATUS N" and the body's lines as "BODY line"
+  bad-preface       H2_PREFACE (Python's backslash escapes; default h2spec's
+                    "INVALID CONNECTION PREFACE\\r\\n\\r\\n") instead of the preface
+  lower-stream      a request on stream 5, then one on stream 3, which the
+                    client skipped (h2spec http2/5.1.1/2)
+  skipped-streams   requests on streams 1, 5 and 7 (3 skipped and never
+                    used): prints "STATUS stream=N CODE" for each answer,
+                    and DONE once all three came
+With H2_TLS=1 it speaks TLS, agreeing on h2 by ALPN (the certificate is not
+checked).
 Prints what came back, one line each ("SETTINGS" for the server's,
 "GOAWAY code=N", "RST_STREAM stream=N code=N", "EVENTS stream=N count=N",
 "READY", "CLOSED") and exits when the connection closes or SECONDS
 (default 10) pass."""
 import os
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -178,6 +188,11 @@ if mode == "many-streams":
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
 sock.settimeout(limit)
 sock.connect(("127.0.0.1", port))
+if os.environ.get("H2_TLS") == "1":
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    tls.check_hostname, tls.verify_mode = False, ssl.CERT_NONE
+    tls.set_alpn_protocols(["h2"])
+    sock = tls.wrap_socket(sock)
 start = time.monotonic()
 pending = b""
 events, tails = {}, {}
@@ -208,7 +223,7 @@ def frames():
             chunk = sock.recv(65536)
         except socket.timeout:
             break
-        except ConnectionResetError:
+        except (ConnectionResetError, ssl.SSLEOFError):
             chunk = b""
         if not chunk:
             print("CLOSED")
@@ -227,6 +242,8 @@ def report(kind, flags, stream, payload):
         send(frame(SETTINGS, ACK, 0)) if mode != "too-many-streams" else None
     elif kind == HEADERS and mode == "request":
         print(f"STATUS {status_of(payload)}")
+    elif kind == HEADERS and mode in ("lower-stream", "skipped-streams"):
+        print(f"STATUS stream={stream} {status_of(payload)}")
     elif kind == DATA and mode == "request":
         for line in payload.decode("latin-1").splitlines():
             print(f"BODY {line}")
@@ -239,7 +256,10 @@ def report(kind, flags, stream, payload):
     sys.stdout.flush()
 
 
-send(PREFACE + (b"" if mode == "preface-only" else settings()))
+if mode == "bad-preface":
+    send(escaped("H2_PREFACE", b"INVALID CONNECTION PREFACE\r\n\r\n"))
+else:
+    send(PREFACE + (b"" if mode == "preface-only" else settings()))
 if mode == "garbage-frames":
     send(b"\xff" * 64)
 elif mode == "window-overflow":
@@ -276,6 +296,11 @@ elif mode == "open-bodies":
 elif mode == "paced":
     send(settings((4, 16384)) + frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 1 << 30)))
     send(frame(HEADERS, END_HEADERS | END_STREAM, 1, request(escaped("H2_PATH", b"/"))))
+elif mode == "lower-stream":
+    send(frame(HEADERS, END_HEADERS | END_STREAM, 5, request(b"/_ssed/health")))
+    send(frame(HEADERS, END_HEADERS | END_STREAM, 3, request(b"/_ssed/health")))
+elif mode == "skipped-streams":
+    send(b"".join(frame(HEADERS, END_HEADERS | END_STREAM, i, request(b"/_ssed/health")) for i in (1, 5, 7)))
 elif mode == "many-streams":
     send(settings((4, 1 << 24)) + frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 1 << 30)))
     send(b"".join(frame(HEADERS, END_HEADERS | END_STREAM, 1 + 2 * i, request(b"/")) for i in range(20)))
@@ -303,6 +328,11 @@ for kind, flags, stream, payload in frames():
             print("DONE", flush=True)
     if mode == "open-bodies" and kind == PING and flags & ACK:
         print("READY", flush=True)
+    if mode == "skipped-streams" and kind == HEADERS:
+        ready.add(stream)
+        if len(ready) == 3:
+            print("DONE", flush=True)
+            break
     if mode == "many-stalled":
         if kind == HEADERS:
             ready.add(stream)
