@@ -293,6 +293,9 @@ answer() {
     [[ "$output" == "HTTP/1.1 400"* ]]
     [[ "$(printf 'GET / HTTP/2.0\r\n\r\n' | raw_request)" == "HTTP/1.1 505"* ]]
     [[ "$(printf 'GET /\r\n\r\n' | raw_request)" == "HTTP/1.1 400"* ]]
+    # A method HTTP/1.x clients send, with a wrong version: their mistake.
+    [[ "$(printf 'GET / FOO\r\nHost: localhost\r\n\r\n' | raw_request)" == "HTTP/1.1 400"* ]]
+    [[ "$(printf 'POST /x HTTP1.1\r\nHost: localhost\r\n\r\n' | raw_request)" == "HTTP/1.1 400"* ]]
     [[ "$(printf 'GET /_ssed/health HTTP/1.1\r\nHost: localhost\r\n\r\n' | raw_request)" == "HTTP/1.1 200"* ]]
     [ "$(curl -s --http2 --max-time 5 "$TLS_URL/_ssed/health")" = ok ]
 }

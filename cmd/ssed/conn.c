@@ -439,13 +439,27 @@ static int starts_h2(conn *c) {
     return hand_to_h2(c);
 }
 
+/* Whether the request line starts with a method HTTP/1.1 clients send
+ * (RFC 9110's, and PATCH). */
+static int starts_with_http1_method(const char *line, size_t len) {
+    static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+    for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
+        size_t n = strlen(methods[i]);
+        if (len > n && memcmp(line, methods[i], n) == 0 && line[n] == ' ')
+            return 1;
+    }
+    return 0;
+}
+
 /* A plaintext connection's first request line whose version is not
- * HTTP/x.y is no HTTP/1.x client's: since the port also speaks h2c, it is
- * taken for an HTTP/2 client with prior knowledge and a bad preface, and
- * gets GOAWAY. (Over TLS, HTTP/2 is agreed by ALPN: starts_h2.) */
+ * HTTP/x.y, and whose method no HTTP/1.x client sends, is taken for an
+ * HTTP/2 client with prior knowledge and a bad preface (the port also
+ * speaks h2c), and gets GOAWAY. "GET / FOO" is an HTTP/1.x client's
+ * mistake and gets 400, as before. (Over TLS, HTTP/2 is agreed by ALPN:
+ * starts_h2.) */
 static int refused_as_h2(conn *c, const char *reason) {
     return reason == http_request_malformed_version && !c->io.h2 && !c->io.ssl && c->bytes_sent == 0 &&
-           h2_available && hand_to_h2(c);
+           !starts_with_http1_method(c->head, c->head_len) && h2_available && hand_to_h2(c);
 }
 
 static void consume_read_buffer(conn *c, size_t used) {
