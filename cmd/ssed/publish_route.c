@@ -177,6 +177,7 @@ void publish_route_handle(conn *c, const http_request *req, long long content_le
         conn_reply_status(c, 503, "out of memory", NULL);
         return;
     }
+    _Static_assert(JSON_BODY_NO_MEMORY == PUBLISH_CHECK_NO_MEMORY, "json_body_check's out of memory is a 503");
     if (json)
         p->check_whole = json_body_check;
     if (srv->cluster && !(p->batch = calloc(1, sizeof *p->batch))) {
