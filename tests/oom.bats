@@ -47,21 +47,36 @@ publish_until_refused() {
         --seconds $((40 * SSETOOLS_WAIT_SCALE)) "$@")
 }
 
-# refused_cleanly: the last publish_until_refused got 503s naming memory and
-# nothing else went wrong: no other status, no publish left unanswered.
+# refused_cleanly [REASON]: the last publish_until_refused got 503s, one
+# of them for REASON (a regex; default: memory ran out), and nothing else
+# went wrong: no other status, no publish left unanswered.
 refused_cleanly() {
     echo "$output"
     [[ "${output%%$'\n'*}" =~ ^200=[0-9]+\ 503=[1-9][0-9]*\ other=0\ dropped=0$ ]]
-    grep -q '^503 [0-9]*: .*out of memory' <<<"$output"
+    grep -qE "^503 [0-9]*: .*(${1:-out of memory})" <<<"$output"
     kill -0 "$SSED_PID"
 }
 
-@test "oom: under ulimit -v, JSON, octet-stream, event-stream, text/plain and chunked publishes get 503; ssed stays up and takes a small one after" {
+# small_publish_taken [CURL OPTIONS...]: a small publish gets 200, tried
+# for up to 10 s (times SSETOOLS_WAIT_SCALE) while 503 says to try again.
+small_publish_taken() {
+    local i code
+    for i in $(seq 1 $((20 * SSETOOLS_WAIT_SCALE))); do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@" -d small "$URL/small")
+        [ "$code" = 200 ] && return 0
+        [ "$code" = 503 ] || break
+        sleep 0.5
+    done
+    echo "a small publish got $code" >&2
+    return 1
+}
+
+@test "oom: under ulimit -v, JSON, octet-stream, event-stream, text/plain, form and chunked publishes get 503; ssed stays up and takes a small one after" {
     start_ssed_short_of_memory --max-history-bytes 0 --history 1000000
     # JSON first, with memory still to fill: jansson's token buffer is then
     # what fails (it crashed ssed), not the body's.
     local kind
-    for kind in json octet sse lines json-chunked; do
+    for kind in json octet sse lines form json-chunked; do
         publish_until_refused "$kind" 700000
         refused_cleanly
     done
@@ -88,4 +103,37 @@ refused_cleanly() {
     token=$(jwt_mint HS256 "$secret" '{"ssed":{"publish":["**"]}}')
     [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $token" -d small \
         "$URL/small")" = 200 ]
+}
+
+@test "oom: with --store, publishes while memory runs out get 503; ssed stays up and takes a small one after" {
+    [[ "$("$SSED" --store /dev/null/x 2>&1)" != *"built without"* ]] || skip "built with STORE=0"
+    start_ssed_short_of_memory --max-history-bytes 0 --history 1000000 --store "$BATS_TEST_TMPDIR/s.store"
+    local step
+    for step in 700000:json 700000:octet 60000:sse 6000:json; do
+        publish_until_refused "${step#*:}" "${step%%:*}"
+        refused_cleanly
+    done
+    small_publish_taken
+}
+
+@test "oom: with --redis, publishes while memory runs out get 503, never a dropped connection; the node publishes again after" {
+    command -v redis-server >/dev/null || skip "redis-server is not installed"
+    local rport i
+    rport=$(free_port)
+    start_bg "$BATS_TEST_TMPDIR/redis.out" "$BATS_TEST_TMPDIR/redis.err" redis-server --port "$rport" \
+        --bind 127.0.0.1 --save '' --appendonly no --dir "$BATS_TEST_TMPDIR"
+    for i in $(seq 1 $((100 * SSETOOLS_WAIT_SCALE))); do
+        redis-cli -p "$rport" ping 2>/dev/null | grep -q PONG && break
+        sleep 0.05
+    done
+    start_ssed_short_of_memory --max-history-bytes 0 --history 1000000 --redis "redis://127.0.0.1:$rport"
+    wait_for_line "$SSED_ERR" 'cluster .* ready' 10
+    # hiredis out of memory drops its connection: the node answers 503
+    # while it reconnects, which names Redis rather than memory.
+    local step
+    for step in 700000:json 700000:octet 60000:sse; do
+        publish_until_refused "${step#*:}" "${step%%:*}"
+        refused_cleanly '.'
+    done
+    small_publish_taken
 }

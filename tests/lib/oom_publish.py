@@ -3,7 +3,7 @@
 refused enough of them: for tests that run ssed with little memory.
 Usage: oom_publish.py PORT KIND SIZE [--refusals N] [--max COUNT]
 [--seconds S] [--secret FILE] [--channels N]
-KIND: json, octet, sse, lines, or json-chunked (Transfer-Encoding: chunked).
+KIND: json, octet, sse, lines, form, or json-chunked (Transfer-Encoding: chunked).
 --secret FILE: each request carries its own HS256 token (a fresh jti and a
 4 KB claim, so the token cache never answers for it and its parse needs
 memory too), with publish rights to every channel.
@@ -47,13 +47,14 @@ def body_of(kind, size):
         return b"o" * size
     if kind == "sse":
         return b"data: " + b"s" * (size - 8) + b"\n\n"
-    if kind == "lines":
+    if kind in ("lines", "form"):
         return b"l" * (size - 1) + b"\n"
     raise SystemExit("unknown kind " + kind)
 
 
 CONTENT_TYPES = {"json": "application/json", "json-chunked": "application/json",
-                 "octet": "application/octet-stream", "sse": "text/event-stream", "lines": "text/plain"}
+                 "octet": "application/octet-stream", "sse": "text/event-stream", "lines": "text/plain",
+                 "form": "application/x-www-form-urlencoded"}
 
 
 def b64url(data):
