@@ -11,6 +11,7 @@
 #include "harness.h"
 #include "../../cmd/ssed/json_body.h"
 #include "../../cmd/ssed/json_guard.h"
+#include "../../cmd/ssed/publish.h"
 
 /* Bodies that make jansson grow each kind of buffer: a long string and a
  * long key (its token buffer, doubled many times), escapes, numbers (the
@@ -100,6 +101,42 @@ static void large_allocations_fail(const void *arg) {
     }
 }
 
+/* Through the publish decoder: a JSON body whose check runs out of memory
+ * is refused with 503 and publishes nothing; the same body with memory to
+ * spare is one event. */
+static void publish_answers_503(const void *arg) {
+    (void)arg;
+    char body[2000];
+    body[0] = '"';
+    memset(body + 1, 'j', sizeof body - 3);
+    memcpy(body + sizeof body - 2, "\"", 2);
+    size_t len = strlen(body);
+    for (int spare = 0; spare <= 1; spare++) {
+        hub h;
+        hub_limits limits = {100, 0, 1 << 20, 10, 10};
+        CHECK(hub_init(&h, &limits) == 0);
+        channel *ch = hub_channel_acquire(&h, "j", 1, HUB_FOR_PUBLISHING);
+        publish_request *p = publish_start(&h, ch, 1 << 20, BODY_WHOLE, 0, len);
+        p->check_whole = json_body_check;
+        budget.left = -1;
+        budget.largest = spare ? 0 : 256;
+        json_guard_set_alloc(failing_alloc);
+        size_t used;
+        int rc = publish_feed(p, body, len, &used);
+        json_guard_set_alloc(NULL);
+        budget.largest = 0;
+        if (spare) {
+            CHECK(rc == PUBLISH_DONE && p->accepted == 1);
+        } else {
+            CHECK(rc == PUBLISH_FAILED && p->status == 503 && p->accepted == 0);
+            CHECK(strstr(p->error, "out of memory") != NULL);
+        }
+        publish_free(p);
+        hub_free(&h);
+        CHECK(json_guard_live_blocks() == 0);
+    }
+}
+
 /* A document kept after its parse is freed by json_decref, in any order
  * with later parses, and the blocks are all accounted for. */
 static void documents_outlive_parses(const void *arg) {
@@ -125,5 +162,6 @@ void json_guard_tests_register(void) {
     harness_add("json guard: each allocation of a check fails once", each_allocation_fails, &once);
     harness_add("json guard: memory runs out at each allocation of a check", each_allocation_fails, &lasting);
     harness_add("json guard: blocks larger than a size are refused", large_allocations_fail, NULL);
+    harness_add("json guard: a JSON publish whose check runs out of memory gets 503", publish_answers_503, NULL);
     harness_add("json guard: documents outlive their parse", documents_outlive_parses, NULL);
 }
