@@ -28,7 +28,10 @@ static int publish_allowed(conn *c, const http_request *req) {
         buf allow = BUF_INIT;
         buf_printf(&allow, "Allow: %s\r\n", ALLOW_NO_PUBLISH);
         buf_append_char(&allow, '\0');
-        conn_reply_status(c, 405, "publishing is turned off (--no-publish)", allow.data);
+        if (allow.failed)
+            conn_refuse_no_memory(c);
+        else
+            conn_reply_status(c, 405, "publishing is turned off (--no-publish)", allow.data);
         buf_free(&allow);
         return 0;
     }
