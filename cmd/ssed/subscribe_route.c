@@ -59,6 +59,24 @@ static void queue_gap_notice(void *ctx) {
               LOG_STR("channel", name), LOG_STR("last_event_id", id));
 }
 
+/* The stream's response head, after what c->out still owes; -1 if memory
+ * ran out (part of it may be there). */
+static int append_stream_head(conn *c) {
+    buf *out = &c->out;
+    int failed = buf_append_str(out, "HTTP/1.1 200 OK\r\n"
+                                     "Content-Type: text/event-stream; charset=utf-8\r\n"
+                                     "Cache-Control: no-store\r\n"
+                                     "X-Accel-Buffering: no\r\n"
+                                     "Connection: close\r\n") < 0;
+    if (!c->srv->opt->no_ui)
+        failed |= buf_append_str(out, "Vary: Accept\r\n") < 0; /* browsers asking for HTML get the viewer here */
+    buf cors = BUF_INIT;
+    route_cors_headers(c, &cors);
+    failed |= cors.failed || buf_append(out, cors.data, cors.len) < 0 || buf_append_str(out, "\r\n") < 0;
+    buf_free(&cors);
+    return failed ? -1 : 0;
+}
+
 /* Let go of the channels a refused subscription had acquired. */
 static void release_channels(hub *h, channel **chans, size_t count) {
     for (size_t k = 0; k < count; k++)
@@ -227,17 +245,7 @@ void subscribe_route_handle(conn *c, const http_request *req) {
         return;
     conn_restart_output(c);
     size_t owed = c->out.len; /* an interim response's unsent bytes */
-    int failed = buf_append_str(&c->out, "HTTP/1.1 200 OK\r\n"
-                                         "Content-Type: text/event-stream; charset=utf-8\r\n"
-                                         "Cache-Control: no-store\r\n"
-                                         "X-Accel-Buffering: no\r\n"
-                                         "Connection: close\r\n") < 0;
-    if (!srv->opt->no_ui)
-        failed |= buf_append_str(&c->out, "Vary: Accept\r\n") < 0; /* browsers asking for HTML get the viewer here */
-    buf cors = BUF_INIT;
-    route_cors_headers(c, &cors);
-    failed |= cors.failed || buf_append(&c->out, cors.data, cors.len) < 0 || buf_append_str(&c->out, "\r\n") < 0;
-    buf_free(&cors);
+    int failed = append_stream_head(c) < 0;
     char flag[8];
     c->sub.envelope = http_query_param(req, "envelope", flag, sizeof flag) == 1 && flag[0] == '1';
     if (failed || http_request_method_is(req, "HEAD") || subscriber_attach(&srv->hub, &c->sub, chans, count) < 0) {
