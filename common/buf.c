@@ -11,6 +11,7 @@ int buf_reserve(buf *b, size_t extra) {
         return 0;
     if (extra > (size_t)-1 / 2 - b->len) {
         errno = ENOMEM;
+        b->failed = 1;
         return -1;
     }
     size_t want = b->len + extra;
@@ -18,8 +19,10 @@ int buf_reserve(buf *b, size_t extra) {
     while (cap < want)
         cap *= 2;
     char *grown = realloc(b->data, cap);
-    if (!grown)
+    if (!grown) {
+        b->failed = 1;
         return -1;
+    }
     b->data = grown;
     b->cap = cap;
     return 0;
@@ -32,7 +35,11 @@ int buf_printf(buf *b, const char *fmt, ...) {
     va_start(ap, fmt);
     int need = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (need < 0 || buf_reserve(b, (size_t)need + 1) < 0)
+    if (need < 0) {
+        b->failed = 1;
+        return -1;
+    }
+    if (buf_reserve(b, (size_t)need + 1) < 0)
         return -1;
     va_start(ap, fmt);
     vsnprintf(b->data + b->len, (size_t)need + 1, fmt, ap);
@@ -41,10 +48,14 @@ int buf_printf(buf *b, const char *fmt, ...) {
     return 0;
 }
 
-void buf_clear(buf *b) { b->len = 0; }
+void buf_clear(buf *b) {
+    b->len = 0;
+    b->failed = 0;
+}
 
 void buf_free(buf *b) {
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+    b->failed = 0;
 }

@@ -10,9 +10,13 @@ typedef struct buf {
     char *data;
     size_t len;
     size_t cap;
+    /* Some append failed since the buffer was made, cleared or freed: what
+     * it holds is incomplete. Lets a caller build a reply with unchecked
+     * appends and look once at the end. */
+    int failed;
 } buf;
 
-#define BUF_INIT {NULL, 0, 0}
+#define BUF_INIT {NULL, 0, 0, 0}
 
 /* Make room for `extra` more bytes; 0 on success, -1 (errno ENOMEM) on failure. */
 int buf_reserve(buf *b, size_t extra);

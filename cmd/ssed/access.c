@@ -116,8 +116,14 @@ static int token_presented(const conn *c, const http_request *req) {
     return c->srv->token && bearer && token_matches(c->srv->token, bearer, len);
 }
 
-/* The token did not verify, or there was none: 401. */
+/* The token did not verify, or there was none: 401; or memory ran out
+ * before it could be judged: 503, to be tried again. */
 static int unauthorized(access_denial *why, const char *what_needs, enum auth_outcome outcome, const char *problem) {
+    if (outcome == AUTH_NO_MEMORY) {
+        why->reason = problem;
+        why->extra_headers = "Retry-After: 1\r\n";
+        return 503;
+    }
     if (outcome == AUTH_ANONYMOUS) {
         snprintf(why->text, sizeof why->text, "%s", what_needs);
         why->extra_headers = BEARER_MISSING;

@@ -68,8 +68,9 @@ static enum auth_outcome verify(server *srv, const char *token, size_t len, jwt_
     int64_t now = (int64_t)time(NULL);
     if (srv->jwt_cache && jwt_cache_find(srv->jwt_cache, token, len, now, claims))
         return AUTH_VERIFIED;
-    if (jwt_verify(srv->jwt, token, len, now, claims, why) < 0)
-        return AUTH_REFUSED;
+    int rc = jwt_verify(srv->jwt, token, len, now, claims, why);
+    if (rc < 0)
+        return rc == JWT_NO_MEMORY ? AUTH_NO_MEMORY : AUTH_REFUSED;
     if (srv->jwt_cache)
         jwt_cache_put(srv->jwt_cache, token, len, claims);
     return AUTH_VERIFIED;
@@ -85,7 +86,7 @@ static enum auth_outcome verify_cookies(server *srv, const http_request *req, jw
     for (int tries = 0; tries < MAX_COOKIE_TRIES && (token = next_cookie(req, srv->opt->jwt_cookie, &cur, &len));
          tries++) {
         outcome = verify(srv, token, len, claims, why);
-        if (outcome == AUTH_VERIFIED)
+        if (outcome == AUTH_VERIFIED || outcome == AUTH_NO_MEMORY)
             break;
     }
     return outcome;

@@ -17,6 +17,7 @@ enum auth_outcome {
     AUTH_ANONYMOUS, /* no token anywhere */
     AUTH_VERIFIED,  /* *claims filled: free with jwt_claims_free */
     AUTH_REFUSED,   /* a token that does not verify: *why */
+    AUTH_NO_MEMORY, /* memory ran out before the token was judged: *why */
 };
 
 enum auth_sources {

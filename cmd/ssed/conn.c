@@ -357,7 +357,7 @@ void conn_restart_output(conn *c) {
 void conn_send_interim(conn *c, const char *head) {
     conn_restart_output(c);
     if (buf_append_str(&c->out, head) < 0) {
-        conn_close(c, "out of memory");
+        conn_refuse_no_memory(c);
         return;
     }
     conn_flush(c);
@@ -388,7 +388,7 @@ static int read_more(conn *c) {
     if (c->head_cap < want) {
         char *grown = realloc(c->head, want);
         if (!grown) {
-            conn_close(c, "out of memory");
+            conn_refuse_no_memory(c); /* the request cannot even be read */
             return 0;
         }
         c->head = grown;

@@ -120,6 +120,14 @@ void conn_reply_body(conn *c, int status, const char *content_type, const char *
                      size_t body_len, int head_only);
 void conn_reply_status(conn *c, int status, const char *reason_text, const char *extra_headers);
 const char *conn_status_text(int status);
+/* Memory ran out before a reply could be put together: a fixed 503 goes
+ * to the peer as it is (best effort) unless it is still owed bytes of an
+ * earlier reply, and the connection closes. A stream of an HTTP/2 session
+ * is reset by its close instead. */
+void conn_refuse_no_memory(conn *c);
+/* That fixed 503, for a socket no conn could be made for. */
+extern const char conn_no_memory_reply[];
+extern const size_t conn_no_memory_reply_len;
 
 /* "/news", or "/news +2 more" for a stream of several channels. */
 void conn_stream_name(const conn *c, char *out, size_t size);

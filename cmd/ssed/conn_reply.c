@@ -1,8 +1,19 @@
 /* Short replies on a connection: status line, headers, body. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "conn.h"
+
+#define NO_MEMORY_BODY "503 Service Unavailable: out of memory\n"
+const char conn_no_memory_reply[] = "HTTP/1.1 503 Service Unavailable\r\n"
+                                    "Content-Type: text/plain; charset=utf-8\r\n"
+                                    "Content-Length: 39\r\n"
+                                    "Retry-After: 1\r\n"
+                                    "Connection: close\r\n"
+                                    "\r\n" NO_MEMORY_BODY;
+const size_t conn_no_memory_reply_len = sizeof conn_no_memory_reply - 1;
+_Static_assert(sizeof NO_MEMORY_BODY - 1 == 39, "Content-Length of conn_no_memory_reply");
 
 const char *conn_status_text(int status) {
     switch (status) {
@@ -67,9 +78,8 @@ static enum refusal refusal_of_status(int status) {
 
 void conn_reply_body(conn *c, int status, const char *content_type, const char *extra_headers, const char *body,
                 size_t body_len, int head_only) {
-    if (status >= 400) /* here, so the publish route's JSON refusals count too */
-        c->srv->stats.refusals[refusal_of_status(status)]++;
     conn_restart_output(c);
+    size_t owed = c->out.len; /* an interim response's unsent bytes */
     int rc = buf_printf(&c->out,
                         "HTTP/1.1 %d %s\r\n"
                         "Content-Type: %s\r\n"
@@ -83,10 +93,24 @@ void conn_reply_body(conn *c, int status, const char *content_type, const char *
     if (rc == 0 && !head_only)
         rc = buf_append(&c->out, body, body_len);
     if (rc < 0) {
-        conn_close(c, "out of memory");
+        c->out.len = owed; /* not half a head */
+        conn_refuse_no_memory(c);
         return;
     }
+    if (status >= 400) /* here, so the publish route's JSON refusals count too */
+        c->srv->stats.refusals[refusal_of_status(status)]++;
     conn_start_reply(c);
+}
+
+/* Written at once, without the output buffer (it could not grow): the
+ * bytes fit in the socket's send buffer when nothing else waits there. */
+void conn_refuse_no_memory(conn *c) {
+    if (!c->io.h2 && c->out_off >= c->out.len && !transport_handshaking(&c->io)) {
+        struct iovec iov = {(void *)conn_no_memory_reply, conn_no_memory_reply_len};
+        if (transport_writev(&c->io, &iov, 1) == (ssize_t)conn_no_memory_reply_len)
+            c->srv->stats.refusals[REFUSAL_UNAVAILABLE]++;
+    }
+    conn_close(c, "out of memory");
 }
 
 

@@ -1,6 +1,7 @@
 /* Verifying compact JSON Web Tokens with OpenSSL's libcrypto; payloads
  * and headers are parsed by jansson. See jwt.h for the rules. */
 #include "jwt.h"
+#include "json_guard.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -199,13 +200,15 @@ static long base64url_decode(const char *in, size_t len, unsigned char *out) {
     return (long)n;
 }
 
-/* Decode one part of the token and parse it as a JSON object. */
-static json_t *decode_json_part(const char *part, size_t len) {
+/* Decode one part of the token and parse it as a JSON object; NULL, with
+ * *out_of_memory set when that is why. */
+static json_t *decode_json_part(const char *part, size_t len, int *out_of_memory) {
     unsigned char bytes[JWT_MAX_LEN];
+    *out_of_memory = 0;
     long n = base64url_decode(part, len, bytes);
     if (n < 0)
         return NULL;
-    json_t *j = json_loadb((const char *)bytes, (size_t)n, JSON_REJECT_DUPLICATES, NULL);
+    json_t *j = json_guard_loadb((const char *)bytes, (size_t)n, JSON_REJECT_DUPLICATES, NULL, out_of_memory);
     if (j && !json_is_object(j)) {
         json_decref(j);
         return NULL;
@@ -374,10 +377,15 @@ int jwt_verify(const jwt_verifier *v, const char *token, size_t len, int64_t now
         *why = "malformed token (expected three base64url parts: header.payload.signature)";
         return -1;
     }
-    json_t *header = decode_json_part(token, (size_t)(dot1 - token));
-    json_t *payload = header ? decode_json_part(dot1 + 1, (size_t)(dot2 - dot1 - 1)) : NULL;
+    int out_of_memory;
+    json_t *header = decode_json_part(token, (size_t)(dot1 - token), &out_of_memory);
+    json_t *payload = header ? decode_json_part(dot1 + 1, (size_t)(dot2 - dot1 - 1), &out_of_memory) : NULL;
     if (!payload) {
         json_decref(header);
+        if (out_of_memory) {
+            *why = "out of memory while reading the token";
+            return JWT_NO_MEMORY;
+        }
         *why = "malformed token (a part is not base64url of a JSON object)";
         return -1;
     }

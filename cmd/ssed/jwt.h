@@ -37,7 +37,8 @@ void jwt_verifier_free(jwt_verifier *v);
 
 /* Verify a compact token at time now_s (seconds since the epoch): 0 with
  * the claims in *out (free with jwt_claims_free), or -1 with *why, a short
- * reason that repeats nothing of the token. */
+ * reason that repeats nothing of the token, or JWT_NO_MEMORY (with *why)
+ * when memory ran out: the token was not judged. */
 int jwt_verify(const jwt_verifier *v, const char *token, size_t len, int64_t now_s, jwt_claims *out,
                const char **why);
 

@@ -134,8 +134,8 @@ static int read_patterns(const json_t *array, char **out, const char **why) {
     }
     if (failed || buf_append_char(&b, '\0') < 0) {
         buf_free(&b);
-        *why = "out of memory";
-        return -1;
+        *why = "out of memory while reading the token";
+        return JWT_NO_MEMORY;
     }
     *out = b.data;
     return 0;
@@ -156,10 +156,12 @@ int jwt_claims_read(jwt_claims *out, const void *payload, const char **why) {
         return -1;
     }
     out->admin = json_is_true(admin);
-    if (read_patterns(json_object_get(claim, "subscribe"), &out->subscribe, why) < 0 ||
-        read_patterns(json_object_get(claim, "publish"), &out->publish, why) < 0) {
+    int rc = read_patterns(json_object_get(claim, "subscribe"), &out->subscribe, why);
+    if (rc == 0)
+        rc = read_patterns(json_object_get(claim, "publish"), &out->publish, why);
+    if (rc < 0) {
         jwt_claims_free(out);
-        return -1;
+        return rc;
     }
     return 0;
 }

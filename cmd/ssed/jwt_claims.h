@@ -26,8 +26,10 @@ typedef struct jwt_claims {
 } jwt_claims;
 
 /* Read the "ssed" claim from a payload (a jansson json_t *, the object the
- * token carries). 0, or -1 with *why naming what is wrong. A payload
+ * token carries). 0, or -1 with *why naming what is wrong, or
+ * JWT_NO_MEMORY when memory ran out (the token may be fine). A payload
  * without the claim allows nothing. */
+#define JWT_NO_MEMORY (-2)
 int jwt_claims_read(jwt_claims *out, const void *payload, const char **why);
 void jwt_claims_free(jwt_claims *c);
 

@@ -155,12 +155,12 @@ static int take_body_bytes(void *ctx, const char *bytes, size_t len) {
     switch (p->kind) {
     case BODY_SSE:
         if (sse_parser_feed(&p->parser, bytes, len) < 0)
-            return fail(p, 500, "out of memory");
+            return fail(p, 503, "out of memory");
         return p->status ? -1 : 0;
     case BODY_WHOLE:
         if (p->record.len + len > p->max_event_size)
             return too_large(p);
-        return buf_append(&p->record, bytes, len) < 0 ? fail(p, 500, "out of memory") : 0;
+        return buf_append(&p->record, bytes, len) < 0 ? fail(p, 503, "out of memory") : 0;
     case BODY_LINES:
         if (record_reader_feed(&p->lines, bytes, len) < 0)
             return fail(p, 503, "out of memory");
@@ -179,8 +179,9 @@ static int finish_body(publish_request *p) {
     case BODY_WHOLE:
         if (p->check_whole) {
             char why[sizeof p->error];
-            if (p->check_whole(p->record.data ? p->record.data : "", p->record.len, why, sizeof why) < 0)
-                return fail(p, 400, why);
+            int rc = p->check_whole(p->record.data ? p->record.data : "", p->record.len, why, sizeof why);
+            if (rc < 0)
+                return fail(p, rc == PUBLISH_CHECK_NO_MEMORY ? 503 : 400, why);
         }
         return publish_one(p, p->type_len ? p->type : NULL, p->type_len, NULL, 0,
                            p->record.data ? p->record.data : "", p->record.len);

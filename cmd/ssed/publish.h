@@ -28,7 +28,8 @@ typedef struct publish_request {
     record_reader lines; /* text/plain: one event per line */
     buf record;          /* whole: the body so far */
     /* whole: what the body must be (one JSON document), checked when it is
-     * complete; 0, or -1 with a message in why. NULL: anything. */
+     * complete; 0, or -1 with a message in why (400), or
+     * PUBLISH_CHECK_NO_MEMORY (503). NULL: anything. */
     int (*check_whole)(const char *body, size_t len, char *why, size_t why_size);
     sse_parser parser;
     char type[256];
@@ -63,6 +64,9 @@ typedef struct publish_request {
 #define PUBLISH_CLUSTER_MAX_BYTES (64u << 20)
 
 enum { PUBLISH_MORE = 0, PUBLISH_DONE = 1, PUBLISH_FAILED = -1 };
+
+/* What check_whole returns when memory ran out, not the body was wrong. */
+#define PUBLISH_CHECK_NO_MEMORY (-2)
 
 /* Takes over the caller's hold on ch, released by publish_free; on failure
  * (NULL, out of memory) the caller still holds it. */

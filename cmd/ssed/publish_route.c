@@ -28,7 +28,10 @@ static int publish_allowed(conn *c, const http_request *req) {
         buf allow = BUF_INIT;
         buf_printf(&allow, "Allow: %s\r\n", ALLOW_NO_PUBLISH);
         buf_append_char(&allow, '\0');
-        conn_reply_status(c, 405, "publishing is turned off (--no-publish)", allow.data);
+        if (allow.failed)
+            conn_refuse_no_memory(c);
+        else
+            conn_reply_status(c, 405, "publishing is turned off (--no-publish)", allow.data);
         buf_free(&allow);
         return 0;
     }
@@ -179,6 +182,7 @@ void publish_route_handle(conn *c, const http_request *req, long long content_le
         conn_reply_status(c, 503, "out of memory", NULL);
         return;
     }
+    _Static_assert(JSON_BODY_NO_MEMORY == PUBLISH_CHECK_NO_MEMORY, "json_body_check's out of memory is a 503");
     if (json)
         p->check_whole = json_body_check;
     if (srv->cluster && !(p->batch = calloc(1, sizeof *p->batch))) {
@@ -305,22 +309,26 @@ static void answer(conn *c, publish_request *p, int ok) {
     /* The answer says how many events were taken, even on failure, so a
      * publisher can resend exactly the rest. */
     buf body = BUF_INIT;
-    buf_printf(&body, "{\"accepted\":%llu,\"channel\":\"/%s\"", (unsigned long long)p->accepted, p->ch->name);
+    int failed = buf_printf(&body, "{\"accepted\":%llu,\"channel\":\"/%s\"", (unsigned long long)p->accepted,
+                            p->ch->name) < 0;
     if (p->numbered)
-        buf_printf(&body, ",\"duplicates\":%llu", (unsigned long long)p->duplicates);
+        failed |= buf_printf(&body, ",\"duplicates\":%llu", (unsigned long long)p->duplicates) < 0;
     int status = ok ? 200 : p->status ? p->status : 400;
     if (!ok) {
-        buf_append_str(&body, ",\"error\":");
-        json_append_string(&body, p->error, strlen(p->error));
+        failed |= buf_append_str(&body, ",\"error\":") < 0;
+        failed |= json_append_string(&body, p->error, strlen(p->error)) < 0;
         c->keep_alive = 0;
     }
     log_publish(c, p, status);
-    buf_append_str(&body, "}\n");
+    failed |= buf_append_str(&body, "}\n") < 0;
     publish_free(p);
     list_remove(&c->timer_link);
     list_push_back(&srv->reading, &c->timer_link);
     c->since_ms = clock_now_ms();
-    conn_reply_body(c, status, "application/json", NULL, body.data, body.len, 0);
+    if (failed) /* not half an answer: the publisher could not tell what was taken */
+        conn_refuse_no_memory(c);
+    else
+        conn_reply_body(c, status, "application/json", NULL, body.data, body.len, 0);
     buf_free(&body);
 }
 

@@ -14,6 +14,15 @@
 #define RESERVED_PREFIX "/_ssed/"
 #define NO_SUCH_ENDPOINT "no such ssed endpoint (there are /_ssed/stats, /_ssed/metrics and /_ssed/health)"
 
+/* A rendered page of figures, unless memory ran out while rendering it or
+ * its headers: a page missing some figures would read as true. */
+static void reply_rendered(conn *c, const buf *body, const char *type, const buf *extra, int head_only) {
+    if (body->failed || extra->failed)
+        conn_refuse_no_memory(c);
+    else
+        conn_reply_body(c, 200, type, extra->data, body->data, body->len, head_only);
+}
+
 static void handle_reserved(conn *c, const http_request *req) {
     const char *name = req->path + strlen(RESERVED_PREFIX);
     size_t len = req->path_len - strlen(RESERVED_PREFIX);
@@ -25,17 +34,19 @@ static void handle_reserved(conn *c, const http_request *req) {
     buf extra = BUF_INIT;
     route_cors_headers(c, &extra);
     buf_append_char(&extra, '\0');
-    if (len == 6 && memcmp(name, "health", 6) == 0) {
+    if (extra.failed) {
+        conn_refuse_no_memory(c);
+    } else if (len == 6 && memcmp(name, "health", 6) == 0) {
         conn_reply_body(c, 200, "text/plain; charset=utf-8", extra.data, "ok\n", 3, head_only);
     } else if (len == 5 && memcmp(name, "stats", 5) == 0) {
         buf body = BUF_INIT;
         stats_render(c->srv, &body, access_is_publisher(c, req));
-        conn_reply_body(c, 200, "application/json", extra.data, body.data, body.len, head_only);
+        reply_rendered(c, &body, "application/json", &extra, head_only);
         buf_free(&body);
     } else if (len == 7 && memcmp(name, "metrics", 7) == 0) {
         buf body = BUF_INIT;
         metrics_render(c->srv, &body, access_is_publisher(c, req));
-        conn_reply_body(c, 200, METRICS_CONTENT_TYPE, extra.data, body.data, body.len, head_only);
+        reply_rendered(c, &body, METRICS_CONTENT_TYPE, &extra, head_only);
         buf_free(&body);
     } else if (!viewer_serve_asset(c, name, len, head_only)) {
         conn_reply_status(c, 404, NO_SUCH_ENDPOINT, NULL);
@@ -55,7 +66,10 @@ static void handle_preflight(conn *c) {
                    "Access-Control-Max-Age: 86400\r\n",
                    route_allowed_methods(c));
     buf_append_char(&extra, '\0');
-    conn_reply_body(c, 204, "text/plain; charset=utf-8", extra.data, "", 0, 1);
+    if (extra.failed) /* half a header line, or none of its NUL */
+        conn_refuse_no_memory(c);
+    else
+        conn_reply_body(c, 204, "text/plain; charset=utf-8", extra.data, "", 0, 1);
     buf_free(&extra);
 }
 
@@ -100,7 +114,10 @@ void router_handle(conn *c, const http_request *req) {
         buf allow = BUF_INIT;
         buf_printf(&allow, "Allow: %s\r\n", route_allowed_methods(c));
         buf_append_char(&allow, '\0');
-        conn_reply_status(c, 405, "channels answer GET, HEAD, OPTIONS and POST", allow.data);
+        if (allow.failed)
+            conn_refuse_no_memory(c);
+        else
+            conn_reply_status(c, 405, "channels answer GET, HEAD, OPTIONS and POST", allow.data);
         buf_free(&allow);
         return;
     }

@@ -48,13 +48,17 @@ static void pause_listeners(server *srv, int paused) {
 /* Answer 503 and close. Best effort on a fresh socket: its send buffer is
  * empty, so the reply fits. A TLS client is only closed: a reply would
  * need a handshake, the very work a full server cannot take on. */
-static void refuse_busy(server *srv, const listener_watch *l, int fd) {
+static void refuse(const listener_watch *l, int fd, const char *reply, size_t len) {
     if (!l->tls) {
-        ssize_t ignored = write(fd, busy_reply, sizeof busy_reply - 1);
+        ssize_t ignored = write(fd, reply, len);
         (void)ignored;
     }
     shutdown(fd, SHUT_WR);
     close(fd);
+}
+
+static void refuse_busy(server *srv, const listener_watch *l, int fd) {
+    refuse(l, fd, busy_reply, sizeof busy_reply - 1);
     srv->stats.rejected_busy++;
 }
 
@@ -64,8 +68,8 @@ static void accept_one(server *srv, const listener_watch *l, int fd) {
         refuse_busy(srv, l, fd);
         return;
     }
-    if (!conn_new(srv, fd, l->tls ? srv->tls : NULL))
-        close(fd);
+    if (!conn_new(srv, fd, l->tls ? srv->tls : NULL)) /* out of memory, mostly */
+        refuse(l, fd, conn_no_memory_reply, conn_no_memory_reply_len);
 }
 
 /* Out of descriptors: refuse the waiting client cleanly with a 503 using a

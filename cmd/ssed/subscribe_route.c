@@ -45,7 +45,7 @@ static void queue_gap_notice(void *ctx) {
     buf_append_char(&data, '}');
     sse_out_event ev = {"ssed-gap", 8, NULL, 0, 0, data.data, data.len, -1};
     int rc;
-    shared_event *e = shared_event_new(&ev, &rc);
+    shared_event *e = data.failed ? NULL : shared_event_new(&ev, &rc); /* never half a notice */
     if (e) {
         subscriber_enqueue_owed(&c->srv->hub, &c->sub, e);
         shared_event_unref(e);
@@ -57,6 +57,24 @@ static void queue_gap_notice(void *ctx) {
     snprintf(id, sizeof id, "%.*s", (int)(last_id_len > 64 ? 64 : last_id_len), last_id);
     log_event(LOG_SEV_WARN, "subscriber resumed after an id whose successors are no longer in history", LOG_STR("peer", c->peer),
               LOG_STR("channel", name), LOG_STR("last_event_id", id));
+}
+
+/* The stream's response head, after what c->out still owes; -1 if memory
+ * ran out (part of it may be there). */
+static int append_stream_head(conn *c) {
+    buf *out = &c->out;
+    int failed = buf_append_str(out, "HTTP/1.1 200 OK\r\n"
+                                     "Content-Type: text/event-stream; charset=utf-8\r\n"
+                                     "Cache-Control: no-store\r\n"
+                                     "X-Accel-Buffering: no\r\n"
+                                     "Connection: close\r\n") < 0;
+    if (!c->srv->opt->no_ui)
+        failed |= buf_append_str(out, "Vary: Accept\r\n") < 0; /* browsers asking for HTML get the viewer here */
+    buf cors = BUF_INIT;
+    route_cors_headers(c, &cors);
+    failed |= cors.failed || buf_append(out, cors.data, cors.len) < 0 || buf_append_str(out, "\r\n") < 0;
+    buf_free(&cors);
+    return failed ? -1 : 0;
 }
 
 /* Let go of the channels a refused subscription had acquired. */
@@ -158,7 +176,10 @@ static int may_read(conn *c, const http_request *req, const stream_request *s, i
     buf_append_str(&extra, why.extra_headers ? why.extra_headers : "");
     route_cors_headers(c, &extra); /* so a page of an allowed origin can read why */
     buf_append_char(&extra, '\0');
-    conn_reply_status(c, status, why.reason, extra.data);
+    if (extra.failed)
+        conn_refuse_no_memory(c);
+    else
+        conn_reply_status(c, status, why.reason, extra.data);
     buf_free(&extra);
     return -1;
 }
@@ -223,21 +244,15 @@ void subscribe_route_handle(conn *c, const http_request *req) {
     if (acquire_all(c, &names, chans, &count) < 0)
         return;
     conn_restart_output(c);
-    buf_append_str(&c->out, "HTTP/1.1 200 OK\r\n"
-                            "Content-Type: text/event-stream; charset=utf-8\r\n"
-                            "Cache-Control: no-store\r\n"
-                            "X-Accel-Buffering: no\r\n"
-                            "Connection: close\r\n");
-    if (!srv->opt->no_ui)
-        buf_append_str(&c->out, "Vary: Accept\r\n"); /* browsers asking for HTML get the viewer here */
-    route_cors_headers(c, &c->out);
-    buf_append_str(&c->out, "\r\n");
+    size_t owed = c->out.len; /* an interim response's unsent bytes */
+    int failed = append_stream_head(c) < 0;
     char flag[8];
     c->sub.envelope = http_query_param(req, "envelope", flag, sizeof flag) == 1 && flag[0] == '1';
-    if (http_request_method_is(req, "HEAD") || subscriber_attach(&srv->hub, &c->sub, chans, count) < 0) {
+    if (failed || http_request_method_is(req, "HEAD") || subscriber_attach(&srv->hub, &c->sub, chans, count) < 0) {
         release_channels(&srv->hub, chans, count);
-        if (!http_request_method_is(req, "HEAD")) {
-            conn_reply_status(c, 500, "out of memory", NULL);
+        if (failed || !http_request_method_is(req, "HEAD")) {
+            c->out.len = owed; /* not the 200's head before the refusal */
+            conn_reply_status(c, 503, "out of memory", "Retry-After: 1\r\n");
             return;
         }
         conn_start_reply(c);

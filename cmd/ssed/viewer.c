@@ -50,7 +50,7 @@ int viewer_serve_page(conn *c, const http_request *req) {
     buf page = BUF_INIT;
     if (viewer_render_page(req, &page) < 0) {
         buf_free(&page);
-        conn_close(c, "out of memory");
+        conn_refuse_no_memory(c);
         return 1;
     }
     conn_reply_body(c, 200, "text/html; charset=utf-8", VIEWER_HEADERS "Vary: Accept\r\n", page.data, page.len,

@@ -46,5 +46,6 @@ void cli_tests_register(void);
 void redis_url_tests_register(void);
 void cluster_delivery_tests_register(void);
 void jwt_claims_tests_register(void);
+void json_guard_tests_register(void);
 
 #endif

@@ -1,8 +1,9 @@
 /* The small shared helpers: digit parsing at its bounds, backoff doubling,
- * floor, ceiling and jitter, and the token table. */
+ * floor, ceiling and jitter, the token table, and buf's failed flag. */
 #include <string.h>
 
 #include "backoff.h"
+#include "buf.h"
 #include "digits.h"
 #include "harness.h"
 #include "http_token.h"
@@ -77,10 +78,28 @@ static void check_token_table(const void *arg) {
     CHECK(!http_is_tchar(0) && !http_is_tchar(0x80) && !http_is_tchar(0xff));
 }
 
+/* A request larger than memory could ever hold fails like an allocation
+ * that fails, without taking memory: the flag stays set over later
+ * appends that work, and the contents are kept. */
+static void check_buf_failed(const void *arg) {
+    (void)arg;
+    buf b = BUF_INIT;
+    CHECK(buf_append_str(&b, "ab") == 0 && !b.failed);
+    CHECK(buf_reserve(&b, (size_t)-1 / 2) == -1 && b.failed);
+    CHECK(buf_append_char(&b, 'c') == 0 && b.failed);
+    CHECK(b.len == 3 && memcmp(b.data, "abc", 3) == 0);
+    buf_clear(&b);
+    CHECK(!b.failed && b.len == 0);
+    CHECK(buf_reserve(&b, (size_t)-1 / 2) == -1);
+    buf_free(&b);
+    CHECK(!b.failed && b.data == NULL);
+}
+
 void helpers_tests_register(void) {
     harness_add("digits: decimal within bounds, never a sign, space or 20 digits", check_decimal, NULL);
     harness_add("digits: lower-case hex, 1 to 16 digits", check_hex, NULL);
     harness_add("backoff: doubling from a floor to a ceiling; jitter takes off at most a quarter", check_backoff,
                 NULL);
     harness_add("http token: RFC 9110 tchar exactly", check_token_table, NULL);
+    harness_add("buf: an append that cannot grow the buffer sets failed until it is cleared", check_buf_failed, NULL);
 }
