@@ -18,7 +18,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # The suites that take longest, started first so the last to end is short.
-slow_first="valgrind h2 tls cluster store store_faults hardening viewer hostile ssecat_http jwt"
+slow_first="valgrind tls_conformance h2 h2_memory tls cluster store store_faults oom hardening viewer hostile ssecat_http jwt store_files"
 
 # count_tap FILE: the counts of a TAP stream, added to the totals and left
 # in suite_passed, suite_failed and suite_skipped.
