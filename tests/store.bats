@@ -5,6 +5,10 @@
 # full store is reported, never served wrong.
 
 load lib/helpers
+load lib/store_helpers
+
+# Every ssed here reads stdin from a FIFO on fd 8.
+SSED_FEED=1
 
 teardown() {
     exec 8>&- 2>/dev/null || true
@@ -12,24 +16,6 @@ teardown() {
     if [ -n "${TMPFS_DIR:-}" ]; then
         umount "$TMPFS_DIR" 2>/dev/null || true
     fi
-}
-
-# start_store_ssed PORT [OPTIONS...]: ssed on 127.0.0.1:PORT (so a restart
-# keeps the URL publishers use) with stdin fed from a FIFO on fd 8.
-start_store_ssed() {
-    local port=$1
-    shift
-    FEED="$BATS_TEST_TMPDIR/feed"
-    SSED_ERR="$BATS_TEST_TMPDIR/ssed.err"
-    rm -f "$FEED"
-    mkfifo "$FEED"
-    "$SSED" -l "127.0.0.1:$port" "$@" <"$FEED" >"$BATS_TEST_TMPDIR/ssed.out" 2>"$SSED_ERR" 3>&- 8>&- 9>&- &
-    SSED_PID=$!
-    echo "$SSED_PID" >>"$BATS_TEST_TMPDIR/pids"
-    exec 8>"$FEED"
-    wait_for_line "$SSED_ERR" "serving http://127\.0\.0\.1:$port/" 10
-    PORT=$port
-    URL="http://127.0.0.1:$port"
 }
 
 # stop_ssed: TERM and wait (ssed commits and closes the store on the way out).
