@@ -129,6 +129,43 @@ mount_small_tmpfs() {
     grep -q '"duplicates":1' "$BATS_TEST_TMPDIR/answer"
 }
 
+@test "store faults: a failed fsync: what it covered is in the file, so it is sent and counted accepted (503); later publishes are refused, across kill -9" {
+    build_eio_shim
+    local port store="$BATS_TEST_TMPDIR/y.store" code
+    export EIO_SHIM_TRIGGER="$BATS_TEST_TMPDIR/eio-now" EIO_SHIM_MATCH="/y.store" EIO_SHIM_SYNC=1
+    port=$(free_port)
+    SSED_PRELOAD="$BATS_TEST_TMPDIR/eio_shim.so" start_store_ssed "$port" --store "$store" --sync always --replay 100
+    watch live /c
+    [ "$(post_numbered 1 "ev 1")" = 200 ]
+    touch "$EIO_SHIM_TRIGGER"
+    code=$(post_numbered 2 "ev 2")
+    cat "$BATS_TEST_TMPDIR/answer"
+    [ "$code" = 503 ]
+    grep -q '"accepted":1,' "$BATS_TEST_TMPDIR/answer"
+    grep -qF "store $store: fsync: Input/output error; what was written is kept" "$BATS_TEST_TMPDIR/answer"
+    # Final: the next is refused and reaches no one.
+    code=$(post_numbered 3 "ev 3")
+    [ "$code" = 503 ]
+    grep -qE '"accepted":0|; nothing was published' "$BATS_TEST_TMPDIR/answer"
+    rm "$EIO_SHIM_TRIGGER"
+    [ "$(post_numbered 3 "ev 3")" = 503 ]
+    wait_for_data "$BATS_TEST_TMPDIR/live" 2 10
+    [ "$(data_of "$BATS_TEST_TMPDIR/live" | tr '\n' ' ')" = "ev 1 ev 2 " ]
+    # After a crash the store serves what the subscriber saw: nothing
+    # refused comes back, nothing taken is missing.
+    kill -KILL "$SSED_PID"
+    wait_for_exit "$SSED_PID" 10
+    unset EIO_SHIM_SYNC
+    start_store_ssed "$port" --store "$store" --replay 100
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --data-binary "marker" "$URL/c")" = 200 ]
+    watch after /c
+    wait_for_line "$BATS_TEST_TMPDIR/after" '^data: marker$' 10
+    [ "$(data_of "$BATS_TEST_TMPDIR/after" | tr '\n' ' ')" = "ev 1 ev 2 marker " ]
+    # ev 2 was taken: its numbered resend is a duplicate, ev 3 is new.
+    [ "$(post_numbered 2 "ev 2")" = 200 ]
+    grep -q '"duplicates":1' "$BATS_TEST_TMPDIR/answer"
+}
+
 @test "store faults: a publish refused on an I/O error (EIO on write) reaches no subscriber; its resend lands once, across kill -9" {
     build_eio_shim
     local port store="$BATS_TEST_TMPDIR/e.store" code i

@@ -338,6 +338,16 @@ size_t hub_republish_deferred(hub *h) {
     return lost;
 }
 
+size_t hub_drop_deferred(hub *h) {
+    size_t n = h->deferred_count;
+    h->deferred_count = 0;
+    for (size_t i = 0; i < n; i++) {
+        shared_event_unref(h->deferred[i].ev);
+        hub_channel_release(h, h->deferred[i].ch);
+    }
+    return n;
+}
+
 int hub_event_check(hub *h, const sse_out_event *ev) {
     int rc;
     shared_event *e = hub_make_event(h, ev, &rc);

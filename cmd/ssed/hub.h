@@ -220,6 +220,9 @@ size_t hub_withdraw_held(hub *h);
  * their order (held, as any event). Returns how many were lost because
  * memory ran out copying them. */
 size_t hub_republish_deferred(hub *h);
+/* The store can never write again (until a restart): the deferred input
+ * events are let go. Returns how many. */
+size_t hub_drop_deferred(hub *h);
 /* The seq of the oldest event held back, or the next seq when none is: a
  * replay stops there, and what follows reaches it live. */
 static inline uint64_t hub_first_held_seq(const hub *h) {

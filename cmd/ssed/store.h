@@ -75,8 +75,9 @@ int store_broken(const store *s);
 /* How many events were taken back since the last call, because the
  * commit that should have written them failed (never sent, not in
  * history; their publishers got 503, and input events are published
- * again once a commit succeeds); *input_lost: how many of those input
- * events memory ran out publishing again. */
+ * again once a commit succeeds); *input_lost: how many input events are
+ * lost: memory ran out publishing them again, or the store can never
+ * write again (store_broken). */
 uint64_t store_take_withdrawn(store *s, uint64_t *input_lost);
 /* The batch mode's periodic sync, and retries after a failure: what is due
  * at now_ms. -1 with err filled when a due sync or retry failed. */

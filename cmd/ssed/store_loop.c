@@ -52,11 +52,15 @@ void server_store_step(server *srv, uint64_t now_ms) {
         pause_inputs(srv, 0, NULL);
     uint64_t input_lost;
     uint64_t withdrawn = store_take_withdrawn(srv->store, &input_lost);
+    int final = store_broken(srv->store);
     if (withdrawn)
-        log_warn("store %s: %llu event%s it could not write taken back unsent (publishers were answered 503; "
-                 "input is published again once the store can write)",
-                 srv->opt->store_path, (unsigned long long)withdrawn, withdrawn == 1 ? "" : "s");
-    if (input_lost)
+        log_warn("store %s: %llu event%s it could not write taken back unsent (publishers were answered 503%s)",
+                 srv->opt->store_path, (unsigned long long)withdrawn, withdrawn == 1 ? "" : "s",
+                 final ? "" : "; input is published again once the store can write");
+    if (input_lost && final)
+        log_error("store %s: %llu input event%s lost: the store cannot write until ssed is restarted",
+                  srv->opt->store_path, (unsigned long long)input_lost, input_lost == 1 ? "" : "s");
+    else if (input_lost)
         log_error("store %s: out of memory publishing %llu input events again; they are lost", srv->opt->store_path,
                   (unsigned long long)input_lost);
 }

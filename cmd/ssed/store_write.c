@@ -336,7 +336,7 @@ static int sync_now(store *s, uint64_t now_ms, char *err, size_t errlen) {
          * and a second fsync would wrongly succeed: nothing is
          * acknowledged from this store again. */
         snprintf(s->last_error, sizeof s->last_error,
-                 "store %s: fsync: %s; refusing publishes until ssed is restarted", s->path,
+                 "store %s: fsync: %s; what was written is kept but may not survive a power loss; refusing publishes until ssed is restarted", s->path,
                  errno ? strerror(errno) : "I/O error");
         snprintf(err, errlen, "%s", s->last_error);
         s->failing = 1;
@@ -369,7 +369,10 @@ static int refuse_moved(store *s, char *err, size_t errlen) {
     return -1;
 }
 
-/* Write and sync what is pending; 0 when the store has everything. */
+/* Write and sync what is pending; 0 when the store has everything, -1
+ * when it could not write, WRITTEN_NOT_SYNCED when what is pending went
+ * into the file but its fsync failed. */
+#define WRITTEN_NOT_SYNCED (-2)
 static int write_and_sync(store *s, int ack, uint64_t now_ms, char *err, size_t errlen) {
     if (s->broken || (s->failing && now_ms < s->retry_at_ms)) {
         snprintf(err, errlen, "%s", s->last_error);
@@ -395,7 +398,7 @@ static int write_and_sync(store *s, int ack, uint64_t now_ms, char *err, size_t 
     }
     int sync = s->sync == STORE_SYNC_ALWAYS || (s->sync == STORE_SYNC_BATCH && ack);
     if (s->unsynced && sync && sync_now(s, now_ms, err, errlen) < 0)
-        return -1;
+        return WRITTEN_NOT_SYNCED;
     if (s->sync == STORE_SYNC_OFF)
         s->unsynced = 0;
     s->failing = 0;
@@ -419,17 +422,24 @@ static void withdraw_uncommitted(store *s) {
 }
 
 /* Subscribers are sent what a commit wrote, and nothing a failed one did
- * not. */
+ * not. What was written but not synced is in the file, and a restart
+ * serves it: it is sent too (taking it back would refuse an event that
+ * comes back later), and the publisher hears 503 with it counted as
+ * accepted, since its durability is not known. */
 static int commit_at(store *s, int ack, uint64_t now_ms, char *err, size_t errlen) {
     int rc = write_and_sync(s, ack, now_ms, err, errlen);
-    if (rc < 0) {
+    if (rc == -1) {
         withdraw_uncommitted(s);
+        /* Final (a failed fsync, the file gone): no commit will take the
+         * input set aside, so it is counted lost now, not kept for ever. */
+        if (s->broken && s->hub)
+            s->input_lost += hub_drop_deferred(s->hub);
     } else if (s->hub) {
         hub_release_held(s->hub);
         /* Input withdrawn earlier goes in again, to the next commit. */
         s->input_lost += hub_republish_deferred(s->hub);
     }
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 int store_commit(store *s, int ack, char *err, size_t errlen) { return commit_at(s, ack, clock_now_ms(), err, errlen); }

@@ -1,6 +1,7 @@
 /* An LD_PRELOAD shim for tests/store_faults.bats: while the file named by
  * EIO_SHIM_TRIGGER exists, every write to a file whose path contains
- * EIO_SHIM_MATCH fails with EIO, as a failing disk's would. The test
+ * EIO_SHIM_MATCH fails with EIO, as a failing disk's would (with
+ * EIO_SHIM_SYNC=1, writes work and every fsync and fdatasync fails). The test
  * creates and deletes the trigger to start and end the fault; everything
  * else passes through untouched. Built by the test with
  * cc -shared -fPIC -o eio_shim.so eio_shim.c -ldl. */
@@ -13,8 +14,11 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-/* Whether a write to fd should fail now. */
-static int should_fail(int fd) {
+/* Whether a call of this kind (a sync or not) on fd should fail now. */
+static int should_fail_call(int fd, int is_sync) {
+    const char *sync = getenv("EIO_SHIM_SYNC");
+    if ((sync && strcmp(sync, "1") == 0) != is_sync)
+        return 0;
     const char *trigger = getenv("EIO_SHIM_TRIGGER");
     const char *match = getenv("EIO_SHIM_MATCH");
     if (!trigger || !match || access(trigger, F_OK) != 0)
@@ -27,6 +31,8 @@ static int should_fail(int fd) {
     path[n] = '\0';
     return strstr(path, match) != NULL;
 }
+
+static int should_fail(int fd) { return should_fail_call(fd, 0); }
 
 typedef ssize_t (*write_fn)(int, const void *, size_t);
 typedef ssize_t (*pwrite_fn)(int, const void *, size_t, off_t);
@@ -63,4 +69,28 @@ ssize_t pwrite64(int fd, const void *buf, size_t len, off64_t off) {
         return -1;
     }
     return real(fd, buf, len, off);
+}
+
+typedef int (*sync_fn)(int);
+
+int fsync(int fd) {
+    static sync_fn real;
+    if (!real)
+        real = (sync_fn)dlsym(RTLD_NEXT, "fsync");
+    if (should_fail_call(fd, 1)) {
+        errno = EIO;
+        return -1;
+    }
+    return real(fd);
+}
+
+int fdatasync(int fd) {
+    static sync_fn real;
+    if (!real)
+        real = (sync_fn)dlsym(RTLD_NEXT, "fdatasync");
+    if (should_fail_call(fd, 1)) {
+        errno = EIO;
+        return -1;
+    }
+    return real(fd);
 }
