@@ -105,6 +105,40 @@ small_publish_taken() {
         "$URL/small")" = 200 ]
 }
 
+@test "oom: a signature OpenSSL cannot check for want of memory is 503, never 401; the same kind of token verifies after" {
+    grep -qa EVP_DigestVerify "$SSED" || skip "this ssed was built without JWT support (make JWT=0)"
+    command -v cc >/dev/null || skip "no C compiler to build tests/lib/libcrypto_oom_shim.c"
+    local keys="$BATS_TEST_TMPDIR/keys" trigger="$BATS_TEST_TMPDIR/crypto-oom" claim code
+    mkdir -p "$keys"
+    jwt_keys "$keys"
+    cc -shared -fPIC -o "$BATS_TEST_TMPDIR/shim.so" "$TOP/tests/lib/libcrypto_oom_shim.c" -ldl
+    printf '#!/bin/sh\nLD_PRELOAD="%s" CRYPTO_OOM_TRIGGER="%s" exec "%s" "$@"\n' "$BATS_TEST_TMPDIR/shim.so" \
+        "$trigger" "$SSED" >"$BATS_TEST_TMPDIR/ssed-shimmed"
+    chmod +x "$BATS_TEST_TMPDIR/ssed-shimmed"
+    local real=$SSED
+    SSED="$BATS_TEST_TMPDIR/ssed-shimmed"
+    start_ssed --no-stdin --jwt-secret-file "$keys/secret" --jwt-key-file "$keys/ec.pub"
+    SSED=$real
+    # Each request its own token, so no cached verdict answers for it.
+    for alg in HS256 ES256; do
+        for step in short-of-memory after; do
+            [ "$step" = after ] && rm -f "$trigger" || touch "$trigger"
+            claim=$(printf '{"exp":%s,"jti":"%s-%s","ssed":{"publish":["**"]}}' "$(now_plus 300)" "$alg" "$step")
+            key="$keys/secret"
+            [ "$alg" = ES256 ] && key="$keys/ec.pem"
+            code=$(curl -s -o "$BATS_TEST_TMPDIR/answer" -w '%{http_code}' --max-time 5 \
+                -H "Authorization: Bearer $(jwt_mint "$alg" "$key" "$claim")" -d x "$URL/c")
+            echo "$alg $step: $code $(cat "$BATS_TEST_TMPDIR/answer")"
+            if [ "$step" = after ]; then
+                [ "$code" = 200 ]
+            else
+                [ "$code" = 503 ]
+                grep -q 'out of memory while reading the token' "$BATS_TEST_TMPDIR/answer"
+            fi
+        done
+    done
+}
+
 @test "oom: with --store, publishes while memory runs out get 503; ssed stays up and takes a small one after" {
     [[ "$("$SSED" --store /dev/null/x 2>&1)" != *"built without"* ]] || skip "built with STORE=0"
     start_ssed_short_of_memory --max-history-bytes 0 --history 1000000 --store "$BATS_TEST_TMPDIR/s.store"

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/ecdsa.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
@@ -261,6 +262,21 @@ static const jwt_alg *accepted_alg(const jwt_verifier *v, const json_t *header, 
     return NULL;
 }
 
+/* Signature checks: 1 it verifies, 0 it does not, SIGNATURE_UNCHECKED
+ * when OpenSSL could not check it (memory ran out), which is no verdict on
+ * the token: 503, never 401. */
+#define SIGNATURE_UNCHECKED (-1)
+
+/* Why an OpenSSL call failed: memory (SIGNATURE_UNCHECKED), or 0 for
+ * anything else (a signature or key that does not fit is a mismatch). */
+static int openssl_failure(void) {
+    unsigned long e;
+    int oom = 0;
+    while ((e = ERR_get_error()) != 0)
+        oom |= ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE;
+    return oom ? SIGNATURE_UNCHECKED : 0;
+}
+
 /* ES256 signs r||s, 32 bytes each; OpenSSL verifies DER. */
 static int verify_es256(EVP_MD_CTX *ctx, const unsigned char *sig, size_t sig_len, const char *data, size_t len) {
     if (sig_len != 64)
@@ -271,31 +287,36 @@ static int verify_es256(EVP_MD_CTX *ctx, const unsigned char *sig, size_t sig_le
         ECDSA_SIG_free(es);
         BN_free(r);
         BN_free(s);
-        return 0;
+        return SIGNATURE_UNCHECKED; /* 64 bytes always make r and s: only memory fails here */
     }
     unsigned char *der = NULL;
     int der_len = i2d_ECDSA_SIG(es, &der);
     ECDSA_SIG_free(es);
-    int ok = der_len > 0 && EVP_DigestVerify(ctx, der, (size_t)der_len, (const unsigned char *)data, len) == 1;
+    if (der_len <= 0)
+        return SIGNATURE_UNCHECKED;
+    int ok = EVP_DigestVerify(ctx, der, (size_t)der_len, (const unsigned char *)data, len) == 1;
     OPENSSL_free(der);
-    return ok;
+    return ok ? 1 : openssl_failure();
 }
 
 static int signature_ok(const jwt_verifier *v, const jwt_alg *a, const unsigned char *sig, size_t sig_len,
                         const char *data, size_t len) {
+    ERR_clear_error();
     if (a->key == KEY_SECRET) {
         unsigned char mac[EVP_MAX_MD_SIZE];
         unsigned int mac_len = 0;
         if (!HMAC(a->md(), v->secret, (int)v->secret_len, (const unsigned char *)data, len, mac, &mac_len))
-            return 0;
+            return SIGNATURE_UNCHECKED; /* a key and a digest ssed chose: nothing but memory fails */
         return mac_len == sig_len && CRYPTO_memcmp(mac, sig, sig_len) == 0;
     }
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int ok = ctx && EVP_DigestVerifyInit(ctx, NULL, a->md ? a->md() : NULL, NULL, v->pkey) == 1;
-    if (ok && a->key == KEY_EC_P256)
+    if (!ctx)
+        return SIGNATURE_UNCHECKED;
+    int ok = EVP_DigestVerifyInit(ctx, NULL, a->md ? a->md() : NULL, NULL, v->pkey) == 1 ? 1 : openssl_failure();
+    if (ok == 1 && a->key == KEY_EC_P256)
         ok = verify_es256(ctx, sig, sig_len, data, len);
-    else if (ok)
-        ok = EVP_DigestVerify(ctx, sig, sig_len, (const unsigned char *)data, len) == 1;
+    else if (ok == 1)
+        ok = EVP_DigestVerify(ctx, sig, sig_len, (const unsigned char *)data, len) == 1 ? 1 : openssl_failure();
     EVP_MD_CTX_free(ctx);
     return ok;
 }
@@ -392,12 +413,17 @@ int jwt_verify(const jwt_verifier *v, const char *token, size_t len, int64_t now
     unsigned char sig[JWT_MAX_LEN];
     long sig_len = base64url_decode(dot2 + 1, len - (size_t)(dot2 + 1 - token), sig);
     const jwt_alg *alg = accepted_alg(v, header, why);
-    int rc = -1;
-    if (alg && sig_len < 0)
+    int rc = -1, verified = 0;
+    if (alg && sig_len >= 0)
+        verified = signature_ok(v, alg, sig, (size_t)sig_len, token, (size_t)(dot2 - token));
+    if (alg && sig_len < 0) {
         *why = "malformed token (the signature is not base64url)";
-    else if (alg && !signature_ok(v, alg, sig, (size_t)sig_len, token, (size_t)(dot2 - token)))
+    } else if (alg && verified == SIGNATURE_UNCHECKED) {
+        *why = "out of memory while reading the token";
+        rc = JWT_NO_MEMORY;
+    } else if (alg && !verified) {
         *why = "the token's signature does not verify";
-    else if (alg && registered_claims_ok(v, payload, now_s, out, why) == 0) {
+    } else if (alg && registered_claims_ok(v, payload, now_s, out, why) == 0) {
         int64_t exp = out->exp;
         rc = jwt_claims_read(out, payload, why);
         out->exp = exp;
