@@ -175,17 +175,34 @@ for i in range(1, 10001):
 }
 
 @test "store: a damaged store is refused with its path; --store-repair moves it aside and starts empty" {
-    local store="$BATS_TEST_TMPDIR/c.store"
-    head -c 20000 /dev/urandom >"$store"
+    local store="$BATS_TEST_TMPDIR/c.store" port
+    port=$(free_port)
+    start_store_ssed "$port" --store "$store"
+    publish "" "" before
+    stop_ssed
+    rm -f "$store-wal" "$store-shm"
+    # Its header stays: the pages after it are garbage.
+    head -c 12288 /dev/urandom | dd of="$store" bs=4096 seek=1 conv=notrunc 2>/dev/null
     run "$SSED" -l 127.0.0.1:0 --no-stdin --store "$store"
     [ "$status" -eq 1 ]
     [[ "$output" == *"ssed: store $store: "*"--store-repair"* ]]
-    local port
-    port=$(free_port)
     start_store_ssed "$port" --no-stdin --store "$store" --store-repair
     grep -q "moved aside to $store.corrupt" "$SSED_ERR"
     [ -f "$store.corrupt" ]
     publish "" "" fresh
+}
+
+@test "store: a file that is no SQLite database at all is not taken for a damaged store: refused untouched, even with --store-repair" {
+    local store="$BATS_TEST_TMPDIR/notes.txt"
+    head -c 20000 /dev/urandom >"$store"
+    cp "$store" "$BATS_TEST_TMPDIR/copy"
+    for repair in "" --store-repair; do
+        run "$SSED" -l 127.0.0.1:0 --no-stdin --store "$store" $repair
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"ssed: store $store: not an SQLite database (no SQLite header), so not an ssed store; left as it is"* ]]
+    done
+    [ ! -e "$store.corrupt" ]
+    cmp "$store" "$BATS_TEST_TMPDIR/copy"
 }
 
 @test "store: a truncated store is refused, never served" {

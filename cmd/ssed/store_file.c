@@ -181,8 +181,16 @@ int store_file_foreign(const store *s, uint32_t app_id, char *err, size_t errlen
         snprintf(err, errlen, "store %s: read: %s", s->path, strerror(errno));
         return -1;
     }
-    if (n < (ssize_t)sizeof h || memcmp(h, "SQLite format 3", 16) != 0)
-        return 0; /* empty, or no database at all: SQLite says which */
+    if (n == 0)
+        return 0; /* empty: a new store */
+    if (n < (ssize_t)sizeof h || memcmp(h, "SQLite format 3", 16) != 0) {
+        /* Not a database at all: nothing says it was ever a store (a
+         * mistyped path, a file of the user's), so even --store-repair
+         * leaves it where it is. */
+        snprintf(err, errlen, "store %s: not an SQLite database (no SQLite header), so not an ssed store; left as it is",
+                 s->path);
+        return 1;
+    }
     uint32_t found = header_u32(h + 68), version = header_u32(h + 60);
     if (found == app_id)
         return 0;
