@@ -140,7 +140,9 @@ static int checkpoint_on_close(store *s, int on, char *err, size_t errlen) {
  * recognise it, then (ours) the write-ahead log and the settings, then the
  * integrity check. 0 opened, -1 failed, 1 damaged. */
 static int open_database(store *s, char *err, size_t errlen) {
-    int rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    /* NOFOLLOW: PATH swapped for a symbolic link since store_file_open
+     * looked is refused by SQLite too, before it opens the target. */
+    int rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
     if (!s->db) {
         snprintf(err, errlen, "store %s: out of memory", s->path);
         return -1;
