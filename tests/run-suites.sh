@@ -105,6 +105,13 @@ for file in "$top/unit-tests" "${files[@]}"; do
 done
 wait
 report_ended
+# A suite whose runner died before it could write its status is a failure.
+for name_file in "$work"/*.name; do
+    n=$(basename "$name_file" .name)
+    [ -e "$work/$n.reported" ] && continue
+    echo "$(cat "$name_file") ended without a status"
+    failed=$((failed + 1))
+done
 
 if [ "$skipped" -gt 0 ]; then
     echo "$passed passed, $failed failed, $skipped skipped"
