@@ -10,11 +10,12 @@
  *    --max-pending with the queue (hub.h), so slow streams are dropped with
  *    RST_STREAM(CANCEL) as slow HTTP/1.1 subscribers are;
  *  - its share of --h2-conn-buffer among the connection's open streams.
- * All connections together are held to --h2-total-buffer: past it, the
- * connection holding most while its socket is full (a peer that reads
- * nothing) gets GOAWAY(ENHANCE_YOUR_CALM) and its streams are closed, at
- * the next timer (within H2_ENFORCE_MS), so a stalled peer goes before
- * memory grows past the per-connection bound. */
+ * All connections together are held to --h2-total-buffer, counting the
+ * frames each has gathered and not yet written (h2_session.c): past it,
+ * the connection holding most while its socket is full (a peer that reads
+ * nothing) gets GOAWAY(ENHANCE_YOUR_CALM) and is closed, at the next timer
+ * (within H2_ENFORCE_MS), so a stalled peer goes before memory grows past
+ * the per-connection bound. */
 #include <stdint.h>
 #include <sys/epoll.h>
 
@@ -68,24 +69,28 @@ size_t h2_budget_room(const h2_stream *st) {
 }
 
 /* Past --h2-total-buffer, peers that read nothing go, the one holding
- * most first, until the rest fit: each is told GOAWAY, which it may never
- * read (--header-timeout then closes it), and its streams are closed now,
- * so what they held is freed now. Streams are not refused room instead: a
- * healthy connection would wait for the stalled ones to go. */
+ * most first, until the rest fit: each is sent GOAWAY if its socket takes
+ * it, and closed, so all it held is freed now. Streams are not refused
+ * room instead: a healthy connection would wait for the stalled ones to
+ * go. */
 void h2_budget_enforce(server *srv) {
     while (srv->h2_held > srv->opt->h2_total_buffer) {
         h2_session *s = stalled_most(srv);
         if (!s)
             return; /* everyone is writing: what they hold is on its way */
         log_warn("HTTP/2 client %s holds %zu bytes it does not read while all connections hold %zu, past "
-                 "--h2-total-buffer %llu: GOAWAY",
+                 "--h2-total-buffer %llu: GOAWAY, and the connection closed",
                  s->c->peer, s->held, srv->h2_held, (unsigned long long)srv->opt->h2_total_buffer);
         srv->stats.h2_over_budget_goaways++;
+        /* Its socket is full: the GOAWAY goes if the kernel takes it now,
+         * and the connection with all it holds goes either way (kept
+         * until --header-timeout, its gathered frames would go on
+         * counting, and every other stalled peer would be dropped for
+         * them). */
         h2_session_calm(s, NGHTTP2_ENHANCE_YOUR_CALM);
-        for (h2_stream *st = s->streams; st; st = st->next) {
-            if (st->c)
-                conn_close(st->c, "its connection held more than --h2-total-buffer allows");
-        }
+        conn *c = s->c;
+        h2_session_flush(c);
+        conn_close(c, "it held more than --h2-total-buffer allows and read nothing");
     }
 }
 

@@ -38,7 +38,8 @@ struct h2_session {
     conn *c;
     h2_stream *streams;
     size_t request_streams; /* streams with a conn */
-    size_t held;            /* bytes its streams hold for DATA frames */
+    size_t held;            /* bytes its streams hold for DATA frames, and out_held */
+    size_t out_held;        /* frames gathered in c->out, not yet written (h2_session.c) */
     uint64_t reset_second;  /* RST_STREAM counting: this second, */
     unsigned resets;        /* and how many came in it */
     unsigned continuations; /* CONTINUATION frames of the header block being read */

@@ -262,7 +262,26 @@ static int gather(conn *c) {
     return 0;
 }
 
+/* The frames gathered and not yet written are the session's memory too:
+ * they count in its held bytes and against --h2-total-buffer (a peer
+ * that reads nothing keeps a whole batch in c->out). */
+static void count_out(conn *c) {
+    h2_session *s = c->h2;
+    size_t unsent = c->out.len - c->out_off;
+    s->held = s->held - s->out_held + unsent;
+    c->srv->h2_held = c->srv->h2_held - s->out_held + unsent;
+    s->out_held = unsent;
+}
+
+static void flush_rounds(conn *c);
+
 void h2_session_flush(conn *c) {
+    flush_rounds(c);
+    if (!c->closed && c->h2)
+        count_out(c);
+}
+
+static void flush_rounds(conn *c) {
     h2_session *s = c->h2;
     for (int round = 0; round < 8 && !c->closed; round++) {
         int rc = write_out(c);
@@ -284,6 +303,10 @@ void h2_session_flush(conn *c) {
     }
     if (c->closed)
         return;
+    /* Nothing more to send for now: the batch buffer (grown to 128 KiB by
+     * a full batch) is not kept by a session that may idle for hours. */
+    if (c->out.len == 0 && !nghttp2_session_want_write(s->ng))
+        buf_free(&c->out);
     if (c->watching & EPOLLOUT)
         conn_watch(c, s->failing ? 0 : EPOLLIN | EPOLLRDHUP);
     if (c->out.len == 0 && (s->failing || !nghttp2_session_want_read(s->ng)) && !nghttp2_session_want_write(s->ng))
@@ -339,6 +362,7 @@ void h2_session_free(conn *c) {
         }
         h2_stream_free(st);
     }
+    c->srv->h2_held -= s->out_held;
     nghttp2_session_del(s->ng);
     free(s);
     c->h2 = NULL;
