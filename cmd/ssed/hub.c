@@ -302,23 +302,19 @@ static shared_event *hub_make_event(hub *h, const sse_out_event *ev, int *rc) {
     return e;
 }
 
-int hub_publish_event(hub *h, channel *ch, const sse_out_event *ev) {
+/* `keep`: an input event, set aside rather than lost when its commit fails. */
+static int make_and_publish(hub *h, channel *ch, const sse_out_event *ev, int keep) {
     int rc;
     shared_event *e = hub_make_event(h, ev, &rc);
     if (!e)
         return rc;
-    publish(h, ch, e, 0);
+    publish(h, ch, e, keep);
     return SSE_ENCODE_OK;
 }
 
-int hub_publish_input_event(hub *h, channel *ch, const sse_out_event *ev) {
-    int rc;
-    shared_event *e = hub_make_event(h, ev, &rc);
-    if (!e)
-        return rc;
-    publish(h, ch, e, 1);
-    return SSE_ENCODE_OK;
-}
+int hub_publish_event(hub *h, channel *ch, const sse_out_event *ev) { return make_and_publish(h, ch, ev, 0); }
+
+int hub_publish_input_event(hub *h, channel *ch, const sse_out_event *ev) { return make_and_publish(h, ch, ev, 1); }
 
 size_t hub_republish_deferred(hub *h) {
     size_t n = h->deferred_count, lost = 0;

@@ -90,7 +90,6 @@ static int create_file(store *s, char *err, size_t errlen) {
         return -1;
     }
     s->lock_fd = fd;
-    s->created = 1;
     if (fchmod(fd, 0600) < 0) {
         snprintf(err, errlen, "store %s: chmod 0600: %s", s->path, strerror(errno));
         return -1;
@@ -113,7 +112,6 @@ static int open_existing(store *s, const struct stat *seen, char *err, size_t er
         return -1;
     }
     s->lock_fd = fd;
-    s->created = 0;
     struct stat st;
     if (fstat(fd, &st) < 0) {
         snprintf(err, errlen, "store %s: fstat: %s", s->path, strerror(errno));

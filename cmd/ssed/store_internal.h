@@ -46,7 +46,6 @@ enum store_stmt {
 struct store {
     char *path;
     int lock_fd; /* flock'd for as long as the store is open */
-    int created;    /* this process made the file (O_EXCL) */
     int file_empty; /* it held nothing when opened: a new store */
     dev_t file_dev; /* which file lock_fd is, so a swap at PATH is seen */
     ino_t file_ino;
