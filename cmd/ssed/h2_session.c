@@ -303,10 +303,6 @@ static void flush_rounds(conn *c) {
     }
     if (c->closed)
         return;
-    /* Nothing more to send for now: the batch buffer (grown to 128 KiB by
-     * a full batch) is not kept by a session that may idle for hours. */
-    if (c->out.len == 0 && !nghttp2_session_want_write(s->ng))
-        buf_free(&c->out);
     if (c->watching & EPOLLOUT)
         conn_watch(c, s->failing ? 0 : EPOLLIN | EPOLLRDHUP);
     if (c->out.len == 0 && (s->failing || !nghttp2_session_want_read(s->ng)) && !nghttp2_session_want_write(s->ng))
