@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The longest pattern accepted in a claim or --public. */
-#define JWT_MAX_PATTERN_LEN 200
+#include "channel_pattern.h"
+
 
 typedef struct jwt_claims {
     int64_t exp;     /* seconds since the epoch; 0: the token does not expire */
@@ -32,13 +32,5 @@ typedef struct jwt_claims {
 #define JWT_NO_MEMORY (-2)
 int jwt_claims_read(jwt_claims *out, const void *payload, const char **why);
 void jwt_claims_free(jwt_claims *c);
-
-/* Is `pattern` well formed (channel characters, `*` and `**` only as whole
- * segments, at most JWT_MAX_PATTERN_LEN bytes)? */
-int channel_pattern_valid(const char *pattern, size_t len);
-/* Does the channel `name` (slashes trimmed) match the pattern? */
-int channel_pattern_matches(const char *pattern, size_t pattern_len, const char *name, size_t name_len);
-/* Does any pattern of a '\n'-ended list match the channel? */
-int channel_patterns_allow(const char *list, const char *name, size_t name_len);
 
 #endif

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "cluster_node.h"
 #include "conn.h"
+#include "h2.h"
 #include "input.h"
 #include "jwt.h"
 #include "jwt_cache.h"
@@ -241,7 +242,8 @@ static int earliest_timeout(int a, int b) {
  * stops ssed at start. */
 static int open_tls(server *srv) {
     char err[600], what[400];
-    const tls_config cfg = {srv->opt->tls_cert, srv->opt->tls_key, srv->opt->tls_ciphers, srv->opt->tls_ciphersuites};
+    const tls_config cfg = {srv->opt->tls_cert, srv->opt->tls_key, srv->opt->tls_ciphers, srv->opt->tls_ciphersuites,
+                           h2_available};
     srv->tls = tls_server_new(&cfg, err, sizeof err);
     if (!srv->tls) {
         log_error("%s", err);

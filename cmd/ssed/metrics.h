@@ -9,7 +9,6 @@
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 /* The most channels --metrics-channels may label. */
-#define METRICS_MAX_CHANNELS 1000
 /* The label of what the channels beyond --metrics-channels sum to; no
  * channel is named so (their labels start with '/'). */
 #define METRICS_OTHER_CHANNELS "_other"

@@ -5,13 +5,11 @@
 #include <string.h>
 
 #include "config_file.h"
+#include "channel_pattern.h"
 #include "hub.h"
-#include "jwt_claims.h"
 #include "listener.h"
 #include "log.h"
-#include "metrics.h"
 #include "redis_url.h"
-#include "store.h"
 #include "tls.h"
 
 /* What the command line says, beyond the configuration itself: the

@@ -13,6 +13,10 @@
 #define SSED_MAX_PUBLIC 64
 
 enum input_format { INPUT_LINES, INPUT_SSE };
+/* --sync: when the store (store.h) asks the disk to keep what it wrote. */
+enum store_sync { STORE_SYNC_OFF, STORE_SYNC_BATCH, STORE_SYNC_ALWAYS };
+/* --metrics-channels' ceiling: the channels one scrape labels (metrics.h). */
+#define METRICS_MAX_CHANNELS 1000
 
 typedef struct ssed_options {
     const char *listen[SSED_MAX_LISTEN];

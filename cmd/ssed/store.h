@@ -28,6 +28,7 @@
 
 #include "dedup.h"
 #include "hub.h"
+#include "options.h"
 
 /* When the store's file is forced to disk (fsync of its write-ahead log):
  * - always: after every commit, so before every publish is acknowledged
@@ -38,7 +39,6 @@
  * Every mode commits at least once per loop iteration, so a process crash
  * loses nothing committed; a power loss loses at most what was not yet
  * synced, and the store stays consistent in every mode. */
-enum store_sync { STORE_SYNC_OFF, STORE_SYNC_BATCH, STORE_SYNC_ALWAYS };
 #define STORE_SYNC_INTERVAL_MS 100
 #define STORE_RETRY_MS 1000
 

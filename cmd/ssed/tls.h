@@ -23,6 +23,7 @@ typedef struct tls_config {
     const char *key_path;
     const char *ciphers;      /* TLS 1.2, in OpenSSL's cipher list syntax */
     const char *ciphersuites; /* TLS 1.3, suite names separated by ':' */
+    int offer_h2; /* ALPN offers h2 before http/1.1 (built with HTTP/2) */
 } tls_config;
 
 /* Load the certificate chain and key (PEM files) and check them: readable,

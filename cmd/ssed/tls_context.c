@@ -11,7 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "h2.h"
 #include "tls.h"
 
 const int tls_available = 1;
@@ -81,10 +80,11 @@ static int check_validity(SSL_CTX *ctx, const char *path, char *err, size_t errl
  * up. */
 static int select_protocol(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
                            unsigned int inlen, void *arg) {
-    (void)ssl, (void)arg;
+    (void)ssl;
+    int offer_h2 = arg != NULL;
     static const unsigned char offered[] = "\x02h2\x08http/1.1";
-    const unsigned char *ours = h2_available ? offered : offered + 3;
-    unsigned ours_len = h2_available ? sizeof offered - 1 : sizeof offered - 4;
+    const unsigned char *ours = offer_h2 ? offered : offered + 3;
+    unsigned ours_len = offer_h2 ? sizeof offered - 1 : sizeof offered - 4;
     unsigned char *chosen;
     if (SSL_select_next_proto(&chosen, outlen, ours, ours_len, in, inlen) != OPENSSL_NPN_NEGOTIATED)
         return SSL_TLSEXT_ERR_NOACK;
@@ -235,7 +235,9 @@ static SSL_CTX *context_new(const tls_config *cfg, char *err, size_t errlen) {
     /* Idle subscribers give their buffers back (about 34 KiB each); writes
      * are repeated from the front of a queue that may have moved. */
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_alpn_select_cb(ctx, select_protocol, NULL);
+    /* The callback's argument only says whether h2 is offered: any non-NULL
+     * pointer for yes, so no state outlives the context. */
+    SSL_CTX_set_alpn_select_cb(ctx, select_protocol, cfg->offer_h2 ? (void *)ctx : NULL);
     SSL_CTX_set_default_passwd_cb(ctx, no_pass_phrase);
     if (load_files(ctx, cert_path, key_path, err, errlen) < 0) {
         SSL_CTX_free(ctx);
