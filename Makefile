@@ -53,6 +53,10 @@ endif
 
 WARN_FLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
 ALL_CFLAGS = $(WARN_FLAGS) $(CFLAGS) $(SAN_FLAGS) -Icommon -MMD -MP
+# ssed's layers (README, Layout) are folders; its files include each other
+# by name, so its sources, unit tests and fuzz targets search every folder.
+SSED_DIRS := $(patsubst %/,%,$(sort $(dir $(wildcard cmd/ssed/*/*.h))))
+SSED_INC := -Icmd/ssed $(SSED_DIRS:%=-I%)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 
 BINS := $(notdir $(wildcard cmd/*))
@@ -66,9 +70,9 @@ CURL_LIBS = $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 
 # ssed's durable history (--store) is kept in SQLite, linked into ssed only.
 STORE ?= 1
-STORE_ENGINE_SRC := cmd/ssed/store.c cmd/ssed/store_file.c cmd/ssed/store_write.c cmd/ssed/store_load.c
+STORE_ENGINE_SRC := cmd/ssed/store/store.c cmd/ssed/store/store_file.c cmd/ssed/store/store_write.c cmd/ssed/store/store_load.c
 ifeq ($(STORE),0)
-SSED_STORE_SRC := cmd/ssed/store_off.c
+SSED_STORE_SRC := cmd/ssed/store/store_off.c
 STORE_LIBS :=
 else
 SSED_STORE_SRC := $(STORE_ENGINE_SRC)
@@ -77,9 +81,9 @@ endif
 
 # ssed's cluster link (--redis) uses hiredis, linked into ssed only.
 REDIS ?= 1
-REDIS_ENGINE_SRC := cmd/ssed/cluster_link.c cmd/ssed/redis_epoll.c
+REDIS_ENGINE_SRC := cmd/ssed/cluster/cluster_link.c cmd/ssed/cluster/redis_epoll.c
 ifeq ($(REDIS),0)
-SSED_REDIS_SRC := cmd/ssed/cluster_off.c
+SSED_REDIS_SRC := cmd/ssed/cluster/cluster_off.c
 REDIS_LIBS :=
 else
 SSED_REDIS_SRC := $(REDIS_ENGINE_SRC)
@@ -88,9 +92,9 @@ endif
 
 # ssed's TLS (--tls-cert) uses OpenSSL, linked into ssed only.
 TLS ?= 1
-TLS_ENGINE_SRC := cmd/ssed/tls_context.c cmd/ssed/tls_session.c
+TLS_ENGINE_SRC := cmd/ssed/net/tls_context.c cmd/ssed/net/tls_session.c
 ifeq ($(TLS),0)
-SSED_TLS_SRC := cmd/ssed/tls_off.c
+SSED_TLS_SRC := cmd/ssed/net/tls_off.c
 TLS_LIBS :=
 else
 SSED_TLS_SRC := $(TLS_ENGINE_SRC)
@@ -98,9 +102,9 @@ TLS_LIBS = $(shell pkg-config --libs libssl libcrypto 2>/dev/null || echo -lssl 
 endif
 # ssed verifies JSON Web Tokens (--jwt-*) with libcrypto, linked into ssed only.
 JWT ?= 1
-JWT_ENGINE_SRC := cmd/ssed/jwt.c
+JWT_ENGINE_SRC := cmd/ssed/auth/jwt.c
 ifeq ($(JWT),0)
-SSED_JWT_SRC := cmd/ssed/jwt_off.c
+SSED_JWT_SRC := cmd/ssed/auth/jwt_off.c
 JWT_LIBS :=
 else
 SSED_JWT_SRC := $(JWT_ENGINE_SRC)
@@ -112,9 +116,9 @@ JSON_LIBS = $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 
 # ssed's HTTP/2 uses libnghttp2, linked into ssed only.
 H2 ?= 1
-H2_ENGINE_SRC := cmd/ssed/h2_session.c cmd/ssed/h2_stream.c cmd/ssed/h2_budget.c
+H2_ENGINE_SRC := cmd/ssed/http/h2_session.c cmd/ssed/http/h2_stream.c cmd/ssed/http/h2_budget.c
 ifeq ($(H2),0)
-SSED_H2_SRC := cmd/ssed/h2_off.c
+SSED_H2_SRC := cmd/ssed/http/h2_off.c
 H2_LIBS :=
 else
 SSED_H2_SRC := $(H2_ENGINE_SRC)
@@ -132,7 +136,7 @@ all: $(BINS:%=$(BUILD_DIR)/%)
 
 $(BUILD_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(if $(filter $(CURL_BINS:%=cmd/%/%) $(CURL_COMMON_SRC),$(dir $<) $<),$(CURL_CFLAGS)) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(if $(filter cmd/ssed/% tests/unit/%,$<),$(SSED_INC)) $(if $(filter $(CURL_BINS:%=cmd/%/%) $(CURL_COMMON_SRC),$(dir $<) $<),$(CURL_CFLAGS)) -c -o $@ $<
 
 $(LIB): $(COMMON_OBJ)
 	@rm -f $@
@@ -154,17 +158,17 @@ $(BUILD_DIR)/obj/gen/viewer_assets.o: $(BUILD_DIR)/gen/viewer_assets.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 define binary_rule
-$(1)_OBJ := $$(patsubst %.c,$(BUILD_DIR)/obj/%.o,$$(filter-out $(STORE_ENGINE_SRC) cmd/ssed/store_off.c $(REDIS_ENGINE_SRC) cmd/ssed/cluster_off.c $(TLS_ENGINE_SRC) cmd/ssed/tls_off.c $(H2_ENGINE_SRC) cmd/ssed/h2_off.c $(JWT_ENGINE_SRC) cmd/ssed/jwt_off.c,$$(wildcard cmd/$(1)/*.c))) $$($(1)_EXTRA_OBJ)
+$(1)_OBJ := $$(patsubst %.c,$(BUILD_DIR)/obj/%.o,$$(filter-out $(STORE_ENGINE_SRC) cmd/ssed/store/store_off.c $(REDIS_ENGINE_SRC) cmd/ssed/cluster/cluster_off.c $(TLS_ENGINE_SRC) cmd/ssed/net/tls_off.c $(H2_ENGINE_SRC) cmd/ssed/http/h2_off.c $(JWT_ENGINE_SRC) cmd/ssed/auth/jwt_off.c,$$(wildcard cmd/$(1)/*.c cmd/$(1)/*/*.c))) $$($(1)_EXTRA_OBJ)
 $(BUILD_DIR)/$(1): $$($(1)_OBJ) $(LIB)
 	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$($(1)_OBJ) $(LIB) $(if $(filter $(1),$(CURL_BINS)),$$(CURL_LIBS)) $$($(1)_LIBS) -lm
 endef
 $(foreach b,$(BINS),$(eval $(call binary_rule,$(b))))
 
 # ssed's network-facing parsers and its hub are unit-tested too.
-UNIT_SSED_OBJ := $(patsubst %.c,$(BUILD_DIR)/obj/%.o,cmd/ssed/http_request.c cmd/ssed/chunked.c cmd/ssed/listener.c \
-	cmd/ssed/hub.c cmd/ssed/history.c cmd/ssed/subscriber.c cmd/ssed/shared_event.c cmd/ssed/publish.c \
-	cmd/ssed/dedup.c cmd/ssed/redis_url.c cmd/ssed/cluster_message.c cmd/ssed/cluster_delivery.c cmd/ssed/latency.c \
-	cmd/ssed/metrics.c cmd/ssed/jwt_claims.c cmd/ssed/channel_pattern.c cmd/ssed/jwt_cache.c cmd/ssed/json_body.c cmd/ssed/json_guard.c \
+UNIT_SSED_OBJ := $(patsubst %.c,$(BUILD_DIR)/obj/%.o,cmd/ssed/http/http_request.c cmd/ssed/http/chunked.c cmd/ssed/net/listener.c \
+	cmd/ssed/hub/hub.c cmd/ssed/hub/history.c cmd/ssed/hub/subscriber.c cmd/ssed/hub/shared_event.c cmd/ssed/routes/publish.c \
+	cmd/ssed/hub/dedup.c cmd/ssed/net/redis_url.c cmd/ssed/cluster/cluster_message.c cmd/ssed/cluster/cluster_delivery.c cmd/ssed/hub/latency.c \
+	cmd/ssed/routes/metrics.c cmd/ssed/auth/jwt_claims.c cmd/ssed/hub/channel_pattern.c cmd/ssed/auth/jwt_cache.c cmd/ssed/routes/json_body.c cmd/ssed/auth/json_guard.c \
 	$(SSED_STORE_SRC))
 
 $(BUILD_DIR)/unit-tests: $(UNIT_OBJ) $(UNIT_SSED_OBJ) $(LIB)

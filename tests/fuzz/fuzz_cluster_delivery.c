@@ -9,12 +9,12 @@
  * channel's fill with the records up to the next 'E' record (that was
  * all) or 'N' record (read on after the number N's digits give, as a read
  * stopped at its count). */
-/* fuzz-sources: cmd/ssed/cluster_delivery.c cmd/ssed/cluster_message.c */
+/* fuzz-sources: cmd/ssed/cluster/cluster_delivery.c cmd/ssed/cluster/cluster_message.c */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../cmd/ssed/cluster_delivery.h"
+#include "cluster_delivery.h"
 
 static uint64_t last_delivered;
 

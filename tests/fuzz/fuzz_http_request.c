@@ -4,13 +4,13 @@
  * length; a query parameter is absent (-1), too long (-2) or fits, and
  * the buffer's size decides only between the last two; the chunked decoder
  * gives the same verdict, body and end whole, byte by byte and in pieces. */
-/* fuzz-sources: cmd/ssed/http_request.c cmd/ssed/chunked.c */
+/* fuzz-sources: cmd/ssed/http/http_request.c cmd/ssed/http/chunked.c */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../cmd/ssed/chunked.h"
-#include "../../cmd/ssed/http_request.h"
+#include "chunked.h"
+#include "http_request.h"
 
 static int inside(const char *base, size_t len, const char *p, size_t n) {
     return p >= base && p + n <= base + len;

@@ -9,7 +9,7 @@
  * patterns are valid and each matches as the matcher says; a pattern
  * without stars matches exactly the channel it names; `**` matches every
  * channel but the root. */
-/* fuzz-sources: cmd/ssed/jwt.c cmd/ssed/jwt_claims.c cmd/ssed/channel_pattern.c cmd/ssed/json_guard.c */
+/* fuzz-sources: cmd/ssed/auth/jwt.c cmd/ssed/auth/jwt_claims.c cmd/ssed/hub/channel_pattern.c cmd/ssed/auth/json_guard.c */
 #include <openssl/hmac.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../cmd/ssed/jwt.h"
+#include "jwt.h"
 
 static const char secret[] = "fuzzing-secret-of-at-least-32-bytes!";
 static jwt_verifier *verifier;

@@ -75,7 +75,7 @@
  *   lines (so no reply is cut short by the next), and in each stream
  *   the ids ssed handed out (numbers in [hub.first_id, hub.last_id])
  *   strictly increase: no event is delivered twice or out of order. */
-/* fuzz-sources: cmd/ssed/[a-z]*.c !cmd/ssed/main.c !cmd/ssed/store_off.c !cmd/ssed/cluster_off.c !cmd/ssed/tls_context.c !cmd/ssed/tls_session.c !cmd/ssed/h2_off.c !cmd/ssed/jwt_off.c @viewer_assets */
+/* fuzz-sources: cmd/ssed/[a-z]*.c cmd/ssed/*/[a-z]*.c !cmd/ssed/main.c !cmd/ssed/store/store_off.c !cmd/ssed/cluster/cluster_off.c !cmd/ssed/net/tls_context.c !cmd/ssed/net/tls_session.c !cmd/ssed/http/h2_off.c !cmd/ssed/auth/jwt_off.c @viewer_assets */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -91,13 +91,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../../cmd/ssed/conn.h"
-#include "../../cmd/ssed/listener.h"
-#include "../../cmd/ssed/publish.h"
-#include "../../cmd/ssed/router.h"
-#include "../../cmd/ssed/server.h"
-#include "../../cmd/ssed/serving.h"
-#include "../../cmd/ssed/token.h"
+#include "conn.h"
+#include "listener.h"
+#include "publish.h"
+#include "router.h"
+#include "server.h"
+#include "serving.h"
+#include "token.h"
 #include "clock.h"
 #include "log.h"
 #include "sse_parser.h"

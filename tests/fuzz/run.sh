@@ -8,6 +8,9 @@ cc=${FUZZ_CC:-clang}
 out="$top/build-fuzz"
 mkdir -p "$out"
 status=0
+# ssed's files include each other by name from its layer folders.
+ssed_inc=-I"$top/cmd/ssed"
+for dir in "$top"/cmd/ssed/*/; do ssed_inc="$ssed_inc -I$dir"; done
 # common/http_client.c is built into every target with the rest of common/,
 # so every target links libcurl.
 curl_cflags=$(pkg-config --cflags libcurl 2>/dev/null || true)
@@ -37,7 +40,7 @@ for src in "$top"/tests/fuzz/fuzz_${FUZZ_ONLY:-*}.c; do
     target=${name#fuzz_}
     extra_src=$(sed -n 's|^/\* fuzz-sources: \(.*\) \*/$|\1|p' "$src")
     "$cc" -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-        -I"$top/common" $curl_cflags -o "$out/$name" "$src" $(fuzz_sources "$extra_src") \
+        -I"$top/common" $ssed_inc $curl_cflags -o "$out/$name" "$src" $(fuzz_sources "$extra_src") \
         "$top"/common/*.c $curl_libs $store_libs -lm
     work="$out/corpus-$target"
     mkdir -p "$work"

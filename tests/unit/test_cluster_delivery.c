@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "../../cmd/ssed/cluster_delivery.h"
+#include "cluster_delivery.h"
 
 typedef struct recorder {
     char log[4096]; /* "d1 d2 q3 g(1>3) f(0) ..." in order */

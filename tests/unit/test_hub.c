@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "../../cmd/ssed/hub.h"
+#include "hub.h"
 
 #define ID_BEFORE_THIS_RUN "5" /* far below any clock-based id of this run */
 

@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "harness.h"
-#include "../../cmd/ssed/json_body.h"
-#include "../../cmd/ssed/json_guard.h"
-#include "../../cmd/ssed/publish.h"
+#include "json_body.h"
+#include "json_guard.h"
+#include "publish.h"
 
 /* Bodies that make jansson grow each kind of buffer: a long string and a
  * long key (its token buffer, doubled many times), escapes, numbers (the

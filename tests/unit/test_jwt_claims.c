@@ -3,9 +3,9 @@
 #include <string.h>
 
 #include "harness.h"
-#include "../../cmd/ssed/json_body.h"
-#include "../../cmd/ssed/jwt_cache.h"
-#include "../../cmd/ssed/jwt_claims.h"
+#include "json_body.h"
+#include "jwt_cache.h"
+#include "jwt_claims.h"
 
 typedef struct match_case {
     const char *pattern, *channel;

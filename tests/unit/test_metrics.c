@@ -5,8 +5,8 @@
 
 #include "clock.h"
 #include "harness.h"
-#include "../../cmd/ssed/hub.h"
-#include "../../cmd/ssed/metrics.h"
+#include "hub.h"
+#include "metrics.h"
 
 static void latency_buckets(const void *arg) {
     (void)arg;

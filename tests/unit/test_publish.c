@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "harness.h"
-#include "../../cmd/ssed/dedup.h"
-#include "../../cmd/ssed/hub.h"
-#include "../../cmd/ssed/publish.h"
+#include "dedup.h"
+#include "hub.h"
+#include "publish.h"
 
 typedef struct body_case {
     const char *name;

@@ -1,7 +1,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "../../cmd/ssed/redis_url.h"
+#include "redis_url.h"
 
 static void good_urls(const void *arg) {
     (void)arg;

@@ -7,9 +7,9 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "../../cmd/ssed/chunked.h"
-#include "../../cmd/ssed/http_request.h"
-#include "../../cmd/ssed/listener.h"
+#include "chunked.h"
+#include "http_request.h"
+#include "listener.h"
 #include "buf.h"
 #include "harness.h"
 

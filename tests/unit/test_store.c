@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "../../cmd/ssed/store.h"
+#include "store.h"
 
 /* A fresh directory per test, removed with what it holds. */
 static void temp_dir(char *out, size_t size) {
