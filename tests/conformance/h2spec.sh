@@ -15,7 +15,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 ssed=${SSETOOLS_BUILD:-$top/build}/ssed
 scale=${SSETOOLS_WAIT_SCALE:-3}
 if ! command -v h2spec >/dev/null 2>&1; then
-    echo "h2spec.sh: skipped: h2spec is not on PATH (see README, Testing)"
+    echo "h2spec.sh: skipped: h2spec is not on PATH (tests/README.md says how to build it)"
     exit 0
 fi
 [ -x "$ssed" ] || { echo "h2spec.sh: $ssed is not built (make)" >&2; exit 1; }
