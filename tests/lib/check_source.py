@@ -239,7 +239,7 @@ def read_layers(path):
 
 def read_allow(path):
     allow = {}
-    if not path or not os.path.exists(path):
+    if not path:
         return allow
     with open(path, encoding="utf-8") as f:
         for number, line in enumerate(f, 1):
@@ -311,9 +311,12 @@ def check_include_circles(tree):
             target = tree.resolve(path, header)
             if target and module_of(tree, target) != module_of(tree, path):
                 graph.setdefault(module_of(tree, path), {}).setdefault(module_of(tree, target), header)
-    for path in circles(graph):
+    found = circles(graph)
+    for path in found:
         text, key = describe_circle(graph, path)
         yield (path[0], f"include circle: {text}", f"include-circle {key}")
+    if len(found) >= MAX_CIRCLES:
+        yield ("includes", f"more than {MAX_CIRCLES} include circles; the rest are not shown", "include-circles-many")
 
 
 def header_groups(tree):
@@ -360,9 +363,12 @@ def call_graph(tree):
 def check_call_circles(tree):
     """Circles by call among files that share a header."""
     graph = call_graph(tree)
-    for path in circles(graph):
+    found = circles(graph)
+    for path in found:
         text, key = describe_circle(graph, path)
         yield (path[0], f"call circle: {text}", f"call-circle {key}")
+    if len(found) >= MAX_CIRCLES:
+        yield ("calls", f"more than {MAX_CIRCLES} call circles; the rest are not shown", "call-circles-many")
 
 
 def check_layers(tree):
