@@ -77,7 +77,7 @@ endif
 
 # ssed's cluster link (--redis) uses hiredis, linked into ssed only.
 REDIS ?= 1
-REDIS_ENGINE_SRC := cmd/ssed/cluster_link.c cmd/ssed/redis_epoll.c
+REDIS_ENGINE_SRC := cmd/ssed/cluster_link.c cmd/ssed/cluster_link_publish.c cmd/ssed/cluster_link_fill.c cmd/ssed/redis_epoll.c
 ifeq ($(REDIS),0)
 SSED_REDIS_SRC := cmd/ssed/cluster_off.c
 REDIS_LIBS :=
