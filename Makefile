@@ -81,7 +81,7 @@ endif
 
 # ssed's cluster link (--redis) uses hiredis, linked into ssed only.
 REDIS ?= 1
-REDIS_ENGINE_SRC := cmd/ssed/cluster/cluster_link.c cmd/ssed/cluster/redis_epoll.c
+REDIS_ENGINE_SRC := cmd/ssed/cluster/cluster_link.c cmd/ssed/cluster/cluster_link_publish.c cmd/ssed/cluster/cluster_link_fill.c cmd/ssed/cluster/redis_epoll.c
 ifeq ($(REDIS),0)
 SSED_REDIS_SRC := cmd/ssed/cluster/cluster_off.c
 REDIS_LIBS :=
@@ -116,7 +116,7 @@ JSON_LIBS = $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 
 # ssed's HTTP/2 uses libnghttp2, linked into ssed only.
 H2 ?= 1
-H2_ENGINE_SRC := cmd/ssed/http/h2_session.c cmd/ssed/http/h2_stream.c cmd/ssed/http/h2_budget.c
+H2_ENGINE_SRC := cmd/ssed/http/h2_session.c cmd/ssed/http/h2_session_state.c cmd/ssed/http/h2_stream.c cmd/ssed/http/h2_budget.c
 ifeq ($(H2),0)
 SSED_H2_SRC := cmd/ssed/http/h2_off.c
 H2_LIBS :=

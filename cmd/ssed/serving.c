@@ -252,7 +252,7 @@ void server_run_timers(server *srv, uint64_t now) {
     /* Looking for the peer to drop walks the sessions: not every turn. */
     if (srv->h2_held > o->h2_total_buffer && now >= srv->h2_enforce_at_ms) {
         srv->h2_enforce_at_ms = now + H2_ENFORCE_MS;
-        h2_budget_enforce(srv);
+        h2_session_enforce_budget(srv);
     }
 }
 

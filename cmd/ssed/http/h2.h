@@ -62,11 +62,12 @@ void h2_session_free(struct conn *c);
 
 /* All HTTP/2 streams hold more than --h2-total-buffer for DATA frames
  * (srv->h2_held): the connections holding most that read nothing get
- * GOAWAY and lose their streams until the rest fit (h2_budget.c). The
- * server's timers call it, within H2_ENFORCE_MS of the total passing. */
+ * GOAWAY and lose their streams until the rest fit (h2_budget.c's
+ * bounds, enforced by h2_session.c). The server's timers call it, within
+ * H2_ENFORCE_MS of the total passing. */
 #define H2_ENFORCE_MS 100
 struct server;
-void h2_budget_enforce(struct server *srv);
+void h2_session_enforce_budget(struct server *srv);
 
 /* transport.h's calls for a stream's transport. */
 ssize_t h2_stream_writev(transport *t, const struct iovec *iov, int count);

@@ -15,12 +15,11 @@
  * the connection holding most while its socket is full (a peer that reads
  * nothing) gets GOAWAY(ENHANCE_YOUR_CALM) and is closed, at the next timer
  * (within H2_ENFORCE_MS), so a stalled peer goes before memory grows past
- * the per-connection bound. */
+ * the per-connection bound: h2_session_enforce_budget, as dropping a peer is
+ * the connection's to do. */
 #include <stdint.h>
-#include <sys/epoll.h>
 
 #include "h2_internal.h"
-#include "log.h"
 
 /* A stream may always hold this much, whatever its share of
  * --h2-conn-buffer or --max-pending, so that a connection with
@@ -48,50 +47,10 @@ size_t h2_budget_stream_cap(const h2_stream *st) {
     return min_size(H2_STREAM_BUFFER, cap > STREAM_SHARE_MIN ? cap : STREAM_SHARE_MIN);
 }
 
-/* The session over --h2-total-buffer that holds most while its socket is
- * full, or NULL. Sessions with request streams are on srv->publishing. */
-static h2_session *stalled_most(server *srv) {
-    h2_session *worst = NULL;
-    for (list_node *n = srv->publishing.next; n != &srv->publishing; n = n->next) {
-        conn *c = list_entry(n, conn, timer_link);
-        if (c->state != CONN_H2 || c->h2->failing || !(c->watching & EPOLLOUT))
-            continue;
-        if (c->h2->held && (!worst || c->h2->held > worst->held))
-            worst = c->h2;
-    }
-    return worst;
-}
-
 size_t h2_budget_room(const h2_stream *st) {
     size_t held = st->out.len - st->out_off;
     size_t cap = min_size(h2_budget_stream_cap(st), window_of(st));
     return held < cap ? cap - held : 0;
-}
-
-/* Past --h2-total-buffer, peers that read nothing go, the one holding
- * most first, until the rest fit: each is sent GOAWAY if its socket takes
- * it, and closed, so all it held is freed now. Streams are not refused
- * room instead: a healthy connection would wait for the stalled ones to
- * go. */
-void h2_budget_enforce(server *srv) {
-    while (srv->h2_held > srv->opt->h2_total_buffer) {
-        h2_session *s = stalled_most(srv);
-        if (!s)
-            return; /* everyone is writing: what they hold is on its way */
-        log_warn("HTTP/2 client %s holds %zu bytes it does not read while all connections hold %zu, past "
-                 "--h2-total-buffer %llu: GOAWAY, and the connection closed",
-                 s->c->peer, s->held, srv->h2_held, (unsigned long long)srv->opt->h2_total_buffer);
-        srv->stats.h2_over_budget_goaways++;
-        /* Its socket is full: the GOAWAY goes if the kernel takes it now,
-         * and the connection with all it holds goes either way (kept
-         * until --header-timeout, its gathered frames would go on
-         * counting, and every other stalled peer would be dropped for
-         * them). */
-        h2_session_calm(s, NGHTTP2_ENHANCE_YOUR_CALM);
-        conn *c = s->c;
-        h2_session_flush(c);
-        conn_close(c, "it held more than --h2-total-buffer allows and read nothing");
-    }
 }
 
 void h2_budget_took(h2_stream *st, size_t n) {

@@ -1,5 +1,7 @@
-/* What h2_session.c (the connection: socket, frames, limits) and
- * h2_stream.c (one request: its HTTP/1.1 head, its response) share. */
+/* What h2_session.c (the connection: socket, frames, limits),
+ * h2_stream.c (one request: its HTTP/1.1 head, its response) and the two
+ * below them, h2_session_state.c and h2_budget.c, share. Calls go one way:
+ * the session calls its streams; a stream calls only the two below. */
 #ifndef SSED_H2_INTERNAL_H
 #define SSED_H2_INTERNAL_H
 
@@ -57,14 +59,20 @@ int h2_stream_frame_recv(h2_session *s, const nghttp2_frame *frame);
 void h2_stream_free(h2_stream *st);
 /* Streams whose conn waits for room and now has it are told so. */
 void h2_stream_wake_writers(h2_session *s);
-/* The session has bytes to send: flush it with the next slice. */
-void h2_session_wants_flush(h2_session *s);
-/* A stream's conn appeared or went away: the idle timer follows. */
-void h2_session_count_request(h2_session *s, int delta);
+
+/* h2_session.c: the connection, which owns its streams and calls them. */
 /* One more stream reset this second, by the client or provoked from ssed
  * (a malformed request, a refusal); past the limit, GOAWAY. 0, or
  * NGHTTP2_ERR_CALLBACK_FAILURE once over it. */
 int h2_session_count_reset(h2_session *s);
+
+/* h2_session_state.c: what streams may ask of their session; it calls
+ * neither h2_session.c nor h2_stream.c (the session calls its streams,
+ * never the other way round). */
+/* The session has bytes to send: flush it with the next slice. */
+void h2_session_wants_flush(h2_session *s);
+/* A stream's conn appeared or went away: the idle timer follows. */
+void h2_session_count_request(h2_session *s, int delta);
 /* Refuse the rest: GOAWAY with this code, then close. */
 void h2_session_calm(h2_session *s, uint32_t code);
 

@@ -34,4 +34,4 @@ ssize_t h2_stream_writev(transport *t, const struct iovec *iov, int count) {
 
 void h2_stream_end(transport *t) { (void)t; }
 void h2_stream_release(transport *t) { (void)t; }
-void h2_budget_enforce(struct server *srv) { (void)srv; }
+void h2_session_enforce_budget(struct server *srv) { (void)srv; }

@@ -1,6 +1,8 @@
 /* An HTTP/2 connection: nghttp2 fed from the socket (through TLS or not),
- * its frames written back, the idle timer, and the limits nghttp2 1.52
- * does not keep itself (h2.h). Requests are h2_stream.c's. */
+ * its frames written back, the limits nghttp2 1.52 does not keep itself
+ * (h2.h), and the peers dropped past --h2-total-buffer. Requests are
+ * h2_stream.c's; the session calls them, and they reach it only through
+ * h2_session_state.c (idle timer, flush, GOAWAY) and h2_budget.c. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,41 +29,6 @@ int h2_preface_check(const char *bytes, size_t len) {
     /* Its first line, then something else: an HTTP/2 client's bad preface,
      * for HTTP/2 to refuse. */
     return len > first_line && memcmp(bytes, preface, first_line) == 0;
-}
-
-void h2_session_wants_flush(h2_session *s) { subscriber_mark_dirty(&s->c->srv->hub, &s->c->sub); }
-
-/* A session with requests has no deadline; one with none waits for its
- * next request no longer than an idle HTTP/1.1 connection would. */
-void h2_session_count_request(h2_session *s, int delta) {
-    conn *c = s->c;
-    server *srv = c->srv;
-    s->request_streams += (size_t)delta;
-    if (s->failing)
-        return; /* it stays where h2_session_calm put it: under a deadline */
-    list_remove(&c->timer_link);
-    if (s->request_streams) {
-        list_push_back(&srv->publishing, &c->timer_link);
-        return;
-    }
-    c->since_ms = clock_now_ms();
-    list_push_back(&srv->reading, &c->timer_link);
-    if (srv->stopping && !s->failing)
-        h2_session_calm(s, NGHTTP2_NO_ERROR);
-}
-
-void h2_session_calm(h2_session *s, uint32_t code) {
-    if (s->failing)
-        return;
-    s->failing = 1;
-    nghttp2_session_terminate_session(s->ng, code);
-    /* A peer that does not read its GOAWAY must not hold the session: it
-     * gets --header-timeout to take it, as a new connection would. */
-    conn *c = s->c;
-    list_remove(&c->timer_link);
-    c->since_ms = clock_now_ms();
-    list_push_back(&c->srv->reading, &c->timer_link);
-    h2_session_wants_flush(s);
 }
 
 int h2_session_say_goodbye(conn *c) {
@@ -342,6 +309,46 @@ void h2_session_ready(conn *c, uint32_t events) {
     }
     if (!c->closed)
         h2_session_flush(c);
+}
+
+/* The session over --h2-total-buffer that holds most while its socket is
+ * full, or NULL. Sessions with request streams are on srv->publishing. */
+static h2_session *stalled_most(server *srv) {
+    h2_session *worst = NULL;
+    for (list_node *n = srv->publishing.next; n != &srv->publishing; n = n->next) {
+        conn *c = list_entry(n, conn, timer_link);
+        if (c->state != CONN_H2 || c->h2->failing || !(c->watching & EPOLLOUT))
+            continue;
+        if (c->h2->held && (!worst || c->h2->held > worst->held))
+            worst = c->h2;
+    }
+    return worst;
+}
+
+/* Past --h2-total-buffer, peers that read nothing go, the one holding
+ * most first, until the rest fit: each is sent GOAWAY if its socket takes
+ * it, and closed, so all it held is freed now. Streams are not refused
+ * room instead: a healthy connection would wait for the stalled ones to
+ * go. */
+void h2_session_enforce_budget(server *srv) {
+    while (srv->h2_held > srv->opt->h2_total_buffer) {
+        h2_session *s = stalled_most(srv);
+        if (!s)
+            return; /* everyone is writing: what they hold is on its way */
+        log_warn("HTTP/2 client %s holds %zu bytes it does not read while all connections hold %zu, past "
+                 "--h2-total-buffer %llu: GOAWAY, and the connection closed",
+                 s->c->peer, s->held, srv->h2_held, (unsigned long long)srv->opt->h2_total_buffer);
+        srv->stats.h2_over_budget_goaways++;
+        /* Its socket is full: the GOAWAY goes if the kernel takes it now,
+         * and the connection with all it holds goes either way (kept
+         * until --header-timeout, its gathered frames would go on
+         * counting, and every other stalled peer would be dropped for
+         * them). */
+        h2_session_calm(s, NGHTTP2_ENHANCE_YOUR_CALM);
+        conn *c = s->c;
+        h2_session_flush(c);
+        conn_close(c, "it held more than --h2-total-buffer allows and read nothing");
+    }
 }
 
 void h2_session_free(conn *c) {

@@ -1,0 +1,45 @@
+/* What the cluster link's files share: the link itself (cluster_link.c:
+ * its two connections, readiness, reconnection), its publishing
+ * (cluster_link_publish.c) and its stream reads (cluster_link_fill.c).
+ * Calls go one way: the publishing and the reads call cluster_link.c's
+ * helpers below, never the other way round. Contexts are only ever freed
+ * from cluster_link_step, never inside a hiredis callback: a callback that
+ * finds the link broken marks it (cluster_link_mark_broken), and the next
+ * step tears both connections down and schedules the reconnect. */
+#ifndef SSED_CLUSTER_LINK_INTERNAL_H
+#define SSED_CLUSTER_LINK_INTERNAL_H
+
+#include <stdint.h>
+
+#include "cluster_link.h"
+#include "redis_epoll.h"
+
+struct cluster_link {
+    cluster_link_config cfg;
+    char prefix[128];
+    loop *loop;
+    cluster_link_hooks hooks;
+    redis_watch cmd_w, sub_w; /* .ac: the command and subscriber contexts */
+    int cmd_ok, sub_ok;       /* script loaded; subscription confirmed */
+    int ready;
+    int broken;               /* tear down at the next step */
+    int down_logged;
+    char sha[48];
+    int reloading;            /* a SCRIPT LOAD after NOSCRIPT is on its way */
+    /* Commands sent on the command connection and not answered yet (Redis
+     * answers in order), and when it last answered or was first asked. */
+    uint64_t cmd_pending, cmd_progress_ms, sub_asked_ms;
+    uint64_t retry_at_ms, retry_delay_ms;
+    uint64_t connects, publish_calls, publish_failures, fills;
+    uint64_t lag_ms; /* round trip of the last publish */
+};
+
+/* The link is broken (what failed, and why or NULL): logged once as a
+ * warning while it stays down, and torn down at the next step. */
+void cluster_link_mark_broken(cluster_link *k, const char *what, const char *why);
+/* A command went out on the command connection. */
+void cluster_link_note_sent(cluster_link *k);
+/* Its answer (or the NULL of a freed context) came back. */
+void cluster_link_note_answered(cluster_link *k);
+
+#endif
