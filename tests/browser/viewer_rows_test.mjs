@@ -75,6 +75,7 @@ async function main() {
     data: tr.querySelector("td.data").textContent }));
   check(gap.type === "ssed-gap" && !gap.data.startsWith("{") && gap.data.includes("gone-42") &&
     gap.data.includes(replayed.id) && /no longer/.test(gap.data), `the ssed-gap notice is in words (${gap.data})`);
+  await gapPage.screenshot({ path: `${artifacts}/viewer-gap.png` });
   await gapPage.close();
 
   // Rows of this page's own channel from here on: the root, fed by stdin.
@@ -108,6 +109,7 @@ async function main() {
     await page.waitForFunction(() => document.querySelector("tbody tr:last-child").getBoundingClientRect().height < 200);
     check(true, "and a second click clamps it again");
   }
+  await page.screenshot({ path: `${artifacts}/viewer-rows.png` });
   await page.fill("#filter", "xend");
   check(await page.$$eval("tbody tr:not([hidden])", (t) => t.length) === 1, "the text filter still finds the end of a clamped line");
   await page.fill("#filter", "");
