@@ -21,6 +21,16 @@ teardown() {
     [ -s "$SSETOOLS_BUILD/artifacts/viewer.png" ]
 }
 
+@test "viewer: rows and controls in headless Chromium: Resume stays put while paused, JSON rows show they expand, ssed-gap in words, long lines clamped, publish times, times on one line" {
+    [ -x /usr/bin/chromium ] || skip "chromium is not installed (make deps)"
+    [ -d "$TOP/tests/node_modules/playwright-core" ] || skip "playwright-core is not installed (make deps)"
+    mkdir -p "$SSETOOLS_BUILD/artifacts"
+    run timeout 180 node "$TOP/tests/browser/viewer_rows_test.mjs" "$SSED" "$(free_port)" "$SSETOOLS_BUILD/artifacts"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"all checks passed"* ]]
+}
+
 @test "viewer: under load in headless Chromium: a 10,000-event burst within 3 s; at 1,000 events/s for 30 s within 1 s of the stream, Pause and filters within 200 ms, heap under 50 MB" {
     [ -x /usr/bin/chromium ] || skip "chromium is not installed (make deps)"
     [ -d "$TOP/tests/node_modules/playwright-core" ] || skip "playwright-core is not installed (make deps)"

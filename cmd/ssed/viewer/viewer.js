@@ -14,10 +14,14 @@
 const MAX_ROWS = 2000;       // rows kept in the page, and events kept while paused
 const MAX_SEEN_IDS = 10000;  // ids remembered to recognise a replay after a reconnect
 const CHUNK_ROWS = 50;       // rows in each tbody of the table
+const CLIP_CHARS = 2000;     // data longer than this shows its start until expanded
+const CLIP_LINES = 5;        // and so does data of more lines than this
 
 const $ = (id) => document.getElementById(id);
 const table = $("events"), scroller = $("scroller");
 const clock = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit", second: "2-digit" });
+const day = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
+const fullTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
 const state = {
   paused: false,
   pending: [],        // received, to be shown at the next frame
@@ -30,7 +34,7 @@ const state = {
   lastId: null,       // the stream's last event id, own or inherited
   lastOwnId: "",      // the last id an event carried itself
   replay: null,       // after a reconnect: { last, skipping } until a new id arrives
-  types: new Set(), withChannel: false, firstChannel: null,
+  types: new Set(), withChannel: false, firstChannel: null, withDate: false,
   multiChannel: new URLSearchParams(location.search).has("channels"),
   reconnects: 0, opened: false, received: 0, rateSamples: [], follow: true, countText: "",
 };
@@ -80,8 +84,25 @@ function isReplay(id) {
   return true;
 }
 
-// JSON objects and arrays show on one line and expand pretty-printed; the
-// pretty form is made only when a row is first expanded (see expand).
+// Whether data is too long to show whole in its row: more than CLIP_CHARS,
+// or more than CLIP_LINES lines.
+function isLong(data) {
+  if (data.length > CLIP_CHARS) return true;
+  let lines = 1;
+  for (let at = data.indexOf("\n"); at >= 0; at = data.indexOf("\n", at + 1))
+    if (++lines > CLIP_LINES) return true;
+  return false;
+}
+
+function sizeText(n) {
+  return n < 1024 ? `${n} characters` : `${Math.round(n / 1024)} KiB`;
+}
+
+// JSON objects and arrays show on one line, after a marker that says they
+// expand, and expand pretty-printed; the pretty form is made only when a
+// row is first expanded (see expand). Other long data shows its first
+// lines and a button that shows it whole (see toggleLong): a 600 KiB line
+// must not fill the screen, nor cost the layout of 600 KiB until asked.
 function dataCell(data) {
   const td = document.createElement("td");
   td.className = "data";
@@ -93,9 +114,19 @@ function dataCell(data) {
   if (parsed !== undefined && parsed !== null && typeof parsed === "object") {
     const details = document.createElement("details");
     const summary = document.createElement("summary");
-    summary.textContent = data;
+    summary.textContent = data.length > CLIP_CHARS ? data.slice(0, CLIP_CHARS) + "\u2026" : data;
+    summary.title = "click to expand";
     details.append(summary);
     td.append(details);
+  } else if (isLong(data)) {
+    const clip = document.createElement("span");
+    clip.className = "clip";
+    clip.textContent = data.slice(0, CLIP_CHARS);
+    const more = document.createElement("button");
+    more.type = "button";
+    more.className = "more";
+    more.textContent = `show all (${sizeText(data.length)})`;
+    td.append(clip, more);
   } else {
     td.textContent = data;
   }
@@ -107,8 +138,68 @@ function expand(e) {
   const summary = e.target.closest && e.target.closest("td.data summary");
   if (!summary || summary.nextElementSibling) return;
   const pre = document.createElement("div");
-  pre.textContent = JSON.stringify(JSON.parse(summary.textContent), null, 2);
+  pre.textContent = JSON.stringify(JSON.parse(summary.closest("tr").ssedEvent.data), null, 2);
   summary.after(pre);
+}
+
+// A click on a long value's button, or on its clipped start: show it whole,
+// or its start again.
+function toggleLong(e) {
+  const target = e.target.closest && e.target.closest("td.data .more, td.data:not(.expanded) .clip");
+  if (!target) return;
+  const td = target.closest("td.data"), more = td.querySelector(".more");
+  const data = td.closest("tr").ssedEvent.data;
+  const expanded = td.classList.toggle("expanded");
+  td.querySelector(".clip").textContent = expanded ? data : data.slice(0, CLIP_CHARS);
+  more.textContent = expanded ? "show less" : `show all (${sizeText(data.length)})`;
+}
+
+// ssed's own ids are the time the event was published, in microseconds
+// since the epoch (16 digits): a page that opens on a replay, or reconnects
+// to one, shows when each event happened. An id its publisher chose gives
+// no time, nor does one that would be more than a day ahead of this clock.
+function publishTime(id) {
+  if (id.length !== 16 || !/^[0-9]{16}$/.test(id)) return 0;
+  const ms = Number(id.slice(0, 13));
+  return ms <= Date.now() + 86400000 ? ms : 0;
+}
+
+// The time shown: the day too when it is not today.
+function timeCell(ev) {
+  const td = cell("time", clock.format(ev.time));
+  const today = new Date();
+  today.setHours(0, 0, 0, 0);
+  if (ev.time < today.getTime()) {
+    td.textContent = `${day.format(ev.time)}, ${td.textContent}`;
+    if (!state.withDate) {
+      state.withDate = true;
+      table.classList.add("with-date");
+    }
+  }
+  td.title = `${ev.published ? "published" : "received"} ${fullTime.format(ev.time)}`;
+  return td;
+}
+
+// ssed's notice that events the stream asked for are gone, in words: its
+// data is {"last_event_id": what was asked for, "oldest_retained_id": the
+// first event still held, or null}.
+function gapText(data, channel) {
+  let gap;
+  try { gap = JSON.parse(data); } catch (e) { return data; }
+  if (!gap || typeof gap !== "object") return data;
+  const where = channel ? ` on ${channel}` : "";
+  let text = typeof gap.last_event_id === "string"
+    ? `Events missed${where}: the events after id ${gap.last_event_id} are no longer held`
+    : `Events missed${where}: some events are no longer held`;
+  const oldest = gap.oldest_retained_id;
+  if (typeof oldest === "string") {
+    const t = publishTime(oldest);
+    text += `; what follows starts at the oldest still held, id ${oldest}` +
+      (t ? ` (published ${fullTime.format(t)})` : "");
+  } else {
+    text += "; none are held, so what follows is new";
+  }
+  return text + ".";
 }
 
 function cell(cls, text) {
@@ -144,8 +235,7 @@ function rowFor(ev) {
   if (ev.notice) tr.className = "notice";
   const id = cell("id", ev.id);
   if (ev.id) id.title = ev.id;
-  tr.append(cell("time", clock.format(ev.time)), cell("channel", ev.channel), cell("type", ev.type), id,
-    dataCell(ev.data));
+  tr.append(timeCell(ev), cell("channel", ev.channel), cell("type", ev.type), id, dataCell(ev.data));
   tr.hidden = !matches(ev);
   return tr;
 }
@@ -257,7 +347,10 @@ function receive(msg) {
   state.received++;
   addType(type);
   if (channel && !state.withChannel) noteChannel(channel);
-  const ev = { time: Date.now(), channel, type, id, data, notice: type === "ssed-gap", search: "" };
+  const notice = type === "ssed-gap";
+  if (notice) data = gapText(data, channel);
+  const published = publishTime(id);
+  const ev = { time: published || Date.now(), published: !!published, channel, type, id, data, notice, search: "" };
   if (state.paused) {
     const kept = pushBounded(state.held, ev);
     state.held = kept.list;
@@ -332,11 +425,42 @@ function sampleRate() {
   $("rate").textContent = `${rate} events/s`;
 }
 
+// The time column's widths, measured once: a time must not wrap, and how
+// wide it is depends on the locale and the font. The widest of a few
+// samples (AM and PM, every month), plus the cell's padding.
+function sizeTimeColumn() {
+  const samples = [], probes = [];
+  for (let month = 0; month < 12; month++) {
+    const t = new Date(2026, month, 28, month % 2 ? 22 : 10, 58, 58);
+    samples.push([clock.format(t), `${day.format(t)}, ${clock.format(t)}`]);
+  }
+  for (const [time, dated] of samples) {
+    for (const text of [time, dated]) {
+      const probe = document.createElement("span");
+      probe.className = "time-probe";
+      probe.textContent = text;
+      probes.push(probe);
+    }
+  }
+  document.body.append(...probes);
+  let time = 0, dated = 0;
+  probes.forEach((probe, i) => {
+    const width = probe.getBoundingClientRect().width;
+    if (i % 2) dated = Math.max(dated, width);
+    else time = Math.max(time, width);
+    probe.remove();
+  });
+  if (time) table.style.setProperty("--time-only", `${Math.ceil(time) + 20}px`);
+  if (dated) table.style.setProperty("--time-dated", `${Math.ceil(dated) + 20}px`);
+}
+
 function setup() {
+  sizeTimeColumn();
   const channel = decodeURIComponent(location.pathname) + (location.search ? location.search : "");
   $("channel").textContent = channel;
   document.title = "ssed " + channel;
   table.addEventListener("click", expand, true);
+  table.addEventListener("click", toggleLong);
   $("filter").addEventListener("input", refilter);
   $("type-filter").addEventListener("change", refilter);
   $("pause").addEventListener("click", () => setPaused(!state.paused));
