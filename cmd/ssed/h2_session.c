@@ -29,7 +29,7 @@ int h2_preface_check(const char *bytes, size_t len) {
     return len > first_line && memcmp(bytes, preface, first_line) == 0;
 }
 
-void h2_session_wants_flush(h2_session *s) { subscriber_mark_dirty(&s->c->srv->hub, &s->c->sub); }
+void h2_session_wants_flush(h2_session *s) { subscriber_mark_dirty(&s->c->srv->hub.subs, &s->c->sub); }
 
 /* A session with requests has no deadline; one with none waits for its
  * next request no longer than an idle HTTP/1.1 connection would. */
