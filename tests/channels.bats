@@ -74,12 +74,14 @@ ssecat_on() {
     # an envelope names the channel inside it
     [ "$(grep -c 'ssed-channel' "$BATS_TEST_TMPDIR/env")" -eq 0 ]
     grep -qF 'data: {"type":"up","data":"b1","channel":"/b"}' "$BATS_TEST_TMPDIR/env"
-    # ssed's gap notice comes from no channel: untagged; history replayed is tagged
+    # ssed's gap notices (one per channel that lost events, naming it in its
+    # data) come from no channel: untagged; history replayed is tagged
     subscribe again "/?channels=b,a" -H 'Last-Event-ID: unknown'
-    wait_for_data "$BATS_TEST_TMPDIR/again" 3
+    wait_for_data "$BATS_TEST_TMPDIR/again" 4
     [ "$(grep -v -e '^id: ' -e '^data: {' -e '^$' "$BATS_TEST_TMPDIR/again")" = "$(printf '%s\n' \
-        ': ssed stream /b +1 more' 'event: ssed-gap' ': ssed-channel /a' 'data: a1' ': ssed-channel /b' \
-        'event: up' 'data: b1')" ]
+        ': ssed stream /b +1 more' 'event: ssed-gap' 'event: ssed-gap' ': ssed-channel /a' 'data: a1' \
+        ': ssed-channel /b' 'event: up' 'data: b1')" ]
+    [ "$(grep -oE '"channel":"/[ab]"}$' "$BATS_TEST_TMPDIR/again" | tr '\n' ' ')" = '"channel":"/b"} "channel":"/a"} ' ]
 }
 
 @test "channels: ssecat keeps a named channel for the next event only; data and sse formats unchanged" {

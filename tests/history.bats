@@ -33,6 +33,68 @@ resume() {
     [ "$(data_of "$BATS_TEST_TMPDIR/r" | grep -v last_event_id)" = "$(printf 'b2\nb3')" ]
 }
 
+# gaps_of FILE: the data of each ssed-gap notice in a raw stream, one per line.
+gaps_of() {
+    grep -A2 -x 'event: ssed-gap' "$1" | sed -n 's/^data: //p'
+}
+
+@test "history: a multi-channel resume is told which channel lost events, with its ids, in either order" {
+    start_ssed --history 2
+    publish a a1 a1
+    publish b b1 b1
+    publish b b2 b2
+    publish b b3 b3
+    # a lost nothing after a1, b lost b1: one notice, naming b and b's first event
+    subscribe ab '/?channels=a,b' -H 'Last-Event-ID: a1'
+    subscribe ba '/?channels=b,a' -H 'Last-Event-ID: a1'
+    for s in ab ba; do
+        wait_for_line "$BATS_TEST_TMPDIR/$s" '^data: b3$'
+        cat "$BATS_TEST_TMPDIR/$s"
+        [ "$(gaps_of "$BATS_TEST_TMPDIR/$s")" = '{"last_event_id":"a1","oldest_retained_id":"b2","channel":"/b"}' ]
+        [ "$(data_of "$BATS_TEST_TMPDIR/$s" | grep -v last_event_id)" = "$(printf 'b2\nb3')" ]
+    done
+    # one channel: the notice keeps its documented form, with no channel
+    subscribe one /b -H 'Last-Event-ID: a1'
+    wait_for_line "$BATS_TEST_TMPDIR/one" '^data: b3$'
+    [ "$(gaps_of "$BATS_TEST_TMPDIR/one")" = '{"last_event_id":"a1","oldest_retained_id":"b2"}' ]
+}
+
+@test "history: a multi-channel resume where the first channel listed lost nothing never reads as nothing lost" {
+    start_ssed --history 2
+    publish b b1 b1
+    publish a a1 a1
+    publish a a2 a2
+    publish a a3 a3
+    # b lost nothing after b1, a lost a1: the notice names a and a2, never b1
+    subscribe ba '/?channels=b,a' -H 'Last-Event-ID: b1'
+    subscribe ab '/?channels=a,b' -H 'Last-Event-ID: b1'
+    for s in ba ab; do
+        wait_for_line "$BATS_TEST_TMPDIR/$s" '^data: a3$'
+        cat "$BATS_TEST_TMPDIR/$s"
+        [ "$(gaps_of "$BATS_TEST_TMPDIR/$s")" = '{"last_event_id":"b1","oldest_retained_id":"a2","channel":"/a"}' ]
+    done
+    # the log names the channel that lost events too
+    [ "$(grep -c 'no longer in history .* channel=/a last_event_id=b1$' "$SSED_ERR")" -eq 2 ]
+    ! grep -q 'no longer in history .* channel=/b' "$SSED_ERR"
+}
+
+@test "history: a resume where several channels lost events gets one notice per channel, in the order listed" {
+    start_ssed --history 1
+    publish a a1 a1
+    publish b b1 b1
+    publish a a2 a2
+    publish b b2 b2
+    publish c c1 c1
+    subscribe s '/?channels=b,c,a' -H 'Last-Event-ID: a1'
+    wait_for_line "$BATS_TEST_TMPDIR/s" '^data: c1$'
+    cat "$BATS_TEST_TMPDIR/s"
+    [ "$(gaps_of "$BATS_TEST_TMPDIR/s")" = "$(printf '%s\n' \
+        '{"last_event_id":"a1","oldest_retained_id":"b2","channel":"/b"}' \
+        '{"last_event_id":"a1","oldest_retained_id":"c1","channel":"/c"}' \
+        '{"last_event_id":"a1","oldest_retained_id":"a2","channel":"/a"}')" ]
+    [ "$(data_of "$BATS_TEST_TMPDIR/s" | grep -v last_event_id)" = "$(printf 'a2\nb2\nc1')" ]
+}
+
 @test "history: a client owed more history than --max-pending resumes and gets all of it" {
     start_ssed --history 100 --replay 100 --max-pending 4KiB
     python3 -c '

@@ -167,8 +167,8 @@ void server_free_graveyard(server *srv) {
 
 
 int server_flush_dirty(server *srv) {
-    for (int flushed = 0; flushed < FLUSH_SLICE && !list_empty(&srv->hub.dirty); flushed++) {
-        list_node *n = srv->hub.dirty.next;
+    for (int flushed = 0; flushed < FLUSH_SLICE && !list_empty(&srv->hub.subs.dirty); flushed++) {
+        list_node *n = srv->hub.subs.dirty.next;
         list_remove(n);
         subscriber *s = list_entry(n, subscriber, dirty_link);
         conn *c = (conn *)((char *)s - offsetof(conn, sub));
@@ -177,7 +177,7 @@ int server_flush_dirty(server *srv) {
         if (!c->closed && (!(c->watching & EPOLLOUT) || s->overflowed))
             conn_flush(c);
     }
-    if (!list_empty(&srv->hub.dirty))
+    if (!list_empty(&srv->hub.subs.dirty))
         return 1;
     srv->hub.round_bytes = 0; /* everyone is written: a new round */
     return 0;
@@ -212,7 +212,7 @@ static void end_expired_streams(server *srv, uint64_t now) {
             conn_close(c, "token expired");
             continue;
         }
-        subscriber_finish(&srv->hub, &c->sub, srv->expired_notice);
+        subscriber_finish(&srv->hub.subs, &c->sub, srv->expired_notice);
         c->draining = 1;
         c->drain_reason = "token expired";
     }
@@ -242,7 +242,7 @@ void server_run_timers(server *srv, uint64_t now) {
             list_remove(&c->timer_link);
             list_push_back(&srv->streaming, &c->timer_link);
             if (c->sub.q_len == 0)
-                subscriber_enqueue_owed(&srv->hub, &c->sub, srv->keepalive);
+                subscriber_enqueue_owed(&srv->hub.subs, &c->sub, srv->keepalive);
         }
     }
     if (srv->accept_resume_ms && now >= srv->accept_resume_ms) {
@@ -324,7 +324,7 @@ void server_begin_shutdown(server *srv) {
         conn *c = list_entry(n, conn, timer_link);
         c->draining = 1;
         if (!c->sub.dirty_link.next)
-            list_push_back(&srv->hub.dirty, &c->sub.dirty_link);
+            list_push_back(&srv->hub.subs.dirty, &c->sub.dirty_link);
     }
 }
 

@@ -62,7 +62,7 @@
  * - each channel's subscriber_count is the length of its subscribers list,
  *   and its holders are its subscribers, the publishes in progress into it
  *   and the input (the root channel);
- * - the events in the channels' history are those on hub.history_order,
+ * - the events in the channels' history are those on hub.history.order,
  *   within --max-history-bytes;
  * - the links over all channels are the links of the streaming connections,
  *   and srv->subscriber_count is the number of streaming connections;
@@ -327,9 +327,9 @@ static size_t check_hub(const server *srv) {
         }
     if (channels != h->channel_count || waiting != h->waiting_count)
         broken("hub.channel_count or waiting_count is not what hub.buckets holds");
-    if (retained != list_length(&h->history_order))
-        broken("the channels' history is not the events on hub.history_order");
-    if (h->limits.max_history_bytes && h->history_bytes > h->limits.max_history_bytes)
+    if (retained != list_length(&h->history.order))
+        broken("the channels' history is not the events on hub.history.order");
+    if (h->limits.max_history_bytes && h->history.bytes > h->limits.max_history_bytes)
         broken("history is over --max-history-bytes");
     return links;
 }

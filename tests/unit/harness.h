@@ -38,6 +38,7 @@ void ssed_http_tests_register(void);
 void record_reader_tests_register(void);
 void line_end_tests_register(void);
 void hub_tests_register(void);
+void hub_fanout_tests_register(void);
 void metrics_tests_register(void);
 void store_tests_register(void);
 void publish_tests_register(void);

@@ -48,6 +48,7 @@ int main(int argc, char **argv) {
     record_reader_tests_register();
     line_end_tests_register();
     hub_tests_register();
+    hub_fanout_tests_register();
     store_tests_register();
     publish_tests_register();
     helpers_tests_register();

@@ -1,12 +1,13 @@
 /* The hub's data structures: where a resume starts (one channel or several,
- * ids found, numeric, unknown, too long, with invalid UTF-8), gap detection,
- * history eviction (per channel and by the global byte cap), replay in
- * windows, channel holds, and what an allocation failure does. */
+ * ids found, numeric, unknown, too long, with invalid UTF-8), the gap
+ * decision and notice per channel, history eviction (per channel and by
+ * the global byte cap), replay in windows, and channel holds. Fan-out to
+ * live subscribers is in test_hub_fanout.c. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
-#include "hub.h"
+#include "hub_fixture.h"
 
 #define ID_BEFORE_THIS_RUN "5" /* far below any clock-based id of this run */
 
@@ -23,14 +24,37 @@ typedef struct resume_case {
     const char *last_id;  /* NULL: no Last-Event-ID */
     size_t replay;
     publish_step steps[8];
-    const char *want; /* data in the order delivered; "GAP" for the gap notice */
+    /* "[/NAME] " for each channel a gap was logged for, then the data in
+     * the order delivered, a gap notice as GAP(ASKED>FIRST), or
+     * GAP/NAME(ASKED>FIRST) on a stream of several channels */
+    const char *want;
 } resume_case;
 
 static const resume_case resume_cases[] = {
     {"hub: resume on several channels finds a gap in the one that evicted (a1 seen, b1 lost)",
      2, "a,b", "a1", 0,
      {{"a", "a1", "a1"}, {"b", "b1", "b1"}, {"b", "b2", "b2"}, {"b", "b3", "b3"}},
-     "GAP b2 b3"},
+     "[/b] GAP/b(a1>b2) b2 b3"},
+    {"hub: the same, channels listed the other way round: the notice still names b and b's first event",
+     2, "b,a", "a1", 0,
+     {{"a", "a1", "a1"}, {"b", "b1", "b1"}, {"b", "b2", "b2"}, {"b", "b3", "b3"}},
+     "[/b] GAP/b(a1>b2) b2 b3"},
+    {"hub: the first channel listed lost events, the second nothing: the notice names the first",
+     2, "a,b", "b1", 0,
+     {{"b", "b1", "b1"}, {"a", "a1", "a1"}, {"a", "a2", "a2"}, {"a", "a3", "a3"}},
+     "[/a] GAP/a(b1>a2) a2 a3"},
+    {"hub: the second channel listed lost nothing, the first did (b,a): the notice names a, never b",
+     2, "b,a", "b1", 0,
+     {{"b", "b1", "b1"}, {"a", "a1", "a1"}, {"a", "a2", "a2"}, {"a", "a3", "a3"}},
+     "[/a] GAP/a(b1>a2) a2 a3"},
+    {"hub: both channels lost events: one notice each, in the order listed, each with its first event",
+     1, "a,b", "a1", 0,
+     {{"a", "a1", "a1"}, {"b", "b1", "b1"}, {"a", "a2", "a2"}, {"b", "b2", "b2"}},
+     "[/a] [/b] GAP/a(a1>a2) GAP/b(a1>b2) a2 b2"},
+    {"hub: an id from before this run on several channels, one never published to: its notice names null",
+     10, "a,e", ID_BEFORE_THIS_RUN, 0,
+     {{"a", "k1", "a1"}},
+     "[/a] [/e] GAP/a(5>k1) GAP/e(5>null) a1"},
     {"hub: resume on several channels with nothing lost: no gap, publish order",
      10, "a,b", "a1", 0,
      {{"b", "b0", "b0"}, {"a", "a1", "a1"}, {"b", "b1", "b1"}, {"a", "a2", "a2"}},
@@ -42,15 +66,15 @@ static const resume_case resume_cases[] = {
     {"hub: a numeric id whose successors were evicted: gap",
      2, "x", "1", 0,
      {{"x", "1", "one"}, {"x", "2", "two"}, {"x", "3", "three"}, {"x", "4", "four"}},
-     "GAP three four"},
+     "[/x] GAP(1>3) three four"},
     {"hub: an id from before this run, nothing covers it: gap, then all",
      10, "x", ID_BEFORE_THIS_RUN, 0,
      {{"x", NULL, "e1"}, {"x", NULL, "e2"}},
-     "GAP e1 e2"},
+     "[/x] GAP(5>#) e1 e2"},
     {"hub: an unknown id that is not a number: gap, then all",
      10, "x", "nope", 0,
      {{"x", "k1", "e1"}, {"x", "k2", "e2"}},
-     "GAP e1 e2"},
+     "[/x] GAP(nope>k1) e1 e2"},
     {"hub: the id found is the newest: nothing owed",
      10, "x", "k2", 0,
      {{"x", "k1", "e1"}, {"x", "k2", "e2"}},
@@ -69,49 +93,17 @@ static const resume_case resume_cases[] = {
      ""},
 };
 
-static void on_gap(void *ctx) { buf_append_str(ctx, "GAP "); }
-
-/* The data of an encoded event (its one data line). */
-static void append_data(buf *out, const shared_event *e) {
-    const char *d = strstr(e->bytes, "data: ");
-    if (!d) {
-        buf_append_str(out, "? ");
-        return;
-    }
-    d += 6;
-    buf_append(out, d, strcspn(d, "\n"));
-    buf_append_char(out, ' ');
-}
-
-/* Write out everything the subscriber is owed, window by window. */
-static size_t drain(hub *h, subscriber *s, buf *out, size_t *largest_window) {
-    size_t windows = 0;
-    for (int guard = 0; guard < 10000; guard++) {
-        if (s->replaying)
-            hub_replay_more(h, s);
-        if (s->q_len == 0)
-            break;
-        windows++;
-        if (largest_window && s->pending_bytes > *largest_window)
-            *largest_window = s->pending_bytes;
-        while (s->q_len > 0) {
-            shared_event *e = s->queue[s->q_head];
-            append_data(out, e);
-            subscriber_consume(s, e->len - s->head_offset, NULL, 0);
-        }
-    }
-    return windows;
-}
-
-static int test_hub_init(hub *h, size_t history, size_t max_history_bytes, size_t max_pending) {
-    hub_limits limits = {history, max_history_bytes, max_pending, 100, 100};
-    return hub_init(h, &limits);
+/* The channels a resume logged a gap for (subscriber_resume's on_gap). */
+static void on_gap(void *ctx, const channel *ch) {
+    buf_append_str(ctx, "[/");
+    buf_append(ctx, ch->name, ch->name_len);
+    buf_append_str(ctx, "] ");
 }
 
 static void check_resume(const void *arg) {
     const resume_case *c = arg;
     hub h;
-    CHECK(test_hub_init(&h, c->history, 0, 1 << 20) == 0);
+    CHECK(hub_fixture_init(&h, c->history, 0, 1 << 20) == 0);
     for (size_t i = 0; i < 8 && c->steps[i].channel; i++) {
         const publish_step *p = &c->steps[i];
         channel *ch = hub_channel_acquire(&h, p->channel, strlen(p->channel), HUB_FOR_PUBLISHING);
@@ -127,23 +119,18 @@ static void check_resume(const void *arg) {
     for (char *name = strtok(names, ","); name; name = strtok(NULL, ","))
         chans[n++] = hub_channel_acquire(&h, name, strlen(name), HUB_FOR_SUBSCRIBING);
     subscriber *s = calloc(1, sizeof *s);
-    CHECK(subscriber_attach(&h, s, chans, n) == 0);
+    CHECK(subscriber_attach(&h.subs, s, chans, n) == 0);
     buf got = BUF_INIT;
-    hub_queue_history(&h, s, c->last_id, c->last_id ? strlen(c->last_id) : 0, c->replay, on_gap, &got);
-    drain(&h, s, &got, NULL);
+    subscriber_resume(&h.subs, s, c->last_id, c->last_id ? strlen(c->last_id) : 0, c->replay, on_gap, &got);
+    hub_fixture_drain(&h, s, &got, NULL);
     if (got.len)
         got.len--; /* the last space */
     buf_append_char(&got, '\0');
     CHECK_STR(got.data, c->want);
-    subscriber_detach(&h, s);
+    subscriber_detach(&h.subs, s);
     free(s);
     buf_free(&got);
     hub_free(&h);
-}
-
-static void publish_text(hub *h, channel *ch, const char *data) {
-    sse_out_event ev = {NULL, 0, NULL, 0, 0, data, strlen(data), -1};
-    CHECK(hub_publish_event(h, ch, &ev) == SSE_ENCODE_OK);
 }
 
 /* 40 events of 200 bytes owed to a subscriber allowed 4 KiB: it gets them
@@ -151,29 +138,29 @@ static void publish_text(hub *h, channel *ch, const char *data) {
 static void check_replay_windows(const void *arg) {
     (void)arg;
     hub h;
-    CHECK(test_hub_init(&h, 100, 0, 4096) == 0);
+    CHECK(hub_fixture_init(&h, 100, 0, 4096) == 0);
     channel *ch = hub_channel_acquire(&h, "w", 1, HUB_FOR_PUBLISHING);
     char data[201];
     memset(data, 'x', 200);
     data[200] = '\0';
     for (int i = 0; i < 40; i++)
-        publish_text(&h, ch, data);
+        hub_fixture_publish_text(&h, ch, data);
     channel *sub_ch = hub_channel_acquire(&h, "w", 1, HUB_FOR_SUBSCRIBING);
     subscriber *s = calloc(1, sizeof *s);
-    CHECK(subscriber_attach(&h, s, &sub_ch, 1) == 0);
-    hub_queue_history(&h, s, NULL, 0, 100, NULL, NULL);
+    CHECK(subscriber_attach(&h.subs, s, &sub_ch, 1) == 0);
+    subscriber_resume(&h.subs, s, NULL, 0, 100, NULL, NULL);
     buf got = BUF_INIT;
     size_t largest = 0;
-    size_t windows = drain(&h, s, &got, &largest);
+    size_t windows = hub_fixture_drain(&h, s, &got, &largest);
     CHECK(!s->overflowed);
     CHECK(!s->replaying);
     CHECK(windows >= 4);
     CHECK(largest <= 2048 + 300);
     CHECK(got.len == 40 * 201);
     /* Live from now on: the next event is queued at publish. */
-    publish_text(&h, ch, "live");
+    hub_fixture_publish_text(&h, ch, "live");
     CHECK(s->q_len == 1);
-    subscriber_detach(&h, s);
+    subscriber_detach(&h.subs, s);
     free(s);
     buf_free(&got);
     hub_channel_release(&h, ch);
@@ -184,94 +171,26 @@ static void check_replay_windows(const void *arg) {
 static void check_publish_during_replay(const void *arg) {
     (void)arg;
     hub h;
-    CHECK(test_hub_init(&h, 100, 0, 1024) == 0);
+    CHECK(hub_fixture_init(&h, 100, 0, 1024) == 0);
     channel *ch = hub_channel_acquire(&h, "r", 1, HUB_FOR_PUBLISHING);
     char data[301];
     memset(data, 'y', 300);
     data[300] = '\0';
     for (int i = 0; i < 5; i++)
-        publish_text(&h, ch, data);
+        hub_fixture_publish_text(&h, ch, data);
     channel *sub_ch = hub_channel_acquire(&h, "r", 1, HUB_FOR_SUBSCRIBING);
     subscriber *s = calloc(1, sizeof *s);
-    CHECK(subscriber_attach(&h, s, &sub_ch, 1) == 0);
-    hub_queue_history(&h, s, NULL, 0, 5, NULL, NULL);
+    CHECK(subscriber_attach(&h.subs, s, &sub_ch, 1) == 0);
+    subscriber_resume(&h.subs, s, NULL, 0, 5, NULL, NULL);
     CHECK(s->replaying);
-    publish_text(&h, ch, "late");
+    hub_fixture_publish_text(&h, ch, "late");
     buf got = BUF_INIT;
-    drain(&h, s, &got, NULL);
+    hub_fixture_drain(&h, s, &got, NULL);
     buf_append_char(&got, '\0');
     CHECK(strstr(got.data, "late ") == got.data + 5 * 301);
-    subscriber_detach(&h, s);
+    subscriber_detach(&h.subs, s);
     free(s);
     buf_free(&got);
-    hub_channel_release(&h, ch);
-    hub_free(&h);
-}
-
-/* A live subscriber that owes nothing always gets the next event, however
- * large; one that owes and would pass the limit is dropped, and flushed so
- * its connection closes. */
-static void check_live_limit(const void *arg) {
-    (void)arg;
-    hub h;
-    CHECK(test_hub_init(&h, 0, 0, 1000) == 0);
-    channel *ch = hub_channel_acquire(&h, "l", 1, HUB_FOR_PUBLISHING);
-    channel *held = hub_channel_acquire(&h, "l", 1, HUB_FOR_SUBSCRIBING);
-    subscriber *s = calloc(1, sizeof *s);
-    CHECK(subscriber_attach(&h, s, &held, 1) == 0);
-    hub_queue_history(&h, s, NULL, 0, 0, NULL, NULL);
-    char data[900];
-    memset(data, 'z', sizeof data - 1);
-    data[sizeof data - 1] = '\0';
-    publish_text(&h, ch, data);
-    CHECK(s->q_len == 1 && !s->overflowed);
-    publish_text(&h, ch, data); /* the first is being written: it does not count */
-    CHECK(s->q_len == 2 && !s->overflowed);
-    publish_text(&h, ch, data);
-    CHECK(s->overflowed);
-    CHECK(s->dirty_link.next != NULL);
-    CHECK(h.stats.slow_drops == 1);
-    /* An event that could never be sent is refused at publish. */
-    char huge[1200];
-    memset(huge, 'h', sizeof huge - 1);
-    huge[sizeof huge - 1] = '\0';
-    sse_out_event ev = {NULL, 0, NULL, 0, 0, huge, strlen(huge), -1};
-    CHECK(hub_publish_event(&h, ch, &ev) == HUB_EVENT_TOO_LARGE);
-    char long_id[HUB_MAX_ID_LEN + 2];
-    memset(long_id, '7', sizeof long_id - 1);
-    sse_out_event id_ev = {NULL, 0, long_id, HUB_MAX_ID_LEN + 1, 1, "d", 1, -1};
-    CHECK(hub_publish_event(&h, ch, &id_ev) == HUB_ID_TOO_LONG);
-    subscriber_detach(&h, s);
-    free(s);
-    hub_channel_release(&h, ch);
-    hub_free(&h);
-}
-
-/* What the subscriber's transport holds unsent (an HTTP/2 stream's frames)
- * is owed as much as its queue: with 600 of 1000 held, one queued event of
- * 300 besides the one being written passes the limit. */
-static void check_held_bytes_count(const void *arg) {
-    (void)arg;
-    hub h;
-    CHECK(test_hub_init(&h, 0, 0, 1000) == 0);
-    channel *ch = hub_channel_acquire(&h, "t", 1, HUB_FOR_PUBLISHING);
-    channel *held = hub_channel_acquire(&h, "t", 1, HUB_FOR_SUBSCRIBING);
-    subscriber *s = calloc(1, sizeof *s);
-    CHECK(subscriber_attach(&h, s, &held, 1) == 0);
-    hub_queue_history(&h, s, NULL, 0, 0, NULL, NULL);
-    char data[300];
-    memset(data, 'q', sizeof data - 1);
-    data[sizeof data - 1] = '\0';
-    publish_text(&h, ch, data);
-    publish_text(&h, ch, data); /* 300 owed besides the first, nothing held: fits */
-    CHECK(s->q_len == 2 && !s->overflowed);
-    s->held_bytes = 600;
-    publish_text(&h, ch, data);
-    CHECK(s->overflowed);
-    CHECK(h.stats.slow_drops == 1);
-    subscriber_detach(&h, s);
-    CHECK(s->held_bytes == 0);
-    free(s);
     hub_channel_release(&h, ch);
     hub_free(&h);
 }
@@ -281,13 +200,13 @@ static void check_held_bytes_count(const void *arg) {
 static void check_channel_holds(const void *arg) {
     (void)arg;
     hub h;
-    CHECK(test_hub_init(&h, 0, 0, 1 << 20) == 0);
+    CHECK(hub_fixture_init(&h, 0, 0, 1 << 20) == 0);
     channel *pub = hub_channel_acquire(&h, "victim", 6, HUB_FOR_PUBLISHING);
     channel *head = hub_channel_acquire(&h, "victim", 6, HUB_FOR_SUBSCRIBING);
     CHECK(pub == head && pub->holders == 2);
     hub_channel_release(&h, head);
     CHECK(hub_channel_find(&h, "victim", 6) == pub);
-    publish_text(&h, pub, "still here");
+    hub_fixture_publish_text(&h, pub, "still here");
     CHECK(pub->events_in == 1);
     hub_channel_release(&h, pub);
     CHECK(hub_channel_find(&h, "victim", 6) == NULL);
@@ -328,19 +247,19 @@ static void check_history_bytes(const void *arg) {
     (void)arg;
     hub h;
     size_t cap = 3 * (sizeof(shared_event) + 200);
-    CHECK(test_hub_init(&h, 100, cap, 1 << 20) == 0);
+    CHECK(hub_fixture_init(&h, 100, cap, 1 << 20) == 0);
     channel *a = hub_channel_acquire(&h, "a", 1, HUB_FOR_PUBLISHING);
-    publish_text(&h, a, "a-old");
+    hub_fixture_publish_text(&h, a, "a-old");
     hub_channel_release(&h, a); /* kept by its history alone */
     CHECK(hub_channel_find(&h, "a", 1) == a);
     channel *b = hub_channel_acquire(&h, "b", 1, HUB_FOR_PUBLISHING);
     for (int i = 0; i < 5; i++)
-        publish_text(&h, b, "b-event-with-some-bytes-in-it-to-fill-the-cap");
-    CHECK(h.history_bytes <= cap);
+        hub_fixture_publish_text(&h, b, "b-event-with-some-bytes-in-it-to-fill-the-cap");
+    CHECK(h.history.bytes <= cap);
     CHECK(hub_channel_find(&h, "a", 1) == NULL);
     CHECK(b->ring_len >= 1 && b->ring_len < 5);
     CHECK(b->evicted_any);
-    CHECK(h.stats.history_evicted_for_memory >= 2);
+    CHECK(h.history.evicted_for_memory >= 2);
     hub_channel_release(&h, b);
     hub_free(&h);
 }
@@ -352,291 +271,120 @@ static void check_gap_after_channel_forgotten(const void *arg) {
     (void)arg;
     hub h;
     size_t cap = 3 * (sizeof(shared_event) + 120);
-    CHECK(test_hub_init(&h, 100, cap, 1 << 20) == 0);
+    CHECK(hub_fixture_init(&h, 100, cap, 1 << 20) == 0);
     channel *a = hub_channel_acquire(&h, "a", 1, HUB_FOR_PUBLISHING);
     sse_out_event first = {NULL, 0, "1001", 4, 1, "a1", 2, -1};
     CHECK(hub_publish_event(&h, a, &first) == SSE_ENCODE_OK);
-    publish_text(&h, a, "a2");
+    hub_fixture_publish_text(&h, a, "a2");
     hub_channel_release(&h, a);
     channel *b = hub_channel_acquire(&h, "b", 1, HUB_FOR_PUBLISHING);
     for (int i = 0; i < 6; i++)
-        publish_text(&h, b, "b-event-with-some-bytes-in-it-to-fill-the-cap");
+        hub_fixture_publish_text(&h, b, "b-event-with-some-bytes-in-it-to-fill-the-cap");
     CHECK(hub_channel_find(&h, "a", 1) == NULL);
     a = hub_channel_acquire(&h, "a", 1, HUB_FOR_SUBSCRIBING);
     subscriber *s = calloc(1, sizeof *s);
-    CHECK(subscriber_attach(&h, s, &a, 1) == 0);
+    CHECK(subscriber_attach(&h.subs, s, &a, 1) == 0);
     buf got = BUF_INIT;
-    hub_queue_history(&h, s, "1001", 4, 0, on_gap, &got);
+    subscriber_resume(&h.subs, s, "1001", 4, 0, on_gap, &got);
+    hub_fixture_drain(&h, s, &got, NULL);
     buf_append_char(&got, '\0');
-    CHECK_STR(got.data, "GAP ");
-    subscriber_detach(&h, s);
+    CHECK_STR(got.data, "[/a] GAP(1001>null) ");
+    subscriber_detach(&h.subs, s);
     free(s);
     buf_free(&got);
     hub_channel_release(&h, b);
     hub_free(&h);
 
-    CHECK(test_hub_init(&h, 0, 0, 1 << 20) == 0);
+    CHECK(hub_fixture_init(&h, 0, 0, 1 << 20) == 0);
     channel *z = hub_channel_acquire(&h, "z", 1, HUB_FOR_PUBLISHING);
     CHECK(hub_publish_event(&h, z, &first) == SSE_ENCODE_OK);
-    publish_text(&h, z, "missed");
+    hub_fixture_publish_text(&h, z, "missed");
     s = calloc(1, sizeof *s);
     channel *held = hub_channel_acquire(&h, "z", 1, HUB_FOR_SUBSCRIBING);
-    CHECK(subscriber_attach(&h, s, &held, 1) == 0);
+    CHECK(subscriber_attach(&h.subs, s, &held, 1) == 0);
     buf got0 = BUF_INIT;
-    hub_queue_history(&h, s, "1001", 4, 0, on_gap, &got0);
+    subscriber_resume(&h.subs, s, "1001", 4, 0, on_gap, &got0);
+    hub_fixture_drain(&h, s, &got0, NULL);
     buf_append_char(&got0, '\0');
-    CHECK_STR(got0.data, "GAP ");
-    subscriber_detach(&h, s);
+    CHECK_STR(got0.data, "[/z] GAP(1001>null) ");
+    subscriber_detach(&h.subs, s);
     free(s);
     buf_free(&got0);
     hub_channel_release(&h, z);
     hub_free(&h);
 }
 
-/* Envelopes made for retained events count against the byte cap. */
-static void check_envelopes_count(const void *arg) {
-    (void)arg;
-    hub h;
-    size_t cap = 64 * 1024;
-    CHECK(test_hub_init(&h, 1000, cap, 1 << 20) == 0);
-    channel *ch = hub_channel_acquire(&h, "e", 1, HUB_FOR_PUBLISHING);
-    char data[2001];
-    memset(data, 1, 2000); /* control bytes: six-fold in an envelope */
-    data[2000] = '\0';
-    for (int i = 0; i < 20; i++)
-        publish_text(&h, ch, data);
-    channel *held = hub_channel_acquire(&h, "e", 1, HUB_FOR_SUBSCRIBING);
-    subscriber *s = calloc(1, sizeof *s);
-    s->envelope = 1;
-    CHECK(subscriber_attach(&h, s, &held, 1) == 0);
-    hub_queue_history(&h, s, NULL, 0, 20, NULL, NULL);
-    buf got = BUF_INIT;
-    drain(&h, s, &got, NULL);
-    CHECK(h.history_bytes <= cap);
-    size_t sum = 0;
-    for (list_node *n = h.history_order.next; n != &h.history_order; n = n->next)
-        sum += history_retained_size(list_entry(n, shared_event, history_link));
-    CHECK(sum == h.history_bytes);
-    subscriber_detach(&h, s);
-    free(s);
-    buf_free(&got);
-    hub_channel_release(&h, ch);
-    hub_free(&h);
-}
-
-/* A subscriber of several channels is sent each event after a comment
- * naming its channel: one tagged copy per event, shared, counted against
- * the byte cap like an envelope; ssed's own notices go untagged, and a
- * subscriber of one channel gets the event itself. */
-static void check_tagged_variants(const void *arg) {
-    (void)arg;
-    hub h;
-    size_t cap = 64 * 1024;
-    CHECK(test_hub_init(&h, 1000, cap, 1 << 20) == 0);
-    channel *t = hub_channel_acquire(&h, "t", 1, HUB_FOR_PUBLISHING);
-    channel *u = hub_channel_acquire(&h, "u", 1, HUB_FOR_PUBLISHING);
-    char data[2001];
-    memset(data, 'x', 2000);
-    data[2000] = '\0';
-    for (int i = 0; i < 20; i++)
-        publish_text(&h, i % 2 ? u : t, data); /* 20 events fit the cap; tagged too, they would not */
-    CHECK(h.stats.history_evicted_for_memory == 0);
-    channel *both[2] = {hub_channel_acquire(&h, "t", 1, HUB_FOR_SUBSCRIBING),
-                        hub_channel_acquire(&h, "u", 1, HUB_FOR_SUBSCRIBING)};
-    subscriber *s = calloc(1, sizeof *s);
-    CHECK(subscriber_attach(&h, s, both, 2) == 0);
-    hub_queue_history(&h, s, NULL, 0, 20, NULL, NULL);
-    CHECK(s->q_len == 20 && !s->overflowed && !s->replaying);
-    const shared_event *first = s->queue[s->q_head];
-    static const char tag_t[] = ": ssed-channel /t\n";
-    CHECK(first->len > sizeof tag_t && memcmp(first->bytes, tag_t, sizeof tag_t - 1) == 0);
-    CHECK(strncmp(first->bytes + sizeof tag_t - 1, "id: ", 4) == 0);
-    CHECK(strncmp(s->queue[(s->q_head + 1) & (s->q_cap - 1)]->bytes, ": ssed-channel /u\n", 18) == 0);
-    /* Retained events now cost their tagged copies too, within the cap. */
-    CHECK(h.stats.history_evicted_for_memory > 0);
-    CHECK(h.history_bytes <= cap);
-    size_t sum = 0, tagged = 0;
-    for (list_node *n = h.history_order.next; n != &h.history_order; n = n->next) {
-        const shared_event *e = list_entry(n, shared_event, history_link);
-        sum += history_retained_size(e);
-        if (e->tagged) {
-            tagged++;
-            CHECK(e->tagged->len == e->len + 18);
-        }
+/* Publish events with these ids, each to the channel named by its first
+ * letter (a1 to a, b2 to b). */
+static void publish_ids(hub *h, const char *const *ids) {
+    for (; *ids; ids++) {
+        channel *ch = hub_channel_acquire(h, *ids, 1, HUB_FOR_PUBLISHING);
+        CHECK(ch != NULL);
+        sse_out_event ev = {NULL, 0, *ids, strlen(*ids), 1, *ids, strlen(*ids), -1};
+        CHECK(hub_publish_event(h, ch, &ev) == SSE_ENCODE_OK);
+        hub_channel_release(h, ch);
     }
-    CHECK(sum == h.history_bytes);
-    CHECK(tagged > 0);
-    /* ssed's own notice: from no channel, sent as it is. */
-    shared_event *notice = shared_event_raw(": notice\n\n", 10);
-    subscriber_enqueue_owed(&h, s, notice);
-    CHECK(s->queue[(s->q_head + s->q_len - 1) & (s->q_cap - 1)] == notice);
-    shared_event_unref(notice);
-    /* One channel: the event itself, live as from history. */
-    channel *one = hub_channel_acquire(&h, "t", 1, HUB_FOR_SUBSCRIBING);
-    subscriber *single = calloc(1, sizeof *single);
-    CHECK(subscriber_attach(&h, single, &one, 1) == 0);
-    hub_queue_history(&h, single, NULL, 0, 0, NULL, NULL);
-    publish_text(&h, t, "live");
-    CHECK(single->q_len == 1 && strncmp(single->queue[single->q_head]->bytes, "id: ", 4) == 0);
-    CHECK(strncmp(s->queue[(s->q_head + s->q_len - 1) & (s->q_cap - 1)]->bytes, tag_t, sizeof tag_t - 1) == 0);
+}
+
+/* The gap decision is each channel's own: a resume over a and b where only
+ * b evicted what followed the id has a gap in b alone, and a starts after
+ * the id. */
+static void check_find_start(const void *arg) {
+    (void)arg;
+    hub h;
+    CHECK(hub_fixture_init(&h, 2, 0, 1 << 20) == 0);
+    publish_ids(&h, (const char *const[]){"a1", "b1", "b2", "b3", NULL});
+    channel *chans[2] = {hub_channel_find(&h, "a", 1), hub_channel_find(&h, "b", 1)};
+    history_start start[2];
+    history_find_start(&h.history, chans, 2, "a1", 2, 0, start);
+    CHECK(start[0].offset == 1 && !start[0].gap); /* a: after a1, nothing lost */
+    CHECK(start[1].offset == 0 && start[1].gap);  /* b: b1 evicted */
+    history_find_start(&h.history, chans, 2, "b2", 2, 0, start);
+    CHECK(start[0].offset == 1 && !start[0].gap);
+    CHECK(start[1].offset == 1 && !start[1].gap); /* b3 next */
+    /* b1 is no longer held: an unknown id, a gap in each */
+    history_find_start(&h.history, chans, 2, "b1", 2, 0, start);
+    CHECK(start[0].offset == 0 && start[0].gap && start[1].offset == 0 && start[1].gap);
+    /* too long to be an id ssed holds: a gap in each */
+    char long_id[HUB_MAX_ID_LEN + 1];
+    memset(long_id, '9', sizeof long_id);
+    history_find_start(&h.history, chans, 2, long_id, sizeof long_id, 0, start);
+    CHECK(start[0].gap && start[1].gap);
+    /* no id: the last two in publish order, never a gap */
+    history_find_start(&h.history, chans, 2, NULL, 0, 2, start);
+    CHECK(start[0].offset == 1 && !start[0].gap && start[1].offset == 0 && !start[1].gap);
+    hub_free(&h);
+}
+
+/* A hole the cluster could not fill is told to each live subscriber of its
+ * channel with the same notice: naming the channel on a stream of several,
+ * as documented for one; a subscriber still replaying is not told (its
+ * replay reads history). */
+static void check_announce_gap(const void *arg) {
+    (void)arg;
+    hub h;
+    CHECK(hub_fixture_init(&h, 10, 0, 1 << 20) == 0);
+    publish_ids(&h, (const char *const[]){"c1", "d1", NULL});
+    channel *one = hub_channel_acquire(&h, "c", 1, HUB_FOR_SUBSCRIBING);
+    channel *two[2] = {hub_channel_acquire(&h, "d", 1, HUB_FOR_SUBSCRIBING),
+                       hub_channel_acquire(&h, "c", 1, HUB_FOR_SUBSCRIBING)};
+    subscriber *single = calloc(1, sizeof *single), *multi = calloc(1, sizeof *multi);
+    CHECK(subscriber_attach(&h.subs, single, &one, 1) == 0);
+    CHECK(subscriber_attach(&h.subs, multi, two, 2) == 0);
+    subscriber_resume(&h.subs, single, "c1", 2, 0, NULL, NULL);
+    subscriber_resume(&h.subs, multi, "d1", 2, 0, NULL, NULL);
+    hub_announce_gap(&h, hub_channel_find(&h, "c", 1), "7", 1, "c9", 2);
     buf got = BUF_INIT;
-    drain(&h, s, &got, NULL);
-    drain(&h, single, &got, NULL);
-    subscriber_detach(&h, s);
-    subscriber_detach(&h, single);
-    free(s);
+    hub_fixture_drain(&h, single, &got, NULL);
+    buf_append_str(&got, "| ");
+    hub_fixture_drain(&h, multi, &got, NULL);
+    buf_append_char(&got, '\0');
+    CHECK_STR(got.data, "GAP(7>c9) | GAP/c(7>c9) ");
+    subscriber_detach(&h.subs, single);
+    subscriber_detach(&h.subs, multi);
     free(single);
+    free(multi);
     buf_free(&got);
-    hub_channel_release(&h, t);
-    hub_channel_release(&h, u);
-    hub_free(&h);
-}
-
-/* A finished stream ends with its last event: a keep-alive or a notice
- * owed later is not queued after it. */
-static void check_nothing_after_finish(const void *arg) {
-    (void)arg;
-    hub h;
-    CHECK(test_hub_init(&h, 10, 0, 1 << 20) == 0);
-    channel *held = hub_channel_acquire(&h, "f", 1, HUB_FOR_SUBSCRIBING);
-    subscriber *s = calloc(1, sizeof *s);
-    CHECK(subscriber_attach(&h, s, &held, 1) == 0);
-    hub_queue_history(&h, s, NULL, 0, 0, NULL, NULL);
-    shared_event *last = shared_event_raw(": token expired\n\n", 17);
-    shared_event *keepalive = shared_event_raw(":\n\n", 3);
-    subscriber_finish(&h, s, last);
-    subscriber_enqueue_owed(&h, s, keepalive);
-    CHECK(s->q_len == 1 && s->queue[s->q_head] == last);
-    shared_event_unref(last);
-    shared_event_unref(keepalive);
-    subscriber_detach(&h, s);
-    free(s);
-    hub_free(&h);
-}
-
-static void *failing_grow(void *ptr, size_t size) {
-    (void)ptr;
-    (void)size;
-    return NULL;
-}
-
-/* Out of memory while queueing: the subscriber is dropped and flushed (so
- * its connection is closed), never left connected and silent. */
-static void check_out_of_memory(const void *arg) {
-    (void)arg;
-    hub h;
-    CHECK(test_hub_init(&h, 10, 0, 1 << 20) == 0);
-    channel *ch = hub_channel_acquire(&h, "m", 1, HUB_FOR_PUBLISHING);
-    channel *held = hub_channel_acquire(&h, "m", 1, HUB_FOR_SUBSCRIBING);
-    subscriber *s = calloc(1, sizeof *s);
-    CHECK(subscriber_attach(&h, s, &held, 1) == 0);
-    hub_queue_history(&h, s, NULL, 0, 0, NULL, NULL);
-    h.grow = failing_grow;
-    publish_text(&h, ch, "no room");
-    CHECK(s->overflowed);
-    CHECK(s->dirty_link.next != NULL);
-    h.grow = realloc;
-    subscriber_detach(&h, s);
-    free(s);
-    hub_channel_release(&h, ch);
-    hub_free(&h);
-}
-
-/* With fan-out held (a store commits first), a live subscriber gets an
- * event only once it is released; a withdrawn one is gone from history and
- * its channel's count, and the next event takes its place. */
-static void check_held_fanout(const void *arg) {
-    (void)arg;
-    hub h;
-    CHECK(test_hub_init(&h, 10, 0, 1 << 20) == 0);
-    hub_hold_fanout(&h);
-    channel *ch = hub_channel_acquire(&h, "h", 1, HUB_FOR_PUBLISHING);
-    channel *sub_ch = hub_channel_acquire(&h, "h", 1, HUB_FOR_SUBSCRIBING);
-    subscriber *s = calloc(1, sizeof *s);
-    CHECK(subscriber_attach(&h, s, &sub_ch, 1) == 0);
-    hub_queue_history(&h, s, NULL, 0, 0, NULL, NULL);
-    CHECK(!s->replaying);
-    buf got = BUF_INIT;
-    publish_text(&h, ch, "one");
-    CHECK(s->q_len == 0 && ch->ring_len == 1);
-    hub_release_held(&h);
-    publish_text(&h, ch, "two");
-    publish_text(&h, ch, "three");
-    CHECK(hub_withdraw_held(&h) == 2);
-    CHECK(ch->ring_len == 1 && ch->events_in == 1);
-    publish_text(&h, ch, "four");
-    CHECK(channel_history_at(ch, 1)->chan_seq == 1);
-    hub_release_held(&h);
-    drain(&h, s, &got, NULL);
-    buf_append_char(&got, '\0');
-    CHECK_STR(got.data, "one four ");
-    subscriber_detach(&h, s);
-    free(s);
-    buf_free(&got);
-    hub_channel_release(&h, ch);
-    hub_free(&h);
-}
-
-/* Input withdrawn is deferred, not dropped: published again (a copy, in
- * order, after what was committed) when the store can write, while a
- * withdrawn publish is gone. */
-static void check_input_deferred(const void *arg) {
-    (void)arg;
-    hub h;
-    CHECK(test_hub_init(&h, 10, 0, 1 << 20) == 0);
-    hub_hold_fanout(&h);
-    channel *ch = hub_channel_acquire(&h, "i", 1, HUB_FOR_PUBLISHING);
-    channel *sub_ch = hub_channel_acquire(&h, "i", 1, HUB_FOR_SUBSCRIBING);
-    subscriber *s = calloc(1, sizeof *s);
-    CHECK(subscriber_attach(&h, s, &sub_ch, 1) == 0);
-    hub_queue_history(&h, s, NULL, 0, 0, NULL, NULL);
-    sse_out_event line1 = {NULL, 0, NULL, 0, 0, "line1", 5, -1};
-    sse_out_event line2 = {NULL, 0, NULL, 0, 0, "line2", 5, -1};
-    CHECK(hub_publish_input_event(&h, ch, &line1) == SSE_ENCODE_OK);
-    publish_text(&h, ch, "posted");
-    CHECK(hub_publish_input_event(&h, ch, &line2) == SSE_ENCODE_OK);
-    CHECK(hub_withdraw_held(&h) == 3);
-    CHECK(ch->ring_len == 0 && h.deferred_count == 2);
-    CHECK(hub_republish_deferred(&h) == 0);
-    CHECK(h.held_count == 2 && ch->ring_len == 2 && s->q_len == 0);
-    hub_release_held(&h);
-    buf got = BUF_INIT;
-    drain(&h, s, &got, NULL);
-    buf_append_char(&got, '\0');
-    CHECK_STR(got.data, "line1 line2 ");
-    subscriber_detach(&h, s);
-    free(s);
-    buf_free(&got);
-    hub_channel_release(&h, ch);
-    hub_free(&h);
-}
-
-/* A subscriber that joins while events are held replays up to them, and
- * gets them once, live, when they are released. */
-static void check_join_while_held(const void *arg) {
-    (void)arg;
-    hub h;
-    CHECK(test_hub_init(&h, 10, 0, 1 << 20) == 0);
-    hub_hold_fanout(&h);
-    channel *ch = hub_channel_acquire(&h, "j", 1, HUB_FOR_PUBLISHING);
-    publish_text(&h, ch, "a");
-    hub_release_held(&h);
-    publish_text(&h, ch, "b");
-    channel *sub_ch = hub_channel_acquire(&h, "j", 1, HUB_FOR_SUBSCRIBING);
-    subscriber *s = calloc(1, sizeof *s);
-    CHECK(subscriber_attach(&h, s, &sub_ch, 1) == 0);
-    hub_queue_history(&h, s, NULL, 0, 10, NULL, NULL);
-    buf got = BUF_INIT;
-    drain(&h, s, &got, NULL);
-    CHECK(!s->replaying);
-    hub_release_held(&h);
-    drain(&h, s, &got, NULL);
-    buf_append_char(&got, '\0');
-    CHECK_STR(got.data, "a b ");
-    subscriber_detach(&h, s);
-    free(s);
-    buf_free(&got);
-    hub_channel_release(&h, ch);
     hub_free(&h);
 }
 
@@ -645,25 +393,15 @@ void hub_tests_register(void) {
         harness_add(resume_cases[i].name, check_resume, &resume_cases[i]);
     harness_add("hub: history owed beyond --max-pending is replayed in windows", check_replay_windows, NULL);
     harness_add("hub: events published during a replay come after it, in order", check_publish_during_replay, NULL);
-    harness_add("hub: one event always fits; a subscriber owing more than the limit besides it is dropped",
-                check_live_limit, NULL);
-    harness_add("hub: bytes an HTTP/2 stream holds for its frames count against the limit with the queue",
-                check_held_bytes_count, NULL);
     harness_add("hub: a channel held by a publisher survives others letting go", check_channel_holds, NULL);
     harness_add("hub: waiting subscribers and publishers have separate channel budgets", check_channel_budgets,
                 NULL);
     harness_add("hub: the global history byte cap evicts the oldest of any channel", check_history_bytes, NULL);
-    harness_add("hub: out of memory while queueing drops and flushes the subscriber", check_out_of_memory, NULL);
-    harness_add("hub: nothing is queued after the last event of a finished stream", check_nothing_after_finish, NULL);
     harness_add("hub: a channel freed with evictions and made again still reports the gap",
                 check_gap_after_channel_forgotten, NULL);
-    harness_add("hub: envelopes of retained events count against the history byte cap", check_envelopes_count, NULL);
-    harness_add("hub: several channels: events tagged with their channel, once each, counted against the byte cap",
-                check_tagged_variants, NULL);
-    harness_add("hub: held fan-out: sent when released; withdrawn events leave history and reach no one",
-                check_held_fanout, NULL);
-    harness_add("hub: a subscriber joining while events are held replays up to them and gets them once",
-                check_join_while_held, NULL);
-    harness_add("hub: withdrawn input is published again in order when released; a withdrawn publish is gone",
-                check_input_deferred, NULL);
+    harness_add("hub: the gap decision is per channel: only the channel that evicted has a gap", check_find_start,
+                NULL);
+    harness_add("hub: a cluster's hole is told to each live subscriber with the one notice, naming its channel on "
+                "streams of several",
+                check_announce_gap, NULL);
 }

@@ -68,11 +68,11 @@ static void only_live_deliveries_are_timed(const void *arg) {
     publish(&h, ch, "old2");
     subscriber *s = calloc(1, sizeof *s);
     channel *sub_ch = hub_channel_acquire(&h, "x", 1, HUB_FOR_SUBSCRIBING);
-    CHECK(subscriber_attach(&h, s, &sub_ch, 1) == 0);
-    hub_queue_history(&h, s, NULL, 0, 2, NULL, NULL);
+    CHECK(subscriber_attach(&h.subs, s, &sub_ch, 1) == 0);
+    subscriber_resume(&h.subs, s, NULL, 0, 2, NULL, NULL);
     latency_histogram lat;
     memset(&lat, 0, sizeof lat);
-    hub_replay_more(&h, s); /* the two old events, then caught up */
+    subscriber_replay_more(&h.subs, s); /* the two old events, then caught up */
     CHECK(s->q_len == 2);
     write_all(s, &lat, clock_now_us() + 5000000);
     CHECK(lat.count == 0); /* replayed: not timed */
@@ -84,7 +84,7 @@ static void only_live_deliveries_are_timed(const void *arg) {
     CHECK(lat.count == 1);
     CHECK(lat.sum_us == 300);
     CHECK(lat.buckets[2] == 1); /* 250 µs < 300 µs <= 500 µs */
-    subscriber_detach(&h, s);
+    subscriber_detach(&h.subs, s);
     free(s);
     hub_channel_release(&h, ch);
     hub_free(&h);

@@ -65,8 +65,8 @@ static int run_body(const body_case *c, size_t step, buf *events, int *status) {
     hub_init(&h, &limits);
     channel *sub_ch = hub_channel_acquire(&h, "t", 1, HUB_FOR_SUBSCRIBING);
     subscriber *s = calloc(1, sizeof *s);
-    subscriber_attach(&h, s, &sub_ch, 1);
-    hub_queue_history(&h, s, NULL, 0, 0, NULL, NULL);
+    subscriber_attach(&h.subs, s, &sub_ch, 1);
+    subscriber_resume(&h.subs, s, NULL, 0, 0, NULL, NULL);
     channel *ch = hub_channel_acquire(&h, "t", 1, HUB_FOR_PUBLISHING);
     size_t len = strlen(c->body);
     publish_request *p = publish_start(&h, ch, c->max_event_size, c->kind, c->chunked, c->chunked ? 0 : len);
@@ -85,7 +85,7 @@ static int run_body(const body_case *c, size_t step, buf *events, int *status) {
         shared_event *e = s->queue[(s->q_head + i) & (s->q_cap - 1)];
         renumber(events, e->bytes, e->len, &next);
     }
-    subscriber_detach(&h, s);
+    subscriber_detach(&h.subs, s);
     free(s);
     hub_free(&h);
     return rc;

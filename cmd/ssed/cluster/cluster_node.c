@@ -81,22 +81,9 @@ static void announce_gap(void *ctx, const char *chan, size_t len, uint64_t last,
     channel *ch = hub_channel_find(h, chan, len);
     if (!ch)
         return;
-    buf data = BUF_INIT;
-    buf_printf(&data, "{\"last_event_id\":\"%llu\",\"oldest_retained_id\":", (unsigned long long)last);
-    json_append_string(&data, ev->ev.id, ev->ev.id_len);
-    buf_append_char(&data, '}');
-    sse_out_event notice = {"ssed-gap", 8, NULL, 0, 0, data.data, data.len, -1};
-    int rc;
-    shared_event *e = data.data ? shared_event_new(&notice, &rc) : NULL;
-    if (e) {
-        for (list_node *n = ch->subscribers.next; n != &ch->subscribers; n = n->next) {
-            subscriber *s = list_entry(n, sub_link, node)->owner;
-            if (!s->replaying)
-                subscriber_enqueue_owed(h, s, e);
-        }
-        shared_event_unref(e);
-    }
-    buf_free(&data);
+    char asked[24];
+    int asked_len = snprintf(asked, sizeof asked, "%llu", (unsigned long long)last);
+    hub_announce_gap(h, ch, asked, (size_t)asked_len, ev->ev.id, ev->ev.id_len);
 }
 
 static int request_fill(void *ctx, const char *chan, size_t len, uint64_t after) {

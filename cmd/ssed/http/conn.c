@@ -145,7 +145,7 @@ void conn_close(conn *c, const char *why) {
         log_event(LOG_SEV_DEBUG, "disconnect", LOG_STR("peer", c->peer), LOG_STR("channel", name),
                   LOG_NUM("duration_ms", clock_now_ms() - c->started_ms), LOG_NUM("events", c->sub.events_queued),
                   LOG_NUM("bytes", c->bytes_sent), LOG_STR("reason", why));
-        subscriber_detach(&srv->hub, &c->sub);
+        subscriber_detach(&srv->hub.subs, &c->sub);
     }
     if (c->route_state)
         srv->routes->on_close(c);
@@ -233,7 +233,7 @@ enum { WRITE_DONE, WRITE_BLOCKED, WRITE_CLOSED };
 static int conn_write(conn *c) {
     for (;;) {
         if (c->sub.replaying)
-            hub_replay_more(&c->srv->hub, &c->sub); /* the next window of history, as the socket drains */
+            subscriber_replay_more(&c->srv->hub.subs, &c->sub); /* the next window of history, as the socket drains */
         if (c->sub.overflowed) {
             drop_subscriber(c);
             return WRITE_CLOSED;
@@ -315,7 +315,7 @@ void conn_flush(conn *c) {
 static void stream_writable(conn *c) {
     watch_events(c, c->watching & ~(uint32_t)EPOLLOUT); /* or epoll repeats it until the flush */
     if (!c->closed)
-        subscriber_mark_dirty(&c->srv->hub, &c->sub);
+        subscriber_mark_dirty(&c->srv->hub.subs, &c->sub);
 }
 
 static void drop_read_buffer(conn *c) {
@@ -377,7 +377,7 @@ void conn_start_stream(conn *c) {
         conn_stream_name(c, name, sizeof name);
         log_event(LOG_SEV_DEBUG, "connect", LOG_STR("peer", c->peer), LOG_STR("channel", name));
     }
-    subscriber_mark_dirty(&srv->hub, &c->sub); /* headers and history go out with the next flush */
+    subscriber_mark_dirty(&srv->hub.subs, &c->sub); /* headers and history go out with the next flush */
 }
 
 /* Read what the client sent into c->head; 0 at end of input or error.

@@ -7,7 +7,7 @@
 #include "clock.h"
 #include "h2_internal.h"
 
-void h2_session_wants_flush(h2_session *s) { subscriber_mark_dirty(&s->c->srv->hub, &s->c->sub); }
+void h2_session_wants_flush(h2_session *s) { subscriber_mark_dirty(&s->c->srv->hub.subs, &s->c->sub); }
 
 /* A session with requests has no deadline; one with none waits for its
  * next request no longer than an idle HTTP/1.1 connection would. */

@@ -15,6 +15,15 @@ static uint64_t wall_clock_us(void) {
     return (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
 }
 
+/* History emptied a channel other than the one it appended to. */
+static void history_emptied(void *ctx, channel *ch) { hub_channel_collect(ctx, ch); }
+
+/* Where a subscriber's replay stops (subscriber_hooks). */
+static uint64_t replay_end(void *ctx) { return hub_first_held_seq(ctx); }
+
+/* A subscriber let go of ch (subscriber_hooks). */
+static void release_channel(void *ctx, channel *ch) { hub_channel_release(ctx, ch); }
+
 int hub_init(hub *h, const hub_limits *limits) {
     memset(h, 0, sizeof *h);
     h->bucket_count = 256;
@@ -25,8 +34,11 @@ int hub_init(hub *h, const hub_limits *limits) {
     h->first_id = wall_clock_us();
     h->last_id = h->first_id - 1;
     h->grow = realloc;
-    list_init(&h->dirty);
-    list_init(&h->history_order);
+    history_init(&h->history, limits->history_max, limits->max_history_bytes, h->first_id);
+    h->history.emptied = history_emptied;
+    h->history.ctx = h;
+    subscriber_hooks hooks = {replay_end, release_channel, h};
+    subscriber_set_init(&h->subs, limits->max_pending, &h->history, &hooks);
     return 0;
 }
 
@@ -135,9 +147,9 @@ static void forget_channel(hub *h, const channel *c) {
 
 static void channel_free(hub *h, channel *c) {
     forget_channel(h, c);
-    if (h->journal)
-        h->journal->channel_freed(h->journal->ctx, c);
-    history_free(h, c);
+    if (h->history.journal)
+        h->history.journal->channel_freed(h->history.journal->ctx, c);
+    history_free(&h->history, c);
     free(c->name);
     free(c);
 }
@@ -198,7 +210,7 @@ static void fan_out(hub *h, channel *ch, shared_event *ev) {
             continue; /* it is in history, where the replay will find it */
         if (ev->seq < s->live_from_seq)
             continue; /* held while it joined: its replay sent it already */
-        subscriber_enqueue(h, s, ev, ch);
+        subscriber_enqueue(&h->subs, s, ev, ch);
         ch->events_out++;
     }
 }
@@ -228,7 +240,7 @@ static void publish(hub *h, channel *ch, shared_event *ev, int keep) {
     ev->chan_seq = ch->events_in++;
     ev->born_us = clock_now_us(); /* one clock read per event, however many subscribers */
     h->round_bytes += ev->len;
-    history_append(h, ch, ev);
+    history_append(&h->history, ch, ev);
     if (h->hold_fanout && held_push(h, &h->held, &h->held_count, &h->held_cap, (hub_held){ev, ch, keep}) == 0)
         return; /* the reference is the held slot's now */
     fan_out(h, ch, ev);
@@ -263,11 +275,12 @@ size_t hub_withdraw_held(hub *h) {
         hub_held x = h->held[--h->held_count];
         /* Newest first: each is the newest of its channel, in history or
          * not, so the channel's chan_seqs stay contiguous. */
-        history_withdraw_newest(h, x.ch, x.ev);
+        history_withdraw_newest(&h->history, x.ch, x.ev);
         x.ch->events_in--;
         x.ev->withdrawn = 1;
-        if (h->journal && h->journal->withdrawn)
-            h->journal->withdrawn(h->journal->ctx, x.ch, x.ev);
+        const hub_journal *j = h->history.journal;
+        if (j && j->withdrawn)
+            j->withdrawn(j->ctx, x.ch, x.ev);
         shared_event_unref(x.ev);
         hub_channel_release(h, x.ch);
     }
@@ -360,9 +373,29 @@ int hub_retain_event(hub *h, channel *ch, const sse_out_event *ev) {
         return rc;
     e->seq = h->next_seq++;
     e->chan_seq = ch->events_in++;
-    history_append(h, ch, e);
+    history_append(&h->history, ch, e);
     shared_event_unref(e);
     return SSE_ENCODE_OK;
+}
+
+void hub_announce_gap(hub *h, channel *ch, const char *asked, size_t asked_len, const char *first, size_t first_len) {
+    /* Made once for streams of this channel alone, once for streams of
+     * several (which are told which channel it was). */
+    shared_event *plain = NULL, *named = NULL;
+    for (list_node *n = ch->subscribers.next; n != &ch->subscribers; n = n->next) {
+        subscriber *s = list_entry(n, sub_link, node)->owner;
+        if (s->replaying)
+            continue; /* its replay reads history, which tells it of any gap */
+        shared_event **notice = s->link_count > 1 ? &named : &plain;
+        if (!*notice)
+            *notice = subscriber_gap_notice(asked, asked_len, first, first_len, s->link_count > 1 ? ch : NULL);
+        if (*notice)
+            subscriber_enqueue_owed(&h->subs, s, *notice);
+    }
+    if (plain)
+        shared_event_unref(plain);
+    if (named)
+        shared_event_unref(named);
 }
 
 const char *hub_strerror(int rc) {

@@ -27,7 +27,7 @@ typedef struct shared_event {
     uint64_t seq;      /* publish order across all channels */
     uint64_t chan_seq; /* publish order within its channel: 0, 1, 2... */
     uint64_t born_us;  /* monotonic time it was published live; 0: not (history, notices) */
-    list_node history_link; /* on hub.history_order while in a channel's history */
+    list_node history_link; /* on history.order while in a channel's history */
     struct channel *history_channel; /* that channel, while in its history */
     int id_is_number;
     uint64_t id_number;

@@ -1,14 +1,25 @@
 /* A subscriber's queue of shared events: live events with a bound on what
  * it may owe, and history replayed a window at a time as its socket
  * drains. */
+#include "subscriber.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "hub.h"
-#include "clock.h"
+#include "buf.h"
+#include "json.h"
 
-int subscriber_attach(hub *h, subscriber *s, channel **channels, size_t count) {
-    (void)h;
+void subscriber_set_init(subscriber_set *set, size_t max_pending, history *hist, const subscriber_hooks *hooks) {
+    memset(set, 0, sizeof *set);
+    list_init(&set->dirty);
+    set->max_pending = max_pending;
+    set->history = hist;
+    set->hooks = *hooks;
+    set->grow = realloc;
+}
+
+int subscriber_attach(subscriber_set *set, subscriber *s, channel **channels, size_t count) {
+    (void)set;
     if (count > 1 && !(s->more_links = calloc(count - 1, sizeof *s->more_links)))
         return -1;
     for (size_t k = 0; k < count; k++) {
@@ -22,7 +33,7 @@ int subscriber_attach(hub *h, subscriber *s, channel **channels, size_t count) {
     return 0;
 }
 
-void subscriber_detach(hub *h, subscriber *s) {
+void subscriber_detach(subscriber_set *set, subscriber *s) {
     list_remove(&s->dirty_link);
     for (size_t i = 0; i < s->q_len; i++)
         shared_event_unref(s->queue[(s->q_head + i) & (s->q_cap - 1)]);
@@ -36,27 +47,27 @@ void subscriber_detach(hub *h, subscriber *s) {
         sub_link *link = subscriber_link(s, k);
         list_remove(&link->node);
         link->ch->subscriber_count--;
-        hub_channel_release(h, link->ch);
+        set->hooks.release(set->hooks.ctx, link->ch);
     }
     free(s->more_links);
     s->more_links = NULL;
     s->link_count = 0;
 }
 
-void subscriber_mark_dirty(hub *h, subscriber *s) {
+void subscriber_mark_dirty(subscriber_set *set, subscriber *s) {
     if (!s->dirty_link.next)
-        list_push_back(&h->dirty, &s->dirty_link);
+        list_push_back(&set->dirty, &s->dirty_link);
 }
 
 /* Give up on the subscriber: it is closed at the next flush. */
-static void drop(hub *h, subscriber *s) {
+static void drop(subscriber_set *set, subscriber *s) {
     s->overflowed = 1;
-    subscriber_mark_dirty(h, s);
+    subscriber_mark_dirty(set, s);
 }
 
-static int queue_grow(hub *h, subscriber *s) {
+static int queue_grow(subscriber_set *set, subscriber *s) {
     size_t cap = s->q_cap ? s->q_cap * 2 : 8;
-    shared_event **q = h->grow(NULL, cap * sizeof *q);
+    shared_event **q = set->grow(NULL, cap * sizeof *q);
     if (!q)
         return -1;
     for (size_t i = 0; i < s->q_len; i++)
@@ -94,36 +105,36 @@ static shared_event *variant_for(const subscriber *s, shared_event *ev, const ch
 
 /* Append a reference; the subscriber is dropped (out of memory) rather than
  * sent a stream with a hole in it. */
-static int queue_push(hub *h, subscriber *s, shared_event *ev, const channel *from) {
+static int queue_push(subscriber_set *set, subscriber *s, shared_event *ev, const channel *from) {
     if (s->overflowed)
         return -1;
     int made;
     shared_event *item = variant_for(s, ev, from, &made);
-    int queued = item && (s->q_len < s->q_cap || queue_grow(h, s) == 0);
+    int queued = item && (s->q_len < s->q_cap || queue_grow(set, s) == 0);
     if (queued) {
         s->queue[(s->q_head + s->q_len) & (s->q_cap - 1)] = shared_event_ref(item);
         s->q_len++;
         s->pending_bytes += item->len;
         s->events_queued++;
-        subscriber_mark_dirty(h, s);
+        subscriber_mark_dirty(set, s);
     } else {
-        drop(h, s);
+        drop(set, s);
     }
     /* Last, queued or not (a variant made is cached on ev and counted from
      * now on): the history cap may now evict ev itself; the queue holds
      * item. */
     if (made)
-        history_variant_made(h, ev, item);
+        history_variant_made(set->history, ev, item);
     return queued ? 0 : -1;
 }
 
-void subscriber_enqueue_owed(hub *h, subscriber *s, shared_event *ev) {
+void subscriber_enqueue_owed(subscriber_set *set, subscriber *s, shared_event *ev) {
     if (s->finished)
         return; /* nothing goes after the last event subscriber_finish queued */
-    queue_push(h, s, ev, NULL);
+    queue_push(set, s, ev, NULL);
 }
 
-void subscriber_finish(hub *h, subscriber *s, shared_event *last) {
+void subscriber_finish(subscriber_set *set, subscriber *s, shared_event *last) {
     size_t keep = s->q_len > 0 && s->head_offset > 0 ? 1 : 0;
     for (size_t i = keep; i < s->q_len; i++)
         shared_event_unref(s->queue[(s->q_head + i) & (s->q_cap - 1)]);
@@ -131,10 +142,10 @@ void subscriber_finish(hub *h, subscriber *s, shared_event *last) {
     s->pending_bytes = keep ? s->queue[s->q_head]->len - s->head_offset : 0;
     s->replaying = 0;
     s->finished = 1;
-    queue_push(h, s, last, NULL);
+    queue_push(set, s, last, NULL);
 }
 
-void subscriber_enqueue(hub *h, subscriber *s, shared_event *ev, const channel *from) {
+void subscriber_enqueue(subscriber_set *set, subscriber *s, shared_event *ev, const channel *from) {
     if (s->overflowed || s->finished)
         return;
     /* The event being written does not count: one event larger than the
@@ -150,12 +161,12 @@ void subscriber_enqueue(hub *h, subscriber *s, shared_event *ev, const channel *
         len = ev->envelope->len;
     else if (sends_tagged(s, from) && ev->tagged)
         len = ev->tagged->len;
-    if (s->q_len > 0 && s->pending_bytes - head_left + s->held_bytes + len > h->limits.max_pending) {
-        h->stats.slow_drops++;
-        drop(h, s);
+    if (s->q_len > 0 && s->pending_bytes - head_left + s->held_bytes + len > set->max_pending) {
+        set->slow_drops++;
+        drop(set, s);
         return;
     }
-    queue_push(h, s, ev, from);
+    queue_push(set, s, ev, from);
 }
 
 /* The link whose next owed event was published first, or NULL when every
@@ -181,30 +192,102 @@ static int next_owed(subscriber *s, sub_link **best_link, shared_event **best) {
     return 0;
 }
 
-void hub_replay_more(hub *h, subscriber *s) {
-    size_t window = h->limits.max_pending / 2;
+void subscriber_replay_more(subscriber_set *set, subscriber *s) {
+    size_t window = set->max_pending / 2;
+    uint64_t end = set->hooks.replay_end(set->hooks.ctx);
     while (s->replaying && !s->overflowed) {
         sub_link *link;
         shared_event *e;
         if (next_owed(s, &link, &e) < 0) {
-            h->stats.slow_drops++;
-            drop(h, s);
+            set->slow_drops++;
+            drop(set, s);
             return;
         }
-        if (!e || e->seq >= hub_first_held_seq(h)) {
+        if (!e || e->seq >= end) {
             /* Caught up: live from now on, held events included (they
              * are not the store's yet, and may be withdrawn). */
             s->replaying = 0;
-            s->live_from_seq = hub_first_held_seq(h);
+            s->live_from_seq = end;
             return;
         }
         if (s->q_len > 0 && s->pending_bytes + e->len > window)
             return;
-        if (queue_push(h, s, e, link->ch) < 0)
+        if (queue_push(set, s, e, link->ch) < 0)
             return;
         link->next_chan_seq++;
         link->ch->events_out++;
     }
+}
+
+shared_event *subscriber_gap_notice(const char *asked, size_t asked_len, const char *first, size_t first_len,
+                                    const channel *ch) {
+    buf data = BUF_INIT;
+    buf_append_str(&data, "{\"last_event_id\":");
+    json_append_string(&data, asked, asked_len);
+    buf_append_str(&data, ",\"oldest_retained_id\":");
+    if (first)
+        json_append_string(&data, first, first_len);
+    else
+        buf_append_str(&data, "null");
+    if (ch) {
+        buf_append_str(&data, ",\"channel\":\"/");
+        buf_append(&data, ch->name, ch->name_len); /* a valid name needs no escaping */
+        buf_append_char(&data, '"');
+    }
+    buf_append_char(&data, '}');
+    sse_out_event ev = {"ssed-gap", 8, NULL, 0, 0, data.data, data.len, -1};
+    int rc;
+    shared_event *e = data.failed ? NULL : shared_event_new(&ev, &rc);
+    buf_free(&data);
+    return e;
+}
+
+/* Tell the subscriber that ch no longer holds what followed the id it
+ * asked for; the notice names the first event of ch it will get. Out of
+ * memory: dropped, rather than sent a hole without a notice. */
+static void tell_gap(subscriber_set *set, subscriber *s, const channel *ch, size_t offset, const char *id,
+                     size_t len) {
+    const shared_event *first = offset < ch->ring_len ? channel_history_at(ch, offset) : NULL;
+    /* What was asked, as far as ssed read it: an id too long to hold is cut
+     * at HUB_MAX_ID_LEN bytes, or at a NUL where the caller could not read
+     * it at all (an over-long ?lastEventId= is ""). */
+    size_t asked = len > HUB_MAX_ID_LEN ? strnlen(id, HUB_MAX_ID_LEN) : len;
+    shared_event *e = subscriber_gap_notice(id, asked, first ? first->id : NULL, first ? first->id_len : 0,
+                                            s->link_count > 1 ? ch : NULL);
+    if (!e) {
+        drop(set, s);
+        return;
+    }
+    subscriber_enqueue_owed(set, s, e);
+    shared_event_unref(e);
+}
+
+void subscriber_resume(subscriber_set *set, subscriber *s, const char *id, size_t len, size_t replay,
+                       void (*on_gap)(void *ctx, const channel *ch), void *ctx) {
+    size_t n = s->link_count;
+    history_start *start = calloc(n, sizeof *start);
+    channel **chans = calloc(n, sizeof *chans);
+    if (!start || !chans) {
+        free(start);
+        free(chans);
+        drop(set, s); /* out of memory: closed, and the client resumes again */
+        return;
+    }
+    for (size_t k = 0; k < n; k++)
+        chans[k] = subscriber_link(s, k)->ch;
+    history_find_start(set->history, chans, n, id, len, replay, start);
+    for (size_t k = 0; k < n; k++) {
+        subscriber_link(s, k)->next_chan_seq = channel_oldest_chan_seq(chans[k]) + start[k].offset;
+        if (!start[k].gap)
+            continue;
+        tell_gap(set, s, chans[k], start[k].offset, id, len);
+        if (on_gap)
+            on_gap(ctx, chans[k]);
+    }
+    free(start);
+    free(chans);
+    s->replaying = 1;
+    subscriber_replay_more(set, s);
 }
 
 /* One observation per subscriber per event, not per event: the count is

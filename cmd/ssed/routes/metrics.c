@@ -182,7 +182,7 @@ void metrics_render(server *srv, buf *out, int per_channel) {
     scalar(out, "ssed_channels", "gauge", "Channels that exist now.", srv->hub.channel_count);
     scalar(out, "ssed_bytes_out_total", "counter", "Bytes written to clients.", s->bytes_out);
     scalar(out, "ssed_slow_subscriber_drops_total", "counter",
-           "Subscribers dropped for owing more than --max-pending.", srv->hub.stats.slow_drops);
+           "Subscribers dropped for owing more than --max-pending.", srv->hub.subs.slow_drops);
     render_refusals(out, s);
     scalar(out, "ssed_publish_requests_total", "counter", "POST requests to a channel, refused ones included.",
            s->publish_requests);
@@ -192,7 +192,7 @@ void metrics_render(server *srv, buf *out, int per_channel) {
     scalar(out, "ssed_history_events", "gauge", "Events retained in history, all channels together.",
            pick.history_events);
     scalar(out, "ssed_history_bytes", "gauge", "Bytes of history retained, all channels together.",
-           srv->hub.history_bytes);
+           srv->hub.history.bytes);
     scalar(out, "ssed_subscriber_writes_total", "counter",
            "Write calls to subscribers; divided by ssed_events_delivered_total, writes per delivered event.",
            s->subscriber_writes);

@@ -33,7 +33,7 @@ void stats_render(server *srv, buf *out, int per_channel) {
                "\"h2_over_budget_goaways\":%llu",
                (unsigned long long)((clock_now_ms() - s->started_ms) / 1000), srv->subscriber_count,
                (unsigned long long)s->subscribers_total, srv->conn_count, (unsigned long long)s->connections_total,
-               (unsigned long long)s->bytes_out, (unsigned long long)srv->hub.stats.slow_drops,
+               (unsigned long long)s->bytes_out, (unsigned long long)srv->hub.subs.slow_drops,
                (unsigned long long)s->oversized_records, (unsigned long long)s->rejected_busy,
                (unsigned long long)s->header_timeouts, (unsigned long long)s->events_published,
                (unsigned long long)s->publish_refused, (unsigned long long)s->subscriber_writes,

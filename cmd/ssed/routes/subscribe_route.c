@@ -7,7 +7,6 @@
 
 #include "access.h"
 #include "cluster_node.h"
-#include "json.h"
 #include "log.h"
 #include "conn.h"
 #include "route_common.h"
@@ -25,38 +24,16 @@ typedef struct gap_context {
     size_t last_id_len;
 } gap_context;
 
-/* A notice that events the subscriber asked for are no longer retained. */
-static void queue_gap_notice(void *ctx) {
+/* The subscriber was told (ssed-gap) that ch no longer holds what followed
+ * its id: ssed's operator is told too. */
+static void log_gap(void *ctx, const channel *ch) {
     gap_context *gap = ctx;
-    conn *c = gap->c;
-    const char *last_id = gap->last_id;
-    size_t last_id_len = gap->last_id_len;
-    channel *ch = subscriber_channel(&c->sub);
-    buf data = BUF_INIT;
-    buf_append_str(&data, "{\"last_event_id\":");
-    json_append_string(&data, last_id, last_id_len > HUB_MAX_ID_LEN ? HUB_MAX_ID_LEN : last_id_len);
-    buf_append_str(&data, ",\"oldest_retained_id\":");
-    if (ch->ring_len) {
-        shared_event *oldest = channel_history_at(ch, 0);
-        json_append_string(&data, oldest->id, oldest->id_len);
-    } else {
-        buf_append_str(&data, "null");
-    }
-    buf_append_char(&data, '}');
-    sse_out_event ev = {"ssed-gap", 8, NULL, 0, 0, data.data, data.len, -1};
-    int rc;
-    shared_event *e = data.failed ? NULL : shared_event_new(&ev, &rc); /* never half a notice */
-    if (e) {
-        subscriber_enqueue_owed(&c->srv->hub, &c->sub, e);
-        shared_event_unref(e);
-    }
-    buf_free(&data);
     char name[256];
-    conn_stream_name(c, name, sizeof name);
+    snprintf(name, sizeof name, "/%.*s", (int)ch->name_len, ch->name);
     char id[65];
-    snprintf(id, sizeof id, "%.*s", (int)(last_id_len > 64 ? 64 : last_id_len), last_id);
-    log_event(LOG_SEV_WARN, "subscriber resumed after an id whose successors are no longer in history", LOG_STR("peer", c->peer),
-              LOG_STR("channel", name), LOG_STR("last_event_id", id));
+    snprintf(id, sizeof id, "%.*s", (int)(gap->last_id_len > 64 ? 64 : gap->last_id_len), gap->last_id);
+    log_event(LOG_SEV_WARN, "subscriber resumed after an id whose successors are no longer in history",
+              LOG_STR("peer", gap->c->peer), LOG_STR("channel", name), LOG_STR("last_event_id", id));
 }
 
 /* The stream's response head, after what c->out still owes; -1 if memory
@@ -248,7 +225,7 @@ void subscribe_route_handle(conn *c, const http_request *req) {
     int failed = append_stream_head(c) < 0;
     char flag[8];
     c->sub.envelope = http_query_param(req, "envelope", flag, sizeof flag) == 1 && flag[0] == '1';
-    if (failed || http_request_method_is(req, "HEAD") || subscriber_attach(&srv->hub, &c->sub, chans, count) < 0) {
+    if (failed || http_request_method_is(req, "HEAD") || subscriber_attach(&srv->hub.subs, &c->sub, chans, count) < 0) {
         release_channels(&srv->hub, chans, count);
         if (failed || !http_request_method_is(req, "HEAD")) {
             c->out.len = owed; /* not the 200's head before the refusal */
@@ -281,10 +258,12 @@ void subscribe_route_handle(conn *c, const http_request *req) {
     }
     gap_context gap = {c, last_id ? last_id : "", last_id ? last_len : 0};
     if (query_len == -2) {
-        last_id = query_id; /* too long: the hub reads none of it, and answers with a gap */
+        /* Too long: history reads none of it, and answers with a gap; the
+         * notice repeats it up to the NUL, so as "" (query_id is ""). */
+        last_id = query_id;
         last_len = HUB_MAX_ID_LEN + 1;
     }
-    hub_queue_history(&srv->hub, &c->sub, last_id, last_len, srv->opt->replay, queue_gap_notice, &gap);
+    subscriber_resume(&srv->hub.subs, &c->sub, last_id, last_len, srv->opt->replay, log_gap, &gap);
     conn_start_stream(c);
     if (expires_s)
         server_end_stream_at(srv, c, expires_s);

@@ -133,7 +133,7 @@ static int load_events(store *s, hub *h, loaded_channel *chans, size_t count, ch
         ev->chan_seq = lc->ch->events_in++;
         if (ev->seq >= h->next_seq)
             h->next_seq = ev->seq + 1;
-        history_append(h, lc->ch, ev);
+        history_append(&h->history, lc->ch, ev);
         shared_event_unref(ev);
     }
     sqlite3_finalize(st);

@@ -20,7 +20,7 @@ int server_store_open(server *srv) {
         srv->store = NULL;
         return -1;
     }
-    log_verbose("store %s: %zu bytes of history loaded", o->store_path, srv->hub.history_bytes);
+    log_verbose("store %s: %zu bytes of history loaded", o->store_path, srv->hub.history.bytes);
     return 0;
 }
 

@@ -179,7 +179,7 @@ void store_attach(store *s, hub *h, dedup_table *d) {
     s->hub = h;
     s->dedup = d;
     s->journal = (hub_journal){on_retained, on_evicted, on_channel_freed, on_withdrawn, s};
-    h->journal = &s->journal;
+    h->history.journal = &s->journal;
     d->changed = on_dedup_changed;
     d->changed_ctx = s;
 }
@@ -190,8 +190,8 @@ void store_start_holding(store *s) {
 }
 
 void store_detach(store *s) {
-    if (s->hub && s->hub->journal == &s->journal) {
-        s->hub->journal = NULL;
+    if (s->hub && s->hub->history.journal == &s->journal) {
+        s->hub->history.journal = NULL;
         s->hub->hold_fanout = 0;
     }
     if (s->dedup && s->dedup->changed_ctx == s) {
