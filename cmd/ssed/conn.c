@@ -277,6 +277,11 @@ static void conn_owes_nothing(conn *c) {
         list_remove(&c->timer_link);
         list_push_back(&srv->reading, &c->timer_link);
         watch_events(c, EPOLLIN | EPOLLRDHUP);
+        /* Requests read while this one waited (a pipelined GET behind a
+         * POST the cluster answered) are parsed on the next read of
+         * buffered input: no epoll event will announce them. */
+        if (c->head_len && !list_linked(&c->input_link))
+            list_push_back(&srv->buffered_input, &c->input_link);
     } else if (c->state == CONN_STREAMING && c->draining && c->io.h2) {
         /* What the stream holds still has to go out in DATA frames: END_STREAM
          * after it, and the stream closes (h2_stream.c) when it is sent. */
@@ -341,8 +346,8 @@ void conn_start_body(conn *c, void *route_state) {
 
 void conn_await_answer(conn *c) {
     c->state = CONN_ANSWERING;
-    /* Only the peer's FIN (or reset): a publisher that gave up is noticed
-     * now, not when Redis answers. */
+    /* Only the peer's FIN (or reset): a reset publisher is let go now, not
+     * when Redis answers (take_input). */
     watch_events(c, EPOLLRDHUP);
 }
 
@@ -566,8 +571,14 @@ static int may_step_handshake(conn *c) {
 
 static void take_input(conn *c, uint32_t events) {
     if (c->state == CONN_ANSWERING) {
-        if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        /* A FIN alone may be a half-close after a complete request, which
+         * HTTP allows (a full close looks the same until written to): the
+         * answer is still written, and the read after it sees the end and
+         * closes. A reset or error ends it now. */
+        if (events & (EPOLLHUP | EPOLLERR))
             conn_close(c, "peer closed before its answer");
+        else if (events & EPOLLRDHUP)
+            watch_events(c, 0); /* or level-triggered epoll repeats the FIN */
         return;
     }
     if ((c->state == CONN_READING || c->state == CONN_BODY) && hub_intake_full(&c->srv->hub))
@@ -618,5 +629,15 @@ static void conn_ready(loop_watch *w, uint32_t events) {
 
 void conn_read_buffered(conn *c) {
     list_remove(&c->input_link);
-    conn_ready(&c->watch, EPOLLIN);
+    /* What is buffered first: a peer that half-closed behind its requests
+     * is answered before the read that finds the end closes it. */
+    if (c->state == CONN_READING && c->head_len) {
+        if (hub_intake_full(&c->srv->hub)) { /* requests wait for the round's end (hub.h) */
+            list_push_back(&c->srv->buffered_input, &c->input_link);
+            return;
+        }
+        process_buffered(c);
+    }
+    if (!c->closed)
+        conn_ready(&c->watch, EPOLLIN);
 }

@@ -43,7 +43,7 @@ typedef struct conn {
     uint32_t watching; /* the epoll events conn's states ask for */
     uint32_t registered; /* those and what TLS waits for (transport.h) */
     list_node timer_link; /* on srv->reading, srv->streaming or srv->publishing */
-    list_node input_link; /* on srv->buffered_input: TLS holds input for it */
+    list_node input_link; /* on srv->buffered_input: TLS holds input for it, or head holds requests */
     list_node grave_link;
     list_node expiry_link; /* on srv->expiring while its token has an exp */
     uint64_t ends_ms;       /* when the token expires (monotonic clock) */
@@ -91,8 +91,10 @@ int conn_take_input(conn *c, const char *bytes, size_t len);
 void conn_watch(conn *c, uint32_t events);
 /* A stream's session has room again: what epoll's EPOLLOUT is to a socket. */
 void conn_writable(conn *c);
-/* Read what TLS holds decrypted for a connection on srv->buffered_input,
- * as epoll would for bytes in its socket. */
+/* Act on the input of a connection on srv->buffered_input, as epoll would
+ * for bytes in its socket: requests left in c->head when an asynchronous
+ * answer (the cluster's) completed the one before, then what TLS holds
+ * decrypted. */
 void conn_read_buffered(conn *c);
 void conn_close(conn *c, const char *why);
 /* Write what the connection owes (a reply, a stream's queue); closes it
@@ -104,7 +106,9 @@ void conn_start_stream(conn *c);
  * on_close. */
 void conn_start_body(conn *c, void *route_state);
 /* The body is complete and the route answers later (conn_reply_*): read
- * nothing meanwhile; a client that hangs up is closed. */
+ * nothing meanwhile; a client that resets is closed, one that half-closes
+ * is answered and then closed. Once the answer is written, requests
+ * already buffered are acted on (conn_read_buffered). */
 void conn_await_answer(conn *c);
 /* Send an interim response (100 Continue) while reading a body. */
 void conn_send_interim(conn *c, const char *head);

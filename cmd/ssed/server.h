@@ -79,7 +79,7 @@ struct server {
     list_node streaming; /* subscribers, least recently written first */
     list_node publishing; /* publishers sending a body */
     list_node graveyard; /* closed this iteration, freed after it */
-    list_node buffered_input; /* TLS connections holding input epoll cannot see */
+    list_node buffered_input; /* connections holding input epoll cannot see (TLS's, or requests read early) */
     struct tls_server *tls; /* --tls-cert; NULL: plaintext only */
     int handshakes_left; /* TLS handshake steps this loop turn may still take */
     list_node expiring;  /* streams whose token expires, soonest first */

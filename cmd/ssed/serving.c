@@ -122,7 +122,7 @@ void server_accept_ready(loop_watch *w, uint32_t events) {
 }
 
 
-int server_read_buffered(server *srv) {
+void server_read_buffered(server *srv) {
     list_node ready;
     list_init(&ready);
     /* Only those waiting now: a connection that still holds input after
@@ -130,8 +130,9 @@ int server_read_buffered(server *srv) {
     list_move_all(&ready, &srv->buffered_input);
     while (!list_empty(&ready))
         conn_read_buffered(list_entry(ready.next, conn, input_link));
-    return !list_empty(&srv->buffered_input);
 }
+
+int server_has_buffered_input(const server *srv) { return !list_empty(&srv->buffered_input); }
 
 
 /* Thousands of connections' small blocks freed together sit in malloc's
