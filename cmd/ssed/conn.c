@@ -1,9 +1,6 @@
 #include "conn.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +11,7 @@
 
 #include "clock.h"
 #include "h2.h"
-#include "listener.h"
+#include "http_reply.h"
 #include "log.h"
 #include "tls.h"
 
@@ -24,62 +21,7 @@
 #define BODY_READ_SIZE 65536
 
 
-static void conn_ready(loop_watch *w, uint32_t events);
 static void after_io(conn *c);
-
-/* A conn waiting for its request head; counted once conn_counted. */
-static conn *conn_alloc(server *srv, int fd, int peer_fd) {
-    conn *c = calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
-    c->watch.on_ready = conn_ready;
-    c->srv = srv;
-    c->io.fd = fd;
-    c->peer_fd = peer_fd;
-    c->state = CONN_READING;
-    c->started_ms = c->since_ms = clock_now_ms();
-    return c;
-}
-
-static conn *conn_counted(conn *c) {
-    list_push_back(&c->srv->reading, &c->timer_link);
-    c->srv->conn_count++;
-    c->srv->stats.connections_total++;
-    return c;
-}
-
-conn *conn_new(server *srv, int fd, tls_server *tls) {
-    conn *c = conn_alloc(srv, fd, fd);
-    if (!c)
-        return NULL;
-    if (tls && tls_session_start(tls, &c->io) < 0) {
-        log_error("TLS session for a new connection: out of memory");
-        free(c);
-        return NULL;
-    }
-    c->reached_on_loopback = listener_is_loopback(fd);
-    listener_peer_name(fd, c->peer, sizeof c->peer);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* fails harmlessly on unix sockets */
-    if (loop_add(&srv->loop, fd, EPOLLIN | EPOLLRDHUP, &c->watch) < 0) {
-        log_error("epoll_ctl %s: %s", c->peer, strerror(errno));
-        if (c->io.ssl)
-            tls_session_free(&c->io);
-        free(c);
-        return NULL;
-    }
-    c->watching = c->registered = EPOLLIN | EPOLLRDHUP;
-    return conn_counted(c);
-}
-
-conn *conn_new_stream(conn *session) {
-    conn *c = conn_alloc(session->srv, -1, session->io.fd);
-    if (!c)
-        return NULL;
-    c->reached_on_loopback = session->reached_on_loopback;
-    memcpy(c->peer, session->peer, sizeof c->peer);
-    return conn_counted(c);
-}
 
 /* Ask epoll for events, and for the direction TLS waits for besides. A
  * write waiting for input must not ask for EPOLLOUT (the socket is
@@ -117,11 +59,6 @@ static uint32_t events_wanted(const conn *c, uint32_t events) {
         wanted |= EPOLLOUT;
     return wanted;
 }
-
-
-
-
-
 
 void conn_stream_name(const conn *c, char *out, size_t size) {
     const channel *ch = subscriber_channel(&c->sub);
@@ -368,6 +305,35 @@ void conn_send_interim(conn *c, const char *head) {
     conn_flush(c);
 }
 
+void conn_reply_body(conn *c, int status, const char *content_type, const char *extra_headers, const char *body,
+                     size_t body_len, int head_only) {
+    conn_restart_output(c); /* keeps an interim response's unsent bytes */
+    if (http_reply_format(&c->out, status, content_type, extra_headers, body, body_len, head_only, c->keep_alive) < 0) {
+        conn_refuse_no_memory(c);
+        return;
+    }
+    if (status >= 400) /* here, so the publish route's JSON refusals count too */
+        c->srv->stats.refusals[http_reply_refusal(status)]++;
+    conn_start_reply(c);
+}
+
+void conn_reply_status(conn *c, int status, const char *reason_text, const char *extra_headers) {
+    char body[HTTP_REPLY_ERROR_BODY_MAX];
+    size_t n = http_reply_error_body(body, sizeof body, status, reason_text);
+    conn_reply_body(c, status, "text/plain; charset=utf-8", extra_headers, body, n, 0);
+}
+
+/* Written at once, without the output buffer (it could not grow): the
+ * bytes fit in the socket's send buffer when nothing else waits there. */
+void conn_refuse_no_memory(conn *c) {
+    if (!c->io.h2 && c->out_off >= c->out.len && !transport_handshaking(&c->io)) {
+        struct iovec iov = {(void *)http_reply_no_memory, http_reply_no_memory_len};
+        if (transport_writev(&c->io, &iov, 1) == (ssize_t)http_reply_no_memory_len)
+            c->srv->stats.refusals[REFUSAL_UNAVAILABLE]++;
+    }
+    conn_close(c, "out of memory");
+}
+
 void conn_start_stream(conn *c) {
     server *srv = c->srv;
     c->state = CONN_STREAMING;
@@ -444,18 +410,6 @@ static int starts_h2(conn *c) {
     return hand_to_h2(c);
 }
 
-/* Whether the request line starts with a method HTTP/1.1 clients send
- * (RFC 9110's, and PATCH). */
-static int starts_with_http1_method(const char *line, size_t len) {
-    static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
-    for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
-        size_t n = strlen(methods[i]);
-        if (len > n && memcmp(line, methods[i], n) == 0 && line[n] == ' ')
-            return 1;
-    }
-    return 0;
-}
-
 /* A plaintext connection's first request line whose version is not
  * HTTP/x.y, and whose method no HTTP/1.x client sends, is taken for an
  * HTTP/2 client with prior knowledge and a bad preface (the port also
@@ -464,7 +418,7 @@ static int starts_with_http1_method(const char *line, size_t len) {
  * starts_h2.) */
 static int refused_as_h2(conn *c, const char *reason) {
     return reason == http_request_malformed_version && !c->io.h2 && !c->io.ssl && c->bytes_sent == 0 &&
-           !starts_with_http1_method(c->head, c->head_len) && h2_available && hand_to_h2(c);
+           !http_request_starts_with_http1_method(c->head, c->head_len) && h2_available && hand_to_h2(c);
 }
 
 static void consume_read_buffer(conn *c, size_t used) {
@@ -606,7 +560,7 @@ static void after_io(conn *c) {
     watch_events(c, c->watching);
 }
 
-static void conn_ready(loop_watch *w, uint32_t events) {
+void conn_ready(loop_watch *w, uint32_t events) {
     conn *c = (conn *)w;
     if (c->closed)
         return;

@@ -84,6 +84,9 @@ conn *conn_new(server *srv, int fd, struct tls_server *tls);
 /* A conn for a request stream of HTTP/2 session `session` (h2.h): no
  * socket of its own; the caller sets io.h2. NULL if memory ran out. */
 conn *conn_new_stream(conn *session);
+/* The loop_watch callback of a connection's socket (conn_new.c registers
+ * it): epoll's events acted on as the conn's state asks. */
+void conn_ready(loop_watch *w, uint32_t events);
 /* Request bytes for a stream's conn (its HTTP/1.1 head, body bytes), acted
  * on at once. -1 if memory ran out (the conn is then closed). */
 int conn_take_input(conn *c, const char *bytes, size_t len);
@@ -116,22 +119,18 @@ void conn_send_interim(conn *c, const char *head);
  * interim response not yet written at its front: TLS must send those very
  * bytes again, and HTTP lets them precede the final response. */
 void conn_restart_output(conn *c);
-/* conn_reply.c: a short reply (status line, headers, body), after which
+/* A short reply (status line, headers, body; http_reply.h), after which
  * the connection reads the next request (keep_alive) or lingers and closes.
  * conn_reply_status answers an error with a one-line plain-text body naming
  * the problem. */
 void conn_reply_body(conn *c, int status, const char *content_type, const char *extra_headers, const char *body,
                      size_t body_len, int head_only);
 void conn_reply_status(conn *c, int status, const char *reason_text, const char *extra_headers);
-const char *conn_status_text(int status);
 /* Memory ran out before a reply could be put together: a fixed 503 goes
  * to the peer as it is (best effort) unless it is still owed bytes of an
  * earlier reply, and the connection closes. A stream of an HTTP/2 session
  * is reset by its close instead. */
 void conn_refuse_no_memory(conn *c);
-/* That fixed 503, for a socket no conn could be made for. */
-extern const char conn_no_memory_reply[];
-extern const size_t conn_no_memory_reply_len;
 
 /* "/news", or "/news +2 more" for a stream of several channels. */
 void conn_stream_name(const conn *c, char *out, size_t size);

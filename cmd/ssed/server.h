@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "dedup.h"
+#include "http_reply.h"
 #include "hub.h"
 #include "input.h"
 #include "latency.h"
@@ -32,17 +33,6 @@ typedef struct listener_watch {
     char url[300];
     char name[256]; /* the name systemd gave a passed socket, or "" */
 } listener_watch;
-
-/* Why a request got an error reply (conn_reply_status), for
- * ssed_refusals_total; busy and header timeouts are counted on their own. */
-enum refusal {
-    REFUSAL_BAD_REQUEST,  /* 400, 411, 413, 414, 415, 431, 501, 505 and other 4xx */
-    REFUSAL_FORBIDDEN,    /* 401, 403, 421: no or a wrong token, not a local peer, Host refused */
-    REFUSAL_NOT_FOUND,    /* 404 */
-    REFUSAL_METHOD,       /* 405 */
-    REFUSAL_UNAVAILABLE,  /* 5xx: limits, store or Redis down, out of memory */
-    REFUSAL_KINDS
-};
 
 typedef struct server_stats {
     uint64_t started_ms;

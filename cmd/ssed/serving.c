@@ -69,7 +69,7 @@ static void accept_one(server *srv, const listener_watch *l, int fd) {
         return;
     }
     if (!conn_new(srv, fd, l->tls ? srv->tls : NULL)) /* out of memory, mostly */
-        refuse(l, fd, conn_no_memory_reply, conn_no_memory_reply_len);
+        refuse(l, fd, http_reply_no_memory, http_reply_no_memory_len);
 }
 
 /* Out of descriptors: refuse the waiting client cleanly with a 503 using a
