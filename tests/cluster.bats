@@ -506,19 +506,114 @@ resume_summary() {
     ! grep -q 'ssed-gap' "$RT/b1"
 }
 
-@test "cluster: a publisher that gives up while its POST waits for Redis is let go at once" {
+# conns_are NODE_URL N: the node counts N connections (the stats request's own among them).
+conns_are() {
+    [ "$(curl -s --max-time 1 "$1/_ssed/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"])')" = "$2" ]
+}
+
+# post_then URL reset|close: a raw POST to /news, then a reset (SO_LINGER
+# 0) or an ordinary close, without reading the answer.
+post_then() {
+    python3 - "${1##*:}" "$2" <<'PY'
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(b"POST /news HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n\r\nx\n")
+if sys.argv[2] == "reset":
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()
+PY
+}
+
+@test "cluster: a publisher that resets while its POST waits for Redis is let go at once" {
     start_node A
     kill -STOP "$REDIS_PID"
-    curl -s -o /dev/null --max-time 1 -XPOST --data-binary x "$A_URL/news" || true
+    post_then "$A_URL" reset
     # Closed before Redis' 5 s answer limit would have answered it: only
     # the stats request itself is left. Not scaled: the limit is ssed's.
     gone=0
     for i in $(seq 1 30); do
-        conns=$(curl -s --max-time 1 "$A_URL/_ssed/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"])')
-        [ "$conns" = 1 ] && { gone=1; break; }
+        conns_are "$A_URL" 1 && { gone=1; break; }
         sleep 0.1
     done
     kill -CONT "$REDIS_PID"
     [ "$gone" = 1 ]
     ! grep -q 'no answer' "$RT/A.err"
+}
+
+@test "cluster: a publisher that closes while its POST waits for Redis is held until Redis answers, then let go" {
+    start_node A
+    kill -STOP "$REDIS_PID"
+    # A FIN alone may be a half-close, which is answered: the connection
+    # waits for Redis, then reads the end and closes.
+    post_then "$A_URL" close
+    eventually 2 conns_are "$A_URL" 2
+    kill -CONT "$REDIS_PID"
+    eventually 5 conns_are "$A_URL" 1
+}
+
+# raw_exchange URL MODE: send a POST to /news on a raw socket and print
+# every status line that comes back before the node closes (or 10 s,
+# scaled). MODE pipelined: a GET of /_ssed/stats follows in the same
+# write; MODE half-close: the POST, then shutdown(SHUT_WR).
+raw_exchange() {
+    python3 - "${1##*:}" "$2" "$((10 * SSETOOLS_WAIT_SCALE))" <<'PY'
+import socket, sys, time
+port, mode, limit = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+req = b"POST /news HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4\r\n\r\nraw\n"
+if mode == "pipelined":
+    req += b"GET /_ssed/stats HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+s = socket.create_connection(("127.0.0.1", port), timeout=limit)
+s.sendall(req)
+if mode == "half-close":
+    s.shutdown(socket.SHUT_WR)
+got, deadline = b"", time.time() + limit
+try:
+    while time.time() < deadline:
+        data = s.recv(65536)
+        if not data:
+            print("closed")
+            break
+        got += data
+except (socket.timeout, ConnectionResetError):
+    print("no close")
+for line in got.split(b"\n"):
+    if line.startswith(b"HTTP/1.1 "):
+        print(line.decode().rstrip("\r"))
+PY
+}
+
+@test "cluster: a request pipelined behind a POST is answered once Redis answers the POST" {
+    start_node A --header-timeout 60s
+    run raw_exchange "$A_URL" pipelined
+    printf "%s\n" "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = closed ]
+    [ "${lines[1]}" = "HTTP/1.1 200 OK" ]
+    [ "${lines[2]}" = "HTTP/1.1 200 OK" ]
+    [ "${#lines[@]}" -eq 3 ]
+}
+
+@test "cluster: a publisher that half-closes after its POST gets its answer, then the node closes" {
+    start_node A --header-timeout 60s
+    sub a1 "$A_URL"
+    run raw_exchange "$A_URL" half-close
+    printf "%s\n" "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = closed ]
+    [ "${lines[1]}" = "HTTP/1.1 200 OK" ]
+    [ "${#lines[@]}" -eq 2 ]
+    wait_for_line "$RT/a1" '^data: raw$' 10
+}
+
+@test "cluster: POSTs on HTTP/2 streams of one connection are each answered once Redis answers" {
+    grep -qa nghttp2_session_mem_recv "$SSED" || skip "this ssed was built without HTTP/2 (make H2=0)"
+    command -v nghttp >/dev/null || skip "nghttp is not installed"
+    start_node A
+    sub a1 "$A_URL"
+    printf 'h2\n' >"$RT/body"
+    run timeout $((20 * SSETOOLS_WAIT_SCALE)) nghttp -n -s -d "$RT/body" "$A_URL/news?1" "$A_URL/news?2" "$A_URL/news?3"
+    printf '%s\n' "$output"
+    [ "$status" -eq 0 ]
+    [ "$(printf '%s\n' "$output" | grep -cE ' 200 +33 /news\?[123]$')" = 3 ]
+    eventually 10 test "$(grep -c '^data: h2$' "$RT/a1")" = 3
 }

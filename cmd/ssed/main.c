@@ -255,7 +255,7 @@ static int open_tls(server *srv) {
 }
 
 static void run(server *srv, systemd_notifier *notifier) {
-    int more_to_flush = 0, more_to_read = 0;
+    int more_to_flush = 0;
     int told_stopping = 0;
     for (;;) {
         uint64_t now = clock_now_ms();
@@ -265,7 +265,7 @@ static void run(server *srv, systemd_notifier *notifier) {
         }
         if (srv->stopping && (srv->conn_count == 0 || now >= srv->stop_deadline_ms))
             break;
-        int timeout = more_to_flush || more_to_read || any_always_ready_input(srv)
+        int timeout = more_to_flush || server_has_buffered_input(srv) || any_always_ready_input(srv)
                           ? 0
                           : earliest_timeout(earliest_timeout(server_next_timeout(srv, now), server_store_timeout(srv, now)),
                                              server_cluster_timeout(srv, now));
@@ -277,7 +277,7 @@ static void run(server *srv, systemd_notifier *notifier) {
             log_error("epoll_wait: %s", strerror(errno));
             break;
         }
-        more_to_read = server_read_buffered(srv);
+        server_read_buffered(srv);
         for (size_t i = 0; i < srv->input_count; i++) {
             input_poll_always_ready(&srv->inputs[i]);
             input_check_fifo(&srv->inputs[i], clock_now_ms());

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "conn.h"
 #include "h2.h"
+#include "http_reply.h"
 #include "log.h"
 #include "tls.h"
 
@@ -69,7 +70,7 @@ static void accept_one(server *srv, const listener_watch *l, int fd) {
         return;
     }
     if (!conn_new(srv, fd, l->tls ? srv->tls : NULL)) /* out of memory, mostly */
-        refuse(l, fd, conn_no_memory_reply, conn_no_memory_reply_len);
+        refuse(l, fd, http_reply_no_memory, http_reply_no_memory_len);
 }
 
 /* Out of descriptors: refuse the waiting client cleanly with a 503 using a
@@ -122,7 +123,7 @@ void server_accept_ready(loop_watch *w, uint32_t events) {
 }
 
 
-int server_read_buffered(server *srv) {
+void server_read_buffered(server *srv) {
     list_node ready;
     list_init(&ready);
     /* Only those waiting now: a connection that still holds input after
@@ -130,8 +131,9 @@ int server_read_buffered(server *srv) {
     list_move_all(&ready, &srv->buffered_input);
     while (!list_empty(&ready))
         conn_read_buffered(list_entry(ready.next, conn, input_link));
-    return !list_empty(&srv->buffered_input);
 }
+
+int server_has_buffered_input(const server *srv) { return !list_empty(&srv->buffered_input); }
 
 
 /* Thousands of connections' small blocks freed together sit in malloc's

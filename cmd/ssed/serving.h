@@ -22,10 +22,14 @@ void server_accept_ready(loop_watch *w, uint32_t events);
  * mark first; 1 if more are left (look at the sockets without waiting, then
  * call again), 0 when none are. */
 int server_flush_dirty(server *srv);
-/* Read the input TLS holds decrypted for connections (server.h's
- * buffered_input); 1 if some still hold more (look at the sockets without
- * waiting, then call again). */
-int server_read_buffered(server *srv);
+/* Act on the input connections hold where epoll cannot see it (server.h's
+ * buffered_input: TLS's decrypted bytes, requests read while an answer was
+ * awaited). */
+void server_read_buffered(server *srv);
+/* Some connection holds such input (put there by a read, or by an answer
+ * from the cluster at any point of the turn): look at the sockets without
+ * waiting, then call server_read_buffered again. */
+int server_has_buffered_input(const server *srv);
 /* TLS handshake steps per loop turn (conn.c's may_step_handshake). */
 #define SERVER_HANDSHAKES_PER_TURN 32
 struct conn;

@@ -16,6 +16,7 @@
 #include "list.h"
 #include "loop.h"
 #include "options.h"
+#include "refusal.h"
 
 typedef struct server server;
 typedef struct conn_routes conn_routes; /* conn.h */
@@ -32,17 +33,6 @@ typedef struct listener_watch {
     char url[300];
     char name[256]; /* the name systemd gave a passed socket, or "" */
 } listener_watch;
-
-/* Why a request got an error reply (conn_reply_status), for
- * ssed_refusals_total; busy and header timeouts are counted on their own. */
-enum refusal {
-    REFUSAL_BAD_REQUEST,  /* 400, 411, 413, 414, 415, 431, 501, 505 and other 4xx */
-    REFUSAL_FORBIDDEN,    /* 401, 403, 421: no or a wrong token, not a local peer, Host refused */
-    REFUSAL_NOT_FOUND,    /* 404 */
-    REFUSAL_METHOD,       /* 405 */
-    REFUSAL_UNAVAILABLE,  /* 5xx: limits, store or Redis down, out of memory */
-    REFUSAL_KINDS
-};
 
 typedef struct server_stats {
     uint64_t started_ms;
@@ -79,7 +69,7 @@ struct server {
     list_node streaming; /* subscribers, least recently written first */
     list_node publishing; /* publishers sending a body */
     list_node graveyard; /* closed this iteration, freed after it */
-    list_node buffered_input; /* TLS connections holding input epoll cannot see */
+    list_node buffered_input; /* connections holding input epoll cannot see (TLS's, or requests read early) */
     struct tls_server *tls; /* --tls-cert; NULL: plaintext only */
     int handshakes_left; /* TLS handshake steps this loop turn may still take */
     list_node expiring;  /* streams whose token expires, soonest first */

@@ -1,9 +1,6 @@
 #include "conn.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +11,7 @@
 
 #include "clock.h"
 #include "h2.h"
-#include "listener.h"
+#include "http_reply.h"
 #include "log.h"
 #include "tls.h"
 
@@ -24,62 +21,7 @@
 #define BODY_READ_SIZE 65536
 
 
-static void conn_ready(loop_watch *w, uint32_t events);
 static void after_io(conn *c);
-
-/* A conn waiting for its request head; counted once conn_counted. */
-static conn *conn_alloc(server *srv, int fd, int peer_fd) {
-    conn *c = calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
-    c->watch.on_ready = conn_ready;
-    c->srv = srv;
-    c->io.fd = fd;
-    c->peer_fd = peer_fd;
-    c->state = CONN_READING;
-    c->started_ms = c->since_ms = clock_now_ms();
-    return c;
-}
-
-static conn *conn_counted(conn *c) {
-    list_push_back(&c->srv->reading, &c->timer_link);
-    c->srv->conn_count++;
-    c->srv->stats.connections_total++;
-    return c;
-}
-
-conn *conn_new(server *srv, int fd, tls_server *tls) {
-    conn *c = conn_alloc(srv, fd, fd);
-    if (!c)
-        return NULL;
-    if (tls && tls_session_start(tls, &c->io) < 0) {
-        log_error("TLS session for a new connection: out of memory");
-        free(c);
-        return NULL;
-    }
-    c->reached_on_loopback = listener_is_loopback(fd);
-    listener_peer_name(fd, c->peer, sizeof c->peer);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* fails harmlessly on unix sockets */
-    if (loop_add(&srv->loop, fd, EPOLLIN | EPOLLRDHUP, &c->watch) < 0) {
-        log_error("epoll_ctl %s: %s", c->peer, strerror(errno));
-        if (c->io.ssl)
-            tls_session_free(&c->io);
-        free(c);
-        return NULL;
-    }
-    c->watching = c->registered = EPOLLIN | EPOLLRDHUP;
-    return conn_counted(c);
-}
-
-conn *conn_new_stream(conn *session) {
-    conn *c = conn_alloc(session->srv, -1, session->io.fd);
-    if (!c)
-        return NULL;
-    c->reached_on_loopback = session->reached_on_loopback;
-    memcpy(c->peer, session->peer, sizeof c->peer);
-    return conn_counted(c);
-}
 
 /* Ask epoll for events, and for the direction TLS waits for besides. A
  * write waiting for input must not ask for EPOLLOUT (the socket is
@@ -117,11 +59,6 @@ static uint32_t events_wanted(const conn *c, uint32_t events) {
         wanted |= EPOLLOUT;
     return wanted;
 }
-
-
-
-
-
 
 void conn_stream_name(const conn *c, char *out, size_t size) {
     const channel *ch = subscriber_channel(&c->sub);
@@ -277,6 +214,11 @@ static void conn_owes_nothing(conn *c) {
         list_remove(&c->timer_link);
         list_push_back(&srv->reading, &c->timer_link);
         watch_events(c, EPOLLIN | EPOLLRDHUP);
+        /* Requests read while this one waited (a pipelined GET behind a
+         * POST the cluster answered) are parsed on the next read of
+         * buffered input: no epoll event will announce them. */
+        if (c->head_len && !list_linked(&c->input_link))
+            list_push_back(&srv->buffered_input, &c->input_link);
     } else if (c->state == CONN_STREAMING && c->draining && c->io.h2) {
         /* What the stream holds still has to go out in DATA frames: END_STREAM
          * after it, and the stream closes (h2_stream.c) when it is sent. */
@@ -341,8 +283,8 @@ void conn_start_body(conn *c, void *route_state) {
 
 void conn_await_answer(conn *c) {
     c->state = CONN_ANSWERING;
-    /* Only the peer's FIN (or reset): a publisher that gave up is noticed
-     * now, not when Redis answers. */
+    /* Only the peer's FIN (or reset): a reset publisher is let go now, not
+     * when Redis answers (take_input). */
     watch_events(c, EPOLLRDHUP);
 }
 
@@ -361,6 +303,35 @@ void conn_send_interim(conn *c, const char *head) {
         return;
     }
     conn_flush(c);
+}
+
+void conn_reply_body(conn *c, int status, const char *content_type, const char *extra_headers, const char *body,
+                     size_t body_len, int head_only) {
+    conn_restart_output(c); /* keeps an interim response's unsent bytes */
+    if (http_reply_format(&c->out, status, content_type, extra_headers, body, body_len, head_only, c->keep_alive) < 0) {
+        conn_refuse_no_memory(c);
+        return;
+    }
+    if (status >= 400) /* here, so the publish route's JSON refusals count too */
+        c->srv->stats.refusals[http_reply_refusal(status)]++;
+    conn_start_reply(c);
+}
+
+void conn_reply_status(conn *c, int status, const char *reason_text, const char *extra_headers) {
+    char body[HTTP_REPLY_ERROR_BODY_MAX];
+    size_t n = http_reply_error_body(body, sizeof body, status, reason_text);
+    conn_reply_body(c, status, "text/plain; charset=utf-8", extra_headers, body, n, 0);
+}
+
+/* Written at once, without the output buffer (it could not grow): the
+ * bytes fit in the socket's send buffer when nothing else waits there. */
+void conn_refuse_no_memory(conn *c) {
+    if (!c->io.h2 && c->out_off >= c->out.len && !transport_handshaking(&c->io)) {
+        struct iovec iov = {(void *)http_reply_no_memory, http_reply_no_memory_len};
+        if (transport_writev(&c->io, &iov, 1) == (ssize_t)http_reply_no_memory_len)
+            c->srv->stats.refusals[REFUSAL_UNAVAILABLE]++;
+    }
+    conn_close(c, "out of memory");
 }
 
 void conn_start_stream(conn *c) {
@@ -439,18 +410,6 @@ static int starts_h2(conn *c) {
     return hand_to_h2(c);
 }
 
-/* Whether the request line starts with a method HTTP/1.1 clients send
- * (RFC 9110's, and PATCH). */
-static int starts_with_http1_method(const char *line, size_t len) {
-    static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
-    for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
-        size_t n = strlen(methods[i]);
-        if (len > n && memcmp(line, methods[i], n) == 0 && line[n] == ' ')
-            return 1;
-    }
-    return 0;
-}
-
 /* A plaintext connection's first request line whose version is not
  * HTTP/x.y, and whose method no HTTP/1.x client sends, is taken for an
  * HTTP/2 client with prior knowledge and a bad preface (the port also
@@ -459,7 +418,7 @@ static int starts_with_http1_method(const char *line, size_t len) {
  * starts_h2.) */
 static int refused_as_h2(conn *c, const char *reason) {
     return reason == http_request_malformed_version && !c->io.h2 && !c->io.ssl && c->bytes_sent == 0 &&
-           !starts_with_http1_method(c->head, c->head_len) && h2_available && hand_to_h2(c);
+           !http_request_starts_with_http1_method(c->head, c->head_len) && h2_available && hand_to_h2(c);
 }
 
 static void consume_read_buffer(conn *c, size_t used) {
@@ -566,8 +525,14 @@ static int may_step_handshake(conn *c) {
 
 static void take_input(conn *c, uint32_t events) {
     if (c->state == CONN_ANSWERING) {
-        if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        /* A FIN alone may be a half-close after a complete request, which
+         * HTTP allows (a full close looks the same until written to): the
+         * answer is still written, and the read after it sees the end and
+         * closes. A reset or error ends it now. */
+        if (events & (EPOLLHUP | EPOLLERR))
             conn_close(c, "peer closed before its answer");
+        else if (events & EPOLLRDHUP)
+            watch_events(c, 0); /* or level-triggered epoll repeats the FIN */
         return;
     }
     if ((c->state == CONN_READING || c->state == CONN_BODY) && hub_intake_full(&c->srv->hub))
@@ -595,7 +560,7 @@ static void after_io(conn *c) {
     watch_events(c, c->watching);
 }
 
-static void conn_ready(loop_watch *w, uint32_t events) {
+void conn_ready(loop_watch *w, uint32_t events) {
     conn *c = (conn *)w;
     if (c->closed)
         return;
@@ -618,5 +583,15 @@ static void conn_ready(loop_watch *w, uint32_t events) {
 
 void conn_read_buffered(conn *c) {
     list_remove(&c->input_link);
-    conn_ready(&c->watch, EPOLLIN);
+    /* What is buffered first: a peer that half-closed behind its requests
+     * is answered before the read that finds the end closes it. */
+    if (c->state == CONN_READING && c->head_len) {
+        if (hub_intake_full(&c->srv->hub)) { /* requests wait for the round's end (hub.h) */
+            list_push_back(&c->srv->buffered_input, &c->input_link);
+            return;
+        }
+        process_buffered(c);
+    }
+    if (!c->closed)
+        conn_ready(&c->watch, EPOLLIN);
 }

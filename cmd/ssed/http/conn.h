@@ -43,7 +43,7 @@ typedef struct conn {
     uint32_t watching; /* the epoll events conn's states ask for */
     uint32_t registered; /* those and what TLS waits for (transport.h) */
     list_node timer_link; /* on srv->reading, srv->streaming or srv->publishing */
-    list_node input_link; /* on srv->buffered_input: TLS holds input for it */
+    list_node input_link; /* on srv->buffered_input: TLS holds input for it, or head holds requests */
     list_node grave_link;
     list_node expiry_link; /* on srv->expiring while its token has an exp */
     uint64_t ends_ms;       /* when the token expires (monotonic clock) */
@@ -84,6 +84,9 @@ conn *conn_new(server *srv, int fd, struct tls_server *tls);
 /* A conn for a request stream of HTTP/2 session `session` (h2.h): no
  * socket of its own; the caller sets io.h2. NULL if memory ran out. */
 conn *conn_new_stream(conn *session);
+/* The loop_watch callback of a connection's socket (conn_new.c registers
+ * it): epoll's events acted on as the conn's state asks. */
+void conn_ready(loop_watch *w, uint32_t events);
 /* Request bytes for a stream's conn (its HTTP/1.1 head, body bytes), acted
  * on at once. -1 if memory ran out (the conn is then closed). */
 int conn_take_input(conn *c, const char *bytes, size_t len);
@@ -91,8 +94,10 @@ int conn_take_input(conn *c, const char *bytes, size_t len);
 void conn_watch(conn *c, uint32_t events);
 /* A stream's session has room again: what epoll's EPOLLOUT is to a socket. */
 void conn_writable(conn *c);
-/* Read what TLS holds decrypted for a connection on srv->buffered_input,
- * as epoll would for bytes in its socket. */
+/* Act on the input of a connection on srv->buffered_input, as epoll would
+ * for bytes in its socket: requests left in c->head when an asynchronous
+ * answer (the cluster's) completed the one before, then what TLS holds
+ * decrypted. */
 void conn_read_buffered(conn *c);
 void conn_close(conn *c, const char *why);
 /* Write what the connection owes (a reply, a stream's queue); closes it
@@ -104,7 +109,9 @@ void conn_start_stream(conn *c);
  * on_close. */
 void conn_start_body(conn *c, void *route_state);
 /* The body is complete and the route answers later (conn_reply_*): read
- * nothing meanwhile; a client that hangs up is closed. */
+ * nothing meanwhile; a client that resets is closed, one that half-closes
+ * is answered and then closed. Once the answer is written, requests
+ * already buffered are acted on (conn_read_buffered). */
 void conn_await_answer(conn *c);
 /* Send an interim response (100 Continue) while reading a body. */
 void conn_send_interim(conn *c, const char *head);
@@ -112,22 +119,18 @@ void conn_send_interim(conn *c, const char *head);
  * interim response not yet written at its front: TLS must send those very
  * bytes again, and HTTP lets them precede the final response. */
 void conn_restart_output(conn *c);
-/* conn_reply.c: a short reply (status line, headers, body), after which
+/* A short reply (status line, headers, body; http_reply.h), after which
  * the connection reads the next request (keep_alive) or lingers and closes.
  * conn_reply_status answers an error with a one-line plain-text body naming
  * the problem. */
 void conn_reply_body(conn *c, int status, const char *content_type, const char *extra_headers, const char *body,
                      size_t body_len, int head_only);
 void conn_reply_status(conn *c, int status, const char *reason_text, const char *extra_headers);
-const char *conn_status_text(int status);
 /* Memory ran out before a reply could be put together: a fixed 503 goes
  * to the peer as it is (best effort) unless it is still owed bytes of an
  * earlier reply, and the connection closes. A stream of an HTTP/2 session
  * is reset by its close instead. */
 void conn_refuse_no_memory(conn *c);
-/* That fixed 503, for a socket no conn could be made for. */
-extern const char conn_no_memory_reply[];
-extern const size_t conn_no_memory_reply_len;
 
 /* "/news", or "/news +2 more" for a stream of several channels. */
 void conn_stream_name(const conn *c, char *out, size_t size);

@@ -269,3 +269,15 @@ int http_request_framing(const http_request *req, long long *content_length, int
     *reason = NULL;
     return 0;
 }
+
+/* Whether the request line starts with a method HTTP/1.1 clients send
+ * (RFC 9110's, and PATCH). */
+int http_request_starts_with_http1_method(const char *line, size_t len) {
+    static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+    for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
+        size_t n = strlen(methods[i]);
+        if (len > n && memcmp(line, methods[i], n) == 0 && line[n] == ' ')
+            return 1;
+    }
+    return 0;
+}

@@ -70,4 +70,9 @@ int http_hex_digit(char c);
  * (case-insensitive, parameters after ';' ignored)? */
 int http_header_has_token(const http_header *h, const char *token);
 
+/* Whether a request line starts with a method HTTP/1.1 clients send
+ * (RFC 9110's, and PATCH): ssed tells an HTTP/1.x client's mistake from
+ * an HTTP/2 client's bad preface by it. */
+int http_request_starts_with_http1_method(const char *line, size_t len);
+
 #endif
