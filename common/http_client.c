@@ -315,3 +315,32 @@ void http_client_describe_failure(CURL *curl, CURLcode rc, const char *url, cons
                                                                 : curl_easy_strerror(rc);
     snprintf(why, whylen, "%s %s: %s", verb, url, text);
 }
+
+enum http_failure http_client_failure_kind(CURL *curl, CURLcode rc) {
+    long os_errno = 0;
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return HTTP_FAILURE_DNS;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+        return HTTP_FAILURE_CERTIFICATE;
+    case CURLE_COULDNT_CONNECT:
+        if (curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno) != CURLE_OK)
+            os_errno = 0;
+        return os_errno == ECONNREFUSED ? HTTP_FAILURE_REFUSED : HTTP_FAILURE_OTHER;
+    default:
+        return HTTP_FAILURE_OTHER;
+    }
+}
+
+const char *http_client_failure_hint(enum http_failure kind) {
+    switch (kind) {
+    case HTTP_FAILURE_DNS:
+        return "check the host name";
+    case HTTP_FAILURE_CERTIFICATE:
+        return "--cacert FILE trusts the CA that signed it; -k/--insecure skips the check";
+    default:
+        return NULL;
+    }
+}

@@ -19,6 +19,7 @@ complete -c ssecat -l location-trusted -d 'Send -H headers and credentials to re
 complete -c ssecat -l retry-delay -x -d 'Reconnection time until the server sends retry'
 complete -c ssecat -l max-delay -x -d 'Cap of the backoff'
 complete -c ssecat -l max-retries -x -d 'Give up after N failed attempts in a row'
+complete -c ssecat -l retry-connrefused -d 'Retry a refused first connection too'
 complete -c ssecat -l no-reconnect -d 'Exit when the stream ends'
 complete -c ssecat -l reconnect -d 'Reconnect non-GET streams too'
 complete -c ssecat -s o -l output -x -a 'data json sse pretty' -d 'Output format'

@@ -183,7 +183,7 @@ STREAM_OK='{"chunks":["id: 1\ndata: hello\n\n"]}'
     port=$(free_port)
     run --separate-stderr -4 timeout 10 "$SSECAT" --no-reconnect "http://127.0.0.1:$port/"
     [ "$stderr" = "ssecat: connect http://127.0.0.1:$port/: Connection refused" ]
-    run --separate-stderr -4 timeout 10 "$SSECAT" --max-retries 2 --retry-delay 50ms --max-delay 100ms "http://127.0.0.1:$port/"
+    run --separate-stderr -4 timeout 10 "$SSECAT" --retry-connrefused --max-retries 2 --retry-delay 50ms --max-delay 100ms "http://127.0.0.1:$port/"
     [ "${#stderr_lines[@]}" -eq 3 ]
     [[ "${stderr_lines[0]}" == "ssecat: connect http://127.0.0.1:$port/: Connection refused; reconnecting in 50ms (attempt 1)" ]]
     [[ "${stderr_lines[1]}" == *"; reconnecting in "*"ms (attempt 2)" ]]

@@ -145,6 +145,8 @@ static const cli_option option_table[] = {
     /* Into an int64_t: the count fits, and C lets a uint64_t store reach it. */
     {OPT("max-retries", 0, CLI_COUNT, o.max_retries), .max = 1000000000, .arg = "N",
      .help = "give up after N attempts in a row that fail (no limit)"},
+    {OPT("retry-connrefused", 0, CLI_FLAG, o.retry_connrefused),
+     .help = "retry a refused first connection too, until the\nserver is up (else exit 4 at once)"},
     {OPT("no-reconnect", 0, CLI_SET, reconnect), .value = 0, .help = "exit when the stream ends"},
     {OPT("reconnect", 0, CLI_SET, reconnect), .value = 1, .help = "reconnect after a non-GET stream ends too"},
 
@@ -209,7 +211,8 @@ static const cli_spec cli = {
              "EventSource would see it. '-' parses a captured stream from stdin.\n",
     .footer = "Durations take units: 250ms, 15s, 2m, 1h. Exit status: 0 done (stream ended,\n"
               "-n or --until reached, interrupted), 1 runtime error, 2 usage error, 3 HTTP\n"
-              "status, content type or redirect refused, 4 connection failure, 5 timeout.\n"
+              "status, content type or redirect refused, 4 connection failure (at once on\n"
+              "a first connection's certificate, DNS or refused error), 5 timeout.\n"
               "See ssecat(1).\n",
     .help_column = 32,
     .print_version = print_version,
