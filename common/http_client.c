@@ -113,6 +113,12 @@ static int build_headers(const http_client_config *cfg, const char *const *defau
         if (rc < 0)
             return -1;
     }
+    /* libcurl decodes a response only when it may ask for an encoding;
+     * without --compressed it is told to and then not to ask, so what a
+     * server compresses unasked (as browsers take) is decoded all the same. */
+    if (!cfg->compressed && !http_client_has_header(cfg, "Accept-Encoding") &&
+        append_header(list, "Accept-Encoding:") < 0)
+        return -1;
     for (size_t i = 0; i < cfg->header_count; i++)
         if (append_header(list, cfg->headers[i]) < 0)
             return -1;
@@ -239,8 +245,9 @@ int http_client_setup(CURL *curl, const http_client_config *cfg, const char *con
         SET(CURLOPT_UNIX_SOCKET_PATH, cfg->unix_socket);
     if (cfg->connect_timeout_ms)
         SET(CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->connect_timeout_ms);
-    if (cfg->compressed)
-        SET(CURLOPT_ACCEPT_ENCODING, "");
+    /* Every encoding libcurl can decode is decoded, asked for or not;
+     * build_headers keeps Accept-Encoding out unless --compressed. */
+    SET(CURLOPT_ACCEPT_ENCODING, "");
     if (cfg->verbose) {
         SET(CURLOPT_DEBUGFUNCTION, on_debug);
         SET(CURLOPT_VERBOSE, 1L);

@@ -30,7 +30,7 @@ typedef struct http_client_config {
     const char *unix_socket;     /* connect to this socket instead of the URL's host */
     uint64_t connect_timeout_ms; /* 0: libcurl's default */
     const char *user_agent;      /* NULL: "PROGRAM/VERSION" */
-    int compressed;              /* ask for any encoding libcurl can decode */
+    int compressed;              /* ask for any encoding libcurl can decode (one is decoded anyway) */
     int verbose;                 /* request and response headers and connection events on stderr */
 } http_client_config;
 

@@ -246,6 +246,18 @@ wait_for_cpu() {
     return 1
 }
 
+@test "a gzip stream sent unasked is decoded, as browsers do; Accept-Encoding is sent only with --compressed" {
+    start_sse_server '[{"headers":{"Content-Type":"text/event-stream","Content-Encoding":"gzip"},"chunks":[{"gzip":"id: 1\ndata: hello\n\ndata: world\n\n"}]}]'
+    run --separate-stderr -0 timeout 10 "$SSECAT" --no-reconnect "$URL"
+    [ "$output" = $'hello\nworld' ]
+    [ -z "$stderr" ]
+    [ -z "$(request 0 header accept-encoding)" ]
+    # -H Accept-Encoding asks for it the user's way; the answer is decoded too
+    run --separate-stderr -0 timeout 10 "$SSECAT" --no-reconnect -H 'Accept-Encoding: gzip' "$URL"
+    [ "$output" = $'hello\nworld' ]
+    [ "$(request 1 header accept-encoding)" = "gzip" ]
+}
+
 @test "--compressed: Ctrl-C and SIGTERM end ssecat at once while it inflates a gzip bomb" {
     # 16 GiB of small events, about 25 MB on the wire: libcurl inflates a
     # whole read's worth inside one call (seconds of output), so ssecat must

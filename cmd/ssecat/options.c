@@ -127,7 +127,7 @@ static const cli_option option_table[] = {
      .help = "connect through a Unix socket"},
     {OPT("connect-timeout", 0, CLI_DURATION, o.http.connect_timeout_ms), .arg = "DUR",
      .help = "limit on connecting (e.g. 5s)"},
-    {OPT("compressed", 0, CLI_FLAG, o.http.compressed), .help = "accept a compressed response"},
+    {OPT("compressed", 0, CLI_FLAG, o.http.compressed), .help = "ask for a compressed response (one sent\nunasked is decoded anyway)"},
     {OPT("user-agent", 'A', CLI_STRING, o.http.user_agent), .arg = "STRING",
      .help = "User-Agent (default ssecat/" SSETOOLS_VERSION ")"},
     {OPT("last-event-id", 0, CLI_STRING, o.last_event_id), .reject = "\r\n", .what = "an id", .arg = "ID",

@@ -17,7 +17,8 @@ SCRIPT.json is a list of responses, each an object with:
            {"gzip_bomb": STRING, "mib": N} (STRING repeated to N MiB,
            gzip-compressed about 1000:1, written as it is made; the gzip
            stream is left unfinished, as a bomb's sender need not finish it;
-           send "Content-Encoding: gzip" in headers)
+           send "Content-Encoding: gzip" in headers), or of {"gzip": STRING}
+           (STRING as one whole gzip stream; with "Content-Encoding: gzip")
   encoding "utf-8" (default) or "latin-1", to send any byte (\\u00ff is 0xFF)
   hold     seconds to keep the connection open after the chunks (default 0)
 
@@ -26,6 +27,7 @@ port file once the server accepts connections; with --tls-cert and --tls-key
 it speaks HTTPS. It stops on SIGTERM.
 """
 import argparse
+import gzip
 import http.server
 import json
 import os
@@ -101,6 +103,10 @@ def main():
                     if isinstance(c, dict) and "gzip_bomb" in c:
                         for piece in gzip_bomb(c["gzip_bomb"], c.get("mib", 1)):
                             self.wfile.write(piece)
+                        self.wfile.flush()
+                        continue
+                    if isinstance(c, dict) and "gzip" in c:
+                        self.wfile.write(gzip.compress(c["gzip"].encode(encoding)))
                         self.wfile.flush()
                         continue
                     if isinstance(c, dict) and "repeat" in c:
