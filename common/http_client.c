@@ -278,6 +278,21 @@ int http_client_token_twice(const http_client_config *cfg) {
     return cfg->bearer_from_file && cfg->bearer != cfg->bearer_from_file;
 }
 
+const char *http_client_url_problem(const char *url) {
+    CURLU *u = curl_url();
+    if (!u)
+        return "out of memory";
+    CURLUcode rc = curl_url_set(u, CURLUPART_URL, url, 0);
+    curl_url_cleanup(u);
+    if (rc == CURLUE_OK)
+        return NULL;
+#if LIBCURL_VERSION_NUM >= 0x075000
+    return curl_url_strerror(rc);
+#else
+    return "malformed";
+#endif
+}
+
 void http_client_config_free(http_client_config *cfg) {
     free(cfg->bearer_from_file);
     cfg->bearer_from_file = NULL;

@@ -70,6 +70,10 @@ int http_client_setup(CURL *curl, const http_client_config *cfg, const char *con
 
 void http_client_config_free(http_client_config *cfg);
 
+/* Why libcurl would refuse `url` ("Bad IPv6 address", ...), or NULL: a URL
+ * it cannot parse is a usage error, not a failure to retry. */
+const char *http_client_url_problem(const char *url);
+
 /* "connect URL: Connection refused": what failed (resolve, connect, TLS
  * handshake with, send to, read, request), where, and the system's word for
  * it when there is one, else libcurl's. `opened`: a response had begun. */

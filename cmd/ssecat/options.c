@@ -232,23 +232,6 @@ static void set_defaults(ssecat_args *a) {
 
 static int starts_with_nocase(const char *s, const char *prefix) { return strncasecmp(s, prefix, strlen(prefix)) == 0; }
 
-/* Why libcurl would refuse `url` ("Bad IPv6 address", ...), or NULL: a URL
- * it cannot parse is a usage error, not a connection to retry forever. */
-static const char *url_problem(const char *url) {
-    CURLU *u = curl_url();
-    if (!u)
-        return "out of memory";
-    CURLUcode rc = curl_url_set(u, CURLUPART_URL, url, 0);
-    curl_url_cleanup(u);
-    if (rc == CURLUE_OK)
-        return NULL;
-#if LIBCURL_VERSION_NUM >= 0x075000
-    return curl_url_strerror(rc);
-#else
-    return "malformed";
-#endif
-}
-
 /* The operands: one URL, or "-" for stdin, or none with --input. */
 static cli_outcome take_operands(ssecat_args *a, int count, char **args) {
     ssecat_options *o = &a->o;
@@ -262,7 +245,7 @@ static cli_outcome take_operands(ssecat_args *a, int count, char **args) {
     } else if (strcmp(args[0], "-") == 0) {
         o->input_path = "-";
     } else if (starts_with_nocase(args[0], "http://") || starts_with_nocase(args[0], "https://")) {
-        const char *why = url_problem(args[0]);
+        const char *why = http_client_url_problem(args[0]);
         if (why)
             return cli_usage_error(cli.program, "invalid URL '%s': %s", args[0], why);
         o->url = args[0];

@@ -120,7 +120,8 @@ static const cli_spec cli = {
              "without them, each line of stdin is one event, sent as it arrives.\n",
     .footer = "Exit status: 0 all delivered, 1 local error (reading stdin, incomplete event),\n"
               "2 usage error, 3 refused by the server (auth, too large, malformed),\n"
-              "4 server unreachable within --retry-for.\n",
+              "4 server unreachable within --retry-for (at once for a host name that does\n"
+              "not resolve or a certificate that does not verify).\n",
     .help_column = 30,
     .hints = option_hints,
 };
@@ -215,7 +216,11 @@ static cli_outcome resolve(ssepub_args *a) {
                                    o->url);
     }
     o->http.verbose = o->verbosity == LOG_VERBOSE;
-    return build_target(o);
+    cli_outcome rc = build_target(o);
+    const char *why = rc == CLI_RUN ? http_client_url_problem(o->target) : NULL;
+    if (why)
+        return cli_usage_error(cli.program, "invalid URL '%s': %s", o->target, why);
+    return rc;
 }
 
 cli_outcome options_parse(ssepub_options *o, int argc, char **argv) {
