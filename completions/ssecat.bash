@@ -10,8 +10,8 @@ _ssecat() {
           --reconnect --output --format-string --comments --timestamps --no-color
           --pretty-json --no-buffer --max-event-size --input --event --count --until
           --until-inclusive --idle-timeout
-          --max-time --silent --verbose --help --version
-          -H -X -d -u -k -A -o -F -N -e -n -m -s -v -h -V"
+          --max-time --silent --show-error --disable --verbose --help --version
+          -H -X -d -u -k -A -o -F -N -e -n -m -s -S -q -v -h -V"
     case $prev in
     -o | --output)
         mapfile -t COMPREPLY < <(compgen -W "data json sse pretty" -- "$cur")

@@ -124,6 +124,18 @@ STREAM_OK='{"chunks":["id: 1\ndata: hello\n\n"]}'
     [ -z "$stderr" ]
 }
 
+@test "curl's -sS, -sSN and -q are accepted: the stream is read, and errors still show" {
+    start_sse_server "[$STREAM_OK]"
+    run --separate-stderr -0 timeout 10 "$SSECAT" -q -sSN --no-reconnect "$URL"
+    [ "$output" = "hello" ]
+    [ -z "$stderr" ]
+    run --separate-stderr -0 timeout 10 "$SSECAT" --disable --silent --show-error --no-reconnect "$URL"
+    [ "$output" = "hello" ]
+    port=$(free_port)
+    run --separate-stderr -4 timeout 10 "$SSECAT" -sS --no-reconnect "http://127.0.0.1:$port/"
+    [ "$stderr" = "ssecat: connect http://127.0.0.1:$port/: Connection refused" ]
+}
+
 @test "no reconnect on 204: exit 3 and the status shown" {
     start_sse_server '[{"status":204,"headers":{}}]'
     run --separate-stderr -3 timeout 10 "$SSECAT" --retry-delay 50ms "$URL"

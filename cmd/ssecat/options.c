@@ -26,6 +26,8 @@ typedef struct ssecat_args {
     int no_color;        /* --no-color */
     int body_from_stdin; /* a -d or --json read stdin (@-) */
     int no_buffer;       /* -N: curl's habit; ssecat writes each event at once anyway */
+    int show_error;      /* -S: curl's habit; ssecat shows errors even with -s anyway */
+    int no_curlrc;       /* -q: curl's habit; ssecat reads no configuration file */
 } ssecat_args;
 
 /* A body argument: DATA as given, or @FILE's bytes (@- for stdin).
@@ -179,6 +181,8 @@ static const cli_option option_table[] = {
 
     CLI_SECTION(""),
     {OPT("silent", 's', CLI_FLAG, o.silent), .help = "no reconnection reports or warnings"},
+    {OPT("show-error", 'S', CLI_FLAG, show_error), .help = "accepted as in curl; errors show even with -s"},
+    {OPT("disable", 'q', CLI_FLAG, no_curlrc), .help = "accepted as in curl (no .curlrc); ssecat reads\nno configuration file"},
     {OPT("verbose", 'v', CLI_FLAG, o.verbose), .help = "show request and response headers"},
     {OPT("help", 'h', CLI_HELP, o), .help = "this help"},
     {OPT("version", 'V', CLI_VERSION, o), .help = "the version"},
