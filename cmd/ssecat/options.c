@@ -202,6 +202,7 @@ static const cli_hint option_hints[] = {
     {"-f", NULL, "ssecat fails on an HTTP error status already, with exit status 3"},
     {"--fail", NULL, "ssecat fails on an HTTP error status already, with exit status 3"},
     {"-t", NULL, "the stream is chosen by its URL: ssecat URL"}, /* mosquitto_sub: topic */
+    {"--ssl", NULL, "TLS comes with an https:// URL"},          /* curl */
     {NULL, NULL, NULL},
 };
 

@@ -108,6 +108,7 @@ static const cli_hint option_hints[] = {
     {"-m", NULL, "the message is the operands: ssepub [OPTIONS] MESSAGE..."},
     {"-l", NULL, "ssepub sends each line of stdin as an event already"},
     {"-f", NULL, "send a file as one event with -s/--stdin-whole < FILE"},
+    {"--ssl", NULL, "TLS comes with an https:// --url"}, /* curl */
     {NULL, NULL, NULL},
 };
 
