@@ -384,3 +384,14 @@ PY
     wait_for_data "$BATS_TEST_TMPDIR/s" 1
     [ "$(data_of "$BATS_TEST_TMPDIR/s")" = old-style ]
 }
+
+@test "ssepub: no MESSAGE with a terminal for stdin prints the help (as mosquitto_pub does), exit 2" {
+    command -v script >/dev/null || skip "script (util-linux) is not installed"
+    run timeout 10 script -qec "'$SSEPUB' --url http://127.0.0.1:9/" /dev/null
+    [ "$status" -eq 2 ]
+    [[ "$output" == "ssepub: no MESSAGE given and standard input is a terminal (to type events: cat | ssepub)"* ]]
+    [[ "$output" == *"Usage: ssepub [OPTIONS] [MESSAGE...]"* ]]
+    # a MESSAGE, or stdin that is not a terminal, is published as before
+    run timeout 10 script -qec "'$SSEPUB' --url http://127.0.0.1:9/ --retry-for 100ms hello" /dev/null
+    [ "$status" -eq 4 ]
+}

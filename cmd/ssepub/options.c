@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "sse_parser.h"
@@ -182,6 +183,13 @@ static cli_outcome choose_input(ssepub_args *a, int count, char **args) {
                                    a->whole ? "--stdin-whole" : a->sse ? "--format" : "--null");
         o->mode = INPUT_ARGS;
         return join_message(o, count, args);
+    }
+    /* Nothing to send but what a person would type: as mosquitto_pub
+     * does, say how to use ssepub instead of waiting in silence. */
+    if (!a->whole && !a->sse && !o->null_separated && isatty(STDIN_FILENO)) {
+        fprintf(stderr, "ssepub: no MESSAGE given and standard input is a terminal (to type events: cat | ssepub)\n\n");
+        cli_print_help(&cli, stderr);
+        return CLI_USAGE;
     }
     if (a->whole) {
         if (a->sse || o->null_separated)
