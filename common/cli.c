@@ -70,6 +70,85 @@ static const cli_hint *find_hint(const cli_spec *spec, const char *typed) {
     return NULL;
 }
 
+/* The edit distance between a and b, counting a swap of two neighbours as
+ * one edit ("outptu" is one from "output"); names longer than
+ * CLI_NAME_MAX count as far from everything. */
+#define CLI_NAME_MAX 48
+static size_t edit_distance(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > CLI_NAME_MAX || lb > CLI_NAME_MAX)
+        return SIZE_MAX;
+    size_t d[CLI_NAME_MAX + 1][CLI_NAME_MAX + 1];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[la][lb];
+}
+
+/* `typed` (a long name without dashes) in TLS's spelling when it says
+ * SSL ("ssl-key" becomes "tls-key"), into out; 0, or -1 when it does not. */
+static int tls_spelling(const char *typed, char *out, size_t len) {
+    const char *ssl = strstr(typed, "ssl");
+    if (!ssl || strlen(typed) >= len)
+        return -1;
+    snprintf(out, len, "%.*stls%s", (int)(ssl - typed), typed, ssl + 3);
+    return 0;
+}
+
+/* How far `typed` is from option `name`: the edit distance, or that of
+ * its TLS spelling when it is nearer; with `family`, 1 when the TLS
+ * spelling starts a family of names ("ssl" for "tls-cert"). */
+static size_t name_distance(const char *typed, const char *name, int family) {
+    size_t best = edit_distance(typed, name);
+    char tls[CLI_NAME_MAX + 1];
+    if (tls_spelling(typed, tls, sizeof tls) < 0)
+        return best;
+    size_t len = strlen(tls), as_tls = edit_distance(tls, name);
+    if (family && strncmp(name, tls, len) == 0 && name[len] == '-')
+        as_tls = 1;
+    return as_tls < best ? as_tls : best;
+}
+
+/* The options a mistyped long name most likely meant, for "did you mean
+ * A, B or C?": those nearest it, within one edit of a short name or two of
+ * a longer one, if there are at most CLI_NEAR_MAX (more is no guess). Of a
+ * family ("--ssl": --tls-cert, --tls-key, ...) only the first in the table
+ * is named, the one a tool lists first. Into `out`; "" when none is near. */
+#define CLI_NEAR_MAX 3
+static void nearest_options(const cli_spec *spec, const char *typed, char *out, size_t len) {
+    const cli_option *near[CLI_NEAR_MAX];
+    size_t best = strlen(typed) <= 4 ? 1 : 2, count = 0;
+    int family_named = 0;
+    for (size_t i = 0; i < spec->count; i++) {
+        const cli_option *opt = &spec->options[i];
+        size_t d = opt->kind == CLI_HEADING ? SIZE_MAX : name_distance(typed, opt->name, !family_named);
+        family_named |= d == 1 && name_distance(typed, opt->name, 0) > 1;
+        if (d < best)
+            best = d, count = 0;
+        if (d == best && count++ < CLI_NEAR_MAX)
+            near[count - 1] = opt;
+    }
+    out[0] = '\0';
+    for (size_t i = 0; count <= CLI_NEAR_MAX && i < count; i++) {
+        char name[128];
+        size_t used = strlen(out);
+        snprintf(out + used, len - used, "%s%s", i == 0 ? "" : i + 1 == count ? " or " : ", ",
+                 option_name(near[i], name, sizeof name));
+    }
+}
+
 /* An unknown option, a missing value, or a value given to a flag, named as
  * the user typed it (getopt_long leaves optopt 0 for an unknown long
  * option, and the option's val when a long one has the wrong value count;
@@ -86,12 +165,17 @@ static void getopt_error(const cli_spec *spec, int c, char **argv, char *err, si
         snprintf(typed, sizeof typed, "%s", arg);
     const char *problem = c == ':' ? "needs a value" : known ? "takes no value" : NULL;
     const cli_hint *hint = problem ? NULL : find_hint(spec, typed);
+    char near[400] = "";
+    if (!problem && !hint && strncmp(typed, "--", 2) == 0)
+        nearest_options(spec, typed + 2, near, sizeof near);
     if (problem)
         snprintf(err, errlen, "%s: option %s", typed, problem);
     else if (hint && hint->instead)
         snprintf(err, errlen, "%s: unknown option (did you mean %s?)", typed, hint->instead);
     else if (hint)
         snprintf(err, errlen, "%s: unknown option (%s)", typed, hint->note);
+    else if (near[0])
+        snprintf(err, errlen, "%s: unknown option (did you mean %s?)", typed, near);
     else
         snprintf(err, errlen, "%s: unknown option", typed);
 }

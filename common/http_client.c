@@ -113,6 +113,12 @@ static int build_headers(const http_client_config *cfg, const char *const *defau
         if (rc < 0)
             return -1;
     }
+    /* libcurl decodes a response only when it may ask for an encoding;
+     * without --compressed it is told to and then not to ask, so what a
+     * server compresses unasked (as browsers take) is decoded all the same. */
+    if (!cfg->compressed && !http_client_has_header(cfg, "Accept-Encoding") &&
+        append_header(list, "Accept-Encoding:") < 0)
+        return -1;
     for (size_t i = 0; i < cfg->header_count; i++)
         if (append_header(list, cfg->headers[i]) < 0)
             return -1;
@@ -239,8 +245,9 @@ int http_client_setup(CURL *curl, const http_client_config *cfg, const char *con
         SET(CURLOPT_UNIX_SOCKET_PATH, cfg->unix_socket);
     if (cfg->connect_timeout_ms)
         SET(CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->connect_timeout_ms);
-    if (cfg->compressed)
-        SET(CURLOPT_ACCEPT_ENCODING, "");
+    /* Every encoding libcurl can decode is decoded, asked for or not;
+     * build_headers keeps Accept-Encoding out unless --compressed. */
+    SET(CURLOPT_ACCEPT_ENCODING, "");
     if (cfg->verbose) {
         SET(CURLOPT_DEBUGFUNCTION, on_debug);
         SET(CURLOPT_VERBOSE, 1L);
@@ -269,6 +276,21 @@ int http_client_take_token_file(void *cfg_, const char *path, char *err, size_t 
 
 int http_client_token_twice(const http_client_config *cfg) {
     return cfg->bearer_from_file && cfg->bearer != cfg->bearer_from_file;
+}
+
+const char *http_client_url_problem(const char *url) {
+    CURLU *u = curl_url();
+    if (!u)
+        return "out of memory";
+    CURLUcode rc = curl_url_set(u, CURLUPART_URL, url, 0);
+    curl_url_cleanup(u);
+    if (rc == CURLUE_OK)
+        return NULL;
+#if LIBCURL_VERSION_NUM >= 0x075000
+    return curl_url_strerror(rc);
+#else
+    return "malformed";
+#endif
 }
 
 void http_client_config_free(http_client_config *cfg) {
@@ -314,4 +336,33 @@ void http_client_describe_failure(CURL *curl, CURLcode rc, const char *url, cons
                        : errbuf && errbuf[0]                    ? errbuf
                                                                 : curl_easy_strerror(rc);
     snprintf(why, whylen, "%s %s: %s", verb, url, text);
+}
+
+enum http_failure http_client_failure_kind(CURL *curl, CURLcode rc) {
+    long os_errno = 0;
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return HTTP_FAILURE_DNS;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+        return HTTP_FAILURE_CERTIFICATE;
+    case CURLE_COULDNT_CONNECT:
+        if (curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno) != CURLE_OK)
+            os_errno = 0;
+        return os_errno == ECONNREFUSED ? HTTP_FAILURE_REFUSED : HTTP_FAILURE_OTHER;
+    default:
+        return HTTP_FAILURE_OTHER;
+    }
+}
+
+const char *http_client_failure_hint(enum http_failure kind) {
+    switch (kind) {
+    case HTTP_FAILURE_DNS:
+        return "check the host name";
+    case HTTP_FAILURE_CERTIFICATE:
+        return "--cacert FILE trusts the CA that signed it; -k/--insecure skips the check";
+    default:
+        return NULL;
+    }
 }

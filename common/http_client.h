@@ -30,7 +30,7 @@ typedef struct http_client_config {
     const char *unix_socket;     /* connect to this socket instead of the URL's host */
     uint64_t connect_timeout_ms; /* 0: libcurl's default */
     const char *user_agent;      /* NULL: "PROGRAM/VERSION" */
-    int compressed;              /* ask for any encoding libcurl can decode */
+    int compressed;              /* ask for any encoding libcurl can decode (one is decoded anyway) */
     int verbose;                 /* request and response headers and connection events on stderr */
 } http_client_config;
 
@@ -70,10 +70,35 @@ int http_client_setup(CURL *curl, const http_client_config *cfg, const char *con
 
 void http_client_config_free(http_client_config *cfg);
 
+/* Why libcurl would refuse `url` ("Bad IPv6 address", ...), or NULL: a URL
+ * it cannot parse is a usage error, not a failure to retry. */
+const char *http_client_url_problem(const char *url);
+
 /* "connect URL: Connection refused": what failed (resolve, connect, TLS
  * handshake with, send to, read, request), where, and the system's word for
  * it when there is one, else libcurl's. `opened`: a response had begun. */
 void http_client_describe_failure(CURL *curl, CURLcode rc, const char *url, const char *errbuf, int opened,
                                   char *why, size_t whylen);
+
+/* What a failed transfer says about trying again, as curl's exit codes
+ * tell them apart: a name that does not resolve (6) or a certificate that
+ * does not verify (60) will not heal by waiting; a refused connection (7,
+ * ECONNREFUSED) heals when the server starts; anything else (a timeout, a
+ * reset, an unreachable network) may heal by itself. */
+enum http_failure {
+    HTTP_FAILURE_OTHER,
+    HTTP_FAILURE_DNS,
+    HTTP_FAILURE_CERTIFICATE,
+    HTTP_FAILURE_REFUSED,
+};
+
+/* The kind of `rc` on `curl` (before curl_easy_cleanup: a refusal is told
+ * by the connect's errno). */
+enum http_failure http_client_failure_kind(CURL *curl, CURLcode rc);
+
+/* What the user can do about a DNS or certificate failure, in the options
+ * ssecat and ssepub share ("check the host name"); NULL for the
+ * other kinds, whose advice is the tool's own. */
+const char *http_client_failure_hint(enum http_failure kind);
 
 #endif

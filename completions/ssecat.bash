@@ -6,12 +6,12 @@ _ssecat() {
     prev=${COMP_WORDS[COMP_CWORD - 1]}
     opts="--header --request --data --json --user --bearer --token-file --insecure --cacert --proxy
           --unix-socket --connect-timeout --compressed --user-agent --last-event-id
-          --ignore-content-type --location-trusted --retry-delay --max-delay --max-retries --no-reconnect
+          --ignore-content-type --location-trusted --retry-delay --max-delay --max-retries --retry-connrefused --no-reconnect
           --reconnect --output --format-string --comments --timestamps --no-color
           --pretty-json --no-buffer --max-event-size --input --event --count --until
           --until-inclusive --idle-timeout
-          --max-time --silent --verbose --help --version
-          -H -X -d -u -k -A -o -F -N -e -n -m -s -v -h -V"
+          --max-time --silent --show-error --disable --verbose --help --version
+          -H -X -d -u -k -A -o -F -N -e -n -m -s -S -q -v -h -V"
     case $prev in
     -o | --output)
         mapfile -t COMPREPLY < <(compgen -W "data json sse pretty" -- "$cur")

@@ -28,7 +28,7 @@ attempts_logged() {
 
 @test "--retry-delay 0 and nothing listening: retried with backoff, not in a busy loop" {
     port=$(free_port)
-    run --separate-stderr -5 timeout 10 "$SSECAT" --retry-delay 0 -m 3s "http://127.0.0.1:$port/"
+    run --separate-stderr -5 timeout 10 "$SSECAT" --retry-connrefused --retry-delay 0 -m 3s "http://127.0.0.1:$port/"
     printf '%s\n' "$stderr" >"$ERR"
     n=$(attempts_logged "$ERR")
     echo "reconnections in 3s: $n"

@@ -124,6 +124,18 @@ STREAM_OK='{"chunks":["id: 1\ndata: hello\n\n"]}'
     [ -z "$stderr" ]
 }
 
+@test "curl's -sS, -sSN and -q are accepted: the stream is read, and errors still show" {
+    start_sse_server "[$STREAM_OK]"
+    run --separate-stderr -0 timeout 10 "$SSECAT" -q -sSN --no-reconnect "$URL"
+    [ "$output" = "hello" ]
+    [ -z "$stderr" ]
+    run --separate-stderr -0 timeout 10 "$SSECAT" --disable --silent --show-error --no-reconnect "$URL"
+    [ "$output" = "hello" ]
+    port=$(free_port)
+    run --separate-stderr -4 timeout 10 "$SSECAT" -sS --no-reconnect "http://127.0.0.1:$port/"
+    [ "$stderr" = "ssecat: connect http://127.0.0.1:$port/: Connection refused" ]
+}
+
 @test "no reconnect on 204: exit 3 and the status shown" {
     start_sse_server '[{"status":204,"headers":{}}]'
     run --separate-stderr -3 timeout 10 "$SSECAT" --retry-delay 50ms "$URL"
@@ -183,7 +195,7 @@ STREAM_OK='{"chunks":["id: 1\ndata: hello\n\n"]}'
     port=$(free_port)
     run --separate-stderr -4 timeout 10 "$SSECAT" --no-reconnect "http://127.0.0.1:$port/"
     [ "$stderr" = "ssecat: connect http://127.0.0.1:$port/: Connection refused" ]
-    run --separate-stderr -4 timeout 10 "$SSECAT" --max-retries 2 --retry-delay 50ms --max-delay 100ms "http://127.0.0.1:$port/"
+    run --separate-stderr -4 timeout 10 "$SSECAT" --retry-connrefused --max-retries 2 --retry-delay 50ms --max-delay 100ms "http://127.0.0.1:$port/"
     [ "${#stderr_lines[@]}" -eq 3 ]
     [[ "${stderr_lines[0]}" == "ssecat: connect http://127.0.0.1:$port/: Connection refused; reconnecting in 50ms (attempt 1)" ]]
     [[ "${stderr_lines[1]}" == *"; reconnecting in "*"ms (attempt 2)" ]]
@@ -244,6 +256,18 @@ wait_for_cpu() {
     done
     echo "process $pid used less than $want ticks of CPU in time" >&2
     return 1
+}
+
+@test "a gzip stream sent unasked is decoded, as browsers do; Accept-Encoding is sent only with --compressed" {
+    start_sse_server '[{"headers":{"Content-Type":"text/event-stream","Content-Encoding":"gzip"},"chunks":[{"gzip":"id: 1\ndata: hello\n\ndata: world\n\n"}]}]'
+    run --separate-stderr -0 timeout 10 "$SSECAT" --no-reconnect "$URL"
+    [ "$output" = $'hello\nworld' ]
+    [ -z "$stderr" ]
+    [ -z "$(request 0 header accept-encoding)" ]
+    # -H Accept-Encoding asks for it the user's way; the answer is decoded too
+    run --separate-stderr -0 timeout 10 "$SSECAT" --no-reconnect -H 'Accept-Encoding: gzip' "$URL"
+    [ "$output" = $'hello\nworld' ]
+    [ "$(request 1 header accept-encoding)" = "gzip" ]
 }
 
 @test "--compressed: Ctrl-C and SIGTERM end ssecat at once while it inflates a gzip bomb" {

@@ -87,6 +87,24 @@ usage_error() {
     first=${stderr%%$'\n'*}
 }
 
+@test "typos get a did-you-mean by edit distance, in all three tools" {
+    usage_error ssecat --outptu json http://127.0.0.1:9/
+    [ "$first" = "ssecat: --outptu: unknown option (did you mean -o/--output?)" ]
+    usage_error ssecat --ssl http://127.0.0.1:9/
+    [ "$first" = "ssecat: --ssl: unknown option (TLS comes with an https:// URL)" ]
+    usage_error ssepub --chanel a hello
+    [ "$first" = "ssepub: --chanel: unknown option (did you mean -c/--channel?)" ]
+    usage_error ssecat --no-such-option http://127.0.0.1:9/
+    [ "$first" = "ssecat: --no-such-option: unknown option" ]
+    [ -x "$SSED" ] || skip "ssed is not built"
+    usage_error ssed --listn 127.0.0.1:0
+    [ "$first" = "ssed: --listn: unknown option (did you mean -l/--listen?)" ]
+    usage_error ssed --tls-certs cert.pem
+    [ "$first" = "ssed: --tls-certs: unknown option (did you mean --tls-cert?)" ]
+    usage_error ssed --ssl
+    [ "$first" = "ssed: --ssl: unknown option (did you mean --tls-cert?)" ]
+}
+
 @test "ssecat: mosquitto_sub's and curl's options get a did-you-mean" {
     usage_error ssecat -C 5 http://127.0.0.1:9/
     [ "$first" = "ssecat: -C: unknown option (did you mean -n/--count?)" ]

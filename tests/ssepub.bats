@@ -4,6 +4,7 @@
 
 bats_require_minimum_version 1.5.0
 load lib/helpers
+load lib/ssecat_helpers
 
 teardown() {
     exec 8>&- 9>&- 2>/dev/null || true
@@ -311,8 +312,44 @@ C
     run bash -c "echo x | '$SSEPUB' --url http://127.0.0.1:$port/ --retry-for 7s 2>&1"
     echo "$output"
     [ "$status" -eq 4 ]
-    [[ "$output" == *"ssepub: connect http://127.0.0.1:$port/: Connection refused; retrying for 7s more (--retry-for)"* ]]
+    [[ "$output" == *"ssepub: cannot reach the server: connect http://127.0.0.1:$port/: Connection refused; retrying for 7s more (--retry-for)"* ]]
     [[ "$output" == *"still retrying for "*" more (--retry-for)"* ]]
+    [[ "${output##*$'\n'}" == "ssepub: 1 event not delivered: still failing after 7s (--retry-for): connect http://127.0.0.1:$port/: Connection refused" ]]
+}
+
+@test "ssepub: a server that is down is said at once ('cannot reach'); the retries end when --retry-for does" {
+    port=$(free_port)
+    start_bg "$BATS_TEST_TMPDIR/pub.out" "$BATS_TEST_TMPDIR/pub.err" "$SSEPUB" --url "http://127.0.0.1:$port/" \
+        --retry-for 3s hello
+    local pub=$BG_PID start=$(date +%s%N)
+    wait_for_line "$BATS_TEST_TMPDIR/pub.err" '^ssepub: cannot reach the server: connect .*Connection refused; retrying for 3s more' 1
+    wait_for_exit "$pub" 10
+    elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+    cat "$BATS_TEST_TMPDIR/pub.err"
+    [ "$EXIT_STATUS" -eq 4 ]
+    [ "$elapsed_ms" -ge 3000 ]
+    [ "$(wc -l <"$BATS_TEST_TMPDIR/pub.err")" -eq 2 ]
+}
+
+@test "ssepub: a URL that does not parse is a usage error (2), not retried" {
+    run --separate-stderr -2 timeout 10 "$SSEPUB" --url 'http://[bad/' --retry-for 20s hello
+    [ "$stderr" = "$(printf "ssepub: invalid URL 'http://[bad/': Bad IPv6 address\nTry 'ssepub --help' for more information.")" ]
+    run --separate-stderr -2 timeout 10 env SSED_URL='http://[bad/' "$SSEPUB" --retry-for 20s hello
+}
+
+@test "ssepub: a host name that does not resolve (.invalid) ends it at once, exit 4, with a hint" {
+    SECONDS=0
+    run --separate-stderr -4 timeout 30 "$SSEPUB" --url http://no-such-host.invalid/ --retry-for 20s hello
+    [ "$SECONDS" -lt 10 ]
+    [ "$stderr" = "ssepub: 1 event not delivered: resolve http://no-such-host.invalid/: Could not resolve host: no-such-host.invalid (check the host name)" ]
+}
+
+@test "ssepub: a 5xx answer's status is said once, not twice" {
+    start_sse_server '[{"status":503,"headers":{"Content-Type":"text/plain"},"chunks":["503 Service Unavailable: too many channels (--max-channels)\n"]}]'
+    run --separate-stderr -4 timeout 20 "$SSEPUB" --url "http://127.0.0.1:$PORT/" --retry-for 300ms hello
+    echo "$stderr"
+    [[ "$stderr" == *"POST http://127.0.0.1:$PORT/: 503 Service Unavailable: too many channels (--max-channels)"* ]]
+    [[ "$stderr" != *"503 503"* ]]
 }
 
 @test "ssepub: -u is USER:PASS as in curl; -u URL still works this release, with a warning" {
@@ -346,4 +383,15 @@ PY
     [[ "$stderr" == *"-u URL is deprecated"*"--url"* ]]
     wait_for_data "$BATS_TEST_TMPDIR/s" 1
     [ "$(data_of "$BATS_TEST_TMPDIR/s")" = old-style ]
+}
+
+@test "ssepub: no MESSAGE with a terminal for stdin prints the help (as mosquitto_pub does), exit 2" {
+    command -v script >/dev/null || skip "script (util-linux) is not installed"
+    run timeout 10 script -qec "'$SSEPUB' --url http://127.0.0.1:9/" /dev/null
+    [ "$status" -eq 2 ]
+    [[ "$output" == "ssepub: no MESSAGE given and standard input is a terminal (to type events: cat | ssepub)"* ]]
+    [[ "$output" == *"Usage: ssepub [OPTIONS] [MESSAGE...]"* ]]
+    # a MESSAGE, or stdin that is not a terminal, is published as before
+    run timeout 10 script -qec "'$SSEPUB' --url http://127.0.0.1:9/ --retry-for 100ms hello" /dev/null
+    [ "$status" -eq 4 ]
 }

@@ -26,6 +26,8 @@ typedef struct ssecat_args {
     int no_color;        /* --no-color */
     int body_from_stdin; /* a -d or --json read stdin (@-) */
     int no_buffer;       /* -N: curl's habit; ssecat writes each event at once anyway */
+    int show_error;      /* -S: curl's habit; ssecat shows errors even with -s anyway */
+    int no_curlrc;       /* -q: curl's habit; ssecat reads no configuration file */
 } ssecat_args;
 
 /* A body argument: DATA as given, or @FILE's bytes (@- for stdin).
@@ -127,7 +129,7 @@ static const cli_option option_table[] = {
      .help = "connect through a Unix socket"},
     {OPT("connect-timeout", 0, CLI_DURATION, o.http.connect_timeout_ms), .arg = "DUR",
      .help = "limit on connecting (e.g. 5s)"},
-    {OPT("compressed", 0, CLI_FLAG, o.http.compressed), .help = "accept a compressed response"},
+    {OPT("compressed", 0, CLI_FLAG, o.http.compressed), .help = "ask for a compressed response (one sent\nunasked is decoded anyway)"},
     {OPT("user-agent", 'A', CLI_STRING, o.http.user_agent), .arg = "STRING",
      .help = "User-Agent (default ssecat/" SSETOOLS_VERSION ")"},
     {OPT("last-event-id", 0, CLI_STRING, o.last_event_id), .reject = "\r\n", .what = "an id", .arg = "ID",
@@ -145,6 +147,8 @@ static const cli_option option_table[] = {
     /* Into an int64_t: the count fits, and C lets a uint64_t store reach it. */
     {OPT("max-retries", 0, CLI_COUNT, o.max_retries), .max = 1000000000, .arg = "N",
      .help = "give up after N attempts in a row that fail (no limit)"},
+    {OPT("retry-connrefused", 0, CLI_FLAG, o.retry_connrefused),
+     .help = "retry a refused first connection too, until the\nserver is up (else exit 4 at once)"},
     {OPT("no-reconnect", 0, CLI_SET, reconnect), .value = 0, .help = "exit when the stream ends"},
     {OPT("reconnect", 0, CLI_SET, reconnect), .value = 1, .help = "reconnect after a non-GET stream ends too"},
 
@@ -177,6 +181,8 @@ static const cli_option option_table[] = {
 
     CLI_SECTION(""),
     {OPT("silent", 's', CLI_FLAG, o.silent), .help = "no reconnection reports or warnings"},
+    {OPT("show-error", 'S', CLI_FLAG, show_error), .help = "accepted as in curl; errors show even with -s"},
+    {OPT("disable", 'q', CLI_FLAG, no_curlrc), .help = "accepted as in curl (no .curlrc); ssecat reads\nno configuration file"},
     {OPT("verbose", 'v', CLI_FLAG, o.verbose), .help = "show request and response headers"},
     {OPT("help", 'h', CLI_HELP, o), .help = "this help"},
     {OPT("version", 'V', CLI_VERSION, o), .help = "the version"},
@@ -196,6 +202,7 @@ static const cli_hint option_hints[] = {
     {"-f", NULL, "ssecat fails on an HTTP error status already, with exit status 3"},
     {"--fail", NULL, "ssecat fails on an HTTP error status already, with exit status 3"},
     {"-t", NULL, "the stream is chosen by its URL: ssecat URL"}, /* mosquitto_sub: topic */
+    {"--ssl", NULL, "TLS comes with an https:// URL"},          /* curl */
     {NULL, NULL, NULL},
 };
 
@@ -209,7 +216,8 @@ static const cli_spec cli = {
              "EventSource would see it. '-' parses a captured stream from stdin.\n",
     .footer = "Durations take units: 250ms, 15s, 2m, 1h. Exit status: 0 done (stream ended,\n"
               "-n or --until reached, interrupted), 1 runtime error, 2 usage error, 3 HTTP\n"
-              "status, content type or redirect refused, 4 connection failure, 5 timeout.\n"
+              "status, content type or redirect refused, 4 connection failure (at once on\n"
+              "a first connection's certificate, DNS or refused error), 5 timeout.\n"
               "See ssecat(1).\n",
     .help_column = 32,
     .print_version = print_version,
@@ -229,23 +237,6 @@ static void set_defaults(ssecat_args *a) {
 
 static int starts_with_nocase(const char *s, const char *prefix) { return strncasecmp(s, prefix, strlen(prefix)) == 0; }
 
-/* Why libcurl would refuse `url` ("Bad IPv6 address", ...), or NULL: a URL
- * it cannot parse is a usage error, not a connection to retry forever. */
-static const char *url_problem(const char *url) {
-    CURLU *u = curl_url();
-    if (!u)
-        return "out of memory";
-    CURLUcode rc = curl_url_set(u, CURLUPART_URL, url, 0);
-    curl_url_cleanup(u);
-    if (rc == CURLUE_OK)
-        return NULL;
-#if LIBCURL_VERSION_NUM >= 0x075000
-    return curl_url_strerror(rc);
-#else
-    return "malformed";
-#endif
-}
-
 /* The operands: one URL, or "-" for stdin, or none with --input. */
 static cli_outcome take_operands(ssecat_args *a, int count, char **args) {
     ssecat_options *o = &a->o;
@@ -259,7 +250,7 @@ static cli_outcome take_operands(ssecat_args *a, int count, char **args) {
     } else if (strcmp(args[0], "-") == 0) {
         o->input_path = "-";
     } else if (starts_with_nocase(args[0], "http://") || starts_with_nocase(args[0], "https://")) {
-        const char *why = url_problem(args[0]);
+        const char *why = http_client_url_problem(args[0]);
         if (why)
             return cli_usage_error(cli.program, "invalid URL '%s': %s", args[0], why);
         o->url = args[0];

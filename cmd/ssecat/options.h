@@ -27,6 +27,7 @@ typedef struct ssecat_options {
     uint64_t retry_delay_ms; /* reconnection time until the server sends retry: */
     uint64_t max_delay_ms;   /* cap of the backoff */
     int reconnect;           /* resolved: 1 for GET unless --no-reconnect, else only with --reconnect */
+    int retry_connrefused;   /* retry a refused connection before any stream has opened, too */
     int64_t max_retries;     /* reconnection attempts in a row without a stream; -1: no limit */
     uint64_t max_event_size;
 

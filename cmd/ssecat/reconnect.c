@@ -112,14 +112,35 @@ static int announce_and_wait(const ssecat_options *o, const sse_parser *p, const
     return wait_before_retry(delay, l);
 }
 
+/* A failure on the way to the first stream that waiting will not heal: a
+ * name that does not resolve, a certificate that does not verify, and,
+ * unless --retry-connrefused, a refused connection (a wrong port, more
+ * often than a server about to start). Once a stream has worked, every
+ * failure is retried, as EventSource does. The hint to end with, or NULL
+ * to go on retrying. */
+static const char *hopeless_at_first(const ssecat_options *o, enum http_failure failure) {
+    if (failure == HTTP_FAILURE_REFUSED)
+        return o->retry_connrefused ? NULL : "is the server running? --retry-connrefused waits for it";
+    return http_client_failure_hint(failure);
+}
+
+static int give_up(const char *why, const char *hint) {
+    if (hint)
+        log_error("%s (%s)", why, hint);
+    else
+        log_error("%s", why);
+    return EXIT_CONNECTION;
+}
+
 int reconnect_run(const ssecat_options *o, sse_parser *p, sink *s, limits *l) {
     backoff b = {0, 0, (unsigned)time(NULL) ^ (unsigned)getpid()};
+    int worked = 0; /* a stream has opened */
     for (;;) {
-        int opened;
-        char why[768];
+        stream_outcome out;
         uint64_t events_before = s->received, started = clock_now_ms();
-        enum stream_end end = stream_run(o, p, s, l, &opened, why, sizeof why);
+        enum stream_end end = stream_run(o, p, s, l, &out);
         int healthy = s->received > events_before || clock_now_ms() - started >= HEALTHY_STREAM_MS;
+        worked |= out.opened;
         /* An incomplete event at the end of a stream is dropped, as
          * browsers do; the last event ID is kept for Last-Event-ID. */
         sse_parser_finish(p);
@@ -129,14 +150,15 @@ int reconnect_run(const ssecat_options *o, sse_parser *p, sink *s, limits *l) {
         int status = exit_status_of(end);
         if (status >= 0)
             return status;
-        const char *what = end == STREAM_ENDED ? "stream ended" : why;
-        if (!o->reconnect) {
-            if (end == STREAM_ENDED)
-                return EXIT_OK;
-            log_error("%s", why);
-            return EXIT_CONNECTION;
-        }
-        backoff_note(&b, opened, healthy);
+        if (!o->reconnect && end == STREAM_ENDED)
+            return EXIT_OK;
+        if (!o->reconnect) /* a refusal needs no word about waiting then */
+            return give_up(out.why, http_client_failure_hint(out.failure));
+        const char *hint = end == STREAM_NETWORK && !worked ? hopeless_at_first(o, out.failure) : NULL;
+        if (hint)
+            return give_up(out.why, hint);
+        const char *what = end == STREAM_ENDED ? "stream ended" : out.why;
+        backoff_note(&b, out.opened, healthy);
         if (o->max_retries >= 0 && b.failures > (uint64_t)o->max_retries) {
             log_error("%s; giving up after %llu reconnection attempts (--max-retries)", what,
                       (unsigned long long)o->max_retries);

@@ -215,10 +215,11 @@ static void report_refused(transfer *t) {
 
 /* "connect URL: Connection refused", with libcurl's text (which may quote
  * the server, a redirect's URL) made safe for stderr. */
-static void describe_failure(transfer *t, CURLcode rc, const char *errbuf, char *why, size_t whylen) {
+static void describe_failure(transfer *t, CURLcode rc, const char *errbuf, stream_outcome *out) {
     buf shown = BUF_INIT;
     const char *text = errbuf[0] ? terminal_stderr_text(&shown, errbuf, strlen(errbuf), 0) : "";
-    http_client_describe_failure(t->curl, rc, t->url, text, t->opened, why, whylen);
+    http_client_describe_failure(t->curl, rc, t->url, text, t->opened, out->why, sizeof out->why);
+    out->failure = http_client_failure_kind(t->curl, rc);
     buf_free(&shown);
 }
 
@@ -337,7 +338,7 @@ static int redirect_target(transfer *t, buf *next) {
 
 /* One request to t->url. A redirect ends it with its target in `next`
  * (and its status in *code) for stream_run to follow. */
-static enum stream_end request_once(transfer *t, char *why, size_t whylen, buf *next, long *code) {
+static enum stream_end request_once(transfer *t, stream_outcome *out, buf *next, long *code) {
     char errbuf[CURL_ERROR_SIZE] = "";
     struct curl_slist *headers = NULL;
     buf last_id = BUF_INIT;
@@ -376,12 +377,12 @@ static enum stream_end request_once(transfer *t, char *why, size_t whylen, buf *
     } else if (result == CURLE_OK && t->state == RESPONSE_OPEN) {
         end = STREAM_ENDED;
     } else {
-        describe_failure(t, result == CURLE_OK ? CURLE_GOT_NOTHING : result, errbuf, why, whylen);
+        describe_failure(t, result == CURLE_OK ? CURLE_GOT_NOTHING : result, errbuf, out);
         /* The URL given was checked at start: one libcurl cannot use came
          * from a redirect, which is refused, not a network failure. */
         end = result == CURLE_URL_MALFORMAT ? STREAM_REFUSED : STREAM_NETWORK;
         if (end == STREAM_REFUSED)
-            log_error("%s", why);
+            log_error("%s", out->why);
     }
 out:
     if (multi)
@@ -449,13 +450,13 @@ static int may_follow(const transfer *t, const char *target, int hops) {
     return ok;
 }
 
-enum stream_end stream_run(const ssecat_options *o, sse_parser *p, sink *s, limits *l, int *opened, char *why,
-                           size_t whylen) {
+enum stream_end stream_run(const ssecat_options *o, sse_parser *p, sink *s, limits *l, stream_outcome *out) {
     buf url = BUF_INIT, next = BUF_INIT;
     transfer t = {.o = o, .url = o->url, .p = p, .s = s, .l = l};
     enum stream_end end;
-    *opened = 0;
-    why[0] = '\0';
+    out->opened = 0;
+    out->failure = HTTP_FAILURE_OTHER;
+    out->why[0] = '\0';
     for (int hops = 0;; hops++) {
         long code = 0;
         t.state = RESPONSE_HEADERS;
@@ -463,7 +464,7 @@ enum stream_end stream_run(const ssecat_options *o, sse_parser *p, sink *s, limi
         t.cut = 0;
         buf_clear(&t.error_body);
         buf_clear(&next);
-        end = request_once(&t, why, whylen, &next, &code);
+        end = request_once(&t, out, &next, &code);
         if (end != STREAM_ENDED || next.len == 0)
             break;
         if (!may_follow(&t, next.data, hops)) {
@@ -480,7 +481,7 @@ enum stream_end stream_run(const ssecat_options *o, sse_parser *p, sink *s, limi
         next = swap;
         t.url = url.data;
     }
-    *opened = t.opened;
+    out->opened = t.opened;
     buf_free(&t.status_line);
     buf_free(&t.content_type);
     buf_free(&t.error_body);

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "http_client.h"
 #include "limits.h"
 #include "options.h"
 #include "sink.h"
@@ -21,10 +22,15 @@ enum stream_end {
     STREAM_FAILED,      /* a local failure (memory, output); already reported */
 };
 
+/* What one request left to decide on beyond how it ended. */
+typedef struct stream_outcome {
+    int opened;                /* the stream opened (reconnecting starts again from the plain reconnection time) */
+    enum http_failure failure; /* STREAM_NETWORK: whether waiting can heal it */
+    char why[768];             /* STREAM_NETWORK: "connect URL: Connection refused" */
+} stream_outcome;
+
 /* Make one request to o->url, sending the parser's last event ID as
- * Last-Event-ID. *opened says whether the stream opened (so reconnecting
- * starts again from the plain reconnection time). */
-enum stream_end stream_run(const ssecat_options *o, sse_parser *p, sink *s, limits *l, int *opened, char *why,
-                           size_t whylen);
+ * Last-Event-ID. */
+enum stream_end stream_run(const ssecat_options *o, sse_parser *p, sink *s, limits *l, stream_outcome *out);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "sse_parser.h"
@@ -108,6 +109,7 @@ static const cli_hint option_hints[] = {
     {"-m", NULL, "the message is the operands: ssepub [OPTIONS] MESSAGE..."},
     {"-l", NULL, "ssepub sends each line of stdin as an event already"},
     {"-f", NULL, "send a file as one event with -s/--stdin-whole < FILE"},
+    {"--ssl", NULL, "TLS comes with an https:// --url"}, /* curl */
     {NULL, NULL, NULL},
 };
 
@@ -120,7 +122,8 @@ static const cli_spec cli = {
              "without them, each line of stdin is one event, sent as it arrives.\n",
     .footer = "Exit status: 0 all delivered, 1 local error (reading stdin, incomplete event),\n"
               "2 usage error, 3 refused by the server (auth, too large, malformed),\n"
-              "4 server unreachable within --retry-for.\n",
+              "4 server unreachable within --retry-for (at once for a host name that does\n"
+              "not resolve or a certificate that does not verify).\n",
     .help_column = 30,
     .hints = option_hints,
 };
@@ -181,6 +184,13 @@ static cli_outcome choose_input(ssepub_args *a, int count, char **args) {
         o->mode = INPUT_ARGS;
         return join_message(o, count, args);
     }
+    /* Nothing to send but what a person would type: as mosquitto_pub
+     * does, say how to use ssepub instead of waiting in silence. */
+    if (!a->whole && !a->sse && !o->null_separated && isatty(STDIN_FILENO)) {
+        fprintf(stderr, "ssepub: no MESSAGE given and standard input is a terminal (to type events: cat | ssepub)\n\n");
+        cli_print_help(&cli, stderr);
+        return CLI_USAGE;
+    }
     if (a->whole) {
         if (a->sse || o->null_separated)
             return cli_usage_error(cli.program, "--stdin-whole: cannot be combined with %s",
@@ -215,7 +225,11 @@ static cli_outcome resolve(ssepub_args *a) {
                                    o->url);
     }
     o->http.verbose = o->verbosity == LOG_VERBOSE;
-    return build_target(o);
+    cli_outcome rc = build_target(o);
+    const char *why = rc == CLI_RUN ? http_client_url_problem(o->target) : NULL;
+    if (why)
+        return cli_usage_error(cli.program, "invalid URL '%s': %s", o->target, why);
+    return rc;
 }
 
 cli_outcome options_parse(ssepub_options *o, int argc, char **argv) {

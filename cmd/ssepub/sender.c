@@ -85,8 +85,10 @@ static long long answer_number(const buf *answer, const char *key) {
     return n;
 }
 
-/* The "error" text of an answer, or its first line for other servers. */
-static void answer_reason(const buf *answer, char *out, size_t size) {
+/* The "error" text of an answer, or its first line for other servers,
+ * without the status ssed's plain-text answers start with ("503 Service
+ * Unavailable: ..."), which the caller has already said. */
+static void answer_reason(const buf *answer, long status, char *out, size_t size) {
     const char *start = answer->len ? memmem(answer->data, answer->len, "\"error\":\"", 9) : NULL;
     size_t n = 0;
     if (start) {
@@ -100,11 +102,15 @@ static void answer_reason(const buf *answer, char *out, size_t size) {
             out[n++] = answer->data[i];
     }
     out[n] = '\0';
+    char code[24];
+    int code_len = snprintf(code, sizeof code, "%ld ", status);
+    if (strncmp(out, code, (size_t)code_len) == 0)
+        memmove(out, out + code_len, n - (size_t)code_len + 1);
 }
 
 /* One POST of the batch. Returns the HTTP status, or 0 when no answer came
- * (why in errbuf). */
-static long post_once(sender *s, batch *b, char *errbuf) {
+ * (why in errbuf, and its kind in *failure). */
+static long post_once(sender *s, batch *b, char *errbuf, enum http_failure *failure) {
     char sequence[48], publisher[48];
     snprintf(publisher, sizeof publisher, "SSE-Publisher: %s", s->session);
     snprintf(sequence, sizeof sequence, "SSE-Sequence: %llu", (unsigned long long)b->first_seq);
@@ -139,13 +145,16 @@ static long post_once(sender *s, batch *b, char *errbuf) {
     if (rc != CURLE_OK) {
         char why[CURL_ERROR_SIZE];
         http_client_describe_failure(s->curl, rc, s->o->target, errbuf, 0, why, sizeof why);
+        *failure = http_client_failure_kind(s->curl, rc);
         snprintf(errbuf, CURL_ERROR_SIZE, "%s", why);
         return 0;
     }
     long status = 0;
     curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
-    log_verbose("POST %s: %ld %.*s", s->o->target, status, (int)(s->answer.len > 300 ? 300 : s->answer.len),
-                s->answer.data ? s->answer.data : "");
+    s->answered = 1;
+    char text[300];
+    answer_reason(&s->answer, status, text, sizeof text);
+    log_verbose("POST %s: %ld %s", s->o->target, status, text);
     return status;
 }
 
@@ -157,11 +166,79 @@ static void give_up(sender *s, batch *b, int status, const char *why) {
     batch_drop_front(b, b->count);
 }
 
+/* A run of failed sends of one batch, retried until --retry-for has passed
+ * since the first of them. */
+typedef struct retrying {
+    uint64_t first_failure; /* 0: the last send did not fail */
+    uint64_t last_report;
+    uint64_t backoff;
+} retrying;
+
+/* Why the send failed, for messages: libcurl's words when no answer came
+ * ("connect URL: Connection refused"), else the answer's. */
+static void failure_reason(const sender *s, long status, const char *errbuf, char *reason, size_t size) {
+    if (status == 0) {
+        snprintf(reason, size, "%s", errbuf);
+        return;
+    }
+    char answer[400] = "unexpected answer";
+    if (status >= 500)
+        answer_reason(&s->answer, status, answer, sizeof answer);
+    snprintf(reason, size, "POST %s: %ld %s", s->o->target, status, answer);
+}
+
+/* After a transient failure: wait and return 0 to send again, or give up
+ * on the batch (-1) when --retry-for has passed, a stop signal came, or
+ * the first request of the run met an error that waiting will not heal
+ * (a name that does not resolve, a certificate that does not verify). */
+static int retry_or_give_up(sender *s, batch *b, retrying *r, long status, const char *errbuf,
+                            enum http_failure failure) {
+    char reason[CURL_ERROR_SIZE + 64], why[sizeof reason + 128], left[32];
+    failure_reason(s, status, errbuf, reason, sizeof reason);
+    const char *hint = s->answered ? NULL : http_client_failure_hint(failure);
+    uint64_t now = clock_now_ms();
+    if (!r->first_failure)
+        r->first_failure = now;
+    uint64_t spent = now - r->first_failure;
+    units_format_duration(left, sizeof left, spent < s->o->retry_for_ms ? s->o->retry_for_ms - spent : 0);
+    if (hint)
+        snprintf(why, sizeof why, "%s (%s)", reason, hint);
+    else if (signals_stop_requested())
+        snprintf(why, sizeof why, "interrupted while retrying: %s", reason);
+    else if (spent >= s->o->retry_for_ms) {
+        units_format_duration(left, sizeof left, s->o->retry_for_ms);
+        snprintf(why, sizeof why, "still failing after %s (--retry-for): %s", left, reason);
+    } else
+        why[0] = '\0';
+    if (why[0]) {
+        give_up(s, b, EXIT_UNREACHABLE, why);
+        return -1;
+    }
+    /* Said at once, so a server that is down is known within a second. */
+    const char *what = status == 0 ? "cannot reach the server: " : "";
+    if (spent == 0 || now - r->last_report >= STILL_RETRYING_MS) {
+        log_info("%s%s; %s for %s more (--retry-for)", what, reason, spent == 0 ? "retrying" : "still retrying",
+                 left);
+        r->last_report = now;
+    } else {
+        log_verbose("%s; retrying", reason);
+    }
+    uint64_t jitter;
+    if (getrandom(&jitter, sizeof jitter, 0) != (ssize_t)sizeof jitter)
+        jitter = now;
+    /* The last try is made when --retry-for ends, not a backoff after. */
+    uint64_t pause = backoff_jitter_ms(r->backoff, (uint32_t)jitter);
+    sleep_ms(pause < s->o->retry_for_ms - spent ? pause : s->o->retry_for_ms - spent);
+    r->backoff = backoff_next_ms(r->backoff, BACKOFF_FIRST_MS, BACKOFF_MAX_MS);
+    return 0;
+}
+
 void sender_send(sender *s, batch *b) {
-    uint64_t first_failure = 0, last_report = 0, backoff = BACKOFF_FIRST_MS;
+    retrying r = {0, 0, BACKOFF_FIRST_MS};
     char errbuf[CURL_ERROR_SIZE];
     while (b->count > 0) {
-        long status = post_once(s, b, errbuf);
+        enum http_failure failure = HTTP_FAILURE_OTHER;
+        long status = post_once(s, b, errbuf, &failure);
         long long accepted = status ? answer_number(&s->answer, "accepted") : -1;
         if (accepted > 0) {
             size_t taken = (size_t)accepted < b->count ? (size_t)accepted : b->count;
@@ -170,16 +247,16 @@ void sender_send(sender *s, batch *b) {
         }
         if (status == 200 && b->count == 0)
             return;
-        char reason[512];
         if (status >= 400 && status < 500) {
-            answer_reason(&s->answer, reason, sizeof reason);
+            char reason[512];
+            answer_reason(&s->answer, status, reason, sizeof reason);
             if ((status == 400 || status == 413) && b->count > 0 && accepted >= 0) {
                 /* One event was refused: report it, send the rest. */
                 log_error("event from input %llu refused by the server (%ld): %s",
                           (unsigned long long)b->inputs[0], status, reason);
                 s->refused++;
                 batch_drop_front(b, 1);
-                first_failure = 0;
+                r.first_failure = 0;
                 continue;
             }
             char why[700];
@@ -189,38 +266,7 @@ void sender_send(sender *s, batch *b) {
             return;
         }
         /* Transient: no answer, 5xx, or an answer we cannot read. */
-        if (status == 0)
-            snprintf(reason, sizeof reason, "%s", errbuf);
-        else {
-            char answer[400] = "unexpected answer";
-            if (status >= 500)
-                answer_reason(&s->answer, answer, sizeof answer);
-            snprintf(reason, sizeof reason, "POST %s: %ld %s", s->o->target, status, answer);
-        }
-        uint64_t now = clock_now_ms();
-        if (!first_failure)
-            first_failure = now;
-        if (now - first_failure >= s->o->retry_for_ms || signals_stop_requested()) {
-            char why[700];
-            snprintf(why, sizeof why, "%s (%s %s)", reason,
-                     signals_stop_requested() ? "interrupted while retrying" : "gave up after --retry-for",
-                     s->o->target);
-            give_up(s, b, EXIT_UNREACHABLE, why);
+        if (retry_or_give_up(s, b, &r, status, errbuf, failure) < 0)
             return;
-        }
-        if (now == first_failure || now - last_report >= STILL_RETRYING_MS) {
-            char left[32];
-            units_format_duration(left, sizeof left, s->o->retry_for_ms - (now - first_failure));
-            log_info("%s; %s for %s more (--retry-for)", reason, now == first_failure ? "retrying" : "still retrying",
-                     left);
-            last_report = now;
-        } else {
-            log_verbose("%s; retrying", reason);
-        }
-        uint64_t jitter;
-        if (getrandom(&jitter, sizeof jitter, 0) != (ssize_t)sizeof jitter)
-            jitter = now;
-        sleep_ms(backoff_jitter_ms(backoff, (uint32_t)jitter));
-        backoff = backoff_next_ms(backoff, BACKOFF_FIRST_MS, BACKOFF_MAX_MS);
     }
 }

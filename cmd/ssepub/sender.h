@@ -20,6 +20,7 @@ typedef struct sender {
     uint64_t delivered;
     uint64_t refused;      /* events the server would not take */
     uint64_t undelivered;  /* events given up on */
+    int answered;          /* a request has had an answer: the URL works */
     int fatal;             /* nothing more can be delivered */
     int fatal_status;      /* EXIT_REFUSED or EXIT_UNREACHABLE */
 } sender;

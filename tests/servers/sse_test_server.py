@@ -6,7 +6,7 @@ so a test can say "first a stream that drops, then a 404". Every request is
 logged as one JSON line (method, path, headers with lower-cased names, body)
 so tests can check Last-Event-ID, custom headers and POST bodies.
 
-Usage: sse_test_server.py --port-file FILE --log FILE SCRIPT.json
+Usage: sse_test_server.py --port-file FILE --log FILE [--tls-cert PEM --tls-key PEM] SCRIPT.json
 
 SCRIPT.json is a list of responses, each an object with:
   status   (default 200)        reason   (default from the status)
@@ -17,17 +17,21 @@ SCRIPT.json is a list of responses, each an object with:
            {"gzip_bomb": STRING, "mib": N} (STRING repeated to N MiB,
            gzip-compressed about 1000:1, written as it is made; the gzip
            stream is left unfinished, as a bomb's sender need not finish it;
-           send "Content-Encoding: gzip" in headers)
+           send "Content-Encoding: gzip" in headers), or of {"gzip": STRING}
+           (STRING as one whole gzip stream; with "Content-Encoding: gzip")
   encoding "utf-8" (default) or "latin-1", to send any byte (\\u00ff is 0xFF)
   hold     seconds to keep the connection open after the chunks (default 0)
 
 It listens on 127.0.0.1 only, on a port the kernel picks, written to the
-port file once the server accepts connections. It stops on SIGTERM.
+port file once the server accepts connections; with --tls-cert and --tls-key
+it speaks HTTPS. It stops on SIGTERM.
 """
 import argparse
+import gzip
 import http.server
 import json
 import os
+import ssl
 import threading
 import time
 import zlib
@@ -52,6 +56,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--log", required=True)
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
     ap.add_argument("script")
     args = ap.parse_args()
     with open(args.script, encoding="utf-8") as f:
@@ -99,6 +105,10 @@ def main():
                             self.wfile.write(piece)
                         self.wfile.flush()
                         continue
+                    if isinstance(c, dict) and "gzip" in c:
+                        self.wfile.write(gzip.compress(c["gzip"].encode(encoding)))
+                        self.wfile.flush()
+                        continue
                     if isinstance(c, dict) and "repeat" in c:
                         self.wfile.write((c["repeat"] * int(c.get("times", 1))).encode(encoding))
                         self.wfile.flush()
@@ -118,6 +128,12 @@ def main():
         daemon_threads = True
 
     server = Server(("127.0.0.1", 0), Handler)
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        # The handshake happens in the handler's thread, so a client that
+        # refuses the certificate does not hold up the next one.
+        server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write(str(server.server_address[1]))
