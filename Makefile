@@ -162,7 +162,7 @@ $(foreach b,$(BINS),$(eval $(call binary_rule,$(b))))
 
 # ssed's network-facing parsers and its hub are unit-tested too.
 UNIT_SSED_OBJ := $(patsubst %.c,$(BUILD_DIR)/obj/%.o,cmd/ssed/http_request.c cmd/ssed/chunked.c cmd/ssed/listener.c \
-	cmd/ssed/hub.c cmd/ssed/history.c cmd/ssed/subscriber.c cmd/ssed/shared_event.c cmd/ssed/publish.c \
+	cmd/ssed/hub.c cmd/ssed/intake_gate.c cmd/ssed/history.c cmd/ssed/subscriber.c cmd/ssed/shared_event.c cmd/ssed/publish.c \
 	cmd/ssed/dedup.c cmd/ssed/redis_url.c cmd/ssed/cluster_message.c cmd/ssed/cluster_delivery.c cmd/ssed/latency.c \
 	cmd/ssed/metrics.c cmd/ssed/jwt_claims.c cmd/ssed/jwt_cache.c cmd/ssed/json_body.c cmd/ssed/json_guard.c \
 	$(SSED_STORE_SRC))

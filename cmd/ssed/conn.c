@@ -26,6 +26,7 @@
 
 static void conn_ready(loop_watch *w, uint32_t events);
 static void after_io(conn *c);
+static void gate_opened(intake_waiter *w);
 
 /* A conn waiting for its request head; counted once conn_counted. */
 static conn *conn_alloc(server *srv, int fd, int peer_fd) {
@@ -38,6 +39,7 @@ static conn *conn_alloc(server *srv, int fd, int peer_fd) {
     c->peer_fd = peer_fd;
     c->state = CONN_READING;
     c->started_ms = c->since_ms = clock_now_ms();
+    intake_waiter_init(&c->gated, INTAKE_BIT(INTAKE_ROUND), gate_opened);
     return c;
 }
 
@@ -90,8 +92,10 @@ static void watch_events(conn *c, uint32_t events) {
         c->watching = c->registered = events;
         return;
     }
-    int read_waits = c->io.read_wants_writable && (events & EPOLLIN);
-    uint32_t registered = events;
+    /* Held by the intake gate: no input asked until it opens. */
+    uint32_t asked = intake_waiting(&c->gated) ? events & ~(uint32_t)(EPOLLIN | EPOLLRDHUP) : events;
+    int read_waits = c->io.read_wants_writable && (asked & EPOLLIN);
+    uint32_t registered = asked;
     if (c->io.write_wants_readable && !read_waits)
         registered = (registered & ~(uint32_t)EPOLLOUT) | EPOLLIN;
     if (read_waits)
@@ -117,10 +121,6 @@ static uint32_t events_wanted(const conn *c, uint32_t events) {
         wanted |= EPOLLOUT;
     return wanted;
 }
-
-
-
-
 
 
 void conn_stream_name(const conn *c, char *out, size_t size) {
@@ -153,6 +153,7 @@ void conn_close(conn *c, const char *why) {
         h2_session_free(c);
     list_remove(&c->timer_link);
     list_remove(&c->input_link);
+    intake_gate_leave(&c->gated);
     list_remove(&c->sub.dirty_link); /* a session waiting for its flush */
     list_remove(&c->expiry_link);
     if (c->io.fd >= 0 && loop_remove(&srv->loop, c->io.fd) < 0 && errno != EBADF && errno != ENOENT)
@@ -570,8 +571,8 @@ static void take_input(conn *c, uint32_t events) {
             conn_close(c, "peer closed before its answer");
         return;
     }
-    if ((c->state == CONN_READING || c->state == CONN_BODY) && hub_intake_full(&c->srv->hub))
-        return; /* requests wait for the subscribers' round to end (hub.h); epoll says so again */
+    if ((c->state == CONN_READING || c->state == CONN_BODY) && !conn_may_read(c, events))
+        return;
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
         if (c->state == CONN_READING || c->state == CONN_BODY) {
             if (!may_step_handshake(c) || !read_more(c))
@@ -583,13 +584,28 @@ static void take_input(conn *c, uint32_t events) {
     process_buffered(c);
 }
 
+int conn_may_read(conn *c, uint32_t events) {
+    if ((events & (EPOLLHUP | EPOLLERR)) || intake_gate_pass(&c->srv->intake, &c->gated))
+        return 1; /* a peer gone is read to its end: epoll would repeat the hang-up */
+    watch_events(c, c->watching); /* nothing asked of epoll until the gate opens */
+    return 0;
+}
+
+static void gate_opened(intake_waiter *w) {
+    conn *c = list_entry(w, conn, gated);
+    if (c->closed)
+        return;
+    watch_events(c, c->watching);
+    after_io(c);
+}
+
 /* After any I/O: epoll watches what TLS now waits for, and input TLS holds
- * is read on the next loop turn. */
+ * is read on the next loop turn (not while the intake gate holds it). */
 static void after_io(conn *c) {
     if (c->closed || !c->io.ssl)
         return;
     if ((c->state == CONN_READING || c->state == CONN_BODY || c->state == CONN_H2) &&
-        transport_has_buffered_input(&c->io) &&
+        transport_has_buffered_input(&c->io) && !intake_waiting(&c->gated) &&
         !list_linked(&c->input_link))
         list_push_back(&c->srv->buffered_input, &c->input_link);
     watch_events(c, c->watching);
