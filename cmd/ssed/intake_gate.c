@@ -14,21 +14,24 @@ void intake_waiter_init(intake_waiter *w, unsigned reasons, void (*wake)(intake_
     w->wake = wake;
 }
 
-/* Wake those free to go. The list is taken whole first: a wake may read,
- * close the gate again and wait again, and it then waits at the back for
- * the next opening instead of being walked twice now. */
+/* Wake those free to go. The list is taken whole first: a wake may close
+ * the gate again and wait again, and it then waits behind those still
+ * held (they waited longer) instead of being walked twice now. */
 static void wake_free(intake_gate *g) {
-    list_node pending;
+    list_node pending, held;
     list_init(&pending);
+    list_init(&held);
     list_move_all(&pending, &g->waiters);
     while (!list_empty(&pending)) {
         intake_waiter *w = list_entry(pending.next, intake_waiter, link);
         list_remove(&w->link);
         if (g->closed & w->reasons)
-            list_push_back(&g->waiters, &w->link); /* still held, in its order */
+            list_push_back(&held, &w->link);
         else
             w->wake(w);
     }
+    list_move_all(&held, &g->waiters); /* those waiting again go behind */
+    list_move_all(&g->waiters, &held);
 }
 
 void intake_gate_set(intake_gate *g, enum intake_reason r, int closed) {
