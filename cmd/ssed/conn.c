@@ -26,7 +26,6 @@
 
 static void conn_ready(loop_watch *w, uint32_t events);
 static void after_io(conn *c);
-static void gate_opened(intake_waiter *w);
 
 /* A conn waiting for its request head; counted once conn_counted. */
 static conn *conn_alloc(server *srv, int fd, int peer_fd) {
@@ -39,7 +38,7 @@ static conn *conn_alloc(server *srv, int fd, int peer_fd) {
     c->peer_fd = peer_fd;
     c->state = CONN_READING;
     c->started_ms = c->since_ms = clock_now_ms();
-    intake_waiter_init(&c->gated, INTAKE_BIT(INTAKE_ROUND), gate_opened);
+    intake_waiter_init(&c->gated, INTAKE_BIT(INTAKE_ROUND), conn_gate_opened);
     return c;
 }
 
@@ -582,21 +581,6 @@ static void take_input(conn *c, uint32_t events) {
         }
     }
     process_buffered(c);
-}
-
-int conn_may_read(conn *c, uint32_t events) {
-    if ((events & (EPOLLHUP | EPOLLERR)) || intake_gate_pass(&c->srv->intake, &c->gated))
-        return 1; /* a peer gone is read to its end: epoll would repeat the hang-up */
-    watch_events(c, c->watching); /* nothing asked of epoll until the gate opens */
-    return 0;
-}
-
-static void gate_opened(intake_waiter *w) {
-    conn *c = list_entry(w, conn, gated);
-    if (c->closed)
-        return;
-    watch_events(c, c->watching);
-    after_io(c);
 }
 
 /* After any I/O: epoll watches what TLS now waits for, and input TLS holds

@@ -92,6 +92,9 @@ int conn_take_input(conn *c, const char *bytes, size_t len);
  * it waits on the intake gate, epoll asked for no input until it opens;
  * a hang-up or error in events is always read. */
 int conn_may_read(conn *c, uint32_t events);
+/* The gate opened for c (its intake_waiter's wake): input is watched again,
+ * and what TLS holds decrypted is read on the next loop turn. */
+void conn_gate_opened(intake_waiter *w);
 /* Ask epoll for these events (and what TLS waits for besides). */
 void conn_watch(conn *c, uint32_t events);
 /* A stream's session has room again: what epoll's EPOLLOUT is to a socket. */
