@@ -166,7 +166,7 @@ $(foreach b,$(BINS),$(eval $(call binary_rule,$(b))))
 
 # ssed's network-facing parsers and its hub are unit-tested too.
 UNIT_SSED_OBJ := $(patsubst %.c,$(BUILD_DIR)/obj/%.o,cmd/ssed/http/http_request.c cmd/ssed/http/chunked.c cmd/ssed/net/listener.c \
-	cmd/ssed/hub/hub.c cmd/ssed/hub/history.c cmd/ssed/hub/subscriber.c cmd/ssed/hub/shared_event.c cmd/ssed/routes/publish.c \
+	cmd/ssed/hub/hub.c cmd/ssed/hub/intake_gate.c cmd/ssed/hub/history.c cmd/ssed/hub/subscriber.c cmd/ssed/hub/shared_event.c cmd/ssed/routes/publish.c \
 	cmd/ssed/hub/dedup.c cmd/ssed/net/redis_url.c cmd/ssed/cluster/cluster_message.c cmd/ssed/cluster/cluster_delivery.c cmd/ssed/hub/latency.c \
 	cmd/ssed/routes/metrics.c cmd/ssed/auth/jwt_claims.c cmd/ssed/hub/channel_pattern.c cmd/ssed/auth/jwt_cache.c cmd/ssed/routes/json_body.c cmd/ssed/auth/json_guard.c \
 	$(SSED_STORE_SRC))

@@ -53,6 +53,7 @@ wait_for_metric() {
         ssed_channels ssed_bytes_out_total ssed_slow_subscriber_drops_total ssed_refusals_total \
         ssed_publish_requests_total ssed_publish_events_total ssed_history_events ssed_history_bytes \
         ssed_subscriber_writes_total ssed_events_delivered_total ssed_delivery_latency_seconds \
+        ssed_intake_paused ssed_intake_waits_total \
         ssed_channel_events_in_total ssed_channel_events_out_total ssed_channel_subscribers; do
         grep -q "^# HELP $name " "$BATS_TEST_TMPDIR/metrics"
         grep -q "^# TYPE $name " "$BATS_TEST_TMPDIR/metrics"

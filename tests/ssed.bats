@@ -293,6 +293,21 @@ teardown() {
     [ "$(stat_of slow_subscriber_drops)" -ge 1 ]
 }
 
+@test "ssed: input that fills a round waits on the intake gate and is woken when the round is written: every event arrives" {
+    start_ssed --max-pending 256K
+    subscribe good /
+    # A round's share is 64 KiB; cat keeps the pipe (64 KiB) full, so a
+    # read of 1 KB lines, encoded, passes it.
+    line=$(head -c 1000 /dev/zero | tr '\0' x)
+    for i in $(seq 1 2000); do echo "$i $line"; done >"$BATS_TEST_TMPDIR/lines"
+    cat "$BATS_TEST_TMPDIR/lines" >&8
+    wait_for_data "$BATS_TEST_TMPDIR/good" 2000 30
+    [ "$(data_of "$BATS_TEST_TMPDIR/good" | cut -d' ' -f1 | tr '\n' ' ')" = "$(seq 1 2000 | tr '\n' ' ')" ]
+    [ "$(stat_of intake_waits)" -ge 1 ]
+    [ "$(curl -s --max-time 5 "$URL/_ssed/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["intake_paused"])')" = "[]" ]
+    curl -s --max-time 5 "$URL/_ssed/metrics" | grep -qx 'ssed_intake_paused{reason="round"} 0'
+}
+
 @test "ssed: a client that connects and stalls is closed at the header timeout" {
     start_ssed --header-timeout 300ms
     start=$(date +%s%N)

@@ -273,3 +273,49 @@ mount_small_tmpfs() {
     [ "$code" = 503 ]
     grep -qF "store $store: the file was deleted or replaced while ssed ran" "$BATS_TEST_TMPDIR/answer"
 }
+
+# intake_paused: the reasons /_ssed/stats gives for input waiting, joined by commas.
+intake_paused() {
+    curl -s --max-time 5 "$URL/_ssed/stats" | python3 -c "
+import json, sys
+print(','.join(json.load(sys.stdin)['intake_paused']))"
+}
+
+# cpu_ticks PID: user and system clock ticks the process has used.
+cpu_ticks() {
+    awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+@test "store faults: while the store cannot write, input waits unread and unpolled (no CPU), stats and metrics say why, and every line arrives once it can" {
+    build_eio_shim
+    local port store="$BATS_TEST_TMPDIR/w.store" i before after
+    export EIO_SHIM_TRIGGER="$BATS_TEST_TMPDIR/eio-now" EIO_SHIM_MATCH="/w.store"
+    port=$(free_port)
+    SSED_FEED=1 SSED_PRELOAD="$BATS_TEST_TMPDIR/eio_shim.so" start_store_ssed "$port" --store "$store"
+    watch live /
+    [ "$(intake_paused)" = "" ]
+    echo "first" >&8
+    wait_for_line "$BATS_TEST_TMPDIR/live" '^data: first$' 10
+    touch "$EIO_SHIM_TRIGGER"
+    echo "during" >&8
+    wait_for_line "$SSED_ERR" 'input paused' 10
+    [ "$(intake_paused)" = "store" ]
+    curl -s --max-time 5 "$URL/_ssed/metrics" >"$BATS_TEST_TMPDIR/metrics"
+    grep -qx 'ssed_intake_paused{reason="store"} 1' "$BATS_TEST_TMPDIR/metrics"
+    grep -qx 'ssed_intake_paused{reason="round"} 0' "$BATS_TEST_TMPDIR/metrics"
+    # More input waits in the pipe: ssed leaves it there and does not poll
+    # it (a spinning loop takes a core: 200 ticks in these 2 s, or its share
+    # of a loaded machine's).
+    for i in $(seq 1 300); do echo "line $i"; done >&8
+    before=$(cpu_ticks "$SSED_PID")
+    sleep 2 # the window CPU time is measured over
+    after=$(cpu_ticks "$SSED_PID")
+    echo "CPU while input waited: $((after - before)) ticks in 2 s"
+    [ $((after - before)) -lt 10 ]
+    [ "$(grep -c '^data: line' "$BATS_TEST_TMPDIR/live")" = 0 ]
+    # The store writes again: intake opens and every line arrives, in order.
+    rm "$EIO_SHIM_TRIGGER"
+    wait_for_line "$BATS_TEST_TMPDIR/live" '^data: line 300$' 20
+    [ "$(intake_paused)" = "" ]
+    [ "$(data_of "$BATS_TEST_TMPDIR/live" | tr '\n' ' ')" = "first during $(seq -f 'line %g' 1 300 | tr '\n' ' ')" ]
+}

@@ -212,7 +212,7 @@ static int open_inputs(server *srv) {
         log_error("cannot create channel /%s", o->channel);
         return -1;
     }
-    input_target to = {&srv->loop, &srv->hub, srv->input_channel, o, &srv->stats.oversized_records,
+    input_target to = {&srv->loop, &srv->hub, &srv->intake, srv->input_channel, o, &srv->stats.oversized_records,
                        o->exit_on_eof ? shut_down_at_end : NULL, srv, NULL, NULL, NULL};
     server_cluster_input_target(srv, &to);
     if (o->read_stdin && input_open_stdin(&srv->inputs[srv->input_count++], &to) < 0)
@@ -226,7 +226,7 @@ static int open_inputs(server *srv) {
  * cluster link): the loop must not wait for it. */
 static int any_always_ready_input(server *srv) {
     for (size_t i = 0; i < srv->input_count; i++)
-        if (srv->inputs[i].open && srv->inputs[i].always_ready && !srv->inputs[i].paused)
+        if (input_wants_polling(&srv->inputs[i]))
             return 1;
     return 0;
 }

@@ -181,7 +181,7 @@ int server_flush_dirty(server *srv) {
     }
     if (!list_empty(&srv->hub.subs.dirty))
         return 1;
-    srv->hub.round_bytes = 0; /* everyone is written: a new round */
+    hub_round_end(&srv->hub); /* everyone is written: a new round, intake opens */
     return 0;
 }
 
@@ -363,6 +363,7 @@ int server_init(server *srv, const ssed_options *opt, const conn_routes *routes)
     list_init(&srv->graveyard);
     list_init(&srv->buffered_input);
     list_init(&srv->expiring);
+    intake_gate_init(&srv->intake);
     srv->max_clients = opt->max_clients;
     srv->keepalive = shared_event_raw(": keep-alive\n\n", 14);
     srv->expired_notice = shared_event_raw(": token expired\n\n", 17);
@@ -371,7 +372,10 @@ int server_init(server *srv, const ssed_options *opt, const conn_routes *routes)
         return -1;
     hub_limits limits = {opt->history, opt->max_history_bytes, opt->max_pending, opt->max_channels,
                          opt->max_channels};
-    return hub_init(&srv->hub, &limits);
+    if (hub_init(&srv->hub, &limits) < 0)
+        return -1;
+    srv->hub.gate = &srv->intake;
+    return 0;
 }
 
 void server_free(server *srv) {

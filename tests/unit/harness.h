@@ -48,5 +48,6 @@ void redis_url_tests_register(void);
 void cluster_delivery_tests_register(void);
 void jwt_claims_tests_register(void);
 void json_guard_tests_register(void);
+void intake_gate_tests_register(void);
 
 #endif

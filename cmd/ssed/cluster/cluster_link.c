@@ -183,6 +183,11 @@ static int link_may_read(void *ctx) {
     return k->hooks.may_read(k->hooks.ctx);
 }
 
+void cluster_link_resume_reading(cluster_link *k) {
+    redis_epoll_hold_reading(&k->cmd_w, 0);
+    redis_epoll_hold_reading(&k->sub_w, 0);
+}
+
 static redisAsyncContext *connect_one(cluster_link *k, redis_watch *w) {
     const redis_url *u = &k->cfg.url;
     redisAsyncContext *ac = u->unix_path[0] ? redisAsyncConnectUnix(u->unix_path) : redisAsyncConnect(u->host, u->port);

@@ -38,8 +38,9 @@ typedef struct cluster_link_hooks {
     void (*up)(void *ctx, const char *const *names, const size_t *lens, size_t count);
     /* Not ready any more; publishes in flight get failed answers. */
     void (*down)(void *ctx);
-    /* 0: leave what Redis sends in the sockets for now (the node's
-     * subscribers still owe a round's worth, hub.h); NULL: always read. */
+    /* 0: leave what Redis sends in the sockets, and stop watching them for
+     * input until cluster_link_resume_reading (the node's subscribers still
+     * owe a round's worth, hub.h); NULL: always read. */
     int (*may_read)(void *ctx);
     void *ctx;
 } cluster_link_hooks;
@@ -63,6 +64,8 @@ cluster_link *cluster_link_open(const cluster_link_config *cfg, loop *l, const c
                                 size_t errlen);
 /* Reconnect when it is time; once per loop iteration. */
 void cluster_link_step(cluster_link *k, uint64_t now_ms);
+/* may_read said no: read again (epoll reports what is waiting). */
+void cluster_link_resume_reading(cluster_link *k);
 int cluster_link_timeout(const cluster_link *k, uint64_t now_ms);
 int cluster_link_ready(const cluster_link *k);
 /* One script call for a batch; `done` is called exactly once (later, or

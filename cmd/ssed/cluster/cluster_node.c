@@ -19,7 +19,8 @@
 /* An input's events on their way to Redis: `collecting` fills while a
  * read is parsed; `sent` is in flight (or failed and waits to be resent,
  * with the same SSE-Sequence, so Redis skips what it already took). The
- * input is paused while anything is in flight or Redis is down. */
+ * input is paused while anything is in flight (input_pause, its own), and
+ * waits on the intake gate while Redis is down (INTAKE_CLUSTER). */
 typedef struct input_feed {
     cluster_node *node;
     input_source *in;
@@ -37,7 +38,9 @@ struct cluster_node {
     delivery delivery;
     input_feed feeds[2];
     uint64_t events_in; /* delivered into the hub */
-    int inputs_paused;
+    /* The link's reading from Redis, held by the gate's INTAKE_ROUND as
+     * local input is; it resumes when the round ends. */
+    intake_waiter link_gated;
     /* was_up: the link was ready once; synced: and then every channel had
      * read its stream, so history holds what a subscriber may ask for. */
     int was_up, synced;
@@ -112,12 +115,9 @@ static void on_fill_failed(void *ctx, const char *chan, size_t len) {
 
 static void pause_inputs(cluster_node *node, int paused) {
     server *srv = node->srv;
-    if (node->inputs_paused == paused)
+    if (intake_gate_holds(&srv->intake, INTAKE_BIT(INTAKE_CLUSTER)) == paused)
         return;
-    node->inputs_paused = paused;
-    for (size_t i = 0; i < srv->input_count; i++)
-        if (srv->inputs[i].open)
-            input_pause(&srv->inputs[i], paused || node->feeds[i].in_flight || node->feeds[i].sent.count);
+    intake_gate_set(&srv->intake, INTAKE_CLUSTER, paused);
     if (paused && srv->input_count)
         log_warn("redis unreachable: input paused until it is back");
     else if (srv->input_count)
@@ -141,10 +141,14 @@ static void on_up(void *ctx, const char *const *names, const size_t *lens, size_
 static void on_down(void *ctx) { pause_inputs(ctx, 1); }
 
 /* Events from Redis wait, like local input, while the subscribers still
- * owe a round's worth (hub.h). */
+ * owe a round's worth (hub.h): the link stops reading and is woken. */
 static int may_read(void *ctx) {
-    const cluster_node *node = ctx;
-    return !hub_intake_full(&node->srv->hub);
+    cluster_node *node = ctx;
+    return intake_gate_pass(&node->srv->intake, &node->link_gated);
+}
+
+static void link_gate_opened(intake_waiter *w) {
+    cluster_link_resume_reading(list_entry(w, cluster_node, link_gated)->link);
 }
 
 static void feed_sent(void *ctx, const cluster_publish_result *r) {
@@ -175,6 +179,7 @@ int server_cluster_open(server *srv) {
     }
     node->srv = srv;
     srv->cluster = node;
+    intake_waiter_init(&node->link_gated, INTAKE_BIT(INTAKE_ROUND), link_gate_opened);
     delivery_hooks dh = {deliver, announce_gap, request_fill, node};
     if (delivery_init(&node->delivery, &dh, o->history) < 0) {
         log_error("redis: out of memory");
@@ -207,7 +212,7 @@ int server_cluster_open(server *srv) {
         log_error("%s", err);
         return -1;
     }
-    node->inputs_paused = 1; /* until the link is first up */
+    intake_gate_set(&srv->intake, INTAKE_CLUSTER, 1); /* until the link is first up */
     return 0;
 }
 
@@ -289,7 +294,7 @@ static void send_feed(cluster_node *node, input_feed *f) {
                                             &f->sent, feed_sent, f) == 0;
     }
     if (f->in->open)
-        input_pause(f->in, node->inputs_paused || f->in_flight || f->sent.count);
+        input_pause(f->in, f->in_flight || f->sent.count);
 }
 
 static void input_flush(void *ctx, input_source *in) {
@@ -326,6 +331,7 @@ void server_cluster_close(server *srv) {
     cluster_node *node = srv->cluster;
     if (!node)
         return;
+    intake_gate_leave(&node->link_gated);
     cluster_link_close(node->link); /* in-flight calls are answered (failed) here */
     delivery_free(&node->delivery);
     for (size_t i = 0; i < 2; i++) {

@@ -7,16 +7,25 @@
 
 #include "log.h"
 
+/* hiredis asks for events; epoll is asked for them, less reading while
+ * held. */
 static void set_events(redis_watch *w, uint32_t events) {
-    if (w->events == events || !w->ac)
+    uint32_t registered = w->held ? events & ~(uint32_t)EPOLLIN : events;
+    w->events = events;
+    if (w->registered == registered || !w->ac)
         return;
-    if (loop_modify(w->loop, w->fd, events, &w->watch) < 0) {
+    if (loop_modify(w->loop, w->fd, registered, &w->watch) < 0) {
         /* Nothing to hand the error to: hiredis' hooks return nothing. The
          * link notices the silence when its commands go unanswered. */
         log_error("redis: epoll_ctl: %s", strerror(errno));
         return;
     }
-    w->events = events;
+    w->registered = registered;
+}
+
+void redis_epoll_hold_reading(redis_watch *w, int held) {
+    w->held = held;
+    set_events(w, w->events);
 }
 
 static void add_read(void *data) {
@@ -46,15 +55,19 @@ static void cleanup(void *data) {
         return;
     loop_remove(w->loop, w->fd);
     w->ac = NULL;
-    w->events = 0;
+    w->events = w->registered = 0;
     if (w->gone)
         w->gone(w->ctx, w);
 }
 
 static void on_ready(loop_watch *lw, uint32_t events) {
     redis_watch *w = (redis_watch *)lw;
-    if (w->ac && (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) && (!w->may_read || w->may_read(w->ctx)))
-        redisAsyncHandleRead(w->ac);
+    if (w->ac && (events & (EPOLLIN | EPOLLERR | EPOLLHUP))) {
+        if (!w->may_read || w->may_read(w->ctx))
+            redisAsyncHandleRead(w->ac);
+        else
+            redis_epoll_hold_reading(w, 1); /* until the owner says it may read */
+    }
     /* Reading may have freed the context (w->ac is then NULL). */
     if (w->ac && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
         redisAsyncHandleWrite(w->ac);
@@ -72,7 +85,7 @@ int redis_epoll_attach(redisAsyncContext *ac, loop *l, redis_watch *w, void (*go
     if (loop_add(l, w->fd, EPOLLIN | EPOLLOUT, &w->watch) < 0)
         return -1;
     w->ac = ac;
-    w->events = EPOLLIN | EPOLLOUT;
+    w->events = w->registered = EPOLLIN | EPOLLOUT;
     ac->ev.data = w;
     ac->ev.addRead = add_read;
     ac->ev.delRead = del_read;

@@ -22,12 +22,18 @@ struct redis_watch {
     loop *loop;
     redisAsyncContext *ac; /* NULL once hiredis freed it */
     int fd;
-    uint32_t events;
+    uint32_t events;     /* what hiredis asked for */
+    uint32_t registered; /* what epoll is asked for: events, less EPOLLIN while held */
+    int held;
     void (*gone)(void *ctx, redis_watch *w);
     void *ctx;
-    /* 0: do not read now (epoll reports the socket again); NULL: always. */
+    /* 0: do not read now: reading is held (epoll is not asked for input)
+     * until redis_epoll_hold_reading(w, 0); NULL: always read. */
     int (*may_read)(void *ctx);
 };
+
+/* Stop asking epoll for input (held != 0), or ask again. */
+void redis_epoll_hold_reading(redis_watch *w, int held);
 
 /* Register the context's socket; -1 with errno when epoll refuses. */
 int redis_epoll_attach(redisAsyncContext *ac, loop *l, redis_watch *w, void (*gone)(void *ctx, redis_watch *w),

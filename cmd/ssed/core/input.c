@@ -99,14 +99,37 @@ static int input_read(input_source *in) {
     return 1;
 }
 
+/* Read now? An input held by the intake gate waits on it (registered
+ * here) until it opens. */
+static int may_read(input_source *in) {
+    return in->open && !in->paused && intake_gate_pass(in->to.gate, &in->gated);
+}
+
+/* Ask epoll for input only while the input would read it. Paused or
+ * waiting, the descriptor is watched edge-triggered for nothing: a pipe
+ * whose writer left reports its hang-up once, not on every wait. */
+static void watch_input(input_source *in) {
+    uint32_t events = in->paused || intake_waiting(&in->gated) ? EPOLLET : EPOLLIN;
+    if (!in->open || in->always_ready || in->armed == events)
+        return;
+    if (loop_modify(in->to.loop, in->fd, events, &in->watch) < 0) {
+        log_error("%s: epoll_ctl: %s", in->name, strerror(errno));
+        return;
+    }
+    in->armed = events;
+}
+
+static void gate_opened(intake_waiter *w) { watch_input(list_entry(w, input_source, gated)); }
+
 static void input_ready(loop_watch *w, uint32_t events) {
     (void)events;
     input_source *in = (input_source *)w;
     /* A few chunks per wake-up keeps a fast producer from starving clients;
-     * none while the subscribers still owe a round's worth (hub.h). */
-    for (int i = 0; i < 4 && in->open && !in->paused && !hub_intake_full(in->to.hub); i++)
+     * none while the gate is closed (intake_gate.h). */
+    for (int i = 0; i < 4 && may_read(in); i++)
         if (input_read(in) != 1)
             break;
+    watch_input(in);
 }
 
 static int input_setup(input_source *in, const input_target *to, int fd, const char *name) {
@@ -117,6 +140,7 @@ static int input_setup(input_source *in, const input_target *to, int fd, const c
     in->name = name;
     in->open = 1;
     in->next_retry = -1;
+    intake_waiter_init(&in->gated, INTAKE_ALL, gate_opened);
     sse_parser_handlers h = {on_sse_event, on_sse_retry, NULL, on_sse_oversize, in};
     sse_parser_init(&in->parser, to->opt->max_event_size, &h);
     record_reader_init(&in->records, to->opt->null_separated ? '\0' : '\n', to->opt->max_event_size,
@@ -133,6 +157,7 @@ static int input_setup(input_source *in, const input_target *to, int fd, const c
         }
         in->always_ready = 1; /* regular files are always readable */
     }
+    in->armed = EPOLLIN;
     return 0;
 }
 
@@ -196,7 +221,7 @@ static void fifo_reopen(input_source *in) {
     int fd = fifo_open(in->name, in->fifo_mode, &st);
     if (fd < 0)
         return; /* logged; tried again at the next check */
-    if (loop_add(in->to.loop, fd, in->paused ? 0 : EPOLLIN, &in->watch) < 0) {
+    if (loop_add(in->to.loop, fd, in->armed, &in->watch) < 0) {
         log_error("%s: epoll_ctl: %s", in->name, strerror(errno));
         close(fd);
         return;
@@ -210,32 +235,34 @@ static void fifo_reopen(input_source *in) {
 }
 
 void input_check_fifo(input_source *in, uint64_t now_ms) {
-    if (!in->open || in->paused || !in->fifo_ino || now_ms < in->fifo_checked_ms + INPUT_FIFO_CHECK_MS)
+    if (!in->open || in->paused || intake_gate_holds(in->to.gate, in->gated.reasons) || !in->fifo_ino || now_ms < in->fifo_checked_ms + INPUT_FIFO_CHECK_MS)
         return;
     in->fifo_checked_ms = now_ms;
     if (!fifo_still_there(in))
         fifo_reopen(in);
 }
 
-/* Paused, the descriptor is watched edge-triggered for nothing: a pipe
- * whose writer left reports its hang-up once, not on every wait. */
 void input_pause(input_source *in, int paused) {
     if (!in->open || in->paused == paused)
         return;
     in->paused = paused;
-    if (!in->always_ready && loop_modify(in->to.loop, in->fd, paused ? EPOLLET : EPOLLIN, &in->watch) < 0)
-        log_error("%s: epoll_ctl: %s", in->name, strerror(errno));
+    watch_input(in);
 }
 
 void input_poll_always_ready(input_source *in) {
-    if (in->open && in->always_ready && !in->paused && !hub_intake_full(in->to.hub))
+    if (in->always_ready && may_read(in))
         input_read(in);
+}
+
+int input_wants_polling(const input_source *in) {
+    return in->open && in->always_ready && !in->paused && !intake_waiting(&in->gated);
 }
 
 void input_close(input_source *in) {
     if (!in->open)
         return;
     in->open = 0;
+    intake_gate_leave(&in->gated);
     if (!in->always_ready)
         loop_remove(in->to.loop, in->fd);
     if (in->fd != STDIN_FILENO)

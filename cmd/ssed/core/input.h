@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "hub.h"
+#include "intake_gate.h"
 #include "loop.h"
 #include "options.h"
 #include "record_reader.h"
@@ -19,6 +20,7 @@ typedef struct input_source input_source;
 typedef struct input_target {
     loop *loop;
     hub *hub;
+    intake_gate *gate; /* the input reads only while it is open (for any reason) */
     channel *channel; /* held by the caller while the input is open */
     const ssed_options *opt;
     uint64_t *oversized_records; /* counted here */
@@ -40,7 +42,9 @@ struct input_source {
     const char *name;
     int always_ready; /* a regular file or /dev/null: epoll cannot watch it */
     int open;
-    int paused;
+    int paused;       /* for this input alone: a cluster batch in flight */
+    intake_waiter gated; /* on the gate while it holds this input */
+    uint32_t armed;      /* the events asked of epoll */
     record_reader records; /* lines format */
     sse_parser parser;   /* sse format */
     long long next_retry; /* sse format: a retry field for the next event */
@@ -55,13 +59,17 @@ int input_open_stdin(input_source *in, const input_target *to);
 int input_open_fifo(input_source *in, const input_target *to, const char *path, mode_t mode);
 /* Read an input epoll cannot watch (a regular file, /dev/null). */
 void input_poll_always_ready(input_source *in);
+/* Would input_poll_always_ready read now (the loop must not sleep)? */
+int input_wants_polling(const input_source *in);
 /* How often ssed checks that a FIFO input is still the file at its path. */
 #define INPUT_FIFO_CHECK_MS 1000
 /* Reopen a FIFO that was removed or replaced, at most every
  * INPUT_FIFO_CHECK_MS. */
 void input_check_fifo(input_source *in, uint64_t now_ms);
-/* Stop reading (paused != 0) or read again; what the source holds waits in
- * the pipe meanwhile, so a writer blocks instead of losing events. */
+/* Stop reading (paused != 0) or read again, for a reason of this input
+ * alone (reasons shared by all inputs are the gate's); what the source
+ * holds waits in the pipe meanwhile, so a writer blocks instead of losing
+ * events. */
 void input_pause(input_source *in, int paused);
 void input_close(input_source *in);
 

@@ -12,6 +12,7 @@
 #include "dedup.h"
 #include "hub.h"
 #include "input.h"
+#include "intake_gate.h"
 #include "latency.h"
 #include "list.h"
 #include "loop.h"
@@ -60,6 +61,7 @@ struct server {
     const char *token; /* publishers must present it; NULL: loopback only */
     loop loop;
     hub hub;
+    intake_gate intake; /* whether inputs may read now, and why not (intake_gate.h) */
     listener_watch listeners[SSED_MAX_LISTEN];
     size_t listener_count;
     input_source inputs[2];
@@ -92,7 +94,6 @@ struct server {
     struct jwt_cache *jwt_cache; /* tokens that verified, until they expire */
     dedup_table *dedup;
     struct store *store; /* --store; NULL: history in memory only */
-    int inputs_paused;   /* while the store cannot write */
     cluster_node *cluster; /* --redis; NULL: a single server */
     server_stats stats;
 };

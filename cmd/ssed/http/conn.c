@@ -32,8 +32,10 @@ static void watch_events(conn *c, uint32_t events) {
         c->watching = c->registered = events;
         return;
     }
-    int read_waits = c->io.read_wants_writable && (events & EPOLLIN);
-    uint32_t registered = events;
+    /* Held by the intake gate: no input asked until it opens. */
+    uint32_t asked = intake_waiting(&c->gated) ? events & ~(uint32_t)(EPOLLIN | EPOLLRDHUP) : events;
+    int read_waits = c->io.read_wants_writable && (asked & EPOLLIN);
+    uint32_t registered = asked;
     if (c->io.write_wants_readable && !read_waits)
         registered = (registered & ~(uint32_t)EPOLLOUT) | EPOLLIN;
     if (read_waits)
@@ -60,14 +62,11 @@ static uint32_t events_wanted(const conn *c, uint32_t events) {
     return wanted;
 }
 
-void conn_stream_name(const conn *c, char *out, size_t size) {
-    const channel *ch = subscriber_channel(&c->sub);
-    if (!ch)
-        snprintf(out, size, "?");
-    else if (c->sub.link_count > 1)
-        snprintf(out, size, "/%s +%zu more", ch->name, c->sub.link_count - 1);
-    else
-        snprintf(out, size, "/%s", ch->name);
+int conn_may_read(conn *c, uint32_t events) {
+    if ((events & (EPOLLHUP | EPOLLERR)) || intake_gate_pass(&c->srv->intake, &c->gated))
+        return 1; /* a peer gone is read to its end: epoll would repeat the hang-up */
+    conn_watch(c, c->watching); /* nothing asked of epoll until the gate opens (conn_gate_opened) */
+    return 0;
 }
 
 void conn_close(conn *c, const char *why) {
@@ -90,6 +89,7 @@ void conn_close(conn *c, const char *why) {
         h2_session_free(c);
     list_remove(&c->timer_link);
     list_remove(&c->input_link);
+    intake_gate_leave(&c->gated);
     list_remove(&c->sub.dirty_link); /* a session waiting for its flush */
     list_remove(&c->expiry_link);
     if (c->io.fd >= 0 && loop_remove(&srv->loop, c->io.fd) < 0 && errno != EBADF && errno != ENOENT)
@@ -535,8 +535,8 @@ static void take_input(conn *c, uint32_t events) {
             watch_events(c, 0); /* or level-triggered epoll repeats the FIN */
         return;
     }
-    if ((c->state == CONN_READING || c->state == CONN_BODY) && hub_intake_full(&c->srv->hub))
-        return; /* requests wait for the subscribers' round to end (hub.h); epoll says so again */
+    if ((c->state == CONN_READING || c->state == CONN_BODY) && !conn_may_read(c, events))
+        return;
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
         if (c->state == CONN_READING || c->state == CONN_BODY) {
             if (!may_step_handshake(c) || !read_more(c))
@@ -549,12 +549,12 @@ static void take_input(conn *c, uint32_t events) {
 }
 
 /* After any I/O: epoll watches what TLS now waits for, and input TLS holds
- * is read on the next loop turn. */
+ * is read on the next loop turn (not while the intake gate holds it). */
 static void after_io(conn *c) {
     if (c->closed || !c->io.ssl)
         return;
     if ((c->state == CONN_READING || c->state == CONN_BODY || c->state == CONN_H2) &&
-        transport_has_buffered_input(&c->io) &&
+        transport_has_buffered_input(&c->io) && !intake_waiting(&c->gated) &&
         !list_linked(&c->input_link))
         list_push_back(&c->srv->buffered_input, &c->input_link);
     watch_events(c, c->watching);
@@ -586,8 +586,8 @@ void conn_read_buffered(conn *c) {
     /* What is buffered first: a peer that half-closed behind its requests
      * is answered before the read that finds the end closes it. */
     if (c->state == CONN_READING && c->head_len) {
-        if (hub_intake_full(&c->srv->hub)) { /* requests wait for the round's end (hub.h) */
-            list_push_back(&c->srv->buffered_input, &c->input_link);
+        if (!intake_gate_pass(&c->srv->intake, &c->gated)) {
+            conn_watch(c, c->watching); /* requests wait for the gate (conn_gate_opened) */
             return;
         }
         process_buffered(c);

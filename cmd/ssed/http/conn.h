@@ -44,6 +44,7 @@ typedef struct conn {
     uint32_t registered; /* those and what TLS waits for (transport.h) */
     list_node timer_link; /* on srv->reading, srv->streaming or srv->publishing */
     list_node input_link; /* on srv->buffered_input: TLS holds input for it, or head holds requests */
+    intake_waiter gated;  /* on srv->intake while a round holds its reading (not a stream's) */
     list_node grave_link;
     list_node expiry_link; /* on srv->expiring while its token has an exp */
     uint64_t ends_ms;       /* when the token expires (monotonic clock) */
@@ -90,6 +91,13 @@ void conn_ready(loop_watch *w, uint32_t events);
 /* Request bytes for a stream's conn (its HTTP/1.1 head, body bytes), acted
  * on at once. -1 if memory ran out (the conn is then closed). */
 int conn_take_input(conn *c, const char *bytes, size_t len);
+/* May a connection reading requests (or an HTTP/2 session) read now? 0:
+ * it waits on the intake gate, epoll asked for no input until it opens;
+ * a hang-up or error in events is always read. */
+int conn_may_read(conn *c, uint32_t events);
+/* The gate opened for c (its intake_waiter's wake): input is watched again,
+ * and what TLS holds decrypted is read on the next loop turn. */
+void conn_gate_opened(intake_waiter *w);
 /* Ask epoll for these events (and what TLS waits for besides). */
 void conn_watch(conn *c, uint32_t events);
 /* A stream's session has room again: what epoll's EPOLLOUT is to a socket. */
@@ -133,6 +141,8 @@ void conn_reply_status(conn *c, int status, const char *reason_text, const char 
 void conn_refuse_no_memory(conn *c);
 
 /* "/news", or "/news +2 more" for a stream of several channels. */
-void conn_stream_name(const conn *c, char *out, size_t size);
+static inline void conn_stream_name(const conn *c, char *out, size_t size) {
+    subscriber_stream_name(&c->sub, out, size);
+}
 
 #endif

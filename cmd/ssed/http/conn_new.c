@@ -27,6 +27,7 @@ static conn *conn_alloc(server *srv, int fd, int peer_fd) {
     c->peer_fd = peer_fd;
     c->state = CONN_READING;
     c->started_ms = c->since_ms = clock_now_ms();
+    intake_waiter_init(&c->gated, INTAKE_BIT(INTAKE_ROUND), conn_gate_opened);
     return c;
 }
 
@@ -68,4 +69,18 @@ conn *conn_new_stream(conn *session) {
     c->reached_on_loopback = session->reached_on_loopback;
     memcpy(c->peer, session->peer, sizeof c->peer);
     return conn_counted(c);
+}
+
+/* The intake gate opened for a connection it held (conn_may_read): watch
+ * for input again. */
+void conn_gate_opened(intake_waiter *w) {
+    conn *c = list_entry(w, conn, gated);
+    if (c->closed)
+        return;
+    conn_watch(c, c->watching);
+    /* Input already read (requests behind an answered one, or what TLS
+     * decrypted) is not announced by epoll again. */
+    int buffered = transport_has_buffered_input(&c->io) || (c->state == CONN_READING && c->head_len);
+    if (!c->closed && buffered && !list_linked(&c->input_link))
+        list_push_back(&c->srv->buffered_input, &c->input_link);
 }

@@ -288,8 +288,8 @@ void h2_session_ready(conn *c, uint32_t events) {
         conn_close(c, "peer closed before taking its GOAWAY");
         return;
     }
-    if (s->failing || hub_intake_full(&c->srv->hub))
-        return; /* requests wait for the subscribers' round to end (hub.h); epoll says so again */
+    if (s->failing || !conn_may_read(c, events))
+        return; /* requests wait on the intake gate (intake_gate.h) */
     char bytes[READ_CHUNK];
     for (int i = 0; i < READS_PER_TURN; i++) {
         ssize_t n = transport_read(&c->io, bytes, sizeof bytes);

@@ -240,6 +240,8 @@ static void publish(hub *h, channel *ch, shared_event *ev, int keep) {
     ev->chan_seq = ch->events_in++;
     ev->born_us = clock_now_us(); /* one clock read per event, however many subscribers */
     h->round_bytes += ev->len;
+    if (h->gate && h->round_bytes >= h->limits.max_pending / 4)
+        intake_gate_set(h->gate, INTAKE_ROUND, 1);
     history_append(&h->history, ch, ev);
     if (h->hold_fanout && held_push(h, &h->held, &h->held_count, &h->held_cap, (hub_held){ev, ch, keep}) == 0)
         return; /* the reference is the held slot's now */
@@ -248,6 +250,12 @@ static void publish(hub *h, channel *ch, shared_event *ev, int keep) {
 }
 
 void hub_publish(hub *h, channel *ch, shared_event *ev) { publish(h, ch, ev, 0); }
+
+void hub_round_end(hub *h) {
+    h->round_bytes = 0;
+    if (h->gate)
+        intake_gate_set(h->gate, INTAKE_ROUND, 0);
+}
 
 void hub_hold_fanout(hub *h) { h->hold_fanout = 1; }
 

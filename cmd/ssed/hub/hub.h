@@ -28,6 +28,7 @@
 
 #include "channel.h"
 #include "history.h"
+#include "intake_gate.h"
 #include "list.h"
 #include "shared_event.h"
 #include "sse_encode.h"
@@ -71,6 +72,7 @@ typedef struct hub {
     uint64_t first_id;     /* the first id of this run: older ones are from before */
     uint64_t next_seq;
     size_t round_bytes;    /* published since every subscriber was last written */
+    intake_gate *gate;     /* closed for INTAKE_ROUND past a round's share; NULL: none (tests) */
     /* With a store (hub_hold_fanout): events published since the last
      * commit, in publish order, sent to no subscriber yet; a subscriber
      * sees an event only once the store has it. */
@@ -115,12 +117,13 @@ void hub_channel_collect(hub *h, channel *ch);
  * ids stay increasing across restarts. */
 uint64_t hub_next_id(hub *h);
 
-/* Whether inputs and publishers should wait for the current flush round to
- * end before more is read. Subscribers are written a slice at a time; one
- * still waiting its turn owes all that was published since its last write,
- * and must not pass max_pending for that (it would be dropped as slow when
- * it is not): a quarter of it per round leaves room for a read in flight. */
-static inline int hub_intake_full(const hub *h) { return h->round_bytes >= h->limits.max_pending / 4; }
+/* A round: subscribers are written a slice at a time; one still waiting
+ * its turn owes all that was published since its last write, and must not
+ * pass max_pending for that (it would be dropped as slow when it is not).
+ * Once a quarter of it was published in a round (room for a read in
+ * flight), the hub closes the intake gate for INTAKE_ROUND; hub_round_end
+ * opens it when every subscriber was written. */
+void hub_round_end(hub *h);
 
 /* Retain ev in the channel's history and queue it to every subscriber that
  * is live (with fan-out held: once hub_release_held says so). Takes over

@@ -3,6 +3,7 @@
  * drains. */
 #include "subscriber.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -319,4 +320,14 @@ size_t subscriber_consume(subscriber *s, size_t written, latency_histogram *late
         completed++;
     }
     return completed;
+}
+
+void subscriber_stream_name(const subscriber *sub, char *out, size_t size) {
+    const channel *ch = subscriber_channel(sub);
+    if (!ch)
+        snprintf(out, size, "?");
+    else if (sub->link_count > 1)
+        snprintf(out, size, "/%s +%zu more", ch->name, sub->link_count - 1);
+    else
+        snprintf(out, size, "/%s", ch->name);
 }

@@ -93,6 +93,8 @@ void subscriber_set_init(subscriber_set *set, size_t max_pending, history *hist,
  * once: the links must not move later). */
 int subscriber_attach(subscriber_set *set, subscriber *s, channel **channels, size_t count);
 static inline channel *subscriber_channel(const subscriber *s) { return s->link_count ? s->link0.ch : NULL; }
+/* "/news", or "/news +2 more" for a stream of several channels. */
+void subscriber_stream_name(const subscriber *sub, char *out, size_t size);
 static inline sub_link *subscriber_link(subscriber *s, size_t k) { return k == 0 ? &s->link0 : &s->more_links[k - 1]; }
 /* Leave every channel, handing back the holds (hooks.release), and let go
  * of the queue. */

@@ -146,6 +146,17 @@ static void render_refusals(buf *out, const server_stats *s) {
     buf_printf(out, "ssed_refusals_total{reason=\"header_timeout\"} %llu\n", (unsigned long long)s->header_timeouts);
 }
 
+static void render_intake(buf *out, const intake_gate *g) {
+    family(out, "ssed_intake_paused", "gauge",
+           "1 while input (stdin, FIFO, publishers' bodies, Redis) waits for this reason: a flush round owes bytes, "
+           "the store cannot write, the cluster's link is down.");
+    for (int r = 0; r < INTAKE_REASONS; r++)
+        buf_printf(out, "ssed_intake_paused{reason=\"%s\"} %d\n", intake_reason_name((enum intake_reason)r),
+                   intake_gate_holds(g, INTAKE_BIT(r)));
+    scalar(out, "ssed_intake_waits_total", "counter", "Times an input began to wait for the intake gate to open.",
+           g->waits);
+}
+
 static void render_latency(buf *out, const latency_histogram *h) {
     family(out, "ssed_delivery_latency_seconds", "histogram",
            "Time from an event's publish to the write that completed it on a live subscriber's socket.");
@@ -198,6 +209,7 @@ void metrics_render(server *srv, buf *out, int per_channel) {
            s->subscriber_writes);
     scalar(out, "ssed_events_delivered_total", "counter",
            "Events written whole to subscribers, keep-alives and notices included.", s->events_delivered);
+    render_intake(out, &srv->intake);
     render_latency(out, &s->delivery_latency);
     if (per_channel)
         render_channels(out, &pick);

@@ -22,6 +22,18 @@ static void append_channel(void *ctx, const channel *c) {
                c->ring_len);
 }
 
+/* "intake_paused": the reasons the intake gate is closed for now, [] when
+ * open; "intake_waits": how often an input has had to wait on it. */
+static void append_intake(const intake_gate *g, buf *out) {
+    buf_append_str(out, ",\"intake_paused\":[");
+    for (int r = 0, first = 1; r < INTAKE_REASONS; r++)
+        if (intake_gate_holds(g, INTAKE_BIT(r))) {
+            buf_printf(out, "%s\"%s\"", first ? "" : ",", intake_reason_name((enum intake_reason)r));
+            first = 0;
+        }
+    buf_printf(out, "],\"intake_waits\":%llu", (unsigned long long)g->waits);
+}
+
 void stats_render(server *srv, buf *out, int per_channel) {
     const server_stats *s = &srv->stats;
     buf_printf(out,
@@ -40,6 +52,7 @@ void stats_render(server *srv, buf *out, int per_channel) {
                (unsigned long long)s->events_delivered,
                s->events_delivered ? (double)s->subscriber_writes / (double)s->events_delivered : 0.0,
                srv->hub.channel_count, srv->h2_held, (unsigned long long)s->h2_over_budget_goaways);
+    append_intake(&srv->intake, out);
     server_cluster_stats(srv, out);
     if (!per_channel) {
         buf_append_str(out, "}\n");

@@ -24,12 +24,12 @@ int server_store_open(server *srv) {
     return 0;
 }
 
+/* The gate's INTAKE_STORE: inputs wait on it; publishers are refused
+ * meanwhile (publish_route.c), not held. */
 static void pause_inputs(server *srv, int paused, const char *why) {
-    if (srv->inputs_paused == paused)
+    if (intake_gate_holds(&srv->intake, INTAKE_BIT(INTAKE_STORE)) == paused)
         return;
-    srv->inputs_paused = paused;
-    for (size_t i = 0; i < srv->input_count; i++)
-        input_pause(&srv->inputs[i], paused);
+    intake_gate_set(&srv->intake, INTAKE_STORE, paused);
     if (paused && store_broken(srv->store))
         log_error("%s; input paused and publishes refused (503) until ssed is restarted", why);
     else if (paused)
