@@ -119,20 +119,6 @@ static uint32_t events_wanted(const conn *c, uint32_t events) {
 }
 
 
-
-
-
-
-void conn_stream_name(const conn *c, char *out, size_t size) {
-    const channel *ch = subscriber_channel(&c->sub);
-    if (!ch)
-        snprintf(out, size, "?");
-    else if (c->sub.link_count > 1)
-        snprintf(out, size, "/%s +%zu more", ch->name, c->sub.link_count - 1);
-    else
-        snprintf(out, size, "/%s", ch->name);
-}
-
 void conn_close(conn *c, const char *why) {
     if (c->closed)
         return;
@@ -214,9 +200,11 @@ static void note_written(conn *c, size_t wrote) {
         srv->stats.events_delivered +=
             subscriber_consume(&c->sub, wrote, &srv->stats.delivery_latency, clock_now_us());
     if (c->state == CONN_STREAMING) {
+        /* An ending stream is closed when it takes nothing for
+         * --header-timeout (conn_end_stream), a live one is sent keep-alives. */
         c->since_ms = clock_now_ms();
         list_remove(&c->timer_link);
-        list_push_back(&srv->streaming, &c->timer_link);
+        list_push_back(c->draining ? &srv->reading : &srv->streaming, &c->timer_link);
     }
 }
 
@@ -228,8 +216,9 @@ static void wait_writable(conn *c) {
 
 enum { WRITE_DONE, WRITE_BLOCKED, WRITE_CLOSED };
 
-/* Write what is owed until it is all written, the socket is full, or the
- * connection is closed (dropped as too slow, or a write error). */
+/* Write what is owed until it is all written (the transport keeping
+ * nothing back), the socket is full, or the connection is closed (dropped
+ * as too slow, or a write error). */
 static int conn_write(conn *c) {
     for (;;) {
         if (c->sub.replaying)
@@ -241,8 +230,8 @@ static int conn_write(conn *c) {
         struct iovec iov[WRITEV_MAX];
         size_t total;
         int n = owed_iovec(c, iov, &total);
-        if (n == 0)
-            return WRITE_DONE;
+        if (n == 0 && !transport_owes(&c->io))
+            return WRITE_DONE; /* else a writev of nothing sends what it owes */
         ssize_t wrote = transport_writev(&c->io, iov, n);
         if (c->state == CONN_STREAMING)
             c->srv->stats.subscriber_writes++;
@@ -361,23 +350,6 @@ void conn_send_interim(conn *c, const char *head) {
         return;
     }
     conn_flush(c);
-}
-
-void conn_start_stream(conn *c) {
-    server *srv = c->srv;
-    c->state = CONN_STREAMING;
-    drop_read_buffer(c);
-    srv->subscriber_count++;
-    srv->stats.subscribers_total++;
-    list_remove(&c->timer_link);
-    c->since_ms = clock_now_ms();
-    list_push_back(&srv->streaming, &c->timer_link);
-    if (log_enabled(LOG_SEV_DEBUG)) {
-        char name[256];
-        conn_stream_name(c, name, sizeof name);
-        log_event(LOG_SEV_DEBUG, "connect", LOG_STR("peer", c->peer), LOG_STR("channel", name));
-    }
-    subscriber_mark_dirty(&srv->hub, &c->sub); /* headers and history go out with the next flush */
 }
 
 /* Read what the client sent into c->head; 0 at end of input or error.
