@@ -446,10 +446,11 @@ cpu_ticks() {
     make_cert server localhost
     head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$CERTS/secret"
     start_tls_ssed -v --jwt-secret-file "$CERTS/secret" --jwt-leeway 0 --keepalive 0 --channel a --max-pending 64MiB
-    # Long enough for the flood below to fill the socket first, even on a
-    # loaded machine; the test waits for ssed's expiry, not for the clock.
+    # Long enough for the client to connect and the flood below to fill the
+    # socket first, even on a loaded machine (a TLS connect took 10 s there);
+    # then the test waits for ssed's expiry, not for the clock.
     local token go="$BATS_TEST_TMPDIR/go"
-    token=$(jwt_mint HS256 "$CERTS/secret" "{\"exp\":$(now_plus $((2 + 2 * SSETOOLS_WAIT_SCALE))),\"ssed\":{\"subscribe\":[\"a\"]}}")
+    token=$(jwt_mint HS256 "$CERTS/secret" "{\"exp\":$(now_plus $((4 + 4 * SSETOOLS_WAIT_SCALE))),\"ssed\":{\"subscribe\":[\"a\"]}}")
     start_bg "$BATS_TEST_TMPDIR/end" "$BATS_TEST_TMPDIR/end.err" \
         python3 "$TOP/tests/lib/tls_expiry_reader.py" "$PORT" /a "$token" "$go" 60
     local client=$BG_PID

@@ -4,7 +4,7 @@ even though it ended (token expiry) while a TLS write was pending.
 
 Usage: tls_expiry_reader.py PORT PATH TOKEN GO_FILE SECONDS
 Connects with a 4 KiB receive buffer, asks for PATH with the bearer TOKEN,
-prints "streaming" once the response head is in, reads nothing more until
+prints "streaming" once a 200 response head is in (else "refused"), reads nothing more until
 GO_FILE exists, then reads until the stream ends. Prints what it saw:
 "records ok" (every TLS record decrypted) or "bad record: ...", then
 "notice" when the stream's last bytes are ": token expired", then
@@ -34,6 +34,9 @@ while b"\r\n\r\n" not in got:
         print("closed before the response head", flush=True)
         sys.exit(1)
     got += chunk
+if not got.startswith(b"HTTP/1.1 200"):
+    print("refused: " + got.split(b"\r\n", 1)[0].decode(errors="replace"), flush=True)
+    sys.exit(1)
 print("streaming", flush=True)
 deadline = time.monotonic() + limit
 while not os.path.exists(go_file):
