@@ -62,3 +62,11 @@ void conn_end_stream(conn *c, shared_event *last, const char *reason) {
     list_push_back(&srv->reading, &c->timer_link);
     subscriber_mark_dirty(&srv->hub, &c->sub);
 }
+
+void conn_stream_progress(conn *c) {
+    if (c->closed || !c->draining)
+        return;
+    c->since_ms = clock_now_ms();
+    list_remove(&c->timer_link);
+    list_push_back(&c->srv->reading, &c->timer_link);
+}
