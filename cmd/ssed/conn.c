@@ -199,12 +199,10 @@ static void note_written(conn *c, size_t wrote) {
     if (wrote)
         srv->stats.events_delivered +=
             subscriber_consume(&c->sub, wrote, &srv->stats.delivery_latency, clock_now_us());
-    if (c->state == CONN_STREAMING) {
-        /* An ending stream is closed when it takes nothing for
-         * --header-timeout (conn_end_stream), a live one is sent keep-alives. */
+    if (c->state == CONN_STREAMING && !c->draining) { /* an ending one keeps its deadline (conn_end_stream) */
         c->since_ms = clock_now_ms();
         list_remove(&c->timer_link);
-        list_push_back(c->draining ? &srv->reading : &srv->streaming, &c->timer_link);
+        list_push_back(&srv->streaming, &c->timer_link);
     }
 }
 

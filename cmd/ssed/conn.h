@@ -106,13 +106,10 @@ void conn_start_stream(conn *c);
  * cuts its queue to the event being written and follows it; the queue is
  * written, then whatever the transport still owes, and the stream closes
  * (TLS with a close_notify, an HTTP/2 stream with END_STREAM). A client
- * that takes nothing for --header-timeout meanwhile is closed then, with
- * no close_notify if TLS is in the middle of a record. reason is logged
+ * that has not taken it all --header-timeout after the end began is closed
+ * then, with no close_notify if TLS is in the middle of a record. reason is logged
  * (NULL: "server shutting down"). */
 void conn_end_stream(conn *c, shared_event *last, const char *reason);
-/* The client took some of what an ending stream owes, below conn (an
- * HTTP/2 stream's DATA frames): its --header-timeout starts again. */
-void conn_stream_progress(conn *c);
 /* Read a body for the route, which owns route_state until on_body_end or
  * on_close. */
 void conn_start_body(conn *c, void *route_state);

@@ -41,8 +41,8 @@ void conn_start_stream(conn *c) {
 /* The stream is cut short only above the transport: what a write handed
  * over is the transport's (transport.h) and goes out first, whatever is
  * dropped here. It leaves srv->streaming (no more keep-alives) for
- * srv->reading, under --header-timeout from its last write (note_written),
- * so a client that stopped reading cannot hold its connection. */
+ * srv->reading, under --header-timeout from now: a client that stopped
+ * reading, or reads a byte at a time, cannot hold its connection past it. */
 void conn_end_stream(conn *c, shared_event *last, const char *reason) {
     server *srv = c->srv;
     if (c->closed || c->draining || c->state != CONN_STREAMING)
@@ -63,10 +63,3 @@ void conn_end_stream(conn *c, shared_event *last, const char *reason) {
     subscriber_mark_dirty(&srv->hub, &c->sub);
 }
 
-void conn_stream_progress(conn *c) {
-    if (c->closed || !c->draining)
-        return;
-    c->since_ms = clock_now_ms();
-    list_remove(&c->timer_link);
-    list_push_back(&c->srv->reading, &c->timer_link);
-}

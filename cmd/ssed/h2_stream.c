@@ -249,8 +249,6 @@ static ssize_t read_body(nghttp2_session *ng, int32_t stream_id, uint8_t *dest, 
         memcpy(dest, st->out.data + st->out_off, n);
     st->out_off += n;
     h2_budget_gave(st, n);
-    if (n && st->c)
-        conn_stream_progress(st->c); /* an ending stream is still being read */
     if (st->out_off == st->out.len) {
         buf_free(&st->out); /* a stream that waits holds no buffer */
         st->out_off = 0;
