@@ -362,3 +362,27 @@ answer() {
 @test "h2: 4 Chromium viewer tabs all connect over HTTP/2 and show every event; a 7th HTTP/1.1 tab waits for a free connection" {
     browser_test h2_viewer_tabs_test.mjs "$(free_port)" "$(free_port)"
 }
+
+@test "h2: a stream over TLS whose token expires while it owes a full window ends with whole events, ': token expired' and END_STREAM" {
+    [[ "$("$SSED" --jwt-secret-file /dev/null 2>&1)" != *"built without JWT support"* ]] || skip "this ssed was built without JWT support (make JWT=0)"
+    load lib/jwt_helpers
+    head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$BATS_TEST_TMPDIR/secret"
+    start_both --jwt-secret-file "$BATS_TEST_TMPDIR/secret" --jwt-leeway 0 --keepalive 0 --channel a --max-pending 64MiB -v \
+        --header-timeout 120s # an ending stream read this slowly is not closed for it
+    local token
+    # time to connect and take the flood first, even on a loaded machine
+    token=$(jwt_mint HS256 "$BATS_TEST_TMPDIR/secret" "{\"exp\":$(now_plus $((4 + 4 * SSETOOLS_WAIT_SCALE))),\"ssed\":{\"subscribe\":[\"a\"]}}")
+    # a client that reads slowly: its window is full when the token expires
+    start_bg "$BATS_TEST_TMPDIR/s" "$BATS_TEST_TMPDIR/s.err" curl -sN --http2 --limit-rate 100k --max-time 120 \
+        -H "Authorization: Bearer $token" "$TLS_URL/a"
+    local client=$BG_PID
+    wait_for_line "$BATS_TEST_TMPDIR/s" '^: ssed stream' 20
+    head -c 8000000 /dev/zero | tr '\0' x | fold -w 1000 >&8
+    wait_for_line "$SSED_ERR" 'token expired' 30
+    wait_for_exit "$client" 120
+    tail -c 100 "$BATS_TEST_TMPDIR/s"
+    [ "$EXIT_STATUS" -eq 0 ]
+    [ "$(tail -c 18 "$BATS_TEST_TMPDIR/s" | od -An -c | tr -s ' ')" = "$(printf '\n: token expired\n\n' | od -An -c | tr -s ' ')" ]
+    [ "$(grep '^data:' "$BATS_TEST_TMPDIR/s" | awk 'length($0) != 1006' | wc -l)" -eq 0 ]
+    kill -0 "$SSED_PID"
+}

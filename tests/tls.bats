@@ -439,3 +439,33 @@ cpu_ticks() {
     cat "$BATS_TEST_TMPDIR/end" "$BATS_TEST_TMPDIR/end.err"
     grep -qx close_notify "$BATS_TEST_TMPDIR/end"
 }
+
+@test "tls: a token that expires while a TLS record is pending still ends the stream with whole records, ': token expired' and close_notify" {
+    [[ "$("$SSED" --jwt-secret-file /dev/null 2>&1)" != *"built without JWT support"* ]] || skip "this ssed was built without JWT support (make JWT=0)"
+    load lib/jwt_helpers
+    make_cert server localhost
+    head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$CERTS/secret"
+    start_tls_ssed -v --jwt-secret-file "$CERTS/secret" --jwt-leeway 0 --keepalive 0 --channel a --max-pending 64MiB
+    # Long enough for the client to connect and the flood below to fill the
+    # socket first, even on a loaded machine (a TLS connect took 10 s there);
+    # then the test waits for ssed's expiry, not for the clock.
+    local token go="$BATS_TEST_TMPDIR/go"
+    token=$(jwt_mint HS256 "$CERTS/secret" "{\"exp\":$(now_plus $((4 + 4 * SSETOOLS_WAIT_SCALE))),\"ssed\":{\"subscribe\":[\"a\"]}}")
+    start_bg "$BATS_TEST_TMPDIR/end" "$BATS_TEST_TMPDIR/end.err" \
+        python3 "$TOP/tests/lib/tls_expiry_reader.py" "$PORT" /a "$token" "$go" 60
+    local client=$BG_PID
+    wait_for_line "$BATS_TEST_TMPDIR/end" '^streaming$' 20
+    # 8 MB the client does not read: ssed's socket fills and a TLS write
+    # waits, its record owed, when the token expires (the FIFO takes the
+    # last of it only once ssed has read the rest).
+    head -c 8000000 /dev/zero | tr '\0' x | fold -w 1000 >&8
+    wait_for_line "$SSED_ERR" 'token expired' 30
+    touch "$go"
+    wait_for_exit "$client" 60
+    cat "$BATS_TEST_TMPDIR/end" "$BATS_TEST_TMPDIR/end.err"
+    grep -qx 'records ok' "$BATS_TEST_TMPDIR/end"
+    grep -qx notice "$BATS_TEST_TMPDIR/end"
+    grep -qE '^events [0-9]+ whole$' "$BATS_TEST_TMPDIR/end"
+    grep -qx close_notify "$BATS_TEST_TMPDIR/end"
+    kill -0 "$SSED_PID"
+}

@@ -201,22 +201,15 @@ void server_end_stream_at(server *srv, conn *c, int64_t exp_s) {
 }
 
 /* Nothing more is sent but the notice; the stream closes once it is
- * written. A subscriber whose socket is full is not reading: it is closed
- * now (an event cut short at the end of a stream is never dispatched), or
- * it could hold its connection for as long as it likes. */
+ * written, or when its client has taken nothing for --header-timeout
+ * (conn_end_stream). */
 static void end_expired_streams(server *srv, uint64_t now) {
     while (!list_empty(&srv->expiring)) {
         conn *c = list_entry(srv->expiring.next, conn, expiry_link);
         if (c->ends_ms > now)
             break;
         list_remove(&c->expiry_link);
-        if (c->watching & EPOLLOUT) {
-            conn_close(c, "token expired");
-            continue;
-        }
-        subscriber_finish(&srv->hub.subs, &c->sub, srv->expired_notice);
-        c->draining = 1;
-        c->drain_reason = "token expired";
+        conn_end_stream(c, srv->expired_notice, "token expired");
     }
 }
 
@@ -322,11 +315,8 @@ void server_begin_shutdown(server *srv) {
     /* Subscribers get what they are owed first; conn_flush closes each one
      * as its queue empties. */
     for (list_node *n = srv->streaming.next, *next; n != &srv->streaming; n = next) {
-        next = n->next;
-        conn *c = list_entry(n, conn, timer_link);
-        c->draining = 1;
-        if (!c->sub.dirty_link.next)
-            list_push_back(&srv->hub.subs.dirty, &c->sub.dirty_link);
+        next = n->next; /* conn_end_stream moves it to srv->reading */
+        conn_end_stream(list_entry(n, conn, timer_link), NULL, NULL);
     }
 }
 

@@ -150,7 +150,7 @@ static void note_written(conn *c, size_t wrote) {
     if (wrote)
         srv->stats.events_delivered +=
             subscriber_consume(&c->sub, wrote, &srv->stats.delivery_latency, clock_now_us());
-    if (c->state == CONN_STREAMING) {
+    if (c->state == CONN_STREAMING && !c->draining) { /* an ending one keeps its deadline (conn_end_stream) */
         c->since_ms = clock_now_ms();
         list_remove(&c->timer_link);
         list_push_back(&srv->streaming, &c->timer_link);
@@ -165,8 +165,9 @@ static void wait_writable(conn *c) {
 
 enum { WRITE_DONE, WRITE_BLOCKED, WRITE_CLOSED };
 
-/* Write what is owed until it is all written, the socket is full, or the
- * connection is closed (dropped as too slow, or a write error). */
+/* Write what is owed until it is all written (the transport keeping
+ * nothing back), the socket is full, or the connection is closed (dropped
+ * as too slow, or a write error). */
 static int conn_write(conn *c) {
     for (;;) {
         if (c->sub.replaying)
@@ -178,8 +179,8 @@ static int conn_write(conn *c) {
         struct iovec iov[WRITEV_MAX];
         size_t total;
         int n = owed_iovec(c, iov, &total);
-        if (n == 0)
-            return WRITE_DONE;
+        if (n == 0 && !transport_owes(&c->io))
+            return WRITE_DONE; /* else a writev of nothing sends what it owes */
         ssize_t wrote = transport_writev(&c->io, iov, n);
         if (c->state == CONN_STREAMING)
             c->srv->stats.subscriber_writes++;
@@ -332,23 +333,6 @@ void conn_refuse_no_memory(conn *c) {
             c->srv->stats.refusals[REFUSAL_UNAVAILABLE]++;
     }
     conn_close(c, "out of memory");
-}
-
-void conn_start_stream(conn *c) {
-    server *srv = c->srv;
-    c->state = CONN_STREAMING;
-    drop_read_buffer(c);
-    srv->subscriber_count++;
-    srv->stats.subscribers_total++;
-    list_remove(&c->timer_link);
-    c->since_ms = clock_now_ms();
-    list_push_back(&srv->streaming, &c->timer_link);
-    if (log_enabled(LOG_SEV_DEBUG)) {
-        char name[256];
-        conn_stream_name(c, name, sizeof name);
-        log_event(LOG_SEV_DEBUG, "connect", LOG_STR("peer", c->peer), LOG_STR("channel", name));
-    }
-    subscriber_mark_dirty(&srv->hub.subs, &c->sub); /* headers and history go out with the next flush */
 }
 
 /* Read what the client sent into c->head; 0 at end of input or error.

@@ -38,7 +38,7 @@ typedef struct conn {
     struct h2_session *h2; /* CONN_H2: the session */
     enum conn_state state;
     int closed;
-    int draining; /* shutting down: close once the queue is written */
+    int draining; /* ending (conn_end_stream): close once the queue is written */
     const char *drain_reason; /* why, when not the server shutting down */
     uint32_t watching; /* the epoll events conn's states ask for */
     uint32_t registered; /* those and what TLS waits for (transport.h) */
@@ -112,7 +112,17 @@ void conn_close(conn *c, const char *why);
  * when it has fallen behind or the reply is done. */
 void conn_flush(conn *c);
 void conn_start_reply(conn *c);
+/* conn_stream.c: the connection becomes a subscriber's stream. */
 void conn_start_stream(conn *c);
+/* The one way a stream ends before its client goes (its token expired,
+ * the server shuts down): it takes no more events; `last` (NULL: none)
+ * cuts its queue to the event being written and follows it; the queue is
+ * written, then whatever the transport still owes, and the stream closes
+ * (TLS with a close_notify, an HTTP/2 stream with END_STREAM). A client
+ * that has not taken it all --header-timeout after the end began is closed
+ * then, with no close_notify if TLS is in the middle of a record. reason is logged
+ * (NULL: "server shutting down"). */
+void conn_end_stream(conn *c, shared_event *last, const char *reason);
 /* Read a body for the route, which owns route_state until on_body_end or
  * on_close. */
 void conn_start_body(conn *c, void *route_state);
@@ -124,8 +134,8 @@ void conn_await_answer(conn *c);
 /* Send an interim response (100 Continue) while reading a body. */
 void conn_send_interim(conn *c, const char *head);
 /* Empty the output buffer for a new response, keeping any bytes of an
- * interim response not yet written at its front: TLS must send those very
- * bytes again, and HTTP lets them precede the final response. */
+ * interim response not yet handed to the transport at its front: the
+ * client has its first part, and HTTP lets it precede the final response. */
 void conn_restart_output(conn *c);
 /* A short reply (status line, headers, body; http_reply.h), after which
  * the connection reads the next request (keep_alive) or lingers and closes.

@@ -187,12 +187,13 @@ int h2_session_start(conn *c, const char *already, size_t len) {
     return 0;
 }
 
-/* Write what is gathered in c->out; 0 when all of it went, 1 when the
- * socket is full, -1 when the connection closed. */
+/* Write what is gathered in c->out, and what the transport still owes of
+ * it (a TLS record it kept, transport.h); 0 when all of it went, 1 when
+ * the socket is full, -1 when the connection closed. */
 static int write_out(conn *c) {
-    while (c->out_off < c->out.len) {
+    while (c->out_off < c->out.len || transport_owes(&c->io)) {
         struct iovec iov = {c->out.data + c->out_off, c->out.len - c->out_off};
-        ssize_t n = transport_writev(&c->io, &iov, 1);
+        ssize_t n = transport_writev(&c->io, &iov, c->out_off < c->out.len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))

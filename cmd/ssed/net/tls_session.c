@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tls.h"
@@ -87,36 +88,71 @@ static void advance(iov_cursor *cur, size_t n) {
     }
 }
 
-/* Record by record until everything is written or TLS must wait. A write
- * that must wait is remembered (retry_len) and repeated next time with the
- * same bytes, as OpenSSL requires: they are still the front of what the
- * caller owes, since nothing was counted as written. */
+/* Keep a copy of the record SSL_write must be given again: from now on the
+ * transport owns those bytes, and the caller counts them as written. -1
+ * (ENOMEM) if memory ran out; the connection cannot go on then, since
+ * OpenSSL will take no other bytes. */
+static int keep_owed(transport *t, const void *bytes, size_t len) {
+    t->owed = malloc(len);
+    if (!t->owed) {
+        t->failed = 1;
+        t->why = "out of memory for a TLS record";
+        errno = ENOMEM;
+        return -1;
+    }
+    memcpy(t->owed, bytes, len);
+    t->owed_len = len;
+    return 0;
+}
+
+/* Repeat the record kept by keep_owed: 0 once it is written, -1 with errno
+ * EAGAIN while the socket still cannot take it, or another errno. */
+static int send_owed(transport *t) {
+    ERR_clear_error();
+    errno = 0;
+    int n = SSL_write(t->ssl, t->owed, (int)t->owed_len);
+    if (n > 0) {
+        free(t->owed);
+        t->owed = NULL;
+        t->owed_len = 0;
+        return 0;
+    }
+    if (after_failure(t, n, &t->write_wants_readable, SSL_ERROR_WANT_READ) == 0)
+        errno = EPIPE; /* the peer closed its side: nothing more can reach it */
+    return -1;
+}
+
+/* Record by record until everything is written or TLS must wait. What
+ * TLS still owes from an earlier call goes first. The record that must
+ * wait is copied (keep_owed) and counted as written, so the caller may
+ * change or drop what it holds; with it, the call returns fewer bytes than
+ * given or, if everything was taken, the next call returns EAGAIN until
+ * the socket drains. */
 ssize_t tls_session_writev(transport *t, const struct iovec *iov, int count) {
+    t->write_wants_readable = 0;
+    if (t->owed_len && send_owed(t) < 0)
+        return -1;
     size_t total = 0;
     for (int i = 0; i < count; i++)
         total += iov[i].iov_len;
     iov_cursor cur = {iov, count, 0, 0};
     size_t done = 0;
     char scratch[TLS_WRITE_CHUNK];
-    t->write_wants_readable = 0;
     while (done < total) {
-        size_t want = t->retry_len ? t->retry_len : TLS_WRITE_CHUNK;
-        if (want > total - done)
-            want = total - done;
+        size_t want = total - done < TLS_WRITE_CHUNK ? total - done : TLS_WRITE_CHUNK;
         const void *bytes = gather(&cur, want, scratch);
         ERR_clear_error();
         errno = 0;
         int n = SSL_write(t->ssl, bytes, (int)want);
         if (n > 0) {
-            t->retry_len = 0;
             done += (size_t)n;
             advance(&cur, (size_t)n);
             continue;
         }
         ssize_t rc = after_failure(t, n, &t->write_wants_readable, SSL_ERROR_WANT_READ);
         if (rc < 0 && errno == EAGAIN)
-            t->retry_len = want;
-        else if (rc == 0)
+            return keep_owed(t, bytes, want) < 0 ? -1 : (ssize_t)(done + want);
+        if (rc == 0)
             errno = EPIPE; /* the peer closed its side: nothing more can reach it */
         return done > 0 ? (ssize_t)done : -1;
     }
@@ -148,4 +184,7 @@ void tls_session_shutdown(transport *t) {
 void tls_session_free(transport *t) {
     SSL_free(t->ssl);
     t->ssl = NULL;
+    free(t->owed);
+    t->owed = NULL;
+    t->owed_len = 0;
 }

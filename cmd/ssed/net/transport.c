@@ -17,6 +17,8 @@ ssize_t transport_writev(transport *t, const struct iovec *iov, int count) {
     return t->ssl ? tls_session_writev(t, iov, count) : writev(t->fd, iov, count);
 }
 
+int transport_owes(const transport *t) { return t->owed_len > 0; }
+
 int transport_has_buffered_input(const transport *t) { return t->ssl && tls_session_has_buffered_input(t); }
 
 int transport_handshaking(const transport *t) { return t->ssl && tls_session_handshaking(t); }
@@ -40,8 +42,9 @@ void transport_close(transport *t) {
         h2_stream_release(t);
     if (t->fd < 0)
         return;
-    /* Not in the middle of a record that must be resent first. */
-    if (t->ssl && !t->failed && !t->retry_len)
+    /* Not in the middle of a record still owed: the peer is gone or not
+     * reading, and the record is abandoned with the connection. */
+    if (t->ssl && !t->failed && !t->owed_len)
         tls_session_shutdown(t);
     if (t->ssl)
         tls_session_free(t);

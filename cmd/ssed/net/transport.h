@@ -12,7 +12,16 @@
  * watches the other direction too and retries the operation when it comes.
  * TLS may also hold decrypted input the socket no longer shows as readable
  * (transport_has_buffered_input): the owner must read again without
- * waiting for epoll. */
+ * waiting for epoll.
+ *
+ * Bytes a write counted as moved belong to the transport from then on, sent
+ * or not: a TLS write that must wait has to be repeated with the very same
+ * bytes (OpenSSL's rule), so the transport keeps its own copy of that record
+ * (at most 16 KiB) and sends it before anything else. The owner may change
+ * or drop whatever it has not handed over, at any time (a stream cut short
+ * at token expiry); it asks transport_owes before it counts the connection
+ * as written out, and a close while a record is owed sends no close_notify
+ * (TLS cannot put one in the middle of a record). */
 #ifndef SSED_TRANSPORT_H
 #define SSED_TRANSPORT_H
 
@@ -29,15 +38,19 @@ typedef struct transport {
     struct h2_stream *h2; /* not NULL: a stream of an HTTP/2 session, fd -1 */
     int read_wants_writable;
     int write_wants_readable;
-    /* A TLS write that could not finish must be repeated with the same
-     * bytes: this many from the front of what is owed (0: none). */
-    size_t retry_len;
+    /* A TLS record SSL_write could not finish: the transport's copy, to be
+     * repeated before anything else (NULL, 0: none). */
+    char *owed;
+    size_t owed_len;
     const char *why; /* a TLS failure's reason, for transport_why */
     int failed;      /* TLS failed: OpenSSL forbids a close_notify now */
 } transport;
 
 ssize_t transport_read(transport *t, void *buf, size_t len);
 ssize_t transport_writev(transport *t, const struct iovec *iov, int count);
+/* Bytes already handed over wait in the transport for the socket: the
+ * connection is not written out yet. A writev with no pieces sends them. */
+int transport_owes(const transport *t);
 /* Decrypted bytes wait inside TLS: read them without waiting for epoll. */
 int transport_has_buffered_input(const transport *t);
 /* TLS whose handshake is not complete yet. */
