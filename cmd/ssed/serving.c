@@ -186,20 +186,6 @@ int server_flush_dirty(server *srv) {
 }
 
 
-void server_end_stream_at(server *srv, conn *c, int64_t exp_s) {
-    struct timespec wall;
-    clock_gettime(CLOCK_REALTIME, &wall);
-    int64_t left_ms = (exp_s * 1000 + (int64_t)srv->opt->jwt_leeway_ms) -
-                      ((int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000);
-    c->ends_ms = clock_now_ms() + (uint64_t)(left_ms > 0 ? left_ms : 0);
-    /* Tokens are mostly issued for one lifetime, so a new one usually
-     * expires last: look for its place from the end. */
-    list_node *at = srv->expiring.prev;
-    while (at != &srv->expiring && list_entry(at, conn, expiry_link)->ends_ms > c->ends_ms)
-        at = at->prev;
-    list_push_back(at->next, &c->expiry_link);
-}
-
 /* Nothing more is sent but the notice; the stream closes once it is
  * written, or when its client has taken nothing for --header-timeout
  * (conn_end_stream). */

@@ -32,12 +32,6 @@ void server_read_buffered(server *srv);
 int server_has_buffered_input(const server *srv);
 /* TLS handshake steps per loop turn (conn.c's may_step_handshake). */
 #define SERVER_HANDSHAKES_PER_TURN 32
-struct conn;
-/* The stream's token expires at exp_s (seconds since the epoch) plus
- * --jwt-leeway: then it is sent a comment saying so (": token expired")
- * and closed; the client reconnects with a fresh token and resumes by
- * Last-Event-ID. */
-void server_end_stream_at(server *srv, struct conn *c, int64_t exp_s);
 /* Header timeouts, keep-alives, token expiry, and listeners paused after
  * EMFILE. */
 void server_run_timers(server *srv, uint64_t now);

@@ -113,6 +113,11 @@ void conn_close(conn *c, const char *why);
 void conn_flush(conn *c);
 void conn_start_reply(conn *c);
 /* conn_stream.c: the connection becomes a subscriber's stream. */
+/* The stream's token expires at exp_s (seconds since the epoch) plus
+ * --jwt-leeway: then (the server's timers, srv->expiring) it is ended by
+ * conn_end_stream with a comment saying so (": token expired"); the client
+ * reconnects with a fresh token and resumes by Last-Event-ID. */
+void conn_end_stream_at(conn *c, int64_t exp_s);
 void conn_start_stream(conn *c);
 /* The one way a stream ends before its client goes (its token expired,
  * the server shuts down): it takes no more events; `last` (NULL: none)

@@ -69,11 +69,4 @@ void h2_session_free(struct conn *c);
 struct server;
 void h2_session_enforce_budget(struct server *srv);
 
-/* transport.h's calls for a stream's transport. */
-ssize_t h2_stream_writev(transport *t, const struct iovec *iov, int count);
-/* The response is complete: END_STREAM after the bytes owed. */
-void h2_stream_end(transport *t);
-/* The stream's conn is closing: reset the stream if it is still open. */
-void h2_stream_release(transport *t);
-
 #endif

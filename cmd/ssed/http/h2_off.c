@@ -1,8 +1,6 @@
 /* HTTP/2 when ssed is built without libnghttp2 (make H2=0): connections
  * stay HTTP/1.1 (a client preface gets 505), TLS offers only http/1.1 by
  * ALPN, and since no stream is ever made, nothing else here is called. */
-#include <errno.h>
-
 #include "h2.h"
 
 const int h2_available = 0;
@@ -26,12 +24,4 @@ int h2_session_say_goodbye(struct conn *c) {
     return -1;
 }
 
-ssize_t h2_stream_writev(transport *t, const struct iovec *iov, int count) {
-    (void)t, (void)iov, (void)count;
-    errno = ENOSYS;
-    return -1;
-}
-
-void h2_stream_end(transport *t) { (void)t; }
-void h2_stream_release(transport *t) { (void)t; }
 void h2_session_enforce_budget(struct server *srv) { (void)srv; }

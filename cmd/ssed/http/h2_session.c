@@ -360,6 +360,7 @@ void h2_session_free(conn *c) {
         if (st->c) {
             conn *sc = st->c;
             sc->io.h2 = NULL;
+            sc->io.ops = NULL;
             st->c = NULL;
             s->request_streams--;
             conn_close(sc, c->srv->stopping ? "server shutting down" : "connection closed");

@@ -12,6 +12,8 @@
 #include "h2_internal.h"
 #include "log.h"
 
+static const transport_ops h2_stream_ops;
+
 /* Body bytes conn may hold unread before the stream's window stops. */
 #define BODY_HELD_MAX 65536
 /* Response header fields mapped into HEADERS. */
@@ -131,6 +133,7 @@ static void start_request(h2_stream *st, int body_follows) {
         return;
     }
     c->io.h2 = st;
+    c->io.ops = &h2_stream_ops;
     st->c = c;
     h2_session_count_request(s, 1);
     if (st->oversized) {
@@ -219,6 +222,7 @@ static int on_stream_close(nghttp2_session *ng, int32_t stream_id, uint32_t erro
         conn *c = st->c;
         st->c = NULL;
         c->io.h2 = NULL;
+        c->io.ops = NULL;
         h2_session_count_request(st->sess, -1);
         conn_close(c, error_code == NGHTTP2_NO_ERROR ? "done" : "stream reset by peer");
     }
@@ -333,7 +337,7 @@ static ssize_t take_reply_head(h2_stream *st, const struct iovec *iov, int count
     return (ssize_t)taken;
 }
 
-ssize_t h2_stream_writev(transport *t, const struct iovec *iov, int count) {
+static ssize_t h2_stream_writev(transport *t, const struct iovec *iov, int count) {
     h2_stream *st = t->h2;
     ssize_t taken = 0;
     if (!st->replied) {
@@ -382,13 +386,15 @@ ssize_t h2_stream_writev(transport *t, const struct iovec *iov, int count) {
     return taken + (ssize_t)moved;
 }
 
-void h2_stream_end(transport *t) {
+/* The response is complete: END_STREAM after the bytes owed. */
+static void h2_stream_end(transport *t) {
     h2_stream *st = t->h2;
     st->ended = 1;
     resume(st);
 }
 
-void h2_stream_release(transport *t) {
+/* The stream's conn is closing: reset the stream if it is still open. */
+static void h2_stream_release(transport *t) {
     h2_stream *st = t->h2;
     t->h2 = NULL;
     st->c = NULL;
@@ -417,3 +423,23 @@ void h2_stream_wake_writers(h2_session *s) {
             conn_writable(st->c);
     }
 }
+
+/* A stream's input comes from its session (conn_take_input), never from
+ * the transport; nor does it hold any, or shake hands. */
+static ssize_t h2_stream_read(transport *t, void *buf, size_t len) {
+    (void)t, (void)buf, (void)len;
+    errno = EAGAIN;
+    return -1;
+}
+
+static int h2_stream_no(const transport *t) { return t == NULL; }
+
+static const transport_ops h2_stream_ops = {
+    .read = h2_stream_read,
+    .writev = h2_stream_writev,
+    .has_buffered_input = h2_stream_no,
+    .handshaking = h2_stream_no,
+    .agreed_h2 = h2_stream_no,
+    .shutdown_write = h2_stream_end,
+    .close = h2_stream_release,
+};

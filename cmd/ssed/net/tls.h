@@ -57,5 +57,8 @@ int tls_session_handshaking(const transport *t);
 int tls_session_agreed_h2(const transport *t);
 void tls_session_shutdown(transport *t);
 void tls_session_free(transport *t);
+/* The transport's calls for a TLS connection (transport.h), set by
+ * tls_session_start. */
+extern const transport_ops tls_session_ops;
 
 #endif

@@ -294,5 +294,6 @@ int tls_session_start(tls_server *ts, transport *t) {
     }
     SSL_set_accept_state(ssl);
     t->ssl = ssl;
+    t->ops = &tls_session_ops;
     return 0;
 }

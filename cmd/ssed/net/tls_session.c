@@ -182,9 +182,29 @@ void tls_session_shutdown(transport *t) {
 }
 
 void tls_session_free(transport *t) {
+    t->ops = NULL;
     SSL_free(t->ssl);
     t->ssl = NULL;
     free(t->owed);
     t->owed = NULL;
     t->owed_len = 0;
 }
+
+/* At a close: no close_notify in the middle of a record still owed (the
+ * peer is gone or not reading, and the record is abandoned with the
+ * connection), nor after TLS failed (OpenSSL forbids it). */
+static void tls_session_close(transport *t) {
+    if (!t->failed && !t->owed_len)
+        tls_session_shutdown(t);
+    tls_session_free(t);
+}
+
+const transport_ops tls_session_ops = {
+    .read = tls_session_read,
+    .writev = tls_session_writev,
+    .has_buffered_input = tls_session_has_buffered_input,
+    .handshaking = tls_session_handshaking,
+    .agreed_h2 = tls_session_agreed_h2,
+    .shutdown_write = tls_session_shutdown,
+    .close = tls_session_close,
+};

@@ -31,9 +31,28 @@
 
 struct ssl_st; /* OpenSSL's SSL, known only to tls.c */
 struct h2_stream; /* an HTTP/2 stream, known only to h2_stream.c */
+typedef struct transport transport;
 
-typedef struct transport {
+/* What a transport over something other than the bare socket does, set by
+ * what it is over: TLS (tls_session_start) or an HTTP/2 stream
+ * (h2_stream.c). The transport calls them and knows neither, so the
+ * layers above TLS and HTTP/2 reach them only through it. */
+typedef struct transport_ops {
+    ssize_t (*read)(transport *t, void *buf, size_t len);
+    ssize_t (*writev)(transport *t, const struct iovec *iov, int count);
+    int (*has_buffered_input)(const transport *t);
+    int (*handshaking)(const transport *t);
+    int (*agreed_h2)(const transport *t);
+    /* Nothing more will be written (then the socket's write side is shut,
+     * when there is one). */
+    void (*shutdown_write)(transport *t);
+    /* Before the socket is closed (when there is one). */
+    void (*close)(transport *t);
+} transport_ops;
+
+struct transport {
     int fd;
+    const transport_ops *ops; /* NULL: the bare socket */
     struct ssl_st *ssl; /* NULL: plaintext */
     struct h2_stream *h2; /* not NULL: a stream of an HTTP/2 session, fd -1 */
     int read_wants_writable;
@@ -44,7 +63,7 @@ typedef struct transport {
     size_t owed_len;
     const char *why; /* a TLS failure's reason, for transport_why */
     int failed;      /* TLS failed: OpenSSL forbids a close_notify now */
-} transport;
+};
 
 ssize_t transport_read(transport *t, void *buf, size_t len);
 ssize_t transport_writev(transport *t, const struct iovec *iov, int count);

@@ -123,28 +123,59 @@ static int publisher_numbering(conn *c, const http_request *req, publish_request
     return 0;
 }
 
-void publish_route_handle(conn *c, const http_request *req, long long content_length, int chunked) {
+/* Whether a POST may go on to its body: the publisher is allowed, Redis
+ * and the store can take events, and the body's length is known. If not,
+ * it is answered here and 0 is returned. */
+static int publish_may_start(conn *c, const http_request *req, long long content_length, int chunked) {
     server *srv = c->srv;
-    srv->stats.publish_requests++;
     if (!publish_allowed(c, req)) {
         srv->stats.publish_refused++;
-        return;
+        return 0;
     }
     if (!server_cluster_ready(srv)) {
         conn_reply_status(c, 503, "Redis cannot be reached (see ssed's log); nothing was published; try again",
                           "Retry-After: 1\r\n");
-        return;
+        return 0;
     }
     if (server_store_failing(srv)) {
         char why[400];
         snprintf(why, sizeof why, "%.300s; nothing was published", server_store_error(srv));
         conn_reply_status(c, 503, why, "Retry-After: 1\r\n");
-        return;
+        return 0;
     }
     if (content_length < 0 && !chunked) {
         conn_reply_status(c, 411, "a POST needs Content-Length or Transfer-Encoding: chunked", NULL);
-        return;
+        return 0;
     }
+    return 1;
+}
+
+/* The event type and id a publish gives every event (?event=, SSE-Event;
+ * ?id=, SSE-Id): lengths in *type_len and *id_len (-1: not given), or an
+ * answer here and -1. */
+static int publish_event_params(conn *c, const http_request *req, char *type, long *type_len, char *id,
+                                long *id_len) {
+    *type_len = request_param(req, "event", "sse-event", type, 256);
+    *id_len = request_param(req, "id", "sse-id", id, HUB_MAX_ID_LEN + 1);
+    if (*type_len == -2 || *id_len == -2) {
+        conn_reply_status(c, 400,
+                          *type_len == -2 ? "the event type is longer than 255 bytes" : "the id is longer than 1024 bytes",
+                          NULL);
+        return -1;
+    }
+    if ((*type_len > 0 && (strpbrk(type, "\r\n") || memchr(type, '\0', (size_t)*type_len))) ||
+        (*id_len >= 0 && (strpbrk(id, "\r\n") || memchr(id, '\0', (size_t)*id_len)))) {
+        conn_reply_status(c, 400, "an event type or id cannot contain a line break or NUL", NULL);
+        return -1;
+    }
+    return 0;
+}
+
+void publish_route_handle(conn *c, const http_request *req, long long content_length, int chunked) {
+    server *srv = c->srv;
+    srv->stats.publish_requests++;
+    if (!publish_may_start(c, req, content_length, chunked))
+        return;
     enum body_kind kind;
     int json;
     if (body_kind_of(req, &kind, &json) < 0) {
@@ -155,18 +186,9 @@ void publish_route_handle(conn *c, const http_request *req, long long content_le
         return;
     }
     char type[256], id[HUB_MAX_ID_LEN + 1];
-    long type_len = request_param(req, "event", "sse-event", type, sizeof type);
-    long id_len = request_param(req, "id", "sse-id", id, sizeof id);
-    if (type_len == -2 || id_len == -2) {
-        conn_reply_status(c, 400, type_len == -2 ? "the event type is longer than 255 bytes" : "the id is longer than 1024 bytes",
-                     NULL);
+    long type_len, id_len;
+    if (publish_event_params(c, req, type, &type_len, id, &id_len) < 0)
         return;
-    }
-    if ((type_len > 0 && (strpbrk(type, "\r\n") || memchr(type, '\0', (size_t)type_len))) ||
-        (id_len >= 0 && (strpbrk(id, "\r\n") || memchr(id, '\0', (size_t)id_len)))) {
-        conn_reply_status(c, 400, "an event type or id cannot contain a line break or NUL", NULL);
-        return;
-    }
     const char *name = req->path;
     size_t len = req->path_len;
     route_trim_slashes(&name, &len);

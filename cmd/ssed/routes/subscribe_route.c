@@ -11,7 +11,6 @@
 #include "conn.h"
 #include "route_common.h"
 #include "router.h"
-#include "serving.h"
 
 #define MAX_STREAM_CHANNELS 64
 /* Channels one stream may create by waiting on them: the rest of the budget
@@ -266,6 +265,6 @@ void subscribe_route_handle(conn *c, const http_request *req) {
     subscriber_resume(&srv->hub.subs, &c->sub, last_id, last_len, srv->opt->replay, log_gap, &gap);
     conn_start_stream(c);
     if (expires_s)
-        server_end_stream_at(srv, c, expires_s);
+        conn_end_stream_at(c, expires_s);
 }
 
