@@ -38,6 +38,17 @@ check_rss() {
     [ -n "${SSETOOLS_SANITIZED:-}" ] || [ "$2" -le "$3" ]
 }
 
+# check_returned: once the streams closed, ssed gave back at least half
+# of what it grew by while they were open (4 MiB is always allowed). What
+# stays depends on where malloc_trim finds whole pages free: 4.0 to 7.5 MiB
+# of 20 to 26 were seen on one machine, while without the trim all of it
+# stayed (the 170 MB this file was written for).
+check_returned() {
+    local grew=$((DURING - BEFORE)) bound
+    bound=$((grew / 2 > 4096 ? grew / 2 : 4096))
+    check_rss "after they closed" $(($(rss_kib "$SSED_PID") - BEFORE)) "$bound"
+}
+
 # publish N: N events of about 1 KiB on ssed's stdin.
 publish() {
     local pad
@@ -73,7 +84,7 @@ attack() {
     [ "$(stat_of h2_buffered_bytes)" -eq 0 ]
     stop_pid "$RAW_PID"
     wait_for_stat subscribers -eq 1 10
-    check_rss "after they closed" $(($(rss_kib "$SSED_PID") - BEFORE)) 4096
+    check_returned
 }
 
 @test "h2 memory: windows open and sockets unread: frames stay within --h2-conn-buffer per connection" {
@@ -87,7 +98,7 @@ attack() {
     [ "$held" -le $((CONNS * 1024 * 1024)) ]
     stop_pid "$RAW_PID"
     wait_for_stat subscribers -eq 1 10
-    check_rss "after they closed" $(($(rss_kib "$SSED_PID") - BEFORE)) 4096
+    check_returned
 }
 
 @test "h2 memory: past --h2-total-buffer the connection that reads nothing gets GOAWAY and its streams go" {
