@@ -75,7 +75,7 @@
  *   lines (so no reply is cut short by the next), and in each stream
  *   the ids ssed handed out (numbers in [hub.first_id, hub.last_id])
  *   strictly increase: no event is delivered twice or out of order. */
-/* fuzz-sources: cmd/ssed/[a-z]*.c cmd/ssed/*/[a-z]*.c !cmd/ssed/main.c !cmd/ssed/store/store_off.c !cmd/ssed/cluster/cluster_off.c !cmd/ssed/net/tls_context.c !cmd/ssed/net/tls_session.c !cmd/ssed/http/h2_off.c !cmd/ssed/auth/jwt_off.c @viewer_assets */
+/* fuzz-sources: cmd/ssed/[a-z]*.c cmd/ssed/[a-z]*[a-z]/[a-z]*.c !cmd/ssed/main.c !cmd/ssed/store/store_off.c !cmd/ssed/cluster/cluster_off.c !cmd/ssed/net/tls_context.c !cmd/ssed/net/tls_session.c !cmd/ssed/http/h2_off.c !cmd/ssed/auth/jwt_off.c @viewer_assets */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -364,11 +364,23 @@ static void check_server(const server *srv) {
         conn_links += c->sub.link_count;
         streaming++;
     }
+    /* A stream that is ending (conn_end_stream) waits out its deadline on
+     * srv->reading, still linked to its channels until it closes. */
+    for (const list_node *p = srv->reading.next; p != &srv->reading; p = p->next) {
+        const conn *c = list_entry(p, conn, timer_link);
+        if (c->state != CONN_STREAMING)
+            continue;
+        if (!c->draining)
+            broken("a stream on srv->reading is not ending");
+        check_subscriber(srv, c);
+        conn_links += c->sub.link_count;
+        streaming++;
+    }
     if (channel_links != conn_links)
         broken("the channels' subscriber links are not the streaming connections' links");
     if (streaming != srv->subscriber_count)
-        broken("srv->subscriber_count is not the number of connections on srv->streaming");
-    if (srv->conn_count != list_length(&srv->reading) + streaming + publishing)
+        broken("srv->subscriber_count is not the number of streams on srv->streaming and ending ones");
+    if (srv->conn_count != list_length(&srv->reading) + list_length(&srv->streaming) + publishing)
         broken("srv->conn_count is not the number of connections on reading, streaming and publishing");
 }
 
