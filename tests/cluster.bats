@@ -649,3 +649,16 @@ stats_valid() { curl -s --max-time 10 "$1/_ssed/stats" | python3 -m json.tool >/
     # One line per kind, not one per message.
     [ "$(grep -c 'refused' "$RT/A.err")" -le 3 ]
 }
+
+@test "cluster: --exit-on-eof sends everything it read, a last line without newline included, before it exits" {
+    start_node A
+    sub a "$A_URL"
+    for i in 1 2 3; do
+        printf 'a-%s\nb-%s' "$i" "$i" | "$SSED" -l 127.0.0.1:0 -c news --redis "redis://127.0.0.1:$REDIS_PORT" \
+            --exit-on-eof >"$RT/eof.out" 2>"$RT/eof.err" 3>&- 8>&- 9>&-
+        wait_for_line "$RT/a" "^data: b-$i\$" 10
+        ! grep -q 'resent' "$RT/eof.err"
+    done
+    printf 'data: a-1\ndata: b-1\ndata: a-2\ndata: b-2\ndata: a-3\ndata: b-3\n' >"$RT/want"
+    [ "$(grep '^data: ' "$RT/a")" = "$(cat "$RT/want")" ]
+}

@@ -51,6 +51,7 @@ struct cluster_node {
     /* was_up: the link was ready once; synced: and then every channel had
      * read its stream, so history holds what a subscriber may ask for. */
     int was_up, synced;
+    int closing; /* the link is being closed: what fails now is not resent */
     /* A fill failed with the link up: failed fills are asked again then. */
     uint64_t fill_retry_at_ms, fill_retry_delay_ms;
 };
@@ -206,6 +207,8 @@ static void link_gate_opened(intake_waiter *w) {
 static void feed_sent(void *ctx, const cluster_publish_result *r) {
     input_feed *f = ctx;
     f->in_flight = 0;
+    if (!r->ok && f->node->closing)
+        return; /* counted in server_cluster_close's warning */
     if (!r->ok) {
         /* Kept, and resent with the same numbers (Redis skips what it
          * took): after a backoff, or when the link is back if it broke. */
@@ -381,10 +384,27 @@ void server_cluster_stats(const server *srv, buf *out) {
                (unsigned long long)srv->stats.redis_refused);
 }
 
+size_t server_cluster_unconfirmed(const server *srv) {
+    const cluster_node *node = srv->cluster;
+    size_t count = 0;
+    for (size_t i = 0; node && i < srv->input_count; i++)
+        count += node->feeds[i].sent.count + node->feeds[i].collecting.count;
+    return count;
+}
+
 void server_cluster_close(server *srv) {
     cluster_node *node = srv->cluster;
     if (!node)
         return;
+    for (size_t i = 0; i < srv->input_count; i++) {
+        const input_feed *f = &node->feeds[i];
+        size_t lost = f->sent.count + f->collecting.count;
+        if (lost)
+            log_warn("%s: %zu events read were not confirmed by Redis before the exit (--shutdown-timeout); they "
+                     "may not have been published",
+                     srv->inputs[i].name, lost);
+    }
+    node->closing = 1;
     intake_gate_leave(&node->link_gated);
     cluster_link_close(node->link); /* in-flight calls are answered (failed) here */
     delivery_free(&node->delivery);
