@@ -617,3 +617,48 @@ PY
     [ "$(printf '%s\n' "$output" | grep -cE ' 200 +33 /news\?[123]$')" = 3 ]
     eventually 10 test "$(grep -c '^data: h2$' "$RT/a1")" = 3
 }
+
+# cluster_msg FIRST PREV ENCODING: a script call's message of one event
+# (cluster_message.h), as any Redis client could publish it.
+cluster_msg() { printf '#%s %s 1\n%s\n%s' "$1" "$2" "${#3}" "$3"; }
+
+# stats_valid URL: /_ssed/stats is valid JSON.
+stats_valid() { curl -s --max-time 10 "$1/_ssed/stats" | python3 -m json.tool >/dev/null; }
+
+@test "cluster: hostile data from any Redis client (bad channel names, ids, numbers, garbage) is counted and skipped; stats stay JSON and events flow" {
+    # The channel list read at start, and a stream entry whose id holds a
+    # newline, as another Redis client could leave them.
+    redis-cli -p "$REDIS_PORT" sadd ssed:channels 'x"y' ok >/dev/null
+    redis-cli -p "$REDIS_PORT" xadd 'ssed:s:x"y' 1-0 b "$(cluster_msg 1 0 $'-1 0 -1\nlisted')" >/dev/null
+    redis-cli -p "$REDIS_PORT" xadd ssed:s:ok 1-0 b "$(cluster_msg 1 0 $'-1 0 3\na\nbdata')" >/dev/null
+    start_node A
+    stats_valid "$A_URL"
+    sub a "$A_URL"
+    for i in $(seq 1 50); do
+        redis-cli -p "$REDIS_PORT" publish 'ssed:c:a"b' "$(cluster_msg 1 0 $'-1 0 -1\nquoted')" >/dev/null
+        redis-cli -p "$REDIS_PORT" publish ssed:c:news "$(cluster_msg 9007199254740993 0 $'-1 0 -1\nhuge')" >/dev/null
+        redis-cli -p "$REDIS_PORT" publish ssed:c:news "$(cluster_msg 5 5 $'-1 0 -1\nself')" >/dev/null
+        redis-cli -p "$REDIS_PORT" publish ssed:c:news 'garbage' >/dev/null
+    done
+    [ "$(post_code "$A_URL/news" real)" = 200 ]
+    wait_for_line "$RT/a" '^data: real$' 10
+    ! grep -qE '^data: (quoted|huge|self|listed)$' "$RT/a"
+    stats_valid "$A_URL"
+    eventually 10 stat_above "$A_URL" redis_messages_refused 200
+    curl -s "$A_URL/_ssed/metrics" | grep -qE '^ssed_redis_messages_refused_total [0-9]{3}'
+    # One line per kind, not one per message.
+    [ "$(grep -c 'refused' "$RT/A.err")" -le 3 ]
+}
+
+@test "cluster: --exit-on-eof sends everything it read, a last line without newline included, before it exits" {
+    start_node A
+    sub a "$A_URL"
+    for i in 1 2 3; do
+        printf 'a-%s\nb-%s' "$i" "$i" | "$SSED" -l 127.0.0.1:0 -c news --redis "redis://127.0.0.1:$REDIS_PORT" \
+            --exit-on-eof >"$RT/eof.out" 2>"$RT/eof.err" 3>&- 8>&- 9>&-
+        wait_for_line "$RT/a" "^data: b-$i\$" 10
+        ! grep -q 'resent' "$RT/eof.err"
+    done
+    printf 'data: a-1\ndata: b-1\ndata: a-2\ndata: b-2\ndata: a-3\ndata: b-3\n' >"$RT/want"
+    [ "$(grep '^data: ' "$RT/a")" = "$(cat "$RT/want")" ]
+}

@@ -263,7 +263,10 @@ static void run(server *srv, systemd_notifier *notifier) {
             systemd_notify(notifier, "STOPPING=1");
             told_stopping = 1;
         }
-        if (srv->stopping && (srv->conn_count == 0 || now >= srv->stop_deadline_ms))
+        /* Input read before the stop is sent to Redis first, as a single
+         * ssed publishes it before it exits. */
+        if (srv->stopping &&
+            ((srv->conn_count == 0 && !server_cluster_unconfirmed(srv)) || now >= srv->stop_deadline_ms))
             break;
         int timeout = more_to_flush || server_has_buffered_input(srv) || any_always_ready_input(srv)
                           ? 0

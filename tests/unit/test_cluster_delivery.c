@@ -272,6 +272,11 @@ static void test_cut_batch(const void *arg) {
         "#", "#5 4", "#5 4 2\n", "#5 4 2\n99\nshort", "#5 4 -1\n", "#5 4 0\n", "#0 0 1\n8\n-1 0 -1\n",
         /* a range past what a number holds */
         "#9223372036854775807 4 2\n8\n-1 0 -1\n8\n-1 0 -1\n", "#99999999999999999999 4 1\n8\n-1 0 -1\n",
+        /* numbers the script never writes (2^53 on, or not after the
+         * previous one), from any Redis client: trusted, they would put the
+         * channel out of reach of every real event */
+        "#9007199254740992 4 1\n8\n-1 0 -1\n", "#9007199254740991 4 2\n8\n-1 0 -1\n8\n-1 0 -1\n",
+        "#5 5 1\n8\n-1 0 -1\n", "#5 9 1\n8\n-1 0 -1\n", "9 9 -1 0 -1\n", "9007199254740993 4 -1 0 -1\n",
         "#5 4 1\n0\n", "#5 4 1\n-3\nabc",
         /* a valid first event (seen already), then garbage, or fewer than counted */
         "#4 3 1\n8\n-1 0 -1\nextra", "#4 3 9999999999\n8\n-1 0 -1\n",

@@ -105,7 +105,8 @@ int cluster_event_parse(const char *enc, size_t len, uint64_t n, uint64_t prev, 
 static int split_numbered_event(const char *msg, size_t len, cluster_event_fn fn, void *ctx) {
     const char *p = msg, *end = msg + len;
     long long n, prev;
-    if (take_number(&p, end, ' ', &n) < 0 || take_number(&p, end, ' ', &prev) < 0 || n <= 0 || prev < 0)
+    if (take_number(&p, end, ' ', &n) < 0 || take_number(&p, end, ' ', &prev) < 0 || n <= 0 || prev < 0 ||
+        prev >= n || (uint64_t)n >= CLUSTER_MAX_SEQUENCE)
         return -1;
     fn(ctx, (uint64_t)n, (uint64_t)prev, p, (size_t)(end - p));
     return 0;
@@ -139,8 +140,13 @@ static int take_range_header(const char **p, const char *end, long long *first, 
     if (take_number(p, end, ' ', first) < 0 || take_number(p, end, ' ', prev) < 0 ||
         take_number(p, end, '\n', count) < 0)
         return -1;
-    /* The numbers of the range stay within what a number can hold. */
-    if (*first <= 0 || *prev < 0 || *count <= 0 || *first > LLONG_MAX - *count)
+    /* The script numbers events as Lua numbers, exact below
+     * CLUSTER_MAX_SEQUENCE, each after the one before: a range past that,
+     * or a previous number not before the first, was not written by it,
+     * and trusting it would put the channel's numbering out of reach of
+     * every real event. */
+    if (*first <= 0 || *prev < 0 || *count <= 0 || *prev >= *first || (uint64_t)*first >= CLUSTER_MAX_SEQUENCE ||
+        (uint64_t)*count > CLUSTER_MAX_SEQUENCE - (uint64_t)*first)
         return -1;
     return 0;
 }

@@ -32,8 +32,15 @@ typedef struct input_feed {
     uint64_t retry_at_ms, retry_delay_ms;
 } input_feed;
 
+/* What is refused from Redis. Any Redis client may publish to the
+ * cluster's keys, so nothing read there is trusted more than a client's
+ * request: each kind is logged once (a flood must not flood the log), all
+ * are counted (redis_messages_refused). */
+enum redis_refusal { REFUSED_NAME, REFUSED_MESSAGE, REFUSED_EVENT, REFUSED_KINDS };
+
 struct cluster_node {
     server *srv;
+    int refusal_logged[REFUSED_KINDS];
     cluster_link *link;
     delivery delivery;
     input_feed feeds[2];
@@ -44,6 +51,7 @@ struct cluster_node {
     /* was_up: the link was ready once; synced: and then every channel had
      * read its stream, so history holds what a subscriber may ask for. */
     int was_up, synced;
+    int closing; /* the link is being closed: what fails now is not resent */
     /* A fill failed with the link up: failed fills are asked again then. */
     uint64_t fill_retry_at_ms, fill_retry_delay_ms;
 };
@@ -54,6 +62,32 @@ struct cluster_node {
 static uint64_t retry_after(uint64_t *delay_ms) {
     *delay_ms = backoff_next_ms(*delay_ms, RETRY_FLOOR_MS, RETRY_CEILING_MS);
     return clock_now_ms() + backoff_jitter_ms(*delay_ms, (uint32_t)rand());
+}
+
+static void refuse(cluster_node *node, enum redis_refusal kind, uint64_t count, const char *why) {
+    static const char *const what[REFUSED_KINDS] = {"a channel name", "a message or stream entry", "an event"};
+    if (!count)
+        return;
+    node->srv->stats.redis_refused += count;
+    if (node->refusal_logged[kind])
+        return;
+    node->refusal_logged[kind] = 1;
+    log_warn("redis: %s refused (%s) and skipped; further ones are only counted (redis_messages_refused)",
+             what[kind], why);
+}
+
+/* A channel name read from Redis, checked as a request's path is. */
+static int name_valid(cluster_node *node, const char *chan, size_t len) {
+    if (len && hub_channel_name_valid(chan, len))
+        return 1;
+    refuse(node, REFUSED_NAME, 1, "not a valid channel name");
+    return 0;
+}
+
+/* The delivery found messages it could not split or events it could not
+ * parse since `before` (its malformed count then). */
+static void refuse_malformed(cluster_node *node, uint64_t before) {
+    refuse(node, REFUSED_MESSAGE, node->delivery.stats.malformed - before, "malformed");
 }
 
 /* The delivery's verdict: into the local hub, with the cluster's id. */
@@ -67,7 +101,9 @@ static void deliver(void *ctx, const char *chan, size_t len, const cluster_event
         return;
     }
     int rc = live ? hub_publish_event(h, ch, &ev->ev) : hub_retain_event(h, ch, &ev->ev);
-    if (rc != SSE_ENCODE_OK)
+    if (rc != SSE_ENCODE_OK && rc != SSE_ENCODE_NOMEM)
+        refuse(node, REFUSED_EVENT, 1, hub_strerror(rc));
+    else if (rc != SSE_ENCODE_OK)
         log_warn("redis: event %llu for /%.*s dropped: %s", (unsigned long long)ev->n, (int)len, chan, hub_strerror(rc));
     else
         node->events_in++;
@@ -96,14 +132,20 @@ static int request_fill(void *ctx, const char *chan, size_t len, uint64_t after)
 
 static void on_message(void *ctx, const char *chan, size_t len, const char *msg, size_t msg_len) {
     cluster_node *node = ctx;
+    if (!name_valid(node, chan, len))
+        return;
+    uint64_t malformed = node->delivery.stats.malformed;
     delivery_message(&node->delivery, chan, len, msg, msg_len);
+    refuse_malformed(node, malformed);
 }
 
 static void on_filled(void *ctx, const char *chan, size_t len, const char *const *msgs, const size_t *lens,
                       size_t count, uint64_t read_on_after) {
     cluster_node *node = ctx;
     node->fill_retry_delay_ms = 0;
+    uint64_t malformed = node->delivery.stats.malformed;
     delivery_filled(&node->delivery, chan, len, msgs, lens, count, read_on_after);
+    refuse_malformed(node, malformed);
 }
 
 static void on_fill_failed(void *ctx, const char *chan, size_t len) {
@@ -129,7 +171,18 @@ static void send_feed(cluster_node *node, input_feed *f);
 static void on_up(void *ctx, const char *const *names, const size_t *lens, size_t count) {
     cluster_node *node = ctx;
     node->was_up = 1;
-    delivery_resync(&node->delivery, names, lens, count);
+    /* The channel list is read from Redis too: a bad name is skipped. */
+    const char **good = calloc(count ? count : 1, sizeof *good);
+    size_t *good_lens = calloc(count ? count : 1, sizeof *good_lens), kept = 0;
+    for (size_t i = 0; good && good_lens && i < count; i++)
+        if (name_valid(node, names[i], lens[i])) {
+            good[kept] = names[i];
+            good_lens[kept++] = lens[i];
+        }
+    /* Out of memory: the channels known here are still filled. */
+    delivery_resync(&node->delivery, good, good_lens, good && good_lens ? kept : 0);
+    free(good);
+    free(good_lens);
     pause_inputs(node, 0);
     node->fill_retry_at_ms = 0;
     for (size_t i = 0; i < node->srv->input_count; i++) {
@@ -154,6 +207,8 @@ static void link_gate_opened(intake_waiter *w) {
 static void feed_sent(void *ctx, const cluster_publish_result *r) {
     input_feed *f = ctx;
     f->in_flight = 0;
+    if (!r->ok && f->node->closing)
+        return; /* counted in server_cluster_close's warning */
     if (!r->ok) {
         /* Kept, and resent with the same numbers (Redis skips what it
          * took): after a backoff, or when the link is back if it broke. */
@@ -321,16 +376,35 @@ void server_cluster_stats(const server *srv, buf *out) {
     cluster_link_stats(node->link, out);
     buf_printf(out,
                ",\"events_received\":%llu,\"holes\":%llu,\"holes_filled_events\":%llu,\"gaps\":%llu,"
-               "\"duplicates_dropped\":%llu,\"stream_reads_failed\":%llu,\"held_dropped\":%llu}",
+               "\"duplicates_dropped\":%llu,\"stream_reads_failed\":%llu,\"held_dropped\":%llu,"
+               "\"redis_messages_refused\":%llu}",
                (unsigned long long)node->events_in, (unsigned long long)d->holes, (unsigned long long)d->filled,
                (unsigned long long)d->gaps, (unsigned long long)d->duplicates_dropped,
-               (unsigned long long)d->fills_failed, (unsigned long long)d->held_dropped);
+               (unsigned long long)d->fills_failed, (unsigned long long)d->held_dropped,
+               (unsigned long long)srv->stats.redis_refused);
+}
+
+size_t server_cluster_unconfirmed(const server *srv) {
+    const cluster_node *node = srv->cluster;
+    size_t count = 0;
+    for (size_t i = 0; node && i < srv->input_count; i++)
+        count += node->feeds[i].sent.count + node->feeds[i].collecting.count;
+    return count;
 }
 
 void server_cluster_close(server *srv) {
     cluster_node *node = srv->cluster;
     if (!node)
         return;
+    for (size_t i = 0; i < srv->input_count; i++) {
+        const input_feed *f = &node->feeds[i];
+        size_t lost = f->sent.count + f->collecting.count;
+        if (lost)
+            log_warn("%s: %zu events read were not confirmed by Redis before the exit (--shutdown-timeout); they "
+                     "may not have been published",
+                     srv->inputs[i].name, lost);
+    }
+    node->closing = 1;
     intake_gate_leave(&node->link_gated);
     cluster_link_close(node->link); /* in-flight calls are answered (failed) here */
     delivery_free(&node->delivery);

@@ -25,6 +25,11 @@ int server_cluster_synced(server *srv);
 int server_cluster_publish(server *srv, channel *ch, const cluster_batch *b, cluster_published_fn done, void *ctx);
 /* Route an input's events through Redis (its target's emit and flush). */
 void server_cluster_input_target(server *srv, input_target *to);
+/* Events read from stdin or the FIFO that Redis has not confirmed yet
+ * (being sent, waiting to be, or to be resent); 0 without --redis. A
+ * shutdown waits for them, up to --shutdown-timeout, as a single ssed's
+ * inputs are published before it exits. */
+size_t server_cluster_unconfirmed(const server *srv);
 /* ,"redis":{...} for /_ssed/stats; nothing without --redis. */
 void server_cluster_stats(const server *srv, buf *out);
 void server_cluster_close(server *srv);

@@ -52,6 +52,7 @@ typedef struct server_stats {
     uint64_t publish_requests; /* POSTs to a channel, refused ones too */
     uint64_t refusals[REFUSAL_KINDS]; /* error replies, by enum refusal */
     uint64_t h2_over_budget_goaways; /* HTTP/2 clients dropped past --h2-total-buffer */
+    uint64_t redis_refused; /* messages, entries and names from Redis refused as malformed */
     latency_histogram delivery_latency;
 } server_stats;
 

@@ -209,6 +209,10 @@ void metrics_render(server *srv, buf *out, int per_channel) {
            s->subscriber_writes);
     scalar(out, "ssed_events_delivered_total", "counter",
            "Events written whole to subscribers, keep-alives and notices included.", s->events_delivered);
+    if (srv->opt->redis_url)
+        scalar(out, "ssed_redis_messages_refused_total", "counter",
+               "Messages, stream entries, events and channel names read from Redis and refused as malformed.",
+               s->redis_refused);
     render_intake(out, &srv->intake);
     render_latency(out, &s->delivery_latency);
     if (per_channel)
