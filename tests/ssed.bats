@@ -409,3 +409,33 @@ assert names["/news"]["subscribers"] == 1, names
     grep -E 'serving http' "$SSED_ERR" | grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z ssed: '
     grep -E 'connect ' "$SSED_ERR" | grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z ssed: connect '
 }
+
+@test "ssed: SIGHUP without TLS never ends ssed: it says there is nothing to reload and goes on serving" {
+    start_ssed
+    subscribe s /
+    kill -HUP "$SSED_PID"
+    wait_for_line "$SSED_ERR" 'SIGHUP: nothing to reload' 10
+    kill -0 "$SSED_PID"
+    echo after >&8
+    wait_for_data "$BATS_TEST_TMPDIR/s" 1
+    [ "$(data_of "$BATS_TEST_TMPDIR/s")" = after ]
+}
+
+@test "ssed: SIGHUP reads --token-file again: the old token is refused from then on, the new one publishes; an unreadable file keeps the old" {
+    printf 'first-token\n' >"$BATS_TEST_TMPDIR/token"
+    start_ssed --token-file "$BATS_TEST_TMPDIR/token"
+    run curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Authorization: Bearer first-token' -d one "$URL/"
+    [ "$output" = 200 ]
+    printf 'second-token\n' >"$BATS_TEST_TMPDIR/token"
+    kill -HUP "$SSED_PID"
+    wait_for_line "$SSED_ERR" "SIGHUP: publish token reloaded from --token-file $BATS_TEST_TMPDIR/token" 10
+    run curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Authorization: Bearer first-token' -d two "$URL/"
+    [ "$output" != 200 ]
+    run curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Authorization: Bearer second-token' -d three "$URL/"
+    [ "$output" = 200 ]
+    rm "$BATS_TEST_TMPDIR/token"
+    kill -HUP "$SSED_PID"
+    wait_for_line "$SSED_ERR" 'SIGHUP: keeping the publish token in use: --token-file' 10
+    run curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Authorization: Bearer second-token' -d four "$URL/"
+    [ "$output" = 200 ]
+}

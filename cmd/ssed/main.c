@@ -21,6 +21,7 @@
 #include "jwt_cache.h"
 #include "listener.h"
 #include "log.h"
+#include "reload.h"
 #include "router.h"
 #include "serving.h"
 #include "store_loop.h"
@@ -47,25 +48,13 @@ static uint64_t raise_fd_limit(void) {
     return rl.rlim_cur == RLIM_INFINITY ? 1048576 : (uint64_t)rl.rlim_cur;
 }
 
-/* SIGHUP: certificate renewals (certbot's deploy hook) reach new
- * connections without dropping the ones open. */
-static void reload_tls(server *srv) {
-    char err[600], what[400];
-    if (tls_server_reload(srv->tls, err, sizeof err) < 0) {
-        log_error("SIGHUP: keeping the TLS certificate in use: %s", err);
-        return;
-    }
-    tls_server_describe(srv->tls, what, sizeof what);
-    log_info("SIGHUP: TLS certificate reloaded for new connections: %s", what);
-}
-
 static void on_signal(loop_watch *w, uint32_t events) {
     (void)events;
     server *srv = (server *)((char *)w - offsetof(server, signal_watch));
     struct signalfd_siginfo info;
     while (read(srv->signal_fd, &info, sizeof info) == (ssize_t)sizeof info) {
         if (info.ssi_signo == SIGHUP) {
-            reload_tls(srv);
+            reload_all(srv);
         } else if (srv->stopping) {
             log_info("second signal: closing now");
             server_close_all(srv);
@@ -82,8 +71,7 @@ static int setup_signals(server *srv) {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
-    if (srv->tls)
-        sigaddset(&set, SIGHUP); /* without TLS, SIGHUP ends ssed as it always did */
+    sigaddset(&set, SIGHUP); /* reload.c: never an end, with or without TLS */
     if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
         log_error("sigprocmask: %s", strerror(errno));
         return -1;
@@ -313,7 +301,6 @@ int main(int argc, char **argv) {
     server srv;
     systemd_notifier notifier;
     systemd_notifier_open(&notifier, clock_now_ms());
-    char *owned_token = NULL;
     uint64_t fd_limit = raise_fd_limit();
     if (server_init(&srv, &opt, &routes) < 0) {
         log_error("start-up: %s", strerror(errno ? errno : ENOMEM));
@@ -321,7 +308,7 @@ int main(int argc, char **argv) {
     }
     if (!opt.max_clients)
         srv.max_clients = fd_limit > RESERVED_FDS * 2 ? fd_limit - RESERVED_FDS : fd_limit / 2;
-    srv.token = token_load(&opt, &owned_token);
+    srv.token = token_load(&opt, &srv.token_owned);
     if (srv.token == TOKEN_ERROR || open_jwt(&srv) < 0)
         goto cleanup;
     if ((!opt.tls_cert || open_tls(&srv) == 0) && (!opt.store_path || server_store_open(&srv) == 0) && (!opt.redis_url || server_cluster_open(&srv) == 0) &&
@@ -341,7 +328,7 @@ cleanup:
     jwt_cache_free(srv.jwt_cache);
     jwt_verifier_free(srv.jwt);
     server_free(&srv);
-    free(owned_token);
+    free(srv.token_owned);
     systemd_notifier_close(&notifier);
     options_free(&opt);
     return status;

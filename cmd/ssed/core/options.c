@@ -189,7 +189,8 @@ static const cli_option option_table[] = {
      .help = "publishers must send Authorization: Bearer TOKEN\n"
              "(also from SSED_TOKEN; default: none, loopback and unix peers only)"},
     {OPT("token-file", 0, CLI_STRING, o.token_file), .arg = "FILE",
-     .help = "read the token from the first line of FILE"},
+     .help = "read the token from the first line of FILE; SIGHUP reads\n"
+             "it again"},
     {OPT("no-publish", 0, CLI_FLAG, o.no_publish), .help = "turn the publish endpoint off"},
 
     CLI_SECTION("Tokens (JWT) for subscribers and publishers:"),
@@ -198,7 +199,8 @@ static const cli_option option_table[] = {
              "(at least 32 bytes); subscribers and publishers then need tokens"},
     {OPT("jwt-key-file", 0, CLI_STRING, o.jwt_key_file), .min = 1, .arg = "FILE",
      .help = "verify RS256/384/512, ES256 or EdDSA tokens with the PEM public\n"
-             "key in FILE (RSA, EC P-256 or Ed25519)"},
+             "key in FILE (RSA, EC P-256 or Ed25519); SIGHUP reads the\n"
+             "key files again"},
     {OPT("jwt-audience", 0, CLI_STRING, o.jwt_audience), .min = 1, .arg = "AUD",
      .help = "tokens must name AUD in their aud claim"},
     {OPT("jwt-issuer", 0, CLI_STRING, o.jwt_issuer), .min = 1, .arg = "ISS",

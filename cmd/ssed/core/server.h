@@ -59,6 +59,7 @@ struct server {
     const ssed_options *opt;
     const conn_routes *routes; /* what connections call with requests and bodies */
     const char *token; /* publishers must present it; NULL: loopback only */
+    char *token_owned; /* what token points to when read from --token-file; SIGHUP replaces it */
     loop loop;
     hub hub;
     intake_gate intake; /* whether inputs may read now, and why not (intake_gate.h) */
