@@ -439,3 +439,29 @@ assert names["/news"]["subscribers"] == 1, names
     run curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Authorization: Bearer second-token' -d four "$URL/"
     [ "$output" = 200 ]
 }
+
+@test "ssed: --listen with a port out of range or without a colon is a usage error (2) naming the option, before anything is served" {
+    # timeout: an ssed that takes the address serves until it is stopped
+    local addr
+    for addr in 127.0.0.1:99999 :65536 'http://127.0.0.1:70000' '[::1]:123456'; do
+        run timeout $((5 * SSETOOLS_WAIT_SCALE)) "$SSED" --no-stdin -l "$addr"
+        echo "$addr: $output"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"--listen $addr: port "*" is out of range (0 to 65535"* ]]
+        [[ "$output" != *serving* ]]
+    done
+    run timeout $((5 * SSETOOLS_WAIT_SCALE)) "$SSED" --no-stdin -l 18406
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"--listen 18406: expected HOST:PORT"*"(a port alone is :18406)"* ]]
+    [[ "$output" != *serving* ]]
+    run timeout $((5 * SSETOOLS_WAIT_SCALE)) "$SSED" --no-stdin -l unix:
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"--listen unix:: socket path empty"* ]]
+}
+
+@test "ssed: a --fifo in a missing directory fails (1) naming --fifo, without saying 'serving' first" {
+    run timeout $((5 * SSETOOLS_WAIT_SCALE)) "$SSED" --no-stdin -l 127.0.0.1:0 --fifo "$BATS_TEST_TMPDIR/missing/events"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"--fifo $BATS_TEST_TMPDIR/missing/events: mkfifo: No such file or directory"* ]]
+    [[ "$output" != *serving* ]]
+}

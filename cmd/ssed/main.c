@@ -157,6 +157,12 @@ static int open_listeners(server *srv) {
         if (watch_listener(srv, fd, url, "", tls) < 0)
             return -1;
     }
+    return 0;
+}
+
+/* Said once every input is open too, so nothing says "serving" that then
+ * fails to start. */
+static void log_serving(const server *srv) {
     /* The name goes after the whole URL: "serving http://...:80/news (web)". */
     for (size_t i = 0; i < srv->listener_count; i++) {
         const listener_watch *l = &srv->listeners[i];
@@ -165,7 +171,6 @@ static int open_listeners(server *srv) {
     }
     /* Scripts read the port from this line; make sure it is out now. */
     fflush(stderr);
-    return 0;
 }
 
 /* --jwt-secret-file, --jwt-key-file: the keys tokens are verified with. */
@@ -314,6 +319,7 @@ int main(int argc, char **argv) {
     if ((!opt.tls_cert || open_tls(&srv) == 0) && (!opt.store_path || server_store_open(&srv) == 0) && (!opt.redis_url || server_cluster_open(&srv) == 0) &&
         setup_signals(&srv) == 0 &&
         open_listeners(&srv) == 0 && open_inputs(&srv) == 0) {
+        log_serving(&srv);
         systemd_notify(&notifier, "READY=1");
         run(&srv, &notifier);
         status = EXIT_OK;

@@ -106,7 +106,8 @@ static const cli_option option_table[] = {
     {OPT("listen", 'l', CLI_LIST, o.listen), .count_at = offsetof(ssed_args, o.listen_count),
      .max = SSED_MAX_LISTEN, .arg = "ADDR",
      .help = "HOST:PORT, [IPv6]:PORT, :PORT (all addresses) or unix:PATH;\n"
-             "repeatable; port 0 picks a free port (default 127.0.0.1:8080);\n"
+             "repeatable; port 0 to 65535, 0 picks a free port (default\n"
+             "127.0.0.1:8080);\n"
              "http://ADDR or https://ADDR says whether it speaks TLS, which an\n"
              "ADDR without a scheme does when --tls-cert is given"},
     {OPT("tls-cert", 0, CLI_STRING, o.tls_cert), .min = 1, .arg = "FILE",
@@ -317,7 +318,9 @@ static cli_outcome resolve(ssed_args *a) {
         return cli_usage_error(cli.program, "%s: needs --tls-cert", o->tls_ciphers ? "--tls-ciphers" : "--tls-ciphersuites");
     for (size_t i = 0; i < o->listen_count; i++) {
         enum listener_scheme scheme;
-        listener_split_scheme(o->listen[i], &scheme);
+        char why[200];
+        if (listener_address_problem(listener_split_scheme(o->listen[i], &scheme), why, sizeof why) < 0)
+            return cli_usage_error(cli.program, "--listen %s: %s", o->listen[i], why);
         if (scheme == LISTENER_HTTPS && !o->tls_cert)
             return cli_usage_error(cli.program, "--listen %s: needs --tls-cert and --tls-key", o->listen[i]);
     }
