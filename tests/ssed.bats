@@ -465,3 +465,26 @@ assert names["/news"]["subscribers"] == 1, names
     [[ "$output" == *"--fifo $BATS_TEST_TMPDIR/missing/events: mkfifo: No such file or directory"* ]]
     [[ "$output" != *serving* ]]
 }
+
+@test "ssed: -v logs a 421 (Host refused) and a 405 (method) as it logs a 400, with peer, status and reason" {
+    start_ssed -v
+    run curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Host: evil.example' "$URL/x"
+    [ "$output" = 421 ]
+    wait_for_line "$SSED_ERR" 'bad request peer=127\.0\.0\.1:[0-9]+ status=421 reason="this ssed listens on loopback' 10
+    run curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X DELETE "$URL/x"
+    [ "$output" = 405 ]
+    wait_for_line "$SSED_ERR" 'bad request peer=127\.0\.0\.1:[0-9]+ status=405 reason="channels answer GET, HEAD, OPTIONS and POST"' 10
+    run curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X PUT "$URL/_ssed/stats"
+    [ "$output" = 405 ]
+    wait_for_line "$SSED_ERR" 'bad request .*status=405 reason="the /_ssed/ endpoints answer GET and HEAD"' 10
+}
+
+@test "ssed: Last-Event-ID 0 on a fresh channel is no gap: no warning, no ssed-gap notice, and the stream gets what comes" {
+    start_ssed
+    subscribe s /fresh -H 'Last-Event-ID: 0'
+    curl -s -o /dev/null --max-time 5 -d one "$URL/fresh"
+    wait_for_data "$BATS_TEST_TMPDIR/s" 1
+    [ "$(data_of "$BATS_TEST_TMPDIR/s")" = one ]
+    ! grep -q 'ssed-gap' "$BATS_TEST_TMPDIR/s"
+    ! grep -q 'no longer in history' "$SSED_ERR"
+}

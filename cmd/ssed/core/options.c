@@ -222,7 +222,8 @@ static const cli_option option_table[] = {
              "then the value (listen 127.0.0.1:8080); # starts a comment line;\n"
              "options given on the command line win (a repeatable one given\n"
              "there replaces the file's)"},
-    {OPT("verbose", 'v', CLI_SET, o.verbosity), .value = 2, .help = "also log connects, disconnects and publishes"},
+    {OPT("verbose", 'v', CLI_SET, o.verbosity), .value = 2, .help = "also log connects, disconnects, publishes and\n"
+             "refused requests (400, 404, 405, 421)"},
     {OPT("quiet", 'q', CLI_SET, o.verbosity), .value = 0, .help = "log errors only"},
     {OPT("log-format", 0, CLI_CHOICE, o.log_format), .choices = log_formats, .what = "log format", .arg = "FORMAT",
      .help = "text: lines with an RFC 3339 time (default); json: one JSON\n"
