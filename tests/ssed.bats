@@ -488,3 +488,19 @@ assert names["/news"]["subscribers"] == 1, names
     ! grep -q 'ssed-gap' "$BATS_TEST_TMPDIR/s"
     ! grep -q 'no longer in history' "$SSED_ERR"
 }
+
+@test "ssed: /_ssed/stats and /_ssed/metrics count TCP connections as connections; HTTP/2 streams on one of them have their own figures" {
+    start_ssed
+    # five subscriptions on one HTTP/2 connection (lib/h2_raw.py), held open
+    H2_STREAMS=5 H2_WINDOW=65535 start_bg "$BATS_TEST_TMPDIR/raw" "$BATS_TEST_TMPDIR/raw.err" \
+        python3 "$TOP/tests/lib/h2_raw.py" "$PORT" stalled-conns 1 60
+    wait_for_line "$BATS_TEST_TMPDIR/raw" '^READY' 20
+    wait_for_stat subscribers -eq 5
+    # the stats request is a TCP connection of its own
+    [ "$(stat_of connections)" -eq 2 ]
+    [ "$(stat_of h2_streams)" -eq 5 ]
+    [ "$(stat_of h2_streams_total)" -eq 5 ]
+    run curl -s --max-time 5 "$URL/_ssed/metrics"
+    [[ "$output" == *$'\nssed_connections 2\n'* ]]
+    [[ "$output" == *$'\nssed_h2_streams 5\n'* ]]
+}
