@@ -106,8 +106,8 @@ static const cli_option option_table[] = {
     {OPT("listen", 'l', CLI_LIST, o.listen), .count_at = offsetof(ssed_args, o.listen_count),
      .max = SSED_MAX_LISTEN, .arg = "ADDR",
      .help = "HOST:PORT, [IPv6]:PORT, :PORT (all addresses) or unix:PATH;\n"
-             "repeatable; port 0 to 65535, 0 picks a free port (default\n"
-             "127.0.0.1:8080);\n"
+             "repeatable; port 0 to 65535, 0 picks a free one;\n"
+             "default 127.0.0.1:8080;\n"
              "http://ADDR or https://ADDR says whether it speaks TLS, which an\n"
              "ADDR without a scheme does when --tls-cert is given"},
     {OPT("tls-cert", 0, CLI_STRING, o.tls_cert), .min = 1, .arg = "FILE",
