@@ -485,3 +485,21 @@ time.sleep(600)' "$PORT" "$short"
     [ "$status" -eq 0 ]
     [[ "$output" == *"all checks passed"* ]]
 }
+
+@test "jwt: SIGHUP reads --jwt-secret-file again: tokens of the old secret are refused from then on, the new secret's accepted" {
+    cp "$KEYS/secret" "$BATS_TEST_TMPDIR/secret"
+    start_ssed --jwt-secret-file "$BATS_TEST_TMPDIR/secret"
+    local old
+    old=$(jwt_mint HS256 "$BATS_TEST_TMPDIR/secret" "$(claims '{"subscribe":["a"]}')")
+    [ "$(bearer_code "$old" /a)" = 200 ]
+    head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$BATS_TEST_TMPDIR/secret"
+    kill -HUP "$SSED_PID"
+    wait_for_line "$SSED_ERR" "SIGHUP: JWT keys reloaded from $BATS_TEST_TMPDIR/secret" 10
+    [ "$(bearer_code "$old" /a)" = 401 ]
+    [ "$(bearer_code "$(jwt_mint HS256 "$BATS_TEST_TMPDIR/secret" "$(claims '{"subscribe":["a"]}')")" /a)" = 200 ]
+    # a key file that cannot be read keeps the keys in use
+    rm "$BATS_TEST_TMPDIR/secret"
+    kill -HUP "$SSED_PID"
+    wait_for_line "$SSED_ERR" 'SIGHUP: keeping the JWT keys in use: .*secret' 10
+    kill -0 "$SSED_PID"
+}

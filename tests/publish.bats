@@ -227,3 +227,18 @@ teardown() {
     [ "$writes" -le 10 ]
     python3 -c "import sys; sys.exit(0 if 0 < $(stat_of writes_per_delivery) <= 0.1 else 1)"
 }
+
+@test "publish: events_published and ssed_publish_events_total count events published, not resends skipped as duplicates (their own counter)" {
+    start_ssed
+    hdr=(-H 'SSE-Publisher: 1a2b3c4d5e6f7081' -H 'Content-Type: text/plain')
+    local i
+    for i in 1 2 3; do
+        run curl -s --max-time 5 "${hdr[@]}" -H 'SSE-Sequence: 0' --data-binary $'l0\nl1\nl2' "$URL/"
+        [[ "$output" == '{"accepted":3,'* ]]
+    done
+    [ "$(stat_of events_published)" -eq 3 ]
+    [ "$(stat_of publish_duplicates)" -eq 6 ]
+    run curl -s --max-time 5 "$URL/_ssed/metrics"
+    [[ "$output" == *$'\nssed_publish_events_total 3\n'* ]]
+    [[ "$output" == *$'\nssed_publish_duplicates_total 6\n'* ]]
+}

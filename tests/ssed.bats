@@ -409,3 +409,98 @@ assert names["/news"]["subscribers"] == 1, names
     grep -E 'serving http' "$SSED_ERR" | grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z ssed: '
     grep -E 'connect ' "$SSED_ERR" | grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z ssed: connect '
 }
+
+@test "ssed: SIGHUP without TLS never ends ssed: it says there is nothing to reload and goes on serving" {
+    start_ssed
+    subscribe s /
+    kill -HUP "$SSED_PID"
+    wait_for_line "$SSED_ERR" 'SIGHUP: nothing to reload' 10
+    kill -0 "$SSED_PID"
+    echo after >&8
+    wait_for_data "$BATS_TEST_TMPDIR/s" 1
+    [ "$(data_of "$BATS_TEST_TMPDIR/s")" = after ]
+}
+
+@test "ssed: SIGHUP reads --token-file again: the old token is refused from then on, the new one publishes; an unreadable file keeps the old" {
+    printf 'first-token\n' >"$BATS_TEST_TMPDIR/token"
+    start_ssed --token-file "$BATS_TEST_TMPDIR/token"
+    run curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Authorization: Bearer first-token' -d one "$URL/"
+    [ "$output" = 200 ]
+    printf 'second-token\n' >"$BATS_TEST_TMPDIR/token"
+    kill -HUP "$SSED_PID"
+    wait_for_line "$SSED_ERR" "SIGHUP: publish token reloaded from --token-file $BATS_TEST_TMPDIR/token" 10
+    run curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Authorization: Bearer first-token' -d two "$URL/"
+    [ "$output" != 200 ]
+    run curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Authorization: Bearer second-token' -d three "$URL/"
+    [ "$output" = 200 ]
+    rm "$BATS_TEST_TMPDIR/token"
+    kill -HUP "$SSED_PID"
+    wait_for_line "$SSED_ERR" 'SIGHUP: keeping the publish token in use: --token-file' 10
+    run curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Authorization: Bearer second-token' -d four "$URL/"
+    [ "$output" = 200 ]
+}
+
+@test "ssed: --listen with a port out of range or without a colon is a usage error (2) naming the option, before anything is served" {
+    # timeout: an ssed that takes the address serves until it is stopped
+    local addr
+    for addr in 127.0.0.1:99999 :65536 'http://127.0.0.1:70000' '[::1]:123456'; do
+        run timeout $((5 * SSETOOLS_WAIT_SCALE)) "$SSED" --no-stdin -l "$addr"
+        echo "$addr: $output"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"--listen $addr: port "*" is out of range (0 to 65535"* ]]
+        [[ "$output" != *serving* ]]
+    done
+    run timeout $((5 * SSETOOLS_WAIT_SCALE)) "$SSED" --no-stdin -l 18406
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"--listen 18406: expected HOST:PORT"*"(a port alone is :18406)"* ]]
+    [[ "$output" != *serving* ]]
+    run timeout $((5 * SSETOOLS_WAIT_SCALE)) "$SSED" --no-stdin -l unix:
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"--listen unix:: socket path empty"* ]]
+}
+
+@test "ssed: a --fifo in a missing directory fails (1) naming --fifo, without saying 'serving' first" {
+    run timeout $((5 * SSETOOLS_WAIT_SCALE)) "$SSED" --no-stdin -l 127.0.0.1:0 --fifo "$BATS_TEST_TMPDIR/missing/events"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"--fifo $BATS_TEST_TMPDIR/missing/events: mkfifo: No such file or directory"* ]]
+    [[ "$output" != *serving* ]]
+}
+
+@test "ssed: -v logs a 421 (Host refused) and a 405 (method) as it logs a 400, with peer, status and reason" {
+    start_ssed -v
+    run curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Host: evil.example' "$URL/x"
+    [ "$output" = 421 ]
+    wait_for_line "$SSED_ERR" 'bad request peer=127\.0\.0\.1:[0-9]+ status=421 reason="this ssed listens on loopback' 10
+    run curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X DELETE "$URL/x"
+    [ "$output" = 405 ]
+    wait_for_line "$SSED_ERR" 'bad request peer=127\.0\.0\.1:[0-9]+ status=405 reason="channels answer GET, HEAD, OPTIONS and POST"' 10
+    run curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X PUT "$URL/_ssed/stats"
+    [ "$output" = 405 ]
+    wait_for_line "$SSED_ERR" 'bad request .*status=405 reason="the /_ssed/ endpoints answer GET and HEAD"' 10
+}
+
+@test "ssed: Last-Event-ID 0 on a fresh channel is no gap: no warning, no ssed-gap notice, and the stream gets what comes" {
+    start_ssed
+    subscribe s /fresh -H 'Last-Event-ID: 0'
+    curl -s -o /dev/null --max-time 5 -d one "$URL/fresh"
+    wait_for_data "$BATS_TEST_TMPDIR/s" 1
+    [ "$(data_of "$BATS_TEST_TMPDIR/s")" = one ]
+    ! grep -q 'ssed-gap' "$BATS_TEST_TMPDIR/s"
+    ! grep -q 'no longer in history' "$SSED_ERR"
+}
+
+@test "ssed: /_ssed/stats and /_ssed/metrics count TCP connections as connections; HTTP/2 streams on one of them have their own figures" {
+    start_ssed
+    # five subscriptions on one HTTP/2 connection (lib/h2_raw.py), held open
+    H2_STREAMS=5 H2_WINDOW=65535 start_bg "$BATS_TEST_TMPDIR/raw" "$BATS_TEST_TMPDIR/raw.err" \
+        python3 "$TOP/tests/lib/h2_raw.py" "$PORT" stalled-conns 1 60
+    wait_for_line "$BATS_TEST_TMPDIR/raw" '^READY' 20
+    wait_for_stat subscribers -eq 5
+    # the stats request is a TCP connection of its own
+    [ "$(stat_of connections)" -eq 2 ]
+    [ "$(stat_of h2_streams)" -eq 5 ]
+    [ "$(stat_of h2_streams_total)" -eq 5 ]
+    run curl -s --max-time 5 "$URL/_ssed/metrics"
+    [[ "$output" == *$'\nssed_connections 2\n'* ]]
+    [[ "$output" == *$'\nssed_h2_streams 5\n'* ]]
+}

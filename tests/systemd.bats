@@ -195,6 +195,8 @@ time.sleep(600)' "$sock"
     [ "$status" -eq 0 ]
     units="$prefix/lib/systemd/system"
     grep -qx "ExecStart=$prefix/bin/ssed --config $prefix/etc/ssed/ssed.conf" "$units/ssed.service"
+    # systemctl reload ssed: SIGHUP, which ssed takes without ending
+    grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$units/ssed.service"
     run timeout 60 systemd-analyze verify --man=no "$units/ssed.service" "$units/ssed.socket"
     if [ "$status" -ne 0 ] && [[ "$output" == *"Failed to "*"manager"* ]]; then
         skip "systemd-analyze cannot run here: $output"
@@ -207,4 +209,15 @@ time.sleep(600)' "$sock"
     start_bg "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" \
         "$prefix/bin/ssed" --config "$prefix/etc/ssed/ssed.conf" --listen 127.0.0.1:0
     wait_for_line "$BATS_TEST_TMPDIR/err" 'serving http://127\.0\.0\.1:[0-9]+/' 10
+}
+
+@test "units: the unit's ExecReload, run against a plain-HTTP ssed, reloads it without ending it" {
+    reload=$(sed -n 's/^ExecReload=//p' "$TOP/cmd/ssed/systemd/ssed.service.in")
+    [ -n "$reload" ]
+    start_ssed
+    MAINPID=$SSED_PID
+    run sh -c "${reload//\$MAINPID/$MAINPID}"
+    [ "$status" -eq 0 ]
+    wait_for_line "$SSED_ERR" 'SIGHUP: nothing to reload' 10
+    kill -0 "$SSED_PID"
 }

@@ -21,6 +21,7 @@
 #include "jwt_cache.h"
 #include "listener.h"
 #include "log.h"
+#include "reload.h"
 #include "router.h"
 #include "serving.h"
 #include "store_loop.h"
@@ -47,25 +48,13 @@ static uint64_t raise_fd_limit(void) {
     return rl.rlim_cur == RLIM_INFINITY ? 1048576 : (uint64_t)rl.rlim_cur;
 }
 
-/* SIGHUP: certificate renewals (certbot's deploy hook) reach new
- * connections without dropping the ones open. */
-static void reload_tls(server *srv) {
-    char err[600], what[400];
-    if (tls_server_reload(srv->tls, err, sizeof err) < 0) {
-        log_error("SIGHUP: keeping the TLS certificate in use: %s", err);
-        return;
-    }
-    tls_server_describe(srv->tls, what, sizeof what);
-    log_info("SIGHUP: TLS certificate reloaded for new connections: %s", what);
-}
-
 static void on_signal(loop_watch *w, uint32_t events) {
     (void)events;
     server *srv = (server *)((char *)w - offsetof(server, signal_watch));
     struct signalfd_siginfo info;
     while (read(srv->signal_fd, &info, sizeof info) == (ssize_t)sizeof info) {
         if (info.ssi_signo == SIGHUP) {
-            reload_tls(srv);
+            reload_all(srv);
         } else if (srv->stopping) {
             log_info("second signal: closing now");
             server_close_all(srv);
@@ -82,8 +71,7 @@ static int setup_signals(server *srv) {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
-    if (srv->tls)
-        sigaddset(&set, SIGHUP); /* without TLS, SIGHUP ends ssed as it always did */
+    sigaddset(&set, SIGHUP); /* reload.c: never an end, with or without TLS */
     if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
         log_error("sigprocmask: %s", strerror(errno));
         return -1;
@@ -169,6 +157,12 @@ static int open_listeners(server *srv) {
         if (watch_listener(srv, fd, url, "", tls) < 0)
             return -1;
     }
+    return 0;
+}
+
+/* Said once every input is open too, so nothing says "serving" that then
+ * fails to start. */
+static void log_serving(const server *srv) {
     /* The name goes after the whole URL: "serving http://...:80/news (web)". */
     for (size_t i = 0; i < srv->listener_count; i++) {
         const listener_watch *l = &srv->listeners[i];
@@ -177,7 +171,6 @@ static int open_listeners(server *srv) {
     }
     /* Scripts read the port from this line; make sure it is out now. */
     fflush(stderr);
-    return 0;
 }
 
 /* --jwt-secret-file, --jwt-key-file: the keys tokens are verified with. */
@@ -316,7 +309,6 @@ int main(int argc, char **argv) {
     server srv;
     systemd_notifier notifier;
     systemd_notifier_open(&notifier, clock_now_ms());
-    char *owned_token = NULL;
     uint64_t fd_limit = raise_fd_limit();
     if (server_init(&srv, &opt, &routes) < 0) {
         log_error("start-up: %s", strerror(errno ? errno : ENOMEM));
@@ -324,12 +316,13 @@ int main(int argc, char **argv) {
     }
     if (!opt.max_clients)
         srv.max_clients = fd_limit > RESERVED_FDS * 2 ? fd_limit - RESERVED_FDS : fd_limit / 2;
-    srv.token = token_load(&opt, &owned_token);
+    srv.token = token_load(&opt, &srv.token_owned);
     if (srv.token == TOKEN_ERROR || open_jwt(&srv) < 0)
         goto cleanup;
     if ((!opt.tls_cert || open_tls(&srv) == 0) && (!opt.store_path || server_store_open(&srv) == 0) && (!opt.redis_url || server_cluster_open(&srv) == 0) &&
         setup_signals(&srv) == 0 &&
         open_listeners(&srv) == 0 && open_inputs(&srv) == 0) {
+        log_serving(&srv);
         systemd_notify(&notifier, "READY=1");
         run(&srv, &notifier);
         status = EXIT_OK;
@@ -344,7 +337,7 @@ cleanup:
     jwt_cache_free(srv.jwt_cache);
     jwt_verifier_free(srv.jwt);
     server_free(&srv);
-    free(owned_token);
+    free(srv.token_owned);
     systemd_notifier_close(&notifier);
     options_free(&opt);
     return status;

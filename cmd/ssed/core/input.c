@@ -170,24 +170,24 @@ static int fifo_open(const char *path, mode_t mode, struct stat *opened) {
     struct stat st;
     if (stat(path, &st) < 0) {
         if (errno != ENOENT) {
-            log_error("fifo %s: %s", path, strerror(errno));
+            log_error("--fifo %s: %s", path, strerror(errno));
             return -1;
         }
         if (mkfifo(path, mode) < 0) {
-            log_error("fifo %s: mkfifo: %s", path, strerror(errno));
+            log_error("--fifo %s: mkfifo: %s", path, strerror(errno));
             return -1;
         }
     } else if (!S_ISFIFO(st.st_mode)) {
-        log_error("fifo %s: exists and is not a FIFO", path);
+        log_error("--fifo %s: exists and is not a FIFO", path);
         return -1;
     }
     int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
-        log_error("fifo %s: open: %s", path, strerror(errno));
+        log_error("--fifo %s: open: %s", path, strerror(errno));
         return -1;
     }
     if (fstat(fd, opened) < 0) {
-        log_error("fifo %s: fstat: %s", path, strerror(errno));
+        log_error("--fifo %s: fstat: %s", path, strerror(errno));
         close(fd);
         return -1;
     }

@@ -106,7 +106,8 @@ static const cli_option option_table[] = {
     {OPT("listen", 'l', CLI_LIST, o.listen), .count_at = offsetof(ssed_args, o.listen_count),
      .max = SSED_MAX_LISTEN, .arg = "ADDR",
      .help = "HOST:PORT, [IPv6]:PORT, :PORT (all addresses) or unix:PATH;\n"
-             "repeatable; port 0 picks a free port (default 127.0.0.1:8080);\n"
+             "repeatable; port 0 to 65535, 0 picks a free one;\n"
+             "default 127.0.0.1:8080;\n"
              "http://ADDR or https://ADDR says whether it speaks TLS, which an\n"
              "ADDR without a scheme does when --tls-cert is given"},
     {OPT("tls-cert", 0, CLI_STRING, o.tls_cert), .min = 1, .arg = "FILE",
@@ -189,7 +190,8 @@ static const cli_option option_table[] = {
      .help = "publishers must send Authorization: Bearer TOKEN\n"
              "(also from SSED_TOKEN; default: none, loopback and unix peers only)"},
     {OPT("token-file", 0, CLI_STRING, o.token_file), .arg = "FILE",
-     .help = "read the token from the first line of FILE"},
+     .help = "read the token from the first line of FILE; SIGHUP reads\n"
+             "it again"},
     {OPT("no-publish", 0, CLI_FLAG, o.no_publish), .help = "turn the publish endpoint off"},
 
     CLI_SECTION("Tokens (JWT) for subscribers and publishers:"),
@@ -198,7 +200,8 @@ static const cli_option option_table[] = {
              "(at least 32 bytes); subscribers and publishers then need tokens"},
     {OPT("jwt-key-file", 0, CLI_STRING, o.jwt_key_file), .min = 1, .arg = "FILE",
      .help = "verify RS256/384/512, ES256 or EdDSA tokens with the PEM public\n"
-             "key in FILE (RSA, EC P-256 or Ed25519)"},
+             "key in FILE (RSA, EC P-256 or Ed25519); SIGHUP reads the\n"
+             "key files again"},
     {OPT("jwt-audience", 0, CLI_STRING, o.jwt_audience), .min = 1, .arg = "AUD",
      .help = "tokens must name AUD in their aud claim"},
     {OPT("jwt-issuer", 0, CLI_STRING, o.jwt_issuer), .min = 1, .arg = "ISS",
@@ -219,7 +222,8 @@ static const cli_option option_table[] = {
              "then the value (listen 127.0.0.1:8080); # starts a comment line;\n"
              "options given on the command line win (a repeatable one given\n"
              "there replaces the file's)"},
-    {OPT("verbose", 'v', CLI_SET, o.verbosity), .value = 2, .help = "also log connects, disconnects and publishes"},
+    {OPT("verbose", 'v', CLI_SET, o.verbosity), .value = 2, .help = "also log connects, disconnects, publishes and\n"
+             "refused requests (400, 404, 405, 421)"},
     {OPT("quiet", 'q', CLI_SET, o.verbosity), .value = 0, .help = "log errors only"},
     {OPT("log-format", 0, CLI_CHOICE, o.log_format), .choices = log_formats, .what = "log format", .arg = "FORMAT",
      .help = "text: lines with an RFC 3339 time (default); json: one JSON\n"
@@ -315,7 +319,9 @@ static cli_outcome resolve(ssed_args *a) {
         return cli_usage_error(cli.program, "%s: needs --tls-cert", o->tls_ciphers ? "--tls-ciphers" : "--tls-ciphersuites");
     for (size_t i = 0; i < o->listen_count; i++) {
         enum listener_scheme scheme;
-        listener_split_scheme(o->listen[i], &scheme);
+        char why[200];
+        if (listener_address_problem(listener_split_scheme(o->listen[i], &scheme), why, sizeof why) < 0)
+            return cli_usage_error(cli.program, "--listen %s: %s", o->listen[i], why);
         if (scheme == LISTENER_HTTPS && !o->tls_cert)
             return cli_usage_error(cli.program, "--listen %s: needs --tls-cert and --tls-key", o->listen[i]);
     }

@@ -37,13 +37,15 @@ typedef struct listener_watch {
 
 typedef struct server_stats {
     uint64_t started_ms;
-    uint64_t connections_total;
+    uint64_t connections_total; /* TCP (and unix socket) connections accepted */
+    uint64_t h2_streams_total;  /* HTTP/2 streams opened */
     uint64_t subscribers_total;
     uint64_t bytes_out;
     uint64_t oversized_records;
     uint64_t rejected_busy;
     uint64_t header_timeouts;
-    uint64_t events_published; /* over HTTP */
+    uint64_t events_published; /* over HTTP, resends skipped as duplicates not counted */
+    uint64_t publish_duplicates; /* events skipped as already published (their id was seen) */
     uint64_t publish_refused;
     /* Fan-out cost: write calls to subscribers, and events they completed
      * (keep-alives and notices included). */
@@ -60,6 +62,7 @@ struct server {
     const ssed_options *opt;
     const conn_routes *routes; /* what connections call with requests and bodies */
     const char *token; /* publishers must present it; NULL: loopback only */
+    char *token_owned; /* what token points to when read from --token-file; SIGHUP replaces it */
     loop loop;
     hub hub;
     intake_gate intake; /* whether inputs may read now, and why not (intake_gate.h) */
@@ -76,7 +79,8 @@ struct server {
     struct tls_server *tls; /* --tls-cert; NULL: plaintext only */
     int handshakes_left; /* TLS handshake steps this loop turn may still take */
     list_node expiring;  /* streams whose token expires, soonest first */
-    size_t conn_count;
+    size_t conn_count;      /* conns: TCP connections and HTTP/2 streams (--max-clients counts both) */
+    size_t h2_stream_count; /* of them, HTTP/2 streams */
     size_t subscriber_count;
     uint64_t max_clients;
     uint64_t accept_resume_ms; /* listeners paused after EMFILE until then */

@@ -96,6 +96,8 @@ void conn_close(conn *c, const char *why) {
         log_error("epoll_ctl del %s: %s", c->peer, strerror(errno));
     transport_close(&c->io);
     srv->conn_count--;
+    if (c->is_h2_stream)
+        srv->h2_stream_count--;
     free(c->head);
     c->head = NULL;
     buf_free(&c->out);

@@ -38,6 +38,7 @@ typedef struct conn {
     struct h2_session *h2; /* CONN_H2: the session */
     enum conn_state state;
     int closed;
+    int is_h2_stream; /* an HTTP/2 stream (conn_new_stream), not a TCP connection */
     int draining; /* ending (conn_end_stream): close once the queue is written */
     const char *drain_reason; /* why, when not the server shutting down */
     uint32_t watching; /* the epoll events conn's states ask for */

@@ -34,7 +34,12 @@ static conn *conn_alloc(server *srv, int fd, int peer_fd) {
 static conn *conn_counted(conn *c) {
     list_push_back(&c->srv->reading, &c->timer_link);
     c->srv->conn_count++;
-    c->srv->stats.connections_total++;
+    if (c->is_h2_stream) {
+        c->srv->h2_stream_count++;
+        c->srv->stats.h2_streams_total++;
+    } else {
+        c->srv->stats.connections_total++;
+    }
     return c;
 }
 
@@ -66,6 +71,7 @@ conn *conn_new_stream(conn *session) {
     conn *c = conn_alloc(session->srv, -1, session->io.fd);
     if (!c)
         return NULL;
+    c->is_h2_stream = 1;
     c->reached_on_loopback = session->reached_on_loopback;
     memcpy(c->peer, session->peer, sizeof c->peer);
     return conn_counted(c);

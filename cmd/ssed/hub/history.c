@@ -155,13 +155,15 @@ static size_t first_newer_by_number(const channel *ch, uint64_t wanted) {
  * lost? Not if the channel still shows where that id falls (an event with a
  * smaller or equal number retained, or the newest evicted one at or below
  * it); otherwise yes if it evicted anything, or if the id is from before
- * this run (what followed it then is gone). */
+ * this run (what followed it then is gone), 0 excepted. */
 static int numeric_gap(const history *hist, const channel *ch, size_t start, uint64_t wanted) {
     if (start > 0)
         return 0;
     if (ch->evicted_any)
         return !(ch->last_evicted_is_number && ch->last_evicted_number <= wanted);
-    return wanted < hist->first_id;
+    /* 0 is before every id: a client that says it saw 0 (some send it for
+     * "from the start") lost nothing unless the channel evicted. */
+    return wanted != 0 && wanted < hist->first_id;
 }
 
 /* The event with this id in any of the channels, newest first. */

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -66,12 +67,40 @@ static int split_host_port(const char *addr, char *host, size_t host_size, char 
     return 0;
 }
 
+/* A port getaddrinfo would take modulo 65536 (99999 is 34463) is refused. */
+static int port_in_range(const char *port) { return strlen(port) <= 5 && atoi(port) <= 65535; }
+
+int listener_address_problem(const char *addr, char *err, size_t errlen) {
+    if (strncmp(addr, "unix:", 5) == 0) {
+        struct sockaddr_un sa;
+        size_t len = strlen(addr + 5);
+        if (len == 0 || len >= sizeof sa.sun_path) {
+            snprintf(err, errlen, "socket path empty or longer than %zu bytes", sizeof sa.sun_path - 1);
+            return -1;
+        }
+        return 0;
+    }
+    char host[256], port[16];
+    if (split_host_port(addr, host, sizeof host, port, sizeof port) < 0) {
+        if (addr[0] && strspn(addr, "0123456789") == strlen(addr))
+            snprintf(err, errlen, "expected HOST:PORT, [IPv6]:PORT, :PORT or unix:PATH (a port alone is :%s)", addr);
+        else
+            snprintf(err, errlen, "expected HOST:PORT, [IPv6]:PORT, :PORT or unix:PATH");
+        return -1;
+    }
+    if (!port_in_range(port)) {
+        snprintf(err, errlen, "port %s is out of range (0 to 65535; 0 picks a free one)", port);
+        return -1;
+    }
+    return 0;
+}
+
 int listener_open(const char *addr, int reuse_port, char *url, size_t url_size, char *err, size_t errlen) {
     if (strncmp(addr, "unix:", 5) == 0)
         return open_unix(addr, addr + 5, url, url_size, err, errlen);
     char host[256], port[16];
-    if (split_host_port(addr, host, sizeof host, port, sizeof port) < 0) {
-        snprintf(err, errlen, "listen %s: expected HOST:PORT, [IPv6]:PORT, :PORT or unix:PATH", addr);
+    if (split_host_port(addr, host, sizeof host, port, sizeof port) < 0 || !port_in_range(port)) {
+        snprintf(err, errlen, "listen %s: expected HOST:PORT, [IPv6]:PORT, :PORT or unix:PATH, PORT 0 to 65535", addr);
         return -1;
     }
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};

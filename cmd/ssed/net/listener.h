@@ -10,6 +10,10 @@
 /* reuse_port: SO_REUSEPORT, so several ssed processes share the port and
  * the kernel spreads connections over them (--reuse-port). */
 int listener_open(const char *addr, int reuse_port, char *url, size_t url_size, char *err, size_t errlen);
+/* What is wrong with ADDR's form (no scheme), before anything is opened:
+ * 0, or -1 with a message in err (not naming ADDR). A port is 0 to 65535;
+ * a host that does not resolve is found only by listener_open. */
+int listener_address_problem(const char *addr, char *err, size_t errlen);
 
 /* The URL a listening socket serves ("http://127.0.0.1:8080/",
  * "http://[::]:8080/", "unix:/run/ssed.sock"), from its own address: also

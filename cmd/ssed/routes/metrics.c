@@ -186,8 +186,12 @@ void metrics_render(server *srv, buf *out, int per_channel) {
 
     scalar(out, "ssed_uptime_seconds", "gauge", "Seconds since ssed started.",
            (clock_now_ms() - s->started_ms) / 1000);
-    scalar(out, "ssed_connections", "gauge", "Client connections open now.", srv->conn_count);
-    scalar(out, "ssed_connections_accepted_total", "counter", "Client connections accepted.", s->connections_total);
+    scalar(out, "ssed_connections", "gauge", "Client TCP (or unix socket) connections open now.",
+           srv->conn_count - srv->h2_stream_count);
+    scalar(out, "ssed_connections_accepted_total", "counter", "Client TCP (or unix socket) connections accepted.",
+           s->connections_total);
+    scalar(out, "ssed_h2_streams", "gauge", "HTTP/2 streams open now.", srv->h2_stream_count);
+    scalar(out, "ssed_h2_streams_total", "counter", "HTTP/2 streams opened.", s->h2_streams_total);
     scalar(out, "ssed_subscribers", "gauge", "Event streams open now.", srv->subscriber_count);
     scalar(out, "ssed_subscribers_total", "counter", "Event streams started.", s->subscribers_total);
     scalar(out, "ssed_channels", "gauge", "Channels that exist now.", srv->hub.channel_count);
@@ -197,7 +201,10 @@ void metrics_render(server *srv, buf *out, int per_channel) {
     render_refusals(out, s);
     scalar(out, "ssed_publish_requests_total", "counter", "POST requests to a channel, refused ones included.",
            s->publish_requests);
-    scalar(out, "ssed_publish_events_total", "counter", "Events published over HTTP.", s->events_published);
+    scalar(out, "ssed_publish_events_total", "counter", "Events published over HTTP, duplicates not counted.",
+           s->events_published);
+    scalar(out, "ssed_publish_duplicates_total", "counter", "Events skipped as already published (id seen).",
+           s->publish_duplicates);
     scalar(out, "ssed_oversized_records_total", "counter", "Input records skipped as larger than --max-event-size.",
            s->oversized_records);
     scalar(out, "ssed_history_events", "gauge", "Events retained in history, all channels together.",

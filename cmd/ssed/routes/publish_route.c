@@ -327,7 +327,11 @@ static void answer(conn *c, publish_request *p, int ok) {
         if (stored < 0)
             snprintf(p->error, sizeof p->error, "%s", store_err);
     }
-    srv->stats.events_published += p->accepted;
+    /* A resend skipped as a duplicate was accepted (the publisher may
+     * forget it) but not published again. */
+    uint64_t skipped = p->duplicates < p->accepted ? p->duplicates : p->accepted;
+    srv->stats.events_published += p->accepted - skipped;
+    srv->stats.publish_duplicates += skipped;
     /* The answer says how many events were taken, even on failure, so a
      * publisher can resend exactly the rest. */
     buf body = BUF_INIT;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "access.h"
+#include "log.h"
 #include "conn.h"
 #include "route_common.h"
 #include "router.h"
@@ -13,6 +14,14 @@
 
 #define RESERVED_PREFIX "/_ssed/"
 #define NO_SUCH_ENDPOINT "no such ssed endpoint (there are /_ssed/stats, /_ssed/metrics and /_ssed/health)"
+
+/* A refusal, said with -v as conn.c says a request it cannot parse, so a
+ * 421 (Host) or 405 (method) is seen as a 400 is. */
+static void refuse(conn *c, int status, const char *reason, const char *extra_headers) {
+    log_event(LOG_SEV_DEBUG, "bad request", LOG_STR("peer", c->peer), LOG_NUM("status", status),
+              LOG_STR("reason", reason));
+    conn_reply_status(c, status, reason, extra_headers);
+}
 
 /* A rendered page of figures, unless memory ran out while rendering it or
  * its headers: a page missing some figures would read as true. */
@@ -28,7 +37,7 @@ static void handle_reserved(conn *c, const http_request *req) {
     size_t len = req->path_len - strlen(RESERVED_PREFIX);
     int head_only = http_request_method_is(req, "HEAD");
     if (!head_only && !http_request_method_is(req, "GET")) {
-        conn_reply_status(c, 405, "the /_ssed/ endpoints answer GET and HEAD", "Allow: GET, HEAD\r\n");
+        refuse(c, 405, "the /_ssed/ endpoints answer GET and HEAD", "Allow: GET, HEAD\r\n");
         return;
     }
     buf extra = BUF_INIT;
@@ -49,7 +58,7 @@ static void handle_reserved(conn *c, const http_request *req) {
         reply_rendered(c, &body, METRICS_CONTENT_TYPE, &extra, head_only);
         buf_free(&body);
     } else if (!viewer_serve_asset(c, name, len, head_only)) {
-        conn_reply_status(c, 404, NO_SUCH_ENDPOINT, NULL);
+        refuse(c, 404, NO_SUCH_ENDPOINT, NULL);
     }
     buf_free(&extra);
 }
@@ -79,27 +88,27 @@ void router_handle(conn *c, const http_request *req) {
     const char *bad_framing;
     int status = http_request_framing(req, &content_length, &chunked, &bad_framing);
     if (status) {
-        conn_reply_status(c, status, bad_framing, NULL);
+        refuse(c, status, bad_framing, NULL);
         return;
     }
     access_denial why;
     int refused = access_check_host(c, req, &why);
     if (refused) {
-        conn_reply_status(c, refused, why.reason, NULL);
+        refuse(c, refused, why.reason, NULL);
         return;
     }
     size_t prefix = strlen(RESERVED_PREFIX);
     if (req->path_len >= prefix - 1 && memcmp(req->path, RESERVED_PREFIX, prefix - 1) == 0 &&
         (req->path_len == prefix - 1 || req->path[prefix - 1] == '/')) {
         if (req->path_len < prefix) {
-            conn_reply_status(c, 404, NO_SUCH_ENDPOINT, NULL);
+            refuse(c, 404, NO_SUCH_ENDPOINT, NULL);
             return;
         }
         handle_reserved(c, req);
         return;
     }
     if (!hub_channel_name_valid(req->path + 1, req->path_len - 1)) {
-        conn_reply_status(c, 400, "invalid channel name (letters, digits, '-', '_', '.', '~' and '/')", NULL);
+        refuse(c, 400, "invalid channel name (letters, digits, '-', '_', '.', '~' and '/')", NULL);
         return;
     }
     if (http_request_method_is(req, "OPTIONS")) {
@@ -117,12 +126,12 @@ void router_handle(conn *c, const http_request *req) {
         if (allow.failed)
             conn_refuse_no_memory(c);
         else
-            conn_reply_status(c, 405, "channels answer GET, HEAD, OPTIONS and POST", allow.data);
+            refuse(c, 405, "channels answer GET, HEAD, OPTIONS and POST", allow.data);
         buf_free(&allow);
         return;
     }
     if (content_length > 0 || chunked) {
-        conn_reply_status(c, 400, "a subscription request has no body", NULL);
+        refuse(c, 400, "a subscription request has no body", NULL);
         return;
     }
     if (viewer_serve_page(c, req))

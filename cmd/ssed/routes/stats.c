@@ -38,13 +38,14 @@ void stats_render(server *srv, buf *out, int per_channel) {
     const server_stats *s = &srv->stats;
     buf_printf(out,
                "{\"uptime_seconds\":%llu,\"subscribers\":%zu,\"subscribers_total\":%llu,\"connections\":%zu,"
-               "\"connections_total\":%llu,\"bytes_out\":%llu,\"slow_subscriber_drops\":%llu,"
+               "\"connections_total\":%llu,\"h2_streams\":%zu,\"h2_streams_total\":%llu,\"publish_duplicates\":%llu,\"bytes_out\":%llu,\"slow_subscriber_drops\":%llu,"
                "\"oversized_records\":%llu,\"rejected_busy\":%llu,\"header_timeouts\":%llu,\"events_published\":%llu,"
                "\"publish_refused\":%llu,\"subscriber_writes\":%llu,\"events_delivered\":%llu,"
                "\"writes_per_delivery\":%.3f,\"channel_count\":%zu,\"h2_buffered_bytes\":%zu,"
                "\"h2_over_budget_goaways\":%llu",
                (unsigned long long)((clock_now_ms() - s->started_ms) / 1000), srv->subscriber_count,
-               (unsigned long long)s->subscribers_total, srv->conn_count, (unsigned long long)s->connections_total,
+               (unsigned long long)s->subscribers_total, srv->conn_count - srv->h2_stream_count, (unsigned long long)s->connections_total,
+               srv->h2_stream_count, (unsigned long long)s->h2_streams_total, (unsigned long long)s->publish_duplicates,
                (unsigned long long)s->bytes_out, (unsigned long long)srv->hub.subs.slow_drops,
                (unsigned long long)s->oversized_records, (unsigned long long)s->rejected_busy,
                (unsigned long long)s->header_timeouts, (unsigned long long)s->events_published,
