@@ -191,6 +191,7 @@ bench: all
 	@echo "== durable history (--store): tests/bench/store_throughput.sh"
 	@bash tests/bench/store_throughput.sh $(BUILD_DIR)
 	@bash tests/bench/jwt_connect.sh $(BUILD_DIR)
+	@bash tests/bench/viewer_load.sh $(BUILD_DIR)
 	@echo "== cluster (--redis): tests/bench/cluster_bench.sh"
 	@bash tests/bench/cluster_bench.sh $(BUILD_DIR)
 

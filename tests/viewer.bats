@@ -31,7 +31,7 @@ teardown() {
     [[ "$output" == *"all checks passed"* ]]
 }
 
-@test "viewer: under load in headless Chromium: a 10,000-event burst within 3 s; at 1,000 events/s for 30 s within 1 s of the stream, Pause and filters within 200 ms, heap under 50 MB" {
+@test "viewer: under load in headless Chromium: a 10,000-event burst and 30 s at 1,000 events/s are all shown, Pause and filters hold, heap under 50 MB (times printed; tests/bench/viewer_load.sh holds them)" {
     [ -x /usr/bin/chromium ] || skip "chromium is not installed (make deps)"
     [ -d "$TOP/tests/node_modules/playwright-core" ] || skip "playwright-core is not installed (make deps)"
     run timeout 240 node "$TOP/tests/browser/viewer_load_test.mjs" "$SSED" "$(free_port)" 30
