@@ -440,12 +440,17 @@ cpu_ticks() {
     grep -qx close_notify "$BATS_TEST_TMPDIR/end"
 }
 
-@test "tls: a token that expires while a TLS record is pending still ends the stream with whole records, ': token expired' and close_notify" {
+# expire_with_record_pending [shutdown]: a TLS subscriber stops reading
+# with a record owed, its token expires, (with "shutdown": ssed is told to
+# stop then), and the client reads everything: whole records, ': token
+# expired' and a close_notify.
+expire_with_record_pending() {
     [[ "$("$SSED" --jwt-secret-file /dev/null 2>&1)" != *"built without JWT support"* ]] || skip "this ssed was built without JWT support (make JWT=0)"
     load lib/jwt_helpers
     make_cert server localhost
     head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$CERTS/secret"
-    start_tls_ssed -v --jwt-secret-file "$CERTS/secret" --jwt-leeway 0 --keepalive 0 --channel a --max-pending 64MiB
+    start_tls_ssed -v --jwt-secret-file "$CERTS/secret" --jwt-leeway 0 --keepalive 0 --channel a --max-pending 64MiB \
+        --header-timeout 120s --shutdown-timeout 120s
     # Long enough for the client to connect and the flood below to fill the
     # socket first, even on a loaded machine (a TLS connect took 10 s there);
     # then the test waits for ssed's expiry, not for the clock.
@@ -460,6 +465,10 @@ cpu_ticks() {
     # last of it only once ssed has read the rest).
     head -c 8000000 /dev/zero | tr '\0' x | fold -w 1000 >&8
     wait_for_line "$SSED_ERR" 'token expired' 30
+    if [ "${1:-}" = shutdown ]; then
+        kill -TERM "$SSED_PID"
+        wait_for_line "$SSED_ERR" 'received: closing streams' 10
+    fi
     touch "$go"
     wait_for_exit "$client" 60
     cat "$BATS_TEST_TMPDIR/end" "$BATS_TEST_TMPDIR/end.err"
@@ -467,5 +476,14 @@ cpu_ticks() {
     grep -qx notice "$BATS_TEST_TMPDIR/end"
     grep -qE '^events [0-9]+ whole$' "$BATS_TEST_TMPDIR/end"
     grep -qx close_notify "$BATS_TEST_TMPDIR/end"
+}
+
+@test "tls: a token that expires while a TLS record is pending still ends the stream with whole records, ': token expired' and close_notify" {
+    expire_with_record_pending
     kill -0 "$SSED_PID"
+}
+
+@test "tls: a shutdown while a stream whose token expired is still ending lets it end the same way" {
+    expire_with_record_pending shutdown
+    wait_for_exit "$SSED_PID" 30
 }

@@ -277,6 +277,13 @@ static void close_idle(server *srv) {
     list_move_all(&idle, &srv->reading);
     while (!list_empty(&idle)) {
         conn *c = list_entry(idle.next, conn, timer_link);
+        if (c->state == CONN_STREAMING && c->draining) {
+            /* Already ending (conn_end_stream): it drains as the streams
+             * about to be ended do, its last words included. */
+            list_remove(&c->timer_link);
+            list_push_back(&srv->reading, &c->timer_link);
+            continue;
+        }
         if (c->state != CONN_H2 || h2_session_say_goodbye(c) < 0)
             conn_close(c, "server shutting down");
     }
