@@ -507,7 +507,8 @@ time.sleep(600)' "$PORT" "$short"
 # man ssed's worked example (TOKENS), as written there, made runnable: the
 # binaries are this build's, the port a free one on 127.0.0.1, each command
 # sent to the background is recorded to be stopped, and each waits for the
-# one before it to be ready, as a person typing it would.
+# one before it to be ready, as a person typing it would. A command the
+# example leaves in the foreground (a subscriber) ends by timeout.
 man_jwt_example() {
     local blocks="$BATS_TEST_TMPDIR/blocks" n
     mkdir -p "$blocks"
@@ -561,7 +562,7 @@ PY
     mkdir -p "$BATS_TEST_TMPDIR/run"
     # the example writes jwt.secret where it runs
     (cd "$BATS_TEST_TMPDIR/run" && PIDS="$BATS_TEST_TMPDIR/pids" SSED="$SSED" SSECAT="$SSECAT" port=$port \
-        SSETOOLS_WAIT_SCALE=$SSETOOLS_WAIT_SCALE bash "$BATS_TEST_TMPDIR/example.sh" \
+        SSETOOLS_WAIT_SCALE=$SSETOOLS_WAIT_SCALE timeout $((30 * SSETOOLS_WAIT_SCALE)) bash "$BATS_TEST_TMPDIR/example.sh" \
         >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- 8>&- 9>&-)
     cat "$BATS_TEST_TMPDIR/err"
     # its publisher was accepted, and its subscriber got the event
