@@ -195,6 +195,9 @@ bad_conf() {
     [ ! -e "$d/s.db" ] && [ ! -e "$d/in.fifo" ]
     run timeout 20 "$SSED" -t --no-stdin
     [ "$status" -eq 0 ]
+    # the example configuration make install ships
+    run timeout 20 "$SSED" --config "$TOP/cmd/ssed/systemd/ssed.conf" --check
+    [ "$status" -eq 0 ]
 }
 
 @test "config: -t/--check names each bad file and exits 2" {
