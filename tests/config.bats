@@ -105,6 +105,7 @@ bad_conf() {
     bad_conf 'listen\n' "1: listen: needs a value"
     bad_conf 'no-stdin yes\n' "1: no-stdin: takes no value"
     bad_conf 'config /etc/other.conf\n' "1: config: cannot be used in a configuration file"
+    bad_conf 'check\n' "1: check: cannot be used in a configuration file"
     bad_conf '--history 5\n' "1: unknown option '--history' (write 'history', without the leading --)"
     bad_conf 'port 8080\n' "1: unknown option 'port' (did you mean -l/--listen?)"
     bad_conf 'help\n' "1: unknown option 'help'"
@@ -217,6 +218,12 @@ bad_conf() {
     [[ "$output" == *"--store $d/missing/s.db: folder $d/missing: No such file or directory"* ]]
     [[ "$output" == *"--fifo $d/plain: exists and is not a FIFO"* ]]
     [[ "$output" == *"ssed: check: the configuration has errors; nothing was started"* ]]
+    # other daemons' words for it point to it
+    for word in --test --configtest; do
+        run "$SSED" "$word"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"$word: unknown option (did you mean -t/--check?)"* ]]
+    done
     # a bad line in the file is a usage error before any file is read
     conf 'listen = 127.0.0.1:99999\n'
     run timeout 20 "$SSED" --config "$CONF" --check

@@ -101,8 +101,10 @@ static int apply_line(const cli_spec *spec, void *base, char *line, seen_options
         snprintf(err, errlen, "unknown option '%s' (write '%s', without the leading --)", line, line + 2);
         return -1;
     }
-    if (strcmp(line, "config") == 0) {
-        snprintf(err, errlen, "config: cannot be used in a configuration file");
+    /* A file that names another, or that would make every start a mere
+     * check (a service that exits at once), is a mistake. */
+    if (strcmp(line, "config") == 0 || strcmp(line, "check") == 0) {
+        snprintf(err, errlen, "%s: cannot be used in a configuration file", line);
         return -1;
     }
     const cli_option *opt = cli_set_option(spec, base, line, *value ? value : NULL, err, errlen);
