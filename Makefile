@@ -10,7 +10,8 @@
 #                        events/s to 1,000 subscribers, a node killed every 10 s;
 #                        fails on any acknowledged event lost or duplicated
 #                        (SOAK_SECONDS=300; not part of make check)
-#   make install         PREFIX=/usr/local DESTDIR= (also SYSCONFDIR, SYSTEMD_UNIT_DIR)
+#   make install         PREFIX=/usr/local DESTDIR= (also SYSCONFDIR, SYSTEMD_UNIT_DIR,
+#                        ZSH_COMPLETION_DIR)
 #   make deb             build build-deb/ssetools_VERSION_ARCH.deb
 #   make check-package   check that package: contents, lintian, install and
 #                        remove in a throwaway root
@@ -38,6 +39,9 @@ MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share
 # /usr's configuration lives in /etc; any other prefix keeps its own.
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+# Debian's zsh looks for a package's completions in vendor-completions and
+# for the local administrator's in /usr/local/share/zsh/site-functions.
+ZSH_COMPLETION_DIR ?= $(if $(filter /usr,$(PREFIX)),$(DATADIR)/zsh/vendor-completions,$(DATADIR)/zsh/site-functions)
 SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
@@ -207,12 +211,12 @@ demo:
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -d $(DESTDIR)$(DATADIR)/bash-completion/completions
-	install -d $(DESTDIR)$(DATADIR)/zsh/site-functions $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
+	install -d $(DESTDIR)$(ZSH_COMPLETION_DIR) $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
 	for b in $(BINS); do \
 	  install -m 755 $(BUILD_DIR)/$$b $(DESTDIR)$(BINDIR)/$$b && \
 	  install -m 644 man/$$b.1 $(DESTDIR)$(MANDIR)/man1/$$b.1 && \
 	  install -m 644 completions/$$b.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/$$b && \
-	  install -m 644 completions/_$$b $(DESTDIR)$(DATADIR)/zsh/site-functions/_$$b && \
+	  install -m 644 completions/_$$b $(DESTDIR)$(ZSH_COMPLETION_DIR)/_$$b && \
 	  install -m 644 completions/$$b.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/$$b.fish || exit 1; \
 	done
 	@# ssed's units, with the paths it is installed to (the unit is written
@@ -230,7 +234,7 @@ uninstall:
 	for b in $(BINS); do \
 	  rm -f $(DESTDIR)$(BINDIR)/$$b $(DESTDIR)$(MANDIR)/man1/$$b.1 \
 	    $(DESTDIR)$(DATADIR)/bash-completion/completions/$$b \
-	    $(DESTDIR)$(DATADIR)/zsh/site-functions/_$$b \
+	    $(DESTDIR)$(ZSH_COMPLETION_DIR)/_$$b \
 	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/$$b.fish; \
 	done
 	rm -f $(DESTDIR)$(SYSTEMD_UNIT_DIR)/ssed.service $(DESTDIR)$(SYSTEMD_UNIT_DIR)/ssed.socket

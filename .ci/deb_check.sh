@@ -40,7 +40,7 @@ done
 echo "== dpkg-deb --contents $deb"
 dpkg-deb --contents "$deb" | awk '{print $2 " " $6}' >"$work/contents"
 for path in usr/bin/ssed usr/bin/ssecat usr/bin/ssepub usr/share/man/man1/ssed.1.gz usr/share/man/man1/ssecat.1.gz \
-    usr/share/man/man1/ssepub.1.gz usr/share/bash-completion/completions/ssed usr/share/zsh/site-functions/_ssed \
+    usr/share/man/man1/ssepub.1.gz usr/share/bash-completion/completions/ssed usr/share/zsh/vendor-completions/_ssed \
     usr/share/fish/vendor_completions.d/ssed.fish lib/systemd/system/ssed.service lib/systemd/system/ssed.socket \
     etc/ssed/ssed.conf usr/share/doc/ssetools/copyright usr/share/doc/ssetools/changelog.gz; do
     grep -q "^root/root \./$path$" "$work/contents" || fail "$path missing (or not root's)"

@@ -8,8 +8,9 @@ build_packages="gcc make pkg-config libcurl4-openssl-dev libsqlite3-dev libhired
 # systemd: systemd-socket-activate and systemd-analyze for tests/systemd.bats;
 # dpkg-dev and lintian: make deb and make check-package; prometheus: promtool;
 # nghttp2-client: nghttp for tests/h2.bats; sqlite3: a reader holding the
-# store's lock in tests/store_files.bats; testssl.sh: tests/tls_conformance.bats.
-packages="$build_packages bats curl openssl clang libclang-rt-14-dev python3 valgrind chromium nginx redis-server systemd dpkg-dev lintian prometheus nghttp2-client sqlite3 testssl.sh"
+# store's lock in tests/store_files.bats; testssl.sh: tests/tls_conformance.bats;
+# zsh and fish: tests/completions.bats runs each completion in its shell.
+packages="$build_packages bats curl openssl clang libclang-rt-14-dev python3 valgrind chromium nginx redis-server systemd dpkg-dev lintian prometheus nghttp2-client sqlite3 testssl.sh zsh fish"
 missing=""
 build_only=0
 [ "${1:-}" = --build ] && build_only=1 && packages=$build_packages

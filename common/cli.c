@@ -221,7 +221,8 @@ static int take_list(const cli_option *opt, void *base, const char *value, char 
     size_t *count = (size_t *)((char *)base + opt->count_at);
     if (opt->max) {
         if (*count >= opt->max) {
-            snprintf(err, errlen, "can be given at most %llu times", (unsigned long long)opt->max);
+            snprintf(err, errlen, "can be given at most %llu time%s", (unsigned long long)opt->max,
+                     opt->max == 1 ? "" : "s");
             return -1;
         }
         fixed[(*count)++] = value;

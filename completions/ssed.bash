@@ -33,7 +33,7 @@ _ssed() {
         --allow-host --max-pending
         --max-clients --max-channels --max-header-size --h2-max-streams --h2-conn-buffer --h2-total-buffer --header-timeout --shutdown-timeout --token --token-file
         --no-publish --jwt-secret-file --jwt-key-file --jwt-audience --jwt-issuer --jwt-leeway --jwt-cookie --public
-        --no-ui --metrics-channels --config -v --verbose
+        --no-ui --metrics-channels --config -t --check -v --verbose
         -q --quiet --log-format -h --help -V --version" -- "$cur"))
 }
 complete -F _ssed ssed

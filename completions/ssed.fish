@@ -48,6 +48,7 @@ complete -c ssed -l jwt-cookie -x -d 'Also take a subscriber token from this coo
 complete -c ssed -l public -x -d 'Channels anonymous subscribers may read (pattern)'
 complete -c ssed -l no-ui -d 'Browsers get the event stream, not the viewer page'
 complete -c ssed -l metrics-channels -x -d 'Channels /_ssed/metrics labels'
+complete -c ssed -s t -l check -d 'Check the configuration and its files, then exit'
 complete -c ssed -s v -l verbose -d 'Also log connects, disconnects and publishes'
 complete -c ssed -s q -l quiet -d 'Log errors only'
 complete -c ssed -l log-format -x -a 'text json' -d 'Log lines as text or JSON'

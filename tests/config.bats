@@ -105,10 +105,12 @@ bad_conf() {
     bad_conf 'listen\n' "1: listen: needs a value"
     bad_conf 'no-stdin yes\n' "1: no-stdin: takes no value"
     bad_conf 'config /etc/other.conf\n' "1: config: cannot be used in a configuration file"
+    bad_conf 'check\n' "1: check: cannot be used in a configuration file"
     bad_conf '--history 5\n' "1: unknown option '--history' (write 'history', without the leading --)"
     bad_conf 'port 8080\n' "1: unknown option 'port' (did you mean -l/--listen?)"
     bad_conf 'help\n' "1: unknown option 'help'"
-    bad_conf 'history=5\n' "1: unknown option 'history=5' (write 'history 5')"
+    bad_conf '= 5\n' "1: no option name before '='"
+    bad_conf 'history = 5 # keep few\nlisen = 127.0.0.1:0 # typo\n' "2: unknown option 'lisen'"
     # a check across options comes after the file and the command line
     conf 'sync always\n'
     run "$SSED" --config "$CONF"
@@ -159,4 +161,79 @@ bad_conf() {
     subscribe sub /
     wait_for_data "$BATS_TEST_TMPDIR/sub" 7
     [ "$(data_of "$BATS_TEST_TMPDIR/sub" | tr '\n' ' ')" = "3 4 5 6 7 8 9 " ]
+}
+
+@test "config: 'key value', 'key = value' and 'key=value' lines, and a comment after a blank anywhere" {
+    conf 'no-stdin   # no input but POSTs\nhistory = 7 # seven\nreplay=7\n  listen = 127.0.0.1:0\t# any port\ntoken = abc#def # the # inside a word stays\n'
+    start_bg "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" "$SSED" --config "$CONF"
+    SSED_ERR="$BATS_TEST_TMPDIR/err"
+    wait_for_lines "$SSED_ERR" 1 10
+    url=$(sed -n 's/.*serving \(http[^ ]*\).*/\1/p' "$SSED_ERR" | head -1)
+    url=${url%/}
+    [ -n "$url" ]
+    for e in 1 2 3 4 5 6 7 8 9; do
+        curl -s --max-time 10 -H 'Authorization: Bearer abc#def' -d "$e" "$url/" | grep -q '"accepted":1'
+    done
+    URL=$url subscribe sub /
+    wait_for_data "$BATS_TEST_TMPDIR/sub" 7
+    [ "$(data_of "$BATS_TEST_TMPDIR/sub" | tr '\n' ' ')" = "3 4 5 6 7 8 9 " ]
+}
+
+@test "config: -t/--check reads every file the options name, serves nothing, exits 0 when good" {
+    d="$BATS_TEST_TMPDIR"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$d/key.pem" -out "$d/cert.pem" \
+        -days 2 -subj /CN=localhost 2>/dev/null
+    head -c 32 /dev/urandom | base64 >"$d/jwt.secret"
+    echo tok >"$d/token"
+    conf 'listen = 127.0.0.1:1 # nothing is bound\ntls-cert %s\ntls-key %s\njwt-secret-file %s\ntoken-file %s\nstore %s\nfifo %s\n' \
+        "$d/cert.pem" "$d/key.pem" "$d/jwt.secret" "$d/token" "$d/s.db" "$d/in.fifo"
+    run timeout 20 "$SSED" --config "$CONF" --check </dev/null
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"ssed: check: TLS certificate $d/cert.pem: "*CN=localhost* ]]
+    [[ "$output" == *"ssed: check: the configuration is good"* ]]
+    [[ "$output" != *serving* ]]
+    # nothing was created: no store, no FIFO
+    [ ! -e "$d/s.db" ] && [ ! -e "$d/in.fifo" ]
+    run timeout 20 "$SSED" -t --no-stdin
+    [ "$status" -eq 0 ]
+    # the example configuration make install ships
+    run timeout 20 "$SSED" --config "$TOP/cmd/ssed/systemd/ssed.conf" --check
+    [ "$status" -eq 0 ]
+}
+
+@test "config: -t/--check names each bad file and exits 2" {
+    d="$BATS_TEST_TMPDIR"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$d/key.pem" -out "$d/cert.pem" \
+        -days 2 -subj /CN=localhost 2>/dev/null
+    openssl genpkey -algorithm ed25519 -out "$d/other.pem" 2>/dev/null
+    echo short >"$d/jwt.secret"
+    touch "$d/plain"
+    conf 'tls-cert %s\ntls-key %s\njwt-secret-file %s\ntoken-file %s\nstore %s\nfifo %s\n' \
+        "$d/cert.pem" "$d/other.pem" "$d/jwt.secret" "$d/no-token" "$d/missing/s.db" "$d/plain"
+    run timeout 20 "$SSED" --config "$CONF" -t </dev/null
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"--token-file $d/no-token: No such file or directory"* ]]
+    [[ "$output" == *"--jwt-secret-file $d/jwt.secret: the secret has 5 bytes"* ]]
+    [[ "$output" == *"--tls-key $d/other.pem: does not match the certificate"* ]]
+    [[ "$output" == *"--store $d/missing/s.db: folder $d/missing: No such file or directory"* ]]
+    [[ "$output" == *"--fifo $d/plain: exists and is not a FIFO"* ]]
+    [[ "$output" == *"ssed: check: the configuration has errors; nothing was started"* ]]
+    # other daemons' words for it point to it
+    for word in --test --configtest; do
+        run "$SSED" "$word"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"$word: unknown option (did you mean -t/--check?)"* ]]
+    done
+    # a bad line in the file is a usage error before any file is read
+    conf 'listen = 127.0.0.1:99999\n'
+    run timeout 20 "$SSED" --config "$CONF" --check
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"--listen 127.0.0.1:99999"* ]]
+    # a folder ssed cannot create the store in (not as root: root may)
+    if [ "$(id -u)" -ne 0 ]; then
+        mkdir "$d/ro" && chmod 500 "$d/ro"
+        run timeout 20 "$SSED" --no-stdin --store "$d/ro/s.db" --check
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"cannot create files in $d/ro"* ]]
+    fi
 }

@@ -29,7 +29,7 @@ load lib/helpers
     [ -z "$(find "$dest" -type f)" ]
 }
 
-@test "install: PREFIX=/usr puts the configuration in /etc, SYSTEMD_UNIT_DIR moves the units, and an edited configuration is kept" {
+@test "install: PREFIX=/usr puts the configuration in /etc and zsh completions in vendor-completions, SYSTEMD_UNIT_DIR moves the units, and an edited configuration is kept" {
     dest="$BATS_TEST_TMPDIR/root"
     build=$(basename "$SSETOOLS_BUILD")
     san=()
@@ -38,6 +38,11 @@ load lib/helpers
     run make -C "$TOP" -s install "${vars[@]}"
     [ "$status" -eq 0 ]
     grep -qx 'ExecStart=/usr/bin/ssed --config /etc/ssed/ssed.conf' "$dest/lib/systemd/system/ssed.service"
+    # zsh completions where Debian's zsh looks for a package's (its fpath)
+    for b in ssed ssecat ssepub; do
+        [ -f "$dest/usr/share/zsh/vendor-completions/_$b" ]
+    done
+    [ ! -e "$dest/usr/share/zsh/site-functions" ]
     echo "history 5" >>"$dest/etc/ssed/ssed.conf"
     # installing again does not overwrite the operator's configuration
     run make -C "$TOP" -s install "${vars[@]}"

@@ -503,3 +503,69 @@ time.sleep(600)' "$PORT" "$short"
     wait_for_line "$SSED_ERR" 'SIGHUP: keeping the JWT keys in use: .*secret' 10
     kill -0 "$SSED_PID"
 }
+
+# man ssed's worked example (TOKENS), as written there, made runnable: the
+# binaries are this build's, the port a free one on 127.0.0.1, each command
+# sent to the background is recorded to be stopped, and each waits for the
+# one before it to be ready, as a person typing it would. A command the
+# example leaves in the foreground (a subscriber) ends by timeout.
+man_jwt_example() {
+    local blocks="$BATS_TEST_TMPDIR/blocks" n
+    mkdir -p "$blocks"
+    python3 "$TOP/tests/lib/doc_blocks.py" --containing 'jwt.secret' --out "$blocks" "$TOP/man/ssed.1" >/dev/null
+    for n in "$blocks"/[0-9]*; do
+        [[ "$n" == *.from ]] && continue
+        grep -q -- '--jwt-secret-file jwt.secret' "$n" && { cat "$n"; return 0; }
+    done
+    echo "no worked example serving jwt.secret in man/ssed.1" >&2
+    return 1
+}
+
+@test "jwt: man ssed's worked example runs as written: its subscriber gets what its publisher sends" {
+    port=$(free_port)
+    man_jwt_example >"$BATS_TEST_TMPDIR/example"
+    python3 - "$BATS_TEST_TMPDIR/example" "$port" >"$BATS_TEST_TMPDIR/example.sh" <<'PY'
+import re, sys
+text, port = open(sys.argv[1]).read(), sys.argv[2]
+text = text.replace("127.0.0.1:8080", "127.0.0.1:" + port).replace("--listen :8080", "--listen 127.0.0.1:" + port)
+out, cmd = ["set -eu"], []
+for line in text.splitlines():
+    cmd.append(line)
+    if line.rstrip().endswith("\\"):
+        continue
+    whole = "\n".join(cmd)
+    cmd = []
+    word = whole.strip().split(" ", 1)[0]
+    if word in ("ssed", "ssecat"):
+        whole = whole.replace(word, '"$%s"' % word.upper(), 1)
+    if whole.rstrip().endswith("&"):
+        whole += ' echo $! >>"$PIDS"'
+    out.append(whole)
+    if word == "ssed":
+        out.append("wait_up")
+    elif word == "ssecat":
+        out.append("wait_subscribed")
+print("\n".join(out))
+PY
+    cat "$BATS_TEST_TMPDIR/example.sh"
+    wait_up() {
+        for i in $(seq 1 $((100 * SSETOOLS_WAIT_SCALE))); do
+            curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/_ssed/health" && return 0
+            sleep 0.1
+        done
+        return 1
+    }
+    wait_subscribed() {
+        URL="http://127.0.0.1:$port" wait_for_stat subscribers -eq 1
+    }
+    export -f wait_up wait_subscribed wait_for_stat stat_of
+    mkdir -p "$BATS_TEST_TMPDIR/run"
+    # the example writes jwt.secret where it runs
+    (cd "$BATS_TEST_TMPDIR/run" && PIDS="$BATS_TEST_TMPDIR/pids" SSED="$SSED" SSECAT="$SSECAT" port=$port \
+        SSETOOLS_WAIT_SCALE=$SSETOOLS_WAIT_SCALE timeout $((30 * SSETOOLS_WAIT_SCALE)) bash "$BATS_TEST_TMPDIR/example.sh" \
+        >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- 8>&- 9>&-)
+    cat "$BATS_TEST_TMPDIR/err"
+    # its publisher was accepted, and its subscriber got the event
+    grep -q '"accepted":1' "$BATS_TEST_TMPDIR/out"
+    wait_for_line "$BATS_TEST_TMPDIR/out" '^order 42 shipped$' 10
+}

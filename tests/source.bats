@@ -154,3 +154,9 @@ function_of() {
     echo "$output"
     [ "$status" -eq 0 ]
 }
+
+@test "source: no message prints '1 channels': a count before a plural noun has its singular (tests/lib/check_plurals.py)" {
+    run python3 "$BATS_TEST_DIRNAME/lib/check_plurals.py" "$TOP"
+    echo "$output"
+    [ "$status" -eq 0 ]
+}

@@ -92,7 +92,7 @@ os.set_inheritable(3, True)  # the listener may be descriptor 3 already
 os.environ.update(LISTEN_PID=str(os.getpid()), LISTEN_FDS="1", LISTEN_FDNAMES="web:extra")
 os.execv(sys.argv[1], [sys.argv[1], "--no-stdin", "-l", "127.0.0.1:1"])' "$SSED" "$PORT"
     wait_for_line "$BATS_TEST_TMPDIR/err2" "serving http://127.0.0.1:$PORT/\$" 10
-    grep -q 'LISTEN_FDNAMES has 2 names for 1 sockets; ignoring the names' "$BATS_TEST_TMPDIR/err2"
+    grep -q 'LISTEN_FDNAMES has 2 names for 1 socket; ignoring the names' "$BATS_TEST_TMPDIR/err2"
     run curl -s --max-time 10 "http://127.0.0.1:$PORT/_ssed/health"
     [ "$status" -eq 0 ]
 }

@@ -160,8 +160,8 @@ int reconnect_run(const ssecat_options *o, sse_parser *p, sink *s, limits *l) {
         const char *what = end == STREAM_ENDED ? "stream ended" : out.why;
         backoff_note(&b, out.opened, healthy);
         if (o->max_retries >= 0 && b.failures > (uint64_t)o->max_retries) {
-            log_error("%s; giving up after %llu reconnection attempts (--max-retries)", what,
-                      (unsigned long long)o->max_retries);
+            log_error("%s; giving up after %llu reconnection attempt%s (--max-retries)", what,
+                      (unsigned long long)o->max_retries, o->max_retries == 1 ? "" : "s");
             return EXIT_CONNECTION;
         }
         status = announce_and_wait(o, p, s, &b, what, l);

@@ -12,6 +12,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "clock.h"
 #include "cluster_node.h"
 #include "conn.h"
@@ -301,9 +302,15 @@ int main(int argc, char **argv) {
         return cli_exit_status(parsed);
     }
     log_init("ssed", (enum log_level)opt.verbosity);
-    /* A server's log is read later: every line says when. */
-    log_set_timestamps(1);
+    /* A server's log is read later: every line says when (--check's
+     * answer is read at once, by whoever ran it). */
+    log_set_timestamps(!opt.check_only);
     log_set_format((enum log_format)opt.log_format);
+    if (opt.check_only) {
+        int checked = check_run(&opt);
+        options_free(&opt);
+        return checked;
+    }
 
     int status = EXIT_RUNTIME;
     server srv;

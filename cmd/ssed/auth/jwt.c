@@ -78,8 +78,8 @@ static int load_secret(jwt_verifier *v, const char *path, char *err, size_t errl
     if (v->secret_len > 0 && v->secret[v->secret_len - 1] == '\r')
         v->secret_len--;
     if (v->secret_len < MIN_SECRET_LEN) {
-        snprintf(err, errlen, "--jwt-secret-file %s: the secret has %zu bytes; HS256 needs at least %d", path,
-                 v->secret_len, MIN_SECRET_LEN);
+        snprintf(err, errlen, "--jwt-secret-file %s: the secret has %zu byte%s; HS256 needs at least %d", path,
+                 v->secret_len, v->secret_len == 1 ? "" : "s", MIN_SECRET_LEN);
         return -1;
     }
     return 0;

@@ -93,7 +93,8 @@ static void announce_ready(cluster_link *k, const redisReply *set) {
         }
     k->ready = 1;
     k->retry_delay_ms = 0;
-    log_info("redis %s: connected; cluster %s ready (%zu channels)", k->cfg.url.display, k->prefix, count);
+    log_info("redis %s: connected; cluster %s ready (%zu channel%s)", k->cfg.url.display, k->prefix, count,
+             count == 1 ? "" : "s");
     k->down_logged = 0;
     k->hooks.up(k->hooks.ctx, names, lens, count);
     free(names);

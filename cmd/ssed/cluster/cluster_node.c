@@ -213,8 +213,9 @@ static void feed_sent(void *ctx, const cluster_publish_result *r) {
         /* Kept, and resent with the same numbers (Redis skips what it
          * took): after a backoff, or when the link is back if it broke. */
         f->retry_at_ms = retry_after(&f->retry_delay_ms);
-        log_verbose("%s: batch of %zu events not confirmed (%s); it is resent in %llums", f->in->name,
-                    f->sent.count, r->error, (unsigned long long)(f->retry_at_ms - clock_now_ms()));
+        log_verbose("%s: batch of %zu event%s not confirmed (%s); it is resent in %llums", f->in->name,
+                    f->sent.count, f->sent.count == 1 ? "" : "s", r->error,
+                    (unsigned long long)(f->retry_at_ms - clock_now_ms()));
         return;
     }
     f->retry_delay_ms = 0;
@@ -400,9 +401,10 @@ void server_cluster_close(server *srv) {
         const input_feed *f = &node->feeds[i];
         size_t lost = f->sent.count + f->collecting.count;
         if (lost)
-            log_warn("%s: %zu events read were not confirmed by Redis before the exit (--shutdown-timeout); they "
-                     "may not have been published",
-                     srv->inputs[i].name, lost);
+            log_warn("%s: %zu event%s read %s not confirmed by Redis before the exit (--shutdown-timeout); "
+                     "%s may not have been published",
+                     srv->inputs[i].name, lost, lost == 1 ? "" : "s", lost == 1 ? "was" : "were",
+                     lost == 1 ? "it" : "they");
     }
     node->closing = 1;
     intake_gate_leave(&node->link_gated);

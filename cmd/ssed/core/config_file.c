@@ -71,29 +71,40 @@ static int check_once(const cli_spec *spec, const cli_option *opt, seen_options 
     return 0;
 }
 
-/* One line, blanks already trimmed from both ends and not a comment. */
+/* A '#' at the start of the line or after a blank starts a comment, as in
+ * nginx and sshd; one inside a word ("token abc#def") is the value's. */
+static void cut_comment(char *line) {
+    for (char *p = line; *p; p++) {
+        if (*p == '#' && (p == line || strchr(BLANKS, p[-1]))) {
+            *p = '\0';
+            return;
+        }
+    }
+}
+
+/* One line, blanks already trimmed from both ends and not a comment:
+ * "key value", "key = value" and "key=value" all mean the same, since
+ * operators bring each habit from another daemon's file. */
 static int apply_line(const cli_spec *spec, void *base, char *line, seen_options *seen, unsigned lineno, char *err,
                       size_t errlen) {
-    size_t key_len = strcspn(line, BLANKS);
-    char *value = line + key_len;
-    if (*value) {
-        *value++ = '\0';
-        value += strspn(value, BLANKS);
-    }
-    char *equals = strchr(line, '=');
-    if (equals && equals > line) {
-        /* "history=5" is the command line's --history=5 habit. */
-        const char *name = strncmp(line, "--", 2) == 0 ? line + 2 : line;
-        snprintf(err, errlen, "unknown option '%s' (write '%.*s %s%s%s')", line, (int)(equals - name), name,
-                 equals + 1, *value ? " " : "", value);
+    char *value = line + strcspn(line, BLANKS "=");
+    char *after = value + strspn(value, BLANKS);
+    if (*after == '=')
+        after += 1 + strspn(after + 1, BLANKS);
+    *value = '\0';
+    value = after;
+    if (*line == '\0') {
+        snprintf(err, errlen, "no option name before '='");
         return -1;
     }
     if (strncmp(line, "--", 2) == 0) {
         snprintf(err, errlen, "unknown option '%s' (write '%s', without the leading --)", line, line + 2);
         return -1;
     }
-    if (strcmp(line, "config") == 0) {
-        snprintf(err, errlen, "config: cannot be used in a configuration file");
+    /* A file that names another, or that would make every start a mere
+     * check (a service that exits at once), is a mistake. */
+    if (strcmp(line, "config") == 0 || strcmp(line, "check") == 0) {
+        snprintf(err, errlen, "%s: cannot be used in a configuration file", line);
         return -1;
     }
     const cli_option *opt = cli_set_option(spec, base, line, *value ? value : NULL, err, errlen);
@@ -125,8 +136,9 @@ cli_outcome config_file_apply(const cli_spec *spec, void *base, const char *path
         if (next)
             *next++ = '\0';
         lineno++;
+        cut_comment(line);
         line = trim(line);
-        if (*line == '\0' || *line == '#')
+        if (*line == '\0')
             continue;
         char err[640];
         if (apply_line(spec, base, line, &seen, lineno, err, sizeof err) < 0)

@@ -1,16 +1,18 @@
 /* --config FILE: ssed's long options, one per line, so that a service unit
  * stays one short command line.
  *
- *   # comment (only where a line starts; a value may contain '#')
- *   listen 127.0.0.1:8080
- *   listen [::1]:8080
+ *   # comment
+ *   listen 127.0.0.1:8080      # a comment after a blank
+ *   listen = [::1]:8080
  *   history 5000
  *   no-stdin
  *
  * A line is the option's long name without "--", then, for an option that
- * takes one, its value: the rest of the line with the blanks around it
- * removed, taken as it is (no quotes, no escapes, no variables). Blank lines
- * and lines starting with '#' are skipped. Every value goes through the same
+ * takes one, its value, after blanks, '=' or both: the rest of the line
+ * with the blanks around it removed, taken as it is (no quotes, no escapes,
+ * no variables). '#' at the start of a line or after a blank starts a
+ * comment; inside a word ("token abc#def") it is part of the value. Blank
+ * lines and comment lines are skipped. Every value goes through the same
  * option table and checks as on the command line. An option given twice is
  * an error, but for the repeatable ones (listen, allow-host); so is one that
  * sets what another line set (quiet after verbose). */

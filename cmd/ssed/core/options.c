@@ -219,9 +219,14 @@ static const cli_option option_table[] = {
     CLI_SECTION("Other:"),
     {OPT("config", 0, CLI_STRING, config_path), .min = 1, .arg = "FILE",
      .help = "read options from FILE first: one per line, long name without --,\n"
-             "then the value (listen 127.0.0.1:8080); # starts a comment line;\n"
+             "then the value (listen 127.0.0.1:8080 or listen = ...); # at a\n"
+             "line's start or after a blank starts a comment;\n"
              "options given on the command line win (a repeatable one given\n"
              "there replaces the file's)"},
+    {OPT("check", 't', CLI_FLAG, o.check_only),
+     .help = "check the options, the --config file, certificate and key, token\n"
+             "and JWT key files, store and FIFO paths, then exit without\n"
+             "serving: 0 when good, 2 when not (as nginx -t)"},
     {OPT("verbose", 'v', CLI_SET, o.verbosity), .value = 2, .help = "also log connects, disconnects, publishes and\n"
              "refused requests (400, 404, 405, 421)"},
     {OPT("quiet", 'q', CLI_SET, o.verbosity), .value = 0, .help = "log errors only"},
@@ -238,6 +243,8 @@ static const cli_hint option_hints[] = {
     {"--address", "-l/--listen", NULL},
     {"-p", "-l/--listen", NULL},
     {"--loglevel", "-v/--verbose or -q/--quiet", NULL},
+    {"--test", "-t/--check", NULL},
+    {"--configtest", "-t/--check", NULL},
     {NULL, NULL, NULL},
 };
 
@@ -253,7 +260,7 @@ static const cli_spec cli = {
               "Under systemd, sockets it passes (LISTEN_FDS) replace --listen, and ssed sends\n"
               "READY=1, STOPPING=1 and WATCHDOG=1 to NOTIFY_SOCKET (see man ssed, SYSTEMD).\n"
               "Exit status: 0 stopped cleanly, 1 runtime failure (e.g. cannot listen, store locked\n"
-              "or damaged), 2 usage error.\n",
+              "or damaged), 2 usage error (also --check finding a problem).\n",
     .help_column = 29,
     .hints = option_hints,
 };

@@ -61,6 +61,7 @@ typedef struct ssed_options {
     size_t public_count;
     int no_ui;
     int exit_on_eof;
+    int check_only; /* --check: read and check the configuration's files, serve nothing */
     const char *store_path; /* NULL: history in memory only */
     int store_sync;         /* enum store_sync */
     int store_repair;

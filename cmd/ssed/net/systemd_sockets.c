@@ -84,8 +84,8 @@ static int take_passed(long long count, systemd_socket *out, size_t max, char *e
      * of them; the sockets are still good (names only label the log), so
      * they are served unnamed rather than refused. */
     if (names && count > 0 && name_count(names) != (size_t)count) {
-        log_warn("socket activation: LISTEN_FDNAMES has %zu names for %lld sockets; ignoring the names",
-                 name_count(names), count);
+        log_warn("socket activation: LISTEN_FDNAMES has %zu name%s for %lld socket%s; ignoring the names",
+                 name_count(names), name_count(names) == 1 ? "" : "s", count, count == 1 ? "" : "s");
         names = NULL;
     }
     for (long long i = 0; i < count; i++) {

@@ -176,8 +176,9 @@ int store_load(store *s, hub *h, dedup_table *d, char *err, size_t errlen) {
         store_detach(s);
         store_drop_pending(s);
     } else if (s->dropped_at_load) {
-        log_warn("store %s: %llu events beyond --history or --max-history-bytes were dropped from it", s->path,
-                 (unsigned long long)s->dropped_at_load);
+        log_warn("store %s: %llu event%s beyond --history or --max-history-bytes %s dropped from it", s->path,
+                 (unsigned long long)s->dropped_at_load, s->dropped_at_load == 1 ? "" : "s",
+                 s->dropped_at_load == 1 ? "was" : "were");
     }
     /* A channel whose events were all evicted is freed, as it would have
      * been then; what it evicted stays known to the hub. */

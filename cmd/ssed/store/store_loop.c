@@ -20,7 +20,8 @@ int server_store_open(server *srv) {
         srv->store = NULL;
         return -1;
     }
-    log_verbose("store %s: %zu bytes of history loaded", o->store_path, srv->hub.history.bytes);
+    log_verbose("store %s: %zu byte%s of history loaded", o->store_path, srv->hub.history.bytes,
+                srv->hub.history.bytes == 1 ? "" : "s");
     return 0;
 }
 
@@ -61,8 +62,8 @@ void server_store_step(server *srv, uint64_t now_ms) {
         log_error("store %s: %llu input event%s lost: the store cannot write until ssed is restarted",
                   srv->opt->store_path, (unsigned long long)input_lost, input_lost == 1 ? "" : "s");
     else if (input_lost)
-        log_error("store %s: out of memory publishing %llu input events again; they are lost", srv->opt->store_path,
-                  (unsigned long long)input_lost);
+        log_error("store %s: out of memory publishing %llu input event%s again; %s lost", srv->opt->store_path,
+                  (unsigned long long)input_lost, input_lost == 1 ? "" : "s", input_lost == 1 ? "it is" : "they are");
 }
 
 int server_store_ack(server *srv, char *err, size_t errlen) {
