@@ -9,7 +9,7 @@
 
 load lib/helpers
 
-# What one stream costs ssed besides the frames it holds: its conn, its
+# What one stream costs ssed besides the frames it holds: its stream, its
 # nghttp2 stream, its queue of references to shared events (4 KiB for 400
 # events); the test allows 8 KiB. Frames are held to --h2-conn-buffer per
 # connection, plus a write batch of 64 KiB and a frame or so; 128 KiB.
@@ -121,7 +121,7 @@ attack() {
 }
 
 @test "h2 memory: a stream that paces its window does not grow its buffer by what it carries" {
-    # read_body drains the front, conn appends at the back: a buffer that
+    # read_body drains the front, the stream appends at the back: a buffer that
     # never ran dry grew by all the stream carried (10 MB: +10 MB RSS).
     local events=10000
     start_ssed --history "$events" --max-history-bytes 64MiB --replay "$events"

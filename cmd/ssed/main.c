@@ -15,7 +15,7 @@
 #include "check.h"
 #include "clock.h"
 #include "cluster_node.h"
-#include "conn.h"
+#include "connection.h"
 #include "h2.h"
 #include "input.h"
 #include "jwt.h"
@@ -292,7 +292,7 @@ static void run(server *srv, systemd_notifier *notifier) {
     server_free_graveyard(srv);
 }
 
-static const conn_routes routes = {router_handle, publish_route_body, publish_route_end, publish_route_close};
+static const stream_routes routes = {router_handle, publish_route_body, publish_route_end, publish_route_close};
 
 int main(int argc, char **argv) {
     ssed_options opt;

@@ -13,7 +13,7 @@
 #endif
 
 #include "clock.h"
-#include "conn.h"
+#include "connection.h"
 #include "h2.h"
 #include "http_reply.h"
 #include "log.h"
@@ -69,7 +69,7 @@ static void accept_one(server *srv, const listener_watch *l, int fd) {
         refuse_busy(srv, l, fd);
         return;
     }
-    if (!conn_new(srv, fd, l->tls ? srv->tls : NULL)) /* out of memory, mostly */
+    if (!connection_new(srv, fd, l->tls ? srv->tls : NULL)) /* out of memory, mostly */
         refuse(l, fd, http_reply_no_memory, http_reply_no_memory_len);
 }
 
@@ -130,7 +130,7 @@ void server_read_buffered(server *srv) {
      * its read goes back on the list for the next turn. */
     list_move_all(&ready, &srv->buffered_input);
     while (!list_empty(&ready))
-        conn_read_buffered(list_entry(ready.next, conn, input_link));
+        connection_read_buffered(list_entry(ready.next, connection, input_link));
 }
 
 int server_has_buffered_input(const server *srv) { return !list_empty(&srv->buffered_input); }
@@ -157,10 +157,17 @@ static void give_back_memory(server *srv, size_t freed) {
 
 void server_free_graveyard(server *srv) {
     size_t freed = 0;
+    while (!list_empty(&srv->stream_graveyard)) {
+        list_node *n = srv->stream_graveyard.next;
+        list_remove(n);
+        stream *st = list_entry(n, stream, grave_link);
+        freed += st->is_h2; /* counted as connections; HTTP/1.1 requests are not */
+        free(st);
+    }
     while (!list_empty(&srv->graveyard)) {
         list_node *n = srv->graveyard.next;
         list_remove(n);
-        free(list_entry(n, conn, grave_link));
+        free(list_entry(n, connection, grave_link));
         freed++;
     }
     if (freed)
@@ -168,18 +175,34 @@ void server_free_graveyard(server *srv) {
 }
 
 
+/* HTTP/2 sessions whose streams gave them frames: written after the
+ * streams, so one write carries many streams' events. A session whose
+ * socket is full is written when epoll says it drained. */
+static void flush_sessions(server *srv) {
+    list_node ready;
+    list_init(&ready);
+    list_move_all(&ready, &srv->flushing); /* one that has more goes back for the next turn */
+    while (!list_empty(&ready)) {
+        connection *c = list_entry(ready.next, connection, flush_link);
+        list_remove(&c->flush_link);
+        if (!c->closed && !(c->watching & EPOLLOUT))
+            connection_flush(c);
+    }
+}
+
 int server_flush_dirty(server *srv) {
     for (int flushed = 0; flushed < FLUSH_SLICE && !list_empty(&srv->hub.subs.dirty); flushed++) {
         list_node *n = srv->hub.subs.dirty.next;
         list_remove(n);
         subscriber *s = list_entry(n, subscriber, dirty_link);
-        conn *c = (conn *)((char *)s - offsetof(conn, sub));
-        /* A full socket is written when epoll says it drained; one that
-         * overflowed is closed now, whatever its socket. */
-        if (!c->closed && (!(c->watching & EPOLLOUT) || s->overflowed))
-            conn_flush(c);
+        stream *st = (stream *)((char *)s - offsetof(stream, sub));
+        /* A full transport is written when it says it has room; one that
+         * overflowed is closed now, whatever its transport. */
+        if (!st->closed && (!st->waits_writable || s->overflowed))
+            stream_flush(st);
     }
-    if (!list_empty(&srv->hub.subs.dirty))
+    flush_sessions(srv);
+    if (!list_empty(&srv->hub.subs.dirty) || !list_empty(&srv->flushing))
         return 1;
     hub_round_end(&srv->hub); /* everyone is written: a new round, intake opens */
     return 0;
@@ -188,14 +211,14 @@ int server_flush_dirty(server *srv) {
 
 /* Nothing more is sent but the notice; the stream closes once it is
  * written, or when its client has taken nothing for --header-timeout
- * (conn_end_stream). */
+ * (stream_end). */
 static void end_expired_streams(server *srv, uint64_t now) {
     while (!list_empty(&srv->expiring)) {
-        conn *c = list_entry(srv->expiring.next, conn, expiry_link);
-        if (c->ends_ms > now)
+        stream *st = list_entry(srv->expiring.next, stream, expiry_link);
+        if (st->ends_ms > now)
             break;
-        list_remove(&c->expiry_link);
-        conn_end_stream(c, srv->expired_notice, "token expired");
+        list_remove(&st->expiry_link);
+        stream_end(st, srv->expired_notice, "token expired");
     }
 }
 
@@ -203,27 +226,33 @@ void server_run_timers(server *srv, uint64_t now) {
     const ssed_options *o = srv->opt;
     end_expired_streams(srv, now);
     while (!list_empty(&srv->reading)) {
-        conn *c = list_entry(srv->reading.next, conn, timer_link);
+        connection *c = list_entry(srv->reading.next, connection, timer_link);
         if (c->since_ms + o->header_timeout_ms > now)
             break;
-        if (c->state == CONN_READING) {
+        if (c->state == CONNECTION_READING) {
             srv->stats.header_timeouts++;
             log_event(LOG_SEV_DEBUG, "closing: no complete request head within --header-timeout",
                       LOG_STR("peer", c->peer), LOG_NUM("duration_ms", now - c->started_ms),
                       LOG_STR("reason", "header_timeout"));
         }
-        conn_close(c, "timeout");
+        connection_close(c, "timeout");
+    }
+    while (!list_empty(&srv->ending)) {
+        stream *st = list_entry(srv->ending.next, stream, timer_link);
+        if (st->since_ms + o->header_timeout_ms > now)
+            break;
+        stream_close(st, "timeout");
     }
     if (o->keepalive_ms > 0) {
         while (!list_empty(&srv->streaming)) {
-            conn *c = list_entry(srv->streaming.next, conn, timer_link);
-            if (c->since_ms + o->keepalive_ms > now)
+            stream *st = list_entry(srv->streaming.next, stream, timer_link);
+            if (st->since_ms + o->keepalive_ms > now)
                 break;
-            c->since_ms = now;
-            list_remove(&c->timer_link);
-            list_push_back(&srv->streaming, &c->timer_link);
-            if (c->sub.q_len == 0)
-                subscriber_enqueue_owed(&srv->hub.subs, &c->sub, srv->keepalive);
+            st->since_ms = now;
+            list_remove(&st->timer_link);
+            list_push_back(&srv->streaming, &st->timer_link);
+            if (st->sub.q_len == 0)
+                subscriber_enqueue_owed(&srv->hub.subs, &st->sub, srv->keepalive);
         }
     }
     if (srv->accept_resume_ms && now >= srv->accept_resume_ms) {
@@ -241,19 +270,24 @@ void server_run_timers(server *srv, uint64_t now) {
 int server_next_timeout(server *srv, uint64_t now) {
     uint64_t next = UINT64_MAX;
     if (!list_empty(&srv->reading)) {
-        conn *c = list_entry(srv->reading.next, conn, timer_link);
+        connection *c = list_entry(srv->reading.next, connection, timer_link);
         next = c->since_ms + srv->opt->header_timeout_ms;
     }
+    if (!list_empty(&srv->ending)) {
+        stream *st = list_entry(srv->ending.next, stream, timer_link);
+        if (st->since_ms + srv->opt->header_timeout_ms < next)
+            next = st->since_ms + srv->opt->header_timeout_ms;
+    }
     if (srv->opt->keepalive_ms > 0 && !list_empty(&srv->streaming)) {
-        conn *c = list_entry(srv->streaming.next, conn, timer_link);
-        uint64_t t = c->since_ms + srv->opt->keepalive_ms;
+        stream *st = list_entry(srv->streaming.next, stream, timer_link);
+        uint64_t t = st->since_ms + srv->opt->keepalive_ms;
         if (t < next)
             next = t;
     }
     if (!list_empty(&srv->expiring)) {
-        conn *c = list_entry(srv->expiring.next, conn, expiry_link);
-        if (c->ends_ms < next)
-            next = c->ends_ms;
+        stream *st = list_entry(srv->expiring.next, stream, expiry_link);
+        if (st->ends_ms < next)
+            next = st->ends_ms;
     }
     if (srv->accept_resume_ms && srv->accept_resume_ms < next)
         next = srv->accept_resume_ms;
@@ -270,22 +304,17 @@ int server_next_timeout(server *srv, uint64_t now) {
 /* Connections between requests close now. An idle HTTP/2 session is told
  * GOAWAY(NO_ERROR) first, as a session with streams is when its last one
  * ends, so its client knows no request was lost; saying so puts it back
- * on srv->reading under a deadline, hence the list is taken whole first. */
+ * on srv->reading under a deadline, hence the list is taken whole first.
+ * Streams already ending (stream_end) are on srv->ending, not here: they
+ * drain as the streams about to be ended do, their last words included. */
 static void close_idle(server *srv) {
     list_node idle;
     list_init(&idle);
     list_move_all(&idle, &srv->reading);
     while (!list_empty(&idle)) {
-        conn *c = list_entry(idle.next, conn, timer_link);
-        if (c->state == CONN_STREAMING && c->draining) {
-            /* Already ending (conn_end_stream): it drains as the streams
-             * about to be ended do, its last words included. */
-            list_remove(&c->timer_link);
-            list_push_back(&srv->reading, &c->timer_link);
-            continue;
-        }
-        if (c->state != CONN_H2 || h2_session_say_goodbye(c) < 0)
-            conn_close(c, "server shutting down");
+        connection *c = list_entry(idle.next, connection, timer_link);
+        if (c->state != CONNECTION_H2 || h2_session_say_goodbye(c) < 0)
+            connection_close(c, "server shutting down");
     }
 }
 
@@ -305,26 +334,33 @@ void server_begin_shutdown(server *srv) {
     close_idle(srv);
     /* Publishers in the middle of a body finish it and get their answer (up
      * to the shutdown timeout), so what they were told was taken was. */
-    /* Subscribers get what they are owed first; conn_flush closes each one
+    /* Subscribers get what they are owed first; each one's carrier ends it
      * as its queue empties. */
     for (list_node *n = srv->streaming.next, *next; n != &srv->streaming; n = next) {
-        next = n->next; /* conn_end_stream moves it to srv->reading */
-        conn_end_stream(list_entry(n, conn, timer_link), NULL, NULL);
+        next = n->next; /* stream_end moves it to srv->ending */
+        stream_end(list_entry(n, stream, timer_link), NULL, NULL);
     }
 }
 
 
 /* Closing an HTTP/2 session's last stream puts the session back on
  * srv->reading, perhaps after that list was emptied: go round until every
- * list stays empty (each round closes at least one conn, so it ends). */
+ * list stays empty (each round closes at least one, so it ends). */
 void server_close_all(server *srv) {
-    list_node *lists[] = {&srv->streaming, &srv->reading, &srv->publishing};
+    list_node *stream_lists[] = {&srv->streaming, &srv->ending, &srv->publishing};
+    list_node *connection_lists[] = {&srv->reading, &srv->sessions};
     size_t closed;
     do {
         closed = 0;
-        for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
-            while (!list_empty(lists[i])) {
-                conn_close(list_entry(lists[i]->next, conn, timer_link), "shutdown timeout");
+        for (size_t i = 0; i < sizeof stream_lists / sizeof stream_lists[0]; i++) {
+            while (!list_empty(stream_lists[i])) {
+                stream_close(list_entry(stream_lists[i]->next, stream, timer_link), "shutdown timeout");
+                closed++;
+            }
+        }
+        for (size_t i = 0; i < sizeof connection_lists / sizeof connection_lists[0]; i++) {
+            while (!list_empty(connection_lists[i])) {
+                connection_close(list_entry(connection_lists[i]->next, connection, timer_link), "shutdown timeout");
                 closed++;
             }
         }
@@ -332,7 +368,7 @@ void server_close_all(server *srv) {
 }
 
 
-int server_init(server *srv, const ssed_options *opt, const conn_routes *routes) {
+int server_init(server *srv, const ssed_options *opt, const stream_routes *routes) {
     memset(srv, 0, sizeof *srv);
     srv->loop.epfd = -1;
     srv->opt = opt;
@@ -341,10 +377,14 @@ int server_init(server *srv, const ssed_options *opt, const conn_routes *routes)
     srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     srv->stats.started_ms = clock_now_ms();
     list_init(&srv->reading);
+    list_init(&srv->sessions);
     list_init(&srv->streaming);
     list_init(&srv->publishing);
+    list_init(&srv->ending);
     list_init(&srv->graveyard);
+    list_init(&srv->stream_graveyard);
     list_init(&srv->buffered_input);
+    list_init(&srv->flushing);
     list_init(&srv->expiring);
     intake_gate_init(&srv->intake);
     srv->max_clients = opt->max_clients;

@@ -13,7 +13,7 @@
 
 /* Set up everything but listeners, inputs and signals; -1 if memory or
  * epoll ran out. server_free undoes it (and closes the listeners). */
-int server_init(server *srv, const ssed_options *opt, const conn_routes *routes);
+int server_init(server *srv, const ssed_options *opt, const stream_routes *routes);
 void server_free(server *srv);
 
 /* A listener is readable: accept what is waiting. */
@@ -30,7 +30,7 @@ void server_read_buffered(server *srv);
  * from the cluster at any point of the turn): look at the sockets without
  * waiting, then call server_read_buffered again. */
 int server_has_buffered_input(const server *srv);
-/* TLS handshake steps per loop turn (conn.c's may_step_handshake). */
+/* TLS handshake steps per loop turn (connection.c's may_step_handshake). */
 #define SERVER_HANDSHAKES_PER_TURN 32
 /* Header timeouts, keep-alives, token expiry, and listeners paused after
  * EMFILE. */

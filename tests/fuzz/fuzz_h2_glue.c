@@ -1,11 +1,11 @@
-/* libFuzzer target for ssed's HTTP/2 glue (cmd/ssed/h2_session.c and
+/* libFuzzer target for ssed's HTTP/2 glue (cmd/ssed/http/h2_session.c and
  * h2_stream.c): the request mapping (pseudo-headers and fields to an
- * HTTP/1.1 head, DATA to a chunked body), the response mapping (conn's
+ * HTTP/1.1 head, DATA to a chunked body), the response mapping (a stream's
  * status line and headers to HEADERS, its body to DATA) and the stream
- * bookkeeping (a conn per stream, resets, GOAWAY, the limits), behind the
- * real router, publish and hub code.
+ * bookkeeping (a stream per request, resets, GOAWAY, the limits), behind
+ * the real router, publish and hub code.
  *
- * One connection is a socketpair: ssed's end is a conn as if accepted, the
+ * One connection is a socketpair: ssed's end is a connection as if accepted, the
  * other end writes the HTTP/2 client preface and then the input, in pieces
  * whose sizes come from the input, with the server's loop run after each
  * piece as main.c runs it and the server's output read and thrown away.
@@ -27,7 +27,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "conn.h"
+#include "connection.h"
 #include "router.h"
 #include "server.h"
 #include "serving.h"
@@ -36,7 +36,7 @@
 
 #define PUMP_ROUNDS 16
 
-static const conn_routes routes = {router_handle, publish_route_body, publish_route_end, publish_route_close};
+static const stream_routes routes = {router_handle, publish_route_body, publish_route_end, publish_route_close};
 static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /* One step of main.c's run() loop, repeated while anything was ready; the
@@ -88,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int fds[2];
     if (!srv.input_channel || socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0)
         abort();
-    if (!conn_new(&srv, fds[0], NULL))
+    if (!connection_new(&srv, fds[0], NULL))
         abort();
     send_all(fds[1], (const uint8_t *)preface, sizeof preface - 1);
     pump(&srv, fds[1]);

@@ -64,12 +64,14 @@
  *   and the input (the root channel);
  * - the events in the channels' history are those on hub.history.order,
  *   within --max-history-bytes;
- * - the links over all channels are the links of the streaming connections,
- *   and srv->subscriber_count is the number of streaming connections;
+ * - the links over all channels are the links of the subscribers' streams
+ *   (live ones on srv->streaming, ending ones on srv->ending), and
+ *   srv->subscriber_count is the number of those streams;
  * - every channel a subscriber follows or a publisher is publishing into is
  *   still in the hub (a channel outlives whoever holds it);
- * - srv->conn_count is the number of connections on reading, streaming and
- *   publishing;
+ * - srv->conn_count is the number of connections on srv->reading and
+ *   srv->sessions plus the streams on streaming, publishing and ending
+ *   (an HTTP/1.1 connection carrying a stream is on no list of its own);
  * - a subscriber's pending_bytes is its queued bytes minus head_offset;
  * - every response head is an HTTP/1.1 status line and "Name: value"
  *   lines (so no reply is cut short by the next), and in each stream
@@ -91,7 +93,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "conn.h"
+#include "connection.h"
 #include "listener.h"
 #include "publish.h"
 #include "router.h"
@@ -170,7 +172,7 @@ static void harness_failed(const char *what) {
 
 /* ---- the server ---------------------------------------------------------- */
 
-static const conn_routes routes = {router_handle, publish_route_body, publish_route_end, publish_route_close};
+static const stream_routes routes = {router_handle, publish_route_body, publish_route_end, publish_route_close};
 
 /* The server as cmd/ssed/main.c sets it up: options from an argv,
  * server_init, the token, one listener like open_listeners' and the input
@@ -247,9 +249,9 @@ static void server_stop(world *w) {
  * have not read yet) get the smallest send buffer the kernel allows. */
 static void shrink_send_buffers(server *srv) {
     for (list_node *p = srv->reading.next; p != &srv->reading; p = p->next) {
-        conn *c = list_entry(p, conn, timer_link);
+        connection *c = list_entry(p, connection, timer_link);
         int one = 1;
-        if (c->bytes_sent == 0 && c->head_len == 0)
+        if (c->requests == 0 && c->head_len == 0)
             setsockopt(c->io.fd, SOL_SOCKET, SO_SNDBUF, &one, sizeof one);
     }
 }
@@ -291,7 +293,7 @@ static const sub_link *link_at(const subscriber *s, size_t k) { return k == 0 ? 
 
 /* The publish a connection on srv->publishing is reading a body for. */
 static const publish_request *publish_of(const list_node *p) {
-    return list_entry(p, conn, timer_link)->route_state;
+    return list_entry(p, stream, timer_link)->route_state;
 }
 
 /* Publishes in progress into ch. */
@@ -334,10 +336,10 @@ static size_t check_hub(const server *srv) {
     return links;
 }
 
-static void check_subscriber(const server *srv, const conn *c) {
-    const subscriber *s = &c->sub;
-    if (c->state != CONN_STREAMING || c->closed)
-        broken("a connection on srv->streaming is not a live subscriber");
+static void check_subscriber(const server *srv, const stream *st) {
+    const subscriber *s = &st->sub;
+    if (st->state != STREAM_SUBSCRIBED || st->closed)
+        broken("a stream on srv->streaming is not a live subscriber");
     for (size_t k = 0; k < s->link_count; k++)
         if (!hub_holds(&srv->hub, link_at(s, k)->ch))
             broken("a subscriber follows a channel that is no longer in the hub");
@@ -351,37 +353,41 @@ static void check_subscriber(const server *srv, const conn *c) {
 static void check_server(const server *srv) {
     size_t publishing = 0;
     for (const list_node *p = srv->publishing.next; p != &srv->publishing; p = p->next, publishing++) {
-        if (list_entry(p, conn, timer_link)->state != CONN_BODY || !publish_of(p))
-            broken("a connection on srv->publishing has no body in progress");
+        if (list_entry(p, stream, timer_link)->state != STREAM_BODY || !publish_of(p))
+            broken("a stream on srv->publishing has no body in progress");
         if (!hub_holds(&srv->hub, publish_of(p)->ch))
             broken("a publish is in progress into a channel that is no longer in the hub");
     }
     size_t channel_links = check_hub(srv);
-    size_t streaming = 0, conn_links = 0;
+    size_t streaming = 0, stream_links = 0;
     for (const list_node *p = srv->streaming.next; p != &srv->streaming; p = p->next) {
-        const conn *c = list_entry(p, conn, timer_link);
-        check_subscriber(srv, c);
-        conn_links += c->sub.link_count;
+        const stream *st = list_entry(p, stream, timer_link);
+        check_subscriber(srv, st);
+        stream_links += st->sub.link_count;
         streaming++;
     }
-    /* A stream that is ending (conn_end_stream) waits out its deadline on
-     * srv->reading, still linked to its channels until it closes. */
-    for (const list_node *p = srv->reading.next; p != &srv->reading; p = p->next) {
-        const conn *c = list_entry(p, conn, timer_link);
-        if (c->state != CONN_STREAMING)
+    /* A stream that is ending (stream_end) waits out its deadline on
+     * srv->ending, still linked to its channels until it closes; so do
+     * streams not answered yet and replies being written. */
+    for (const list_node *p = srv->ending.next; p != &srv->ending; p = p->next) {
+        const stream *st = list_entry(p, stream, timer_link);
+        if (st->closed)
+            broken("a closed stream is on srv->ending");
+        if (st->state != STREAM_SUBSCRIBED)
             continue;
-        if (!c->draining)
-            broken("a stream on srv->reading is not ending");
-        check_subscriber(srv, c);
-        conn_links += c->sub.link_count;
+        if (!st->draining)
+            broken("a subscriber's stream on srv->ending is not ending");
+        check_subscriber(srv, st);
+        stream_links += st->sub.link_count;
         streaming++;
     }
-    if (channel_links != conn_links)
-        broken("the channels' subscriber links are not the streaming connections' links");
+    if (channel_links != stream_links)
+        broken("the channels' subscriber links are not the subscribers' streams' links");
     if (streaming != srv->subscriber_count)
         broken("srv->subscriber_count is not the number of streams on srv->streaming and ending ones");
-    if (srv->conn_count != list_length(&srv->reading) + list_length(&srv->streaming) + publishing)
-        broken("srv->conn_count is not the number of connections on reading, streaming and publishing");
+    size_t carried = list_length(&srv->streaming) + publishing + list_length(&srv->ending);
+    if (srv->conn_count != list_length(&srv->reading) + list_length(&srv->sessions) + carried)
+        broken("srv->conn_count is not the connections on reading and sessions plus the streams they carry");
 }
 
 /* ---- clients: what they receive ------------------------------------------ */

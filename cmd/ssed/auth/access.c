@@ -53,7 +53,7 @@ static int host_is_allowed(const ssed_options *o, const char *h, size_t len) {
     return 0;
 }
 
-int access_check_host(const conn *c, const http_request *req, access_denial *why) {
+int access_check_host(const stream *st, const http_request *req, access_denial *why) {
     const http_header *host = NULL;
     for (size_t i = 0; i < req->num_headers; i++) {
         const http_header *h = &req->headers[i];
@@ -65,9 +65,9 @@ int access_check_host(const conn *c, const http_request *req, access_denial *why
             host = h;
         }
     }
-    if (!c->reached_on_loopback || !host)
+    if (!st->reached_on_loopback || !host)
         return 0;
-    if (!host_is_allowed(c->srv->opt, host->value, host_part_len(host->value, host->value_len))) {
+    if (!host_is_allowed(st->srv->opt, host->value, host_part_len(host->value, host->value_len))) {
         why->reason = "this ssed listens on loopback and answers only Host localhost, 127.0.0.1 or [::1] "
                       "(add names with --allow-host)";
         return 421;
@@ -98,22 +98,22 @@ static int origin_is_same(const http_request *req, const http_header *origin) {
 
 /* A page of another site may send a "simple" POST that needs no preflight;
  * only origins --cors allows may publish from a browser. */
-static int browser_may_publish(const conn *c, const http_request *req) {
+static int browser_may_publish(const stream *st, const http_request *req) {
     const http_header *site = http_request_header(req, "sec-fetch-site");
     if (site && site->value_len == 10 && strncasecmp(site->value, "cross-site", 10) == 0)
         return 0;
     const http_header *origin = http_request_header(req, "origin");
     if (!origin || origin_is_same(req, origin))
         return 1;
-    const char *allowed = c->srv->opt->cors_origin;
+    const char *allowed = st->srv->opt->cors_origin;
     return allowed && (strcmp(allowed, "*") == 0 ||
                        (strlen(allowed) == origin->value_len && strncmp(allowed, origin->value, origin->value_len) == 0));
 }
 
-static int token_presented(const conn *c, const http_request *req) {
+static int token_presented(const stream *st, const http_request *req) {
     size_t len;
     const char *bearer = auth_bearer(req, &len);
-    return c->srv->token && bearer && token_matches(c->srv->token, bearer, len);
+    return st->srv->token && bearer && token_matches(st->srv->token, bearer, len);
 }
 
 /* The token did not verify, or there was none: 401; or memory ran out
@@ -143,12 +143,12 @@ static int forbidden(access_denial *why, const char *reason) {
 }
 
 /* With JWT: the --token, or a token whose claims allow the channel. */
-static int jwt_may_publish(const conn *c, const http_request *req, channel_name channel, access_denial *why) {
-    if (token_presented(c, req))
+static int jwt_may_publish(const stream *st, const http_request *req, channel_name channel, access_denial *why) {
+    if (token_presented(st, req))
         return 0;
     jwt_claims claims;
     const char *problem = NULL;
-    enum auth_outcome outcome = auth_identify(c->srv, req, AUTH_BEARER_ONLY, &claims, &problem);
+    enum auth_outcome outcome = auth_identify(st->srv, req, AUTH_BEARER_ONLY, &claims, &problem);
     if (outcome != AUTH_VERIFIED)
         return unauthorized(why, "publishing needs a token in Authorization: Bearer (a cookie or access_token "
                                  "is not taken)", outcome, problem);
@@ -157,27 +157,27 @@ static int jwt_may_publish(const conn *c, const http_request *req, channel_name 
     return allowed ? 0 : forbidden(why, "this token does not allow publishing to this channel");
 }
 
-int access_check_publish(const conn *c, const http_request *req, channel_name channel, access_denial *why) {
+int access_check_publish(const stream *st, const http_request *req, channel_name channel, access_denial *why) {
     why->extra_headers = NULL;
-    if (!browser_may_publish(c, req)) {
+    if (!browser_may_publish(st, req)) {
         why->reason = "publishing from a web page of another origin is refused (allow it with --cors)";
         return 403;
     }
-    if (c->srv->jwt)
-        return jwt_may_publish(c, req, channel, why);
-    if (c->srv->token) {
+    if (st->srv->jwt)
+        return jwt_may_publish(st, req, channel, why);
+    if (st->srv->token) {
         if (!http_request_header(req, "authorization")) {
             why->reason = "publishing needs Authorization: Bearer TOKEN";
             why->extra_headers = "WWW-Authenticate: Bearer\r\n";
             return 401;
         }
-        if (!token_presented(c, req)) {
+        if (!token_presented(st, req)) {
             why->reason = "wrong token";
             return 403;
         }
         return 0;
     }
-    if (!listener_peer_is_local(c->peer_fd) || is_relayed(req)) {
+    if (!listener_peer_is_local(st->peer_fd) || is_relayed(req)) {
         why->reason = "only local peers may publish (a request relayed by a proxy is not local); start ssed with "
                       "--token (or SSED_TOKEN) and send Authorization: Bearer TOKEN to publish from elsewhere";
         return 403;
@@ -192,23 +192,23 @@ static int is_public(const ssed_options *o, channel_name ch) {
     return 0;
 }
 
-int access_check_subscribe(const conn *c, const http_request *req, const channel_name *channels, size_t count,
+int access_check_subscribe(const stream *st, const http_request *req, const channel_name *channels, size_t count,
                            access_denial *why, int64_t *expires_s) {
     *expires_s = 0;
     why->extra_headers = NULL;
     size_t k = 0;
-    while (c->srv->jwt && k < count && is_public(c->srv->opt, channels[k]))
+    while (st->srv->jwt && k < count && is_public(st->srv->opt, channels[k]))
         k++;
-    if (!c->srv->jwt || k == count)
+    if (!st->srv->jwt || k == count)
         return 0; /* public channels do not look at tokens at all */
     jwt_claims claims;
     const char *problem = NULL;
-    enum auth_outcome outcome = auth_identify(c->srv, req, AUTH_ANY_SOURCE, &claims, &problem);
+    enum auth_outcome outcome = auth_identify(st->srv, req, AUTH_ANY_SOURCE, &claims, &problem);
     if (outcome != AUTH_VERIFIED)
         return unauthorized(why, "this channel needs a token (Authorization: Bearer, a cookie or access_token)",
                             outcome, problem);
     for (; k < count; k++)
-        if (!is_public(c->srv->opt, channels[k]) &&
+        if (!is_public(st->srv->opt, channels[k]) &&
             !channel_patterns_allow(claims.subscribe, channels[k].name, channels[k].len))
             break;
     *expires_s = claims.exp;
@@ -216,17 +216,17 @@ int access_check_subscribe(const conn *c, const http_request *req, const channel
     return k == count ? 0 : forbidden(why, "this token does not allow subscribing to every channel asked for");
 }
 
-int access_is_publisher(const conn *c, const http_request *req) {
-    if (token_presented(c, req))
+int access_is_publisher(const stream *st, const http_request *req) {
+    if (token_presented(st, req))
         return 1;
-    if (c->srv->jwt) {
+    if (st->srv->jwt) {
         jwt_claims claims;
         const char *problem;
-        if (auth_identify(c->srv, req, AUTH_BEARER_ONLY, &claims, &problem) != AUTH_VERIFIED)
+        if (auth_identify(st->srv, req, AUTH_BEARER_ONLY, &claims, &problem) != AUTH_VERIFIED)
             return 0;
         int admin = claims.admin;
         jwt_claims_free(&claims);
         return admin;
     }
-    return !c->srv->token && listener_peer_is_local(c->peer_fd) && !is_relayed(req);
+    return !st->srv->token && listener_peer_is_local(st->peer_fd) && !is_relayed(req);
 }

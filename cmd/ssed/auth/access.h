@@ -6,7 +6,7 @@
 #ifndef SSED_ACCESS_H
 #define SSED_ACCESS_H
 
-#include "conn.h"
+#include "stream.h"
 #include "http_request.h"
 
 typedef struct access_denial {
@@ -26,7 +26,7 @@ typedef struct channel_name {
  * (or one given with --allow-host), so a web page on another name that
  * resolves to 127.0.0.1 (DNS rebinding) cannot use ssed. Two Host headers
  * are refused on any listener. */
-int access_check_host(const conn *c, const http_request *req, access_denial *why);
+int access_check_host(const stream *st, const http_request *req, access_denial *why);
 
 /* May this request publish to `channel`? With --token, whoever presents
  * it; with JWT, a token in Authorization: Bearer (never the cookie, which a
@@ -34,18 +34,18 @@ int access_check_host(const conn *c, const http_request *req, access_denial *why
  * channel, or the --token;
  * with neither, only peers on this machine that are not a proxy relaying
  * someone else. Never a browser page of another site. */
-int access_check_publish(const conn *c, const http_request *req, channel_name channel, access_denial *why);
+int access_check_publish(const stream *st, const http_request *req, channel_name channel, access_denial *why);
 
 /* May this request read every one of the channels? Always without JWT;
  * with it, channels matching --public need no token, and the others a
  * token whose claims allow each one. *expires_s is the token's exp (0:
  * none), after which the stream must end. */
-int access_check_subscribe(const conn *c, const http_request *req, const channel_name *channels, size_t count,
+int access_check_subscribe(const stream *st, const http_request *req, const channel_name *channels, size_t count,
                            access_denial *why, int64_t *expires_s);
 
 /* May the request see per-channel figures in /_ssed/stats? The --token,
  * a JWT with "admin": true in Authorization: Bearer, or without either a
  * local publisher. */
-int access_is_publisher(const conn *c, const http_request *req);
+int access_is_publisher(const stream *st, const http_request *req);
 
 #endif

@@ -20,7 +20,7 @@
 #include "refusal.h"
 
 typedef struct server server;
-typedef struct conn_routes conn_routes; /* conn.h */
+typedef struct stream_routes stream_routes; /* stream.h */
 typedef struct cluster_node cluster_node; /* cluster_node.h */
 struct jwt_verifier;                      /* jwt.h */
 struct jwt_cache;                         /* jwt_cache.h */
@@ -60,7 +60,7 @@ typedef struct server_stats {
 
 struct server {
     const ssed_options *opt;
-    const conn_routes *routes; /* what connections call with requests and bodies */
+    const stream_routes *routes; /* what streams call with requests and bodies */
     const char *token; /* publishers must present it; NULL: loopback only */
     char *token_owned; /* what token points to when read from --token-file; SIGHUP replaces it */
     loop loop;
@@ -71,15 +71,21 @@ struct server {
     input_source inputs[2];
     size_t input_count;
     channel *input_channel;
-    list_node reading;   /* connections owing a request head, oldest first */
+    /* Connections (connection.h), by deadline: */
+    list_node reading;   /* owing a request head, or lingering after an answer, oldest first */
+    list_node sessions;  /* HTTP/2 sessions with request streams: no deadline */
+    /* Streams (stream.h), by deadline: */
     list_node streaming; /* subscribers, least recently written first */
-    list_node publishing; /* publishers sending a body */
-    list_node graveyard; /* closed this iteration, freed after it */
+    list_node publishing; /* publishers sending a body, or awaiting its answer: no deadline */
+    list_node ending;    /* not answered yet, replying, or ending: closed --header-timeout after */
+    list_node graveyard; /* connections closed this iteration, freed after it */
+    list_node stream_graveyard; /* streams closed this iteration, freed after it */
     list_node buffered_input; /* connections holding input epoll cannot see (TLS's, or requests read early) */
+    list_node flushing;  /* HTTP/2 sessions with frames to send */
     struct tls_server *tls; /* --tls-cert; NULL: plaintext only */
     int handshakes_left; /* TLS handshake steps this loop turn may still take */
     list_node expiring;  /* streams whose token expires, soonest first */
-    size_t conn_count;      /* conns: TCP connections and HTTP/2 streams (--max-clients counts both) */
+    size_t conn_count;      /* TCP connections and HTTP/2 streams (--max-clients counts both) */
     size_t h2_stream_count; /* of them, HTTP/2 streams */
     size_t subscriber_count;
     uint64_t max_clients;

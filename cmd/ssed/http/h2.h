@@ -1,12 +1,13 @@
 /* ssed's HTTP/2 (libnghttp2): a connection that starts with the client
  * preface (h2c with prior knowledge) or agreed on "h2" by ALPN becomes a
- * session (h2_session.c), and each of its request streams becomes a conn of
- * its own whose transport writes into the session instead of a socket, so
- * the routes serve it exactly as they serve HTTP/1.1: the request is handed
- * to conn as an HTTP/1.1 head, and what conn writes back (status line,
- * headers, body) becomes HEADERS and DATA frames. Built from h2_session.c
- * and h2_stream.c, or h2_off.c without libnghttp2 (make H2=0), where
- * h2_session_start fails and connections stay HTTP/1.1.
+ * session (h2_session.c), and each of its request streams carries a stream
+ * (stream.h) whose transport writes into the session instead of a socket,
+ * so the routes serve it exactly as they serve HTTP/1.1: the request is
+ * parsed from an HTTP/1.1 head made of its HEADERS, and what the stream
+ * writes back (status line, headers, body) becomes HEADERS and DATA
+ * frames. Built from h2_session.c and h2_stream.c, or h2_off.c without
+ * libnghttp2 (make H2=0), where h2_session_start fails and connections
+ * stay HTTP/1.1.
  *
  * Limits past what nghttp2 1.52 enforces itself: a client that resets more
  * than H2_MAX_RESETS_PER_SECOND streams a second (the "rapid reset"
@@ -24,8 +25,8 @@
 
 #define H2_MAX_RESETS_PER_SECOND 200
 #define H2_MAX_CONTINUATIONS 6
-/* Response bytes a stream holds for DATA frames at most before conn must
- * wait: the rest stays in the subscriber's queue, shared with every other
+/* Response bytes a stream holds for DATA frames at most before the stream
+ * must wait: the rest stays in the subscriber's queue, shared with every other
  * subscriber. Less when --max-pending, --h2-conn-buffer, --h2-total-buffer
  * or the client's window say so (h2_budget.c); what is held counts against
  * --max-pending. */
@@ -33,7 +34,7 @@
 
 extern const int h2_available;
 
-struct conn;
+struct connection;
 typedef struct h2_session h2_session;
 typedef struct h2_stream h2_stream;
 
@@ -46,19 +47,20 @@ int h2_preface_check(const char *bytes, size_t len);
 /* Turn connection c into an HTTP/2 session; `already` holds the bytes read
  * so far (the preface). -1 (c untouched) if HTTP/2 is not built in or
  * memory ran out. */
-int h2_session_start(struct conn *c, const char *already, size_t len);
+int h2_session_start(struct connection *c, const char *already, size_t len);
 /* epoll's events for the session's socket. */
-void h2_session_ready(struct conn *c, uint32_t events);
+void h2_session_ready(struct connection *c, uint32_t events);
 /* Send what the session owes (frames its streams queued). */
-void h2_session_flush(struct conn *c);
+void h2_session_flush(struct connection *c);
 /* The server is stopping and session c has no request streams: GOAWAY
  * (NO_ERROR), as a session gets when its last stream ends, and the
  * connection closes once it is written (or after --header-timeout, for a
  * peer that does not read it). -1 (c untouched) when the session already
  * said GOAWAY or HTTP/2 is not built in: close c. */
-int h2_session_say_goodbye(struct conn *c);
-/* conn_close of the session's conn: close its streams, free the session. */
-void h2_session_free(struct conn *c);
+int h2_session_say_goodbye(struct connection *c);
+/* connection_close of the session's connection: close its streams, free
+ * the session. */
+void h2_session_free(struct connection *c);
 
 /* All HTTP/2 streams hold more than --h2-total-buffer for DATA frames
  * (srv->h2_held): the connections holding most that read nothing get

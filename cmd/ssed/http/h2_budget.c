@@ -56,13 +56,13 @@ size_t h2_budget_room(const h2_stream *st) {
 void h2_budget_took(h2_stream *st, size_t n) {
     st->sess->held += n;
     st->sess->c->srv->h2_held += n;
-    if (st->c)
-        st->c->sub.held_bytes += n;
+    if (st->req)
+        st->req->sub.held_bytes += n;
 }
 
 void h2_budget_gave(h2_stream *st, size_t n) {
     st->sess->held -= n;
     st->sess->c->srv->h2_held -= n;
-    if (st->c)
-        st->c->sub.held_bytes -= n;
+    if (st->req)
+        st->req->sub.held_bytes -= n;
 }

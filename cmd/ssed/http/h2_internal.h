@@ -8,20 +8,22 @@
 #include <nghttp2/nghttp2.h>
 
 #include "buf.h"
-#include "conn.h"
+#include "connection.h"
 #include "h2.h"
 
 struct h2_stream {
     h2_session *sess;
     int32_t id;
-    conn *c;           /* the request's conn; NULL before the head is complete or after it closed */
+    stream *req;       /* the request's stream (stream.h); NULL before the head is complete or after it closed */
+    transport io;      /* what req writes to: this stream's DATA (h2_stream.c's transport_ops) */
+    buf body;          /* request body bytes, framed chunked, the route has not taken yet */
     buf method, path, authority; /* :method, :path, :authority: the request line and Host, whole */
     buf head;          /* the other header fields in HTTP/1.1 form, as they arrive */
     int oversized;     /* 414 or 431: the head outgrew --max-header-size, as HTTP/1.1 would say */
-    int has_body;      /* a POST or PUT that sends DATA: handed to conn chunked */
+    int has_body;      /* a POST or PUT that sends DATA: handed to req chunked */
     size_t unconsumed; /* body bytes not yet given back to the stream's window */
-    buf reply_head;    /* what conn wrote before the end of its response head */
-    int replied;       /* HEADERS submitted; what conn writes now is DATA */
+    buf reply_head;    /* what req wrote before the end of its response head */
+    int replied;       /* HEADERS submitted; what req writes now is DATA */
     buf out;           /* response body owed to DATA frames: its bytes from out_off on
                         * are held, bounded by h2_budget.c, and freed once sent */
     size_t out_off;
@@ -37,11 +39,13 @@ struct h2_stream {
 
 struct h2_session {
     nghttp2_session *ng;
-    conn *c;
+    connection *c;
     h2_stream *streams;
-    size_t request_streams; /* streams with a conn */
+    size_t request_streams; /* streams with a request stream (req) */
     size_t held;            /* bytes its streams hold for DATA frames, and out_held */
-    size_t out_held;        /* frames gathered in c->out, not yet written (h2_session.c) */
+    buf out;                /* frames gathered for one write */
+    size_t out_off;
+    size_t out_held;        /* frames gathered in out, not yet written (h2_session.c) */
     uint64_t reset_second;  /* RST_STREAM counting: this second, */
     unsigned resets;        /* and how many came in it */
     unsigned continuations; /* CONTINUATION frames of the header block being read */
@@ -57,7 +61,7 @@ void h2_stream_callbacks(nghttp2_session_callbacks *cb);
 /* A complete HEADERS or DATA frame of a stream (on_frame_recv). */
 int h2_stream_frame_recv(h2_session *s, const nghttp2_frame *frame);
 void h2_stream_free(h2_stream *st);
-/* Streams whose conn waits for room and now has it are told so. */
+/* Streams whose request waits for room and now has it are told so. */
 void h2_stream_wake_writers(h2_session *s);
 
 /* h2_session.c: the connection, which owns its streams and calls them. */
@@ -71,7 +75,7 @@ int h2_session_count_reset(h2_session *s);
  * never the other way round). */
 /* The session has bytes to send: flush it with the next slice. */
 void h2_session_wants_flush(h2_session *s);
-/* A stream's conn appeared or went away: the idle timer follows. */
+/* A stream's request appeared or went away: the idle timer follows. */
 void h2_session_count_request(h2_session *s, int delta);
 /* Refuse the rest: GOAWAY with this code, then close. */
 void h2_session_calm(h2_session *s, uint32_t code);

@@ -10,16 +10,16 @@ int h2_preface_check(const char *bytes, size_t len) {
     return 0;
 }
 
-int h2_session_start(struct conn *c, const char *already, size_t len) {
+int h2_session_start(struct connection *c, const char *already, size_t len) {
     (void)c, (void)already, (void)len;
     return -1;
 }
 
-void h2_session_ready(struct conn *c, uint32_t events) { (void)c, (void)events; }
-void h2_session_flush(struct conn *c) { (void)c; }
-void h2_session_free(struct conn *c) { (void)c; }
+void h2_session_ready(struct connection *c, uint32_t events) { (void)c, (void)events; }
+void h2_session_flush(struct connection *c) { (void)c; }
+void h2_session_free(struct connection *c) { (void)c; }
 
-int h2_session_say_goodbye(struct conn *c) {
+int h2_session_say_goodbye(struct connection *c) {
     (void)c;
     return -1;
 }

@@ -31,7 +31,7 @@ int h2_preface_check(const char *bytes, size_t len) {
     return len > first_line && memcmp(bytes, preface, first_line) == 0;
 }
 
-int h2_session_say_goodbye(conn *c) {
+int h2_session_say_goodbye(connection *c) {
     if (c->h2->failing)
         return -1;
     h2_session_calm(c->h2, NGHTTP2_NO_ERROR);
@@ -146,7 +146,7 @@ static nghttp2_session *new_nghttp2(h2_session *s) {
     return ng;
 }
 
-static int feed(conn *c, const char *bytes, size_t len) {
+static int feed(connection *c, const char *bytes, size_t len) {
     h2_session *s = c->h2;
     ssize_t rc = nghttp2_session_mem_recv(s->ng, (const uint8_t *)bytes, len);
     if (c->closed)
@@ -161,7 +161,7 @@ static int feed(conn *c, const char *bytes, size_t len) {
     return 0;
 }
 
-int h2_session_start(conn *c, const char *already, size_t len) {
+int h2_session_start(connection *c, const char *already, size_t len) {
     h2_session *s = calloc(1, sizeof *s);
     if (!s)
         return -1;
@@ -181,49 +181,48 @@ int h2_session_start(conn *c, const char *already, size_t len) {
         return -1;
     }
     c->h2 = s;
-    c->state = CONN_H2;
+    c->state = CONNECTION_H2;
     if (feed(c, already, len) == 0 || !c->closed)
         h2_session_flush(c);
     return 0;
 }
 
-/* Write what is gathered in c->out, and what the transport still owes of
+/* Write what is gathered in the session's out, and what the transport still owes of
  * it (a TLS record it kept, transport.h); 0 when all of it went, 1 when
  * the socket is full, -1 when the connection closed. */
-static int write_out(conn *c) {
-    while (c->out_off < c->out.len || transport_owes(&c->io)) {
-        struct iovec iov = {c->out.data + c->out_off, c->out.len - c->out_off};
-        ssize_t n = transport_writev(&c->io, &iov, c->out_off < c->out.len);
+static int write_out(connection *c) {
+    while (c->h2->out_off < c->h2->out.len || transport_owes(&c->io)) {
+        struct iovec iov = {c->h2->out.data + c->h2->out_off, c->h2->out.len - c->h2->out_off};
+        ssize_t n = transport_writev(&c->io, &iov, c->h2->out_off < c->h2->out.len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return 1;
         if (n < 0) {
-            conn_close(c, errno == EPIPE || errno == ECONNRESET ? "peer closed" : transport_why(&c->io, errno));
+            connection_close(c, errno == EPIPE || errno == ECONNRESET ? "peer closed" : transport_why(&c->io, errno));
             return -1;
         }
-        c->out_off += (size_t)n;
-        c->bytes_sent += (size_t)n;
+        c->h2->out_off += (size_t)n;
     }
-    buf_clear(&c->out);
-    c->out_off = 0;
+    buf_clear(&c->h2->out);
+    c->h2->out_off = 0;
     return 0;
 }
 
 /* Gather frames up to SEND_BATCH, so many streams' events go out in few
  * writes. */
-static int gather(conn *c) {
-    while (c->out.len < SEND_BATCH) {
+static int gather(connection *c) {
+    while (c->h2->out.len < SEND_BATCH) {
         const uint8_t *data;
         ssize_t n = nghttp2_session_mem_send(c->h2->ng, &data);
         if (n < 0) {
-            conn_close(c, nghttp2_strerror((int)n));
+            connection_close(c, nghttp2_strerror((int)n));
             return -1;
         }
         if (n == 0)
             break;
-        if (buf_append(&c->out, data, (size_t)n) < 0) {
-            conn_close(c, "out of memory");
+        if (buf_append(&c->h2->out, data, (size_t)n) < 0) {
+            connection_close(c, "out of memory");
             return -1;
         }
     }
@@ -232,24 +231,24 @@ static int gather(conn *c) {
 
 /* The frames gathered and not yet written are the session's memory too:
  * they count in its held bytes and against --h2-total-buffer (a peer
- * that reads nothing keeps a whole batch in c->out). */
-static void count_out(conn *c) {
+ * that reads nothing keeps a whole batch in c->h2->out). */
+static void count_out(connection *c) {
     h2_session *s = c->h2;
-    size_t unsent = c->out.len - c->out_off;
+    size_t unsent = c->h2->out.len - c->h2->out_off;
     s->held = s->held - s->out_held + unsent;
     c->srv->h2_held = c->srv->h2_held - s->out_held + unsent;
     s->out_held = unsent;
 }
 
-static void flush_rounds(conn *c);
+static void flush_rounds(connection *c);
 
-void h2_session_flush(conn *c) {
+void h2_session_flush(connection *c) {
     flush_rounds(c);
     if (!c->closed && c->h2)
         count_out(c);
 }
 
-static void flush_rounds(conn *c) {
+static void flush_rounds(connection *c) {
     h2_session *s = c->h2;
     for (int round = 0; round < 8 && !c->closed; round++) {
         int rc = write_out(c);
@@ -258,12 +257,12 @@ static void flush_rounds(conn *c) {
         if (rc > 0) {
             /* Failing, it reads nothing more: watching input would wake
              * the loop every turn for bytes it leaves unread. */
-            conn_watch(c, s->failing ? EPOLLOUT : EPOLLIN | EPOLLRDHUP | EPOLLOUT);
+            connection_watch(c, s->failing ? EPOLLOUT : EPOLLIN | EPOLLRDHUP | EPOLLOUT);
             return;
         }
         if (gather(c) < 0)
             return;
-        if (c->out.len == 0) {
+        if (c->h2->out.len == 0) {
             h2_stream_wake_writers(s); /* they may give more */
             if (c->closed || !nghttp2_session_want_write(s->ng))
                 break;
@@ -272,37 +271,37 @@ static void flush_rounds(conn *c) {
     if (c->closed)
         return;
     if (c->watching & EPOLLOUT)
-        conn_watch(c, s->failing ? 0 : EPOLLIN | EPOLLRDHUP);
-    if (c->out.len == 0 && (s->failing || !nghttp2_session_want_read(s->ng)) && !nghttp2_session_want_write(s->ng))
-        conn_close(c, s->failing ? "GOAWAY sent" : "done");
-    else if (c->out.len > 0 || nghttp2_session_want_write(s->ng))
+        connection_watch(c, s->failing ? 0 : EPOLLIN | EPOLLRDHUP);
+    if (c->h2->out.len == 0 && (s->failing || !nghttp2_session_want_read(s->ng)) && !nghttp2_session_want_write(s->ng))
+        connection_close(c, s->failing ? "GOAWAY sent" : "done");
+    else if (c->h2->out.len > 0 || nghttp2_session_want_write(s->ng))
         h2_session_wants_flush(s); /* the last round's frames are gathered, not yet written */
 }
 
-void h2_session_ready(conn *c, uint32_t events) {
+void h2_session_ready(connection *c, uint32_t events) {
     h2_session *s = c->h2;
     if (events & EPOLLOUT)
         h2_session_flush(c);
     if (c->closed || !(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
         return;
     if (s->failing && (events & (EPOLLHUP | EPOLLERR))) {
-        conn_close(c, "peer closed before taking its GOAWAY");
+        connection_close(c, "peer closed before taking its GOAWAY");
         return;
     }
-    if (s->failing || !conn_may_read(c, events))
+    if (s->failing || !connection_may_read(c, events))
         return; /* requests wait on the intake gate (intake_gate.h) */
     char bytes[READ_CHUNK];
     for (int i = 0; i < READS_PER_TURN; i++) {
         ssize_t n = transport_read(&c->io, bytes, sizeof bytes);
         if (n == 0) {
-            conn_close(c, "peer closed");
+            connection_close(c, "peer closed");
             return;
         }
         if (n < 0) {
             int err = errno;
             if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)
                 break;
-            conn_close(c, err == ECONNRESET ? "peer closed" : transport_why(&c->io, err));
+            connection_close(c, err == ECONNRESET ? "peer closed" : transport_why(&c->io, err));
             return;
         }
         if (feed(c, bytes, (size_t)n) < 0 || (size_t)n < sizeof bytes)
@@ -313,12 +312,12 @@ void h2_session_ready(conn *c, uint32_t events) {
 }
 
 /* The session over --h2-total-buffer that holds most while its socket is
- * full, or NULL. Sessions with request streams are on srv->publishing. */
+ * full, or NULL. Sessions with request streams are on srv->sessions. */
 static h2_session *stalled_most(server *srv) {
     h2_session *worst = NULL;
-    for (list_node *n = srv->publishing.next; n != &srv->publishing; n = n->next) {
-        conn *c = list_entry(n, conn, timer_link);
-        if (c->state != CONN_H2 || c->h2->failing || !(c->watching & EPOLLOUT))
+    for (list_node *n = srv->sessions.next; n != &srv->sessions; n = n->next) {
+        connection *c = list_entry(n, connection, timer_link);
+        if (c->state != CONNECTION_H2 || c->h2->failing || !(c->watching & EPOLLOUT))
             continue;
         if (c->h2->held && (!worst || c->h2->held > worst->held))
             worst = c->h2;
@@ -346,28 +345,28 @@ void h2_session_enforce_budget(server *srv) {
          * counting, and every other stalled peer would be dropped for
          * them). */
         h2_session_calm(s, NGHTTP2_ENHANCE_YOUR_CALM);
-        conn *c = s->c;
+        connection *c = s->c;
         h2_session_flush(c);
-        conn_close(c, "it held more than --h2-total-buffer allows and read nothing");
+        connection_close(c, "it held more than --h2-total-buffer allows and read nothing");
     }
 }
 
-void h2_session_free(conn *c) {
+void h2_session_free(connection *c) {
     h2_session *s = c->h2;
     s->failing = 1; /* streams closing now send nothing */
     while (s->streams) {
         h2_stream *st = s->streams;
-        if (st->c) {
-            conn *sc = st->c;
-            sc->io.h2 = NULL;
-            sc->io.ops = NULL;
-            st->c = NULL;
+        if (st->req) {
+            stream *req = st->req;
+            req->carrier_data = NULL; /* nothing to reset: the connection is gone */
+            st->req = NULL;
             s->request_streams--;
-            conn_close(sc, c->srv->stopping ? "server shutting down" : "connection closed");
+            stream_close(req, c->srv->stopping ? "server shutting down" : "connection closed");
         }
         h2_stream_free(st);
     }
     c->srv->h2_held -= s->out_held;
+    buf_free(&s->out);
     nghttp2_session_del(s->ng);
     free(s);
     c->h2 = NULL;

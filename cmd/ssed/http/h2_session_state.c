@@ -7,19 +7,23 @@
 #include "clock.h"
 #include "h2_internal.h"
 
-void h2_session_wants_flush(h2_session *s) { subscriber_mark_dirty(&s->c->srv->hub.subs, &s->c->sub); }
+void h2_session_wants_flush(h2_session *s) {
+    connection *c = s->c;
+    if (!list_linked(&c->flush_link))
+        list_push_back(&c->srv->flushing, &c->flush_link);
+}
 
 /* A session with requests has no deadline; one with none waits for its
  * next request no longer than an idle HTTP/1.1 connection would. */
 void h2_session_count_request(h2_session *s, int delta) {
-    conn *c = s->c;
+    connection *c = s->c;
     server *srv = c->srv;
     s->request_streams += (size_t)delta;
     if (s->failing)
         return; /* it stays where h2_session_calm put it: under a deadline */
     list_remove(&c->timer_link);
     if (s->request_streams) {
-        list_push_back(&srv->publishing, &c->timer_link);
+        list_push_back(&srv->sessions, &c->timer_link);
         return;
     }
     c->since_ms = clock_now_ms();
@@ -35,7 +39,7 @@ void h2_session_calm(h2_session *s, uint32_t code) {
     nghttp2_session_terminate_session(s->ng, code);
     /* A peer that does not read its GOAWAY must not hold the session: it
      * gets --header-timeout to take it, as a new connection would. */
-    conn *c = s->c;
+    connection *c = s->c;
     list_remove(&c->timer_link);
     c->since_ms = clock_now_ms();
     list_push_back(&c->srv->reading, &c->timer_link);

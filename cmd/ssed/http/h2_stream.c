@@ -1,7 +1,9 @@
 /* One HTTP/2 request stream: its headers become an HTTP/1.1 request head
- * for a conn of its own, its DATA the body (chunked, so a body of any
- * length streams through the publish route as it arrives), and what that
- * conn writes back becomes HEADERS and DATA frames. */
+ * for a stream of its own (stream.h), its DATA the body (chunked, so a
+ * body of any length streams through the publish route as it arrives), and
+ * what that stream writes back becomes HEADERS and DATA frames. It is the
+ * stream's carrier: END_STREAM when the answer is complete, RST_STREAM
+ * when the stream closes before. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -13,8 +15,9 @@
 #include "log.h"
 
 static const transport_ops h2_stream_ops;
+static const stream_carrier h2_carrier;
 
-/* Body bytes conn may hold unread before the stream's window stops. */
+/* Body bytes a stream may hold unread before the stream's window stops. */
 #define BODY_HELD_MAX 65536
 /* Response header fields mapped into HEADERS. */
 #define REPLY_FIELDS_MAX 64
@@ -43,6 +46,7 @@ void h2_stream_free(h2_stream *st) {
         st->next->prev = st->prev;
     free_request_fields(st);
     buf_free(&st->reply_head);
+    buf_free(&st->body);
     drop_frames(st);
     free(st);
 }
@@ -121,54 +125,84 @@ static int method_has_body(const buf *method) {
     return method_is(method, "POST") || method_is(method, "PUT") || method_is(method, "PATCH");
 }
 
+/* The request's HTTP/1.1 head: its request line, Host from :authority,
+ * the other fields, and framing that says the body (if any) is chunked. */
+static int make_head(h2_stream *st, buf *head) {
+    int rc = buf_append(head, st->method.data, st->method.len);
+    if (rc == 0)
+        rc = buf_printf(head, " %.*s HTTP/1.1\r\n", (int)st->path.len, st->path.data ? st->path.data : "");
+    if (rc == 0 && st->authority.len)
+        rc = buf_printf(head, "Host: %.*s\r\n", (int)st->authority.len, st->authority.data);
+    if (rc == 0 && st->head.len)
+        rc = buf_append(head, st->head.data, st->head.len);
+    if (rc == 0)
+        rc = buf_printf(head, "Connection: close\r\n%s\r\n", st->has_body ? "Transfer-Encoding: chunked\r\n" : "");
+    return rc;
+}
+
+/* Hand the route the body bytes held, and keep what it did not take. */
+static void feed_body(h2_stream *st) {
+    size_t used = 0;
+    stream_take_body(st->req, st->body.data ? st->body.data : "", st->body.len, &used);
+    if (!st->req || used == 0)
+        return; /* closed meanwhile (release freed the bytes), or nothing taken */
+    memmove(st->body.data, st->body.data + used, st->body.len - used);
+    st->body.len -= used;
+}
+
 static void start_request(h2_stream *st, int body_follows) {
     h2_session *s = st->sess;
-    if (s->c->srv->conn_count >= s->c->srv->max_clients) {
+    server *srv = s->c->srv;
+    if (srv->conn_count >= srv->max_clients) {
         nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_REFUSED_STREAM);
         return;
     }
-    conn *c = conn_new_stream(s->c);
-    if (!c) {
+    stream *req = stream_new(srv, &h2_carrier, st, &st->io, 1);
+    if (!req) {
         nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
         return;
     }
-    c->io.h2 = st;
-    c->io.ops = &h2_stream_ops;
-    st->c = c;
+    st->io.fd = -1;
+    st->io.h2 = st;
+    st->io.ops = &h2_stream_ops;
+    req->peer = s->c->peer;
+    req->peer_fd = s->c->io.fd;
+    req->reached_on_loopback = s->c->reached_on_loopback;
+    st->req = req;
     h2_session_count_request(s, 1);
     if (st->oversized) {
         free_request_fields(st);
-        conn_reply_status(c, st->oversized,
-                          st->oversized == 414 ? "request line too long" : "request headers larger than --max-header-size",
-                          NULL);
+        stream_reply_status(req, st->oversized,
+                            st->oversized == 414 ? "request line too long" : "request headers larger than --max-header-size",
+                            NULL);
         return;
     }
-    /* Each stream carries one request: conn answers it and ends. */
+    /* Each stream carries one request: its stream answers it and ends. */
     st->has_body = body_follows && method_has_body(&st->method);
     buf head = BUF_INIT;
-    int rc = buf_append(&head, st->method.data, st->method.len);
-    if (rc == 0)
-        rc = buf_printf(&head, " %.*s HTTP/1.1\r\n", (int)st->path.len, st->path.data ? st->path.data : "");
-    if (rc == 0 && st->authority.len)
-        rc = buf_printf(&head, "Host: %.*s\r\n", (int)st->authority.len, st->authority.data);
-    if (rc == 0 && st->head.len)
-        rc = buf_append(&head, st->head.data, st->head.len);
-    if (rc == 0)
-        rc = buf_printf(&head, "Connection: close\r\n%s\r\n", st->has_body ? "Transfer-Encoding: chunked\r\n" : "");
+    int rc = make_head(st, &head);
     free_request_fields(st);
     if (rc < 0) {
         buf_free(&head);
-        conn_close(c, "out of memory");
+        stream_close(req, "out of memory");
         return;
     }
-    conn_take_input(c, head.data, head.len);
+    http_request parsed;
+    int status = 400;
+    const char *reason = "malformed request";
+    int parsed_rc = http_request_parse(head.data, head.len, srv->opt->max_header_size, &parsed, &status, &reason);
+    if (parsed_rc == HTTP_INCOMPLETE)
+        parsed_rc = HTTP_ERROR; /* the head is whole: something in it ended it early */
+    stream_take_request(req, parsed_rc, &parsed, status, reason);
     buf_free(&head);
+    if (st->req && st->req->state == STREAM_BODY)
+        feed_body(st); /* an empty body is complete at once */
 }
 
-/* Give the stream's window back for the body bytes conn has taken, so a
- * publisher sends on while ssed keeps up and waits when it does not. */
+/* Give the stream's window back for the body bytes the route has taken, so
+ * a publisher sends on while ssed keeps up and waits when it does not. */
 static void give_back_window(h2_stream *st) {
-    if (st->unconsumed && (!st->c || st->c->head_len < BODY_HELD_MAX)) {
+    if (st->unconsumed && (!st->req || st->body.len < BODY_HELD_MAX)) {
         nghttp2_session_consume_stream(st->sess->ng, st->id, st->unconsumed);
         st->unconsumed = 0;
     }
@@ -181,9 +215,12 @@ int h2_stream_frame_recv(h2_session *s, const nghttp2_frame *frame) {
     int end = frame->hd.flags & NGHTTP2_FLAG_END_STREAM;
     if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST)
         start_request(st, !end);
-    else if (end && st->c && st->has_body && st->c->state == CONN_BODY) {
+    else if (end && st->req && st->has_body && st->req->state == STREAM_BODY) {
         st->has_body = 0;
-        conn_take_input(st->c, "0\r\n\r\n", 5);
+        if (buf_append(&st->body, "0\r\n\r\n", 5) < 0)
+            stream_close(st->req, "out of memory");
+        else
+            feed_body(st);
     }
     return 0;
 }
@@ -195,7 +232,7 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t stream_id, 
      * body waits holds only its own stream. */
     nghttp2_session_consume_connection(ng, len);
     h2_stream *st = nghttp2_session_get_stream_user_data(ng, stream_id);
-    if (!st || !st->c || !st->has_body || st->c->state != CONN_BODY) {
+    if (!st || !st->req || !st->has_body || st->req->state != STREAM_BODY) {
         /* Nobody reads it (the request was answered before its body
          * ended): dropped, and the window given back so the client can
          * finish sending instead of waiting for it. */
@@ -205,9 +242,12 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t stream_id, 
     char size[24];
     int n = snprintf(size, sizeof size, "%zx\r\n", len);
     st->unconsumed += len;
-    if (conn_take_input(st->c, size, (size_t)n) < 0 || !st->c ||
-        conn_take_input(st->c, (const char *)data, len) < 0 || !st->c || conn_take_input(st->c, "\r\n", 2) < 0)
+    if (buf_append(&st->body, size, (size_t)n) < 0 || buf_append(&st->body, data, len) < 0 ||
+        buf_append(&st->body, "\r\n", 2) < 0) {
+        stream_close(st->req, "out of memory");
         return 0;
+    }
+    feed_body(st);
     give_back_window(st);
     return 0;
 }
@@ -218,13 +258,12 @@ static int on_stream_close(nghttp2_session *ng, int32_t stream_id, uint32_t erro
     if (!st)
         return 0;
     st->closed = 1;
-    if (st->c) {
-        conn *c = st->c;
-        st->c = NULL;
-        c->io.h2 = NULL;
-        c->io.ops = NULL;
+    if (st->req) {
+        stream *req = st->req;
+        st->req = NULL;
+        req->carrier_data = NULL; /* nothing to reset: nghttp2 closed it */
         h2_session_count_request(st->sess, -1);
-        conn_close(c, error_code == NGHTTP2_NO_ERROR ? "done" : "stream reset by peer");
+        stream_close(req, error_code == NGHTTP2_NO_ERROR ? "done" : "stream reset by peer");
     }
     nghttp2_session_set_stream_user_data(ng, stream_id, NULL);
     h2_stream_free(st);
@@ -268,7 +307,7 @@ static int hop_by_hop(const char *name) {
            strcmp(name, "upgrade") == 0;
 }
 
-/* conn's HTTP/1.1 status line and headers, in reply_head (NUL-terminated
+/* The stream's HTTP/1.1 status line and headers, in reply_head (NUL-terminated
  * at its blank line), become HEADERS; all of them or none (-1: a head
  * that does not parse or has more than REPLY_FIELDS_MAX fields is not sent
  * with some left out). */
@@ -393,14 +432,29 @@ static void h2_stream_end(transport *t) {
     resume(st);
 }
 
-/* The stream's conn is closing: reset the stream if it is still open. */
-static void h2_stream_release(transport *t) {
-    h2_stream *st = t->h2;
-    t->h2 = NULL;
-    st->c = NULL;
+/* ---- the carrier of its request's stream -------------------------------- */
+
+/* The session says when there is room (h2_stream_wake_writers). */
+static void h2_wait_writable(stream *req) { (void)req; }
+
+/* The answer is complete: END_STREAM after the bytes held, and the stream
+ * closes (on_stream_close) when it is sent. */
+static void h2_answered(stream *req) { transport_shutdown_write(req->io); }
+
+/* A body's answer waits: the session reads on for its other streams. */
+static void h2_hold_input(stream *req) { (void)req; }
+
+/* The request's stream is closing: reset the HTTP/2 stream if it is still
+ * open. */
+static void h2_release(stream *req, const char *why) {
+    (void)why;
+    h2_stream *st = req->carrier_data;
+    st->req = NULL;
+    st->io.h2 = NULL;
     /* What it held goes now, not when the client reads its RST_STREAM: a
      * client that reads nothing never would. */
     drop_frames(st);
+    buf_free(&st->body);
     st->ended = 0; /* nor is END_STREAM sent after the bytes dropped */
     h2_session_count_request(st->sess, -1);
     if (!st->closed && !st->sess->failing) {
@@ -409,23 +463,26 @@ static void h2_stream_release(transport *t) {
     }
 }
 
-/* Streams whose conn waits for room and now has it, as epoll would say
+static const stream_carrier h2_carrier = {h2_wait_writable, h2_answered, h2_hold_input, h2_release};
+
+/* Streams whose request waits for room and now has it, as epoll would say
  * EPOLLOUT for a socket: half its cap free, or anything while it holds
  * nothing. A stream whose window is shut is left alone. */
 void h2_stream_wake_writers(h2_session *s) {
     h2_stream *next;
     for (h2_stream *st = s->streams; st; st = next) {
         next = st->next;
-        if (!st->c || !(st->c->watching & EPOLLOUT))
+        if (!st->req || !st->req->waits_writable)
             continue;
         size_t held = st->out.len - st->out_off;
         if (held < h2_budget_stream_cap(st) / 2 && h2_budget_room(st) > 0)
-            conn_writable(st->c);
+            stream_writable(st->req);
     }
 }
 
-/* A stream's input comes from its session (conn_take_input), never from
- * the transport; nor does it hold any, or shake hands. */
+/* A stream's input comes from its session (stream_take_request and
+ * stream_take_body), never from the transport; nor does it hold any, or
+ * shake hands. */
 static ssize_t h2_stream_read(transport *t, void *buf, size_t len) {
     (void)t, (void)buf, (void)len;
     errno = EAGAIN;
@@ -434,6 +491,9 @@ static ssize_t h2_stream_read(transport *t, void *buf, size_t len) {
 
 static int h2_stream_no(const transport *t) { return t == NULL; }
 
+/* Its carrier lets go of it (h2_release), not the transport. */
+static void h2_stream_close(transport *t) { (void)t; }
+
 static const transport_ops h2_stream_ops = {
     .read = h2_stream_read,
     .writev = h2_stream_writev,
@@ -441,5 +501,5 @@ static const transport_ops h2_stream_ops = {
     .handshaking = h2_stream_no,
     .agreed_h2 = h2_stream_no,
     .shutdown_write = h2_stream_end,
-    .close = h2_stream_release,
+    .close = h2_stream_close,
 };

@@ -1,6 +1,6 @@
 /* HTTP/1.1 replies as bytes: the status line, headers and body of a short
  * reply, formatted into a caller's buffer. It knows nothing of
- * connections: conn puts what it formats on the wire. */
+ * connections: a stream puts what it formats on the wire. */
 #ifndef SSED_HTTP_REPLY_H
 #define SSED_HTTP_REPLY_H
 

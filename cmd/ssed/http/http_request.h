@@ -40,7 +40,8 @@ int http_request_parse(const char *buf, size_t len, size_t max_head, http_reques
                        const char **reason);
 
 /* The *reason of a request line whose version is not HTTP/x.y: no
- * HTTP/1.x client sends one, so conn may take it for a bad HTTP/2 preface. */
+ * HTTP/1.x client sends one, so a connection may take it for a bad HTTP/2
+ * preface. */
 extern const char http_request_malformed_version[];
 
 /* The value of the named header (case-insensitive), or NULL. */

@@ -1,6 +1,7 @@
 /* A connection's byte stream: the socket itself, TLS over it, or one
- * stream of an HTTP/2 session (h2.h), which conn only writes to. conn reads
- * and writes through these calls and never asks which one it has.
+ * stream of an HTTP/2 session (h2.h), which is only written to. Connections
+ * and streams read and write through these calls and never ask which one
+ * they have.
  *
  * Results follow read(2)/writev(2): bytes moved (> 0), 0 at the end of
  * input, or -1 with errno: EAGAIN when the socket must become ready first,

@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-const char *route_allowed_methods(const conn *c) {
-    return c->srv->opt->no_publish ? ALLOW_NO_PUBLISH : ALLOW_METHODS;
+const char *route_allowed_methods(const stream *st) {
+    return st->srv->opt->no_publish ? ALLOW_NO_PUBLISH : ALLOW_METHODS;
 }
 
 void route_trim_slashes(const char **name, size_t *len) {
@@ -14,8 +14,8 @@ void route_trim_slashes(const char **name, size_t *len) {
         (*len)--;
 }
 
-void route_cors_headers(conn *c, buf *b) {
-    const char *origin = c->srv->opt->cors_origin;
+void route_cors_headers(stream *st, buf *b) {
+    const char *origin = st->srv->opt->cors_origin;
     if (!origin)
         return;
     buf_printf(b, "Access-Control-Allow-Origin: %s\r\n", origin);

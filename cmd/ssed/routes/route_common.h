@@ -5,17 +5,17 @@
 #include <stddef.h>
 
 #include "buf.h"
-#include "conn.h"
+#include "stream.h"
 
 #define ALLOW_METHODS "GET, HEAD, OPTIONS, POST"
 #define ALLOW_NO_PUBLISH "GET, HEAD, OPTIONS"
 
 /* The methods channels answer (no POST with --no-publish). */
-const char *route_allowed_methods(const conn *c);
+const char *route_allowed_methods(const stream *st);
 /* Strip the leading and trailing slashes: /news/ and news are one channel. */
 void route_trim_slashes(const char **name, size_t *len);
 /* Access-Control-Allow-Origin when --cors is set; for an explicit origin
  * also Allow-Credentials and Vary. */
-void route_cors_headers(conn *c, buf *b);
+void route_cors_headers(stream *st, buf *b);
 
 #endif

@@ -8,7 +8,7 @@
 #include "access.h"
 #include "cluster_node.h"
 #include "log.h"
-#include "conn.h"
+#include "stream.h"
 #include "route_common.h"
 #include "router.h"
 
@@ -18,7 +18,7 @@
 #define MAX_NEW_CHANNELS_PER_STREAM 16
 
 typedef struct gap_context {
-    conn *c;
+    stream *st;
     const char *last_id;
     size_t last_id_len;
 } gap_context;
@@ -32,22 +32,22 @@ static void log_gap(void *ctx, const channel *ch) {
     char id[65];
     snprintf(id, sizeof id, "%.*s", (int)(gap->last_id_len > 64 ? 64 : gap->last_id_len), gap->last_id);
     log_event(LOG_SEV_WARN, "subscriber resumed after an id whose successors are no longer in history",
-              LOG_STR("peer", gap->c->peer), LOG_STR("channel", name), LOG_STR("last_event_id", id));
+              LOG_STR("peer", gap->st->peer), LOG_STR("channel", name), LOG_STR("last_event_id", id));
 }
 
-/* The stream's response head, after what c->out still owes; -1 if memory
+/* The stream's response head, after what st->out still owes; -1 if memory
  * ran out (part of it may be there). */
-static int append_stream_head(conn *c) {
-    buf *out = &c->out;
+static int append_stream_head(stream *st) {
+    buf *out = &st->out;
     int failed = buf_append_str(out, "HTTP/1.1 200 OK\r\n"
                                      "Content-Type: text/event-stream; charset=utf-8\r\n"
                                      "Cache-Control: no-store\r\n"
                                      "X-Accel-Buffering: no\r\n"
                                      "Connection: close\r\n") < 0;
-    if (!c->srv->opt->no_ui)
+    if (!st->srv->opt->no_ui)
         failed |= buf_append_str(out, "Vary: Accept\r\n") < 0; /* browsers asking for HTML get the viewer here */
     buf cors = BUF_INIT;
-    route_cors_headers(c, &cors);
+    route_cors_headers(st, &cors);
     failed |= cors.failed || buf_append(out, cors.data, cors.len) < 0 || buf_append_str(out, "\r\n") < 0;
     buf_free(&cors);
     return failed ? -1 : 0;
@@ -60,21 +60,21 @@ static void release_channels(hub *h, channel **chans, size_t count) {
 }
 
 /* Acquire one channel of a subscription, counting those it creates. */
-static int acquire_for_stream(conn *c, const char *name, size_t len, channel **out, size_t *count,
+static int acquire_for_stream(stream *st, const char *name, size_t len, channel **out, size_t *count,
                               size_t *created) {
-    hub *h = &c->srv->hub;
+    hub *h = &st->srv->hub;
     channel *existing = hub_channel_find(h, name, len);
     for (size_t k = 0; existing && k < *count; k++)
         if (out[k] == existing)
             return 0; /* listed twice: followed once */
     if (!existing && ++*created > MAX_NEW_CHANNELS_PER_STREAM) {
-        conn_reply_status(c, 503, "a stream may wait on at most 16 channels that nothing has published to yet",
+        stream_reply_status(st, 503, "a stream may wait on at most 16 channels that nothing has published to yet",
                      "Retry-After: 5\r\n");
         return -1;
     }
     channel *ch = hub_channel_acquire(h, name, len, HUB_FOR_SUBSCRIBING);
     if (!ch) {
-        conn_reply_status(c, 503, "too many channels that nothing has published to yet (--max-channels)",
+        stream_reply_status(st, 503, "too many channels that nothing has published to yet (--max-channels)",
                      "Retry-After: 5\r\n");
         return -1;
     }
@@ -99,11 +99,11 @@ static int already_named(const stream_request *s, channel_name n) {
 
 /* Read the names (one listed twice is followed once); -1 after answering
  * when they are not acceptable. */
-static int stream_names(conn *c, const http_request *req, stream_request *s) {
+static int stream_names(stream *st, const http_request *req, stream_request *s) {
     long list_len = http_query_param(req, "channels", s->list, sizeof s->list);
     s->count = 0;
     if (list_len == -2) {
-        conn_reply_status(c, 414, "the channels list is longer than 4095 bytes", NULL);
+        stream_reply_status(st, 414, "the channels list is longer than 4095 bytes", NULL);
         return -1;
     }
     if (list_len < 0) {
@@ -113,11 +113,11 @@ static int stream_names(conn *c, const http_request *req, stream_request *s) {
         return 0;
     }
     if (req->path_len != 1) {
-        conn_reply_status(c, 400, "use the channels parameter on / only (/?channels=a,b)", NULL);
+        stream_reply_status(st, 400, "use the channels parameter on / only (/?channels=a,b)", NULL);
         return -1;
     }
     if (memchr(s->list, '\0', (size_t)list_len)) {
-        conn_reply_status(c, 400, "invalid channel name in channels", NULL);
+        stream_reply_status(st, 400, "invalid channel name in channels", NULL);
         return -1;
     }
     for (char *item = s->list, *next; item; item = next) {
@@ -127,13 +127,13 @@ static int stream_names(conn *c, const http_request *req, stream_request *s) {
         channel_name n = {item, strlen(item)};
         route_trim_slashes(&n.name, &n.len);
         if (!hub_channel_name_valid(n.name, n.len)) {
-            conn_reply_status(c, 400, "invalid channel name in channels", NULL);
+            stream_reply_status(st, 400, "invalid channel name in channels", NULL);
             return -1;
         }
         if (already_named(s, n))
             continue;
         if (s->count == MAX_STREAM_CHANNELS) {
-            conn_reply_status(c, 400, "at most 64 channels in one stream", NULL);
+            stream_reply_status(st, 400, "at most 64 channels in one stream", NULL);
             return -1;
         }
         s->names[s->count++] = n;
@@ -142,31 +142,31 @@ static int stream_names(conn *c, const http_request *req, stream_request *s) {
 }
 
 /* May the request read them all (access.c)? -1 after refusing. */
-static int may_read(conn *c, const http_request *req, const stream_request *s, int64_t *expires_s) {
+static int may_read(stream *st, const http_request *req, const stream_request *s, int64_t *expires_s) {
     access_denial why;
-    int status = access_check_subscribe(c, req, s->names, s->count, &why, expires_s);
+    int status = access_check_subscribe(st, req, s->names, s->count, &why, expires_s);
     if (status == 0)
         return 0;
-    log_verbose("refused a subscriber at %s: %s", c->peer, why.reason);
+    log_verbose("refused a subscriber at %s: %s", st->peer, why.reason);
     buf extra = BUF_INIT;
     buf_append_str(&extra, why.extra_headers ? why.extra_headers : "");
-    route_cors_headers(c, &extra); /* so a page of an allowed origin can read why */
+    route_cors_headers(st, &extra); /* so a page of an allowed origin can read why */
     buf_append_char(&extra, '\0');
     if (extra.failed)
-        conn_refuse_no_memory(c);
+        stream_refuse_no_memory(st);
     else
-        conn_reply_status(c, status, why.reason, extra.data);
+        stream_reply_status(st, status, why.reason, extra.data);
     buf_free(&extra);
     return -1;
 }
 
 /* Acquire every channel named; -1 after answering (none held then). */
-static int acquire_all(conn *c, const stream_request *s, channel **out, size_t *count) {
+static int acquire_all(stream *st, const stream_request *s, channel **out, size_t *count) {
     size_t created = 0;
     *count = 0;
     for (size_t k = 0; k < s->count; k++)
-        if (acquire_for_stream(c, s->names[k].name, s->names[k].len, out, count, &created) < 0) {
-            release_channels(&c->srv->hub, out, *count);
+        if (acquire_for_stream(st, s->names[k].name, s->names[k].len, out, count, &created) < 0) {
+            release_channels(&st->srv->hub, out, *count);
             return -1;
         }
     return 0;
@@ -188,58 +188,58 @@ static int accepts_only_images(const http_request *req) {
  * a channel open. They get a stream only of a channel that exists, asked
  * once access is granted: a 404 before a 401 would tell anyone without a
  * token which private channels exist. */
-static int wants_no_stream(conn *c, const http_request *req) {
+static int wants_no_stream(stream *st, const http_request *req) {
     const char *name = req->path;
     size_t len = req->path_len;
     route_trim_slashes(&name, &len);
     int automatic = (len == 11 && memcmp(name, "favicon.ico", 11) == 0) || (len == 10 && memcmp(name, "robots.txt", 10) == 0);
     if (!automatic && !accepts_only_images(req))
         return 0;
-    return req->query != NULL || !hub_channel_find(&c->srv->hub, name, len);
+    return req->query != NULL || !hub_channel_find(&st->srv->hub, name, len);
 }
 
-void subscribe_route_handle(conn *c, const http_request *req) {
-    server *srv = c->srv;
+void subscribe_route_handle(stream *st, const http_request *req) {
+    server *srv = st->srv;
     channel *chans[MAX_STREAM_CHANNELS];
     size_t count;
     stream_request names;
     int64_t expires_s;
-    if (stream_names(c, req, &names) < 0 || may_read(c, req, &names, &expires_s) < 0)
+    if (stream_names(st, req, &names) < 0 || may_read(st, req, &names, &expires_s) < 0)
         return;
-    if (wants_no_stream(c, req)) {
-        conn_reply_status(c, 404, "not an event stream: no channel of that name", NULL);
+    if (wants_no_stream(st, req)) {
+        stream_reply_status(st, 404, "not an event stream: no channel of that name", NULL);
         return;
     }
     if (!server_cluster_synced(srv)) {
         /* History is not read from Redis yet: a Last-Event-ID would not be
          * found (a false gap), and old events would come as new ones. */
-        conn_reply_status(c, 503, "this node is still reading the cluster's history from Redis; try again",
+        stream_reply_status(st, 503, "this node is still reading the cluster's history from Redis; try again",
                           "Retry-After: 1\r\n");
         return;
     }
-    if (acquire_all(c, &names, chans, &count) < 0)
+    if (acquire_all(st, &names, chans, &count) < 0)
         return;
-    conn_restart_output(c);
-    size_t owed = c->out.len; /* an interim response's unsent bytes */
-    int failed = append_stream_head(c) < 0;
+    stream_restart_output(st);
+    size_t owed = st->out.len; /* an interim response's unsent bytes */
+    int failed = append_stream_head(st) < 0;
     char flag[8];
-    c->sub.envelope = http_query_param(req, "envelope", flag, sizeof flag) == 1 && flag[0] == '1';
-    if (failed || http_request_method_is(req, "HEAD") || subscriber_attach(&srv->hub.subs, &c->sub, chans, count) < 0) {
+    st->sub.envelope = http_query_param(req, "envelope", flag, sizeof flag) == 1 && flag[0] == '1';
+    if (failed || http_request_method_is(req, "HEAD") || subscriber_attach(&srv->hub.subs, &st->sub, chans, count) < 0) {
         release_channels(&srv->hub, chans, count);
         if (failed || !http_request_method_is(req, "HEAD")) {
-            c->out.len = owed; /* not the 200's head before the refusal */
-            conn_reply_status(c, 503, "out of memory", "Retry-After: 1\r\n");
+            st->out.len = owed; /* not the 200's head before the refusal */
+            stream_reply_status(st, 503, "out of memory", "Retry-After: 1\r\n");
             return;
         }
-        conn_start_reply(c);
+        stream_start_reply(st);
         return;
     }
     /* The first bytes open the stream at once for clients and proxies. */
     if (srv->opt->retry_ms >= 0)
-        sse_encode_retry(&c->out, (unsigned long long)srv->opt->retry_ms);
+        sse_encode_retry(&st->out, (unsigned long long)srv->opt->retry_ms);
     char name[256];
-    conn_stream_name(c, name, sizeof name);
-    buf_printf(&c->out, ": ssed stream %s\n\n", name);
+    stream_name(st, name, sizeof name);
+    buf_printf(&st->out, ": ssed stream %s\n\n", name);
 
     /* Any Last-Event-ID is passed on, even one longer than ssed's ids: the
      * hub answers that with a gap notice rather than ignoring it. */
@@ -255,16 +255,16 @@ void subscribe_route_handle(conn *c, const http_request *req) {
         last_id = query_id;
         last_len = (size_t)query_len;
     }
-    gap_context gap = {c, last_id ? last_id : "", last_id ? last_len : 0};
+    gap_context gap = {st, last_id ? last_id : "", last_id ? last_len : 0};
     if (query_len == -2) {
         /* Too long: history reads none of it, and answers with a gap; the
          * notice repeats it up to the NUL, so as "" (query_id is ""). */
         last_id = query_id;
         last_len = HUB_MAX_ID_LEN + 1;
     }
-    subscriber_resume(&srv->hub.subs, &c->sub, last_id, last_len, srv->opt->replay, log_gap, &gap);
-    conn_start_stream(c);
+    subscriber_resume(&srv->hub.subs, &st->sub, last_id, last_len, srv->opt->replay, log_gap, &gap);
+    stream_subscribe(st);
     if (expires_s)
-        conn_end_stream_at(c, expires_s);
+        stream_end_at(st, expires_s);
 }
 

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "conn.h"
+#include "stream.h"
 
 extern const unsigned char viewer_html[], viewer_css[], viewer_js[];
 extern const size_t viewer_html_len, viewer_css_len, viewer_js_len;
@@ -41,8 +41,8 @@ static int viewer_render_page(const http_request *req, buf *out) {
     return buf_append(out, p, (size_t)(end - p));
 }
 
-int viewer_serve_page(conn *c, const http_request *req) {
-    if (c->srv->opt->no_ui)
+int viewer_serve_page(stream *st, const http_request *req) {
+    if (st->srv->opt->no_ui)
         return 0;
     const http_header *accept = http_request_header(req, "accept");
     if (!accept || !http_header_has_token(accept, "text/html") || http_header_has_token(accept, "text/event-stream"))
@@ -50,23 +50,23 @@ int viewer_serve_page(conn *c, const http_request *req) {
     buf page = BUF_INIT;
     if (viewer_render_page(req, &page) < 0) {
         buf_free(&page);
-        conn_refuse_no_memory(c);
+        stream_refuse_no_memory(st);
         return 1;
     }
-    conn_reply_body(c, 200, "text/html; charset=utf-8", VIEWER_HEADERS "Vary: Accept\r\n", page.data, page.len,
+    stream_reply_body(st, 200, "text/html; charset=utf-8", VIEWER_HEADERS "Vary: Accept\r\n", page.data, page.len,
                     http_request_method_is(req, "HEAD"));
     buf_free(&page);
     return 1;
 }
 
-int viewer_serve_asset(conn *c, const char *name, size_t len, int head_only) {
-    if (c->srv->opt->no_ui)
+int viewer_serve_asset(stream *st, const char *name, size_t len, int head_only) {
+    if (st->srv->opt->no_ui)
         return 0;
     if (len == 5 && memcmp(name, "ui.js", 5) == 0)
-        conn_reply_body(c, 200, "text/javascript; charset=utf-8", VIEWER_HEADERS, (const char *)viewer_js, viewer_js_len,
+        stream_reply_body(st, 200, "text/javascript; charset=utf-8", VIEWER_HEADERS, (const char *)viewer_js, viewer_js_len,
                    head_only);
     else if (len == 6 && memcmp(name, "ui.css", 6) == 0)
-        conn_reply_body(c, 200, "text/css; charset=utf-8", VIEWER_HEADERS, (const char *)viewer_css, viewer_css_len,
+        stream_reply_body(st, 200, "text/css; charset=utf-8", VIEWER_HEADERS, (const char *)viewer_css, viewer_css_len,
                    head_only);
     else
         return 0;

@@ -4,13 +4,13 @@
 #ifndef SSED_VIEWER_H
 #define SSED_VIEWER_H
 
-#include "conn.h"
+#include "stream.h"
 #include "http_request.h"
 
 /* The page for a GET of a channel when the client asks for HTML and not for
  * an event stream, unless --no-ui. Returns 1 if it answered. */
-int viewer_serve_page(conn *c, const http_request *req);
+int viewer_serve_page(stream *st, const http_request *req);
 /* The page's script and style under /_ssed/. Returns 1 if it answered. */
-int viewer_serve_asset(conn *c, const char *name, size_t len, int head_only);
+int viewer_serve_asset(stream *st, const char *name, size_t len, int head_only);
 
 #endif
