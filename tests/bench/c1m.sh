@@ -168,11 +168,11 @@ signal_all() {
 # peek_total: the events every client has counted this phase, summed.
 peek_n=0
 peek_total() {
-    local i j total=0
+    local i total=0
     peek_n=$((peek_n + 1))
     signal_all USR2
     for i in $(seq 0 $((clients - 1))); do
-        for j in $(seq 1 50); do
+        for _ in $(seq 1 50); do
             [ "$(grep -c '^peek' "$work/client-$i.out")" -ge "$peek_n" ] && break
             sleep 0.1
         done

@@ -61,6 +61,7 @@ typedef struct sub {
 typedef struct opts {
     const char *host, *path;
     int port, conns, src_first, src_count, connect_timeout;
+    int connect_rate; /* connections started per second; 0: as fast as they complete */
     int publish, rate, seconds, size;
     uint64_t first_seq;
 } opts;
@@ -187,6 +188,7 @@ typedef struct run {
     struct sockaddr_in to;
     sub *subs;
     int epfd, next, connecting, held, failed, closed;
+    uint64_t started_ns;
     char request[512];
     size_t request_len;
 } run;
@@ -209,7 +211,10 @@ static void finish(run *r, sub *s, int failed) {
 /* Start connections until CONNECTS_IN_FLIGHT are under way: a storm of
  * 19,000 at once would overflow the server's listen backlog. */
 static void connect_more(run *r) {
-    while (r->next < r->o->conns && r->connecting < CONNECTS_IN_FLIGHT) {
+    int allowed = r->o->conns;
+    if (r->o->connect_rate) /* spread out, as clients arrive in life: their keep-alives come due spread out too */
+        allowed = (int)((now_ns() - r->started_ns) / (1000000000u / (uint64_t)r->o->connect_rate)) + 1;
+    while (r->next < r->o->conns && r->next < allowed && r->connecting < CONNECTS_IN_FLIGHT) {
         sub *s = &r->subs[r->next];
         s->fd = start_connect(r->o, &r->to, r->next++);
         if (s->fd < 0) {
@@ -307,7 +312,8 @@ static int subscribe(const opts *o) {
     r.epfd = epoll_create1(EPOLL_CLOEXEC);
     if (r.epfd < 0)
         die("epoll_create1");
-    uint64_t deadline = now_ns() + (uint64_t)o->connect_timeout * 1000000000u;
+    r.started_ns = now_ns();
+    uint64_t deadline = r.started_ns + (uint64_t)o->connect_timeout * 1000000000u;
     int ready = 0, phase = 0;
     struct epoll_event evs[1024];
     while (!want_stop) {
@@ -329,7 +335,7 @@ static int subscribe(const opts *o) {
             want_report = 0;
             report(&r, ++phase);
         }
-        int n = epoll_wait(r.epfd, evs, 1024, 200);
+        int n = epoll_wait(r.epfd, evs, 1024, o->connect_rate && r.next < o->conns ? 1 : 200);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -393,7 +399,7 @@ static int publish(const opts *o) {
 
 static void usage(void) {
     fprintf(stderr, "Usage: c1m_client --port PORT [--host 127.0.0.1] [--path /] [--conns N] [--sources FIRST:COUNT]\n"
-                    "                  [--connect-timeout S]\n"
+                    "                  [--connect-timeout S] [--connect-rate PER_SECOND]\n"
                     "       c1m_client --publish --port PORT [--rate N] [--seconds S] [--size BYTES] [--first-seq N]\n");
     exit(2);
 }
@@ -404,7 +410,8 @@ int main(int argc, char **argv) {
     static const struct option longs[] = {
         {"host", 1, 0, 'H'},    {"port", 1, 0, 'p'},  {"path", 1, 0, 'P'},         {"conns", 1, 0, 'n'},
         {"sources", 1, 0, 's'}, {"publish", 0, 0, 'u'}, {"connect-timeout", 1, 0, 't'}, {"rate", 1, 0, 'r'},
-        {"seconds", 1, 0, 'S'}, {"size", 1, 0, 'z'},  {"first-seq", 1, 0, 'f'},     {0, 0, 0, 0}};
+        {"seconds", 1, 0, 'S'}, {"size", 1, 0, 'z'},  {"first-seq", 1, 0, 'f'},
+        {"connect-rate", 1, 0, 'c'}, {0, 0, 0, 0}};
     for (int c; (c = getopt_long(argc, argv, "", longs, NULL)) != -1;) {
         switch (c) {
         case 'H': o.host = optarg; break;
@@ -421,11 +428,12 @@ int main(int argc, char **argv) {
         case 'r': o.rate = atoi(optarg); break;
         case 'S': o.seconds = atoi(optarg); break;
         case 'z': o.size = atoi(optarg); break;
+        case 'c': o.connect_rate = atoi(optarg); break;
         case 'f': o.first_seq = strtoull(optarg, NULL, 10); break;
         default: usage();
         }
     }
-    if (o.port <= 0 || o.port > 65535 || o.conns < 1 || o.rate < 1 || o.seconds < 1 || o.size < 40)
+    if (o.port <= 0 || o.port > 65535 || o.conns < 1 || o.connect_rate < 0 || o.connect_rate > 1000000000 || o.rate < 1 || o.seconds < 1 || o.size < 40)
         usage();
     struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: epoll_wait returns to look at the flags */
     sigemptyset(&sa.sa_mask);
