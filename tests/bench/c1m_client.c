@@ -68,6 +68,7 @@ typedef struct opts {
 
 static volatile sig_atomic_t want_report, want_peek, want_stop;
 static uint32_t hist[HIST_MS + 1];
+static uint64_t gaps; /* events whose seq did not follow the last one's: lost, repeated or reordered */
 
 static void on_signal(int sig) {
     if (sig == SIGUSR1)
@@ -133,12 +134,12 @@ static void on_line(sub *s, const char *line, size_t len, uint64_t now) {
     unsigned long long ns = strtoull(tmp + 6, &end, 10);
     unsigned long long seq = strtoull(end, NULL, 10);
     s->got++;
+    if (s->last_seq && seq != s->last_seq + 1)
+        gaps++;
     uint64_t ms = now > ns ? (now - ns) / 1000000u : 0;
     hist[ms > HIST_MS ? HIST_MS : ms]++;
     s->last_seq = seq;
 }
-
-static uint64_t gaps;
 
 /* Split what was read into lines, the carry first. */
 static void on_bytes(sub *s, const char *p, size_t len, uint64_t now) {
@@ -150,17 +151,11 @@ static void on_bytes(sub *s, const char *p, size_t len, uint64_t now) {
             memcpy(s->carry + s->carry_len, p, take);
             s->carry_len += (uint8_t)take;
             if (nl) {
-                uint64_t before = s->last_seq;
                 on_line(s, s->carry, s->carry_len, now);
-                if (before && s->last_seq != before && s->last_seq != before + 1)
-                    gaps++;
                 s->carry_len = 0;
             }
         } else {
-            uint64_t before = s->last_seq;
             on_line(s, p, part, now);
-            if (before && s->last_seq != before && s->last_seq != before + 1)
-                gaps++;
         }
         if (!nl)
             return;
