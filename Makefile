@@ -6,6 +6,10 @@
 #   make fuzz            run each fuzz target for FUZZ_SECONDS (60)
 #   make bench           print the benchmark figures (with the cluster's, when
 #                        redis-server is installed and ssed built with Redis)
+#   make bench-c1m       idle and broadcast figures for C1M_SUBS (200,000)
+#                        subscribers over N --reuse-port ssed processes
+#                        sharing channels through Redis (tests/bench/c1m.sh;
+#                        not part of make bench; a few minutes, niced)
 #   make soak            the cluster soak: 3 ssed nodes on one Redis, 1,000
 #                        events/s to 1,000 subscribers, a node killed every 10 s;
 #                        fails on any acknowledged event lost or duplicated
@@ -135,7 +139,7 @@ LIB := $(BUILD_DIR)/libssetools.a
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD_DIR)/obj/%.o)
 
-.PHONY: all check unit fuzz bench soak install uninstall clean deps demo deb check-package
+.PHONY: all check unit fuzz bench bench-c1m soak install uninstall clean deps demo deb check-package
 all: $(BINS:%=$(BUILD_DIR)/%)
 
 $(BUILD_DIR)/obj/%.o: %.c
@@ -198,6 +202,9 @@ bench: all
 	@bash tests/bench/viewer_load.sh $(BUILD_DIR)
 	@echo "== cluster (--redis): tests/bench/cluster_bench.sh"
 	@bash tests/bench/cluster_bench.sh $(BUILD_DIR)
+
+bench-c1m: all
+	@nice -n 10 bash tests/bench/c1m.sh $(BUILD_DIR)
 
 soak: all
 	@python3 tests/soak/cluster_soak.py $(BUILD_DIR)

@@ -625,6 +625,17 @@ cluster_msg() { printf '#%s %s 1\n%s\n%s' "$1" "$2" "${#3}" "$3"; }
 # stats_valid URL: /_ssed/stats is valid JSON.
 stats_valid() { curl -s --max-time 10 "$1/_ssed/stats" | python3 -m json.tool >/dev/null; }
 
+@test "cluster: the root channel (/) is shared: a POST to / on one node reaches a subscriber of / on another" {
+    start_node A
+    start_node B
+    curl -sN --max-time 600 "$B_URL/" >"$RT/root" 2>/dev/null 3>&- 8>&- 9>&- &
+    echo $! >>"$BATS_TEST_TMPDIR/pids"
+    wait_for_line "$RT/root" '^: ssed stream' 10
+    [ "$(post_code "$A_URL/" 'to the root')" = 200 ]
+    wait_for_line "$RT/root" '^data: to the root$' 10
+    [ "$(stat "$B_URL" redis_messages_refused)" = 0 ]
+}
+
 @test "cluster: hostile data from any Redis client (bad channel names, ids, numbers, garbage) is counted and skipped; stats stay JSON and events flow" {
     # The channel list read at start, and a stream entry whose id holds a
     # newline, as another Redis client could leave them.

@@ -280,7 +280,13 @@ int server_next_timeout(server *srv, uint64_t now) {
     }
     if (srv->opt->keepalive_ms > 0 && !list_empty(&srv->streaming)) {
         stream *st = list_entry(srv->streaming.next, stream, timer_link);
-        uint64_t t = st->since_ms + srv->opt->keepalive_ms;
+        /* Rounded up to a step of keepalive/8, at most 1 s: subscribers
+         * that arrived spread out would each wake the loop on its own
+         * (a wakeup costs about what the keep-alive write does), while a
+         * step's worth share one wakeup and stay together after it. */
+        uint64_t step = srv->opt->keepalive_ms / 8;
+        step = step > 1000 ? 1000 : step ? step : 1;
+        uint64_t t = (st->since_ms + srv->opt->keepalive_ms + step - 1) / step * step;
         if (t < next)
             next = t;
     }

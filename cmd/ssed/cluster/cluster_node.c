@@ -76,9 +76,11 @@ static void refuse(cluster_node *node, enum redis_refusal kind, uint64_t count, 
              what[kind], why);
 }
 
-/* A channel name read from Redis, checked as a request's path is. */
+/* A channel name read from Redis, checked as a request's path is. The
+ * root channel's name is empty (ssed:c:, ssed:s:): refusing that dropped
+ * every event published to / before any subscriber saw it. */
 static int name_valid(cluster_node *node, const char *chan, size_t len) {
-    if (len && hub_channel_name_valid(chan, len))
+    if (hub_channel_name_valid(chan, len))
         return 1;
     refuse(node, REFUSED_NAME, 1, "not a valid channel name");
     return 0;
