@@ -277,7 +277,9 @@ static int take_request(connection *c) {
     c->requests++;
     list_remove(&c->timer_link); /* its stream keeps the deadlines now */
     stream_take_request(st, rc, &req, status, reason);
-    if (rc > 0)
+    if (c->current == st && st->state == STREAM_SUBSCRIBED)
+        drop_read_buffer(c); /* a subscriber's connection reads no more requests */
+    else if (rc > 0)
         consume_read_buffer(c, (size_t)rc);
     return 1;
 }
