@@ -662,3 +662,36 @@ stats_valid() { curl -s --max-time 10 "$1/_ssed/stats" | python3 -m json.tool >/
     printf 'data: a-1\ndata: b-1\ndata: a-2\ndata: b-2\ndata: a-3\ndata: b-3\n' >"$RT/want"
     [ "$(grep '^data: ' "$RT/a")" = "$(cat "$RT/want")" ]
 }
+
+# id_of FILE DATA: the id of the event with that data in a saved stream.
+id_of() { $CHECK events "$1" | grep " $2\$" | head -1 | cut -d' ' -f1; }
+
+@test "cluster: a hole the stream no longer covers is kept in history: a later resume across it gets ssed-gap, the log names the last event lost" {
+    start_node A
+    start_node B
+    sub a "$A_URL"
+    for i in 1 2; do [ "$(post_code "$A_URL/news" "e-$i")" = 200 ]; done
+    eventually 10 stat_above "$B_URL" events_received 1
+    # B frozen, its subscription cut: it misses e-3 and e-4, which then
+    # leave the stream before it can read them back.
+    kill -STOP "$B_PID"
+    redis-cli -p "$REDIS_PORT" client kill type pubsub >/dev/null
+    # (A's subscription was cut too: it answers 503 until it is back.)
+    for i in 3 4; do eventually 10 code_is 200 "$A_URL/news" "e-$i"; done
+    redis-cli -p "$REDIS_PORT" xtrim ssed:s:news maxlen 0 >/dev/null
+    eventually 10 code_is 200 "$A_URL/news" e-5
+    kill -CONT "$B_PID"
+    eventually 10 stat_above "$B_URL" gaps 0
+    wait_for_data "$RT/a" 5 10
+    # The log names the last event lost (e-4), not the first kept (e-5).
+    grep -q "events after $(id_of "$RT/a" e-2) up to $(id_of "$RT/a" e-4) are no longer" "$RT/B.err"
+    # Resumes after the hole opened, by clients that were not connected:
+    # told of it where it is, and given what B still holds on both sides.
+    resume_summary "$B_URL" "$(id_of "$RT/a" e-2)" >"$RT/r2"
+    printf '<gap>\ne-5\n' | diff - "$RT/r2"
+    resume_summary "$B_URL" "$(id_of "$RT/a" e-1)" >"$RT/r1"
+    printf 'e-2\n<gap>\ne-5\n' | diff - "$RT/r1"
+    # Past the hole (it saw e-4 on A): nothing lost, no gap.
+    resume_summary "$B_URL" "$(id_of "$RT/a" e-4)" >"$RT/r4"
+    printf 'e-5\n' | diff - "$RT/r4"
+}

@@ -52,6 +52,9 @@ struct cluster_node {
      * read its stream, so history holds what a subscriber may ask for. */
     int was_up, synced;
     int closing; /* the link is being closed: what fails now is not resent */
+    /* The delivery announced a hole (announce_gap) right before the event
+     * it delivers next: that event is marked in history (hub_mark_hole). */
+    uint64_t hole_after, hole_last_lost;
     /* A fill failed with the link up: failed fills are asked again then. */
     uint64_t fill_retry_at_ms, fill_retry_delay_ms;
 };
@@ -94,6 +97,8 @@ static void refuse_malformed(cluster_node *node, uint64_t before) {
 static void deliver(void *ctx, const char *chan, size_t len, const cluster_event *ev, int live) {
     cluster_node *node = ctx;
     hub *h = &node->srv->hub;
+    uint64_t hole_after = node->hole_after, hole_last_lost = node->hole_last_lost;
+    node->hole_after = node->hole_last_lost = 0;
     channel *ch = hub_channel_acquire(h, chan, len, HUB_FOR_PUBLISHING);
     if (!ch) {
         log_warn("redis: event %llu for /%.*s dropped: too many channels (--max-channels)",
@@ -101,6 +106,8 @@ static void deliver(void *ctx, const char *chan, size_t len, const cluster_event
         return;
     }
     int rc = live ? hub_publish_event(h, ch, &ev->ev) : hub_retain_event(h, ch, &ev->ev);
+    if (rc == SSE_ENCODE_OK && hole_last_lost)
+        hub_mark_hole(h, ch, hole_after, hole_last_lost);
     if (rc != SSE_ENCODE_OK && rc != SSE_ENCODE_NOMEM)
         refuse(node, REFUSED_EVENT, 1, hub_strerror(rc));
     else if (rc != SSE_ENCODE_OK)
@@ -111,12 +118,15 @@ static void deliver(void *ctx, const char *chan, size_t len, const cluster_event
 }
 
 /* The stream no longer holds what came between: tell the channel's live
- * subscribers with ssed's usual gap notice. */
+ * subscribers with ssed's usual gap notice, and mark the hole in history
+ * (deliver, next) for those who resume across it later. */
 static void announce_gap(void *ctx, const char *chan, size_t len, uint64_t last, const cluster_event *ev) {
     cluster_node *node = ctx;
     hub *h = &node->srv->hub;
     log_warn("redis: /%.*s: events after %llu up to %llu are no longer in the stream; subscribers told (ssed-gap)",
-             (int)len, chan, (unsigned long long)last, (unsigned long long)ev->n);
+             (int)len, chan, (unsigned long long)last, (unsigned long long)ev->prev);
+    node->hole_after = last;
+    node->hole_last_lost = ev->prev;
     channel *ch = hub_channel_find(h, chan, len);
     if (!ch)
         return;
