@@ -695,3 +695,39 @@ id_of() { $CHECK events "$1" | grep " $2\$" | head -1 | cut -d' ' -f1; }
     resume_summary "$B_URL" "$(id_of "$RT/a" e-4)" >"$RT/r4"
     printf 'e-5\n' | diff - "$RT/r4"
 }
+
+@test "cluster: a resume on a node catching up (link back, its stream reads failing) waits (503) until it has caught up, then gets no duplicates" {
+    redis-cli -p "$REDIS_PORT" acl setuser nox on '>pw' '~*' '&*' +@all >/dev/null
+    start_node A
+    NODE_REDIS_URL="redis://nox:pw@127.0.0.1:$REDIS_PORT" start_node B
+    sub a "$A_URL"
+    sub_until_open b0 "$B_URL"
+    for i in 1 2; do [ "$(post_code "$A_URL/news" "e-$i")" = 200 ]; done
+    wait_for_data "$RT/b0" 2 10
+    # B's link cut: it reconnects, but cannot read the streams back, so
+    # it stays behind on news while A publishes on.
+    redis-cli -p "$REDIS_PORT" acl setuser nox -xrange -xrevrange >/dev/null
+    redis-cli -p "$REDIS_PORT" client kill user nox >/dev/null
+    eventually 10 stat_above "$B_URL" stream_reads_failed 0
+    for i in 3 4; do eventually 10 code_is 200 "$A_URL/news" "e-$i"; done
+    wait_for_data "$RT/a" 4 10
+    seen=$(id_of "$RT/a" e-4)
+    # A client that saw e-4 on A resumes on B: not yet.
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "Last-Event-ID: $seen" "$B_URL/news")" = 503 ]
+    # One that resumes from what B holds, or starts afresh, is served.
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 -H "Last-Event-ID: $(id_of "$RT/a" e-2)" "$B_URL/news")" = 200 ]
+    redis-cli -p "$REDIS_PORT" acl setuser nox +xrange +xrevrange >/dev/null
+    sub_until_open b "$B_URL" -H "Last-Event-ID: $seen"
+    [ "$(post_code "$A_URL/news" e-5)" = 200 ]
+    wait_for_line "$RT/b" '^data: e-5$' 10
+    echo e-5 >"$RT/want"
+    run $CHECK same "$RT/want" "$RT/b"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    # B's subscriber from before got everything once, in order.
+    wait_for_data "$RT/b0" 5 10
+    seq 1 5 | sed 's/^/e-/' >"$RT/want"
+    run $CHECK same "$RT/want" "$RT/b0"
+    echo "$output"
+    [ "$status" -eq 0 ]
+}

@@ -286,6 +286,7 @@ void server_cluster_step(server *srv, uint64_t now_ms) {
     if (!node)
         return;
     cluster_link_step(node->link, now_ms);
+    server_cluster_synced(srv); /* latched when first caught up, not when first asked */
     for (size_t i = 0; i < srv->input_count; i++) {
         input_feed *f = &node->feeds[i];
         if (f->retry_at_ms && now_ms >= f->retry_at_ms) {
@@ -324,6 +325,16 @@ int server_cluster_synced(server *srv) {
     if (node && !node->synced)
         node->synced = node->was_up && delivery_caught_up(&node->delivery);
     return !node || node->synced;
+}
+
+int server_cluster_may_resume(server *srv, const char *chan, size_t len, const char *last_id, size_t last_len) {
+    cluster_node *node = srv->cluster;
+    uint64_t wanted;
+    if (!node || !last_id || !event_id_parse_number(last_id, last_len, &wanted))
+        return 1;
+    if (wanted <= delivery_last(&node->delivery, chan, len))
+        return 1; /* what follows it here is news to the client, late or not */
+    return cluster_link_ready(node->link) && delivery_channel_caught_up(&node->delivery, chan, len);
 }
 
 int server_cluster_publish(server *srv, channel *ch, const cluster_batch *b, cluster_published_fn done, void *ctx) {
