@@ -731,3 +731,21 @@ id_of() { $CHECK events "$1" | grep " $2\$" | head -1 | cut -d' ' -f1; }
     echo "$output"
     [ "$status" -eq 0 ]
 }
+
+@test "cluster: a Redis client naming more channels than --max-channels allows: logged once per interval with a count, not once per event" {
+    start_node A --max-channels 3
+    sub a "$A_URL"
+    for i in $(seq 1 200); do
+        redis-cli -p "$REDIS_PORT" publish "ssed:c:flood-$i" "$(cluster_msg "$i" 0 $'-1 0 -1\nx')" >/dev/null
+    done
+    [ "$(post_code "$A_URL/news" real)" = 200 ]
+    wait_for_line "$RT/a" '^data: real$' 10
+    wait_for_line "$RT/A.err" 'events dropped: too many channels' 10
+    grep 'too many channels' "$RT/A.err"
+    [ "$(grep -c 'too many channels' "$RT/A.err")" -le 2 ]
+    # Every drop is in a count; SIGTERM logs the rest.
+    kill -TERM "$A_PID"
+    wait_for_exit "$A_PID" 10
+    total=$(grep -oE '[0-9]+ events dropped: too many channels' "$RT/A.err" | awk '{ n += $1 } END { print n }')
+    [ "$total" -ge 190 ]
+}

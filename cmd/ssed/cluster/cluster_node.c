@@ -41,6 +41,11 @@ enum redis_refusal { REFUSED_NAME, REFUSED_MESSAGE, REFUSED_EVENT, REFUSED_KINDS
 struct cluster_node {
     server *srv;
     int refusal_logged[REFUSED_KINDS];
+    /* Events dropped for --max-channels: any Redis client can name new
+     * channels, so they are logged once per CHANNEL_DROPS_LOG_MS with how
+     * many there were, not one line each. */
+    uint64_t channel_drops_unlogged, channel_drops_logged_ms;
+    char channel_drop_example[64];
     cluster_link *link;
     delivery delivery;
     input_feed feeds[2];
@@ -93,6 +98,21 @@ static void refuse_malformed(cluster_node *node, uint64_t before) {
     refuse(node, REFUSED_MESSAGE, node->delivery.stats.malformed - before, "malformed");
 }
 
+#define CHANNEL_DROPS_LOG_MS 10000
+
+/* Log the events dropped for --max-channels since the last such line, if
+ * it is time (or, at close, whatever is left: `now_ms` UINT64_MAX). */
+static void log_channel_drops(cluster_node *node, uint64_t now_ms) {
+    if (!node->channel_drops_unlogged)
+        return;
+    if (node->channel_drops_logged_ms && now_ms < node->channel_drops_logged_ms + CHANNEL_DROPS_LOG_MS)
+        return;
+    log_warn("redis: %llu events dropped: too many channels (--max-channels), %s among them; logged once per %d s",
+             (unsigned long long)node->channel_drops_unlogged, node->channel_drop_example, CHANNEL_DROPS_LOG_MS / 1000);
+    node->channel_drops_unlogged = 0;
+    node->channel_drops_logged_ms = now_ms;
+}
+
 /* The delivery's verdict: into the local hub, with the cluster's id. */
 static void deliver(void *ctx, const char *chan, size_t len, const cluster_event *ev, int live) {
     cluster_node *node = ctx;
@@ -101,8 +121,9 @@ static void deliver(void *ctx, const char *chan, size_t len, const cluster_event
     node->hole_after = node->hole_last_lost = 0;
     channel *ch = hub_channel_acquire(h, chan, len, HUB_FOR_PUBLISHING);
     if (!ch) {
-        log_warn("redis: event %llu for /%.*s dropped: too many channels (--max-channels)",
-                 (unsigned long long)ev->n, (int)len, chan);
+        if (!node->channel_drops_unlogged++)
+            snprintf(node->channel_drop_example, sizeof node->channel_drop_example, "/%.*s", (int)len, chan);
+        log_channel_drops(node, clock_now_ms());
         return;
     }
     int rc = live ? hub_publish_event(h, ch, &ev->ev) : hub_retain_event(h, ch, &ev->ev);
@@ -287,6 +308,7 @@ void server_cluster_step(server *srv, uint64_t now_ms) {
         return;
     cluster_link_step(node->link, now_ms);
     server_cluster_synced(srv); /* latched when first caught up, not when first asked */
+    log_channel_drops(node, now_ms);
     for (size_t i = 0; i < srv->input_count; i++) {
         input_feed *f = &node->feeds[i];
         if (f->retry_at_ms && now_ms >= f->retry_at_ms) {
@@ -315,6 +337,8 @@ int server_cluster_timeout(const server *srv, uint64_t now_ms) {
     int t = sooner(cluster_link_timeout(node->link, now_ms), until(node->fill_retry_at_ms, now_ms));
     for (size_t i = 0; i < srv->input_count; i++)
         t = sooner(t, until(node->feeds[i].retry_at_ms, now_ms));
+    if (node->channel_drops_unlogged)
+        t = sooner(t, until(node->channel_drops_logged_ms + CHANNEL_DROPS_LOG_MS, now_ms));
     return t;
 }
 
@@ -425,6 +449,8 @@ void server_cluster_close(server *srv) {
                      "may not have been published",
                      srv->inputs[i].name, lost);
     }
+    node->channel_drops_logged_ms = 0;
+    log_channel_drops(node, UINT64_MAX);
     node->closing = 1;
     intake_gate_leave(&node->link_gated);
     cluster_link_close(node->link); /* in-flight calls are answered (failed) here */
