@@ -749,3 +749,16 @@ id_of() { $CHECK events "$1" | grep " $2\$" | head -1 | cut -d' ' -f1; }
     total=$(grep -oE '[0-9]+ events dropped: too many channels' "$RT/A.err" | awk '{ n += $1 } END { print n }')
     [ "$total" -ge 190 ]
 }
+
+@test "cluster: the node's own stall (a loop turn of 6 s) is not taken for a silent Redis: the POST waiting meanwhile gets 200, no reconnect" {
+    command -v cc >/dev/null || skip "no C compiler to build tests/lib/stall_shim.c"
+    cc -shared -fPIC -o "$RT/stall_shim.so" "$TOP/tests/lib/stall_shim.c" -ldl
+    # The shim stalls the write that sends this POST's script call to Redis.
+    LD_PRELOAD="$RT/stall_shim.so" STALL_SHIM_MARK=stall-here STALL_SHIM_MS=6000 start_node A
+    sub a "$A_URL"
+    [ "$(post_code "$A_URL/news" before)" = 200 ]
+    [ "$(post_code "$A_URL/news" stall-here)" = 200 ]
+    wait_for_line "$RT/a" '^data: stall-here$' 10
+    [ "$(stat "$A_URL" connects)" = 1 ]
+    ! grep -q 'no answer' "$RT/A.err"
+}
