@@ -18,11 +18,18 @@ teardown() {
 
 CHECK="python3 $BATS_TEST_DIRNAME/lib/cluster_check.py"
 
-# start_redis: on REDIS_PORT (a free one the first time), data in $RT.
+# start_redis: on REDIS_PORT (a free one the first time), data in $RT
+# (no persistence unless REDIS_AOF=1).
 start_redis() {
     : "${REDIS_PORT:=$(free_port)}"
+    # REDIS_AOF=1: every write in the append-only file, fsynced before Redis answers.
+    if [ "${REDIS_AOF:-0}" = 1 ]; then
+        set -- --appendonly yes --appendfsync always
+    else
+        set -- --appendonly no
+    fi
     start_bg "$RT/redis.out" "$RT/redis.err" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
-        --appendonly no --dir "$RT"
+        "$@" --dir "$RT"
     REDIS_PID=$BG_PID
     local i
     for i in $(seq 1 $((100 * SSETOOLS_WAIT_SCALE))); do
@@ -761,4 +768,29 @@ id_of() { $CHECK events "$1" | grep " $2\$" | head -1 | cut -d' ' -f1; }
     wait_for_line "$RT/a" '^data: stall-here$' 10
     [ "$(stat "$A_URL" connects)" = 1 ]
     ! grep -q 'no answer' "$RT/A.err"
+}
+
+@test "cluster: Redis killed and restarted with appendonly yes and appendfsync always: nothing lost, no ssed-gap, ids go on" {
+    REDIS_AOF=1
+    stop_pid "$REDIS_PID"
+    start_redis
+    start_node A
+    start_node B
+    sub a "$A_URL"
+    for i in 1 2 3; do [ "$(post_code "$A_URL/news" "e-$i")" = 200 ]; done
+    wait_for_data "$RT/a" 3 10
+    kill -KILL "$REDIS_PID"
+    wait_for_exit "$REDIS_PID" 10
+    start_redis
+    eventually 20 code_is 200 "$B_URL/news" e-4
+    wait_for_data "$RT/a" 4 20
+    seq 1 4 | sed 's/^/e-/' >"$RT/want"
+    run $CHECK same "$RT/want" "$RT/a"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    ! grep -q ssed-gap "$RT/a"
+    # A node started after the restart has the history from before it.
+    start_node C
+    resume_summary "$C_URL" "$(id_of "$RT/a" e-1)" >"$RT/r"
+    printf 'e-2\ne-3\ne-4\n' | diff - "$RT/r"
 }
