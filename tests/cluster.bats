@@ -18,11 +18,18 @@ teardown() {
 
 CHECK="python3 $BATS_TEST_DIRNAME/lib/cluster_check.py"
 
-# start_redis: on REDIS_PORT (a free one the first time), data in $RT.
+# start_redis: on REDIS_PORT (a free one the first time), data in $RT
+# (no persistence unless REDIS_AOF=1).
 start_redis() {
     : "${REDIS_PORT:=$(free_port)}"
+    # REDIS_AOF=1: every write in the append-only file, fsynced before Redis answers.
+    if [ "${REDIS_AOF:-0}" = 1 ]; then
+        set -- --appendonly yes --appendfsync always
+    else
+        set -- --appendonly no
+    fi
     start_bg "$RT/redis.out" "$RT/redis.err" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
-        --appendonly no --dir "$RT"
+        "$@" --dir "$RT"
     REDIS_PID=$BG_PID
     local i
     for i in $(seq 1 $((100 * SSETOOLS_WAIT_SCALE))); do
@@ -672,4 +679,129 @@ stats_valid() { curl -s --max-time 10 "$1/_ssed/stats" | python3 -m json.tool >/
     done
     printf 'data: a-1\ndata: b-1\ndata: a-2\ndata: b-2\ndata: a-3\ndata: b-3\n' >"$RT/want"
     [ "$(grep '^data: ' "$RT/a")" = "$(cat "$RT/want")" ]
+}
+
+# id_of FILE DATA: the id of the event with that data in a saved stream.
+id_of() { $CHECK events "$1" | grep " $2\$" | head -1 | cut -d' ' -f1; }
+
+@test "cluster: a hole the stream no longer covers is kept in history: a later resume across it gets ssed-gap, the log names the last event lost" {
+    start_node A
+    start_node B
+    sub a "$A_URL"
+    for i in 1 2; do [ "$(post_code "$A_URL/news" "e-$i")" = 200 ]; done
+    eventually 10 stat_above "$B_URL" events_received 1
+    # B frozen, its subscription cut: it misses e-3 and e-4, which then
+    # leave the stream before it can read them back.
+    kill -STOP "$B_PID"
+    redis-cli -p "$REDIS_PORT" client kill type pubsub >/dev/null
+    # (A's subscription was cut too: it answers 503 until it is back.)
+    for i in 3 4; do eventually 10 code_is 200 "$A_URL/news" "e-$i"; done
+    redis-cli -p "$REDIS_PORT" xtrim ssed:s:news maxlen 0 >/dev/null
+    eventually 10 code_is 200 "$A_URL/news" e-5
+    kill -CONT "$B_PID"
+    eventually 10 stat_above "$B_URL" gaps 0
+    wait_for_data "$RT/a" 5 10
+    # The log names the last event lost (e-4), not the first kept (e-5).
+    grep -q "events after $(id_of "$RT/a" e-2) up to $(id_of "$RT/a" e-4) are no longer" "$RT/B.err"
+    # Resumes after the hole opened, by clients that were not connected:
+    # told of it where it is, and given what B still holds on both sides.
+    resume_summary "$B_URL" "$(id_of "$RT/a" e-2)" >"$RT/r2"
+    printf '<gap>\ne-5\n' | diff - "$RT/r2"
+    resume_summary "$B_URL" "$(id_of "$RT/a" e-1)" >"$RT/r1"
+    printf 'e-2\n<gap>\ne-5\n' | diff - "$RT/r1"
+    # Past the hole (it saw e-4 on A): nothing lost, no gap.
+    resume_summary "$B_URL" "$(id_of "$RT/a" e-4)" >"$RT/r4"
+    printf 'e-5\n' | diff - "$RT/r4"
+}
+
+@test "cluster: a resume on a node catching up (link back, its stream reads failing) waits (503) until it has caught up, then gets no duplicates" {
+    redis-cli -p "$REDIS_PORT" acl setuser nox on '>pw' '~*' '&*' +@all >/dev/null
+    start_node A
+    NODE_REDIS_URL="redis://nox:pw@127.0.0.1:$REDIS_PORT" start_node B
+    sub a "$A_URL"
+    sub_until_open b0 "$B_URL"
+    for i in 1 2; do [ "$(post_code "$A_URL/news" "e-$i")" = 200 ]; done
+    wait_for_data "$RT/b0" 2 10
+    # B's link cut: it reconnects, but cannot read the streams back, so
+    # it stays behind on news while A publishes on.
+    redis-cli -p "$REDIS_PORT" acl setuser nox -xrange -xrevrange >/dev/null
+    redis-cli -p "$REDIS_PORT" client kill user nox >/dev/null
+    eventually 10 stat_above "$B_URL" stream_reads_failed 0
+    for i in 3 4; do eventually 10 code_is 200 "$A_URL/news" "e-$i"; done
+    wait_for_data "$RT/a" 4 10
+    seen=$(id_of "$RT/a" e-4)
+    # A client that saw e-4 on A resumes on B: not yet.
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "Last-Event-ID: $seen" "$B_URL/news")" = 503 ]
+    # One that resumes from what B holds, or starts afresh, is served.
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 -H "Last-Event-ID: $(id_of "$RT/a" e-2)" "$B_URL/news")" = 200 ]
+    redis-cli -p "$REDIS_PORT" acl setuser nox +xrange +xrevrange >/dev/null
+    sub_until_open b "$B_URL" -H "Last-Event-ID: $seen"
+    [ "$(post_code "$A_URL/news" e-5)" = 200 ]
+    wait_for_line "$RT/b" '^data: e-5$' 10
+    echo e-5 >"$RT/want"
+    run $CHECK same "$RT/want" "$RT/b"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    # B's subscriber from before got everything once, in order.
+    wait_for_data "$RT/b0" 5 10
+    seq 1 5 | sed 's/^/e-/' >"$RT/want"
+    run $CHECK same "$RT/want" "$RT/b0"
+    echo "$output"
+    [ "$status" -eq 0 ]
+}
+
+@test "cluster: a Redis client naming more channels than --max-channels allows: logged once per interval with a count, not once per event" {
+    start_node A --max-channels 3
+    sub a "$A_URL"
+    for i in $(seq 1 200); do
+        redis-cli -p "$REDIS_PORT" publish "ssed:c:flood-$i" "$(cluster_msg "$i" 0 $'-1 0 -1\nx')" >/dev/null
+    done
+    [ "$(post_code "$A_URL/news" real)" = 200 ]
+    wait_for_line "$RT/a" '^data: real$' 10
+    wait_for_line "$RT/A.err" 'events dropped: too many channels' 10
+    grep 'too many channels' "$RT/A.err"
+    [ "$(grep -c 'too many channels' "$RT/A.err")" -le 2 ]
+    # Every drop is in a count; SIGTERM logs the rest.
+    kill -TERM "$A_PID"
+    wait_for_exit "$A_PID" 10
+    total=$(grep -oE '[0-9]+ events dropped: too many channels' "$RT/A.err" | awk '{ n += $1 } END { print n }')
+    [ "$total" -ge 190 ]
+}
+
+@test "cluster: the node's own stall (a loop turn of 6 s) is not taken for a silent Redis: the POST waiting meanwhile gets 200, no reconnect" {
+    command -v cc >/dev/null || skip "no C compiler to build tests/lib/stall_shim.c"
+    cc -shared -fPIC -o "$RT/stall_shim.so" "$TOP/tests/lib/stall_shim.c" -ldl
+    # The shim stalls the write that sends this POST's script call to Redis.
+    LD_PRELOAD="$RT/stall_shim.so" STALL_SHIM_MARK=stall-here STALL_SHIM_MS=6000 start_node A
+    sub a "$A_URL"
+    [ "$(post_code "$A_URL/news" before)" = 200 ]
+    [ "$(post_code "$A_URL/news" stall-here)" = 200 ]
+    wait_for_line "$RT/a" '^data: stall-here$' 10
+    [ "$(stat "$A_URL" connects)" = 1 ]
+    ! grep -q 'no answer' "$RT/A.err"
+}
+
+@test "cluster: Redis killed and restarted with appendonly yes and appendfsync always: nothing lost, no ssed-gap, ids go on" {
+    REDIS_AOF=1
+    stop_pid "$REDIS_PID"
+    start_redis
+    start_node A
+    start_node B
+    sub a "$A_URL"
+    for i in 1 2 3; do [ "$(post_code "$A_URL/news" "e-$i")" = 200 ]; done
+    wait_for_data "$RT/a" 3 10
+    kill -KILL "$REDIS_PID"
+    wait_for_exit "$REDIS_PID" 10
+    start_redis
+    eventually 20 code_is 200 "$B_URL/news" e-4
+    wait_for_data "$RT/a" 4 20
+    seq 1 4 | sed 's/^/e-/' >"$RT/want"
+    run $CHECK same "$RT/want" "$RT/a"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    ! grep -q ssed-gap "$RT/a"
+    # A node started after the restart has the history from before it.
+    start_node C
+    resume_summary "$C_URL" "$(id_of "$RT/a" e-1)" >"$RT/r"
+    printf 'e-2\ne-3\ne-4\n' | diff - "$RT/r"
 }

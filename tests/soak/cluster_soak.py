@@ -9,15 +9,22 @@ lines into ssepub (whose events count as acknowledged when it exits 0);
 SOAK_SUBSCRIBERS subscribers (tests/soak/soak_client.c) spread over the
 nodes, reconnecting to another node with Last-Event-ID when theirs dies;
 every SOAK_KILL_EVERY seconds a random node gets SIGKILL and is started
-again on its port. At the end it prints events sent, acknowledged,
+again on its port. Every SOAK_LAG_EVERY seconds a random node lags: it is
+stopped (SIGSTOP) for SOAK_LAG_SECONDS with every node's subscription cut
+(CLIENT KILL TYPE pubsub; the others reconnect at once), and it reads the
+streams back when it resumes; the last node publishes with --history SOAK_SMALL_HISTORY, which
+trims the streams to that (0: off), so a lagging node can find a hole
+older than the stream. At the end it prints events sent, acknowledged,
 delivered per subscriber (min/median/max), duplicated and lost
-(acknowledged and not delivered), and exits 1 unless lost and duplicated
-are both 0 (and no subscriber saw events out of order), 2 on a usage error,
-3 when the soak could not be set up.
+(acknowledged and not delivered), split into lost by subscribers told of
+a gap (ssed-gap) and lost silently, and exits 1 unless lost silently and
+duplicated are both 0 (and no subscriber saw events out of order), 2 on a
+usage error, 3 when the soak could not be set up.
 
 Usage: cluster_soak.py BUILD_DIR
 Environment: SOAK_SECONDS=300 SOAK_RATE=1000 SOAK_SUBSCRIBERS=1000
-SOAK_NODES=3 SOAK_KILL_EVERY=10 SOAK_KEEP=1 (keep the work directory)."""
+SOAK_NODES=3 SOAK_KILL_EVERY=10 SOAK_LAG_EVERY=15 SOAK_LAG_SECONDS=3
+SOAK_SMALL_HISTORY=500 SOAK_KEEP=1 (keep the work directory)."""
 import http.client
 import os
 import random
@@ -106,8 +113,9 @@ class Processes:
 
 
 class Cluster:
-    def __init__(self, build, work, procs, nodes):
+    def __init__(self, build, work, procs, nodes, small_history=0):
         self.build, self.work, self.procs = build, work, procs
+        self.small_history = small_history
         self.redis_port = free_port()
         self.ports = [free_port() for _ in range(nodes)]
         self.nodes = [None] * nodes
@@ -128,9 +136,21 @@ class Cluster:
                 time.sleep(0.05)
         raise SetupError("redis-server did not start")
 
+    def redis_command(self, command):
+        """Send one inline command to Redis; its answer is not read."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.redis_port), 5) as s:
+                s.sendall(command)
+                s.recv(64)
+        except OSError:
+            pass
+
     def start_node(self, i, history):
         """Start node i on its port; a port still held by the killed
-        process' last connections is retried for up to 10 s."""
+        process' last connections is retried for up to 10 s. The last node
+        keeps (and trims the streams to) the small history, if one is set."""
+        if self.small_history and i == len(self.ports) - 1:
+            history = self.small_history
         for _ in range(100):
             self.incarnation[i] += 1
             errpath = os.path.join(self.work, "node%d.%d.err" % (i, self.incarnation[i]))
@@ -256,6 +276,31 @@ class Killer(threading.Thread):
                 return
 
 
+class Lagger(threading.Thread):
+    """Every `every` seconds, stop a random node for `seconds` (SIGSTOP,
+    then SIGCONT): it falls behind, loses its subscription, catches up."""
+
+    def __init__(self, cluster, every, seconds, stop):
+        super().__init__(daemon=True)
+        self.cluster, self.every, self.seconds, self.stop = cluster, every, seconds, stop
+        self.lags = 0
+
+    def run(self):
+        while self.every and not self.stop.wait(self.every):
+            p = self.cluster.nodes[random.randrange(len(self.cluster.nodes))]
+            if p.poll() is not None:
+                continue
+            p.send_signal(signal.SIGSTOP)
+            self.lags += 1
+            # Its subscription cut while it cannot read (the kernel's
+            # buffers would hold what it misses otherwise): the others
+            # reconnect at once, it reads the streams back when it resumes.
+            self.cluster.redis_command(b"CLIENT KILL TYPE pubsub\r\n")
+            self.stop.wait(self.seconds)
+            if p.poll() is None:
+                p.send_signal(signal.SIGCONT)
+
+
 def read_results(path):
     subs = []
     with open(path, "rb") as f:
@@ -299,6 +344,8 @@ def settings():
     max_seq = int(rate / 2.0 * seconds * 1.5) + 10000
     return {"seconds": seconds, "half": rate / 2.0, "rate": rate, "subs": env_int("SOAK_SUBSCRIBERS", 1000),
             "nodes": env_int("SOAK_NODES", 3), "every": env_int("SOAK_KILL_EVERY", 10), "max_seq": max_seq,
+            "lag_every": env_int("SOAK_LAG_EVERY", 15), "lag_seconds": env_int("SOAK_LAG_SECONDS", 3),
+            "small_history": env_int("SOAK_SMALL_HISTORY", 500),
             "history": 2 * max_seq}  # nothing published in the soak ever leaves the history
 
 
@@ -331,9 +378,10 @@ def run_load(build, procs, cluster, cfg):
     stop = threading.Event()
     load = {"feeder": PipeFeeder(sp.stdin, cfg["half"], stop),
             "killer": Killer(cluster, cfg["every"], cfg["history"], stop),
+            "lagger": Lagger(cluster, cfg["lag_every"], cfg["lag_seconds"], stop),
             "posters": [PostPublisher(cluster, cfg["half"] / POST_THREADS, stop, k, POST_THREADS)
                         for k in range(POST_THREADS)]}
-    threads = load["posters"] + [load["feeder"], load["killer"]]
+    threads = load["posters"] + [load["feeder"], load["killer"], load["lagger"]]
     started = time.monotonic()
     for t in threads:
         t.start()
@@ -362,9 +410,13 @@ def report(load, subs, stats_line, end_acked):
     dup, reordered, gaps, reconnects, saw_end, unexpected = total[1:]
     lost_each = [(acked_p & ~p).bit_count() + (acked_s & ~s).bit_count() for _, p, s in subs]
     lost = sum(lost_each)
+    # A subscriber told of a gap (ssed-gap) was told it lost events; one
+    # that lost any and was never told lost them silently.
+    lost_silently = sum(x for x, (st, _, _) in zip(lost_each, subs) if st[3] == 0)
     sent = post_sent + feeder.sent
     if killer.error:
         print("soak: restarting a node failed: %s" % killer.error)
+    print("soak: %d lags of %s s" % (load["lagger"].lags, load["lagger"].seconds))
     print("soak: %.0f s, %d kills, achieved %.0f events/s (POST %d, ssepub %d, POST resends %d)"
           % (load["elapsed"], killer.kills, sent / load["elapsed"], post_sent, feeder.sent,
              sum(t.retries for t in posters)))
@@ -374,20 +426,23 @@ def report(load, subs, stats_line, end_acked):
           % (min(delivered), statistics.median(delivered), max(delivered), len(subs), saw_end))
     print("duplicated %d lost %d (acknowledged and not delivered; %d subscribers short) out-of-order %d"
           % (dup, lost, sum(1 for x in lost_each if x), reordered))
+    print("lost silently %d (by subscribers never told of a gap), lost after an ssed-gap %d"
+          % (lost_silently, lost - lost_silently))
     print("ssed-gap events %d, reconnects %d, unexpected data %d" % (gaps, reconnects, unexpected))
     print("nodes now: %s" % stats_line)
-    return lost == 0 and dup == 0 and reordered == 0 and ssepub_ok and end_acked and not killer.error
+    return lost_silently == 0 and dup == 0 and reordered == 0 and ssepub_ok and end_acked and not killer.error
 
 
 def soak(build, work, procs):
     cfg = settings()
-    cluster = Cluster(build, work, procs, cfg["nodes"])
+    cluster = Cluster(build, work, procs, cfg["nodes"], cfg["small_history"])
     cluster.start_redis()
     for i in range(cfg["nodes"]):
         cluster.start_node(i, cfg["history"])
-    print("soak: %d nodes on ports %s, Redis on %d, %d s, %d events/s, %d subscribers, SIGKILL every %d s"
+    print("soak: %d nodes on ports %s, Redis on %d, %d s, %d events/s, %d subscribers, SIGKILL every %d s, "
+          "SIGSTOP for %d s every %d s, last node --history %d"
           % (cfg["nodes"], ",".join(map(str, cluster.ports)), cluster.redis_port, cfg["seconds"], cfg["rate"],
-             cfg["subs"], cfg["every"]), flush=True)
+             cfg["subs"], cfg["every"], cfg["lag_seconds"], cfg["lag_every"], cfg["small_history"]), flush=True)
     cp = start_subscribers(build, work, procs, cluster, cfg)
     load = run_load(build, procs, cluster, cfg)
     # END, once everything before it is published: each subscriber stops when it has read it.

@@ -166,7 +166,8 @@ static void sub_dispatch(client *c, subscriber *s) {
     if (!s->has_data)
         return;
     s->data[s->data_len] = '\0';
-    if (s->event_id && s->event_id <= s->last_id)
+    /* An ssed-gap notice has no id of its own: the stream's last one stays. */
+    if (!s->event_gap && s->event_id && s->event_id <= s->last_id)
         s->stats[ST_REORDERED]++;
     if (s->event_gap)
         s->stats[ST_GAPS]++;

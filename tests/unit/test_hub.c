@@ -3,6 +3,7 @@
  * decision and notice per channel, history eviction (per channel and by
  * the global byte cap), replay in windows, and channel holds. Fan-out to
  * live subscribers is in test_hub_fanout.c. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,6 +133,65 @@ static void check_resume(const void *arg) {
         chans[n++] = hub_channel_acquire(&h, name, strlen(name), HUB_FOR_SUBSCRIBING);
     subscriber *s = calloc(1, sizeof *s);
     CHECK(subscriber_attach(&h.subs, s, chans, n) == 0);
+    buf got = BUF_INIT;
+    subscriber_resume(&h.subs, s, c->last_id, c->last_id ? strlen(c->last_id) : 0, c->replay, on_gap, &got);
+    hub_fixture_drain(&h, s, &got, NULL);
+    if (got.len)
+        got.len--; /* the last space */
+    buf_append_char(&got, '\0');
+    CHECK_STR(got.data, c->want);
+    subscriber_detach(&h.subs, s);
+    free(s);
+    buf_free(&got);
+    hub_free(&h);
+}
+
+/* A cluster's hole in history (hub_mark_hole): x holds 10, 11, then, after
+ * a hole that lost the events up to 14, 15, 16 (and 17 for the case with
+ * history 2). A replay that crosses the hole is told where it is; a
+ * resume at or after its last lost event is past it. */
+typedef struct hole_case {
+    const char *name;
+    size_t history;
+    const char *last_id; /* NULL: no Last-Event-ID */
+    size_t replay;
+    const char *want;
+} hole_case;
+
+static const hole_case hole_cases[] = {
+    {"hub: a cluster's hole in history: a resume from before it is told where it is", 10, "10", 0,
+     "e11 GAP(11>15) e15 e16 e17"},
+    {"hub: a cluster's hole: a resume from the last event before it is told at once", 10, "11", 0,
+     "GAP(11>15) e15 e16 e17"},
+    {"hub: a cluster's hole: a numeric resume inside it, before its last lost event, is told", 10, "12", 0,
+     "GAP(11>15) e15 e16 e17"},
+    {"hub: a cluster's hole: a numeric resume at its last lost event is past it: no gap", 10, "14", 0,
+     "e15 e16 e17"},
+    {"hub: a cluster's hole: a replay of the newest events that starts after it: no gap", 10, NULL, 3,
+     "e15 e16 e17"},
+    {"hub: a cluster's hole: a replay of the newest events across it is told", 10, NULL, 4,
+     "e11 GAP(11>15) e15 e16 e17"},
+    {"hub: a cluster's hole evicted with its event: a resume from before it is a gap by eviction", 2, "11", 0,
+     "[/x] GAP(11>16) e16 e17"},
+};
+
+static void check_hole(const void *arg) {
+    const hole_case *c = arg;
+    static const char *const ids[] = {"10", "11", "15", "16", "17"};
+    hub h;
+    CHECK(hub_fixture_init(&h, c->history, 0, 1 << 20) == 0);
+    channel *ch = hub_channel_acquire(&h, "x", 1, HUB_FOR_PUBLISHING);
+    CHECK(ch != NULL);
+    for (size_t i = 0; i < 5; i++) {
+        char data[8];
+        snprintf(data, sizeof data, "e%s", ids[i]);
+        sse_out_event ev = {NULL, 0, ids[i], strlen(ids[i]), 1, data, strlen(data), -1};
+        CHECK(hub_publish_event(&h, ch, &ev) == SSE_ENCODE_OK);
+        if (strcmp(ids[i], "15") == 0)
+            hub_mark_hole(&h, ch, 11, 14);
+    }
+    subscriber *s = calloc(1, sizeof *s);
+    CHECK(subscriber_attach(&h.subs, s, &ch, 1) == 0);
     buf got = BUF_INIT;
     subscriber_resume(&h.subs, s, c->last_id, c->last_id ? strlen(c->last_id) : 0, c->replay, on_gap, &got);
     hub_fixture_drain(&h, s, &got, NULL);
@@ -403,6 +463,8 @@ static void check_announce_gap(const void *arg) {
 void hub_tests_register(void) {
     for (size_t i = 0; i < sizeof resume_cases / sizeof resume_cases[0]; i++)
         harness_add(resume_cases[i].name, check_resume, &resume_cases[i]);
+    for (size_t i = 0; i < sizeof hole_cases / sizeof hole_cases[0]; i++)
+        harness_add(hole_cases[i].name, check_hole, &hole_cases[i]);
     harness_add("hub: history owed beyond --max-pending is replayed in windows", check_replay_windows, NULL);
     harness_add("hub: events published during a replay come after it, in order", check_publish_during_replay, NULL);
     harness_add("hub: a channel held by a publisher survives others letting go", check_channel_holds, NULL);

@@ -101,6 +101,11 @@ uint64_t delivery_last(const delivery *d, const char *chan, size_t len) {
     return cs ? cs->last : 0;
 }
 
+int delivery_channel_caught_up(const delivery *d, const char *chan, size_t len) {
+    const chan_state *cs = find(d, chan, len);
+    return !cs || !cs->filling;
+}
+
 static void set_filling(delivery *d, chan_state *cs, int filling) {
     if (cs->filling == filling)
         return;

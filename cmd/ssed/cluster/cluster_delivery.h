@@ -87,6 +87,9 @@ static inline int delivery_caught_up(const delivery *d) { return d->filling_coun
  * `names` (all channels Redis has), from what each delivered last, so what
  * pub/sub dropped while the link was down is read from the streams. */
 void delivery_resync(delivery *d, const char *const *names, const size_t *lens, size_t count);
+/* No fill is wanted for the channel: what it delivered follows, without
+ * a hole, from what the stream held when it was last read. */
+int delivery_channel_caught_up(const delivery *d, const char *chan, size_t len);
 /* The last cluster number delivered on a channel (0: none). */
 uint64_t delivery_last(const delivery *d, const char *chan, size_t len);
 

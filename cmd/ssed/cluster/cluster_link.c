@@ -31,15 +31,27 @@ void cluster_link_mark_broken(cluster_link *k, const char *what, const char *why
     k->broken = 1;
 }
 
+uint64_t cluster_link_deaf_ms(const cluster_link *k, uint64_t now_ms) {
+    uint64_t held = k->read_held_ms;
+    if (k->read_held_since_ms && now_ms > k->read_held_since_ms)
+        held += now_ms - k->read_held_since_ms;
+    return loop_stalled_ms(k->loop, now_ms) + held;
+}
+
+static void note_progress(cluster_link *k) {
+    k->cmd_progress_ms = clock_now_ms();
+    k->cmd_progress_deaf_ms = cluster_link_deaf_ms(k, k->cmd_progress_ms);
+}
+
 void cluster_link_note_sent(cluster_link *k) {
     if (k->cmd_pending++ == 0)
-        k->cmd_progress_ms = clock_now_ms();
+        note_progress(k);
 }
 
 void cluster_link_note_answered(cluster_link *k) {
     if (k->cmd_pending)
         k->cmd_pending--;
-    k->cmd_progress_ms = clock_now_ms();
+    note_progress(k);
 }
 
 static void context_gone(void *ctx, redis_watch *w) {
@@ -181,10 +193,17 @@ static int send_login(cluster_link *k, redisAsyncContext *ac) {
 
 static int link_may_read(void *ctx) {
     cluster_link *k = ctx;
-    return k->hooks.may_read(k->hooks.ctx);
+    int may = k->hooks.may_read(k->hooks.ctx);
+    if (!may && !k->read_held_since_ms)
+        k->read_held_since_ms = clock_now_ms();
+    return may;
 }
 
 void cluster_link_resume_reading(cluster_link *k) {
+    if (k->read_held_since_ms) {
+        k->read_held_ms += clock_now_ms() - k->read_held_since_ms;
+        k->read_held_since_ms = 0;
+    }
     redis_epoll_hold_reading(&k->cmd_w, 0);
     redis_epoll_hold_reading(&k->sub_w, 0);
 }
@@ -228,6 +247,7 @@ static void start_connecting(cluster_link *k) {
     /* The connect itself counts as asked: a Redis that takes the TCP
      * connection but never answers is given up like any silent one. */
     k->sub_asked_ms = clock_now_ms();
+    k->sub_asked_deaf_ms = cluster_link_deaf_ms(k, k->sub_asked_ms);
     redisAsyncContext *cmd = connect_one(k, &k->cmd_w);
     if (!cmd)
         return;
@@ -279,18 +299,21 @@ static void tear_down(cluster_link *k) {
         k->hooks.down(k->hooks.ctx);
 }
 
-/* When the link is given up for silence (0: nothing is awaited). */
-static uint64_t silence_deadline(const cluster_link *k) {
-    uint64_t at = 0;
+/* When the link is given up for silence (0: nothing is awaited): the
+ * limit after it was asked, moved on by the time the node itself could
+ * not hear an answer since (a long round, reading held). */
+static uint64_t silence_deadline(const cluster_link *k, uint64_t now_ms) {
+    uint64_t at = 0, deaf = cluster_link_deaf_ms(k, now_ms);
     if (k->cmd_w.ac && k->cmd_pending)
-        at = k->cmd_progress_ms + ANSWER_LIMIT_MS;
-    if (k->sub_w.ac && !k->sub_ok && k->sub_asked_ms && (!at || k->sub_asked_ms + ANSWER_LIMIT_MS < at))
-        at = k->sub_asked_ms + ANSWER_LIMIT_MS;
+        at = k->cmd_progress_ms + ANSWER_LIMIT_MS + (deaf - k->cmd_progress_deaf_ms);
+    uint64_t sub_at = k->sub_asked_ms + ANSWER_LIMIT_MS + (deaf - k->sub_asked_deaf_ms);
+    if (k->sub_w.ac && !k->sub_ok && k->sub_asked_ms && (!at || sub_at < at))
+        at = sub_at;
     return at;
 }
 
 void cluster_link_step(cluster_link *k, uint64_t now_ms) {
-    uint64_t silent_at = k->broken ? 0 : silence_deadline(k);
+    uint64_t silent_at = k->broken ? 0 : silence_deadline(k, now_ms);
     if (silent_at && now_ms >= silent_at)
         cluster_link_mark_broken(k, "no answer", "for 5 s; reconnecting");
     if (k->broken && (k->cmd_w.ac || k->sub_w.ac || k->retry_at_ms == 0)) {
@@ -309,7 +332,7 @@ void cluster_link_step(cluster_link *k, uint64_t now_ms) {
 
 int cluster_link_timeout(const cluster_link *k, uint64_t now_ms) {
     if (!k->broken) {
-        uint64_t at = silence_deadline(k);
+        uint64_t at = silence_deadline(k, now_ms);
         return !at ? -1 : at > now_ms ? (int)(at - now_ms) : 0;
     }
     if (k->cmd_w.ac || k->sub_w.ac || k->retry_at_ms == 0)

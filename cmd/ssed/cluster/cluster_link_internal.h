@@ -29,11 +29,20 @@ struct cluster_link {
     /* Commands sent on the command connection and not answered yet (Redis
      * answers in order), and when it last answered or was first asked. */
     uint64_t cmd_pending, cmd_progress_ms, sub_asked_ms;
+    /* Time the node could not hear Redis through no fault of Redis's: its
+     * loop stalling (loop_stalled_ms) and reading held (may_read said no),
+     * as cluster_link_deaf_ms counted it at those two moments. Silence is
+     * measured without it. */
+    uint64_t cmd_progress_deaf_ms, sub_asked_deaf_ms;
+    uint64_t read_held_since_ms, read_held_ms;
     uint64_t retry_at_ms, retry_delay_ms;
     uint64_t connects, publish_calls, publish_failures, fills;
     uint64_t lag_ms; /* round trip of the last publish */
 };
 
+/* How long, up to now_ms, the node could not have heard Redis: its loop's
+ * stalls and the time its reading was held, in all. */
+uint64_t cluster_link_deaf_ms(const cluster_link *k, uint64_t now_ms);
 /* The link is broken (what failed, and why or NULL): logged once as a
  * warning while it stays down, and torn down at the next step. */
 void cluster_link_mark_broken(cluster_link *k, const char *what, const char *why);

@@ -41,6 +41,11 @@ enum redis_refusal { REFUSED_NAME, REFUSED_MESSAGE, REFUSED_EVENT, REFUSED_KINDS
 struct cluster_node {
     server *srv;
     int refusal_logged[REFUSED_KINDS];
+    /* Events dropped for --max-channels: any Redis client can name new
+     * channels, so they are logged once per CHANNEL_DROPS_LOG_MS with how
+     * many there were, not one line each. */
+    uint64_t channel_drops_unlogged, channel_drops_logged_ms;
+    char channel_drop_example[64];
     cluster_link *link;
     delivery delivery;
     input_feed feeds[2];
@@ -52,6 +57,9 @@ struct cluster_node {
      * read its stream, so history holds what a subscriber may ask for. */
     int was_up, synced;
     int closing; /* the link is being closed: what fails now is not resent */
+    /* The delivery announced a hole (announce_gap) right before the event
+     * it delivers next: that event is marked in history (hub_mark_hole). */
+    uint64_t hole_after, hole_last_lost;
     /* A fill failed with the link up: failed fills are asked again then. */
     uint64_t fill_retry_at_ms, fill_retry_delay_ms;
 };
@@ -92,17 +100,37 @@ static void refuse_malformed(cluster_node *node, uint64_t before) {
     refuse(node, REFUSED_MESSAGE, node->delivery.stats.malformed - before, "malformed");
 }
 
+#define CHANNEL_DROPS_LOG_MS 10000
+
+/* Log the events dropped for --max-channels since the last such line, if
+ * it is time (or, at close, whatever is left: `now_ms` UINT64_MAX). */
+static void log_channel_drops(cluster_node *node, uint64_t now_ms) {
+    if (!node->channel_drops_unlogged)
+        return;
+    if (node->channel_drops_logged_ms && now_ms < node->channel_drops_logged_ms + CHANNEL_DROPS_LOG_MS)
+        return;
+    log_warn("redis: %llu events dropped: too many channels (--max-channels), %s among them; logged once per %d s",
+             (unsigned long long)node->channel_drops_unlogged, node->channel_drop_example, CHANNEL_DROPS_LOG_MS / 1000);
+    node->channel_drops_unlogged = 0;
+    node->channel_drops_logged_ms = now_ms;
+}
+
 /* The delivery's verdict: into the local hub, with the cluster's id. */
 static void deliver(void *ctx, const char *chan, size_t len, const cluster_event *ev, int live) {
     cluster_node *node = ctx;
     hub *h = &node->srv->hub;
+    uint64_t hole_after = node->hole_after, hole_last_lost = node->hole_last_lost;
+    node->hole_after = node->hole_last_lost = 0;
     channel *ch = hub_channel_acquire(h, chan, len, HUB_FOR_PUBLISHING);
     if (!ch) {
-        log_warn("redis: event %llu for /%.*s dropped: too many channels (--max-channels)",
-                 (unsigned long long)ev->n, (int)len, chan);
+        if (!node->channel_drops_unlogged++)
+            snprintf(node->channel_drop_example, sizeof node->channel_drop_example, "/%.*s", (int)len, chan);
+        log_channel_drops(node, clock_now_ms());
         return;
     }
     int rc = live ? hub_publish_event(h, ch, &ev->ev) : hub_retain_event(h, ch, &ev->ev);
+    if (rc == SSE_ENCODE_OK && hole_last_lost)
+        hub_mark_hole(h, ch, hole_after, hole_last_lost);
     if (rc != SSE_ENCODE_OK && rc != SSE_ENCODE_NOMEM)
         refuse(node, REFUSED_EVENT, 1, hub_strerror(rc));
     else if (rc != SSE_ENCODE_OK)
@@ -113,12 +141,15 @@ static void deliver(void *ctx, const char *chan, size_t len, const cluster_event
 }
 
 /* The stream no longer holds what came between: tell the channel's live
- * subscribers with ssed's usual gap notice. */
+ * subscribers with ssed's usual gap notice, and mark the hole in history
+ * (deliver, next) for those who resume across it later. */
 static void announce_gap(void *ctx, const char *chan, size_t len, uint64_t last, const cluster_event *ev) {
     cluster_node *node = ctx;
     hub *h = &node->srv->hub;
     log_warn("redis: /%.*s: events after %llu up to %llu are no longer in the stream; subscribers told (ssed-gap)",
-             (int)len, chan, (unsigned long long)last, (unsigned long long)ev->n);
+             (int)len, chan, (unsigned long long)last, (unsigned long long)ev->prev);
+    node->hole_after = last;
+    node->hole_last_lost = ev->prev;
     channel *ch = hub_channel_find(h, chan, len);
     if (!ch)
         return;
@@ -279,6 +310,8 @@ void server_cluster_step(server *srv, uint64_t now_ms) {
     if (!node)
         return;
     cluster_link_step(node->link, now_ms);
+    server_cluster_synced(srv); /* latched when first caught up, not when first asked */
+    log_channel_drops(node, now_ms);
     for (size_t i = 0; i < srv->input_count; i++) {
         input_feed *f = &node->feeds[i];
         if (f->retry_at_ms && now_ms >= f->retry_at_ms) {
@@ -307,6 +340,8 @@ int server_cluster_timeout(const server *srv, uint64_t now_ms) {
     int t = sooner(cluster_link_timeout(node->link, now_ms), until(node->fill_retry_at_ms, now_ms));
     for (size_t i = 0; i < srv->input_count; i++)
         t = sooner(t, until(node->feeds[i].retry_at_ms, now_ms));
+    if (node->channel_drops_unlogged)
+        t = sooner(t, until(node->channel_drops_logged_ms + CHANNEL_DROPS_LOG_MS, now_ms));
     return t;
 }
 
@@ -317,6 +352,16 @@ int server_cluster_synced(server *srv) {
     if (node && !node->synced)
         node->synced = node->was_up && delivery_caught_up(&node->delivery);
     return !node || node->synced;
+}
+
+int server_cluster_may_resume(server *srv, const char *chan, size_t len, const char *last_id, size_t last_len) {
+    cluster_node *node = srv->cluster;
+    uint64_t wanted;
+    if (!node || !last_id || !event_id_parse_number(last_id, last_len, &wanted))
+        return 1;
+    if (wanted <= delivery_last(&node->delivery, chan, len))
+        return 1; /* what follows it here is news to the client, late or not */
+    return cluster_link_ready(node->link) && delivery_channel_caught_up(&node->delivery, chan, len);
 }
 
 int server_cluster_publish(server *srv, channel *ch, const cluster_batch *b, cluster_published_fn done, void *ctx) {
@@ -408,6 +453,8 @@ void server_cluster_close(server *srv) {
                      srv->inputs[i].name, lost, lost == 1 ? "" : "s", lost == 1 ? "was" : "were",
                      lost == 1 ? "it" : "they");
     }
+    node->channel_drops_logged_ms = 0;
+    log_channel_drops(node, UINT64_MAX);
     node->closing = 1;
     intake_gate_leave(&node->link_gated);
     cluster_link_close(node->link); /* in-flight calls are answered (failed) here */

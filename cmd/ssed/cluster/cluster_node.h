@@ -20,6 +20,13 @@ int server_cluster_ready(const server *srv);
 /* The node has read every channel's stream since it started (so a
  * subscriber's Last-Event-ID can be found in history); 1 without --redis. */
 int server_cluster_synced(server *srv);
+/* May a subscriber resume on this channel after last_id now? Not while
+ * the node is behind on it (its link down or coming back, a hole being
+ * filled) and has not delivered last_id's number yet: the catching up
+ * would deliver live, again, events the client already had from another
+ * node. 1 without --redis, without a Last-Event-ID, or for an id that is
+ * not a number (history alone decides then). */
+int server_cluster_may_resume(server *srv, const char *chan, size_t len, const char *last_id, size_t last_len);
 /* Send a request's events; `done` is called once with the outcome. -1:
  * Redis is not reachable now, nothing sent. */
 int server_cluster_publish(server *srv, channel *ch, const cluster_batch *b, cluster_published_fn done, void *ctx);

@@ -186,7 +186,7 @@ static void start_after_id(const history *hist, channel *const *chans, size_t n,
                            const char *id, size_t len) {
     if (len > HUB_MAX_ID_LEN) {
         for (size_t k = 0; k < n; k++)
-            start[k] = (history_start){0, 1};
+            start[k] = (history_start){0, 1, 0};
         return;
     }
     /* An id we hold names an exact place in publish order. */
@@ -202,8 +202,11 @@ static void start_after_id(const history *hist, channel *const *chans, size_t n,
             start[k].offset = first_newer_by_number(ch, wanted);
             start[k].gap = numeric_gap(hist, ch, start[k].offset, wanted);
         } else {
-            start[k] = (history_start){0, 1};
+            start[k] = (history_start){0, 1, 0};
         }
+        const shared_event *first = start[k].offset < ch->ring_len ? channel_history_at(ch, start[k].offset) : NULL;
+        start[k].hole_told = first && first->hole_last_lost &&
+                             (start[k].gap || (numeric && wanted >= first->hole_last_lost));
     }
 }
 
@@ -214,7 +217,7 @@ void history_find_start(const history *hist, channel *const *chans, size_t n, co
         return;
     }
     for (size_t k = 0; k < n; k++)
-        start[k] = (history_start){chans[k]->ring_len, 0};
+        start[k] = (history_start){chans[k]->ring_len, 0, 0};
     for (size_t taken = 0; taken < replay; taken++) {
         size_t best = n;
         for (size_t k = 0; k < n; k++)
@@ -226,4 +229,7 @@ void history_find_start(const history *hist, channel *const *chans, size_t n, co
             break;
         start[best].offset--;
     }
+    /* A replay of the newest events promises nothing before the first. */
+    for (size_t k = 0; k < n; k++)
+        start[k].hole_told = 1;
 }

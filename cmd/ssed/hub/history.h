@@ -82,6 +82,11 @@ void history_variant_made(history *hist, shared_event *ev, const shared_event *v
 typedef struct history_start {
     size_t offset;
     int gap;
+    /* The first event owed follows a hole (shared_event.hole_last_lost)
+     * that the resume is past already (its numeric id is at or after the
+     * hole's last lost event) or is told of by `gap`: its replay must not
+     * announce that hole again. */
+    int hole_told;
 } history_start;
 
 /* Start positions in each of n channels: with a Last-Event-ID (last_id !=

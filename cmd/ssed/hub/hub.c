@@ -406,6 +406,15 @@ void hub_announce_gap(hub *h, channel *ch, const char *asked, size_t asked_len, 
         shared_event_unref(named);
 }
 
+void hub_mark_hole(hub *h, channel *ch, uint64_t after, uint64_t last_lost) {
+    (void)h;
+    if (ch->ring_len == 0)
+        return; /* not retained (--history 0): its eviction was remembered */
+    shared_event *e = channel_history_at(ch, ch->ring_len - 1);
+    e->hole_after = after;
+    e->hole_last_lost = last_lost;
+}
+
 const char *hub_strerror(int rc) {
     switch (rc) {
     case HUB_ID_TOO_LONG:

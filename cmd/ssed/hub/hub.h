@@ -183,5 +183,11 @@ const char *hub_strerror(int rc);
  * (subscriber_gap_notice), naming `first`, the first event it gets after
  * the hole. */
 void hub_announce_gap(hub *h, channel *ch, const char *asked, size_t asked_len, const char *first, size_t first_len);
+/* The event just published to ch came after a cluster's hole: the events
+ * numbered after `after` up to `last_lost` are lost for good. Recorded on
+ * that event in history, so any later replay that crosses it is told
+ * (ssed-gap) whoever was connected when it was found; once the event
+ * leaves history, its eviction tells resumes from before it. */
+void hub_mark_hole(hub *h, channel *ch, uint64_t after, uint64_t last_lost);
 
 #endif

@@ -32,6 +32,11 @@ typedef struct shared_event {
     int id_is_number;
     uint64_t id_number;
     int withdrawn; /* taken back unsent: the store could not keep it (hub_withdraw_held) */
+    /* A cluster's hole comes right before it in its channel: the events
+     * numbered after hole_after up to hole_last_lost are lost for good
+     * (hub_mark_hole). A replay that crosses it is told (ssed-gap), as a
+     * resume from before an eviction is. 0: no hole. */
+    uint64_t hole_after, hole_last_lost;
     const char *id; /* the id exactly as sent (after UTF-8 repair); in bytes */
     size_t id_len;
     struct shared_event *envelope; /* the same event as a message envelope, made on first need */

@@ -193,6 +193,23 @@ static int next_owed(subscriber *s, sub_link **best_link, shared_event **best) {
     return 0;
 }
 
+/* The replay is about to cross a cluster's hole before e (hub_mark_hole):
+ * the notice comes where the hole is, naming the last event before it, as
+ * the live subscribers were told when it was found. */
+static int tell_hole(subscriber_set *set, subscriber *s, const channel *ch, const shared_event *e) {
+    char asked[24];
+    int asked_len = snprintf(asked, sizeof asked, "%llu", (unsigned long long)e->hole_after);
+    shared_event *notice = subscriber_gap_notice(asked, (size_t)asked_len, e->id, e->id_len,
+                                                 s->link_count > 1 ? ch : NULL);
+    if (!notice) {
+        drop(set, s); /* rather than a hole without a notice */
+        return -1;
+    }
+    subscriber_enqueue_owed(set, s, notice);
+    shared_event_unref(notice);
+    return 0;
+}
+
 void subscriber_replay_more(subscriber_set *set, subscriber *s) {
     size_t window = set->max_pending / 2;
     uint64_t end = set->hooks.replay_end(set->hooks.ctx);
@@ -213,6 +230,11 @@ void subscriber_replay_more(subscriber_set *set, subscriber *s) {
         }
         if (s->q_len > 0 && s->pending_bytes + e->len > window)
             return;
+        if (e->hole_last_lost && link->hole_told_seq1 != e->seq + 1) {
+            link->hole_told_seq1 = e->seq + 1;
+            if (tell_hole(set, s, link->ch, e) < 0)
+                return;
+        }
         if (queue_push(set, s, e, link->ch) < 0)
             return;
         link->next_chan_seq++;
@@ -278,7 +300,10 @@ void subscriber_resume(subscriber_set *set, subscriber *s, const char *id, size_
         chans[k] = subscriber_link(s, k)->ch;
     history_find_start(set->history, chans, n, id, len, replay, start);
     for (size_t k = 0; k < n; k++) {
-        subscriber_link(s, k)->next_chan_seq = channel_oldest_chan_seq(chans[k]) + start[k].offset;
+        sub_link *link = subscriber_link(s, k);
+        link->next_chan_seq = channel_oldest_chan_seq(chans[k]) + start[k].offset;
+        link->hole_told_seq1 = start[k].hole_told && start[k].offset < chans[k]->ring_len
+                                  ? channel_history_at(chans[k], start[k].offset)->seq + 1 : 0;
         if (!start[k].gap)
             continue;
         tell_gap(set, s, chans[k], start[k].offset, id, len);

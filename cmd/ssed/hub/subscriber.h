@@ -29,6 +29,9 @@ typedef struct sub_link {
     channel *ch;
     subscriber *owner;
     uint64_t next_chan_seq;
+    /* 1 + the seq of the event after a hole that the replay need not
+     * announce (history_start.hole_told); 0: none. */
+    uint64_t hole_told_seq1;
 } sub_link;
 
 /* A subscriber's view of its stream: the channels it follows (usually one,

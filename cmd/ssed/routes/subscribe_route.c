@@ -198,6 +198,24 @@ static int wants_no_stream(stream *st, const http_request *req) {
     return req->query != NULL || !hub_channel_find(&st->srv->hub, name, len);
 }
 
+/* Is this node behind the cluster on a channel the request resumes on
+ * (server_cluster_may_resume)? Then it answers 503: the client tries
+ * again, or another node, once the node has caught up. */
+static int cluster_behind(stream *st, const http_request *req, const stream_request *s) {
+    char query_id[HUB_MAX_ID_LEN + 1];
+    const http_header *h = http_request_header(req, "last-event-id");
+    long query_len = h ? -1 : http_query_param(req, "lastEventId", query_id, sizeof query_id);
+    const char *id = h ? h->value : query_len >= 0 ? query_id : NULL;
+    size_t id_len = h ? h->value_len : query_len >= 0 ? (size_t)query_len : 0;
+    for (size_t k = 0; k < s->count; k++)
+        if (!server_cluster_may_resume(st->srv, s->names[k].name, s->names[k].len, id, id_len)) {
+            stream_reply_status(st, 503, "this node is catching up with the cluster on a channel resumed; try again",
+                                "Retry-After: 1\r\n");
+            return 1;
+        }
+    return 0;
+}
+
 void subscribe_route_handle(stream *st, const http_request *req) {
     server *srv = st->srv;
     channel *chans[MAX_STREAM_CHANNELS];
@@ -217,7 +235,7 @@ void subscribe_route_handle(stream *st, const http_request *req) {
                           "Retry-After: 1\r\n");
         return;
     }
-    if (acquire_all(st, &names, chans, &count) < 0)
+    if (cluster_behind(st, req, &names) || acquire_all(st, &names, chans, &count) < 0)
         return;
     stream_restart_output(st);
     size_t owed = st->out.len; /* an interim response's unsent bytes */
