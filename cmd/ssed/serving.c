@@ -160,35 +160,20 @@ void server_free_graveyard(server *srv) {
     while (!list_empty(&srv->stream_graveyard)) {
         list_node *n = srv->stream_graveyard.next;
         list_remove(n);
-        stream *st = list_entry(n, stream, grave_link);
+        stream *st = list_entry(n, stream, timer_link);
         freed += st->is_h2; /* counted as connections; HTTP/1.1 requests are not */
         free(st);
     }
     while (!list_empty(&srv->graveyard)) {
         list_node *n = srv->graveyard.next;
         list_remove(n);
-        free(list_entry(n, connection, grave_link));
+        free(list_entry(n, connection, timer_link));
         freed++;
     }
     if (freed)
         give_back_memory(srv, freed);
 }
 
-
-/* HTTP/2 sessions whose streams gave them frames: written after the
- * streams, so one write carries many streams' events. A session whose
- * socket is full is written when epoll says it drained. */
-static void flush_sessions(server *srv) {
-    list_node ready;
-    list_init(&ready);
-    list_move_all(&ready, &srv->flushing); /* one that has more goes back for the next turn */
-    while (!list_empty(&ready)) {
-        connection *c = list_entry(ready.next, connection, flush_link);
-        list_remove(&c->flush_link);
-        if (!c->closed && !(c->watching & EPOLLOUT))
-            connection_flush(c);
-    }
-}
 
 int server_flush_dirty(server *srv) {
     for (int flushed = 0; flushed < FLUSH_SLICE && !list_empty(&srv->hub.subs.dirty); flushed++) {
@@ -201,7 +186,7 @@ int server_flush_dirty(server *srv) {
         if (!st->closed && (!st->waits_writable || s->overflowed))
             stream_flush(st);
     }
-    flush_sessions(srv);
+    h2_flush_sessions(srv);
     if (!list_empty(&srv->hub.subs.dirty) || !list_empty(&srv->flushing))
         return 1;
     hub_round_end(&srv->hub); /* everyone is written: a new round, intake opens */

@@ -84,7 +84,6 @@ void connection_close(connection *c, const char *why) {
         h2_session_free(c);
     list_remove(&c->timer_link);
     list_remove(&c->input_link);
-    list_remove(&c->flush_link);
     intake_gate_leave(&c->gated);
     if (c->io.fd >= 0 && loop_remove(&srv->loop, c->io.fd) < 0 && errno != EBADF && errno != ENOENT)
         log_error("epoll_ctl del %s: %s", c->peer, strerror(errno));
@@ -92,7 +91,7 @@ void connection_close(connection *c, const char *why) {
     srv->conn_count--;
     drop_read_buffer(c);
     /* Freed after this loop iteration: epoll may still hand us its pointer. */
-    list_push_back(&srv->graveyard, &c->grave_link);
+    list_push_back(&srv->graveyard, &c->timer_link);
 }
 
 /* Memory ran out before a request could be read or given a stream: the
@@ -110,6 +109,8 @@ static void refuse_no_memory(connection *c) {
 /* ---- the HTTP/1.1 stream's carrier ---------------------------------------- */
 
 static void deadline_from_now(connection *c) {
+    if (c->closed)
+        return; /* its timer_link is on the graveyard */
     c->since_ms = clock_now_ms();
     list_remove(&c->timer_link);
     list_push_back(&c->srv->reading, &c->timer_link);

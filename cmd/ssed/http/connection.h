@@ -37,22 +37,21 @@ typedef struct connection {
     server *srv;
     transport io; /* the socket, maybe with TLS over it */
     struct h2_session *h2; /* CONNECTION_H2: the session */
-    enum connection_state state;
-    int closed;
+    uint8_t state; /* enum connection_state */
+    uint8_t closed;
+    uint8_t reached_on_loopback; /* connected to a loopback address of ours */
     uint32_t watching;   /* the epoll events its states ask for */
     uint32_t registered; /* those and what TLS waits for (transport.h) */
-    list_node timer_link; /* on srv->reading (a head or a linger owed), or srv->sessions */
+    list_node timer_link; /* on srv->reading (a head or a linger owed), or srv->sessions;
+                           * once closed, on srv->graveyard */
     list_node input_link; /* on srv->buffered_input: TLS holds input for it, or head holds requests */
-    list_node flush_link; /* on srv->flushing: an HTTP/2 session with frames to send */
     intake_waiter gated;  /* on srv->intake while a round holds its reading */
-    list_node grave_link;
     uint64_t since_ms; /* accepted, or its last answer written */
     uint64_t started_ms;
     char *head; /* bytes read and not yet used: request heads, body bytes */
     size_t head_len, head_cap;
     stream *current; /* CONNECTION_CARRYING: the HTTP/1.1 request being answered */
     uint32_t requests; /* HTTP/1.1 requests it carried */
-    int reached_on_loopback; /* connected to a loopback address of ours */
     char peer[64];
 } connection;
 
@@ -77,8 +76,7 @@ void connection_watch(connection *c, uint32_t events);
  * answer (the cluster's) completed the one before, then what TLS holds
  * decrypted. */
 void connection_read_buffered(connection *c);
-/* Write what an HTTP/2 session owes (connection_flush of a session on
- * srv->flushing). */
+/* Write what an HTTP/2 session owes (h2_flush_sessions). */
 void connection_flush(connection *c);
 void connection_close(connection *c, const char *why);
 

@@ -70,5 +70,9 @@ void h2_session_free(struct connection *c);
 #define H2_ENFORCE_MS 100
 struct server;
 void h2_session_enforce_budget(struct server *srv);
+/* Sessions whose streams gave them frames (srv->flushing) write them:
+ * after the streams, so one write carries many streams' events. A session
+ * whose socket is full is written when epoll says it drained. */
+void h2_flush_sessions(struct server *srv);
 
 #endif

@@ -43,6 +43,7 @@ struct h2_session {
     h2_stream *streams;
     size_t request_streams; /* streams with a request stream (req) */
     size_t held;            /* bytes its streams hold for DATA frames, and out_held */
+    list_node flush_link;   /* on srv->flushing: frames to send */
     buf out;                /* frames gathered for one write */
     size_t out_off;
     size_t out_held;        /* frames gathered in out, not yet written (h2_session.c) */

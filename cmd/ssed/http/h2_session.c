@@ -366,8 +366,21 @@ void h2_session_free(connection *c) {
         h2_stream_free(st);
     }
     c->srv->h2_held -= s->out_held;
+    list_remove(&s->flush_link);
     buf_free(&s->out);
     nghttp2_session_del(s->ng);
     free(s);
     c->h2 = NULL;
+}
+
+void h2_flush_sessions(server *srv) {
+    list_node ready;
+    list_init(&ready);
+    list_move_all(&ready, &srv->flushing); /* one that has more goes back for the next turn */
+    while (!list_empty(&ready)) {
+        h2_session *s = list_entry(ready.next, h2_session, flush_link);
+        list_remove(&s->flush_link);
+        if (!(s->c->watching & EPOLLOUT))
+            connection_flush(s->c);
+    }
 }

@@ -8,9 +8,8 @@
 #include "h2_internal.h"
 
 void h2_session_wants_flush(h2_session *s) {
-    connection *c = s->c;
-    if (!list_linked(&c->flush_link))
-        list_push_back(&c->srv->flushing, &c->flush_link);
+    if (!list_linked(&s->flush_link))
+        list_push_back(&s->c->srv->flushing, &s->flush_link);
 }
 
 /* A session with requests has no deadline; one with none waits for its

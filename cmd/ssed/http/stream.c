@@ -64,7 +64,7 @@ void stream_close(stream *st, const char *why) {
     st->carrier_data = NULL;
     st->io = NULL;
     /* Freed after this loop iteration: callers up the stack may hold it. */
-    list_push_back(&srv->stream_graveyard, &st->grave_link);
+    list_push_back(&srv->stream_graveyard, &st->timer_link);
 }
 
 static void drop_subscriber(stream *st) {

@@ -67,9 +67,9 @@ struct stream {
     uint8_t keep_alive; /* HTTP/1.1: after this answer, the connection reads the next request */
     uint8_t reached_on_loopback; /* connected to a loopback address of ours */
     const char *drain_reason; /* why, when not the server shutting down */
-    list_node timer_link;  /* on srv->streaming, srv->publishing or srv->ending */
+    list_node timer_link;  /* on srv->streaming, srv->publishing or srv->ending; once
+                            * closed, on srv->stream_graveyard */
     list_node expiry_link; /* on srv->expiring while its token has an exp */
-    list_node grave_link;
     uint64_t ends_ms;   /* when the token expires (monotonic clock) */
     uint64_t since_ms;  /* started, or last written to */
     uint64_t started_ms;

@@ -28,6 +28,8 @@ void stream_take_body(stream *st, const char *bytes, size_t len, size_t *used) {
 }
 
 void stream_start_reply(stream *st) {
+    if (st->closed)
+        return; /* its timer_link is on the graveyard */
     st->state = STREAM_REPLYING;
     /* A client that takes no reply holds its stream --header-timeout. */
     st->since_ms = clock_now_ms();
@@ -37,6 +39,8 @@ void stream_start_reply(stream *st) {
 }
 
 void stream_start_body(stream *st, void *route_state) {
+    if (st->closed)
+        return;
     st->route_state = route_state;
     st->state = STREAM_BODY;
     /* A body may stream for as long as the publisher likes: no deadline. */

@@ -12,6 +12,8 @@
 
 void stream_subscribe(stream *st) {
     server *srv = st->srv;
+    if (st->closed)
+        return; /* its timer_link is on the graveyard */
     st->state = STREAM_SUBSCRIBED;
     srv->subscriber_count++;
     srv->stats.subscribers_total++;
