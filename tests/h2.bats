@@ -188,7 +188,9 @@ answer() {
 }
 
 @test "h2: a stalled stream is reset (CANCEL) past --max-pending; its neighbour on the connection gets every event" {
-    start_ssed --max-pending 64KiB
+    # 300 events of 1 KB: the stalled stream passes --max-pending, while the
+    # one that reads has room for a loaded machine's slow Python reader.
+    start_ssed --max-pending 192KiB
     start_bg "$BATS_TEST_TMPDIR/raw" "$BATS_TEST_TMPDIR/raw.err" \
         python3 "$TOP/tests/lib/h2_raw.py" "$PORT" slow-stream 300 60
     wait_for_line "$BATS_TEST_TMPDIR/raw" '^READY' 10
