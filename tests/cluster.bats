@@ -753,6 +753,7 @@ id_of() { $CHECK events "$1" | grep " $2\$" | head -1 | cut -d' ' -f1; }
 @test "cluster: a Redis client naming more channels than --max-channels allows: logged once per interval with a count, not once per event" {
     start_node A --max-channels 3
     sub a "$A_URL"
+    local began=$SECONDS
     for i in $(seq 1 200); do
         redis-cli -p "$REDIS_PORT" publish "ssed:c:flood-$i" "$(cluster_msg "$i" 0 $'-1 0 -1\nx')" >/dev/null
     done
@@ -760,7 +761,8 @@ id_of() { $CHECK events "$1" | grep " $2\$" | head -1 | cut -d' ' -f1; }
     wait_for_line "$RT/a" '^data: real$' 10
     wait_for_line "$RT/A.err" 'events dropped: too many channels' 10
     grep 'too many channels' "$RT/A.err"
-    [ "$(grep -c 'too many channels' "$RT/A.err")" -le 2 ]
+    # 200 redis-cli runs take seconds, more on a loaded machine: one line per 10 s of flood.
+    [ "$(grep -c 'too many channels' "$RT/A.err")" -le $((2 + (SECONDS - began) / 10)) ]
     # Every drop is in a count; SIGTERM logs the rest.
     kill -TERM "$A_PID"
     wait_for_exit "$A_PID" 10

@@ -388,3 +388,17 @@ answer() {
     [ "$(grep '^data:' "$BATS_TEST_TMPDIR/s" | awk 'length($0) != 1006' | wc -l)" -eq 0 ]
     kill -0 "$SSED_PID"
 }
+
+@test "h2: once ssed is stopping, a new stream on an open session is refused (REFUSED_STREAM), not served until the shutdown timeout cuts it" {
+    start_ssed --shutdown-timeout 30s
+    # Stream 1's window stays shut, so it is still ending when stream 3 comes.
+    start_bg "$BATS_TEST_TMPDIR/raw" "$BATS_TEST_TMPDIR/raw.err" \
+        python3 "$TOP/tests/lib/h2_raw.py" "$PORT" late-stream 0 60
+    local client=$BG_PID
+    wait_for_line "$BATS_TEST_TMPDIR/raw" '^READY' 10
+    kill -TERM "$SSED_PID"
+    wait_for_line "$SSED_ERR" 'received: closing streams' 10
+    kill -USR1 "$client"
+    wait_for_line "$BATS_TEST_TMPDIR/raw" '^RST_STREAM stream=3 code=7$' 10
+    ! grep -q 'connect peer=.* channel=/$' <(sed -n '/closing streams/,$p' "$SSED_ERR")
+}

@@ -18,6 +18,9 @@ Usage: h2_raw.py PORT MODE [ARG] [SECONDS]
                     and a receive buffer larger than any burst; prints
                     READY once all are answered and DONE once each has ARG
                     events
+  late-stream       a subscription to / whose window stays shut; prints READY
+                    once it is answered, and on SIGUSR1 opens stream 3 (GET /):
+                    what the server does with it is reported (RST_STREAM)
   many-stalled      ARG subscriptions to / whose windows stay shut, and
                     stream 1 whose window is wide open; prints READY once
                     all are answered and "STREAM1 N" each time stream 1
@@ -56,6 +59,7 @@ Prints what came back, one line each ("SETTINGS" for the server's,
 "READY", "CLOSED") and exits when the connection closes or SECONDS
 (default 10) pass."""
 import os
+import signal
 import socket
 import ssl
 import struct
@@ -301,6 +305,10 @@ elif mode == "lower-stream":
     send(frame(HEADERS, END_HEADERS | END_STREAM, 3, request(b"/_ssed/health")))
 elif mode == "skipped-streams":
     send(b"".join(frame(HEADERS, END_HEADERS | END_STREAM, i, request(b"/_ssed/health")) for i in (1, 5, 7)))
+elif mode == "late-stream":
+    send(settings((4, 0)))
+    send(frame(HEADERS, END_HEADERS | END_STREAM, 1, request(b"/")))
+    signal.signal(signal.SIGUSR1, lambda *_: send(frame(HEADERS, END_HEADERS | END_STREAM, 3, request(b"/"))))
 elif mode == "many-streams":
     send(settings((4, 1 << 24)) + frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 1 << 30)))
     send(b"".join(frame(HEADERS, END_HEADERS | END_STREAM, 1 + 2 * i, request(b"/")) for i in range(20)))
@@ -326,6 +334,8 @@ for kind, flags, stream, payload in frames():
         if events.get(1, 0) >= arg and not done:
             done = True  # the stream stays open: its memory is measured now
             print("DONE", flush=True)
+    if mode == "late-stream" and kind == HEADERS and stream == 1:
+        print("READY", flush=True)
     if mode == "open-bodies" and kind == PING and flags & ACK:
         print("READY", flush=True)
     if mode == "skipped-streams" and kind == HEADERS:

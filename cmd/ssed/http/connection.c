@@ -254,6 +254,16 @@ static void consume_read_buffer(connection *c, size_t used) {
     c->head_len -= used;
 }
 
+/* A connection that will read no more requests gives back its read buffer
+ * (up to 64 KiB) now, not when the answer is written: a subscriber's, or
+ * one whose reply ends it (a client that stops reading holds it until
+ * --header-timeout). */
+static void drop_if_done_reading(connection *c) {
+    stream *st = c->current;
+    if (st && (st->state == STREAM_SUBSCRIBED || (st->state == STREAM_REPLYING && !st->keep_alive)))
+        drop_read_buffer(c);
+}
+
 /* A complete request head (or one that cannot be): a stream of its own
  * answers it. 0 when there is none yet. */
 static int take_request(connection *c) {
@@ -278,10 +288,9 @@ static int take_request(connection *c) {
     c->requests++;
     list_remove(&c->timer_link); /* its stream keeps the deadlines now */
     stream_take_request(st, rc, &req, status, reason);
-    if (c->current == st && st->state == STREAM_SUBSCRIBED)
-        drop_read_buffer(c); /* a subscriber's connection reads no more requests */
-    else if (rc > 0)
+    if (rc > 0)
         consume_read_buffer(c, (size_t)rc);
+    drop_if_done_reading(c);
     return 1;
 }
 
@@ -298,6 +307,7 @@ static void process_buffered(connection *c) {
             if (c->closed)
                 return;
             consume_read_buffer(c, used);
+            drop_if_done_reading(c);
             if (reading_body(c))
                 return; /* the route wants more */
         } else {
@@ -373,7 +383,8 @@ static void take_input(connection *c, uint32_t events) {
 static void after_io(connection *c) {
     if (c->closed)
         return;
-    int reads = c->state == CONNECTION_READING || c->state == CONNECTION_H2 || reading_body(c);
+    int reads = c->state == CONNECTION_READING || reading_body(c) ||
+                (c->state == CONNECTION_H2 && h2_session_reads(c)); /* a failing session reads nothing more */
     if (c->io.ssl && reads && transport_has_buffered_input(&c->io) && !intake_waiting(&c->gated) &&
         !list_linked(&c->input_link))
         list_push_back(&c->srv->buffered_input, &c->input_link);

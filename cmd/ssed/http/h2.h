@@ -58,6 +58,9 @@ void h2_session_flush(struct connection *c);
  * peer that does not read it). -1 (c untouched) when the session already
  * said GOAWAY or HTTP/2 is not built in: close c. */
 int h2_session_say_goodbye(struct connection *c);
+/* Does session c still read its client's frames (it has not said GOAWAY
+ * and failed)? 0 when HTTP/2 is not built in. */
+int h2_session_reads(const struct connection *c);
 /* connection_close of the session's connection: close its streams, free
  * the session. */
 void h2_session_free(struct connection *c);

@@ -31,6 +31,8 @@ int h2_preface_check(const char *bytes, size_t len) {
     return len > first_line && memcmp(bytes, preface, first_line) == 0;
 }
 
+int h2_session_reads(const connection *c) { return c->h2 && !c->h2->failing; }
+
 int h2_session_say_goodbye(connection *c) {
     if (c->h2->failing)
         return -1;
@@ -272,6 +274,8 @@ static void flush_rounds(connection *c) {
         return;
     if (c->watching & EPOLLOUT)
         connection_watch(c, s->failing ? 0 : EPOLLIN | EPOLLRDHUP);
+    if (c->closed)
+        return; /* epoll_ctl failed: the session is gone */
     if (c->h2->out.len == 0 && (s->failing || !nghttp2_session_want_read(s->ng)) && !nghttp2_session_want_write(s->ng))
         connection_close(c, s->failing ? "GOAWAY sent" : "done");
     else if (c->h2->out.len > 0 || nghttp2_session_want_write(s->ng))

@@ -153,7 +153,9 @@ static void feed_body(h2_stream *st) {
 static void start_request(h2_stream *st, int body_follows) {
     h2_session *s = st->sess;
     server *srv = s->c->srv;
-    if (srv->conn_count >= srv->max_clients) {
+    /* Stopping, a new request would hold the shutdown (or be cut by it):
+     * REFUSED_STREAM tells the client it was not processed. */
+    if (srv->stopping || srv->conn_count >= srv->max_clients) {
         nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_REFUSED_STREAM);
         return;
     }
