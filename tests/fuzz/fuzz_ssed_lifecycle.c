@@ -1,6 +1,7 @@
 /* libFuzzer target for the ssed server as a whole: the real connection,
- * router, publish and hub code behind one unix-socket listener, driven by up
- * to 8 clients through a sequence of operations decoded from the input.
+ * HTTP/2, router, publish and hub code behind one unix-socket listener,
+ * driven by up to 8 clients, each speaking HTTP/1.1 or HTTP/2 on its
+ * connection, through a sequence of operations decoded from the input.
  * After every operation the server's loop runs as in main.c's run(), and
  * the invariants below are checked; ASan and UBSan catch the rest.
  *
@@ -13,8 +14,9 @@
  *               so a client that does not read soon makes writes stop short
  *     bit  6    --max-event-size 32
  *     bit  7    --cors '*'
- *   then operations, two bytes each: an opcode byte (taken % 16) and an
- *   argument byte: bits 0-2 the client, bits 3-5 the channel (from
+ *   then operations, two bytes each: an opcode byte (16 when it is 16 mod
+ *   32, else taken % 16, as before H2 came: old inputs keep their meaning
+ *   but for opcode bytes 16, 48, ...) and an argument byte: bits 0-2 the client, bits 3-5 the channel (from
  *   `channel_names`), bits 6-7 a variant. GARBAGE is followed by a length
  *   byte n and n raw bytes (n % 64). At most MAX_OPS operations run.
  *     0 SERVER      variant: connect the client (if not connected); run the
@@ -46,7 +48,23 @@
  *    14 REST        send the rest of a cut request
  *    15 SOCKET      variant: shutdown(SHUT_WR), close, reset (SO_LINGER 0,
  *                   close), read and parse what the client received
- * A request op auto-connects its client. At the end every client reads
+ *    16 H2          argument bits 3-4 (not a channel) say which:
+ *                   0, 3: connect speaking HTTP/2 (h2c, prior knowledge),
+ *                     closing an HTTP/1.1 connection the client had;
+ *                   1: RST_STREAM(CANCEL) on the client's newest stream, its
+ *                     oldest, its open chunked publish, or all (variant);
+ *                   2: the client's GOAWAY(NO_ERROR), a PING, SETTINGS with
+ *                     INITIAL_WINDOW_SIZE 16 (the server's DATA stalls),
+ *                     or 65535 again (variant)
+ * A request op auto-connects its client (over HTTP/1.1). On an HTTP/2
+ * connection each request op opens a stream (lifecycle_h2.c): its head
+ * becomes HEADERS (Host as :authority), its body DATA; CHUNKED leaves the
+ * stream's body open, CHUNK is a DATA frame on it, CHUNK_END ends it;
+ * CUT holds back part of the next request's frames until REST or the
+ * client's next request; GARBAGE writes raw bytes into the framing; a
+ * client past GOAWAY (ssed's, at shutdown or on an error, or its own)
+ * reconnects for its next request; a client keeps 8 streams open and
+ * resets the oldest for a ninth. At the end every client reads
  * what it is owed and everything is torn down, so nothing leaks between
  * inputs.
  *
@@ -54,7 +72,12 @@
  *   printf '\002\005\000\003\001\006\000'
  * is --history 100; client 0 starts a chunked POST /v; client 1 sends
  * HEAD /v; client 0 sends a chunk. Before 8152cb5 the HEAD freed /v under
- * the publish (heap-use-after-free in hub_publish).
+ * the publish (heap-use-after-free in hub_publish). And h2-reset-and-goaway,
+ *   printf '\002\020\000\001\000\001\010\004\001\020\010\004\011\020\110\001\000\000\200\017\300\017\301'
+ * connects client 0 over HTTP/2, subscribes it to /v and /w on two
+ * streams, publishes to /v over HTTP/1.1 (client 1), resets client 0's
+ * newest stream, publishes to /w, resets its oldest, subscribes again and
+ * begins a shutdown (GOAWAY), then both clients read.
  *
  * Invariants (abort with a message when broken):
  * - hub.channel_count is the number of channels in hub.buckets, and
@@ -71,12 +94,22 @@
  *   still in the hub (a channel outlives whoever holds it);
  * - srv->conn_count is the number of connections on srv->reading and
  *   srv->sessions plus the streams on streaming, publishing and ending
- *   (an HTTP/1.1 connection carrying a stream is on no list of its own);
+ *   (an HTTP/1.1 connection carrying a stream is on no list of its own),
+ *   and srv->h2_stream_count the HTTP/2 streams among those;
+ * - an HTTP/2 session's request_streams are its streams with a live
+ *   request stream carried by them, its held bytes what they hold for DATA
+ *   frames plus its gathered frames, all sessions' together srv->h2_held;
+ *   it is on srv->sessions while it has request streams and has not said
+ *   GOAWAY, else on srv->reading (under a deadline);
  * - a subscriber's pending_bytes is its queued bytes minus head_offset;
  * - every response head is an HTTP/1.1 status line and "Name: value"
  *   lines (so no reply is cut short by the next), and in each stream
  *   the ids ssed handed out (numbers in [hub.first_id, hub.last_id])
- *   strictly increase: no event is delivered twice or out of order. */
+ *   strictly increase: no event is delivered twice or out of order, over
+ *   HTTP/2 too (each stream's DATA);
+ * - an HTTP/2 client's nghttp2 accepts everything ssed sends (no frame it
+ *   calls invalid, no RST_STREAM or GOAWAY with an error code of its own),
+ *   unless GARBAGE went into that connection. */
 /* fuzz-sources: tests/fuzz/lifecycle_*.c cmd/ssed/[a-z]*.c cmd/ssed/[a-z]*[a-z]/[a-z]*.c !cmd/ssed/main.c !cmd/ssed/store/store_off.c !cmd/ssed/cluster/cluster_off.c !cmd/ssed/net/tls_context.c !cmd/ssed/net/tls_session.c !cmd/ssed/http/h2_off.c !cmd/ssed/auth/jwt_off.c @viewer_assets */
 #include <dirent.h>
 #include <errno.h>

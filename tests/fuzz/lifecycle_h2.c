@@ -182,6 +182,8 @@ static nghttp2_session *new_session(client *cl) {
 /* Write cl->tail's first `upto` bytes, as far as the socket takes them. */
 static void send_front(client *cl, size_t upto) {
     size_t sent = 0, n;
+    if (upto == 0)
+        return;
     while (sent < upto && (n = client_write(cl, cl->tail.data + sent, upto - sent)) > 0)
         sent += n;
     memmove(cl->tail.data, cl->tail.data + sent, cl->tail.len - sent);
@@ -235,7 +237,8 @@ static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *dest, size_t 
     if (left == 0 && r->body_open)
         return NGHTTP2_ERR_DEFERRED;
     size_t n = left < length ? left : length;
-    memcpy(dest, r->body.data + r->body_off, n);
+    if (n)
+        memcpy(dest, r->body.data + r->body_off, n);
     r->body_off += n;
     if (r->body_off == r->body.len && !r->body_open)
         *data_flags |= NGHTTP2_DATA_FLAG_EOF;
