@@ -32,6 +32,8 @@ typedef struct response_reader {
     int streaming;
     sse_parser sse;
     uint64_t last_id; /* the last ssed id in this stream; 0: none yet */
+    uint64_t heads;   /* HTTP/1.1: one bit per request not answered yet, */
+    unsigned asked;   /* oldest first, set for a HEAD (its answer has no body) */
 } response_reader;
 
 typedef struct client {

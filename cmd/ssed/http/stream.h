@@ -66,6 +66,7 @@ struct stream {
     uint8_t draining;   /* ending (stream_end): close once the queue is written */
     uint8_t keep_alive; /* HTTP/1.1: after this answer, the connection reads the next request */
     uint8_t reached_on_loopback; /* connected to a loopback address of ours */
+    uint8_t head_request; /* a HEAD: every answer to it, a refusal too, is a head alone */
     const char *drain_reason; /* why, when not the server shutting down */
     list_node timer_link;  /* on srv->streaming, srv->publishing or srv->ending; once
                             * closed, on srv->stream_graveyard */

@@ -17,6 +17,7 @@ void stream_take_request(stream *st, int rc, const http_request *req, int status
         stream_reply_status(st, status, reason, NULL);
         return;
     }
+    st->head_request = http_request_method_is(req, "HEAD");
     st->srv->routes->on_request(st, req);
 }
 
@@ -73,8 +74,11 @@ void stream_send_interim(stream *st, const char *head) {
 void stream_reply_body(stream *st, int status, const char *content_type, const char *extra_headers,
                        const char *body, size_t body_len, int head_only) {
     stream_restart_output(st); /* keeps an interim response's unsent bytes */
-    if (http_reply_format(&st->out, status, content_type, extra_headers, body, body_len, head_only,
-                          st->keep_alive) < 0) {
+    /* Routes refuse a HEAD as they refuse a GET: its body must not go,
+     * or an HTTP/1.1 client reads it as the next response and HTTP/2
+     * resets the stream. */
+    if (http_reply_format(&st->out, status, content_type, extra_headers, body, body_len,
+                          head_only || st->head_request, st->keep_alive) < 0) {
         stream_refuse_no_memory(st);
         return;
     }
