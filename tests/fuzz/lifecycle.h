@@ -111,7 +111,11 @@ void h2_client_send_rest(client *cl);
  * or every stream of the client. */
 void h2_client_reset(client *cl, int variant);
 /* variant: GOAWAY(NO_ERROR), PING, a SETTINGS that shuts the server's
- * stream windows (INITIAL_WINDOW_SIZE 16), one that opens them again. */
+ * stream windows (INITIAL_WINDOW_SIZE 16), one that opens them again.
+ * A window's SETTINGS waits for the last one's ACK (the client reads
+ * between them): with several in flight, nghttp2 1.52's client resets a
+ * stream with FLOW_CONTROL_ERROR for DATA ssed sent within the windows
+ * it had been given (seed h2-window-settings-in-flight). */
 void h2_client_control(client *cl, int variant);
 
 #endif

@@ -43,6 +43,7 @@ struct h2_client {
     int tainted;        /* raw bytes went in: ssed may answer anything */
     int closing;        /* GOAWAY sent or received: the next request reconnects */
     int failed;         /* what ssed sent could not be read: nothing more is */
+    int settings_owed;  /* SETTINGS sent and not yet acknowledged */
 };
 
 /* FUZZ_LIFECYCLE_TRACE=1 in the environment: what HTTP/2 clients receive
@@ -96,11 +97,14 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
 static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *user) {
     (void)ng;
     client *cl = user;
-    trace(cl, "frame type %d stream %d flags %d", frame->hd.type, (int)frame->hd.stream_id, frame->hd.flags);
+    trace(cl, "frame type %d stream %d flags %d length %zu", frame->hd.type, (int)frame->hd.stream_id,
+          frame->hd.flags, frame->hd.length);
     if (frame->hd.type == NGHTTP2_GOAWAY) {
         cl->h2->closing = 1;
         return 0;
     }
+    if (frame->hd.type == NGHTTP2_SETTINGS && (frame->hd.flags & NGHTTP2_FLAG_ACK))
+        cl->h2->settings_owed--;
     h2_req *r = slot_of(cl->h2, frame->hd.stream_id);
     if (r && frame->hd.type == NGHTTP2_HEADERS && r->status >= 200)
         r->rx.streaming = r->status == 200 && r->event_stream;
@@ -143,6 +147,9 @@ static int on_frame_send(nghttp2_session *ng, const nghttp2_frame *frame, void *
     }
     if (frame->hd.type == NGHTTP2_GOAWAY)
         cl->h2->closing = 1;
+    if (frame->hd.type == NGHTTP2_SETTINGS && !(frame->hd.flags & NGHTTP2_FLAG_ACK))
+        cl->h2->settings_owed++;
+    trace(cl, "sends frame type %d stream %d flags %d", frame->hd.type, (int)frame->hd.stream_id, frame->hd.flags);
     return 0;
 }
 
@@ -444,7 +451,7 @@ void h2_client_control(client *cl, int variant) {
         nghttp2_submit_goaway(ng, NGHTTP2_FLAG_NONE, 0, NGHTTP2_NO_ERROR, NULL, 0);
     else if (variant == 1)
         nghttp2_submit_ping(ng, NGHTTP2_FLAG_NONE, NULL);
-    else
+    else if (!cl->h2->settings_owed) /* see h2_client_control in lifecycle.h */
         nghttp2_submit_settings(ng, NGHTTP2_FLAG_NONE, &window, 1);
     emit(cl, 0);
 }
