@@ -55,7 +55,9 @@
  *                     oldest, its open chunked publish, or all (variant);
  *                   2: the client's GOAWAY(NO_ERROR), a PING, SETTINGS with
  *                     INITIAL_WINDOW_SIZE 16 (the server's DATA stalls),
- *                     or 65535 again (variant)
+ *                     or 65535 again (variant); a window's SETTINGS only
+ *                     once the client's last SETTINGS is acknowledged
+ *                     (it read since: SOCKET variant 3)
  * A request op auto-connects its client (over HTTP/1.1). On an HTTP/2
  * connection each request op opens a stream (lifecycle_h2.c): its head
  * becomes HEADERS (Host as :authority), its body DATA; CHUNKED leaves the
