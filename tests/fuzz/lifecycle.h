@@ -34,6 +34,7 @@ typedef struct response_reader {
     uint64_t last_id; /* the last ssed id in this stream; 0: none yet */
     uint64_t heads;   /* HTTP/1.1: one bit per request not answered yet, */
     unsigned asked;   /* oldest first, set for a HEAD (its answer has no body) */
+    int unsure;       /* raw bytes went in: which answer is whose is unknown */
 } response_reader;
 
 typedef struct client {

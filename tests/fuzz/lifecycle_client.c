@@ -87,7 +87,7 @@ static void take_response_head(response_reader *rx, const char *head, size_t len
         broken("a response head is not a status line and Name: value lines");
     }
     int head_only = 0;
-    if (head[9] != '1' && rx->asked) { /* a final answer: to the oldest request */
+    if (head[9] != '1' && rx->asked && !rx->unsure) { /* a final answer: to the oldest request */
         head_only = (int)(rx->heads & 1);
         rx->heads >>= 1;
         rx->asked--;
@@ -226,7 +226,7 @@ void client_send(client *cl, const char *req, size_t len) {
         return;
     }
     client_send_rest(cl);
-    if (cl->rx.asked < 64) /* the answer to a HEAD is its head alone */
+    if (cl->rx.asked < 64 && !cl->rx.unsure) /* the answer to a HEAD is its head alone */
         cl->rx.heads |= (uint64_t)(len >= 5 && memcmp(req, "HEAD ", 5) == 0) << cl->rx.asked++;
     size_t now = cl->cut ? len * (size_t)cl->cut / 5 : len;
     client_write(cl, req, now);
@@ -248,10 +248,12 @@ void client_sendf(client *cl, const char *fmt, ...) {
 
 void client_send_raw(client *cl, const char *bytes, size_t len) {
     client_connect(cl);
-    if (cl->h2)
+    if (cl->h2) {
         h2_client_raw(cl, bytes, len);
-    else
-        client_send(cl, bytes, len);
+        return;
+    }
+    client_send(cl, bytes, len);
+    cl->rx.unsure = cl->fd >= 0; /* they may be a request, part of one, or several */
 }
 
 void client_send_piece(client *cl, const char *piece) {
