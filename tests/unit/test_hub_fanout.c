@@ -187,7 +187,7 @@ static void check_nothing_after_finish(const void *arg) {
     subscriber_resume(&h.subs, s, NULL, 0, 0, NULL, NULL);
     shared_event *last = shared_event_raw(": token expired\n\n", 17);
     shared_event *keepalive = shared_event_raw(":\n\n", 3);
-    subscriber_finish(&h.subs, s, last);
+    subscriber_finish(&h.subs, s, 0, last);
     subscriber_enqueue_owed(&h.subs, s, keepalive);
     CHECK(s->q_len == 1 && s->queue[s->q_head] == last);
     shared_event_unref(last);

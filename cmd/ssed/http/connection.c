@@ -283,6 +283,9 @@ static int take_request(connection *c) {
     st->peer = c->peer;
     st->peer_fd = c->io.fd;
     st->reached_on_loopback = c->reached_on_loopback;
+    /* An HTTP/1.1 client reads a chunked event stream as each write comes;
+     * an HTTP/1.0 one knows no chunks, and its body ends with the close. */
+    st->chunks_body = rc > 0 && req.minor_version >= 1;
     c->current = st;
     c->state = CONNECTION_CARRYING;
     c->requests++;

@@ -5,7 +5,10 @@
 #include "stream.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/uio.h>
 
 #include "clock.h"
@@ -76,39 +79,114 @@ static void drop_subscriber(stream *st) {
     stream_close(st, "too slow");
 }
 
-/* The bytes owed, in order: st->out (a reply, or a stream's headers and
- * preamble), then the queued events. Returns the iovec count. */
-static int owed_iovec(const stream *st, struct iovec *iov, size_t *total) {
+/* What one write hands over, piece by piece, so that the prefix the
+ * transport takes can be told apart: the response head (when the body is
+ * chunked), the open chunk's size line, body bytes, the chunk's closing
+ * CRLF, the last chunk. Unchunked, everything is body. */
+typedef struct write_plan {
+    size_t head, size_line, body, crlf, last;
+} write_plan;
+
+static const char last_chunk[] = "0\r\n\r\n";
+#define LAST_CHUNK_LEN (sizeof last_chunk - 1)
+
+/* Body bytes owed, in order: st->out from `from`, then the queued events;
+ * at most `room` pieces and `limit` bytes. Returns the piece count. */
+static int body_iovec(const stream *st, size_t from, struct iovec *iov, int room, size_t limit, size_t *len) {
     int n = 0;
-    *total = 0;
-    if (st->out_off < st->out.len) {
-        iov[n].iov_base = st->out.data + st->out_off;
-        iov[n].iov_len = st->out.len - st->out_off;
-        *total += iov[n++].iov_len;
+    *len = 0;
+    if (from < st->out.len && limit > 0 && room > 0) {
+        size_t take = st->out.len - from < limit ? st->out.len - from : limit;
+        iov[n].iov_base = st->out.data + from;
+        iov[n++].iov_len = take;
+        *len += take;
     }
     const subscriber *s = &st->sub;
-    for (size_t i = 0; i < s->q_len && n < WRITEV_MAX; i++) {
+    for (size_t i = 0; i < s->q_len && n < room && *len < limit; i++) {
         shared_event *e = s->queue[(s->q_head + i) & (s->q_cap - 1)];
         size_t skip = i == 0 ? s->head_offset : 0;
+        size_t take = e->len - skip < limit - *len ? e->len - skip : limit - *len;
         iov[n].iov_base = e->bytes + skip;
-        iov[n].iov_len = e->len - skip;
-        *total += iov[n++].iov_len;
+        iov[n++].iov_len = take;
+        *len += take;
     }
     return n;
 }
 
-/* Account for `wrote` bytes written: from st->out first, then the queue. */
-static void note_written(stream *st, size_t wrote) {
+static int add_piece(struct iovec *iov, int n, const char *bytes, size_t len, size_t *planned) {
+    *planned = len;
+    if (len == 0)
+        return n;
+    iov[n].iov_base = (void *)bytes;
+    iov[n].iov_len = len;
+    return n + 1;
+}
+
+/* Chunked: the head's rest, then one chunk around the body bytes owed
+ * (the open chunk's rest when one is open: nothing new starts before it
+ * is complete), then the last chunk once an ending stream owes no more
+ * body. A chunk covers whole pieces (whole events after the one being
+ * written), which subscriber_finish relies on. */
+static int chunked_iovec(stream *st, struct iovec *iov, write_plan *plan) {
+    stream_chunk *ck = &st->chunk;
+    size_t from = st->out_off > st->body_start ? st->out_off : st->body_start;
+    int n = add_piece(iov, 0, st->out.data + st->out_off, from - st->out_off, &plan->head);
+    size_t owed_body = st->out.len - from + st->sub.pending_bytes;
+    if (ck->last_off == 0) {
+        /* One place left before the body for the size line, two after. */
+        int nb = body_iovec(st, from, iov + n + 1, WRITEV_MAX - n - 3, ck->open ? ck->body_left : SIZE_MAX,
+                            &plan->body);
+        if (!ck->open && plan->body > 0) {
+            ck->size_len = (uint8_t)snprintf(ck->size_line, sizeof ck->size_line, "%zx\r\n", plan->body);
+            ck->size_off = ck->crlf_off = 0;
+            ck->body_left = plan->body;
+            ck->open = 1;
+        }
+        if (ck->open) {
+            plan->size_line = (size_t)(ck->size_len - ck->size_off);
+            if (plan->size_line) {
+                iov[n].iov_base = ck->size_line + ck->size_off;
+                iov[n++].iov_len = plan->size_line;
+            } else {
+                memmove(iov + n, iov + n + 1, (size_t)nb * sizeof *iov);
+            }
+            n += nb;
+            if (plan->body == ck->body_left)
+                n = add_piece(iov, n, "\r\n" + ck->crlf_off, 2u - ck->crlf_off, &plan->crlf);
+        }
+    }
+    int body_all_out = !ck->open || (plan->body == owed_body && plan->crlf > 0);
+    if (st->draining && !st->sub.replaying && (ck->last_off > 0 || body_all_out))
+        n = add_piece(iov, n, last_chunk + ck->last_off, LAST_CHUNK_LEN - ck->last_off, &plan->last);
+    return n;
+}
+
+/* The bytes owed, in order: st->out (a reply, or a stream's headers and
+ * preamble), then the queued events, with a subscriber's chunk framing
+ * over HTTP/1.1. Returns the iovec count. */
+static int owed_iovec(stream *st, struct iovec *iov, write_plan *plan, size_t *total) {
+    *plan = (write_plan){0};
+    int n = st->chunks_body && st->state == STREAM_SUBSCRIBED
+                ? chunked_iovec(st, iov, plan)
+                : body_iovec(st, st->out_off, iov, WRITEV_MAX, SIZE_MAX, &plan->body);
+    *total = plan->head + plan->size_line + plan->body + plan->crlf + plan->last;
+    return n;
+}
+
+/* Account for `payload` bytes written (of `wire`, with the framing): from
+ * st->out first, then the queue. */
+static void note_written(stream *st, size_t payload, size_t wire) {
     server *srv = st->srv;
-    st->bytes_sent += wrote;
-    srv->stats.bytes_out += wrote;
+    st->bytes_sent += wire;
+    srv->stats.bytes_out += wire;
+    size_t wrote = payload;
     if (st->out_off < st->out.len) {
         size_t from_out = st->out.len - st->out_off < wrote ? st->out.len - st->out_off : wrote;
         st->out_off += from_out;
         wrote -= from_out;
         if (st->out_off == st->out.len && st->state == STREAM_SUBSCRIBED) {
             buf_free(&st->out); /* a subscriber keeps no buffer of its own */
-            st->out_off = 0;
+            st->out_off = st->body_start = 0;
         }
     }
     if (wrote)
@@ -119,6 +197,33 @@ static void note_written(stream *st, size_t wrote) {
         list_remove(&st->timer_link);
         list_push_back(&srv->streaming, &st->timer_link);
     }
+}
+
+static size_t take_part(size_t *wrote, size_t planned) {
+    size_t n = *wrote < planned ? *wrote : planned;
+    *wrote -= n;
+    return n;
+}
+
+/* The transport took `wrote` bytes of a write planned as *plan: what of
+ * the open chunk is still owed, then the payload's accounting. A chunk
+ * none of whose size line was taken is not open: the next write may make
+ * it larger. */
+static void note_plan_written(stream *st, const write_plan *plan, size_t wrote) {
+    stream_chunk *ck = &st->chunk;
+    size_t wire = wrote;
+    size_t payload = take_part(&wrote, plan->head);
+    ck->size_off += (uint8_t)take_part(&wrote, plan->size_line);
+    size_t body = take_part(&wrote, plan->body);
+    payload += body;
+    if (st->chunks_body && st->state == STREAM_SUBSCRIBED) {
+        ck->body_left -= body;
+        ck->crlf_off += (uint8_t)take_part(&wrote, plan->crlf);
+        ck->last_off += (uint8_t)take_part(&wrote, plan->last);
+        if (ck->crlf_off == 2 || ck->size_off == 0)
+            ck->open = 0, ck->size_off = ck->crlf_off = 0, ck->body_left = 0;
+    }
+    note_written(st, payload, wire);
 }
 
 enum { WRITE_DONE, WRITE_BLOCKED, WRITE_CLOSED };
@@ -135,8 +240,9 @@ static int stream_write(stream *st) {
             return WRITE_CLOSED;
         }
         struct iovec iov[WRITEV_MAX];
+        write_plan plan;
         size_t total;
-        int n = owed_iovec(st, iov, &total);
+        int n = owed_iovec(st, iov, &plan, &total);
         if (n == 0 && !transport_owes(st->io))
             return WRITE_DONE; /* else a writev of nothing sends what it owes */
         ssize_t wrote = transport_writev(st->io, iov, n);
@@ -150,7 +256,7 @@ static int stream_write(stream *st) {
             stream_close(st, errno == EPIPE || errno == ECONNRESET ? "peer closed" : transport_why(st->io, errno));
             return WRITE_CLOSED;
         }
-        note_written(st, (size_t)wrote);
+        note_plan_written(st, &plan, (size_t)wrote);
         if ((size_t)wrote < total)
             return WRITE_BLOCKED;
     }

@@ -30,6 +30,20 @@
 
 typedef struct stream stream;
 
+/* Where a subscriber's body stands in HTTP/1.1 chunked framing: one chunk
+ * per write, its size line and closing CRLF put around the body bytes the
+ * write hands over. The transport may take any prefix of a write, so what
+ * of the open chunk is still owed is kept here, and no chunk starts before
+ * the open one is complete: its size line promised every byte of it. */
+typedef struct stream_chunk {
+    char size_line[20]; /* "<hex>\r\n" of the open chunk */
+    uint8_t size_len, size_off; /* its length, and bytes of it written */
+    uint8_t crlf_off;   /* bytes of the chunk's closing CRLF written */
+    uint8_t open;       /* a chunk is open: its size line (part of it) is written */
+    uint8_t last_off;   /* bytes of the last chunk ("0\r\n\r\n") written */
+    size_t body_left;   /* the open chunk's body bytes not written yet */
+} stream_chunk;
+
 enum stream_state {
     STREAM_STARTED,    /* its request is read; the route has not answered it yet */
     STREAM_BODY,       /* its request body is handed to the route as it arrives */
@@ -67,6 +81,7 @@ struct stream {
     uint8_t keep_alive; /* HTTP/1.1: after this answer, the connection reads the next request */
     uint8_t reached_on_loopback; /* connected to a loopback address of ours */
     uint8_t head_request; /* a HEAD: every answer to it, a refusal too, is a head alone */
+    uint8_t chunks_body; /* set by the HTTP/1.1 carrier for an HTTP/1.1 client: a subscriber's body is chunked */
     const char *drain_reason; /* why, when not the server shutting down */
     list_node timer_link;  /* on srv->streaming, srv->publishing or srv->ending; once
                             * closed, on srv->stream_graveyard */
@@ -77,6 +92,8 @@ struct stream {
     void *route_state;  /* the route's, while a body is read (a publish) */
     buf out;            /* a reply, or a subscriber's headers and preamble */
     size_t out_off;
+    size_t body_start;  /* a subscriber's: where its body starts in out (stream_body_begins) */
+    stream_chunk chunk; /* a chunked subscriber's framing (chunks_body) */
     subscriber sub;
     uint64_t bytes_sent;
     const char *peer;   /* the client, as its connection names it */
@@ -144,6 +161,15 @@ void stream_await_answer(stream *st);
 
 /* stream_sse.c: the stream becomes a subscriber's event stream. */
 void stream_subscribe(stream *st);
+/* The header field that says how the carrier frames an event stream's
+ * body, for its response head: "Transfer-Encoding: chunked\r\n" over
+ * HTTP/1.1 (so clients such as Python requests see each write as it
+ * comes), "" where the body ends with the connection (HTTP/1.0) or with
+ * the carrier's own framing (HTTP/2). */
+const char *stream_body_framing(const stream *st);
+/* The response head in st->out is complete: what is appended after it
+ * (retry:, the opening comment) is the body, framed by the carrier. */
+void stream_body_begins(stream *st);
 /* The one way a subscriber's stream ends before its client goes (its token
  * expired, the server shuts down): it takes no more events; `last` (NULL:
  * none) cuts its queue to the event being written and follows it; the

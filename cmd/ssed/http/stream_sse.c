@@ -28,9 +28,26 @@ void stream_subscribe(stream *st) {
     subscriber_mark_dirty(&srv->hub.subs, &st->sub); /* headers and history go out with the next flush */
 }
 
+const char *stream_body_framing(const stream *st) {
+    return st->chunks_body ? "Transfer-Encoding: chunked\r\n" : "";
+}
+
+void stream_body_begins(stream *st) { st->body_start = st->out.len; }
+
+/* Queued bytes the open chunk's size line promised (stream.c): those the
+ * rest of st->out does not hold. */
+static size_t promised_queue_bytes(const stream *st) {
+    if (!st->chunks_body || !st->chunk.open)
+        return 0;
+    size_t from = st->out_off > st->body_start ? st->out_off : st->body_start;
+    size_t in_out = st->out.len > from ? st->out.len - from : 0;
+    return st->chunk.body_left > in_out ? st->chunk.body_left - in_out : 0;
+}
+
 /* The stream is cut short only above the transport: what a write handed
  * over is the transport's (transport.h) and goes out first, whatever is
- * dropped here. It leaves srv->streaming (no more keep-alives) for
+ * dropped here, nor what an open chunk's size line promised; a chunked
+ * body then ends with its last chunk (stream.c). It leaves srv->streaming (no more keep-alives) for
  * srv->ending, under --header-timeout from now: a client that stopped
  * reading, or reads a byte at a time, cannot hold its stream past it. */
 void stream_end(stream *st, shared_event *last, const char *reason) {
@@ -44,7 +61,7 @@ void stream_end(stream *st, shared_event *last, const char *reason) {
                   LOG_STR("reason", reason ? reason : "server shutting down"));
     }
     if (last)
-        subscriber_finish(&srv->hub.subs, &st->sub, last);
+        subscriber_finish(&srv->hub.subs, &st->sub, promised_queue_bytes(st), last);
     st->draining = 1;
     st->drain_reason = reason;
     st->since_ms = clock_now_ms();

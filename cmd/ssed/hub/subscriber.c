@@ -135,12 +135,17 @@ void subscriber_enqueue_owed(subscriber_set *set, subscriber *s, shared_event *e
     queue_push(set, s, ev, NULL);
 }
 
-void subscriber_finish(subscriber_set *set, subscriber *s, shared_event *last) {
-    size_t keep = s->q_len > 0 && s->head_offset > 0 ? 1 : 0;
+void subscriber_finish(subscriber_set *set, subscriber *s, size_t promised, shared_event *last) {
+    size_t keep = 0, kept_bytes = 0;
+    /* Whole events only: a promise ends on an event's end (stream.c). */
+    while (keep < s->q_len && (kept_bytes < promised || (keep == 0 && s->head_offset > 0))) {
+        kept_bytes += s->queue[(s->q_head + keep) & (s->q_cap - 1)]->len - (keep == 0 ? s->head_offset : 0);
+        keep++;
+    }
     for (size_t i = keep; i < s->q_len; i++)
         shared_event_unref(s->queue[(s->q_head + i) & (s->q_cap - 1)]);
     s->q_len = keep;
-    s->pending_bytes = keep ? s->queue[s->q_head]->len - s->head_offset : 0;
+    s->pending_bytes = kept_bytes;
     s->replaying = 0;
     s->finished = 1;
     queue_push(set, s, last, NULL);

@@ -113,9 +113,11 @@ void subscriber_enqueue(subscriber_set *set, subscriber *s, shared_event *ev, co
 void subscriber_enqueue_owed(subscriber_set *set, subscriber *s, shared_event *ev);
 /* The stream ends with `last`: the subscriber takes no more events, its
  * replay stops, and of its queue only an event partly written is kept (a
- * stream must not end inside an event). What it loses the client reads
- * again from history by Last-Event-ID. */
-void subscriber_finish(subscriber_set *set, subscriber *s, shared_event *last);
+ * stream must not end inside an event), with the events that hold its next
+ * `promised` unwritten bytes (an HTTP/1.1 chunk whose size line is sent
+ * must get every byte it announced). What it loses the client reads again
+ * from history by Last-Event-ID. */
+void subscriber_finish(subscriber_set *set, subscriber *s, size_t promised, shared_event *last);
 
 /* Where a new subscriber starts in history (history_find_start): with a
  * Last-Event-ID (last_id != NULL), after that event in each of its
