@@ -362,7 +362,7 @@ refused() {
     kill -0 "$SSED_PID"
 }
 
-@test "tls: a subscriber that reads slowly gets every event whole and in order (TLS writes stop short and are repeated)" {
+@test "tls: a subscriber that reads slowly gets every event whole and in order in a valid chunked body (TLS writes stop short and are repeated)" {
     make_cert server localhost
     start_tls_ssed --max-pending 8MiB
     start_bg "$BATS_TEST_TMPDIR/slow.out" "$BATS_TEST_TMPDIR/slow.err" \
@@ -427,7 +427,7 @@ cpu_ticks() {
     [ "$status" -eq 0 ]
 }
 
-@test "tls: a stream ssed ends at shutdown ends with close_notify, not a cut connection" {
+@test "tls: a stream ssed ends at shutdown ends with the last chunk and close_notify, not a cut connection" {
     make_cert server localhost
     start_tls_ssed
     start_bg "$BATS_TEST_TMPDIR/end" "$BATS_TEST_TMPDIR/end.err" python3 "$TOP/tests/lib/tls_stream_end.py" "$PORT" 30
@@ -437,6 +437,7 @@ cpu_ticks() {
     wait_for_exit "$SSED_PID" 30
     wait_for_exit "$client" 30
     cat "$BATS_TEST_TMPDIR/end" "$BATS_TEST_TMPDIR/end.err"
+    grep -qx 'last chunk' "$BATS_TEST_TMPDIR/end"
     grep -qx close_notify "$BATS_TEST_TMPDIR/end"
 }
 
@@ -475,10 +476,11 @@ expire_with_record_pending() {
     grep -qx 'records ok' "$BATS_TEST_TMPDIR/end"
     grep -qx notice "$BATS_TEST_TMPDIR/end"
     grep -qE '^events [0-9]+ whole$' "$BATS_TEST_TMPDIR/end"
+    grep -qx 'last chunk' "$BATS_TEST_TMPDIR/end" # the chunked body ends after the notice: 0\r\n\r\n
     grep -qx close_notify "$BATS_TEST_TMPDIR/end"
 }
 
-@test "tls: a token that expires while a TLS record is pending still ends the stream with whole records, ': token expired' and close_notify" {
+@test "tls: a token that expires while a TLS record is pending still ends the stream with whole records, ': token expired', the last chunk and close_notify" {
     expire_with_record_pending
     kill -0 "$SSED_PID"
 }

@@ -9,13 +9,17 @@ GO_FILE exists, then reads until the stream ends. Prints what it saw:
 "records ok" (every TLS record decrypted) or "bad record: ...", then
 "notice" when the stream's last bytes are ": token expired", then
 "events N whole" (N data lines, all complete and of the published
-length) or "event cut", then "close_notify" when ssed ended TLS properly
+length) or "event cut", then "last chunk" when the chunked body ended with its last
+chunk (and its framing was valid throughout), then "close_notify" when ssed ended TLS properly
 or "cut" when the connection just closed."""
 import os
 import socket
 import ssl
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from chunked_body import Body, split_head  # noqa: E402
 
 port, path, token, go_file, limit = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5])
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -57,9 +61,18 @@ except (ssl.SSLEOFError, ConnectionResetError):
     print("records ok")
 except ssl.SSLError as e:
     print(f"bad record: {e}")
-body = got.split(b"\r\n\r\n", 1)[1]
+head, raw = split_head(got)
+decoded = Body(head)
+decoded.feed(raw)
+body = decoded.data
 print("notice" if body.endswith(b": token expired\n\n") else f"no notice (ends {body[-40:]!r})")
 data = [l for l in body.split(b"\n") if l.startswith(b"data:")]
 whole = all(l == b"data: " + b"x" * 1000 for l in data) and not body.rstrip(b"\n").endswith(b"x")
 print(f"events {len(data)} whole" if whole else "event cut")
+if decoded.error:
+    print(f"bad chunked framing: {decoded.error}")
+elif decoded.ended:
+    print("last chunk")
+else:
+    print("no last chunk" if decoded.chunked else "not chunked")
 print(end, flush=True)
