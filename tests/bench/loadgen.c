@@ -85,6 +85,7 @@ typedef struct options {
     int server_pid_count;
     int sub_ports[SERVER_PIDS_MAX]; /* subscribers spread over these ports (a cluster's nodes) */
     int sub_port_count;
+    int http10; /* --http10: ask HTTP/1.0, whose streams end with the connection (no chunks) */
 } options;
 
 typedef struct pub {
@@ -571,7 +572,8 @@ static void usage(void) {
             "               [--mode idle|fanout|rate] [--pub-fifo PATH | --pub-post PATH] [--rate EV/S]\n"
             "               [--duration S] [--warmup S] [--hold S] [--connect-timeout S] [--size BYTES]\n"
             "               [--window EVENTS] [--pub-inflight N] [--pub-batch LINES]\n"
-            "               [--server-pid PID[,PID...]]... [--sub-ports PORT,PORT...]\n"
+            "               [--server-pid PID[,PID...]]... [--sub-ports PORT,PORT...] [--http10]\n"
+            "--http10: subscribers ask HTTP/1.0 (a close-delimited stream, not chunked).\n"
             "--sub-ports: subscribers go round-robin to these ports (a cluster's nodes); the\n"
             "publisher still uses --port.\n");
     exit(2);
@@ -587,7 +589,7 @@ static void parse_options(options *o, int argc, char **argv) {
         {"rate", 1, 0, 'r'},     {"duration", 1, 0, 'd'}, {"warmup", 1, 0, 'w'},   {"hold", 1, 0, 'h'},
         {"connect-timeout", 1, 0, 't'}, {"size", 1, 0, 'z'}, {"window", 1, 0, 'W'}, {"pub-inflight", 1, 0, 'I'},
         {"pub-batch", 1, 0, 'B'}, {"server-pid", 1, 0, 'S'},
-        {"sub-ports", 1, 0, 'Q'}, {0, 0, 0, 0}};
+        {"sub-ports", 1, 0, 'Q'}, {"http10", 0, 0, '0'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
@@ -601,6 +603,7 @@ static void parse_options(options *o, int argc, char **argv) {
                 usage();
             break;
         case 'm': o->mode = optarg; break;
+        case '0': o->http10 = 1; break;
         case 'f': o->pub_fifo = optarg; break;
         case 'o': o->pub_path = optarg; break;
         case 'r': o->rate = atof(optarg); break;
@@ -682,9 +685,9 @@ int main(int argc, char **argv) {
     signal(SIGTERM, on_stop);
     signal(SIGINT, on_stop);
     request_len = (size_t)snprintf(request, sizeof request,
-                                   "GET %s HTTP/1.1\r\nHost: %s:%d\r\nAccept: text/event-stream\r\n"
+                                   "GET %s HTTP/1.%d\r\nHost: %s:%d\r\nAccept: text/event-stream\r\n"
                                    "User-Agent: ssetools-loadgen\r\n\r\n",
-                                   o.path, o.host, o.port);
+                                   o.path, o.http10 ? 0 : 1, o.host, o.port);
     sub *subs = calloc((size_t)o.conns, sizeof *subs);
     int ep = epoll_create1(EPOLL_CLOEXEC);
     if (!subs || ep < 0)

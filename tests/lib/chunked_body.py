@@ -31,7 +31,7 @@ class Body:
 
     def __init__(self, head):
         self.chunked = is_chunked(head)
-        self.data = b""
+        self.data = bytearray()  # appended in place: a stream of megabytes in small reads stays linear
         self.ended = False  # the last chunk came (chunked only)
         self.error = None
         self.chunks = 0
@@ -44,13 +44,13 @@ class Body:
         """Take raw bytes; returns the newly decoded ones."""
         if not self.chunked:
             self.data += raw
-            return raw
+            return bytes(raw)
         before = len(self.data)
         self._raw += raw
         while self._raw and not self.error:
             if not self._step():
                 break
-        return self.data[before:]
+        return bytes(self.data[before:])
 
     def _fail(self, why):
         self.error = why

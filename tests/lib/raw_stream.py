@@ -9,7 +9,8 @@ arrives ("line <text>"), and at the end of the connection "end last-chunk"
 (close-delimited), or "end bad <why>" when the chunked framing is not
 valid byte for byte. --rcvbuf and --read make a slow reader (a small
 receive buffer, a few bytes per read), so ssed's writes stop short; --raw
-keeps the bytes as they came."""
+keeps the bytes as they came; --data FILE writes the data lines there
+instead, and prints "data N" after every 100th."""
 import argparse
 import os
 import socket
@@ -27,6 +28,7 @@ ap.add_argument("--read", type=int, default=65536)
 ap.add_argument("--header", action="append", default=[])
 ap.add_argument("--seconds", type=float, default=60)
 ap.add_argument("--raw")
+ap.add_argument("--data")
 a = ap.parse_args()
 
 s = socket.socket()
@@ -58,12 +60,21 @@ print("framing chunked" if body.chunked else
 print("streaming", flush=True)
 
 pending = b""
+data_out = open(a.data, "w") if a.data else None
+data_count = 0
 
 
 def take(decoded):
-    global pending
+    global pending, data_count
     *lines, pending = (pending + decoded).split(b"\n")
     for line in lines:
+        if data_out and line.startswith(b"data: "):
+            data_out.write(line[6:].decode(errors="replace") + "\n")
+            data_count += 1
+            if data_count % 100 == 0:
+                data_out.flush()
+                print(f"data {data_count}")
+            continue
         print("line " + line.decode(errors="replace"))
     sys.stdout.flush()
 

@@ -64,7 +64,7 @@ except ssl.SSLError as e:
 head, raw = split_head(got)
 decoded = Body(head)
 decoded.feed(raw)
-body = decoded.data
+body = bytes(decoded.data)
 print("notice" if body.endswith(b": token expired\n\n") else f"no notice (ends {body[-40:]!r})")
 data = [l for l in body.split(b"\n") if l.startswith(b"data:")]
 whole = all(l == b"data: " + b"x" * 1000 for l in data) and not body.rstrip(b"\n").endswith(b"x")
