@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chunked.h"
 #include "buf.h"
 #include "server.h"
 #include "sse_parser.h"
@@ -30,6 +31,8 @@ typedef struct response_reader {
     buf pending;        /* received, not yet parsed */
     uint64_t body_left; /* bytes of a reply body still to skip */
     int streaming;
+    int chunked;        /* the stream is chunked (HTTP/1.1): decoded before the SSE parser */
+    chunked_decoder chunks;
     sse_parser sse;
     uint64_t last_id; /* the last ssed id in this stream; 0: none yet */
     uint64_t heads;   /* HTTP/1.1: one bit per request not answered yet, */

@@ -95,15 +95,40 @@ static void take_response_head(response_reader *rx, const char *head, size_t len
     int ok = memcmp(head + 9, "200", 3) == 0;
     if (ok && memmem(head, len, "\r\nContent-Type: text/event-stream", 33)) {
         rx->streaming = 1;
+        rx->chunked = memmem(head, len, "\r\nTransfer-Encoding: chunked\r\n", 30) != NULL;
+        chunked_init(&rx->chunks);
         return;
     }
     const char *cl = memmem(head, len, "\r\nContent-Length: ", 18);
     rx->body_left = cl && !head_only ? strtoull(cl + 18, NULL, 10) : 0;
 }
 
+static int take_chunk_data(void *ctx, const char *bytes, size_t len) {
+    reader_take_events(ctx, bytes, len);
+    return 0;
+}
+
+/* Stream bytes: a chunked stream's framing must be valid whatever writes
+ * stopped short, and nothing may follow its last chunk. */
+static void stream_take(response_reader *rx, const char *bytes, size_t len) {
+    if (!rx->chunked) {
+        reader_take_events(rx, bytes, len);
+        return;
+    }
+    size_t used;
+    const char *why = NULL;
+    int rc = chunked_feed(&rx->chunks, bytes, len, &used, take_chunk_data, rx, &why);
+    if (rc == CHUNKED_ERROR) {
+        fprintf(stderr, "fuzz_ssed_lifecycle: chunked stream: %s\n", why ? why : "?");
+        broken("a stream's chunked framing is not valid");
+    }
+    if (rc == CHUNKED_DONE && used < len)
+        broken("bytes after a stream's last chunk");
+}
+
 void reader_take(response_reader *rx, const char *bytes, size_t len) {
     if (rx->streaming) {
-        reader_take_events(rx, bytes, len);
+        stream_take(rx, bytes, len);
         return;
     }
     if (buf_append(&rx->pending, bytes, len) < 0)
@@ -125,7 +150,7 @@ void reader_take(response_reader *rx, const char *bytes, size_t len) {
         off += head_len;
     }
     if (rx->streaming && off < rx->pending.len) {
-        reader_take_events(rx, rx->pending.data + off, rx->pending.len - off);
+        stream_take(rx, rx->pending.data + off, rx->pending.len - off);
         off = rx->pending.len;
     }
     memmove(rx->pending.data, rx->pending.data + off, rx->pending.len - off);

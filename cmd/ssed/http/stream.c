@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -113,6 +112,23 @@ static int body_iovec(const stream *st, size_t from, struct iovec *iov, int room
     return n;
 }
 
+/* "<hex>\r\n" for a chunk of len bytes, in line; its length. By hand:
+ * one per write to every subscriber, without snprintf parsing a format. */
+static uint8_t format_size_line(char *line, size_t len) {
+    static const char hex[] = "0123456789abcdef";
+    char digits[16];
+    int n = 0;
+    do {
+        digits[n++] = hex[len & 15];
+        len >>= 4;
+    } while (len);
+    for (int i = 0; i < n; i++)
+        line[i] = digits[n - 1 - i];
+    line[n] = '\r';
+    line[n + 1] = '\n';
+    return (uint8_t)(n + 2);
+}
+
 static int add_piece(struct iovec *iov, int n, const char *bytes, size_t len, size_t *planned) {
     *planned = len;
     if (len == 0)
@@ -137,7 +153,7 @@ static int chunked_iovec(stream *st, struct iovec *iov, write_plan *plan) {
         int nb = body_iovec(st, from, iov + n + 1, WRITEV_MAX - n - 3, ck->open ? ck->body_left : SIZE_MAX,
                             &plan->body);
         if (!ck->open && plan->body > 0) {
-            ck->size_len = (uint8_t)snprintf(ck->size_line, sizeof ck->size_line, "%zx\r\n", plan->body);
+            ck->size_len = format_size_line(ck->size_line, plan->body);
             ck->size_off = ck->crlf_off = 0;
             ck->body_left = plan->body;
             ck->open = 1;
