@@ -29,6 +29,9 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, __import__("os").path.dirname(__file__))
+from chunked_body import Body  # noqa: E402
+
 REQUEST = b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n%s\r\n"
 
 
@@ -52,17 +55,23 @@ class Stream:
         self.head_done = False
         self.data = []
         self.last_id = None
+        self.body = None  # the body's framing (chunked over HTTP/1.1)
 
     def feed(self, chunk):
-        self.buf += chunk
         if not self.head_done:
+            self.buf += chunk
             end = self.buf.find(b"\r\n\r\n")
             if end < 0:
                 return []
             if not self.buf.startswith(b"HTTP/1.1 200"):
                 raise RuntimeError("not 200: %r" % self.buf[:80])
-            self.buf = self.buf[end + 4 :]
+            self.body = Body(self.buf[: end + 4])
+            chunk, self.buf = self.buf[end + 4 :], b""
             self.head_done = True
+        self.buf += self.body.feed(chunk)
+        del self.body.data[:]  # decoded bytes are taken here: none kept twice
+        if self.body.error:
+            raise RuntimeError("bad chunked framing: " + self.body.error)
         events = []
         lines = self.buf.split(b"\n")
         self.buf = lines.pop()
