@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -78,6 +79,9 @@ struct conn {
     char head[H1_HEAD_MAX]; /* HTTP/1.1 answer head until its blank line */
     size_t head_len;
     int head_done;
+    int chunked;       /* the HTTP/1.1 body is chunked (ssed, to HTTP/1.1 clients) */
+    int chunk_state;   /* 0 size line, 1 data, 2 the CRLF after data */
+    size_t chunk_left; /* data bytes left in the current chunk */
 };
 
 struct run {
@@ -304,6 +308,45 @@ static void h1_start(struct run *r, struct conn *c) {
     if (conn_write(c, req, (size_t)n) != n) die("sending the request to 127.0.0.1:%d failed", r->opt.port);
 }
 
+static int hex_value(uint8_t ch) {
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f') return (ch | 0x20) - 'a' + 10;
+    return -1;
+}
+
+/* The data lines of body bytes: a chunked body's framing is skipped, and
+ * its payload counted in the pieces the chunks cut it into (the count
+ * holds whatever the boundaries, count_data_lines). */
+static long h1_body(struct conn *c, const uint8_t *p, size_t n) {
+    if (!c->chunked) return count_data_lines(&c->streams[0], p, n);
+    long events = 0;
+    for (size_t i = 0; i < n;) {
+        if (c->chunk_state == 1) {
+            size_t take = n - i < c->chunk_left ? n - i : c->chunk_left;
+            events += count_data_lines(&c->streams[0], p + i, take);
+            i += take;
+            if ((c->chunk_left -= take) == 0) c->chunk_state = 2;
+            continue;
+        }
+        uint8_t ch = p[i++];
+        if (c->chunk_state == 2) {
+            if (ch == '\n') c->chunk_state = 0;
+        } else if (ch == '\n') {
+            c->chunk_state = c->chunk_left ? 1 : 0;
+        } else if (hex_value(ch) >= 0) {
+            c->chunk_left = c->chunk_left * 16 + (size_t)hex_value(ch);
+        }
+    }
+    return events;
+}
+
+static int head_says_chunked(const char *head, size_t len) {
+    static const char want[] = "\r\ntransfer-encoding: chunked";
+    for (size_t i = 0; i + sizeof want - 1 <= len; i++)
+        if (strncasecmp(head + i, want, sizeof want - 1) == 0) return 1;
+    return 0;
+}
+
 /* h1_feed: the answer head (status line checked) then body bytes counted. */
 static void h1_feed(struct run *r, struct conn *c, const uint8_t *p, size_t n) {
     if (!c->head_done) {
@@ -320,10 +363,11 @@ static void h1_feed(struct run *r, struct conn *c, const uint8_t *p, size_t n) {
         int status = 0;
         if (sscanf(c->head, "HTTP/1.%*d %d", &status) != 1) die("not an HTTP/1.1 answer");
         stream_answered(r, &c->streams[0], status);
+        c->chunked = head_says_chunked(c->head, (size_t)(end - c->head));
         size_t body_at = (size_t)(end + 4 - c->head) - old;
         p += body_at, n -= body_at;
     }
-    r->events += count_data_lines(&c->streams[0], p, n);
+    r->events += h1_body(c, p, n);
 }
 
 /* --- the loop ------------------------------------------------------------ */

@@ -54,6 +54,9 @@ typedef struct subscriber {
     size_t line_len;
     char head[1024];
     size_t head_len;
+    int chunked;       /* its stream is chunked (HTTP/1.1): framing stripped before lines */
+    int chunk_state;   /* 0 size line, 1 data, 2 the CRLF after data */
+    size_t chunk_left; /* data bytes left in the current chunk */
     uint64_t stats[STAT_COUNT];
     uint8_t *seen_p, *seen_s;
 } subscriber;
@@ -218,6 +221,33 @@ static void sub_line(client *c, subscriber *s, const char *line, size_t len) {
     }
 }
 
+/* Strip chunked framing in place from b[0..len); returns the payload's
+ * length. Tolerant, as tests/bench/loadgen.c's, and as fast. */
+static size_t dechunk(subscriber *s, char *b, size_t len) {
+    size_t out = 0;
+    for (size_t i = 0; i < len;) {
+        if (s->chunk_state == 1) {
+            size_t n = len - i < s->chunk_left ? len - i : s->chunk_left;
+            memmove(b + out, b + i, n);
+            out += n;
+            i += n;
+            if ((s->chunk_left -= n) == 0)
+                s->chunk_state = 2;
+            continue;
+        }
+        char c = b[i++];
+        if (s->chunk_state == 2) {
+            if (c == '\n')
+                s->chunk_state = 0;
+        } else if (c == '\n') {
+            s->chunk_state = s->chunk_left ? 1 : 0;
+        } else if ((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')) {
+            s->chunk_left = s->chunk_left * 16 + (size_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+        }
+    }
+    return out;
+}
+
 /* The response head: a 200 opens the stream, anything else is retried elsewhere. */
 static size_t sub_head(client *c, subscriber *s, const char *b, size_t len, uint64_t now) {
     size_t room = sizeof s->head - 1 - s->head_len, k = len < room ? len : room;
@@ -235,6 +265,9 @@ static size_t sub_head(client *c, subscriber *s, const char *b, size_t len, uint
         return len;
     }
     s->state = S_STREAM;
+    s->chunked = strcasestr(s->head, "\r\ntransfer-encoding: chunked") != NULL;
+    s->chunk_state = 0;
+    s->chunk_left = 0;
     c->connecting--;
     c->streaming++;
     return (size_t)(end + 4 - s->head) - (s->head_len - k);
@@ -253,6 +286,8 @@ static void sub_read(client *c, subscriber *s, uint64_t now) {
         size_t i = 0, len = (size_t)r;
         if (s->state == S_HEAD)
             i = sub_head(c, s, buf, len, now);
+        if (s->state == S_STREAM && s->chunked && i < len)
+            len = i + dechunk(s, buf + i, len - i);
         while (i < len && s->state == S_STREAM) {
             char *nl = memchr(buf + i, '\n', len - i);
             size_t part = nl ? (size_t)(nl - (buf + i)) : len - i;
