@@ -146,7 +146,7 @@ static int add_piece(struct iovec *iov, int n, const char *bytes, size_t len, si
 static int chunked_iovec(stream *st, struct iovec *iov, write_plan *plan) {
     stream_chunk *ck = &st->chunk;
     size_t from = st->out_off > st->body_start ? st->out_off : st->body_start;
-    int n = add_piece(iov, 0, st->out.data + st->out_off, from - st->out_off, &plan->head);
+    int n = from > st->out_off ? add_piece(iov, 0, st->out.data + st->out_off, from - st->out_off, &plan->head) : 0;
     size_t owed_body = st->out.len - from + st->sub.pending_bytes;
     if (ck->last_off == 0) {
         /* One place left before the body for the size line, two after. */
@@ -168,12 +168,12 @@ static int chunked_iovec(stream *st, struct iovec *iov, write_plan *plan) {
             }
             n += nb;
             if (plan->body == ck->body_left)
-                n = add_piece(iov, n, "\r\n" + ck->crlf_off, 2u - ck->crlf_off, &plan->crlf);
+                n = add_piece(iov, n, &"\r\n"[ck->crlf_off], 2u - ck->crlf_off, &plan->crlf);
         }
     }
     int body_all_out = !ck->open || (plan->body == owed_body && plan->crlf > 0);
     if (st->draining && !st->sub.replaying && (ck->last_off > 0 || body_all_out))
-        n = add_piece(iov, n, last_chunk + ck->last_off, LAST_CHUNK_LEN - ck->last_off, &plan->last);
+        n = add_piece(iov, n, &last_chunk[ck->last_off], LAST_CHUNK_LEN - ck->last_off, &plan->last);
     return n;
 }
 
