@@ -84,6 +84,7 @@ static void drop_subscriber(stream *st) {
  * CRLF, the last chunk. Unchunked, everything is body. */
 typedef struct write_plan {
     size_t head, size_line, body, crlf, last;
+    char size_text[20]; /* the open chunk's size line, for the writev */
 } write_plan;
 
 static const char last_chunk[] = "0\r\n\r\n";
@@ -150,18 +151,17 @@ static int chunked_iovec(stream *st, struct iovec *iov, write_plan *plan) {
     size_t owed_body = st->out.len - from + st->sub.pending_bytes;
     if (ck->last_off == 0) {
         /* One place left before the body for the size line, two after. */
-        int nb = body_iovec(st, from, iov + n + 1, WRITEV_MAX - n - 3, ck->open ? ck->body_left : SIZE_MAX,
+        int nb = body_iovec(st, from, iov + n + 1, WRITEV_MAX - n - 3, ck->open ? ck->body_left : UINT32_MAX,
                             &plan->body);
         if (!ck->open && plan->body > 0) {
-            ck->size_len = format_size_line(ck->size_line, plan->body);
+            ck->size = ck->body_left = (uint32_t)plan->body;
             ck->size_off = ck->crlf_off = 0;
-            ck->body_left = plan->body;
             ck->open = 1;
         }
         if (ck->open) {
-            plan->size_line = (size_t)(ck->size_len - ck->size_off);
+            plan->size_line = (size_t)(format_size_line(plan->size_text, ck->size) - ck->size_off);
             if (plan->size_line) {
-                iov[n].iov_base = ck->size_line + ck->size_off;
+                iov[n].iov_base = plan->size_text + ck->size_off;
                 iov[n++].iov_len = plan->size_line;
             } else {
                 memmove(iov + n, iov + n + 1, (size_t)nb * sizeof *iov);
@@ -233,7 +233,7 @@ static void note_plan_written(stream *st, const write_plan *plan, size_t wrote) 
     size_t body = take_part(&wrote, plan->body);
     payload += body;
     if (st->chunks_body && st->state == STREAM_SUBSCRIBED) {
-        ck->body_left -= body;
+        ck->body_left -= (uint32_t)body;
         ck->crlf_off += (uint8_t)take_part(&wrote, plan->crlf);
         ck->last_off += (uint8_t)take_part(&wrote, plan->last);
         if (ck->crlf_off == 2 || ck->size_off == 0)

@@ -36,12 +36,12 @@ typedef struct stream stream;
  * of the open chunk is still owed is kept here, and no chunk starts before
  * the open one is complete: its size line promised every byte of it. */
 typedef struct stream_chunk {
-    char size_line[20]; /* "<hex>\r\n" of the open chunk */
-    uint8_t size_len, size_off; /* its length, and bytes of it written */
+    uint32_t size;      /* the open chunk's body bytes: its size line is made again from it */
+    uint32_t body_left; /* of them, not written yet */
+    uint8_t size_off;   /* bytes of its size line written */
     uint8_t crlf_off;   /* bytes of the chunk's closing CRLF written */
     uint8_t open;       /* a chunk is open: its size line (part of it) is written */
     uint8_t last_off;   /* bytes of the last chunk ("0\r\n\r\n") written */
-    size_t body_left;   /* the open chunk's body bytes not written yet */
 } stream_chunk;
 
 enum stream_state {
