@@ -753,9 +753,13 @@ id_of() { $CHECK events "$1" | grep " $2\$" | head -1 | cut -d' ' -f1; }
 @test "cluster: a Redis client naming more channels than --max-channels allows: logged once per interval with a count, not once per event" {
     start_node A --max-channels 3
     sub a "$A_URL"
-    for i in $(seq 1 200); do
-        redis-cli -p "$REDIS_PORT" publish "ssed:c:flood-$i" "$(cluster_msg "$i" 0 $'-1 0 -1\nx')" >/dev/null
-    done
+    # Each message with its stream entry, as the publish script writes them
+    # (a message without one is refused before it names a channel).
+    redis-cli -p "$REDIS_PORT" eval "for i = 1, 200 do
+            local msg = '#' .. i .. ' 0 1\n9\n-1 0 -1\nx'
+            redis.call('XADD', 'ssed:s:flood-' .. i, i .. '-0', 'b', msg)
+            redis.call('PUBLISH', 'ssed:c:flood-' .. i, msg)
+        end" 0 >/dev/null
     [ "$(post_code "$A_URL/news" real)" = 200 ]
     wait_for_line "$RT/a" '^data: real$' 10
     wait_for_line "$RT/A.err" 'events dropped: too many channels' 10
