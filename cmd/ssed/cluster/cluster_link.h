@@ -28,7 +28,15 @@
 typedef struct cluster_link cluster_link;
 
 typedef struct cluster_link_hooks {
+    /* A pub/sub message as it came: not trusted yet (cluster_link_check). */
     void (*message)(void *ctx, const char *chan, size_t len, const char *msg, size_t msg_len);
+    /* A message cluster_link_check found in its stream (or one the check
+     * cannot apply to: malformed, the version before's batch), in the
+     * order they were checked. */
+    void (*checked)(void *ctx, const char *chan, size_t len, const char *msg, size_t msg_len);
+    /* A message that is not the cluster's (`why`): its stream has no
+     * entry for its number while it holds older ones, or a different one. */
+    void (*forged)(void *ctx, const char *chan, size_t len, const char *why);
     /* A fill's stream entries, oldest first; `read_on_after`: there may be
      * more after this number (the last entry's); 0: none. */
     void (*filled)(void *ctx, const char *chan, size_t len, const char *const *msgs, const size_t *lens, size_t count,
@@ -76,6 +84,11 @@ int cluster_link_publish(cluster_link *k, const char *chan, size_t len, const cl
  * newest --history entries, at least --history events);
  * answered by hooks.filled or hooks.fill_failed. -1: not ready. */
 int cluster_link_fill(cluster_link *k, const char *chan, size_t len, uint64_t after);
+/* Check a pub/sub message against its channel's stream (any Redis client
+ * may PUBLISH): answered by hooks.checked or hooks.forged, in the order
+ * asked, or by neither when the link drops first (a pub/sub loss: the
+ * resync reads the stream). */
+void cluster_link_check(cluster_link *k, const char *chan, size_t len, const char *msg, size_t msg_len);
 /* The link's figures as JSON members (after a comma). */
 void cluster_link_stats(const cluster_link *k, buf *out);
 void cluster_link_close(cluster_link *k);

@@ -23,9 +23,7 @@ typedef struct fill_call {
     char chan[];
 } fill_call;
 
-/* A stream entry's text: field b (a script call's events), or e (one
- * event, written by the version before); NULL when it has neither. */
-static const redisReply *entry_value(const redisReply *entry) {
+const redisReply *cluster_link_entry_value(const redisReply *entry) {
     if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 || entry->element[1]->type != REDIS_REPLY_ARRAY)
         return NULL;
     const redisReply *fields = entry->element[1];
@@ -38,8 +36,7 @@ static const redisReply *entry_value(const redisReply *entry) {
     return NULL;
 }
 
-/* N of an entry's id N-0 (the number of its last event); 0 if garbled. */
-static uint64_t entry_number(const redisReply *entry) {
+uint64_t cluster_link_entry_number(const redisReply *entry) {
     if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 1 || entry->element[0]->type != REDIS_REPLY_STRING)
         return 0;
     const char *id = entry->element[0]->str;
@@ -72,13 +69,13 @@ static void on_filled(redisAsyncContext *ac, void *reply, void *priv) {
     size_t count = 0;
     for (size_t i = 0; i < n; i++) {
         /* XREVRANGE (the tail) answers newest first. */
-        const redisReply *value = entry_value(r->element[call->tail ? n - 1 - i : i]);
+        const redisReply *value = cluster_link_entry_value(r->element[call->tail ? n - 1 - i : i]);
         if (value) {
             msgs[count] = value->str;
             lens[count++] = value->len;
         }
     }
-    uint64_t read_on_after = !call->tail && n == FILL_COUNT ? entry_number(r->element[n - 1]) : 0;
+    uint64_t read_on_after = !call->tail && n == FILL_COUNT ? cluster_link_entry_number(r->element[n - 1]) : 0;
     k->hooks.filled(k->hooks.ctx, call->chan, call->len, msgs, lens, count, read_on_after);
 out:
     free(msgs);

@@ -1,8 +1,9 @@
 /* What the cluster link's files share: the link itself (cluster_link.c:
  * its two connections, readiness, reconnection), its publishing
- * (cluster_link_publish.c) and its stream reads (cluster_link_fill.c).
- * Calls go one way: the publishing and the reads call cluster_link.c's
- * helpers below, never the other way round. Contexts are only ever freed
+ * (cluster_link_publish.c), its stream reads (cluster_link_fill.c) and
+ * its check of each pub/sub message against the stream
+ * (cluster_link_verify.c). Calls go one way: those three call
+ * cluster_link.c's helpers below, never the other way round. Contexts are only ever freed
  * from cluster_link_step, never inside a hiredis callback: a callback that
  * finds the link broken marks it (cluster_link_mark_broken), and the next
  * step tears both connections down and schedules the reconnect. */
@@ -50,5 +51,12 @@ void cluster_link_mark_broken(cluster_link *k, const char *what, const char *why
 void cluster_link_note_sent(cluster_link *k);
 /* Its answer (or the NULL of a freed context) came back. */
 void cluster_link_note_answered(cluster_link *k);
+
+struct redisReply;
+/* A stream entry's text: field b (a script call's events), or e (one
+ * event, written by the version before); NULL when it has neither. */
+const struct redisReply *cluster_link_entry_value(const struct redisReply *entry);
+/* N of an entry's id N-0 (the number of its last event); 0 if garbled. */
+uint64_t cluster_link_entry_number(const struct redisReply *entry);
 
 #endif

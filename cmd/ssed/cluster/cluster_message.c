@@ -179,3 +179,19 @@ uint64_t cluster_message_count(const char *msg, size_t len) {
     }
     return len ? 1 : 0;
 }
+
+int cluster_message_last(const char *msg, size_t len, uint64_t *last) {
+    const char *p = msg, *end = msg + len;
+    long long first, prev, count;
+    if (len && msg[0] == '#') {
+        if (take_range_header(&p, end, &first, &prev, &count) < 0)
+            return 0;
+        *last = (uint64_t)first + (uint64_t)count - 1;
+        return 1;
+    }
+    if (!len || msg[0] == '*' || take_number(&p, end, ' ', &first) < 0 || first <= 0 ||
+        (uint64_t)first >= CLUSTER_MAX_SEQUENCE)
+        return 0;
+    *last = (uint64_t)first;
+    return 1;
+}

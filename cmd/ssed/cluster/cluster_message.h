@@ -65,5 +65,10 @@ typedef void (*cluster_event_fn)(void *ctx, uint64_t n, uint64_t prev, const cha
 int cluster_message_split(const char *msg, size_t len, cluster_event_fn fn, void *ctx);
 /* How many events the message says it holds (0 when it cannot tell). */
 uint64_t cluster_message_count(const char *msg, size_t len);
+/* The number of the stream entry that holds the same text as the message
+ * (entry id LAST-0: its last event's number; the version before's single
+ * event: its number). 0 when it cannot tell: malformed (the split refuses
+ * it), or the version before's batch of several entries. */
+int cluster_message_last(const char *msg, size_t len, uint64_t *last);
 
 #endif

@@ -46,6 +46,10 @@ struct cluster_node {
      * many there were, not one line each. */
     uint64_t channel_drops_unlogged, channel_drops_logged_ms;
     char channel_drop_example[64];
+    /* Pub/sub messages refused as not the cluster's (cluster_link_verify.c),
+     * logged the same way. */
+    uint64_t forged_unlogged, forged_logged_ms;
+    char forged_example[128];
     cluster_link *link;
     delivery delivery;
     input_feed feeds[2];
@@ -115,6 +119,33 @@ static void log_channel_drops(cluster_node *node, uint64_t now_ms) {
     node->channel_drops_logged_ms = now_ms;
 }
 
+/* Log the pub/sub messages refused as forged since the last such line, if
+ * it is time (or, at close, whatever is left: `now_ms` UINT64_MAX). */
+static void log_forged(cluster_node *node, uint64_t now_ms) {
+    if (!node->forged_unlogged)
+        return;
+    if (node->forged_logged_ms && now_ms < node->forged_logged_ms + CHANNEL_DROPS_LOG_MS)
+        return;
+    log_warn("redis: %llu pub/sub message%s refused: not the cluster's (%s); counted in redis_messages_refused, "
+             "logged once per %d s",
+             (unsigned long long)node->forged_unlogged, node->forged_unlogged == 1 ? "" : "s", node->forged_example,
+             CHANNEL_DROPS_LOG_MS / 1000);
+    node->forged_unlogged = 0;
+    node->forged_logged_ms = now_ms;
+}
+
+/* A message any Redis client published on a cluster channel, claiming a
+ * number its stream does not hold as that message: refused, so the real
+ * event with that number is not taken for a duplicate. */
+static void on_forged(void *ctx, const char *chan, size_t len, const char *why) {
+    cluster_node *node = ctx;
+    node->srv->stats.redis_refused++;
+    if (!node->forged_unlogged++)
+        snprintf(node->forged_example, sizeof node->forged_example, "/%.*s: %s", (int)(len > 64 ? 64 : len), chan,
+                 why);
+    log_forged(node, clock_now_ms());
+}
+
 /* The delivery's verdict: into the local hub, with the cluster's id. */
 static void deliver(void *ctx, const char *chan, size_t len, const cluster_event *ev, int live) {
     cluster_node *node = ctx;
@@ -163,10 +194,16 @@ static int request_fill(void *ctx, const char *chan, size_t len, uint64_t after)
     return cluster_link_fill(node->link, chan, len, after);
 }
 
+/* A pub/sub message: its channel's name checked here, the message
+ * against its stream by the link (on_checked or on_forged next). */
 static void on_message(void *ctx, const char *chan, size_t len, const char *msg, size_t msg_len) {
     cluster_node *node = ctx;
-    if (!name_valid(node, chan, len))
-        return;
+    if (name_valid(node, chan, len))
+        cluster_link_check(node->link, chan, len, msg, msg_len);
+}
+
+static void on_checked(void *ctx, const char *chan, size_t len, const char *msg, size_t msg_len) {
+    cluster_node *node = ctx;
     uint64_t malformed = node->delivery.stats.malformed;
     delivery_message(&node->delivery, chan, len, msg, msg_len);
     refuse_malformed(node, malformed);
@@ -295,7 +332,8 @@ int server_cluster_open(server *srv) {
         node->feeds[i].session = session;
         node->feeds[i].node = node;
     }
-    cluster_link_hooks lh = {on_message, on_filled, on_fill_failed, on_up, on_down, may_read, node};
+    cluster_link_hooks lh = {on_message, on_checked, on_forged, on_filled, on_fill_failed,
+                             on_up,      on_down,    may_read,  node};
     node->link = cluster_link_open(&cfg, &srv->loop, &lh, err, sizeof err);
     if (!node->link) {
         log_error("%s", err);
@@ -312,6 +350,7 @@ void server_cluster_step(server *srv, uint64_t now_ms) {
     cluster_link_step(node->link, now_ms);
     server_cluster_synced(srv); /* latched when first caught up, not when first asked */
     log_channel_drops(node, now_ms);
+    log_forged(node, now_ms);
     for (size_t i = 0; i < srv->input_count; i++) {
         input_feed *f = &node->feeds[i];
         if (f->retry_at_ms && now_ms >= f->retry_at_ms) {
@@ -342,6 +381,8 @@ int server_cluster_timeout(const server *srv, uint64_t now_ms) {
         t = sooner(t, until(node->feeds[i].retry_at_ms, now_ms));
     if (node->channel_drops_unlogged)
         t = sooner(t, until(node->channel_drops_logged_ms + CHANNEL_DROPS_LOG_MS, now_ms));
+    if (node->forged_unlogged)
+        t = sooner(t, until(node->forged_logged_ms + CHANNEL_DROPS_LOG_MS, now_ms));
     return t;
 }
 
@@ -455,6 +496,8 @@ void server_cluster_close(server *srv) {
     }
     node->channel_drops_logged_ms = 0;
     log_channel_drops(node, UINT64_MAX);
+    node->forged_logged_ms = 0;
+    log_forged(node, UINT64_MAX);
     node->closing = 1;
     intake_gate_leave(&node->link_gated);
     cluster_link_close(node->link); /* in-flight calls are answered (failed) here */

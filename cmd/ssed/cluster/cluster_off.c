@@ -23,5 +23,8 @@ int cluster_link_publish(cluster_link *k, const char *chan, size_t len, const cl
 int cluster_link_fill(cluster_link *k, const char *chan, size_t len, uint64_t after) {
     return (void)k, (void)chan, (void)len, (void)after, -1;
 }
+void cluster_link_check(cluster_link *k, const char *chan, size_t len, const char *msg, size_t msg_len) {
+    (void)k, (void)chan, (void)len, (void)msg, (void)msg_len;
+}
 void cluster_link_stats(const cluster_link *k, buf *out) { (void)k, (void)out; }
 void cluster_link_close(cluster_link *k) { (void)k; }
