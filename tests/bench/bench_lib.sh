@@ -70,3 +70,13 @@ start_nchan() {
     done
     return 1
 }
+
+# rss_kib PID...: the VmRSS of these processes, summed.
+rss_kib() {
+    local p total=0 kb
+    for p in "$@"; do
+        kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
+        total=$((total + ${kb:-0}))
+    done
+    echo "$total"
+}

@@ -76,14 +76,6 @@ cpu_ticks() {
     done
     echo "$t"
 }
-rss_kib() {
-    local p total=0 kb
-    for p in "$@"; do
-        kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
-        total=$((total + ${kb:-0}))
-    done
-    echo "$total"
-}
 used_mib() { awk '/^MemTotal:/ { t = $2 } /^MemAvailable:/ { a = $2 } END { printf "%.0f", (t - a) / 1024 }' /proc/meminfo; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 pct() { awk -v t="$1" -v hz="$hz" -v s="$2" 'BEGIN { printf "%.1f", t / hz / s * 100 }'; }

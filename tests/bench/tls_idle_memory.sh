@@ -39,16 +39,6 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost \
     -keyout "$work/k.pem" -out "$work/c.pem" 2>/dev/null || { note "openssl req failed"; exit 1; }
 
-# rss_kib PID...: the VmRSS of these processes, summed.
-rss_kib() {
-    local p total=0 kb
-    for p in "$@"; do
-        kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
-        total=$((total + ${kb:-0}))
-    done
-    echo "$total"
-}
-
 # start ROW PORT: the row's server on PORT; sets SRV_PID and SRV_ALL (the
 # PIDs whose memory counts). Returns 1 if it did not start.
 start() {
