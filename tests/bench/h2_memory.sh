@@ -27,7 +27,6 @@ pids=()
 . "$top/tests/bench/bench_lib.sh"
 on_exit_stop_all
 
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 # wait_until CMD...: poll CMD for up to 120 s.
 wait_until() {
