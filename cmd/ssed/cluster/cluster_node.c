@@ -113,8 +113,9 @@ static void log_channel_drops(cluster_node *node, uint64_t now_ms) {
         return;
     if (node->channel_drops_logged_ms && now_ms < node->channel_drops_logged_ms + CHANNEL_DROPS_LOG_MS)
         return;
-    log_warn("redis: %llu events dropped: too many channels (--max-channels), %s among them; logged once per %d s",
-             (unsigned long long)node->channel_drops_unlogged, node->channel_drop_example, CHANNEL_DROPS_LOG_MS / 1000);
+    log_warn("redis: %llu event%s dropped: too many channels (--max-channels), %s among them; logged once per %d s",
+             (unsigned long long)node->channel_drops_unlogged, node->channel_drops_unlogged == 1 ? "" : "s",
+             node->channel_drop_example, CHANNEL_DROPS_LOG_MS / 1000);
     node->channel_drops_unlogged = 0;
     node->channel_drops_logged_ms = now_ms;
 }

@@ -339,9 +339,10 @@ void h2_session_enforce_budget(server *srv) {
         h2_session *s = stalled_most(srv);
         if (!s)
             return; /* everyone is writing: what they hold is on its way */
-        log_warn("HTTP/2 client %s holds %zu bytes it does not read while all connections hold %zu, past "
+        log_warn("HTTP/2 client %s holds %zu byte%s it does not read while all connections hold %zu, past "
                  "--h2-total-buffer %llu: GOAWAY, and the connection closed",
-                 s->c->peer, s->held, srv->h2_held, (unsigned long long)srv->opt->h2_total_buffer);
+                 s->c->peer, s->held, s->held == 1 ? "" : "s", srv->h2_held,
+                 (unsigned long long)srv->opt->h2_total_buffer);
         srv->stats.h2_over_budget_goaways++;
         /* Its socket is full: the GOAWAY goes if the kernel takes it now,
          * and the connection with all it holds goes either way (kept

@@ -14,7 +14,8 @@ static int fail(publish_request *p, int status, const char *why) {
 
 static int too_large(publish_request *p) {
     char why[160];
-    snprintf(why, sizeof why, "an event is larger than --max-event-size (%zu bytes)", p->max_event_size);
+    snprintf(why, sizeof why, "an event is larger than --max-event-size (%zu byte%s)", p->max_event_size,
+             p->max_event_size == 1 ? "" : "s");
     return fail(p, 413, why);
 }
 
@@ -56,7 +57,8 @@ int publish_store_outcome(publish_request *p) {
         p->accepted = p->committed;
         p->status = 503;
         snprintf(p->error, sizeof p->error, "the store could not write (see ssed's log); nothing after the %llu "
-                 "accepted events was published; try again", (unsigned long long)p->committed);
+                 "accepted event%s was published; try again", (unsigned long long)p->committed,
+                 p->committed == 1 ? "" : "s");
         return -1;
     }
     p->committed = p->accepted;
