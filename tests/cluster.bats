@@ -776,6 +776,7 @@ id_of() { $CHECK events "$1" | grep " $2\$" | head -1 | cut -d' ' -f1; }
 
 @test "cluster: the node's own stall (a loop turn of 6 s) is not taken for a silent Redis: the POST waiting meanwhile gets 200, no reconnect" {
     command -v cc >/dev/null || skip "no C compiler to build tests/lib/stall_shim.c"
+    ! ldd "$SSED" | grep -q libasan || skip "an AddressSanitizer build cannot take an LD_PRELOAD shim"
     cc -shared -fPIC -o "$RT/stall_shim.so" "$TOP/tests/lib/stall_shim.c" -ldl
     # The shim stalls the write that sends this POST's script call to Redis.
     LD_PRELOAD="$RT/stall_shim.so" STALL_SHIM_MARK=stall-here STALL_SHIM_MS=6000 start_node A
