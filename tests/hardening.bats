@@ -33,9 +33,9 @@ rss_peak_kb() {
 import json, sys
 s = json.loads(sys.argv[1])
 assert s["complete"] == 50 and s["in_order"] == 50, s
-# Slow subscribers holding up the others would leave them incomplete at the
-# watcher's timeout; how fast they are served is the benchmark's to say
-# (its delays are printed above), not a test's on a loaded machine.
+# Slow subscribers holding up the others would leave them incomplete when
+# the watcher times out; how fast they are served is for the benchmark to
+# say (the delays are printed above), not for a test on a loaded machine.
 ' "$summary"
     [ "$(stat_of slow_subscriber_drops)" -eq 200 ]
     # ssed keeps at most --max-pending per subscriber: its memory stays small.
