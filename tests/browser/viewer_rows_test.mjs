@@ -61,8 +61,15 @@ async function main() {
   const replayed = await page.$eval("tbody tr:last-child", (tr) => {
     const id = tr.querySelector("td.id").textContent;
     const fmt = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit", second: "2-digit" });
+    const dayFmt = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
+    // Between 23:00 and midnight the page's clock (an hour ahead) is on the
+    // next day, and the row then names the day it was published too.
+    const at = new Date(Number(id.slice(0, 13)));
+    const today = new Date();
+    today.setHours(0, 0, 0, 0);
+    const published = at < today ? `${dayFmt.format(at)}, ${fmt.format(at)}` : fmt.format(at);
     return { id, shown: tr.querySelector("td.time").textContent, title: tr.querySelector("td.time").title,
-      published: fmt.format(new Date(Number(id.slice(0, 13)))), now: fmt.format(new Date()) };
+      published, now: fmt.format(new Date()) };
   });
   check(replayed.shown === replayed.published && replayed.shown !== replayed.now,
     `a replayed event shows when it was published (${replayed.shown}; published ${replayed.published}, page clock ${replayed.now})`);
