@@ -37,18 +37,23 @@ static int append_line_text(buf *out, const char *s, size_t len) {
     return 0;
 }
 
-/* The URL with any user:pass@ before its host removed. */
-static int append_url(buf *out, const char *url) {
-    const char *host = strstr(url, "://");
-    host = host ? host + 3 : url;
-    size_t authority = strcspn(host, "/?#");
-    const char *at = NULL;
-    for (const char *c = host; c < host + authority; c++)
-        if (*c == '@')
-            at = c;
-    if (!at)
-        return append_line_text(out, url, strlen(url));
-    return append_line_text(out, url, (size_t)(host - url)) | append_line_text(out, at + 1, strlen(at + 1));
+/* Text with the user:pass@ of every URL in it removed: the URL asked for,
+ * and error messages, which quote it. */
+static int append_without_credentials(buf *out, const char *text) {
+    int rc = 0;
+    for (;;) {
+        const char *scheme_end = strstr(text, "://");
+        if (!scheme_end)
+            return rc | append_line_text(out, text, strlen(text));
+        const char *host = scheme_end + 3;
+        size_t authority = strcspn(host, "/?# \t'\"");
+        const char *at = NULL;
+        for (const char *c = host; c < host + authority; c++)
+            if (*c == '@')
+                at = c;
+        rc |= append_line_text(out, text, (size_t)(host - text));
+        text = at ? at + 1 : host;
+    }
 }
 
 /* "start=" in UTC, RFC 3339 with milliseconds. */
@@ -73,7 +78,7 @@ int recorder_open(recorder *r, const char *path, const char *url, int comments) 
         r->failed = 1;
         return -1;
     }
-    int rc = buf_printf(&r->pending, ": ssecat-recording=%d\n: url=", RECORD_VERSION) | append_url(&r->pending, url) |
+    int rc = buf_printf(&r->pending, ": ssecat-recording=%d\n: url=", RECORD_VERSION) | append_without_credentials(&r->pending, url) |
              buf_append_char(&r->pending, '\n') | append_start(&r->pending);
     if (rc < 0) {
         note_oom(r);
@@ -144,7 +149,7 @@ void recorder_opened(recorder *r, long status) {
 void recorder_error(recorder *r, const char *why) {
     if (r->failed)
         return;
-    if (append_time(r) | buf_append_str(&r->pending, ": error=") | append_line_text(&r->pending, why, strlen(why)) |
+    if (append_time(r) | buf_append_str(&r->pending, ": error=") | append_without_credentials(&r->pending, why) |
         buf_append_char(&r->pending, '\n'))
         note_oom(r);
 }
