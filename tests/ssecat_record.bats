@@ -260,3 +260,30 @@ EOF
         [ "$(timeout 10 "$SSECAT" - <"$REC")" = "one" ]
     done
 }
+
+@test "-o record on a terminal shows the stream's control characters in caret notation" {
+    start_sse_server '[{"chunks":["data: \u001b]0;owned\u0007 x\n\n"]}]'
+    python3 - "$SSECAT" "$URL" "$OUT" <<'PY'
+import os, pty, select, subprocess, sys
+master, slave = pty.openpty()
+p = subprocess.Popen([sys.argv[1], "--no-reconnect", "-o", "record", sys.argv[2]],
+                     stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.DEVNULL)
+os.close(slave)
+got = b""
+while True:
+    ready, _, _ = select.select([master], [], [], 20)
+    if not ready:
+        break
+    try:
+        chunk = os.read(master, 65536)
+    except OSError:
+        chunk = b""
+    if not chunk:
+        break
+    got += chunk
+p.wait(timeout=20)
+open(sys.argv[3], "wb").write(got)
+PY
+    grep -q '^data: ^\[\]0;owned^G x' "$OUT"
+    ! grep -q $'\x1b' "$OUT"
+}

@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "terminal.h"
 #include "utf8.h"
 
 #define RECORD_VERSION 1
@@ -72,6 +73,7 @@ int recorder_open(recorder *r, const char *path, const char *url, int comments) 
     r->start_us = clock_now_us();
     r->to_stdout = path == NULL;
     r->name = path ? path : "standard output";
+    r->terminal = r->to_stdout && isatty(STDOUT_FILENO);
     r->fd = path ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : STDOUT_FILENO;
     if (r->fd < 0) {
         log_error("%s: %s", path, strerror(errno));
@@ -215,12 +217,30 @@ void recorder_blank_line(recorder *r) {
 
 void recorder_stream_ended(recorder *r) { recorder_blank_line(r); }
 
+/* On a terminal, text from the network never drives it: control
+ * characters (but LF) shown in caret notation. Rare, so copied. */
+static int neutralise_for_terminal(recorder *r) {
+    buf safe = BUF_INIT;
+    if (terminal_safe_append(&safe, r->pending.data, r->pending.len, 1) < 0) {
+        buf_free(&safe);
+        return -1;
+    }
+    buf_free(&r->pending);
+    r->pending = safe;
+    return 0;
+}
+
 int recorder_flush(recorder *r) {
     size_t pos = 0;
     if (r->gone)
         return 1;
     if (r->failed && r->fd < 0)
         return -1;
+    if (r->terminal && r->pending.len > 0 && neutralise_for_terminal(r) < 0) {
+        note_oom(r);
+        buf_clear(&r->pending);
+        return -1;
+    }
     while (pos < r->pending.len) {
         ssize_t n = write(r->fd, r->pending.data + pos, r->pending.len - pos);
         if (n > 0) {

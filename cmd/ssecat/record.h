@@ -22,6 +22,7 @@ typedef struct recorder {
     int fd;           /* the file, or standard output for -o record */
     const char *name; /* for messages: the file's name, or "standard output" */
     int to_stdout;
+    int terminal;      /* -o record on a terminal: network text neutralised, as every format does */
     int comments;      /* --comments: record comment lines too */
     uint64_t start_us; /* monotonic clock at the start: times are relative to it */
     uint64_t last_ms;  /* the time last written: times never go back */
