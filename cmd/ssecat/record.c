@@ -234,8 +234,10 @@ int recorder_flush(recorder *r) {
     size_t pos = 0;
     if (r->gone)
         return 1;
-    if (r->failed && r->fd < 0)
+    if (r->failed) { /* reported; pending may end in a block cut short by a lack of memory */
+        buf_clear(&r->pending);
         return -1;
+    }
     if (r->terminal && r->pending.len > 0 && neutralise_for_terminal(r) < 0) {
         note_oom(r);
         buf_clear(&r->pending);
