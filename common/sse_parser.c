@@ -107,6 +107,16 @@ static void dispatch(sse_parser *p) {
     reset_event(p);
 }
 
+void sse_parser_record_blocks(sse_parser *p, void (*on_blank_line)(void *ctx)) {
+    p->on_blank_line = on_blank_line;
+    p->comment_keep_space = 1;
+}
+
+static void blank_line(sse_parser *p) {
+    if (p->on_blank_line)
+        p->on_blank_line(p->handlers.ctx);
+}
+
 static int parse_retry(const char *v, size_t len, unsigned long long *ms) {
     if (len == 0)
         return 0;
@@ -197,6 +207,7 @@ static int process_line(sse_parser *p, const char *line, size_t len, line_info l
         if (len == 0 && p->partial_bytes == 0) {
             commit_id(p); /* an id before the oversized part still counts */
             stop_discarding(p);
+            blank_line(p);
         } else {
             p->discarded += len + p->partial_bytes + 1;
         }
@@ -212,12 +223,13 @@ static int process_line(sse_parser *p, const char *line, size_t len, line_info l
     }
     if (len == 0) {
         dispatch(p);
+        blank_line(p);
         return 0;
     }
     if (line[0] == ':') {
         if (!p->handlers.on_comment)
             return 0;
-        size_t skip = (len > 1 && line[1] == ' ') ? 2 : 1;
+        size_t skip = (len > 1 && line[1] == ' ' && !p->comment_keep_space) ? 2 : 1;
         if (li.ascii) {
             p->handlers.on_comment(p->handlers.ctx, len > skip ? line + skip : "", len - skip);
             return 0;

@@ -72,6 +72,9 @@ typedef struct sse_parser {
     int bom_pending;
     int skip_lf; /* the previous feed ended in CR */
     int id_in_event;
+    /* For a recorder that writes blocks as they came (sse_parser_record_blocks). */
+    void (*on_blank_line)(void *ctx);
+    int comment_keep_space;
     int discarding;       /* inside an oversized event */
     size_t discarded;     /* bytes of it so far */
     size_t partial_bytes; /* length of a partial line while discarding */
@@ -80,6 +83,11 @@ typedef struct sse_parser {
 void sse_parser_init(sse_parser *p, size_t max_event_size, const sse_parser_handlers *handlers);
 /* Seed the last event ID (a reconnecting client's Last-Event-ID). */
 int sse_parser_set_last_id(sse_parser *p, const char *id, size_t len);
+/* For a recorder: call on_blank_line (with the handlers' ctx) at each
+ * blank line that ends a block, after on_event if it dispatched one (a
+ * block of only a retry or an id dispatches nothing); and hand on_comment
+ * the text after the colon exactly, its leading space kept. */
+void sse_parser_record_blocks(sse_parser *p, void (*on_blank_line)(void *ctx));
 /* Parse `len` bytes. 0 on success, -1 if memory ran out (errno ENOMEM). */
 int sse_parser_feed(sse_parser *p, const char *bytes, size_t len);
 /* End of one stream: a pending incomplete event is discarded, its id with

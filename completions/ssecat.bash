@@ -8,18 +8,18 @@ _ssecat() {
           --unix-socket --connect-timeout --compressed --user-agent --last-event-id
           --ignore-content-type --location-trusted --retry-delay --max-delay --max-retries --retry-connrefused --no-reconnect
           --reconnect --output --format-string --comments --timestamps --no-color
-          --pretty-json --no-buffer --max-event-size --input --event --count --until
+          --pretty-json --no-buffer --max-event-size --input --record --event --count --until
           --until-inclusive --idle-timeout
           --max-time --silent --show-error --disable --verbose --help --version
           -H -X -d -u -k -A -o -F -N -e -n -m -s -S -q -v -h -V"
     case $prev in
     -o | --output)
-        mapfile -t COMPREPLY < <(compgen -W "data json sse pretty" -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W "data json sse pretty record" -- "$cur")
         return ;;
     -X | --request)
         mapfile -t COMPREPLY < <(compgen -W "GET POST PUT PATCH DELETE" -- "$cur")
         return ;;
-    --input | --cacert | --unix-socket | --token-file)
+    --input | --record | --cacert | --unix-socket | --token-file)
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")
         return ;;
     -H | --header | -d | --data | --json | -u | --user | --bearer | --proxy | --connect-timeout | \

@@ -11,10 +11,27 @@
 #include "limits.h"
 #include "log.h"
 #include "options.h"
+#include "record.h"
 #include "reconnect.h"
 #include "signals.h"
 #include "sink.h"
 #include "sse_parser.h"
+
+/* The recording's "end=": why the run ended, from its exit status. */
+static const char *end_reason(int status, const sink *s) {
+    switch (status) {
+    case EXIT_OK:
+        return signals_stop_requested() ? "interrupted" : s->done ? "done" : "stream ended";
+    case EXIT_HTTP:
+        return "refused";
+    case EXIT_CONNECTION:
+        return "connection failed";
+    case EXIT_TIMEOUT:
+        return "timeout";
+    default:
+        return "failed";
+    }
+}
 
 static int subscribe(const ssecat_options *o, sse_parser *p, sink *s, limits *l) {
     char err[256];
@@ -24,7 +41,19 @@ static int subscribe(const ssecat_options *o, sse_parser *p, sink *s, limits *l)
     }
     int status = reconnect_run(o, p, s, l);
     http_client_global_cleanup();
+    if (s->rec)
+        recorder_end(s->rec, end_reason(status, s));
     return status;
+}
+
+/* --record FILE or -o record: open the recording, and have the parser
+ * report where blocks end. 0, or -1 when it cannot be written (reported). */
+static int start_recording(const ssecat_options *o, recorder *r, sink *s, sse_parser *p) {
+    if (!o->record_path && o->output.format != OUTPUT_RECORD)
+        return 0;
+    s->rec = r;
+    sse_parser_record_blocks(p, sink_on_blank_line);
+    return recorder_open(r, o->record_path, o->url, o->output.comments);
 }
 
 /* Parse options, then read the captured stream or subscribe, then clean
@@ -34,6 +63,7 @@ int main(int argc, char **argv) {
     ssecat_options o;
     sink s = {0};
     sse_parser p = {0};
+    recorder rec = {.fd = -1};
     int status = EXIT_RUNTIME;
     cli_outcome parsed = options_parse(&o, argc, argv);
     if (parsed != CLI_RUN) {
@@ -55,6 +85,8 @@ int main(int argc, char **argv) {
     sink_init(&s, &o);
     sse_parser_handlers handlers = sink_handlers(&s);
     sse_parser_init(&p, (size_t)o.max_event_size, &handlers);
+    if (start_recording(&o, &rec, &s, &p) < 0)
+        goto cleanup;
     limits l;
     limits_init(&l, o.idle_timeout_ms, o.max_time_ms);
     if (o.last_event_id && sse_parser_set_last_id(&p, o.last_event_id, strlen(o.last_event_id)) < 0) {
@@ -65,6 +97,7 @@ int main(int argc, char **argv) {
 
 cleanup:
     sse_parser_free(&p);
+    recorder_close(&rec);
     sink_free(&s);
     options_free(&o);
     return status;

@@ -97,7 +97,8 @@ static int check_userpwd(const char *value, char *err, size_t errlen) {
 static void print_version(FILE *out) { fprintf(out, "ssecat %s (ssetools) %s\n", SSETOOLS_VERSION, curl_version()); }
 
 static const cli_choice output_formats[] = {
-    {"data", OUTPUT_DATA}, {"json", OUTPUT_JSON}, {"sse", OUTPUT_SSE}, {"pretty", OUTPUT_PRETTY}, {NULL, 0},
+    {"data", OUTPUT_DATA}, {"json", OUTPUT_JSON}, {"sse", OUTPUT_SSE}, {"pretty", OUTPUT_PRETTY},
+    {"record", OUTPUT_RECORD}, {NULL, 0},
 };
 
 #define OPT(long_name, short_name_, kind_, field)                                                                      \
@@ -154,12 +155,15 @@ static const cli_option option_table[] = {
 
     CLI_SECTION("Output:"),
     {OPT("output", 'o', CLI_CHOICE, format), .choices = output_formats, .what = "format", .arg = "FORMAT",
-     .help = "data, json, sse or pretty (default: pretty on a\nterminal, data otherwise)"},
+     .help = "data, json, sse, pretty or record (default: pretty\non a terminal, data otherwise)"},
     {OPT("format-string", 'F', CLI_STRING, o.output.template), .check = output_check_template,
      .arg = "TEMPLATE",
      .help = "print TEMPLATE per event: %t type, %d data, %i id,\n"
              "%I ISO 8601 time, %U Unix time, %j JSON, %%, \\n, \\t"},
-    {OPT("comments", 0, CLI_FLAG, o.output.comments), .help = "show comments (keep-alives) and retry values"},
+    {OPT("comments", 0, CLI_FLAG, o.output.comments),
+     .help = "show comments (keep-alives) and retry values\n(and record comments)"},
+    {OPT("record", 0, CLI_STRING, o.record_path), .min = 1, .what = "a file", .arg = "FILE",
+     .help = "also write a recording of the stream to FILE\n(mode 0600; -o record writes it to stdout)"},
     {OPT("timestamps", 0, CLI_FLAG, o.output.timestamps), .help = "add the receive time"},
     {OPT("no-color", 0, CLI_FLAG, no_color), .help = "no colour in the pretty format (also NO_COLOR)"},
     {OPT("pretty-json", 0, CLI_FLAG, o.output.pretty_json), .help = "indent JSON data in the pretty format"},
@@ -276,6 +280,14 @@ static cli_outcome resolve(ssecat_args *a) {
                            : isatty(STDOUT_FILENO) ? OUTPUT_PRETTY
                                                    : OUTPUT_DATA;
     o->output.terminal = isatty(STDOUT_FILENO);
+    if (o->record_path && strcmp(o->record_path, "-") == 0)
+        return cli_usage_error(cli.program, "--record -: the events are printed on standard output; "
+                                            "-o record writes the recording there instead");
+    if (o->record_path && o->output.format == OUTPUT_RECORD)
+        return cli_usage_error(cli.program, "--record and -o record cannot be used together");
+    if (o->input_path && (o->record_path || o->output.format == OUTPUT_RECORD))
+        return cli_usage_error(cli.program, "%s records a URL's stream, not a captured one",
+                               o->record_path ? "--record" : "-o record");
     const char *no_color_env = getenv("NO_COLOR");
     o->output.color = o->output.format == OUTPUT_PRETTY && !a->no_color && isatty(STDOUT_FILENO) &&
                       !(no_color_env && no_color_env[0]);

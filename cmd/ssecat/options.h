@@ -32,6 +32,7 @@ typedef struct ssecat_options {
     uint64_t max_event_size;
 
     output_config output;
+    const char *record_path; /* --record FILE; NULL: none (-o record writes stdout) */
     const char **event_types; /* -e; NULL: every type */
     size_t event_type_count;
     uint64_t count; /* -n; 0: no limit */

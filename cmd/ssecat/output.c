@@ -273,6 +273,8 @@ int output_event(output *o, buf *out, const sse_event *ev, const char *channel, 
         return pretty_event(o, out, ev, channel, channel_len, now);
     case OUTPUT_TEMPLATE:
         return template_event(o, out, ev, channel, channel_len, now);
+    case OUTPUT_RECORD:
+        return 0;
     }
     return 0;
 }
@@ -308,6 +310,8 @@ int output_comment(output *o, buf *out, const char *text, size_t len, const stru
         if (len > 0)
             rc |= buf_append_char(out, ' ') | append_colored(o, out, COLOR_DIM, text, len);
         return rc | pretty_time(o, out, now) | buf_append_char(out, '\n');
+    case OUTPUT_RECORD:
+        return 0;
     }
     return 0;
 }
@@ -333,6 +337,8 @@ int output_retry(output *o, buf *out, unsigned long long ms, const struct timesp
         return append_colored(o, out, COLOR_DIM, text, (size_t)n) | pretty_time(o, out, now) |
                buf_append_char(out, '\n');
     }
+    case OUTPUT_RECORD:
+        return 0;
     }
     return 0;
 }

@@ -16,6 +16,7 @@ enum output_format {
     OUTPUT_SSE,      /* a clean event stream again */
     OUTPUT_PRETTY,   /* for people */
     OUTPUT_TEMPLATE, /* -F */
+    OUTPUT_RECORD,   /* -o record: nothing here; the recorder writes stdout */
 };
 
 typedef struct output_config {

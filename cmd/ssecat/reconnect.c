@@ -138,7 +138,11 @@ int reconnect_run(const ssecat_options *o, sse_parser *p, sink *s, limits *l) {
     for (;;) {
         stream_outcome out;
         uint64_t events_before = s->received, started = clock_now_ms();
+        if (s->rec)
+            recorder_attempt(s->rec);
         enum stream_end end = stream_run(o, p, s, l, &out);
+        if (s->rec && end == STREAM_NETWORK && !out.opened)
+            recorder_error(s->rec, out.why);
         int healthy = s->received > events_before || clock_now_ms() - started >= HEALTHY_STREAM_MS;
         worked |= out.opened;
         /* An incomplete event at the end of a stream is dropped, as

@@ -78,6 +78,8 @@ static void show_event(sink *s, const sse_event *ev) {
 static void on_event(void *ctx, const sse_event *ev) {
     sink *s = ctx;
     s->received++;
+    if (s->rec && !s->done && !s->failed)
+        recorder_event(s->rec, ev);
     show_event(s, ev);
     buf_clear(&s->channel); /* it named this event only */
 }
@@ -101,6 +103,8 @@ static void on_retry(void *ctx, unsigned long long ms) {
     s->has_retry = 1;
     if (s->done || s->failed)
         return;
+    if (s->rec)
+        recorder_retry(s->rec, ms);
     struct timespec now;
     receive_time(s, &now);
     if (output_retry(&s->out, &s->pending, ms, &now) < 0)
@@ -109,6 +113,14 @@ static void on_retry(void *ctx, unsigned long long ms) {
 
 static void on_comment(void *ctx, const char *text, size_t len) {
     sink *s = ctx;
+    if (s->rec) {
+        /* The parser kept the leading space for the recording: the rest
+         * of ssecat shows the comment without it. */
+        if (!s->done && !s->failed)
+            recorder_comment(s->rec, text, len);
+        if (len > 0 && text[0] == ' ')
+            text++, len--;
+    }
     note_channel(s, text, len);
     if (s->done || s->failed || !s->opts->output.comments)
         return;
@@ -125,6 +137,12 @@ static void on_oversize(void *ctx, size_t bytes) {
              (unsigned long long)s->opts->max_event_size);
 }
 
+void sink_on_blank_line(void *ctx) {
+    sink *s = ctx;
+    if (s->rec && !s->done && !s->failed)
+        recorder_blank_line(s->rec);
+}
+
 sse_parser_handlers sink_handlers(sink *s) {
     sse_parser_handlers h = {on_event, on_retry, on_comment, on_oversize, s};
     return h;
@@ -132,6 +150,14 @@ sse_parser_handlers sink_handlers(sink *s) {
 
 int sink_flush(sink *s) {
     s->chunk_time_known = 0; /* the next chunk is a later read */
+    /* The recording first: what is printed is in the file already. */
+    int recorded = s->rec ? recorder_flush(s->rec) : 0;
+    if (recorded != 0) {
+        buf_clear(&s->pending);
+        s->done |= recorded > 0;
+        s->failed |= recorded < 0;
+        return recorded < 0 ? -1 : 0;
+    }
     size_t pos = 0;
     while (pos < s->pending.len) {
         ssize_t n = write(STDOUT_FILENO, s->pending.data + pos, s->pending.len - pos);
@@ -160,7 +186,11 @@ int sink_flush(sink *s) {
     return s->failed ? -1 : 0;
 }
 
-void sink_stream_ended(sink *s) { buf_clear(&s->channel); }
+void sink_stream_ended(sink *s) {
+    buf_clear(&s->channel);
+    if (s->rec && !s->done && !s->failed)
+        recorder_stream_ended(s->rec);
+}
 
 void sink_free(sink *s) {
     output_free(&s->out);

@@ -10,10 +10,12 @@
 #include "buf.h"
 #include "options.h"
 #include "output.h"
+#include "record.h"
 #include "sse_parser.h"
 
 typedef struct sink {
     const ssecat_options *opts;
+    recorder *rec; /* --record or -o record; NULL when not recording */
     output out;
     buf pending;        /* formatted, not yet written */
     uint64_t printed;   /* events shown, for -n */
@@ -40,7 +42,10 @@ typedef struct sink {
 
 void sink_init(sink *s, const ssecat_options *o);
 sse_parser_handlers sink_handlers(sink *s);
-/* Write what is pending to stdout. Called after each parsed chunk, so an
+/* When recording: the parser's blank-line report (sse_parser_record_blocks),
+ * which also hands comments over with their leading space. */
+void sink_on_blank_line(void *ctx);
+/* Write the recording's pending blocks, then what is pending to stdout. Called after each parsed chunk, so an
  * event is out before ssecat waits for more input. A closed pipe (the
  * reader, e.g. head, went away) ends the run quietly; any other write error
  * is reported and ends it with a failure. 0, or -1 on failure. */

@@ -87,6 +87,8 @@ static void decide(transfer *t) {
     if (code == 200 && (t->o->ignore_content_type || is_event_stream(&t->content_type))) {
         t->state = RESPONSE_OPEN;
         t->opened = 1;
+        if (t->s->rec)
+            recorder_opened(t->s->rec, code);
         buf shown = BUF_INIT;
         log_verbose("stream open: %s", terminal_stderr_text(&shown, t->status_line.data, t->status_line.len, 0));
         buf_free(&shown);
@@ -101,6 +103,8 @@ static size_t on_header(char *data, size_t size, size_t count, void *ctx) {
     const char *line = data;
     limits_touch(t->l);
     trim_line(&line, &len);
+    if (t->s->rec)
+        recorder_header_line(t->s->rec, line, len);
     int failed = 0;
     if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
         buf_clear(&t->status_line);

@@ -149,7 +149,37 @@ static void cut_off_id_not_carried(const void *arg) {
     buf_free(&seen);
 }
 
+/* What a recorder sees: events, retries, comments with their space kept,
+ * and every blank line, in order. */
+static void note_event(void *ctx, const sse_event *ev) {
+    buf_append_char(ctx, 'E');
+    buf_append(ctx, ev->data, ev->data_len);
+}
+static void note_retry(void *ctx, unsigned long long ms) { buf_printf(ctx, "R%llu", ms); }
+static void note_comment(void *ctx, const char *text, size_t len) {
+    buf_append_char(ctx, 'C');
+    buf_append(ctx, text, len);
+    buf_append_char(ctx, '|');
+}
+static void note_blank(void *ctx) { buf_append_char(ctx, '/'); }
+
+static void blank_lines_and_kept_spaces(const void *arg) {
+    (void)arg;
+    buf seen = BUF_INIT;
+    sse_parser_handlers h = {note_event, note_retry, note_comment, NULL, &seen};
+    sse_parser p;
+    sse_parser_init(&p, 8, &h);
+    sse_parser_record_blocks(&p, note_blank);
+    const char *in = "retry: 5\n\n:ping\n: pong\ndata: a\n\nid: 1\n\nretry: 7\ndata: too long here\n\n";
+    sse_parser_feed(&p, in, strlen(in));
+    buf_append_char(&seen, '\0');
+    CHECK_STR(seen.data, "R5/Cping|C pong|Ea//R7/");
+    sse_parser_free(&p);
+    buf_free(&seen);
+}
+
 void parser_tests_register(void) {
+    harness_add("parser: blank lines reported, comments kept whole on request", blank_lines_and_kept_spaces, NULL);
     harness_add("parser: an id cut off by the end of a stream is not carried on", cut_off_id_not_carried, NULL);
     for (size_t i = 0; i < sizeof spec_cases / sizeof spec_cases[0]; i++)
         harness_add(spec_cases[i].name, check_case, &spec_cases[i]);
