@@ -110,6 +110,8 @@ static int open_stream(stream *st, replay_request *rr) {
     st->sub.own_timeline = 1;
     if (o->retry_ms >= 0)
         sse_encode_retry(&st->out, (unsigned long long)o->retry_ms);
+    /* As a subscription's: the first bytes open the stream at once. */
+    buf_printf(&st->out, ": ssed stream /%s replay\n\n", o->channel);
     replay_settings set = {o->replay_file, o->replay_speed, o->replay_loop, o->replay_from_ms, o->max_event_size};
     replay_sink sink = {deliver, ended, failed, rr, 0};
     char err[600];
