@@ -203,9 +203,9 @@ static const cli_option option_table[] = {
              "--redis) share the port as one cluster"},
     {OPT("replay", 0, CLI_CALL, o), .take = take_replay, .arg = "N|FILE",
      .help = "N (digits): new subscribers without Last-Event-ID first get the\n"
-             "last N (default 0); FILE: serve a recording (ssecat --record) at\n"
+             "last N (default 0); FILE: serve a recording (ssecat -o record) at\n"
              "its pace on the input channel instead of stdin (- reads it from\n"
-             "stdin; a file named with digits is ./123); see Replay below"},
+             "stdin; a file named with digits is ./123); see Replay above"},
     {OPT("keepalive", 0, CLI_DURATION, o.keepalive_ms), .arg = "DURATION",
      .help = "comment to subscribers idle that long; 0 disables (default 15s)"},
     {OPT("retry", 0, CLI_DURATION, retry_ms), .arg = "DURATION",
@@ -315,6 +315,7 @@ static const cli_spec cli = {
              "Serve events from stdin or a FIFO to any number of Server-Sent Events subscribers.\n",
     .footer = "Endpoints: GET or HEAD /CHANNEL subscribes (/ is the root channel; /?channels=a,b several);\n"
               "POST /CHANNEL publishes; /_ssed/stats (JSON), /_ssed/metrics (Prometheus), /_ssed/health.\n"
+              "With --replay FILE, GET /CHANNEL?replay=start plays the recording from its start.\n"
               "Durations take ms, s, m, h; sizes take K, KiB, M, MiB.\n"
               "Under systemd, sockets it passes (LISTEN_FDS) replace --listen, and ssed sends\n"
               "READY=1, STOPPING=1 and WATCHDOG=1 to NOTIFY_SOCKET (see man ssed, SYSTEMD).\n"
