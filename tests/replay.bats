@@ -145,6 +145,13 @@ start_replay() {
     run "$SSED" -l 127.0.0.1:0 --replay "$BATS_TEST_TMPDIR/missing.rec"
     [ "$status" -eq 1 ]
     [[ "$output" == *"--replay $BATS_TEST_TMPDIR/missing.rec: No such file or directory"* ]]
+    # --check reads the first line too, and serves nothing
+    run "$SSED" --check --replay "$BATS_TEST_TMPDIR/plain.sse"
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"--replay $BATS_TEST_TMPDIR/plain.sse: not a recording"* ]]
+    rec "$BATS_TEST_TMPDIR/r.rec"
+    run "$SSED" --check --replay "$BATS_TEST_TMPDIR/r.rec"
+    [ "$status" -eq 0 ]
     # stdin that is not a recording: found when it comes, exit 2
     run sh -c 'printf "hello\n" | "$1" -l 127.0.0.1:0 --replay -' sh "$SSED"
     [ "$status" -eq 2 ]

@@ -284,8 +284,8 @@ static const cli_option option_table[] = {
              "there replaces the file's)"},
     {OPT("check", 't', CLI_FLAG, o.check_only),
      .help = "check the options, the --config file, certificate and key, token\n"
-             "and JWT key files, store and FIFO paths, then exit without\n"
-             "serving: 0 when good, 2 when not (as nginx -t)"},
+             "and JWT key files, store and FIFO paths, the --replay recording,\n"
+             "then exit without serving: 0 when good, 2 when not (as nginx -t)"},
     {OPT("verbose", 'v', CLI_SET, o.verbosity), .value = 2, .help = "also log connects, disconnects, publishes and\n"
              "refused requests (400, 404, 405, 421)"},
     {OPT("quiet", 'q', CLI_SET, o.verbosity), .value = 0, .help = "log errors only"},

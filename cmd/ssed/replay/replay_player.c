@@ -78,8 +78,8 @@ static void watch_input(replay_player *p, int want) {
 }
 
 static void fail(replay_player *p, const char *why, int status) {
+    watch_input(p, 0); /* before done, which watch_input leaves alone */
     p->done = 1;
-    watch_input(p, 0);
     if (p->sink.failed)
         p->sink.failed(p->sink.ctx, why, status);
 }
@@ -211,8 +211,8 @@ int replay_player_due_ms(const replay_player *p, uint64_t now_ms) {
 /* The end of a pass: loop, or tell the sink. */
 static void pass_ended(replay_player *p, uint64_t now_ms) {
     if (!p->set.loop) {
-        p->done = 1;
         watch_input(p, 0);
+        p->done = 1;
         if (p->sink.ended)
             p->sink.ended(p->sink.ctx);
         return;
