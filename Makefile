@@ -177,6 +177,7 @@ UNIT_SSED_OBJ := $(patsubst %.c,$(BUILD_DIR)/obj/%.o,cmd/ssed/http/http_request.
 	cmd/ssed/hub/hub.c cmd/ssed/hub/intake_gate.c cmd/ssed/hub/history.c cmd/ssed/hub/subscriber.c cmd/ssed/hub/shared_event.c cmd/ssed/routes/publish.c \
 	cmd/ssed/hub/dedup.c cmd/ssed/net/redis_url.c cmd/ssed/cluster/cluster_message.c cmd/ssed/cluster/cluster_delivery.c cmd/ssed/hub/latency.c \
 	cmd/ssed/routes/metrics.c cmd/ssed/auth/jwt_claims.c cmd/ssed/hub/channel_pattern.c cmd/ssed/auth/jwt_cache.c cmd/ssed/routes/json_body.c cmd/ssed/auth/json_guard.c \
+	cmd/ssed/replay/replay_reader.c \
 	$(SSED_STORE_SRC))
 
 $(BUILD_DIR)/unit-tests: $(UNIT_OBJ) $(UNIT_SSED_OBJ) $(LIB)

@@ -88,7 +88,7 @@ typedef struct cli_hint {
 } cli_hint;
 
 /* The most rows a table may have (headings included). */
-#define CLI_MAX_OPTIONS 64
+#define CLI_MAX_OPTIONS 96
 
 typedef struct cli_spec {
     const char *program;        /* starts every message: "ssecat" */

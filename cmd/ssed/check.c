@@ -17,6 +17,7 @@
 #include "h2.h"
 #include "jwt.h"
 #include "log.h"
+#include "replay_reader.h"
 #include "store.h"
 #include "tls.h"
 #include "token.h"
@@ -126,6 +127,39 @@ static int check_jwt(const ssed_options *o) {
     return 0;
 }
 
+static void ignore_item(void *ctx, const replay_item *it) {
+    (void)ctx;
+    (void)it;
+}
+
+/* --replay FILE: it must open and start as a recording of a known version
+ * (its first line; the rest is read as it plays). */
+static int check_replay(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        log_error("--replay %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char head[256];
+    size_t n = fread(head, 1, sizeof head, f);
+    int failed = ferror(f);
+    fclose(f);
+    if (failed) {
+        log_error("--replay %s: read failed", path);
+        return -1;
+    }
+    replay_reader r;
+    replay_reader_handlers h = {ignore_item, NULL, NULL};
+    replay_reader_init(&r, 1 << 20, &h);
+    int rc = replay_reader_feed(&r, head, n);
+    if (rc == 0 && n < sizeof head)
+        rc = replay_reader_finish(&r);
+    if (rc < 0)
+        log_error("--replay %s: %s", path, r.err);
+    replay_reader_free(&r);
+    return rc;
+}
+
 int check_run(const ssed_options *o) {
     int bad = 0;
     char *owned = NULL;
@@ -140,6 +174,8 @@ int check_run(const ssed_options *o) {
     if (o->store_path && check_store(o->store_path) < 0)
         bad = 1;
     if (o->fifo_path && check_fifo(o->fifo_path) < 0)
+        bad = 1;
+    if (o->replay_file && strcmp(o->replay_file, "-") != 0 && check_replay(o->replay_file) < 0)
         bad = 1;
     if (bad) {
         log_error("check: the configuration has errors; nothing was started");

@@ -18,6 +18,7 @@
 #include "connection.h"
 #include "h2.h"
 #include "input.h"
+#include "replay.h"
 #include "jwt.h"
 #include "jwt_cache.h"
 #include "listener.h"
@@ -267,6 +268,7 @@ static void run(server *srv, systemd_notifier *notifier) {
                           : earliest_timeout(earliest_timeout(server_next_timeout(srv, now), server_store_timeout(srv, now)),
                                              server_cluster_timeout(srv, now));
         timeout = earliest_timeout(timeout, systemd_watchdog_timeout(notifier, now));
+        timeout = earliest_timeout(timeout, server_replay_timeout(srv, now));
         if (srv->opt->fifo_path && (timeout < 0 || timeout > INPUT_FIFO_CHECK_MS))
             timeout = INPUT_FIFO_CHECK_MS;
         srv->handshakes_left = SERVER_HANDSHAKES_PER_TURN;
@@ -280,6 +282,7 @@ static void run(server *srv, systemd_notifier *notifier) {
             input_check_fifo(&srv->inputs[i], clock_now_ms());
         }
         server_run_timers(srv, clock_now_ms());
+        server_replay_step(srv, clock_now_ms());
         /* Committed before subscribers are written to: what they see is in
          * the store (or queued for it while it cannot write). */
         server_store_step(srv, clock_now_ms());
@@ -292,7 +295,7 @@ static void run(server *srv, systemd_notifier *notifier) {
     server_free_graveyard(srv);
 }
 
-static const stream_routes routes = {router_handle, publish_route_body, publish_route_end, publish_route_close};
+static const stream_routes routes = {router_handle, router_body, router_body_end, router_close};
 
 int main(int argc, char **argv) {
     ssed_options opt;
@@ -313,6 +316,7 @@ int main(int argc, char **argv) {
     }
 
     int status = EXIT_RUNTIME;
+    int replay_status = 0; /* --replay FILE: a recording that cannot be played (replay.h) */
     server srv;
     systemd_notifier notifier;
     systemd_notifier_open(&notifier, clock_now_ms());
@@ -328,13 +332,17 @@ int main(int argc, char **argv) {
         goto cleanup;
     if ((!opt.tls_cert || open_tls(&srv) == 0) && (!opt.store_path || server_store_open(&srv) == 0) && (!opt.redis_url || server_cluster_open(&srv) == 0) &&
         setup_signals(&srv) == 0 &&
-        open_listeners(&srv) == 0 && open_inputs(&srv) == 0) {
+        open_listeners(&srv) == 0 && open_inputs(&srv) == 0 &&
+        (replay_status = server_replay_open(&srv, server_begin_shutdown)) == 0) {
         log_serving(&srv);
         systemd_notify(&notifier, "READY=1");
         run(&srv, &notifier);
-        status = EXIT_OK;
+        status = srv.exit_status ? srv.exit_status : EXIT_OK;
+    } else if (replay_status) {
+        status = replay_status;
     }
 cleanup:
+    server_replay_close(&srv);
     server_cluster_close(&srv);
     server_store_close(&srv);
     for (size_t i = 0; i < srv.input_count; i++)

@@ -375,6 +375,7 @@ int server_init(server *srv, const ssed_options *opt, const stream_routes *route
     list_init(&srv->graveyard);
     list_init(&srv->stream_graveyard);
     list_init(&srv->buffered_input);
+    list_init(&srv->replay_streams);
     list_init(&srv->flushing);
     list_init(&srv->expiring);
     intake_gate_init(&srv->intake);

@@ -13,6 +13,10 @@ echo "== parser throughput (best of 5, 64 KiB feeds); target: >= 1000 MB/s on js
 # give the same two figures on their own, quickly.
 echo "== server comparison: ssed, nginx+nchan, Node/Express and the limit program (BENCH_RUNS=1 BENCH_QUICK=1 for a short run)"
 bash "$top/tests/bench/compare.sh" "${1:-build}"
+# --replay FILE --speed max next to --format sse from stdin (issue 31's
+# target: a ratio of at least 0.8; REPLAY_BENCH_MB, 1000 for its 1 GB).
+echo "== replay: tests/bench/replay_rate.sh"
+bash "$top/tests/bench/replay_rate.sh" "${1:-build}" "${REPLAY_BENCH_MB:-50}"
 # TLS and HTTP/2 next to plaintext HTTP/1.1 (fan-out), and an idle TLS
 # subscriber's memory in ssed and in nginx+nchan; printed and saved together.
 echo "== TLS and HTTP/2: tests/bench/tls_fanout.py and tests/bench/tls_idle_memory.sh"

@@ -46,6 +46,7 @@ int main(int argc, char **argv) {
     json_tests_register();
     ssed_http_tests_register();
     record_reader_tests_register();
+    replay_reader_tests_register();
     line_end_tests_register();
     hub_tests_register();
     hub_fanout_tests_register();

@@ -49,6 +49,48 @@ static int check_redis_prefix(const char *value, char *err, size_t errlen) {
     return 0;
 }
 
+/* --replay: digits only are a count (new subscribers get the last N);
+ * anything else a recording file ("-": stdin; ./123 for a file named
+ * with digits). */
+static int take_replay(void *field, const char *value, char *err, size_t errlen) {
+    ssed_options *o = field;
+    size_t n = strlen(value);
+    if (n == 0) {
+        snprintf(err, errlen, "expected a count or a recording file");
+        return -1;
+    }
+    if (strspn(value, "0123456789") != n) {
+        o->replay_file = value;
+        return 0;
+    }
+    char *end;
+    unsigned long long v = strtoull(value, &end, 10);
+    if (n > 8 || v > 10000000) {
+        snprintf(err, errlen, "'%s' is more than 10000000 (a file named with digits is ./%s)", value, value);
+        return -1;
+    }
+    o->replay = v;
+    return 0;
+}
+
+/* --speed: a positive factor of the recorded pace, or max. */
+static int take_speed(void *field, const char *value, char *err, size_t errlen) {
+    if (strcmp(value, "max") == 0) {
+        *(double *)field = 0;
+        return 0;
+    }
+    char *end;
+    double v = strtod(value, &end);
+    if (end == value || *end || !(v >= 0.001 && v <= 1000000)) {
+        snprintf(err, errlen, "invalid speed '%s' (a factor such as 0.5 or 2, or max)", value);
+        return -1;
+    }
+    *(double *)field = v;
+    return 0;
+}
+
+static const cli_choice replay_methods[] = {{"GET", 0}, {"POST", 1}, {NULL, 0}};
+
 /* A channel name, with or without its leading slashes. */
 static int take_channel(void *channel, const char *value, char *err, size_t errlen) {
     while (*value == '/')
@@ -100,7 +142,21 @@ static const cli_option option_table[] = {
     {OPT("max-event-size", 0, CLI_SIZE, o.max_event_size), .min = 1, .arg = "SIZE",
      .help = "larger input records are skipped with a warning (default 1MiB)"},
     {OPT("exit-on-eof", 0, CLI_FLAG, o.exit_on_eof),
-     .help = "when stdin ends, deliver what is owed, close streams, exit 0"},
+     .help = "when stdin (or the --replay recording) ends, deliver what is\n"
+             "owed, close streams, exit 0"},
+
+    CLI_SECTION("Replay (--replay FILE):"),
+    {OPT("speed", 0, CLI_CALL, o.replay_speed), .take = take_speed, .arg = "X",
+     .help = "play the recording X times as fast (0.5, 2), or max: as fast as\n"
+             "subscribers take it (default 1)"},
+    {OPT("loop", 0, CLI_FLAG, o.replay_loop),
+     .help = "start the recording again at its end (ids repeat)"},
+    {OPT("replay-from", 0, CLI_DURATION, o.replay_from_ms), .arg = "DURATION",
+     .help = "skip the recording's first DURATION"},
+    {OPT("method", 0, CLI_CHOICE, o.replay_post), .choices = replay_methods, .what = "method", .arg = "METHOD",
+     .help = "POST: a POST (any body) to the channel is answered with the\n"
+             "recording from its start, on its own timeline (a mock of an\n"
+             "LLM's streaming API); publishing to it is then off (default GET)"},
 
     CLI_SECTION("Serving:"),
     {OPT("listen", 'l', CLI_LIST, o.listen), .count_at = offsetof(ssed_args, o.listen_count),
@@ -145,8 +201,11 @@ static const cli_option option_table[] = {
     {OPT("reuse-port", 0, CLI_FLAG, o.reuse_port),
      .help = "listen with SO_REUSEPORT: several ssed processes (each with\n"
              "--redis) share the port as one cluster"},
-    {OPT("replay", 0, CLI_COUNT, o.replay), .max = 10000000, .arg = "N",
-     .help = "new subscribers without Last-Event-ID first get the last N (default 0)"},
+    {OPT("replay", 0, CLI_CALL, o), .take = take_replay, .arg = "N|FILE",
+     .help = "N (digits): new subscribers without Last-Event-ID first get the\n"
+             "last N (default 0); FILE: serve a recording (ssecat -o record) at\n"
+             "its pace on the input channel instead of stdin (- reads it from\n"
+             "stdin; a file named with digits is ./123); see Replay above"},
     {OPT("keepalive", 0, CLI_DURATION, o.keepalive_ms), .arg = "DURATION",
      .help = "comment to subscribers idle that long; 0 disables (default 15s)"},
     {OPT("retry", 0, CLI_DURATION, retry_ms), .arg = "DURATION",
@@ -225,8 +284,8 @@ static const cli_option option_table[] = {
              "there replaces the file's)"},
     {OPT("check", 't', CLI_FLAG, o.check_only),
      .help = "check the options, the --config file, certificate and key, token\n"
-             "and JWT key files, store and FIFO paths, then exit without\n"
-             "serving: 0 when good, 2 when not (as nginx -t)"},
+             "and JWT key files, store and FIFO paths, the --replay recording,\n"
+             "then exit without serving: 0 when good, 2 when not (as nginx -t)"},
     {OPT("verbose", 'v', CLI_SET, o.verbosity), .value = 2, .help = "also log connects, disconnects, publishes and\n"
              "refused requests (400, 404, 405, 421)"},
     {OPT("quiet", 'q', CLI_SET, o.verbosity), .value = 0, .help = "log errors only"},
@@ -256,6 +315,7 @@ static const cli_spec cli = {
              "Serve events from stdin or a FIFO to any number of Server-Sent Events subscribers.\n",
     .footer = "Endpoints: GET or HEAD /CHANNEL subscribes (/ is the root channel; /?channels=a,b several);\n"
               "POST /CHANNEL publishes; /_ssed/stats (JSON), /_ssed/metrics (Prometheus), /_ssed/health.\n"
+              "With --replay FILE, GET /CHANNEL?replay=start plays the recording from its start.\n"
               "Durations take ms, s, m, h; sizes take K, KiB, M, MiB.\n"
               "Under systemd, sockets it passes (LISTEN_FDS) replace --listen, and ssed sends\n"
               "READY=1, STOPPING=1 and WATCHDOG=1 to NOTIFY_SOCKET (see man ssed, SYSTEMD).\n"
@@ -288,10 +348,31 @@ static void set_defaults(ssed_args *a) {
     o->verbosity = 1;
     o->log_format = LOG_FORMAT_TEXT;
     o->metrics_channels = 100;
+    o->replay_speed = 1;
     o->jwt_leeway_ms = 30000;
     o->store_sync = -1;
     a->format = INPUT_LINES;
     a->retry_ms = UINT64_MAX;
+}
+
+/* --replay FILE and the options that only go with it. The recording is
+ * the input: stdin is not read as events besides it. */
+static cli_outcome resolve_replay(ssed_options *o) {
+    if (!o->replay_file) {
+        const char *needs = o->replay_speed != 1 ? "--speed" : o->replay_loop ? "--loop"
+                            : o->replay_from_ms ? "--replay-from" : o->replay_post ? "--method" : NULL;
+        if (needs)
+            return cli_usage_error(cli.program, "%s: needs --replay FILE", needs);
+        return CLI_RUN;
+    }
+    if (o->redis_url)
+        return cli_usage_error(cli.program, "--replay %s: cannot be used with --redis", o->replay_file);
+    if (o->replay_loop && strcmp(o->replay_file, "-") == 0)
+        return cli_usage_error(cli.program, "--loop: needs a recording file (stdin cannot start again)");
+    if (o->replay_post && strcmp(o->replay_file, "-") == 0)
+        return cli_usage_error(cli.program, "--method POST: needs a recording file (each POST reads it from its start)");
+    o->read_stdin = 0;
+    return CLI_RUN;
 }
 
 /* What depends on several options, checked once all are read. */
@@ -302,7 +383,9 @@ static cli_outcome resolve(ssed_args *a) {
         o->retry_ms = (long long)a->retry_ms;
     if (o->listen_count == 0)
         o->listen[o->listen_count++] = "127.0.0.1:8080";
-    if (o->exit_on_eof && !o->read_stdin)
+    if (resolve_replay(o) != CLI_RUN)
+        return CLI_USAGE;
+    if (o->exit_on_eof && !o->read_stdin && !o->replay_file)
         return cli_usage_error(cli.program, "--exit-on-eof: needs stdin (it cannot be used with --no-stdin)");
     if (o->null_separated && o->format != INPUT_LINES)
         return cli_usage_error(cli.program, "--null: only applies to --format lines");

@@ -32,6 +32,13 @@ typedef struct ssed_options {
     uint64_t history;
     uint64_t max_history_bytes; /* 0: no cap */
     uint64_t replay;
+    /* --replay FILE (replay.h): a recording served at its pace; NULL: none.
+     * "-" is stdin. */
+    const char *replay_file;
+    double replay_speed;      /* --speed; 0: max */
+    int replay_loop;          /* --loop */
+    uint64_t replay_from_ms;  /* --replay-from */
+    int replay_post;          /* --method POST: a POST to the channel gets the recording */
     uint64_t keepalive_ms;
     long long retry_ms; /* -1: no retry field */
     uint64_t max_pending;

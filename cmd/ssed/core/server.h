@@ -24,6 +24,7 @@ typedef struct stream_routes stream_routes; /* stream.h */
 typedef struct cluster_node cluster_node; /* cluster_node.h */
 struct jwt_verifier;                      /* jwt.h */
 struct jwt_cache;                         /* jwt_cache.h */
+struct replay_timeline;                   /* replay.h */
 
 typedef struct listener_watch {
     loop_watch watch;
@@ -106,6 +107,9 @@ struct server {
     dedup_table *dedup;
     struct store *store; /* --store; NULL: history in memory only */
     cluster_node *cluster; /* --redis; NULL: a single server */
+    struct replay_timeline *replay; /* --replay FILE's shared timeline; NULL: none */
+    list_node replay_streams; /* streams each playing the recording on its own timeline (replay.h) */
+    int exit_status; /* set by what ends ssed with a failure (a bad recording on stdin); 0: none */
     server_stats stats;
 };
 

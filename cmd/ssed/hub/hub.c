@@ -206,12 +206,21 @@ void hub_free(hub *h) {
 static void fan_out(hub *h, channel *ch, shared_event *ev) {
     for (list_node *n = ch->subscribers.next; n != &ch->subscribers; n = n->next) {
         subscriber *s = list_entry(n, sub_link, node)->owner;
-        if (s->replaying)
-            continue; /* it is in history, where the replay will find it */
+        if (s->replaying || s->own_timeline)
+            continue; /* it is in history, where the replay will find it; or
+                       * the subscriber plays a recording of its own (replay.h) */
         if (ev->seq < s->live_from_seq)
             continue; /* held while it joined: its replay sent it already */
         subscriber_enqueue(&h->subs, s, ev, ch);
         ch->events_out++;
+    }
+}
+
+void hub_send_live(hub *h, channel *ch, shared_event *ev) {
+    for (list_node *n = ch->subscribers.next; n != &ch->subscribers; n = n->next) {
+        subscriber *s = list_entry(n, sub_link, node)->owner;
+        if (!s->replaying && !s->own_timeline)
+            subscriber_enqueue(&h->subs, s, ev, ch);
     }
 }
 

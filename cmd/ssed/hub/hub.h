@@ -129,6 +129,10 @@ void hub_round_end(hub *h);
  * is live (with fan-out held: once hub_release_held says so). Takes over
  * the caller's reference. */
 void hub_publish(hub *h, channel *ch, shared_event *ev);
+/* Queue ev (a comment, a retry-only block: raw bytes without an id) to
+ * ch's live subscribers, outside history: a replayed recording's comments
+ * (replay.h). The caller keeps its reference. */
+void hub_send_live(hub *h, channel *ch, shared_event *ev);
 /* From now on, live subscribers get an event only when hub_release_held
  * is called after it was published: a store commits first. */
 void hub_hold_fanout(hub *h);

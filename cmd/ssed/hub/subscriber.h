@@ -63,6 +63,7 @@ struct subscriber {
     int overflowed;       /* to be closed: too far behind, or out of memory */
     int envelope;         /* every event as type message, {"type","data"} (?envelope=1) */
     int finished;         /* takes no more events: its stream is ending (subscriber_finish) */
+    int own_timeline;     /* gets no channel's events: it plays a recording of its own (replay.h) */
     uint64_t events_queued;
     /* The hub's next_seq when its replay caught up: events from this seq
      * on came live (a clock would tie with events of the same microsecond). */

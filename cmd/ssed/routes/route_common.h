@@ -18,4 +18,8 @@ void route_trim_slashes(const char **name, size_t *len);
  * also Allow-Credentials and Vary. */
 void route_cors_headers(stream *st, buf *b);
 
+/* An event stream's response head (subscriptions, replays), after what
+ * st->out still owes; -1 if memory ran out (part of it may be there). */
+int route_stream_head(stream *st);
+
 #endif

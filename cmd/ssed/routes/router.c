@@ -115,6 +115,10 @@ void router_handle(stream *st, const http_request *req) {
         handle_preflight(st);
         return;
     }
+    if (http_request_method_is(req, "POST") && replay_route_wants_post(st, req)) {
+        replay_route_post(st, req, content_length, chunked);
+        return;
+    }
     if (http_request_method_is(req, "POST")) {
         publish_route_handle(st, req, content_length, chunked);
         return;

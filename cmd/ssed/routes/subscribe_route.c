@@ -35,26 +35,6 @@ static void log_gap(void *ctx, const channel *ch) {
               LOG_STR("peer", gap->st->peer), LOG_STR("channel", name), LOG_STR("last_event_id", id));
 }
 
-/* The stream's response head, after what st->out still owes; -1 if memory
- * ran out (part of it may be there). */
-static int append_stream_head(stream *st) {
-    buf *out = &st->out;
-    int failed = buf_append_str(out, "HTTP/1.1 200 OK\r\n"
-                                     "Content-Type: text/event-stream; charset=utf-8\r\n"
-                                     "Cache-Control: no-store\r\n"
-                                     "X-Accel-Buffering: no\r\n"
-                                     "Connection: close\r\n") < 0;
-    failed |= buf_append_str(out, stream_body_framing(st)) < 0;
-    if (!st->srv->opt->no_ui)
-        failed |= buf_append_str(out, "Vary: Accept\r\n") < 0; /* browsers asking for HTML get the viewer here */
-    buf cors = BUF_INIT;
-    route_cors_headers(st, &cors);
-    failed |= cors.failed || buf_append(out, cors.data, cors.len) < 0 || buf_append_str(out, "\r\n") < 0;
-    buf_free(&cors);
-    stream_body_begins(st); /* retry:, the opening comment and the events are its body */
-    return failed ? -1 : 0;
-}
-
 /* Let go of the channels a refused subscription had acquired. */
 static void release_channels(hub *h, channel **chans, size_t count) {
     for (size_t k = 0; k < count; k++)
@@ -230,6 +210,11 @@ void subscribe_route_handle(stream *st, const http_request *req) {
         stream_reply_status(st, 404, "not an event stream: no channel of that name", NULL);
         return;
     }
+    char mode[16];
+    if (http_query_param(req, "replay", mode, sizeof mode) != -1) {
+        replay_route_start(st, mode, names.count == 1 ? names.names[0] : (channel_name){"", 0}, names.count);
+        return;
+    }
     if (!server_cluster_synced(srv)) {
         /* History is not read from Redis yet: a Last-Event-ID would not be
          * found (a false gap), and old events would come as new ones. */
@@ -241,7 +226,7 @@ void subscribe_route_handle(stream *st, const http_request *req) {
         return;
     stream_restart_output(st);
     size_t owed = st->out.len; /* an interim response's unsent bytes */
-    int failed = append_stream_head(st) < 0;
+    int failed = route_stream_head(st) < 0;
     char flag[8];
     st->sub.envelope = http_query_param(req, "envelope", flag, sizeof flag) == 1 && flag[0] == '1';
     if (failed || http_request_method_is(req, "HEAD") || subscriber_attach(&srv->hub.subs, &st->sub, chans, count) < 0) {
