@@ -150,7 +150,7 @@ teardown() {
 @test "ssed: 100 concurrent subscribers all receive the same 1000 events in order" {
     start_ssed
     for i in $(seq 1 100); do
-        curl -sN --max-time 60 "$URL/" >"$BATS_TEST_TMPDIR/sub$i" 2>/dev/null 3>&- 8>&- &
+        curl -sN --max-time 600 "$URL/" >"$BATS_TEST_TMPDIR/sub$i" 2>/dev/null 3>&- 8>&- &
         echo $! >>"$BATS_TEST_TMPDIR/pids"
     done
     for i in $(seq 1 100); do wait_for_line "$BATS_TEST_TMPDIR/sub$i" '^: ssed stream' 20; done
