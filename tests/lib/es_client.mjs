@@ -3,10 +3,13 @@
 // the message type and any named types given, and exits after COUNT events.
 // Usage: node es_client.mjs URL COUNT [TYPE...]; ES_CLIENT_TIMEOUT_MS (15000)
 // bounds the wait; ES_CLIENT_BEARER, when set, is sent as Authorization:
-// Bearer (the package's documented fetch hook).
+// Bearer (the package's documented fetch hook); ES_CLIENT_TIMES=1 adds "ms",
+// the milliseconds from the client's start to the event.
 import { EventSource } from "eventsource";
 
 const [url, count, ...types] = process.argv.slice(2);
+const started = Date.now();
+const withTimes = process.env.ES_CLIENT_TIMES === "1";
 const want = Number(count);
 let seen = 0;
 const bearer = process.env.ES_CLIENT_BEARER;
@@ -22,7 +25,9 @@ const timer = setTimeout(() => {
 }, Number(process.env.ES_CLIENT_TIMEOUT_MS || 15000));
 
 function show(ev) {
-  console.log(JSON.stringify({ type: ev.type, data: ev.data, lastEventId: ev.lastEventId }));
+  const line = { type: ev.type, data: ev.data, lastEventId: ev.lastEventId };
+  if (withTimes) line.ms = Date.now() - started;
+  console.log(JSON.stringify(line));
   if (++seen >= want) {
     clearTimeout(timer);
     es.close();
