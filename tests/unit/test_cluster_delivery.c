@@ -147,6 +147,33 @@ static void test_empty_fill_is_a_gap(const void *arg) {
     delivery_free(&d);
 }
 
+/* After Redis lost its data the publish script finds no previous number
+ * (prev 0): such an event, found in the stream, follows what was
+ * delivered, as written back; one that the stream does not hold is still
+ * a gap. */
+static void test_no_previous_after_a_loss(const void *arg) {
+    (void)arg;
+    delivery d;
+    recorder r;
+    start(&d, &r);
+    message(&d, 1, 0);
+    message(&d, 2, 1);
+    message(&d, 900, 0); /* the first event after the loss */
+    message(&d, 901, 900);
+    const char *msgs[1];
+    size_t lens[1];
+    char keep[64];
+    lens[0] = range_text(keep, sizeof keep, 900, 900, 0, 0);
+    msgs[0] = keep;
+    delivery_filled(&d, "c", 1, msgs, lens, 1, 0);
+    CHECK_STR(r.log, "d1 d2 f(2) d900 d901 ");
+    CHECK(d.stats.gaps == 0); /* the held 900 is dropped, delivered by the fill */
+    message(&d, 950, 0); /* not in the stream: the fill finds nothing */
+    filled(&d, 0, 0, 0);
+    CHECK_STR(r.log, "d1 d2 f(2) d900 d901 f(901) g(901>950) d950 ");
+    delivery_free(&d);
+}
+
 static void test_first_seen_mid_stream(const void *arg) {
     (void)arg;
     delivery d;
@@ -449,6 +476,9 @@ void cluster_delivery_tests_register(void) {
     harness_add("cluster delivery: in order, duplicates dropped", test_in_order_and_duplicates, NULL);
     harness_add("cluster delivery: a hole is filled, later messages held", test_hole_filled, NULL);
     harness_add("cluster delivery: an empty fill announces the gap", test_empty_fill_is_a_gap, NULL);
+    harness_add("cluster delivery: an event with no previous one, found in the stream after Redis lost its data, "
+                "is no gap",
+                test_no_previous_after_a_loss, NULL);
     harness_add("cluster delivery: a channel first seen mid-stream reads its tail", test_first_seen_mid_stream, NULL);
     harness_add("cluster delivery: a failed fill is asked again, messages still held", test_failed_fill_is_retried,
                 NULL);

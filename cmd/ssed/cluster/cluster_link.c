@@ -126,8 +126,14 @@ static void on_channels(redisAsyncContext *ac, void *reply, void *priv) {
 static void check_ready(cluster_link *k) {
     if (!k->cmd_ok || !k->sub_ok || k->ready || k->broken || !k->cmd_w.ac)
         return;
+    /* The epoch first: a Redis that lost its data is known as such (and
+     * the history written back, cluster_link_epoch.c) before the resync
+     * reads the streams. */
+    cluster_link_check_epoch(k);
     char key[sizeof k->prefix + 16];
     snprintf(key, sizeof key, "%s:channels", k->prefix);
+    if (k->broken)
+        return;
     if (redisAsyncCommand(k->cmd_w.ac, on_channels, NULL, "SMEMBERS %s", key) != REDIS_OK)
         cluster_link_mark_broken(k, "SMEMBERS", "cannot send");
     else
@@ -241,7 +247,7 @@ static redisAsyncContext *connect_one(cluster_link *k, redis_watch *w) {
 
 static void start_connecting(cluster_link *k) {
     k->broken = 0;
-    k->cmd_ok = k->sub_ok = k->ready = k->reloading = 0;
+    k->cmd_ok = k->sub_ok = k->ready = k->reloading = k->epoch_asked = 0;
     k->cmd_pending = 0;
     k->connects++;
     /* The connect itself counts as asked: a Redis that takes the TCP

@@ -195,3 +195,12 @@ int cluster_message_last(const char *msg, size_t len, uint64_t *last) {
     *last = (uint64_t)first;
     return 1;
 }
+
+int cluster_message_prev(const char *msg, size_t len, uint64_t *prev) {
+    const char *p = msg, *end = msg + len;
+    long long first, before, count;
+    if (!len || msg[0] != '#' || take_range_header(&p, end, &first, &before, &count) < 0)
+        return 0;
+    *prev = (uint64_t)before;
+    return 1;
+}

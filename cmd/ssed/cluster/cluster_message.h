@@ -70,5 +70,8 @@ uint64_t cluster_message_count(const char *msg, size_t len);
  * event: its number). 0 when it cannot tell: malformed (the split refuses
  * it), or the version before's batch of several entries. */
 int cluster_message_last(const char *msg, size_t len, uint64_t *last);
+/* The previous number a script call's message ("#FIRST PREV COUNT")
+ * names: 1 with *prev set, 0 for any other format or a malformed one. */
+int cluster_message_prev(const char *msg, size_t len, uint64_t *prev);
 
 #endif
