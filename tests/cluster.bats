@@ -315,8 +315,8 @@ PY
 }
 
 # lose_data_test HOW: two nodes with a subscriber each; Redis loses its
-# data (HOW: flushall, or restart: killed and started afresh, nothing
-# saved) between e-5 and e-6. Nothing is told as a gap, nothing repeats,
+# data (HOW: flushall; restart: killed and started afresh, nothing saved;
+# snapshot: restarted from a snapshot taken after e-3) between e-5 and e-6. Nothing is told as a gap, nothing repeats,
 # ids go on increasing, each node logs the loss once with what it wrote
 # back, and a node started afterwards resumes from before the loss with
 # every event, ids as they were.
@@ -325,10 +325,20 @@ lose_data_test() {
     start_node B
     sub a "$A_URL"
     sub b "$B_URL"
-    for i in 1 2 3 4 5; do [ "$(post_code "$A_URL/news" "e-$i")" = 200 ]; done
+    for i in 1 2 3; do [ "$(post_code "$A_URL/news" "e-$i")" = 200 ]; done
+    # snapshot: Redis saves e-1 to e-3, and loads only that when restarted.
+    [ "$1" != snapshot ] || redis-cli -p "$REDIS_PORT" save >/dev/null
+    for i in 4 5; do [ "$(post_code "$A_URL/news" "e-$i")" = 200 ]; done
     for f in a b; do wait_for_data "$RT/$f" 5 10; done
     if [ "$1" = flushall ]; then
         redis-cli -p "$REDIS_PORT" flushall >/dev/null
+    elif [ "$1" = snapshot ]; then
+        kill -KILL "$REDIS_PID"
+        wait_for_exit "$REDIS_PID" 10
+        start_redis
+        # The counter behind what the nodes delivered: taken for a loss
+        # before anything is published on it.
+        for n in A B; do wait_for_line "$RT/$n.err" 'Redis lost its data' 20; done
     else
         kill -KILL "$REDIS_PID"
         wait_for_exit "$REDIS_PID" 10
@@ -350,10 +360,11 @@ lose_data_test() {
         [ "$(grep -c 'Redis lost its data' "$RT/$n.err")" = 1 ]
         ! grep -q 'no longer in the stream' "$RT/$n.err"
     done
-    # Between them, A and B wrote back e-1 to e-5 once (the other found them there).
+    # Between them, A and B wrote back once what Redis lost (the other
+    # found it there): e-1 to e-5, or e-4 and e-5 after the snapshot.
     total=$(grep -ohE '[0-9]+ events? of this node.s history written back' "$RT/A.err" "$RT/B.err" |
         awk '{ n += $1 } END { print n }')
-    [ "$total" = 5 ]
+    [ "$total" = "$([ "$1" = snapshot ] && echo 2 || echo 5)" ]
     start_node C
     curl -s --max-time 2 -H "Last-Event-ID: $(id_of "$RT/a" e-1)" "$C_URL/news" >"$RT/c" 2>/dev/null || true
     $CHECK events "$RT/a" | tail -n +2 >"$RT/a.events"
@@ -362,6 +373,10 @@ lose_data_test() {
 
 @test "cluster: Redis emptied by FLUSHALL: live subscribers get no ssed-gap and no duplicate, ids go on, and a node started afterwards resumes from before the loss with every event" {
     lose_data_test flushall
+}
+
+@test "cluster: Redis restarted from an older snapshot (its counter behind what the nodes delivered): taken for a loss, the rest written back; no ssed-gap, no duplicate, and a node started afterwards resumes from before it" {
+    lose_data_test snapshot
 }
 
 @test "cluster: Redis restarted with nothing saved: live subscribers get no ssed-gap and no duplicate, ids go on, and a node started afterwards resumes from before the loss with every event" {
@@ -857,4 +872,28 @@ id_of() { $CHECK events "$1" | grep " $2\$" | head -1 | cut -d' ' -f1; }
     # Logged once per interval with a count, not once per message.
     n=$(grep -c "not the cluster's" "$RT/A.err")
     [ "$n" -ge 1 ] && [ "$n" -le 2 ]
+}
+
+@test "cluster: a node warns at start when Redis has no persistence (appendonly no, save ''), and not when it has AOF" {
+    # The test's Redis: --appendonly no --save '' (start_redis).
+    start_node A
+    wait_for_line "$RT/A.err" 'Redis has no persistence' 10
+    grep 'Redis has no persistence' "$RT/A.err" | grep -q 'appendonly no, save ""'
+    [ "$(grep -c 'persist' "$RT/A.err")" = 1 ]
+    stop_pid "$A_PID"
+    stop_pid "$REDIS_PID"
+    REDIS_AOF=1
+    start_redis
+    start_node B
+    # Its CONFIG GET answers come before the channel list that made it ready.
+    [ "$(post_code "$B_URL/news" x)" = 200 ]
+    ! grep -qi 'persist' "$RT/B.err"
+}
+
+@test "cluster: a Redis user refused CONFIG: the node says it could not check persistence, and works" {
+    redis-cli -p "$REDIS_PORT" acl setuser noconf on '>pw' '~*' '&*' +@all -config >/dev/null
+    NODE_REDIS_URL="redis://noconf:pw@127.0.0.1:$REDIS_PORT" start_node A
+    wait_for_line "$RT/A.err" 'could not check whether Redis persists' 10
+    grep 'could not check' "$RT/A.err" | grep -q NOPERM
+    [ "$(post_code "$A_URL/news" x)" = 200 ]
 }

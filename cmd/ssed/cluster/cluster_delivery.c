@@ -102,6 +102,15 @@ void delivery_each_channel(const delivery *d, void (*fn)(void *ctx, const char *
             fn(ctx, cs->name, cs->len);
 }
 
+uint64_t delivery_highest(const delivery *d) {
+    uint64_t highest = 0;
+    for (size_t b = 0; b < d->bucket_count; b++)
+        for (const chan_state *cs = d->buckets[b]; cs; cs = cs->hash_next)
+            if (cs->last > highest)
+                highest = cs->last;
+    return highest;
+}
+
 uint64_t delivery_last(const delivery *d, const char *chan, size_t len) {
     const chan_state *cs = find(d, chan, len);
     return cs ? cs->last : 0;

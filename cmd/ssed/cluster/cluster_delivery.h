@@ -97,6 +97,8 @@ void delivery_resync(delivery *d, const char *const *names, const size_t *lens, 
 int delivery_channel_caught_up(const delivery *d, const char *chan, size_t len);
 /* Call fn with the name of every channel the delivery knows. */
 void delivery_each_channel(const delivery *d, void (*fn)(void *ctx, const char *chan, size_t len), void *ctx);
+/* The highest cluster number delivered on any channel (0: none). */
+uint64_t delivery_highest(const delivery *d);
 /* The last cluster number delivered on a channel (0: none). */
 uint64_t delivery_last(const delivery *d, const char *chan, size_t len);
 

@@ -126,14 +126,8 @@ static void on_channels(redisAsyncContext *ac, void *reply, void *priv) {
 static void check_ready(cluster_link *k) {
     if (!k->cmd_ok || !k->sub_ok || k->ready || k->broken || !k->cmd_w.ac)
         return;
-    /* The epoch first: a Redis that lost its data is known as such (and
-     * the history written back, cluster_link_epoch.c) before the resync
-     * reads the streams. */
-    cluster_link_check_epoch(k);
     char key[sizeof k->prefix + 16];
     snprintf(key, sizeof key, "%s:channels", k->prefix);
-    if (k->broken)
-        return;
     if (redisAsyncCommand(k->cmd_w.ac, on_channels, NULL, "SMEMBERS %s", key) != REDIS_OK)
         cluster_link_mark_broken(k, "SMEMBERS", "cannot send");
     else

@@ -97,8 +97,15 @@ int cluster_link_fill(cluster_link *k, const char *chan, size_t len, uint64_t af
  * resync reads the stream). */
 void cluster_link_check(cluster_link *k, const char *chan, size_t len, const char *msg, size_t msg_len);
 /* Ask whether Redis lost its data since this node joined (hooks.lost
- * when it did); one check at a time, asked at every connect too. */
-void cluster_link_check_epoch(cluster_link *k);
+ * when it did): its epoch changed, or its counter is behind `highest`,
+ * the highest number the node delivered (an older snapshot); one check at
+ * a time. The node asks at every connect, before it reads the streams,
+ * and when a message suggests a loss. */
+void cluster_link_check_epoch(cluster_link *k, uint64_t highest);
+/* Ask, once per process (the first connect that answers), whether Redis
+ * persists its data: one warning line when it keeps nothing or only
+ * snapshots, or when it refuses to say (cluster_link_persistence.c). */
+void cluster_link_check_persistence(cluster_link *k);
 /* Write back a channel's history after Redis lost its data: `count`
  * events, oldest first, each with its number and its one-event message
  * ("#N PREV 1\n" and its framed encoding), merged into the stream by one

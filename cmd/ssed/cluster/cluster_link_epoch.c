@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "cluster_link.h"
 #include "cluster_link_internal.h"
 #include "cluster_script.h"
 #include "log.h"
@@ -46,14 +47,15 @@ static void on_epoch(redisAsyncContext *ac, void *reply, void *priv) {
         k->hooks.lost(k->hooks.ctx);
 }
 
-void cluster_link_check_epoch(cluster_link *k) {
+void cluster_link_check_epoch(cluster_link *k, uint64_t highest) {
     if (!k->cmd_w.ac || k->broken || k->epoch_asked)
         return;
-    char key[sizeof k->prefix + 8], value[33];
+    char key[sizeof k->prefix + 8], id_key[sizeof k->prefix + 8], value[33];
     snprintf(key, sizeof key, "%s:epoch", k->prefix);
+    snprintf(id_key, sizeof id_key, "%s:id", k->prefix);
     fresh_epoch(value);
-    if (redisAsyncCommand(k->cmd_w.ac, on_epoch, NULL, "EVAL %s 1 %s %s", cluster_epoch_script, key, value) !=
-        REDIS_OK) {
+    if (redisAsyncCommand(k->cmd_w.ac, on_epoch, NULL, "EVAL %s 2 %s %s %s %llu", cluster_epoch_script, key, id_key,
+                          value, (unsigned long long)highest) != REDIS_OK) {
         cluster_link_mark_broken(k, "EVAL (epoch)", "cannot send");
         return;
     }

@@ -216,7 +216,7 @@ static void on_checked(void *ctx, const char *chan, size_t len, const char *msg,
      * The epoch says whether it did (on_lost), before the fill the
      * delivery asks for is answered. */
     if (cluster_message_prev(msg, msg_len, &prev) && prev == 0 && delivery_last(&node->delivery, chan, len))
-        cluster_link_check_epoch(node->link);
+        cluster_link_check_epoch(node->link, delivery_highest(&node->delivery));
     uint64_t malformed = node->delivery.stats.malformed;
     delivery_message(&node->delivery, chan, len, msg, msg_len);
     refuse_malformed(node, malformed);
@@ -262,6 +262,11 @@ static void on_up(void *ctx, const char *const *names, const size_t *lens, size_
             good[kept] = names[i];
             good_lens[kept++] = lens[i];
         }
+    /* The epoch before the streams are read: a Redis that lost its data
+     * is known as such, and this node's history written back (on_lost),
+     * before what the fills find is taken for a hole. */
+    cluster_link_check_epoch(node->link, delivery_highest(&node->delivery));
+    cluster_link_check_persistence(node->link);
     /* Out of memory: the channels known here are still filled. */
     delivery_resync(&node->delivery, good, good_lens, good && good_lens ? kept : 0);
     free(good);

@@ -26,7 +26,8 @@ int cluster_link_fill(cluster_link *k, const char *chan, size_t len, uint64_t af
 void cluster_link_check(cluster_link *k, const char *chan, size_t len, const char *msg, size_t msg_len) {
     (void)k, (void)chan, (void)len, (void)msg, (void)msg_len;
 }
-void cluster_link_check_epoch(cluster_link *k) { (void)k; }
+void cluster_link_check_epoch(cluster_link *k, uint64_t highest) { (void)k, (void)highest; }
+void cluster_link_check_persistence(cluster_link *k) { (void)k; }
 int cluster_link_write_back(cluster_link *k, const char *chan, size_t len, const uint64_t *numbers,
                             const char *const *msgs, const size_t *msg_lens, size_t count, cluster_written_back_fn done,
                             void *ctx) {

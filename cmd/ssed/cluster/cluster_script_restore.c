@@ -5,9 +5,13 @@
  * that finds it missing. A node remembers the epoch it joined; a Redis
  * that lost its data has none, or a newer one, so a node that finds
  * another value knows the loss for what it is, not a hole in the channel.
- * KEYS: epoch; ARGV: a fresh random value (fresh at every call: a node
- * that set the epoch before must not find its own value again). Returns
- * the epoch in force.
+ * A Redis that came back from an older snapshot still has the epoch, but
+ * its counter (PREFIX:id) is behind a number the asking node delivered:
+ * that is a loss too, and the script sets a new epoch so every node
+ * knows it. KEYS: epoch, id; ARGV: a fresh random value (fresh at every
+ * call: a node that set the epoch before must not find its own value
+ * again), the highest number the node delivered. Returns the epoch in
+ * force.
  *
  * The write-back: a node hands back, per channel, the events it still
  * holds, each as a one-event message "#N PREV 1\n" and its framed
@@ -23,9 +27,11 @@
  * it wrote. */
 #include "cluster_script.h"
 
-const char cluster_epoch_script[] = "local e = redis.call('GET', KEYS[1])\n"
-                                    "if not e then redis.call('SET', KEYS[1], ARGV[1]) e = ARGV[1] end\n"
-                                    "return e\n";
+const char cluster_epoch_script[] =
+    "local e = redis.call('GET', KEYS[1])\n"
+    "local id = tonumber(redis.call('GET', KEYS[2]) or '0') or 0\n"
+    "if not e or id < tonumber(ARGV[2]) then redis.call('SET', KEYS[1], ARGV[1]) e = ARGV[1] end\n"
+    "return e\n";
 
 const char cluster_restore_script[] =
     "local id, lasts, chans, stream, kept_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]\n"
