@@ -897,3 +897,44 @@ id_of() { $CHECK events "$1" | grep " $2\$" | head -1 | cut -d' ' -f1; }
     grep 'could not check' "$RT/A.err" | grep -q NOPERM
     [ "$(post_code "$A_URL/news" x)" = 200 ]
 }
+
+# old_piece N PREV DATA: one event as the version before stored it (field
+# e) and framed it in a "*COUNT" batch: "N PREV " and its encoding.
+old_piece() { printf '%s %s -1 0 -1\n%s' "$1" "$2" "$3"; }
+# old_batch PIECE...: the version before's pub/sub batch of those pieces.
+old_batch() {
+    printf '*%s\n' "$#"
+    local p
+    for p in "$@"; do printf '%s\n%s' "${#p}" "$p"; done
+}
+
+@test "cluster: batches in the version before's format (*COUNT) are checked piece by piece against their stream entries: real ones delivered, forged ones refused" {
+    start_node A
+    sub a "$A_URL"
+    [ "$(post_code "$A_URL/news" first)" = 200 ]
+    wait_for_line "$RT/a" '^data: first$' 10
+    f=$(redis-cli -p "$REDIS_PORT" get ssed:id)
+    p1=$(old_piece $((f + 1)) "$f" old-1)
+    p2=$(old_piece $((f + 2)) $((f + 1)) old-2)
+    # A real batch of the version before: its pieces are its stream entries.
+    redis-cli -p "$REDIS_PORT" xadd ssed:s:news $((f + 1))-0 e "$p1" >/dev/null
+    redis-cli -p "$REDIS_PORT" xadd ssed:s:news $((f + 2))-0 e "$p2" >/dev/null
+    redis-cli -p "$REDIS_PORT" set ssed:id $((f + 2)) >/dev/null
+    redis-cli -p "$REDIS_PORT" hset ssed:last news $((f + 2)) >/dev/null
+    redis-cli -p "$REDIS_PORT" publish ssed:c:news "$(old_batch "$p1" "$p2")" >/dev/null
+    wait_for_line "$RT/a" '^data: old-2$' 10
+    # Forged: a real piece with one claiming the next number; a real
+    # number with other data.
+    redis-cli -p "$REDIS_PORT" publish ssed:c:news \
+        "$(old_batch "$p2" "$(old_piece $((f + 3)) $((f + 2)) forged)")" >/dev/null
+    redis-cli -p "$REDIS_PORT" publish ssed:c:news "$(old_batch "$(old_piece $((f + 2)) $((f + 1)) altered)")" >/dev/null
+    [ "$(post_code "$A_URL/news" after)" = 200 ]
+    wait_for_line "$RT/a" '^data: after$' 10
+    printf '%s\n' first old-1 old-2 after >"$RT/want"
+    run $CHECK same "$RT/want" "$RT/a"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    ! grep -qE '^data: (forged|altered)$' "$RT/a"
+    [ "$(id_of "$RT/a" after)" = $((f + 3)) ]
+    eventually 10 stat_above "$A_URL" redis_messages_refused 1
+}

@@ -404,6 +404,37 @@ static void test_formats_of_the_version_before(const void *arg) {
     delivery_free(&d);
 }
 
+typedef struct entry_record {
+    char log[256];
+    size_t len;
+} entry_record;
+
+static void record_entry(void *ctx, uint64_t number, const char *text, size_t len) {
+    entry_record *r = ctx;
+    int n = snprintf(r->log + r->len, sizeof r->log - r->len, "%llu=[%.*s] ", (unsigned long long)number, (int)len,
+                     text);
+    if (n > 0 && (size_t)n < sizeof r->log - r->len)
+        r->len += (size_t)n;
+}
+
+/* The stream entries a message must match (cluster_link_verify.c): a
+ * call's message is one (LAST-0, all of it), the version before's batch
+ * one per piece, each piece's own text; a malformed one none. */
+static void test_entries_a_message_must_match(const void *arg) {
+    (void)arg;
+    entry_record r = {{0}, 0};
+    const char old_batch[] = "*2\n13\n1 0 -1 0 -1\na13\n2 1 -1 0 -1\nb";
+    CHECK(cluster_message_entries(old_batch, sizeof old_batch - 1, record_entry, &r) == 2);
+    CHECK_STR(r.log, "1=[1 0 -1 0 -1\na] 2=[2 1 -1 0 -1\nb] ");
+    r.len = 0;
+    const char call[] = "#5 4 2\n9\n-1 0 -1\ne9\n-1 0 -1\nf";
+    CHECK(cluster_message_entries(call, sizeof call - 1, record_entry, &r) == 1);
+    CHECK(strncmp(r.log, "6=[#5 4 2", 9) == 0);
+    const char *bad[] = {"*3\n13\n1 0 -1 0 -1\na", "*1\n99\n1 0 -1 0 -1\na", "*1\n4\nx y ", "#0 0 1\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(cluster_message_entries(bad[i], strlen(bad[i]), record_entry, &r) < 0);
+}
+
 /* What a node frames (cluster_batch_add) is what it reads back once the
  * script put its header before it: type, id, data (any byte) and retry. */
 typedef struct split_record {
@@ -473,6 +504,9 @@ void cluster_delivery_tests_register(void) {
                 test_read_on_after_the_last_entry, NULL);
     harness_add("cluster delivery: entries and batches of the version before are read",
                 test_formats_of_the_version_before, NULL);
+    harness_add("cluster message: the stream entries a message must match, piece by piece for the version "
+                "before's batch",
+                test_entries_a_message_must_match, NULL);
     harness_add("cluster delivery: in order, duplicates dropped", test_in_order_and_duplicates, NULL);
     harness_add("cluster delivery: a hole is filled, later messages held", test_hole_filled, NULL);
     harness_add("cluster delivery: an empty fill announces the gap", test_empty_fill_is_a_gap, NULL);

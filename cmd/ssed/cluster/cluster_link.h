@@ -33,9 +33,9 @@ typedef struct cluster_link cluster_link;
 typedef struct cluster_link_hooks {
     /* A pub/sub message as it came: not trusted yet (cluster_link_check). */
     void (*message)(void *ctx, const char *chan, size_t len, const char *msg, size_t msg_len);
-    /* A message cluster_link_check found in its stream (or one the check
-     * cannot apply to: malformed, the version before's batch), in the
-     * order they were checked. */
+    /* A message cluster_link_check found in its stream (each event's
+     * entry, for the version before's batch), or a malformed one (the
+     * split refuses it), in the order they were checked. */
     void (*checked)(void *ctx, const char *chan, size_t len, const char *msg, size_t msg_len);
     /* A message that is not the cluster's (`why`): its stream has no
      * entry for its number while it holds older ones, or a different one. */
