@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "cluster_check_budget.h"
 #include "cluster_delivery.h"
 
 typedef struct recorder {
@@ -404,6 +405,31 @@ static void test_formats_of_the_version_before(const void *arg) {
     delivery_free(&d);
 }
 
+/* Messages waiting for their check: capped by count and by bytes; a
+ * message over the byte cap alone passes when nothing else waits; what
+ * is given back may be taken again. */
+static void test_check_budget_caps(const void *arg) {
+    (void)arg;
+    check_budget b;
+    check_budget_init(&b, 3, 100);
+    CHECK(check_budget_take(&b, 40) == 0 && check_budget_take(&b, 40) == 0);
+    CHECK(check_budget_take(&b, 30) < 0); /* 110 bytes */
+    CHECK(check_budget_take(&b, 20) == 0);
+    CHECK(check_budget_take(&b, 1) < 0); /* a fourth message */
+    CHECK(b.messages == 3 && b.bytes == 100);
+    check_budget_give(&b, 40);
+    CHECK(check_budget_take(&b, 40) == 0 && b.messages == 3 && b.bytes == 100);
+    check_budget_give(&b, 40), check_budget_give(&b, 40), check_budget_give(&b, 20);
+    CHECK(b.messages == 0 && b.bytes == 0);
+    CHECK(check_budget_take(&b, 500) == 0);  /* alone, however large */
+    CHECK(check_budget_take(&b, 1) < 0);
+    check_budget_init(&b, CLUSTER_CHECK_MAX_MESSAGES, CLUSTER_CHECK_MAX_BYTES);
+    size_t taken = 0;
+    while (taken < 2 * CLUSTER_CHECK_MAX_MESSAGES && check_budget_take(&b, 64) == 0)
+        taken++;
+    CHECK(taken == CLUSTER_CHECK_MAX_MESSAGES);
+}
+
 typedef struct entry_record {
     char log[256];
     size_t len;
@@ -504,6 +530,8 @@ void cluster_delivery_tests_register(void) {
                 test_read_on_after_the_last_entry, NULL);
     harness_add("cluster delivery: entries and batches of the version before are read",
                 test_formats_of_the_version_before, NULL);
+    harness_add("cluster check budget: messages waiting for their check are capped by count and bytes",
+                test_check_budget_caps, NULL);
     harness_add("cluster message: the stream entries a message must match, piece by piece for the version "
                 "before's batch",
                 test_entries_a_message_must_match, NULL);

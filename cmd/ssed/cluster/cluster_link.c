@@ -282,6 +282,7 @@ cluster_link *cluster_link_open(const cluster_link_config *cfg, loop *l, const c
     k->cfg.prefix = k->prefix;
     k->loop = l;
     k->hooks = *hooks;
+    check_budget_init(&k->checks, CLUSTER_CHECK_MAX_MESSAGES, CLUSTER_CHECK_MAX_BYTES);
     start_connecting(k);
     return k;
 }

@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "cluster_check_budget.h"
 #include "cluster_link.h"
 #include "redis_epoll.h"
 
@@ -47,6 +48,7 @@ struct cluster_link {
     char epoch[48];
     int epoch_asked, epoch_refusal_logged;
     int persistence_checked; /* cluster_link_persistence.c answered once */
+    check_budget checks; /* pub/sub messages waiting for their check */
 };
 
 /* How long, up to now_ms, the node could not have heard Redis: its loop's

@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,10 +48,17 @@ struct verify_call {
     const char *why;     /* the first piece refused, or NULL */
     const char *refused; /* Redis would not say (its error), or NULL */
     size_t pieces, answered;
+    size_t size;         /* what it costs, counted in the link's check budget */
     verify_piece *piece; /* `pieces` of them, after the text */
     size_t chan_len, msg_len;
     char data[];         /* the channel's name, then the message */
 };
+
+/* The call waits no more: its memory back, and out of the budget. */
+static void call_free(verify_call *call) {
+    check_budget_give(&call->k->checks, call->size);
+    free(call);
+}
 
 static void on_length(redisAsyncContext *ac, void *reply, void *priv) {
     verify_call *call = priv;
@@ -59,7 +67,7 @@ static void on_length(redisAsyncContext *ac, void *reply, void *priv) {
     cluster_link_note_answered(call->k);
     call->entries = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
     if (call->orphan)
-        free(call);
+        call_free(call);
 }
 
 /* Why the piece is not the cluster's, or NULL when it is (or may be: the
@@ -96,7 +104,7 @@ static void settle_call(verify_call *call) {
                         (int)call->chan_len, chan, call->refused);
         k->hooks.checked(k->hooks.ctx, chan, call->chan_len, msg, call->msg_len);
     }
-    free(call);
+    call_free(call);
 }
 
 static void on_entry(redisAsyncContext *ac, void *reply, void *priv) {
@@ -174,10 +182,27 @@ void cluster_link_check(cluster_link *k, const char *chan, size_t chan_len, cons
         return; /* like a pub/sub loss: the resync reads it from the stream */
     size_t text = sizeof(verify_call) + chan_len + msg_len;
     size_t align = _Alignof(verify_piece), at = (text + align - 1) / align * align;
-    verify_call *call = malloc(at + count.count * sizeof(verify_piece));
-    if (!call)
+    size_t size = at + count.count * sizeof(verify_piece);
+    if (check_budget_take(&k->checks, size) < 0) {
+        /* Redis answers checks slower than messages come: rather than
+         * hold more, the link is behind, and the resync after the
+         * reconnect reads the streams (this message with them). */
+        char why[200];
+        snprintf(why, sizeof why,
+                 "%zu message%s (%zu byte%s) wait already, the most kept is 100000 messages or 64 MiB; "
+                 "reconnecting to read the streams instead",
+                 k->checks.messages, k->checks.messages == 1 ? "" : "s", k->checks.bytes,
+                 k->checks.bytes == 1 ? "" : "s");
+        cluster_link_mark_broken(k, "pub/sub messages waiting for their check", why);
+        return;
+    }
+    verify_call *call = malloc(size);
+    if (!call) {
+        check_budget_give(&k->checks, size);
         return; /* the same */
+    }
     memset(call, 0, sizeof *call);
+    call->size = size;
     call->k = k;
     call->entries = -1;
     call->chan_len = chan_len;
@@ -189,5 +214,5 @@ void cluster_link_check(cluster_link *k, const char *chan, size_t chan_len, cons
     piece_fill fill = {call, msg, 0};
     cluster_message_entries(msg, msg_len, take_piece, &fill);
     if (send_check(k, call) < 0)
-        free(call); /* nothing sent; once XLEN went out, the call is its answers' */
+        call_free(call); /* nothing sent; once XLEN went out, the call is its answers' */
 }
