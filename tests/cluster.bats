@@ -938,3 +938,19 @@ old_batch() {
     [ "$(id_of "$RT/a" after)" = $((f + 3)) ]
     eventually 10 stat_above "$A_URL" redis_messages_refused 1
 }
+
+@test "cluster: history written back after Redis lost its data keeps each event's type, own id, retry and data lines" {
+    start_node A --replay 10
+    printf 'event: kind\nid: own-id\nretry: 1500\ndata: line one\ndata:\ndata: line three\n\n' >"$RT/body"
+    [ "$(post_code "$A_URL/news" "@$RT/body" -H 'Content-Type: text/event-stream')" = 200 ]
+    [ "$(post_code "$A_URL/news" plain)" = 200 ]
+    redis-cli -p "$REDIS_PORT" flushall >/dev/null
+    [ "$(post_code "$A_URL/news" after)" = 200 ]
+    wait_for_line "$RT/A.err" 'Redis lost its data' 10
+    start_node C --replay 10
+    curl -s --max-time 2 "$A_URL/news" >"$RT/a" 2>/dev/null || true
+    sub_until_open c "$C_URL"
+    wait_for_line "$RT/c" '^data: after$' 10
+    grep -q '^event: kind$' "$RT/a"
+    diff "$RT/a" "$RT/c"
+}
