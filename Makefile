@@ -89,7 +89,7 @@ endif
 
 # ssed's cluster link (--redis) uses hiredis, linked into ssed only.
 REDIS ?= 1
-REDIS_ENGINE_SRC := cmd/ssed/cluster/cluster_link.c cmd/ssed/cluster/cluster_link_publish.c cmd/ssed/cluster/cluster_link_fill.c cmd/ssed/cluster/cluster_link_verify.c cmd/ssed/cluster/redis_epoll.c
+REDIS_ENGINE_SRC := cmd/ssed/cluster/cluster_link.c cmd/ssed/cluster/cluster_link_publish.c cmd/ssed/cluster/cluster_link_fill.c cmd/ssed/cluster/cluster_link_verify.c cmd/ssed/cluster/cluster_link_epoch.c cmd/ssed/cluster/cluster_link_persistence.c cmd/ssed/cluster/redis_epoll.c
 ifeq ($(REDIS),0)
 SSED_REDIS_SRC := cmd/ssed/cluster/cluster_off.c
 REDIS_LIBS :=

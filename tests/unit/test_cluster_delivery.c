@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "cluster_check_budget.h"
 #include "cluster_delivery.h"
 
 typedef struct recorder {
@@ -144,6 +145,33 @@ static void test_empty_fill_is_a_gap(const void *arg) {
     filled(&d, 0, 0, 0); /* the stream no longer has 2..4 */
     CHECK_STR(r.log, "d1 f(1) g(1>5) d5 ");
     CHECK(d.stats.gaps == 1);
+    delivery_free(&d);
+}
+
+/* After Redis lost its data the publish script finds no previous number
+ * (prev 0): such an event, found in the stream, follows what was
+ * delivered, as written back; one that the stream does not hold is still
+ * a gap. */
+static void test_no_previous_after_a_loss(const void *arg) {
+    (void)arg;
+    delivery d;
+    recorder r;
+    start(&d, &r);
+    message(&d, 1, 0);
+    message(&d, 2, 1);
+    message(&d, 900, 0); /* the first event after the loss */
+    message(&d, 901, 900);
+    const char *msgs[1];
+    size_t lens[1];
+    char keep[64];
+    lens[0] = range_text(keep, sizeof keep, 900, 900, 0, 0);
+    msgs[0] = keep;
+    delivery_filled(&d, "c", 1, msgs, lens, 1, 0);
+    CHECK_STR(r.log, "d1 d2 f(2) d900 d901 ");
+    CHECK(d.stats.gaps == 0); /* the held 900 is dropped, delivered by the fill */
+    message(&d, 950, 0); /* not in the stream: the fill finds nothing */
+    filled(&d, 0, 0, 0);
+    CHECK_STR(r.log, "d1 d2 f(2) d900 d901 f(901) g(901>950) d950 ");
     delivery_free(&d);
 }
 
@@ -377,6 +405,62 @@ static void test_formats_of_the_version_before(const void *arg) {
     delivery_free(&d);
 }
 
+/* Messages waiting for their check: capped by count and by bytes; a
+ * message over the byte cap alone passes when nothing else waits; what
+ * is given back may be taken again. */
+static void test_check_budget_caps(const void *arg) {
+    (void)arg;
+    check_budget b;
+    check_budget_init(&b, 3, 100);
+    CHECK(check_budget_take(&b, 40) == 0 && check_budget_take(&b, 40) == 0);
+    CHECK(check_budget_take(&b, 30) < 0); /* 110 bytes */
+    CHECK(check_budget_take(&b, 20) == 0);
+    CHECK(check_budget_take(&b, 1) < 0); /* a fourth message */
+    CHECK(b.messages == 3 && b.bytes == 100);
+    check_budget_give(&b, 40);
+    CHECK(check_budget_take(&b, 40) == 0 && b.messages == 3 && b.bytes == 100);
+    check_budget_give(&b, 40), check_budget_give(&b, 40), check_budget_give(&b, 20);
+    CHECK(b.messages == 0 && b.bytes == 0);
+    CHECK(check_budget_take(&b, 500) == 0);  /* alone, however large */
+    CHECK(check_budget_take(&b, 1) < 0);
+    check_budget_init(&b, CLUSTER_CHECK_MAX_MESSAGES, CLUSTER_CHECK_MAX_BYTES);
+    size_t taken = 0;
+    while (taken < 2 * CLUSTER_CHECK_MAX_MESSAGES && check_budget_take(&b, 64) == 0)
+        taken++;
+    CHECK(taken == CLUSTER_CHECK_MAX_MESSAGES);
+}
+
+typedef struct entry_record {
+    char log[256];
+    size_t len;
+} entry_record;
+
+static void record_entry(void *ctx, uint64_t number, const char *text, size_t len) {
+    entry_record *r = ctx;
+    int n = snprintf(r->log + r->len, sizeof r->log - r->len, "%llu=[%.*s] ", (unsigned long long)number, (int)len,
+                     text);
+    if (n > 0 && (size_t)n < sizeof r->log - r->len)
+        r->len += (size_t)n;
+}
+
+/* The stream entries a message must match (cluster_link_verify.c): a
+ * call's message is one (LAST-0, all of it), the version before's batch
+ * one per piece, each piece's own text; a malformed one none. */
+static void test_entries_a_message_must_match(const void *arg) {
+    (void)arg;
+    entry_record r = {{0}, 0};
+    const char old_batch[] = "*2\n13\n1 0 -1 0 -1\na13\n2 1 -1 0 -1\nb";
+    CHECK(cluster_message_entries(old_batch, sizeof old_batch - 1, record_entry, &r) == 2);
+    CHECK_STR(r.log, "1=[1 0 -1 0 -1\na] 2=[2 1 -1 0 -1\nb] ");
+    r.len = 0;
+    const char call[] = "#5 4 2\n9\n-1 0 -1\ne9\n-1 0 -1\nf";
+    CHECK(cluster_message_entries(call, sizeof call - 1, record_entry, &r) == 1);
+    CHECK(strncmp(r.log, "6=[#5 4 2", 9) == 0);
+    const char *bad[] = {"*3\n13\n1 0 -1 0 -1\na", "*1\n99\n1 0 -1 0 -1\na", "*1\n4\nx y ", "#0 0 1\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(cluster_message_entries(bad[i], strlen(bad[i]), record_entry, &r) < 0);
+}
+
 /* What a node frames (cluster_batch_add) is what it reads back once the
  * script put its header before it: type, id, data (any byte) and retry. */
 typedef struct split_record {
@@ -446,9 +530,17 @@ void cluster_delivery_tests_register(void) {
                 test_read_on_after_the_last_entry, NULL);
     harness_add("cluster delivery: entries and batches of the version before are read",
                 test_formats_of_the_version_before, NULL);
+    harness_add("cluster check budget: messages waiting for their check are capped by count and bytes",
+                test_check_budget_caps, NULL);
+    harness_add("cluster message: the stream entries a message must match, piece by piece for the version "
+                "before's batch",
+                test_entries_a_message_must_match, NULL);
     harness_add("cluster delivery: in order, duplicates dropped", test_in_order_and_duplicates, NULL);
     harness_add("cluster delivery: a hole is filled, later messages held", test_hole_filled, NULL);
     harness_add("cluster delivery: an empty fill announces the gap", test_empty_fill_is_a_gap, NULL);
+    harness_add("cluster delivery: an event with no previous one, found in the stream after Redis lost its data, "
+                "is no gap",
+                test_no_previous_after_a_loss, NULL);
     harness_add("cluster delivery: a channel first seen mid-stream reads its tail", test_first_seen_mid_stream, NULL);
     harness_add("cluster delivery: a failed fill is asked again, messages still held", test_failed_fill_is_retried,
                 NULL);

@@ -96,6 +96,21 @@ static chan_state *find_or_add(delivery *d, const char *chan, size_t len) {
     return cs;
 }
 
+void delivery_each_channel(const delivery *d, void (*fn)(void *ctx, const char *chan, size_t len), void *ctx) {
+    for (size_t b = 0; b < d->bucket_count; b++)
+        for (const chan_state *cs = d->buckets[b]; cs; cs = cs->hash_next)
+            fn(ctx, cs->name, cs->len);
+}
+
+uint64_t delivery_highest(const delivery *d) {
+    uint64_t highest = 0;
+    for (size_t b = 0; b < d->bucket_count; b++)
+        for (const chan_state *cs = d->buckets[b]; cs; cs = cs->hash_next)
+            if (cs->last > highest)
+                highest = cs->last;
+    return highest;
+}
+
 uint64_t delivery_last(const delivery *d, const char *chan, size_t len) {
     const chan_state *cs = find(d, chan, len);
     return cs ? cs->last : 0;
@@ -228,7 +243,7 @@ static void fill_event(void *ctx, uint64_t n, uint64_t prev, const char *enc, si
         d->stats.malformed++;
         return;
     }
-    if (cs->last && prev != cs->last) {
+    if (cs->last && prev != cs->last && prev != 0) {
         d->stats.gaps++;
         d->hooks.gap(d->hooks.ctx, cs->name, cs->len, cs->last, &ev);
     }

@@ -4,7 +4,12 @@
  * one does not, the node reads the hole from the channel's stream (a fill)
  * and holds that channel's later messages until the fill is back, so
  * subscribers never see a hole that history covers, nor an event twice.
- * What the stream no longer holds is announced as a gap.
+ * What the stream no longer holds is announced as a gap. An event that
+ * knows no previous one (prev 0) on a channel that had some is read from
+ * the stream like any that does not follow; found there, it follows what
+ * was delivered: the publish script wrote it after Redis lost its data
+ * (the channel's last number gone with it), and what the nodes held
+ * before was written back (cluster_write_back.h), not lost.
  *
  * Pure logic over callbacks (no Redis, no hub), so it is unit-tested.
  * Invariants per channel: `last` only grows; an event is delivered only
@@ -90,6 +95,10 @@ void delivery_resync(delivery *d, const char *const *names, const size_t *lens, 
 /* No fill is wanted for the channel: what it delivered follows, without
  * a hole, from what the stream held when it was last read. */
 int delivery_channel_caught_up(const delivery *d, const char *chan, size_t len);
+/* Call fn with the name of every channel the delivery knows. */
+void delivery_each_channel(const delivery *d, void (*fn)(void *ctx, const char *chan, size_t len), void *ctx);
+/* The highest cluster number delivered on any channel (0: none). */
+uint64_t delivery_highest(const delivery *d);
 /* The last cluster number delivered on a channel (0: none). */
 uint64_t delivery_last(const delivery *d, const char *chan, size_t len);
 

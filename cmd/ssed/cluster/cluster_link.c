@@ -241,7 +241,7 @@ static redisAsyncContext *connect_one(cluster_link *k, redis_watch *w) {
 
 static void start_connecting(cluster_link *k) {
     k->broken = 0;
-    k->cmd_ok = k->sub_ok = k->ready = k->reloading = 0;
+    k->cmd_ok = k->sub_ok = k->ready = k->reloading = k->epoch_asked = 0;
     k->cmd_pending = 0;
     k->connects++;
     /* The connect itself counts as asked: a Redis that takes the TCP
@@ -282,6 +282,7 @@ cluster_link *cluster_link_open(const cluster_link_config *cfg, loop *l, const c
     k->cfg.prefix = k->prefix;
     k->loop = l;
     k->hooks = *hooks;
+    check_budget_init(&k->checks, CLUSTER_CHECK_MAX_MESSAGES, CLUSTER_CHECK_MAX_BYTES);
     start_connecting(k);
     return k;
 }

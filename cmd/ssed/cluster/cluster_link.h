@@ -11,7 +11,10 @@
  * PREFIX:s:CHANNEL (stream, one entry per script call: id LAST-0, LAST the
  * number of its last event, field b holding the same text as the call's
  * message; entries of the version before: one event each, field e),
- * PREFIX:p:SESSION (a publisher's next SSE-Sequence, for a day); messages
+ * PREFIX:p:SESSION (a publisher's next SSE-Sequence, for a day),
+ * PREFIX:epoch (a random value: a new one tells a Redis that lost its
+ * data, cluster_script_restore.c), PREFIX:kept (hash: channel -> events in
+ * its stream); messages
  * on PREFIX:c:CHANNEL, one per script call carrying its events
  * (cluster_message.h). */
 #ifndef SSED_CLUSTER_LINK_H
@@ -30,9 +33,9 @@ typedef struct cluster_link cluster_link;
 typedef struct cluster_link_hooks {
     /* A pub/sub message as it came: not trusted yet (cluster_link_check). */
     void (*message)(void *ctx, const char *chan, size_t len, const char *msg, size_t msg_len);
-    /* A message cluster_link_check found in its stream (or one the check
-     * cannot apply to: malformed, the version before's batch), in the
-     * order they were checked. */
+    /* A message cluster_link_check found in its stream (each event's
+     * entry, for the version before's batch), or a malformed one (the
+     * split refuses it), in the order they were checked. */
     void (*checked)(void *ctx, const char *chan, size_t len, const char *msg, size_t msg_len);
     /* A message that is not the cluster's (`why`): its stream has no
      * entry for its number while it holds older ones, or a different one. */
@@ -44,6 +47,10 @@ typedef struct cluster_link_hooks {
     void (*fill_failed)(void *ctx, const char *chan, size_t len);
     /* Ready (again): every channel Redis knows. */
     void (*up)(void *ctx, const char *const *names, const size_t *lens, size_t count);
+    /* Redis lost its data (its epoch changed since this node joined):
+     * called before `up` when found at a connect, or when an epoch check
+     * asked for by cluster_link_check_epoch finds it. */
+    void (*lost)(void *ctx);
     /* Not ready any more; publishes in flight get failed answers. */
     void (*down)(void *ctx);
     /* 0: leave what Redis sends in the sockets, and stop watching them for
@@ -89,6 +96,25 @@ int cluster_link_fill(cluster_link *k, const char *chan, size_t len, uint64_t af
  * asked, or by neither when the link drops first (a pub/sub loss: the
  * resync reads the stream). */
 void cluster_link_check(cluster_link *k, const char *chan, size_t len, const char *msg, size_t msg_len);
+/* Ask whether Redis lost its data since this node joined (hooks.lost
+ * when it did): its epoch changed, or its counter is behind `highest`,
+ * the highest number the node delivered (an older snapshot); one check at
+ * a time. The node asks at every connect, before it reads the streams,
+ * and when a message suggests a loss. */
+void cluster_link_check_epoch(cluster_link *k, uint64_t highest);
+/* Ask, once per process (the first connect that answers), whether Redis
+ * persists its data: one warning line when it keeps nothing or only
+ * snapshots, or when it refuses to say (cluster_link_persistence.c). */
+void cluster_link_check_persistence(cluster_link *k);
+/* Write back a channel's history after Redis lost its data: `count`
+ * events, oldest first, each with its number and its one-event message
+ * ("#N PREV 1\n" and its framed encoding), merged into the stream by one
+ * script call (cluster_script_restore.c). `done` gets how many Redis did
+ * not hold yet, or -1 (an error, the connection lost). -1: not sent. */
+typedef void (*cluster_written_back_fn)(void *ctx, long long written);
+int cluster_link_write_back(cluster_link *k, const char *chan, size_t len, const uint64_t *numbers,
+                            const char *const *msgs, const size_t *msg_lens, size_t count, cluster_written_back_fn done,
+                            void *ctx);
 /* The link's figures as JSON members (after a comma). */
 void cluster_link_stats(const cluster_link *k, buf *out);
 void cluster_link_close(cluster_link *k);

@@ -2,7 +2,9 @@
  * its two connections, readiness, reconnection), its publishing
  * (cluster_link_publish.c), its stream reads (cluster_link_fill.c) and
  * its check of each pub/sub message against the stream
- * (cluster_link_verify.c). Calls go one way: those three call
+ * (cluster_link_verify.c), its epoch and write-back after Redis lost
+ * its data (cluster_link_epoch.c) and its look at Redis' persistence
+ * (cluster_link_persistence.c). Calls go one way: those three call
  * cluster_link.c's helpers below, never the other way round. Contexts are only ever freed
  * from cluster_link_step, never inside a hiredis callback: a callback that
  * finds the link broken marks it (cluster_link_mark_broken), and the next
@@ -12,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "cluster_check_budget.h"
 #include "cluster_link.h"
 #include "redis_epoll.h"
 
@@ -39,6 +42,13 @@ struct cluster_link {
     uint64_t retry_at_ms, retry_delay_ms;
     uint64_t connects, publish_calls, publish_failures, fills;
     uint64_t lag_ms; /* round trip of the last publish */
+    /* The epoch this node joined (PREFIX:epoch; "" until first read), an
+     * epoch check on its way, and whether a refusal to answer it was
+     * logged (cluster_link_epoch.c). */
+    char epoch[48];
+    int epoch_asked, epoch_refusal_logged;
+    int persistence_checked; /* cluster_link_persistence.c answered once */
+    check_budget checks; /* pub/sub messages waiting for their check */
 };
 
 /* How long, up to now_ms, the node could not have heard Redis: its loop's

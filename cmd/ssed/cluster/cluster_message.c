@@ -195,3 +195,41 @@ int cluster_message_last(const char *msg, size_t len, uint64_t *last) {
     *last = (uint64_t)first;
     return 1;
 }
+
+int cluster_message_prev(const char *msg, size_t len, uint64_t *prev) {
+    const char *p = msg, *end = msg + len;
+    long long first, before, count;
+    if (!len || msg[0] != '#' || take_range_header(&p, end, &first, &before, &count) < 0)
+        return 0;
+    *prev = (uint64_t)before;
+    return 1;
+}
+
+/* The version before's batch: "*COUNT\n", then COUNT pieces "LEN\n" and
+ * an entry's text ("N PREV " and an encoding), filling the message. */
+static long long batch_entries(const char *p, const char *end, cluster_entry_fn fn, void *ctx) {
+    long long count;
+    if (take_number(&p, end, '\n', &count) < 0 || count <= 0)
+        return -1;
+    for (long long i = 0; i < count; i++) {
+        long long piece_len, n;
+        if (take_number(&p, end, '\n', &piece_len) < 0 || piece_len <= 0 || (size_t)piece_len > (size_t)(end - p))
+            return -1;
+        const char *q = p;
+        if (take_number(&q, p + piece_len, ' ', &n) < 0 || n <= 0 || (uint64_t)n >= CLUSTER_MAX_SEQUENCE)
+            return -1;
+        fn(ctx, (uint64_t)n, p, (size_t)piece_len);
+        p += piece_len;
+    }
+    return p == end ? count : -1;
+}
+
+long long cluster_message_entries(const char *msg, size_t len, cluster_entry_fn fn, void *ctx) {
+    uint64_t last;
+    if (len && msg[0] == '*')
+        return batch_entries(msg + 1, msg + len, fn, ctx);
+    if (!cluster_message_last(msg, len, &last))
+        return -1;
+    fn(ctx, last, msg, len);
+    return 1;
+}

@@ -70,5 +70,16 @@ uint64_t cluster_message_count(const char *msg, size_t len);
  * event: its number). 0 when it cannot tell: malformed (the split refuses
  * it), or the version before's batch of several entries. */
 int cluster_message_last(const char *msg, size_t len, uint64_t *last);
+/* Each stream entry whose text the message must match, as `fn`(number
+ * of the entry, that text) in order: a script call's message is one entry
+ * (id LAST-0, the whole message), the version before's single event one
+ * (its number), its batch "*COUNT" one per piece (each piece's text, an
+ * entry of field e). The number of entries, or -1 when the message is
+ * malformed (fn was called for the entries before the fault). */
+typedef void (*cluster_entry_fn)(void *ctx, uint64_t number, const char *text, size_t len);
+long long cluster_message_entries(const char *msg, size_t len, cluster_entry_fn fn, void *ctx);
+/* The previous number a script call's message ("#FIRST PREV COUNT")
+ * names: 1 with *prev set, 0 for any other format or a malformed one. */
+int cluster_message_prev(const char *msg, size_t len, uint64_t *prev);
 
 #endif

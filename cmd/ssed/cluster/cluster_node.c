@@ -13,6 +13,7 @@
 #include "backoff.h"
 #include "clock.h"
 #include "cluster_delivery.h"
+#include "cluster_write_back.h"
 #include "json.h"
 #include "log.h"
 
@@ -64,6 +65,8 @@ struct cluster_node {
     /* The delivery announced a hole (announce_gap) right before the event
      * it delivers next: that event is marked in history (hub_mark_hole). */
     uint64_t hole_after, hole_last_lost;
+    /* Redis lost its data: this node's history being written back. */
+    write_back_tally write_back;
     /* A fill failed with the link up: failed fills are asked again then. */
     uint64_t fill_retry_at_ms, fill_retry_delay_ms;
 };
@@ -163,6 +166,8 @@ static void deliver(void *ctx, const char *chan, size_t len, const cluster_event
     int rc = live ? hub_publish_event(h, ch, &ev->ev) : hub_retain_event(h, ch, &ev->ev);
     if (rc == SSE_ENCODE_OK && hole_last_lost)
         hub_mark_hole(h, ch, hole_after, hole_last_lost);
+    if (rc == SSE_ENCODE_OK)
+        hub_mark_cluster_number(h, ch, ev->n);
     if (rc != SSE_ENCODE_OK && rc != SSE_ENCODE_NOMEM)
         refuse(node, REFUSED_EVENT, 1, hub_strerror(rc));
     else if (rc != SSE_ENCODE_OK)
@@ -205,6 +210,13 @@ static void on_message(void *ctx, const char *chan, size_t len, const char *msg,
 
 static void on_checked(void *ctx, const char *chan, size_t len, const char *msg, size_t msg_len) {
     cluster_node *node = ctx;
+    uint64_t prev;
+    /* No previous event, on a channel that had some: the publish script
+     * found the channel's last number gone, as when Redis lost its data.
+     * The epoch says whether it did (on_lost), before the fill the
+     * delivery asks for is answered. */
+    if (cluster_message_prev(msg, msg_len, &prev) && prev == 0 && delivery_last(&node->delivery, chan, len))
+        cluster_link_check_epoch(node->link, delivery_highest(&node->delivery));
     uint64_t malformed = node->delivery.stats.malformed;
     delivery_message(&node->delivery, chan, len, msg, msg_len);
     refuse_malformed(node, malformed);
@@ -250,6 +262,11 @@ static void on_up(void *ctx, const char *const *names, const size_t *lens, size_
             good[kept] = names[i];
             good_lens[kept++] = lens[i];
         }
+    /* The epoch before the streams are read: a Redis that lost its data
+     * is known as such, and this node's history written back (on_lost),
+     * before what the fills find is taken for a hole. */
+    cluster_link_check_epoch(node->link, delivery_highest(&node->delivery));
+    cluster_link_check_persistence(node->link);
     /* Out of memory: the channels known here are still filled. */
     delivery_resync(&node->delivery, good, good_lens, good && good_lens ? kept : 0);
     free(good);
@@ -263,6 +280,11 @@ static void on_up(void *ctx, const char *const *names, const size_t *lens, size_
 }
 
 static void on_down(void *ctx) { pause_inputs(ctx, 1); }
+
+static void on_lost(void *ctx) {
+    cluster_node *node = ctx;
+    cluster_write_back(&node->srv->hub, &node->delivery, node->link, &node->write_back);
+}
 
 /* Events from Redis wait, like local input, while the subscribers still
  * owe a round's worth (hub.h): the link stops reading and is woken. */
@@ -333,8 +355,8 @@ int server_cluster_open(server *srv) {
         node->feeds[i].session = session;
         node->feeds[i].node = node;
     }
-    cluster_link_hooks lh = {on_message, on_checked, on_forged, on_filled, on_fill_failed,
-                             on_up,      on_down,    may_read,  node};
+    cluster_link_hooks lh = {on_message, on_checked, on_forged, on_filled, on_fill_failed, on_up,
+                             on_lost,    on_down,    may_read,  node};
     node->link = cluster_link_open(&cfg, &srv->loop, &lh, err, sizeof err);
     if (!node->link) {
         log_error("%s", err);

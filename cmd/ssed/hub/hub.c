@@ -424,6 +424,12 @@ void hub_mark_hole(hub *h, channel *ch, uint64_t after, uint64_t last_lost) {
     e->hole_last_lost = last_lost;
 }
 
+void hub_mark_cluster_number(hub *h, channel *ch, uint64_t n) {
+    (void)h;
+    if (ch->ring_len)
+        channel_history_at(ch, ch->ring_len - 1)->cluster_number = n;
+}
+
 const char *hub_strerror(int rc) {
     switch (rc) {
     case HUB_ID_TOO_LONG:

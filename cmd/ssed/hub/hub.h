@@ -193,5 +193,8 @@ void hub_announce_gap(hub *h, channel *ch, const char *asked, size_t asked_len, 
  * (ssed-gap) whoever was connected when it was found; once the event
  * leaves history, its eviction tells resumes from before it. */
 void hub_mark_hole(hub *h, channel *ch, uint64_t after, uint64_t last_lost);
+/* The event just published to ch has cluster number n (kept in history,
+ * shared_event.cluster_number). */
+void hub_mark_cluster_number(hub *h, channel *ch, uint64_t n);
 
 #endif

@@ -37,6 +37,9 @@ typedef struct shared_event {
      * (hub_mark_hole). A replay that crosses it is told (ssed-gap), as a
      * resume from before an eviction is. 0: no hole. */
     uint64_t hole_after, hole_last_lost;
+    /* Its cluster number (hub_mark_cluster_number; 0: not a cluster's), so
+     * a node can write its history back to a Redis that lost its data. */
+    uint64_t cluster_number;
     const char *id; /* the id exactly as sent (after UTF-8 repair); in bytes */
     size_t id_len;
     struct shared_event *envelope; /* the same event as a message envelope, made on first need */
