@@ -17,6 +17,8 @@ bash "$top/tests/bench/compare.sh" "${1:-build}"
 # target: a ratio of at least 0.8; REPLAY_BENCH_MB, 1000 for its 1 GB).
 echo "== replay: tests/bench/replay_rate.sh"
 bash "$top/tests/bench/replay_rate.sh" "${1:-build}" "${REPLAY_BENCH_MB:-50}"
+# and how closely a replay keeps its recording's pace (target: within 10 ms).
+bash "$top/tests/bench/replay_timing.sh" "${1:-build}"
 # TLS and HTTP/2 next to plaintext HTTP/1.1 (fan-out), and an idle TLS
 # subscriber's memory in ssed and in nginx+nchan; printed and saved together.
 echo "== TLS and HTTP/2: tests/bench/tls_fanout.py and tests/bench/tls_idle_memory.sh"
