@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # ssecat --record and ssed --replay together (issue 31): a stream recorded,
 # replayed through ssed and recorded again holds the same blocks at the
-# same pace; a recording cut by SIGKILL replays; npm's eventsource sees a
-# replay at its recorded pace. Timing is asserted one way only (an event is
+# same pace; a recording cut by SIGKILL replays; npm's eventsource and
+# Chromium's see a replay at its recorded pace. Timing is asserted one way only (an event is
 # not early); the 10 ms figure is tests/bench/replay_timing.sh's.
 
 bats_require_minimum_version 1.5.0
@@ -75,8 +75,9 @@ start_replay() {
     [ "$output" = "$(printf 'event: e\ndata: one\n\nid: 2\ndata: two\ndata: lines')" ]
 }
 
-@test "npm eventsource gets a replay at its recorded pace: nothing early, in order, ids kept" {
-    cat >"$REC" <<'R'
+# paced FILE: three events with ids a, b, c, recorded 0.6 s apart.
+paced() {
+    cat >"$1" <<'R'
 : ssecat-recording=1
 : t=0.000
 id: a
@@ -91,6 +92,10 @@ id: c
 data: 1.2 s in
 
 R
+}
+
+@test "npm eventsource gets a replay at its recorded pace: nothing early, in order, ids kept" {
+    paced "$REC"
     start_replay --replay "$REC" --no-stdin
     run --separate-stderr -0 env ES_CLIENT_TIMES=1 ES_CLIENT_TIMEOUT_MS=$((20000 * SSETOOLS_WAIT_SCALE)) \
         timeout $((30 * SSETOOLS_WAIT_SCALE)) node "$TOP/tests/lib/es_client.mjs" "$SURL/?replay=start" 3
@@ -103,4 +108,14 @@ gaps = [rows[1]["ms"] - rows[0]["ms"], rows[2]["ms"] - rows[0]["ms"]]
 print("gaps from the first event (ms):", gaps, file=sys.stderr)
 assert gaps[0] >= 550 and gaps[1] >= 1150, gaps
 PY
+}
+
+@test "Chromium's EventSource gets a replay at its recorded pace: nothing early, in order, ids kept" {
+    [ -x /usr/bin/chromium ] || skip "chromium is not installed (make deps)"
+    [ -d "$TOP/tests/node_modules/playwright-core" ] || skip "playwright-core is not installed (make deps)"
+    paced "$REC"
+    run timeout $((120 * SSETOOLS_WAIT_SCALE)) node "$TOP/tests/browser/replay_pace_test.mjs" "$SSED" "$(free_port)" "$REC"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"all checks passed"* ]]
 }
