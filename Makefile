@@ -124,7 +124,7 @@ JSON_LIBS = $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 
 # ssed's HTTP/2 uses libnghttp2, linked into ssed only.
 H2 ?= 1
-H2_ENGINE_SRC := cmd/ssed/http/h2_session.c cmd/ssed/http/h2_session_state.c cmd/ssed/http/h2_stream.c cmd/ssed/http/h2_budget.c
+H2_ENGINE_SRC := cmd/ssed/http/h2_session.c cmd/ssed/http/h2_session_state.c cmd/ssed/http/h2_stream.c cmd/ssed/http/h2_owed.c cmd/ssed/http/h2_budget.c
 ifeq ($(H2),0)
 SSED_H2_SRC := cmd/ssed/http/h2_off.c
 H2_LIBS :=

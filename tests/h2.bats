@@ -233,6 +233,40 @@ answer() {
     done
 }
 
+# DATA frames are written from the shared events' bytes, by reference
+# (h2_owed.c): events larger than a frame (16 KiB) and than a stream's
+# window (64 KiB) cross many frames and window updates, so a piece of an
+# event is held across writes while its subscriber queue has let it go.
+# Stream 1 stops reading with its window shut, and another connection
+# stops reading its socket: the three readers still get every byte, in
+# order, the same bytes, and the stalled stream what its window took.
+@test "h2: a burst of events larger than a frame and a window reaches several streams byte-exact while one stream and one connection stop reading" {
+    start_ssed --keepalive 0 --max-pending 16MiB
+    local out="$BATS_TEST_TMPDIR/streams" pad i k
+    mkdir "$out"
+    start_bg "$BATS_TEST_TMPDIR/stuck" "$BATS_TEST_TMPDIR/stuck.err" \
+        env H2_STREAMS=4 H2_WINDOW=65535 H2_READ=0 python3 "$TOP/tests/lib/h2_raw.py" "$PORT" stalled-conns 1 60
+    wait_for_line "$BATS_TEST_TMPDIR/stuck" '^READY' 10
+    start_bg "$BATS_TEST_TMPDIR/raw" "$BATS_TEST_TMPDIR/raw.err" \
+        env H2_OUT="$out" python3 "$TOP/tests/lib/h2_raw.py" "$PORT" large-events 24 60
+    wait_for_line "$BATS_TEST_TMPDIR/raw" '^READY' 10
+    pad=$(head -c 131072 /dev/zero | tr '\0' x)
+    for i in $(seq 1 24); do echo "event $i ${pad:0:$((100000 + i * 1000))} end $i"; done >"$BATS_TEST_TMPDIR/burst"
+    cat "$BATS_TEST_TMPDIR/burst" >&8
+    wait_for_line "$BATS_TEST_TMPDIR/raw" '^DONE' 30 || { cat "$BATS_TEST_TMPDIR/raw" "$BATS_TEST_TMPDIR/raw.err" && false; }
+    for k in 3 5 7; do
+        diff <(data_of "$out/stream-$k") "$BATS_TEST_TMPDIR/burst"
+    done
+    cmp "$out/stream-3" "$out/stream-5"
+    cmp "$out/stream-3" "$out/stream-7"
+    # The stalled stream got what its window allowed, no more, the same bytes.
+    [ "$(stat -c %s "$out/stream-1")" -eq 65535 ]
+    cmp -n 65535 "$out/stream-1" "$out/stream-3"
+    ! grep -q 'RST_STREAM\|GOAWAY\|CLOSED' "$BATS_TEST_TMPDIR/raw"
+    kill -0 "$SSED_PID"
+    [ "$(curl -s "$URL/_ssed/health" -o /dev/null -w '%{http_code}')" = 200 ]
+}
+
 @test "h2: a connection whose many stalled streams ssed drops (CANCEL) keeps its healthy stream: ssed's own resets are no abuse" {
     # More stalled streams than the 200-a-second reset budget, as a proxy
     # carrying many users may have: bursts of 25 KiB, each read by stream 1

@@ -33,6 +33,12 @@ Usage: h2_raw.py PORT MODE [ARG] [SECONDS]
                     at a time, so the server always owes it some; prints
                     READY when answered and DONE once it has ARG events,
                     and keeps the stream open
+  large-events      four subscriptions to / with the default 64 KiB stream
+                    windows: stream 1's is never given back (it stops
+                    reading), streams 3, 5 and 7 give back each frame as it
+                    comes; each DATA payload is appended to H2_OUT/stream-N;
+                    prints READY once all four are answered and DONE once
+                    streams 3, 5 and 7 each have ARG events
   stalled-conns     ARG connections of H2_STREAMS (default 100)
                     subscriptions to / each, with initial windows of
                     H2_WINDOW bytes (default 0) and the connections' windows
@@ -309,6 +315,9 @@ elif mode == "late-stream":
     send(settings((4, 0)))
     send(frame(HEADERS, END_HEADERS | END_STREAM, 1, request(b"/")))
     signal.signal(signal.SIGUSR1, lambda *_: send(frame(HEADERS, END_HEADERS | END_STREAM, 3, request(b"/"))))
+elif mode == "large-events":
+    send(settings() + frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 1 << 30)))
+    send(b"".join(frame(HEADERS, END_HEADERS | END_STREAM, 1 + 2 * i, request(b"/")) for i in range(4)))
 elif mode == "many-streams":
     send(settings((4, 1 << 24)) + frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 1 << 30)))
     send(b"".join(frame(HEADERS, END_HEADERS | END_STREAM, 1 + 2 * i, request(b"/")) for i in range(20)))
@@ -324,6 +333,19 @@ for kind, flags, stream, payload in frames():
         if len(events) == 20 and min(events.values()) >= arg:
             print("DONE", flush=True)
             break
+    if mode == "large-events":
+        if kind == HEADERS:
+            ready.add(stream)
+            if len(ready) == 4:
+                print("READY", flush=True)
+        if kind == DATA and payload:
+            with open(os.path.join(os.environ["H2_OUT"], f"stream-{stream}"), "ab") as out:
+                out.write(payload)
+            if stream != 1:
+                send(frame(WINDOW_UPDATE, 0, stream, struct.pack(">I", len(payload))))
+        if not done and all(events.get(k, 0) >= arg for k in (3, 5, 7)):
+            done = True  # stream 1 stays stalled, holding what it is owed
+            print("DONE", flush=True)
     if mode == "paced":
         if kind == HEADERS:
             print("READY", flush=True)

@@ -1,8 +1,10 @@
 /* What HTTP/2 streams hold for DATA frames, and its three bounds. Over
  * HTTP/1.1 the bytes a subscriber has been handed wait in the socket's send
- * buffer, the kernel's; over HTTP/2 they wait in the stream's frame buffer
- * (h2_stream.c), which is ssed's own memory: a client that opens hundreds
- * of streams per connection and reads none made ssed hold 64 KiB for each.
+ * buffer, the kernel's; over HTTP/2 they wait owed to the stream's DATA
+ * frames (h2_owed.c: references to the shared events, which a stream keeps
+ * alive after every queue let them go), then gathered into the session's
+ * out, which is ssed's own memory: a client that opens hundreds of streams
+ * per connection and reads none made ssed hold 64 KiB for each.
  * A stream now takes no more than (h2.h):
  *  - what the client's flow-control windows let ssed send: a stream whose
  *    window stays shut holds nothing, its events stay shared in its queue;
@@ -48,7 +50,7 @@ size_t h2_budget_stream_cap(const h2_stream *st) {
 }
 
 size_t h2_budget_room(const h2_stream *st) {
-    size_t held = st->out.len - st->out_off;
+    size_t held = st->owed_bytes;
     size_t cap = min_size(h2_budget_stream_cap(st), window_of(st));
     return held < cap ? cap - held : 0;
 }

@@ -1,7 +1,8 @@
 /* What h2_session.c (the connection: socket, frames, limits),
- * h2_stream.c (one request: its HTTP/1.1 head, its response) and the two
- * below them, h2_session_state.c and h2_budget.c, share. Calls go one way:
- * the session calls its streams; a stream calls only the two below. */
+ * h2_stream.c (one request: its HTTP/1.1 head, its response) and the three
+ * below them, h2_session_state.c, h2_owed.c and h2_budget.c, share. Calls
+ * go one way: the session calls its streams; a stream calls only those
+ * below (and h2_owed.c calls h2_budget.c). */
 #ifndef SSED_H2_INTERNAL_H
 #define SSED_H2_INTERNAL_H
 
@@ -10,6 +11,14 @@
 #include "buf.h"
 #include "connection.h"
 #include "h2.h"
+#include "shared_event.h"
+
+/* A range of a shared event's bytes an HTTP/2 stream owes its DATA frames
+ * (h2_owed.c), with a reference on the event: bytes[off, off + len). */
+typedef struct h2_piece {
+    shared_event *ev;
+    size_t off, len;
+} h2_piece;
 
 struct h2_stream {
     h2_session *sess;
@@ -24,9 +33,11 @@ struct h2_stream {
     size_t unconsumed; /* body bytes not yet given back to the stream's window */
     buf reply_head;    /* what req wrote before the end of its response head */
     int replied;       /* HEADERS submitted; what req writes now is DATA */
-    buf out;           /* response body owed to DATA frames: its bytes from out_off on
-                        * are held, bounded by h2_budget.c, and freed once sent */
-    size_t out_off;
+    h2_piece *owed;    /* response body owed to DATA frames, a ring of pieces of shared
+                        * events (h2_owed.c): held, bounded by h2_budget.c, and let go
+                        * once gathered into the session's out */
+    size_t owed_head, owed_count, owed_cap; /* owed_cap: 0 or a power of two */
+    size_t owed_bytes; /* the bytes of its pieces */
     int ended;         /* the response is complete: END_STREAM after out */
     int deferred;      /* the data provider waits for bytes */
     int closed;        /* nghttp2 closed it */
@@ -80,6 +91,17 @@ void h2_session_wants_flush(h2_session *s);
 void h2_session_count_request(h2_session *s, int delta);
 /* Refuse the rest: GOAWAY with this code, then close. */
 void h2_session_calm(h2_session *s, uint32_t code);
+
+/* h2_owed.c: what a stream owes its DATA frames, by reference. */
+/* Owe bytes [off, off + len) of ev, taking a reference on it; or a copy of
+ * bytes of the stream's own. 0, or -1 when memory ran out (nothing owed). */
+int h2_owed_push(h2_stream *st, shared_event *ev, size_t off, size_t len);
+int h2_owed_copy(h2_stream *st, const char *bytes, size_t len);
+/* Append the first n bytes owed to out (a DATA frame's payload) and let
+ * them go. -1 when memory ran out or fewer than n are owed. */
+int h2_owed_emit(h2_stream *st, buf *out, size_t n);
+/* Let go of all it owes (sent, or never to be). */
+void h2_owed_drop(h2_stream *st);
 
 /* h2_budget.c: the bounds on what streams hold for DATA frames (h2.h). */
 /* The most a stream may hold now, windows aside: 64 KiB, half of

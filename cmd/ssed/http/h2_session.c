@@ -125,6 +125,22 @@ static int on_frame_send(nghttp2_session *ng, const nghttp2_frame *frame, void *
     return 0;
 }
 
+/* A DATA frame whose payload a stream owes by reference (read_body in
+ * h2_stream.c said NO_COPY): its 9-byte header, then the payload copied
+ * straight from the shared events into the session's out, so frames of
+ * many streams are gathered into one write (and, over TLS, full records).
+ * ssed asks for no padding (no select_padding_callback), so the frame is
+ * header and payload only. A full batch pauses nghttp2 until it is
+ * written, as gather's loop would. */
+static int send_data(nghttp2_session *ng, nghttp2_frame *frame, const uint8_t *framehd, size_t length,
+                     nghttp2_data_source *source, void *user) {
+    (void)ng;
+    h2_session *s = user;
+    if (frame->data.padlen != 0 || buf_append(&s->out, framehd, 9) < 0 || h2_owed_emit(source->ptr, &s->out, length) < 0)
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    return s->out.len >= SEND_BATCH ? NGHTTP2_ERR_PAUSE : 0;
+}
+
 static nghttp2_session *new_nghttp2(h2_session *s) {
     nghttp2_session_callbacks *cb;
     if (nghttp2_session_callbacks_new(&cb) != 0)
@@ -132,6 +148,7 @@ static nghttp2_session *new_nghttp2(h2_session *s) {
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
     nghttp2_session_callbacks_set_on_begin_frame_callback(cb, on_begin_frame);
     nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
+    nghttp2_session_callbacks_set_send_data_callback(cb, send_data);
     h2_stream_callbacks(cb);
     nghttp2_option *opt;
     if (nghttp2_option_new(&opt) != 0) {

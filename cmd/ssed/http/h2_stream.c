@@ -6,6 +6,7 @@
  * when the stream closes before. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,13 +30,6 @@ static void free_request_fields(h2_stream *st) {
     buf_free(&st->head);
 }
 
-/* The frames a stream holds are let go: sent, or never to be. */
-static void drop_frames(h2_stream *st) {
-    h2_budget_gave(st, st->out.len - st->out_off);
-    buf_free(&st->out);
-    st->out_off = 0;
-}
-
 void h2_stream_free(h2_stream *st) {
     h2_session *s = st->sess;
     if (st->prev)
@@ -47,7 +41,7 @@ void h2_stream_free(h2_stream *st) {
     free_request_fields(st);
     buf_free(&st->reply_head);
     buf_free(&st->body);
-    drop_frames(st);
+    h2_owed_drop(st);
     free(st);
 }
 
@@ -279,27 +273,24 @@ void h2_stream_callbacks(nghttp2_session_callbacks *cb) {
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
 }
 
-/* DATA frames take the response body as the stream's window allows. */
+/* DATA frames take the response body as the stream's window allows,
+ * without a copy into nghttp2's buffer: the frame's payload is written
+ * from the pieces owed, straight into the session's out, when nghttp2
+ * sends it (h2_session.c's send_data_callback, h2_owed_emit). */
 static ssize_t read_body(nghttp2_session *ng, int32_t stream_id, uint8_t *dest, size_t length, uint32_t *data_flags,
                          nghttp2_data_source *source, void *user) {
-    (void)ng, (void)stream_id, (void)user;
+    (void)ng, (void)stream_id, (void)dest, (void)user;
     h2_stream *st = source->ptr;
-    size_t owed = st->out.len - st->out_off;
+    size_t owed = st->owed_bytes;
     if (owed == 0 && !st->ended) {
         st->deferred = 1;
         return NGHTTP2_ERR_DEFERRED;
     }
     size_t n = owed < length ? owed : length;
     if (n)
-        memcpy(dest, st->out.data + st->out_off, n);
-    st->out_off += n;
-    h2_budget_gave(st, n);
-    if (st->out_off == st->out.len) {
-        buf_free(&st->out); /* a stream that waits holds no buffer */
-        st->out_off = 0;
-        if (st->ended)
-            *data_flags |= NGHTTP2_DATA_FLAG_EOF;
-    }
+        *data_flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+    if (n == owed && st->ended)
+        *data_flags |= NGHTTP2_DATA_FLAG_EOF;
     return (ssize_t)n;
 }
 
@@ -378,6 +369,25 @@ static ssize_t take_reply_head(h2_stream *st, const struct iovec *iov, int count
     return (ssize_t)taken;
 }
 
+/* The shared event whose bytes hold [bytes, bytes + len) when it is the
+ * k-th event of the subscriber's queue: stream.c hands a subscriber's
+ * bytes as its own first (st->out: headers, a preamble), then its queued
+ * events in order, each piece within one event (body_iovec), so a cursor
+ * k follows them and the stream takes a reference instead of a copy.
+ * NULL: bytes of the stream's own, copied (also whatever does not match,
+ * so a change there costs a copy, never a wrong byte). */
+static shared_event *queued_event(const h2_stream *st, size_t *k, const char *bytes, size_t len) {
+    const subscriber *sub = st->req ? &st->req->sub : NULL;
+    if (!sub || *k >= sub->q_len)
+        return NULL;
+    shared_event *ev = sub->queue[(sub->q_head + *k) & (sub->q_cap - 1)];
+    uintptr_t at = (uintptr_t)bytes, start = (uintptr_t)ev->bytes;
+    if (at < start || len > ev->len || at - start > ev->len - len)
+        return NULL;
+    ++*k;
+    return ev;
+}
+
 static ssize_t h2_stream_writev(transport *t, const struct iovec *iov, int count) {
     h2_stream *st = t->h2;
     ssize_t taken = 0;
@@ -391,15 +401,7 @@ static ssize_t h2_stream_writev(transport *t, const struct iovec *iov, int count
             return taken;
         buf_free(&st->reply_head);
     }
-    size_t room = h2_budget_room(st);
-    if (room && st->out_off) {
-        /* Sent bytes go before more are added: appended behind them, a
-         * buffer that never quite drained grew by all the stream carried
-         * (a 61 MB replay to a reader pacing its window took 59 MB). */
-        memmove(st->out.data, st->out.data + st->out_off, st->out.len - st->out_off);
-        st->out.len -= st->out_off;
-        st->out_off = 0;
-    }
+    size_t room = h2_budget_room(st), k = 0;
     size_t skip = (size_t)taken, moved = 0;
     for (int i = 0; i < count && room; i++) {
         size_t len = iov[i].iov_len;
@@ -411,11 +413,11 @@ static ssize_t h2_stream_writev(transport *t, const struct iovec *iov, int count
         bytes += skip, len -= skip, skip = 0;
         if (len > room)
             len = room;
-        if (buf_append(&st->out, bytes, len) < 0) {
+        shared_event *ev = queued_event(st, &k, bytes, len);
+        if ((ev ? h2_owed_push(st, ev, (size_t)(bytes - ev->bytes), len) : h2_owed_copy(st, bytes, len)) < 0) {
             errno = ENOMEM;
             return -1;
         }
-        h2_budget_took(st, len);
         room -= len, moved += len;
     }
     if (taken + (ssize_t)moved == 0) {
@@ -455,7 +457,7 @@ static void h2_release(stream *req, const char *why) {
     st->io.h2 = NULL;
     /* What it held goes now, not when the client reads its RST_STREAM: a
      * client that reads nothing never would. */
-    drop_frames(st);
+    h2_owed_drop(st);
     buf_free(&st->body);
     st->ended = 0; /* nor is END_STREAM sent after the bytes dropped */
     h2_session_count_request(st->sess, -1);
@@ -476,7 +478,7 @@ void h2_stream_wake_writers(h2_session *s) {
         next = st->next;
         if (!st->req || !st->req->waits_writable)
             continue;
-        size_t held = st->out.len - st->out_off;
+        size_t held = st->owed_bytes;
         if (held < h2_budget_stream_cap(st) / 2 && h2_budget_room(st) > 0)
             stream_writable(st->req);
     }
@@ -496,6 +498,14 @@ static int h2_stream_no(const transport *t) { return t == NULL; }
 /* Its carrier lets go of it (h2_release), not the transport. */
 static void h2_stream_close(transport *t) { (void)t; }
 
+/* What a write may take: the stream's room once its HEADERS are out (the
+ * response head is taken whatever the room), so stream.c gathers no more
+ * events than the frames may hold. */
+static size_t h2_stream_room(const transport *t) {
+    const h2_stream *st = t->h2;
+    return st && st->replied ? h2_budget_room(st) : SIZE_MAX;
+}
+
 static const transport_ops h2_stream_ops = {
     .read = h2_stream_read,
     .writev = h2_stream_writev,
@@ -504,4 +514,5 @@ static const transport_ops h2_stream_ops = {
     .agreed_h2 = h2_stream_no,
     .shutdown_write = h2_stream_end,
     .close = h2_stream_close,
+    .room = h2_stream_room,
 };

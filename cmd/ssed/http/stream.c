@@ -179,12 +179,14 @@ static int chunked_iovec(stream *st, struct iovec *iov, write_plan *plan) {
 
 /* The bytes owed, in order: st->out (a reply, or a stream's headers and
  * preamble), then the queued events, with a subscriber's chunk framing
- * over HTTP/1.1. Returns the iovec count. */
-static int owed_iovec(stream *st, struct iovec *iov, write_plan *plan, size_t *total) {
+ * over HTTP/1.1; unchunked, no more than the transport's room (an HTTP/2
+ * stream's, which takes a window's worth of a queue of thousands).
+ * Returns the iovec count. */
+static int owed_iovec(stream *st, struct iovec *iov, write_plan *plan, size_t *total, size_t room) {
     *plan = (write_plan){0};
     int n = st->chunks_body && st->state == STREAM_SUBSCRIBED
                 ? chunked_iovec(st, iov, plan)
-                : body_iovec(st, st->out_off, iov, WRITEV_MAX, SIZE_MAX, &plan->body);
+                : body_iovec(st, st->out_off, iov, WRITEV_MAX, room, &plan->body);
     *total = plan->head + plan->size_line + plan->body + plan->crlf + plan->last;
     return n;
 }
@@ -258,9 +260,10 @@ static int stream_write(stream *st) {
         struct iovec iov[WRITEV_MAX];
         write_plan plan;
         size_t total;
-        int n = owed_iovec(st, iov, &plan, &total);
-        if (n == 0 && !transport_owes(st->io))
-            return WRITE_DONE; /* else a writev of nothing sends what it owes */
+        size_t room = transport_room(st->io);
+        int n = owed_iovec(st, iov, &plan, &total, room);
+        if (n == 0 && !transport_owes(st->io)) /* else a writev of nothing sends what it owes */
+            return room == 0 && (st->out_off < st->out.len || st->sub.pending_bytes) ? WRITE_BLOCKED : WRITE_DONE;
         ssize_t wrote = transport_writev(st->io, iov, n);
         if (st->state == STREAM_SUBSCRIBED)
             st->srv->stats.subscriber_writes++;

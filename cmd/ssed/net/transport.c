@@ -2,6 +2,7 @@
  * transport is over (t->ops). */
 #include "transport.h"
 
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,6 +16,8 @@ ssize_t transport_writev(transport *t, const struct iovec *iov, int count) {
 }
 
 int transport_owes(const transport *t) { return t->owed_len > 0; }
+
+size_t transport_room(const transport *t) { return t->ops && t->ops->room ? t->ops->room(t) : SIZE_MAX; }
 
 int transport_has_buffered_input(const transport *t) { return t->ops && t->ops->has_buffered_input(t); }
 

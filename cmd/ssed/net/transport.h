@@ -49,6 +49,9 @@ typedef struct transport_ops {
     void (*shutdown_write)(transport *t);
     /* Before the socket is closed (when there is one). */
     void (*close)(transport *t);
+    /* The most a write may take now (NULL: no bound known, as for a
+     * socket), so a writer need not gather what would be refused. */
+    size_t (*room)(const transport *t);
 } transport_ops;
 
 struct transport {
@@ -68,6 +71,10 @@ struct transport {
 
 ssize_t transport_read(transport *t, void *buf, size_t len);
 ssize_t transport_writev(transport *t, const struct iovec *iov, int count);
+/* The most bytes a write may take now: an HTTP/2 stream's room
+ * (h2_budget.c); SIZE_MAX when the transport sets no bound (a socket, TLS:
+ * the kernel says, by taking less). Taking 0 is EAGAIN. */
+size_t transport_room(const transport *t);
 /* Bytes already handed over wait in the transport for the socket: the
  * connection is not written out yet. A writev with no pieces sends them. */
 int transport_owes(const transport *t);
