@@ -31,6 +31,14 @@
 #                        HTTP/1.1 only (TLS offers only http/1.1 by ALPN)
 #   make JWT=0           build ssed without JWT verification: --jwt-secret-file
 #                        and --jwt-key-file are then refused at start (exit 1)
+#   make LOOP=poll       ssed's event loop on poll(2) instead of the system's
+#                        own: LOOP=epoll (the default on Linux), kqueue (the
+#                        default on macOS and the BSDs), poll (any POSIX system;
+#                        the default elsewhere). Objects do not depend on it:
+#                        one BUILD_DIR serves every LOOP
+#   make cross-macos     cross-compile and link ssed, ssecat and ssepub for
+#                        macOS x86_64 and arm64 with zig cc (tests/cross/macos.sh;
+#                        installs Zig from npm into tests/cross/node_modules)
 #
 # ssed links jansson (JSON bodies, token payloads) always; OpenSSL's libcrypto
 # unless both TLS=0 and JWT=0. ssecat and ssepub link neither.
@@ -89,7 +97,7 @@ endif
 
 # ssed's cluster link (--redis) uses hiredis, linked into ssed only.
 REDIS ?= 1
-REDIS_ENGINE_SRC := cmd/ssed/cluster/cluster_link.c cmd/ssed/cluster/cluster_link_publish.c cmd/ssed/cluster/cluster_link_fill.c cmd/ssed/cluster/cluster_link_verify.c cmd/ssed/cluster/redis_epoll.c
+REDIS_ENGINE_SRC := cmd/ssed/cluster/cluster_link.c cmd/ssed/cluster/cluster_link_publish.c cmd/ssed/cluster/cluster_link_fill.c cmd/ssed/cluster/cluster_link_verify.c cmd/ssed/cluster/redis_loop.c
 ifeq ($(REDIS),0)
 SSED_REDIS_SRC := cmd/ssed/cluster/cluster_off.c
 REDIS_LIBS :=
@@ -122,6 +130,23 @@ endif
 # and token payloads; ssed only.
 JSON_LIBS = $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 
+# ssed's event loop: one backend, chosen here (cmd/ssed/net/loop.h). epoll on
+# Linux, kqueue on macOS and the BSDs, poll(2) anywhere else (and on request).
+UNAME_S := $(shell uname -s 2>/dev/null)
+ifeq ($(UNAME_S),Linux)
+LOOP ?= epoll
+else ifneq ($(filter Darwin FreeBSD OpenBSD NetBSD DragonFly,$(UNAME_S)),)
+LOOP ?= kqueue
+else
+LOOP ?= poll
+endif
+LOOP_BACKENDS := epoll kqueue poll
+ifeq ($(filter $(LOOP),$(LOOP_BACKENDS)),)
+$(error LOOP=$(LOOP): the event loop is one of $(LOOP_BACKENDS))
+endif
+LOOP_ENGINE_SRC := $(LOOP_BACKENDS:%=cmd/ssed/net/loop_%.c)
+SSED_LOOP_SRC := cmd/ssed/net/loop_$(LOOP).c
+
 # ssed's HTTP/2 uses libnghttp2, linked into ssed only.
 H2 ?= 1
 H2_ENGINE_SRC := cmd/ssed/http/h2_session.c cmd/ssed/http/h2_session_state.c cmd/ssed/http/h2_stream.c cmd/ssed/http/h2_budget.c
@@ -139,7 +164,7 @@ LIB := $(BUILD_DIR)/libssetools.a
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD_DIR)/obj/%.o)
 
-.PHONY: all check unit fuzz bench bench-c1m soak install uninstall clean deps demo deb check-package
+.PHONY: all check unit fuzz bench bench-c1m soak install uninstall clean deps demo deb check-package cross-macos
 all: $(BINS:%=$(BUILD_DIR)/%)
 
 $(BUILD_DIR)/obj/%.o: %.c
@@ -154,7 +179,8 @@ $(LIB): $(COMMON_OBJ)
 VIEWER_ASSETS := $(wildcard cmd/ssed/viewer/viewer.*)
 ssed_EXTRA_OBJ := $(BUILD_DIR)/obj/gen/viewer_assets.o $(SSED_STORE_SRC:%.c=$(BUILD_DIR)/obj/%.o) \
 	$(SSED_REDIS_SRC:%.c=$(BUILD_DIR)/obj/%.o) $(SSED_TLS_SRC:%.c=$(BUILD_DIR)/obj/%.o) \
-	$(SSED_H2_SRC:%.c=$(BUILD_DIR)/obj/%.o) $(SSED_JWT_SRC:%.c=$(BUILD_DIR)/obj/%.o)
+	$(SSED_H2_SRC:%.c=$(BUILD_DIR)/obj/%.o) $(SSED_JWT_SRC:%.c=$(BUILD_DIR)/obj/%.o) \
+	$(SSED_LOOP_SRC:%.c=$(BUILD_DIR)/obj/%.o)
 ssed_LIBS = $(STORE_LIBS) $(REDIS_LIBS) $(TLS_LIBS) $(H2_LIBS) $(JWT_LIBS) $(JSON_LIBS)
 
 $(BUILD_DIR)/gen/viewer_assets.c: $(VIEWER_ASSETS) cmd/ssed/viewer/embed.sh
@@ -166,14 +192,14 @@ $(BUILD_DIR)/obj/gen/viewer_assets.o: $(BUILD_DIR)/gen/viewer_assets.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 define binary_rule
-$(1)_OBJ := $$(patsubst %.c,$(BUILD_DIR)/obj/%.o,$$(filter-out $(STORE_ENGINE_SRC) cmd/ssed/store/store_off.c $(REDIS_ENGINE_SRC) cmd/ssed/cluster/cluster_off.c $(TLS_ENGINE_SRC) cmd/ssed/net/tls_off.c $(H2_ENGINE_SRC) cmd/ssed/http/h2_off.c $(JWT_ENGINE_SRC) cmd/ssed/auth/jwt_off.c,$$(wildcard cmd/$(1)/*.c cmd/$(1)/*/*.c))) $$($(1)_EXTRA_OBJ)
+$(1)_OBJ := $$(patsubst %.c,$(BUILD_DIR)/obj/%.o,$$(filter-out $(STORE_ENGINE_SRC) cmd/ssed/store/store_off.c $(REDIS_ENGINE_SRC) cmd/ssed/cluster/cluster_off.c $(TLS_ENGINE_SRC) cmd/ssed/net/tls_off.c $(H2_ENGINE_SRC) cmd/ssed/http/h2_off.c $(JWT_ENGINE_SRC) cmd/ssed/auth/jwt_off.c $(LOOP_ENGINE_SRC),$$(wildcard cmd/$(1)/*.c cmd/$(1)/*/*.c))) $$($(1)_EXTRA_OBJ)
 $(BUILD_DIR)/$(1): $$($(1)_OBJ) $(LIB)
 	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$($(1)_OBJ) $(LIB) $(if $(filter $(1),$(CURL_BINS)),$$(CURL_LIBS)) $$($(1)_LIBS) -lm
 endef
 $(foreach b,$(BINS),$(eval $(call binary_rule,$(b))))
 
 # ssed's network-facing parsers and its hub are unit-tested too.
-UNIT_SSED_OBJ := $(patsubst %.c,$(BUILD_DIR)/obj/%.o,cmd/ssed/http/http_request.c cmd/ssed/http/chunked.c cmd/ssed/net/listener.c \
+UNIT_SSED_OBJ := $(patsubst %.c,$(BUILD_DIR)/obj/%.o,cmd/ssed/http/http_request.c cmd/ssed/http/chunked.c cmd/ssed/net/listener.c cmd/ssed/net/sockets.c \
 	cmd/ssed/hub/hub.c cmd/ssed/hub/intake_gate.c cmd/ssed/hub/history.c cmd/ssed/hub/subscriber.c cmd/ssed/hub/shared_event.c cmd/ssed/routes/publish.c \
 	cmd/ssed/hub/dedup.c cmd/ssed/net/redis_url.c cmd/ssed/cluster/cluster_message.c cmd/ssed/cluster/cluster_delivery.c cmd/ssed/hub/latency.c \
 	cmd/ssed/routes/metrics.c cmd/ssed/auth/jwt_claims.c cmd/ssed/hub/channel_pattern.c cmd/ssed/auth/jwt_cache.c cmd/ssed/routes/json_body.c cmd/ssed/auth/json_guard.c \
@@ -208,6 +234,10 @@ bench-c1m: all
 
 soak: all
 	@python3 tests/soak/cluster_soak.py $(BUILD_DIR)
+
+# macOS x86_64 and arm64, cross-compiled and linked with zig cc (not run).
+cross-macos:
+	@bash tests/cross/macos.sh build-cross
 
 # The demo needs only what the build needs.
 demo:
@@ -258,6 +288,6 @@ check-package: deb
 	@sh .ci/deb_check.sh build-deb
 
 clean:
-	rm -rf build build-san build-clang build-deb
+	rm -rf build build-san build-clang build-deb build-cross build-poll
 
 -include $(shell find $(BUILD_DIR)/obj -name '*.d' 2>/dev/null)

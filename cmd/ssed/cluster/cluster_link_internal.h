@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "cluster_link.h"
-#include "redis_epoll.h"
+#include "redis_loop.h"
 
 struct cluster_link {
     cluster_link_config cfg;
