@@ -19,6 +19,9 @@ typedef struct loop_slot {
     loop_watch *w; /* NULL: the descriptor is not watched */
     uint32_t events;
     int index; /* in the pollfd array */
+    /* Moved on by each add and remove: what a turn found ready is not
+     * handed to a watch that took the descriptor's number since. */
+    unsigned generation;
 } loop_slot;
 
 /* fds[i] watches owner[i] (fds[i].fd is -1 while it asks for nothing);
@@ -122,6 +125,7 @@ int loop_add(loop *l, int fd, uint32_t events, loop_watch *w) {
         s->index = t->count++;
         t->owner[s->index] = fd;
     }
+    s->generation++;
     set_events(t, s, fd, events, w);
     return 0;
 }
@@ -154,6 +158,7 @@ int loop_remove(loop *l, int fd) {
         t->slots[t->owner[last]].index = s->index;
     }
     s->w = NULL;
+    s->generation++;
     return 0;
 }
 
@@ -162,6 +167,7 @@ uint64_t loop_stalled_ms(const loop *l, uint64_t now_ms) { return l->stalled_ms 
 typedef struct ready_fd {
     int fd;
     short revents;
+    unsigned generation;
 } ready_fd;
 
 /* Up to LOOP_BATCH ready descriptors, taken from where the last turn's
@@ -172,7 +178,7 @@ static int take_ready(struct loop_table *t, int polled, ready_fd *ready) {
     for (int k = 0; k < t->count && n < polled && n < LOOP_BATCH; k++) {
         int i = (start + k) % t->count;
         if (t->fds[i].fd >= 0 && t->fds[i].revents) {
-            ready[n++] = (ready_fd){t->owner[i], t->fds[i].revents};
+            ready[n++] = (ready_fd){t->owner[i], t->fds[i].revents, t->slots[t->owner[i]].generation};
             t->scan = i + 1;
         }
     }
@@ -193,7 +199,7 @@ int loop_run_once(loop *l, int timeout_ms) {
     int n = take_ready(t, polled, ready), ran = 0;
     for (int i = 0; i < n; i++) {
         loop_slot *s = &t->slots[ready[i].fd];
-        if (!s->w) /* removed by an earlier callback of this turn */
+        if (!s->w || s->generation != ready[i].generation) /* removed (or replaced) this turn */
             continue;
         if (ready[i].revents & POLLNVAL) { /* closed unremoved: stop polling it */
             t->fds[s->index].fd = -1;
