@@ -15,7 +15,8 @@
 #                        fails on any acknowledged event lost or duplicated
 #                        (SOAK_SECONDS=300; not part of make check)
 #   make install         PREFIX=/usr/local DESTDIR= (also SYSCONFDIR, SYSTEMD_UNIT_DIR,
-#                        ZSH_COMPLETION_DIR)
+#                        ZSH_COMPLETION_DIR; INSTALL_SYSTEMD=0 leaves ssed's
+#                        systemd units out, as it does off Linux)
 #   make deb             build build-deb/ssetools_VERSION_ARCH.deb
 #   make check-package   check that package: contents, lintian, install and
 #                        remove in a throwaway root
@@ -140,6 +141,8 @@ LOOP ?= kqueue
 else
 LOOP ?= poll
 endif
+# systemd's units are installed where systemd is: Linux.
+INSTALL_SYSTEMD ?= $(if $(filter Linux,$(UNAME_S)),1,0)
 LOOP_BACKENDS := epoll kqueue poll
 ifeq ($(filter $(LOOP),$(LOOP_BACKENDS)),)
 $(error LOOP=$(LOOP): the event loop is one of $(LOOP_BACKENDS))
@@ -257,12 +260,16 @@ install: all
 	  install -m 644 completions/$$b.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/$$b.fish || exit 1; \
 	done
 	@# ssed's units, with the paths it is installed to (the unit is written
-	@# here, not built, as PREFIX may differ from one install to the next).
-	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(SYSCONFDIR)/ssed
+	@# here, not built, as PREFIX may differ from one install to the next);
+	@# on Linux only (INSTALL_SYSTEMD), where systemd is.
+	install -d $(DESTDIR)$(SYSCONFDIR)/ssed
+ifeq ($(INSTALL_SYSTEMD),1)
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' cmd/ssed/systemd/ssed.service.in \
 	  > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/ssed.service
 	chmod 644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/ssed.service
 	install -m 644 cmd/ssed/systemd/ssed.socket $(DESTDIR)$(SYSTEMD_UNIT_DIR)/ssed.socket
+endif
 	@# An operator's configuration is never overwritten.
 	[ -e $(DESTDIR)$(SYSCONFDIR)/ssed/ssed.conf ] || \
 	  install -m 644 cmd/ssed/systemd/ssed.conf $(DESTDIR)$(SYSCONFDIR)/ssed/ssed.conf
