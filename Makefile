@@ -36,7 +36,8 @@
 #                        own: LOOP=epoll (the default on Linux), kqueue (the
 #                        default on macOS and the BSDs), poll (any POSIX system;
 #                        the default elsewhere). Objects do not depend on it:
-#                        one BUILD_DIR serves every LOOP
+#                        a change of LOOP relinks ssed. LOOP=kqueue on Linux
+#                        links libkqueue (pkg-config; tests/kqueue/libkqueue.sh)
 #   make cross-macos     cross-compile and link ssed, ssecat and ssepub for
 #                        macOS x86_64 and arm64 with zig cc (tests/cross/macos.sh;
 #                        installs Zig from npm into tests/cross/node_modules)
@@ -149,6 +150,22 @@ $(error LOOP=$(LOOP): the event loop is one of $(LOOP_BACKENDS))
 endif
 LOOP_ENGINE_SRC := $(LOOP_BACKENDS:%=cmd/ssed/net/loop_%.c)
 SSED_LOOP_SRC := cmd/ssed/net/loop_$(LOOP).c
+# kqueue on Linux is libkqueue's emulation (tests/kqueue/libkqueue.sh builds
+# it): found by pkg-config, and run from where it was installed.
+ifeq ($(LOOP)-$(UNAME_S),kqueue-Linux)
+LOOP_CFLAGS = $(shell pkg-config --cflags libkqueue 2>/dev/null || echo -I/usr/include/kqueue)
+LOOP_LIBS = $(shell pkg-config --libs libkqueue 2>/dev/null || echo -lkqueue) -lpthread \
+	$(addprefix -Wl$(comma)-rpath$(comma),$(shell pkg-config --variable=libdir libkqueue 2>/dev/null))
+endif
+comma := ,
+$(BUILD_DIR)/obj/cmd/ssed/net/loop_kqueue.o: ALL_CFLAGS += $(LOOP_CFLAGS)
+# The backend last linked: a change of LOOP relinks ssed and the unit tests.
+LOOP_STAMP := $(BUILD_DIR)/loop-backend
+$(LOOP_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@[ "$$(cat $@ 2>/dev/null)" = "$(LOOP)" ] || echo "$(LOOP)" >$@
+FORCE:
+$(BUILD_DIR)/ssed $(BUILD_DIR)/unit-tests: $(LOOP_STAMP)
 
 # ssed's HTTP/2 uses libnghttp2, linked into ssed only.
 H2 ?= 1
@@ -167,7 +184,7 @@ LIB := $(BUILD_DIR)/libssetools.a
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD_DIR)/obj/%.o)
 
-.PHONY: all check unit fuzz bench bench-c1m soak install uninstall clean deps demo deb check-package cross-macos
+.PHONY: all check unit fuzz bench bench-c1m soak install uninstall clean deps demo deb check-package cross-macos FORCE
 all: $(BINS:%=$(BUILD_DIR)/%)
 
 $(BUILD_DIR)/obj/%.o: %.c
@@ -184,7 +201,7 @@ ssed_EXTRA_OBJ := $(BUILD_DIR)/obj/gen/viewer_assets.o $(SSED_STORE_SRC:%.c=$(BU
 	$(SSED_REDIS_SRC:%.c=$(BUILD_DIR)/obj/%.o) $(SSED_TLS_SRC:%.c=$(BUILD_DIR)/obj/%.o) \
 	$(SSED_H2_SRC:%.c=$(BUILD_DIR)/obj/%.o) $(SSED_JWT_SRC:%.c=$(BUILD_DIR)/obj/%.o) \
 	$(SSED_LOOP_SRC:%.c=$(BUILD_DIR)/obj/%.o)
-ssed_LIBS = $(STORE_LIBS) $(REDIS_LIBS) $(TLS_LIBS) $(H2_LIBS) $(JWT_LIBS) $(JSON_LIBS)
+ssed_LIBS = $(STORE_LIBS) $(REDIS_LIBS) $(TLS_LIBS) $(H2_LIBS) $(JWT_LIBS) $(JSON_LIBS) $(LOOP_LIBS)
 
 $(BUILD_DIR)/gen/viewer_assets.c: $(VIEWER_ASSETS) cmd/ssed/viewer/embed.sh
 	@mkdir -p $(dir $@)
@@ -206,10 +223,10 @@ UNIT_SSED_OBJ := $(patsubst %.c,$(BUILD_DIR)/obj/%.o,cmd/ssed/http/http_request.
 	cmd/ssed/hub/hub.c cmd/ssed/hub/intake_gate.c cmd/ssed/hub/history.c cmd/ssed/hub/subscriber.c cmd/ssed/hub/shared_event.c cmd/ssed/routes/publish.c \
 	cmd/ssed/hub/dedup.c cmd/ssed/net/redis_url.c cmd/ssed/cluster/cluster_message.c cmd/ssed/cluster/cluster_delivery.c cmd/ssed/hub/latency.c \
 	cmd/ssed/routes/metrics.c cmd/ssed/auth/jwt_claims.c cmd/ssed/hub/channel_pattern.c cmd/ssed/auth/jwt_cache.c cmd/ssed/routes/json_body.c cmd/ssed/auth/json_guard.c \
-	$(SSED_STORE_SRC))
+	$(SSED_STORE_SRC) $(SSED_LOOP_SRC))
 
 $(BUILD_DIR)/unit-tests: $(UNIT_OBJ) $(UNIT_SSED_OBJ) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(UNIT_SSED_OBJ) $(LIB) $(STORE_LIBS) $(JSON_LIBS) -lm
+	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(UNIT_SSED_OBJ) $(LIB) $(STORE_LIBS) $(JSON_LIBS) $(LOOP_LIBS) -lm
 
 deps:
 	@sh .ci/deps.sh

@@ -49,5 +49,6 @@ void cluster_delivery_tests_register(void);
 void jwt_claims_tests_register(void);
 void json_guard_tests_register(void);
 void intake_gate_tests_register(void);
+void loop_tests_register(void);
 
 #endif
