@@ -134,6 +134,8 @@ JSON_LIBS = $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 
 # ssed's event loop: one backend, chosen here (cmd/ssed/net/loop.h). epoll on
 # Linux, kqueue on macOS and the BSDs, poll(2) anywhere else (and on request).
+# UNAME_S is the system built for: this one's, unless a cross-compile says
+# otherwise (tests/cross/macos.sh passes UNAME_S=Darwin).
 UNAME_S := $(shell uname -s 2>/dev/null)
 ifeq ($(UNAME_S),Linux)
 LOOP ?= epoll

@@ -39,8 +39,8 @@ for f in "$curl_inc/curl.h" /usr/include/jansson.h /usr/include/jansson_config.h
 done
 rm -rf "$out/include" "$out/stubs"
 mkdir -p "$out/include/curl" "$out/stubs"
-cp "$curl_inc"/*.h "$out/include/curl/"
-cp /usr/include/jansson.h /usr/include/jansson_config.h "$out/include/"
+cp -p "$curl_inc"/*.h "$out/include/curl/"
+cp -p /usr/include/jansson.h /usr/include/jansson_config.h "$out/include/"
 
 # stub NAME INSTALL_NAME SHARED_OBJECT: lib NAME.tbd exporting what the
 # shared object exports (Mach-O names carry a leading underscore).
@@ -69,7 +69,7 @@ for arch in x86_64 aarch64; do
     build="$out/$arch-macos"
     echo "== macOS $arch: ssed (LOOP=kqueue TLS=0 JWT=0 REDIS=0 STORE=0 H2=0), ssecat, ssepub"
     if make --no-print-directory -j"${JOBS:-2}" BUILD_DIR="$build" CC="$zig cc -target $arch-macos" AR="$zig ar" \
-        CFLAGS="-O2 -I$out/include" LDFLAGS="-L$out/stubs" LOOP=kqueue TLS=0 JWT=0 REDIS=0 STORE=0 H2=0 \
+        CFLAGS="-O2 -I$out/include" LDFLAGS="-L$out/stubs" UNAME_S=Darwin LOOP=kqueue TLS=0 JWT=0 REDIS=0 STORE=0 H2=0 \
         CURL_CFLAGS= CURL_LIBS=-lcurl JSON_LIBS=-ljansson all >"$build.log" 2>&1; then
         file "$build/ssed" "$build/ssecat" "$build/ssepub" | sed "s|$out/||"
     else

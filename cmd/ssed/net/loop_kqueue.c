@@ -65,27 +65,31 @@ static loop_slot *slot_of(struct loop_table *t, int fd, int grow) {
     return &t->slots[fd];
 }
 
-/* Register the filters events ask for and delete the others, each change
- * answered on its own (EV_RECEIPT); deleting one already gone is no error. */
+/* Add or delete one filter. Each change is its own call, so its error is
+ * its own (EV_RECEIPT would say the same in one call, but is not on every
+ * system, and libkqueue mixes pending events into its answer); deleting a
+ * filter already gone (its descriptor closed) is no error. */
+static int change_filter(loop *l, int fd, short filter, int on) {
+    struct kevent change;
+    EV_SET(&change, (uintptr_t)fd, filter, on ? EV_ADD : EV_DELETE, 0, 0, NULL);
+    if (kevent(l->fd, &change, 1, NULL, 0, NULL) == 0)
+        return 0;
+    return !on && (errno == ENOENT || errno == EBADF) ? 0 : -1;
+}
+
+/* Register the filters events ask for and delete the others. */
 static int set_filters(loop *l, int fd, loop_slot *s, uint32_t events) {
     int read = (events & LOOP_IN) != 0, write = (events & LOOP_OUT) != 0;
-    struct kevent change[2], answer[2];
-    int n = 0;
-    if (read || s->reading)
-        EV_SET(&change[n++], (uintptr_t)fd, EVFILT_READ, (read ? EV_ADD : EV_DELETE) | EV_RECEIPT, 0, 0, NULL);
-    if (write || s->writing)
-        EV_SET(&change[n++], (uintptr_t)fd, EVFILT_WRITE, (write ? EV_ADD : EV_DELETE) | EV_RECEIPT, 0, 0, NULL);
-    if (n && kevent(l->fd, change, n, answer, n, NULL) < 0)
-        return -1;
-    for (int i = 0; i < n; i++) {
-        int err = (answer[i].flags & EV_ERROR) ? (int)answer[i].data : 0;
-        if (err && !((change[i].flags & EV_DELETE) && (err == ENOENT || err == EBADF))) {
-            errno = err;
+    if (read != s->reading) {
+        if (change_filter(l, fd, EVFILT_READ, read) < 0)
             return -1;
-        }
+        s->reading = read;
     }
-    s->reading = read;
-    s->writing = write;
+    if (write != s->writing) {
+        if (change_filter(l, fd, EVFILT_WRITE, write) < 0)
+            return -1;
+        s->writing = write;
+    }
     return 0;
 }
 
