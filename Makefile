@@ -15,7 +15,8 @@
 #                        fails on any acknowledged event lost or duplicated
 #                        (SOAK_SECONDS=300; not part of make check)
 #   make install         PREFIX=/usr/local DESTDIR= (also SYSCONFDIR, SYSTEMD_UNIT_DIR,
-#                        ZSH_COMPLETION_DIR)
+#                        ZSH_COMPLETION_DIR; INSTALL_SYSTEMD=0 leaves ssed's
+#                        systemd units out, as it does off Linux)
 #   make deb             build build-deb/ssetools_VERSION_ARCH.deb
 #   make check-package   check that package: contents, lintian, install and
 #                        remove in a throwaway root
@@ -31,6 +32,15 @@
 #                        HTTP/1.1 only (TLS offers only http/1.1 by ALPN)
 #   make JWT=0           build ssed without JWT verification: --jwt-secret-file
 #                        and --jwt-key-file are then refused at start (exit 1)
+#   make LOOP=poll       ssed's event loop on poll(2) instead of the system's
+#                        own: LOOP=epoll (the default on Linux), kqueue (the
+#                        default on macOS and the BSDs), poll (any POSIX system;
+#                        the default elsewhere). Objects do not depend on it:
+#                        a change of LOOP relinks ssed. LOOP=kqueue on Linux
+#                        links libkqueue (pkg-config; tests/kqueue/libkqueue.sh)
+#   make cross-macos     cross-compile and link ssed, ssecat and ssepub for
+#                        macOS x86_64 and arm64 with zig cc (tests/cross/macos.sh;
+#                        installs Zig from npm into tests/cross/node_modules)
 #
 # ssed links jansson (JSON bodies, token payloads) always; OpenSSL's libcrypto
 # unless both TLS=0 and JWT=0. ssecat and ssepub link neither.
@@ -89,7 +99,7 @@ endif
 
 # ssed's cluster link (--redis) uses hiredis, linked into ssed only.
 REDIS ?= 1
-REDIS_ENGINE_SRC := cmd/ssed/cluster/cluster_link.c cmd/ssed/cluster/cluster_link_publish.c cmd/ssed/cluster/cluster_link_fill.c cmd/ssed/cluster/cluster_link_verify.c cmd/ssed/cluster/cluster_link_epoch.c cmd/ssed/cluster/cluster_link_persistence.c cmd/ssed/cluster/redis_epoll.c
+REDIS_ENGINE_SRC := cmd/ssed/cluster/cluster_link.c cmd/ssed/cluster/cluster_link_publish.c cmd/ssed/cluster/cluster_link_fill.c cmd/ssed/cluster/cluster_link_verify.c cmd/ssed/cluster/cluster_link_epoch.c cmd/ssed/cluster/cluster_link_persistence.c cmd/ssed/cluster/redis_loop.c
 ifeq ($(REDIS),0)
 SSED_REDIS_SRC := cmd/ssed/cluster/cluster_off.c
 REDIS_LIBS :=
@@ -122,6 +132,43 @@ endif
 # and token payloads; ssed only.
 JSON_LIBS = $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 
+# ssed's event loop: one backend, chosen here (cmd/ssed/net/loop.h). epoll on
+# Linux, kqueue on macOS and the BSDs, poll(2) anywhere else (and on request).
+# UNAME_S is the system built for: this one's, unless a cross-compile says
+# otherwise (tests/cross/macos.sh passes UNAME_S=Darwin).
+UNAME_S := $(shell uname -s 2>/dev/null)
+ifeq ($(UNAME_S),Linux)
+LOOP ?= epoll
+else ifneq ($(filter Darwin FreeBSD OpenBSD NetBSD DragonFly,$(UNAME_S)),)
+LOOP ?= kqueue
+else
+LOOP ?= poll
+endif
+# systemd's units are installed where systemd is: Linux.
+INSTALL_SYSTEMD ?= $(if $(filter Linux,$(UNAME_S)),1,0)
+LOOP_BACKENDS := epoll kqueue poll
+ifeq ($(filter $(LOOP),$(LOOP_BACKENDS)),)
+$(error LOOP=$(LOOP): the event loop is one of $(LOOP_BACKENDS))
+endif
+LOOP_ENGINE_SRC := $(LOOP_BACKENDS:%=cmd/ssed/net/loop_%.c)
+SSED_LOOP_SRC := cmd/ssed/net/loop_$(LOOP).c
+# kqueue on Linux is libkqueue's emulation (tests/kqueue/libkqueue.sh builds
+# it): found by pkg-config, and run from where it was installed.
+ifeq ($(LOOP)-$(UNAME_S),kqueue-Linux)
+LOOP_CFLAGS = $(shell pkg-config --cflags libkqueue 2>/dev/null || echo -I/usr/include/kqueue)
+LOOP_LIBS = $(shell pkg-config --libs libkqueue 2>/dev/null || echo -lkqueue) -lpthread \
+	$(addprefix -Wl$(comma)-rpath$(comma),$(shell pkg-config --variable=libdir libkqueue 2>/dev/null))
+endif
+comma := ,
+$(BUILD_DIR)/obj/cmd/ssed/net/loop_kqueue.o: ALL_CFLAGS += $(LOOP_CFLAGS)
+# The backend last linked: a change of LOOP relinks ssed and the unit tests.
+LOOP_STAMP := $(BUILD_DIR)/loop-backend
+$(LOOP_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@[ "$$(cat $@ 2>/dev/null)" = "$(LOOP)" ] || echo "$(LOOP)" >$@
+FORCE:
+$(BUILD_DIR)/ssed $(BUILD_DIR)/unit-tests: $(LOOP_STAMP)
+
 # ssed's HTTP/2 uses libnghttp2, linked into ssed only.
 H2 ?= 1
 H2_ENGINE_SRC := cmd/ssed/http/h2_session.c cmd/ssed/http/h2_session_state.c cmd/ssed/http/h2_stream.c cmd/ssed/http/h2_owed.c cmd/ssed/http/h2_budget.c
@@ -139,7 +186,7 @@ LIB := $(BUILD_DIR)/libssetools.a
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD_DIR)/obj/%.o)
 
-.PHONY: all check unit fuzz bench bench-c1m soak install uninstall clean deps demo deb check-package
+.PHONY: all check unit fuzz bench bench-c1m soak install uninstall clean deps demo deb check-package cross-macos FORCE
 all: $(BINS:%=$(BUILD_DIR)/%)
 
 $(BUILD_DIR)/obj/%.o: %.c
@@ -154,8 +201,9 @@ $(LIB): $(COMMON_OBJ)
 VIEWER_ASSETS := $(wildcard cmd/ssed/viewer/viewer.*)
 ssed_EXTRA_OBJ := $(BUILD_DIR)/obj/gen/viewer_assets.o $(SSED_STORE_SRC:%.c=$(BUILD_DIR)/obj/%.o) \
 	$(SSED_REDIS_SRC:%.c=$(BUILD_DIR)/obj/%.o) $(SSED_TLS_SRC:%.c=$(BUILD_DIR)/obj/%.o) \
-	$(SSED_H2_SRC:%.c=$(BUILD_DIR)/obj/%.o) $(SSED_JWT_SRC:%.c=$(BUILD_DIR)/obj/%.o)
-ssed_LIBS = $(STORE_LIBS) $(REDIS_LIBS) $(TLS_LIBS) $(H2_LIBS) $(JWT_LIBS) $(JSON_LIBS)
+	$(SSED_H2_SRC:%.c=$(BUILD_DIR)/obj/%.o) $(SSED_JWT_SRC:%.c=$(BUILD_DIR)/obj/%.o) \
+	$(SSED_LOOP_SRC:%.c=$(BUILD_DIR)/obj/%.o)
+ssed_LIBS = $(STORE_LIBS) $(REDIS_LIBS) $(TLS_LIBS) $(H2_LIBS) $(JWT_LIBS) $(JSON_LIBS) $(LOOP_LIBS)
 
 $(BUILD_DIR)/gen/viewer_assets.c: $(VIEWER_ASSETS) cmd/ssed/viewer/embed.sh
 	@mkdir -p $(dir $@)
@@ -166,22 +214,22 @@ $(BUILD_DIR)/obj/gen/viewer_assets.o: $(BUILD_DIR)/gen/viewer_assets.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 define binary_rule
-$(1)_OBJ := $$(patsubst %.c,$(BUILD_DIR)/obj/%.o,$$(filter-out $(STORE_ENGINE_SRC) cmd/ssed/store/store_off.c $(REDIS_ENGINE_SRC) cmd/ssed/cluster/cluster_off.c $(TLS_ENGINE_SRC) cmd/ssed/net/tls_off.c $(H2_ENGINE_SRC) cmd/ssed/http/h2_off.c $(JWT_ENGINE_SRC) cmd/ssed/auth/jwt_off.c,$$(wildcard cmd/$(1)/*.c cmd/$(1)/*/*.c))) $$($(1)_EXTRA_OBJ)
+$(1)_OBJ := $$(patsubst %.c,$(BUILD_DIR)/obj/%.o,$$(filter-out $(STORE_ENGINE_SRC) cmd/ssed/store/store_off.c $(REDIS_ENGINE_SRC) cmd/ssed/cluster/cluster_off.c $(TLS_ENGINE_SRC) cmd/ssed/net/tls_off.c $(H2_ENGINE_SRC) cmd/ssed/http/h2_off.c $(JWT_ENGINE_SRC) cmd/ssed/auth/jwt_off.c $(LOOP_ENGINE_SRC),$$(wildcard cmd/$(1)/*.c cmd/$(1)/*/*.c))) $$($(1)_EXTRA_OBJ)
 $(BUILD_DIR)/$(1): $$($(1)_OBJ) $(LIB)
 	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$($(1)_OBJ) $(LIB) $(if $(filter $(1),$(CURL_BINS)),$$(CURL_LIBS)) $$($(1)_LIBS) -lm
 endef
 $(foreach b,$(BINS),$(eval $(call binary_rule,$(b))))
 
 # ssed's network-facing parsers and its hub are unit-tested too.
-UNIT_SSED_OBJ := $(patsubst %.c,$(BUILD_DIR)/obj/%.o,cmd/ssed/http/http_request.c cmd/ssed/http/chunked.c cmd/ssed/net/listener.c \
+UNIT_SSED_OBJ := $(patsubst %.c,$(BUILD_DIR)/obj/%.o,cmd/ssed/http/http_request.c cmd/ssed/http/chunked.c cmd/ssed/net/listener.c cmd/ssed/net/sockets.c \
 	cmd/ssed/hub/hub.c cmd/ssed/hub/intake_gate.c cmd/ssed/hub/history.c cmd/ssed/hub/subscriber.c cmd/ssed/hub/shared_event.c cmd/ssed/routes/publish.c \
 	cmd/ssed/hub/dedup.c cmd/ssed/net/redis_url.c cmd/ssed/cluster/cluster_message.c cmd/ssed/cluster/cluster_delivery.c cmd/ssed/hub/latency.c \
 	cmd/ssed/routes/metrics.c cmd/ssed/auth/jwt_claims.c cmd/ssed/hub/channel_pattern.c cmd/ssed/auth/jwt_cache.c cmd/ssed/routes/json_body.c cmd/ssed/auth/json_guard.c \
 	cmd/ssed/replay/replay_reader.c \
-	$(SSED_STORE_SRC))
+	$(SSED_STORE_SRC) $(SSED_LOOP_SRC))
 
 $(BUILD_DIR)/unit-tests: $(UNIT_OBJ) $(UNIT_SSED_OBJ) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(UNIT_SSED_OBJ) $(LIB) $(STORE_LIBS) $(JSON_LIBS) -lm
+	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(UNIT_SSED_OBJ) $(LIB) $(STORE_LIBS) $(JSON_LIBS) $(LOOP_LIBS) -lm
 
 deps:
 	@sh .ci/deps.sh
@@ -210,6 +258,10 @@ bench-c1m: all
 soak: all
 	@python3 tests/soak/cluster_soak.py $(BUILD_DIR)
 
+# macOS x86_64 and arm64, cross-compiled and linked with zig cc (not run).
+cross-macos:
+	@bash tests/cross/macos.sh build-cross
+
 # The demo needs only what the build needs.
 demo:
 	@sh .ci/deps.sh --build
@@ -228,12 +280,16 @@ install: all
 	  install -m 644 completions/$$b.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/$$b.fish || exit 1; \
 	done
 	@# ssed's units, with the paths it is installed to (the unit is written
-	@# here, not built, as PREFIX may differ from one install to the next).
-	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(SYSCONFDIR)/ssed
+	@# here, not built, as PREFIX may differ from one install to the next);
+	@# on Linux only (INSTALL_SYSTEMD), where systemd is.
+	install -d $(DESTDIR)$(SYSCONFDIR)/ssed
+ifeq ($(INSTALL_SYSTEMD),1)
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' cmd/ssed/systemd/ssed.service.in \
 	  > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/ssed.service
 	chmod 644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/ssed.service
 	install -m 644 cmd/ssed/systemd/ssed.socket $(DESTDIR)$(SYSTEMD_UNIT_DIR)/ssed.socket
+endif
 	@# An operator's configuration is never overwritten.
 	[ -e $(DESTDIR)$(SYSCONFDIR)/ssed/ssed.conf ] || \
 	  install -m 644 cmd/ssed/systemd/ssed.conf $(DESTDIR)$(SYSCONFDIR)/ssed/ssed.conf
@@ -259,6 +315,6 @@ check-package: deb
 	@sh .ci/deb_check.sh build-deb
 
 clean:
-	rm -rf build build-san build-clang build-deb
+	rm -rf build build-san build-clang build-deb build-cross build-poll
 
 -include $(shell find $(BUILD_DIR)/obj -name '*.d' 2>/dev/null)

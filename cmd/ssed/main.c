@@ -7,9 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -26,6 +24,7 @@
 #include "reload.h"
 #include "router.h"
 #include "serving.h"
+#include "signal_source.h"
 #include "store_loop.h"
 #include "systemd_notify.h"
 #include "systemd_sockets.h"
@@ -53,15 +52,15 @@ static uint64_t raise_fd_limit(void) {
 static void on_signal(loop_watch *w, uint32_t events) {
     (void)events;
     server *srv = (server *)((char *)w - offsetof(server, signal_watch));
-    struct signalfd_siginfo info;
-    while (read(srv->signal_fd, &info, sizeof info) == (ssize_t)sizeof info) {
-        if (info.ssi_signo == SIGHUP) {
+    int signo;
+    while ((signo = signal_source_next(srv->signal_fd)) != 0) {
+        if (signo == SIGHUP) {
             reload_all(srv);
         } else if (srv->stopping) {
             log_info("second signal: closing now");
             server_close_all(srv);
         } else {
-            log_info("%s received: closing streams", strsignal((int)info.ssi_signo));
+            log_info("%s received: closing streams", strsignal(signo));
             server_begin_shutdown(srv);
         }
     }
@@ -74,18 +73,14 @@ static int setup_signals(server *srv) {
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP); /* reload.c: never an end, with or without TLS */
-    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
-        log_error("sigprocmask: %s", strerror(errno));
-        return -1;
-    }
-    srv->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    srv->signal_fd = signal_source_open(&set);
     if (srv->signal_fd < 0) {
-        log_error("signalfd: %s", strerror(errno));
+        log_error("taking over SIGINT, SIGTERM and SIGHUP: %s", strerror(errno));
         return -1;
     }
     srv->signal_watch.on_ready = on_signal;
-    if (loop_add(&srv->loop, srv->signal_fd, EPOLLIN, &srv->signal_watch) < 0) {
-        log_error("epoll_ctl signalfd: %s", strerror(errno));
+    if (loop_add(&srv->loop, srv->signal_fd, LOOP_IN, &srv->signal_watch) < 0) {
+        log_error("%s signals: %s", loop_backend, strerror(errno));
         return -1;
     }
     return 0;
@@ -100,8 +95,8 @@ static int watch_listener(server *srv, int fd, const char *url, const char *name
     l->watch.on_ready = server_accept_ready;
     snprintf(l->url, sizeof l->url, "%s", url);
     snprintf(l->name, sizeof l->name, "%s", name);
-    if (loop_add(&srv->loop, fd, EPOLLIN, &l->watch) < 0) {
-        log_error("epoll_ctl %s: %s", url, strerror(errno));
+    if (loop_add(&srv->loop, fd, LOOP_IN, &l->watch) < 0) {
+        log_error("%s %s: %s", loop_backend, url, strerror(errno));
         return -1;
     }
     return 0;
@@ -273,7 +268,7 @@ static void run(server *srv, systemd_notifier *notifier) {
             timeout = INPUT_FIFO_CHECK_MS;
         srv->handshakes_left = SERVER_HANDSHAKES_PER_TURN;
         if (loop_run_once(&srv->loop, timeout) < 0) {
-            log_error("epoll_wait: %s", strerror(errno));
+            log_error("%s wait: %s", loop_backend, strerror(errno));
             break;
         }
         server_read_buffered(srv);

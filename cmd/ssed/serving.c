@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +16,7 @@
 #include "h2.h"
 #include "http_reply.h"
 #include "log.h"
+#include "sockets.h"
 #include "tls.h"
 
 #define ACCEPTS_PER_WAKEUP 256
@@ -40,7 +40,7 @@ static void pause_listeners(server *srv, int paused) {
         listener_watch *l = &srv->listeners[i];
         if (l->fd < 0 || l->paused == paused)
             continue;
-        if (loop_modify(&srv->loop, l->fd, paused ? 0 : EPOLLIN, &l->watch) == 0)
+        if (loop_modify(&srv->loop, l->fd, paused ? 0 : LOOP_IN, &l->watch) == 0)
             l->paused = paused;
     }
 }
@@ -81,7 +81,7 @@ static int refuse_with_reserve(server *srv, listener_watch *l) {
         return -1;
     close(srv->reserve_fd);
     srv->reserve_fd = -1;
-    int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd = sockets_accept(l->fd);
     if (fd >= 0)
         refuse_busy(srv, l, fd);
     srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -94,7 +94,7 @@ void server_accept_ready(loop_watch *w, uint32_t events) {
     listener_watch *l = (listener_watch *)w;
     server *srv = l->srv;
     for (int i = 0; i < ACCEPTS_PER_WAKEUP && !srv->stopping; i++) {
-        int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = sockets_accept(l->fd);
         if (fd >= 0) {
             if (srv->accept_error_logged && srv->conn_count + 1 < srv->max_clients) {
                 log_info("accepting connections again");
@@ -361,7 +361,8 @@ void server_close_all(server *srv) {
 
 int server_init(server *srv, const ssed_options *opt, const stream_routes *routes) {
     memset(srv, 0, sizeof *srv);
-    srv->loop.epfd = -1;
+    srv->loop.fd = -1;
+    srv->loop.table = NULL;
     srv->opt = opt;
     srv->routes = routes;
     srv->signal_fd = -1;

@@ -4,11 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "backoff.h"
 #include "clock.h"
+#include "entropy.h"
 #include "http_client.h"
 #include "interrupt.h"
 #include "log.h"
@@ -49,8 +49,8 @@ int sender_init(sender *s, const ssepub_options *o) {
     s->o = o;
     uint64_t id = 0;
     while (id == 0)
-        if (getrandom(&id, sizeof id, 0) != (ssize_t)sizeof id) {
-            log_error("getrandom: %s", strerror(errno));
+        if (entropy_fill(&id, sizeof id) < 0) {
+            log_error("random session number: %s", strerror(errno));
             return -1;
         }
     snprintf(s->session, sizeof s->session, "%016llx", (unsigned long long)id);
@@ -224,7 +224,7 @@ static int retry_or_give_up(sender *s, batch *b, retrying *r, long status, const
         log_verbose("%s; retrying", reason);
     }
     uint64_t jitter;
-    if (getrandom(&jitter, sizeof jitter, 0) != (ssize_t)sizeof jitter)
+    if (entropy_fill(&jitter, sizeof jitter) < 0)
         jitter = now;
     /* The last try is made when --retry-for ends, not a backoff after. */
     uint64_t pause = backoff_jitter_ms(r->backoff, (uint32_t)jitter);

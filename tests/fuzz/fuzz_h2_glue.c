@@ -16,7 +16,7 @@
  * a POST with DATA, stats, a HEADERS with CONTINUATION. ASan and UBSan
  * catch what goes wrong; at the end the server is torn down so nothing
  * leaks between inputs. */
-/* fuzz-sources: cmd/ssed/[a-z]*.c cmd/ssed/[a-z]*[a-z]/[a-z]*.c !cmd/ssed/main.c !cmd/ssed/store/store_off.c !cmd/ssed/cluster/cluster_off.c !cmd/ssed/net/tls_context.c !cmd/ssed/net/tls_session.c !cmd/ssed/http/h2_off.c !cmd/ssed/auth/jwt_off.c @viewer_assets */
+/* fuzz-sources: cmd/ssed/[a-z]*.c cmd/ssed/[a-z]*[a-z]/[a-z]*.c !cmd/ssed/main.c !cmd/ssed/store/store_off.c !cmd/ssed/cluster/cluster_off.c !cmd/ssed/net/tls_context.c !cmd/ssed/net/tls_session.c !cmd/ssed/http/h2_off.c !cmd/ssed/auth/jwt_off.c !cmd/ssed/net/loop_poll.c !cmd/ssed/net/loop_kqueue.c @viewer_assets */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>

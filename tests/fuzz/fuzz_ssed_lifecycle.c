@@ -112,7 +112,7 @@
  * - an HTTP/2 client's nghttp2 accepts everything ssed sends (no frame it
  *   calls invalid, no RST_STREAM or GOAWAY with an error code of its own),
  *   unless GARBAGE went into that connection. */
-/* fuzz-sources: tests/fuzz/lifecycle_*.c cmd/ssed/[a-z]*.c cmd/ssed/[a-z]*[a-z]/[a-z]*.c !cmd/ssed/main.c !cmd/ssed/store/store_off.c !cmd/ssed/cluster/cluster_off.c !cmd/ssed/net/tls_context.c !cmd/ssed/net/tls_session.c !cmd/ssed/http/h2_off.c !cmd/ssed/auth/jwt_off.c @viewer_assets */
+/* fuzz-sources: tests/fuzz/lifecycle_*.c cmd/ssed/[a-z]*.c cmd/ssed/[a-z]*[a-z]/[a-z]*.c !cmd/ssed/main.c !cmd/ssed/store/store_off.c !cmd/ssed/cluster/cluster_off.c !cmd/ssed/net/tls_context.c !cmd/ssed/net/tls_session.c !cmd/ssed/http/h2_off.c !cmd/ssed/auth/jwt_off.c !cmd/ssed/net/loop_poll.c !cmd/ssed/net/loop_kqueue.c @viewer_assets */
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <getopt.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -78,7 +77,7 @@ int server_start(world *w, uint8_t config) {
     l->srv = srv;
     l->watch.on_ready = server_accept_ready;
     srv->listener_count = 1;
-    if (loop_add(&srv->loop, l->fd, EPOLLIN, &l->watch) < 0)
+    if (loop_add(&srv->loop, l->fd, LOOP_IN, &l->watch) < 0)
         return -1;
 
     srv->input_channel = hub_channel_acquire(&srv->hub, w->opt.channel, strlen(w->opt.channel), HUB_FOR_PUBLISHING);

@@ -50,5 +50,6 @@ void jwt_claims_tests_register(void);
 void json_guard_tests_register(void);
 void intake_gate_tests_register(void);
 void replay_reader_tests_register(void);
+void loop_tests_register(void);
 
 #endif

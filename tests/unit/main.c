@@ -60,6 +60,7 @@ int main(int argc, char **argv) {
     jwt_claims_tests_register();
     json_guard_tests_register();
     intake_gate_tests_register();
+    loop_tests_register();
     const char *only = argc > 1 ? argv[1] : NULL;
     int number = 0, passed = 0, failed = 0;
     for (size_t i = 0; i < test_count; i++) {

@@ -204,8 +204,8 @@ void cluster_link_resume_reading(cluster_link *k) {
         k->read_held_ms += clock_now_ms() - k->read_held_since_ms;
         k->read_held_since_ms = 0;
     }
-    redis_epoll_hold_reading(&k->cmd_w, 0);
-    redis_epoll_hold_reading(&k->sub_w, 0);
+    redis_loop_hold_reading(&k->cmd_w, 0);
+    redis_loop_hold_reading(&k->sub_w, 0);
 }
 
 static redisAsyncContext *connect_one(cluster_link *k, redis_watch *w) {
@@ -221,8 +221,8 @@ static redisAsyncContext *connect_one(cluster_link *k, redis_watch *w) {
         return NULL;
     }
     ac->data = k;
-    if (redis_epoll_attach(ac, k->loop, w, context_gone, k) < 0) {
-        cluster_link_mark_broken(k, "epoll_ctl", strerror(errno));
+    if (redis_loop_attach(ac, k->loop, w, context_gone, k) < 0) {
+        cluster_link_mark_broken(k, loop_backend, strerror(errno));
         redisAsyncFree(ac);
         return NULL;
     }

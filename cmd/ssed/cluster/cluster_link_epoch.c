@@ -8,17 +8,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "cluster_link.h"
 #include "cluster_link_internal.h"
 #include "cluster_script.h"
+#include "entropy.h"
 #include "log.h"
 
 /* A value no node used before: 128 random bits in hex. */
 static void fresh_epoch(char out[33]) {
     unsigned char raw[16];
-    if (getrandom(raw, sizeof raw, GRND_NONBLOCK) != (ssize_t)sizeof raw)
+    if (entropy_fill(raw, sizeof raw) < 0)
         for (size_t i = 0; i < sizeof raw; i++)
             raw[i] = (unsigned char)rand();
     for (size_t i = 0; i < sizeof raw; i++)

@@ -16,7 +16,7 @@
 
 #include "cluster_check_budget.h"
 #include "cluster_link.h"
-#include "redis_epoll.h"
+#include "redis_loop.h"
 
 struct cluster_link {
     cluster_link_config cfg;

@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "backoff.h"
 #include "clock.h"
+#include "entropy.h"
 #include "cluster_delivery.h"
 #include "cluster_write_back.h"
 #include "json.h"
@@ -348,8 +348,8 @@ int server_cluster_open(server *srv) {
     for (size_t i = 0; i < 2; i++) {
         uint64_t session = 0;
         while (session == 0)
-            if (getrandom(&session, sizeof session, 0) != (ssize_t)sizeof session) {
-                log_error("getrandom: %s", strerror(errno));
+            if (entropy_fill(&session, sizeof session) < 0) {
+                log_error("random session number: %s", strerror(errno));
                 return -1;
             }
         node->feeds[i].session = session;

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -109,11 +108,11 @@ static int may_read(input_source *in) {
  * waiting, the descriptor is watched edge-triggered for nothing: a pipe
  * whose writer left reports its hang-up once, not on every wait. */
 static void watch_input(input_source *in) {
-    uint32_t events = in->paused || intake_waiting(&in->gated) ? EPOLLET : EPOLLIN;
+    uint32_t events = in->paused || intake_waiting(&in->gated) ? LOOP_QUIET : LOOP_IN;
     if (!in->open || in->always_ready || in->armed == events)
         return;
     if (loop_modify(in->to.loop, in->fd, events, &in->watch) < 0) {
-        log_error("%s: epoll_ctl: %s", in->name, strerror(errno));
+        log_error("%s: %s: %s", in->name, loop_backend, strerror(errno));
         return;
     }
     in->armed = events;
@@ -150,14 +149,14 @@ static int input_setup(input_source *in, const input_target *to, int fd, const c
         log_error("%s: fcntl: %s", name, strerror(errno));
         return -1;
     }
-    if (loop_add(to->loop, fd, EPOLLIN, &in->watch) < 0) {
+    if (loop_add(to->loop, fd, LOOP_IN, &in->watch) < 0) {
         if (errno != EPERM) {
-            log_error("%s: epoll_ctl: %s", name, strerror(errno));
+            log_error("%s: %s: %s", name, loop_backend, strerror(errno));
             return -1;
         }
         in->always_ready = 1; /* regular files are always readable */
     }
-    in->armed = EPOLLIN;
+    in->armed = LOOP_IN;
     return 0;
 }
 
@@ -222,7 +221,7 @@ static void fifo_reopen(input_source *in) {
     if (fd < 0)
         return; /* logged; tried again at the next check */
     if (loop_add(in->to.loop, fd, in->armed, &in->watch) < 0) {
-        log_error("%s: epoll_ctl: %s", in->name, strerror(errno));
+        log_error("%s: %s: %s", in->name, loop_backend, strerror(errno));
         close(fd);
         return;
     }

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -21,24 +20,24 @@ static void after_io(connection *c);
 static void process_buffered(connection *c);
 
 /* Ask epoll for events, and for the direction TLS waits for besides. A
- * write waiting for input must not ask for EPOLLOUT (the socket is
+ * write waiting for input must not ask for LOOP_OUT (the socket is
  * writable, so epoll would wake the loop at once, again and again), and a
  * read's wait matters only while the state reads. */
 static void watch_events(connection *c, uint32_t events) {
     /* Held by the intake gate: no input asked until it opens. */
-    uint32_t asked = intake_waiting(&c->gated) ? events & ~(uint32_t)(EPOLLIN | EPOLLRDHUP) : events;
-    int read_waits = c->io.read_wants_writable && (asked & EPOLLIN);
+    uint32_t asked = intake_waiting(&c->gated) ? events & ~(uint32_t)(LOOP_IN | LOOP_RDHUP) : events;
+    int read_waits = c->io.read_wants_writable && (asked & LOOP_IN);
     uint32_t registered = asked;
     if (c->io.write_wants_readable && !read_waits)
-        registered = (registered & ~(uint32_t)EPOLLOUT) | EPOLLIN;
+        registered = (registered & ~(uint32_t)LOOP_OUT) | LOOP_IN;
     if (read_waits)
-        registered |= EPOLLOUT;
+        registered |= LOOP_OUT;
     c->watching = events;
     if (c->registered == registered)
         return;
     if (loop_modify(&c->srv->loop, c->io.fd, registered, &c->watch) < 0) {
-        log_error("epoll_ctl %s: %s", c->peer, strerror(errno));
-        connection_close(c, "epoll_ctl failed");
+        log_error("%s %s: %s", loop_backend, c->peer, strerror(errno));
+        connection_close(c, "event loop failed");
         return;
     }
     c->registered = registered;
@@ -49,16 +48,16 @@ void connection_watch(connection *c, uint32_t events) { watch_events(c, events);
 /* The events as the connection's states see them: TLS's waits for the
  * other direction become the operation they were for. */
 static uint32_t events_wanted(const connection *c, uint32_t events) {
-    uint32_t wanted = events & (c->watching | EPOLLERR | EPOLLHUP);
-    if ((events & EPOLLOUT) && c->io.read_wants_writable)
-        wanted |= EPOLLIN;
-    if ((events & EPOLLIN) && c->io.write_wants_readable)
-        wanted |= EPOLLOUT;
+    uint32_t wanted = events & (c->watching | LOOP_ERR | LOOP_HUP);
+    if ((events & LOOP_OUT) && c->io.read_wants_writable)
+        wanted |= LOOP_IN;
+    if ((events & LOOP_IN) && c->io.write_wants_readable)
+        wanted |= LOOP_OUT;
     return wanted;
 }
 
 int connection_may_read(connection *c, uint32_t events) {
-    if ((events & (EPOLLHUP | EPOLLERR)) || intake_gate_pass(&c->srv->intake, &c->gated))
+    if ((events & (LOOP_HUP | LOOP_ERR)) || intake_gate_pass(&c->srv->intake, &c->gated))
         return 1; /* a peer gone is read to its end: epoll would repeat the hang-up */
     watch_events(c, c->watching); /* nothing asked of epoll until the gate opens */
     return 0;
@@ -86,7 +85,7 @@ void connection_close(connection *c, const char *why) {
     list_remove(&c->input_link);
     intake_gate_leave(&c->gated);
     if (c->io.fd >= 0 && loop_remove(&srv->loop, c->io.fd) < 0 && errno != EBADF && errno != ENOENT)
-        log_error("epoll_ctl del %s: %s", c->peer, strerror(errno));
+        log_error("%s del %s: %s", loop_backend, c->peer, strerror(errno));
     transport_close(&c->io);
     srv->conn_count--;
     drop_read_buffer(c);
@@ -126,7 +125,7 @@ static void let_go(connection *c, stream *st) {
 static void h1_wait_writable(stream *st) {
     connection *c = st->carrier_data;
     /* A keep-alive reply must not read the next request early. */
-    watch_events(c, st->state == STREAM_REPLYING && st->keep_alive ? EPOLLOUT : c->watching | EPOLLOUT);
+    watch_events(c, st->state == STREAM_REPLYING && st->keep_alive ? LOOP_OUT : c->watching | LOOP_OUT);
 }
 
 /* A keep-alive reply: read the next request, maybe already buffered (a
@@ -145,7 +144,7 @@ static void h1_answered(stream *st) {
     deadline_from_now(c);
     if (keep_alive) {
         c->state = CONNECTION_READING;
-        watch_events(c, EPOLLIN | EPOLLRDHUP);
+        watch_events(c, LOOP_IN | LOOP_RDHUP);
         if (c->head_len && !list_linked(&c->input_link))
             list_push_back(&c->srv->buffered_input, &c->input_link);
         return;
@@ -153,12 +152,12 @@ static void h1_answered(stream *st) {
     drop_read_buffer(c);
     transport_shutdown_write(&c->io);
     c->state = CONNECTION_LINGERING;
-    watch_events(c, EPOLLIN | EPOLLRDHUP);
+    watch_events(c, LOOP_IN | LOOP_RDHUP);
 }
 
 /* Only the peer's FIN (or reset): a reset publisher is let go now, not
  * when Redis answers (take_input). */
-static void h1_hold_input(stream *st) { watch_events(st->carrier_data, EPOLLRDHUP); }
+static void h1_hold_input(stream *st) { watch_events(st->carrier_data, LOOP_RDHUP); }
 
 static void h1_release(stream *st, const char *why) {
     connection *c = st->carrier_data;
@@ -326,7 +325,7 @@ static void drain_input(connection *c) {
         ssize_t n = transport_read(&c->io, sink, sizeof sink);
         if (n == 0 && st && st->state == STREAM_REPLYING) {
             /* The client is done sending; it still gets the rest of the reply. */
-            watch_events(c, EPOLLOUT);
+            watch_events(c, LOOP_OUT);
             return;
         }
         if (n == 0) {
@@ -361,16 +360,16 @@ static void take_input(connection *c, uint32_t events) {
          * HTTP allows (a full close looks the same until written to): the
          * answer is still written, and the read after it sees the end and
          * closes. A reset or error ends it now. */
-        if (events & (EPOLLHUP | EPOLLERR))
+        if (events & (LOOP_HUP | LOOP_ERR))
             connection_close(c, "peer closed before its answer");
-        else if (events & EPOLLRDHUP)
+        else if (events & LOOP_RDHUP)
             watch_events(c, 0); /* or level-triggered epoll repeats the FIN */
         return;
     }
     int reads_requests = c->state == CONNECTION_READING || reading_body(c);
     if (reads_requests && !connection_may_read(c, events))
         return;
-    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    if (events & (LOOP_IN | LOOP_RDHUP | LOOP_HUP | LOOP_ERR)) {
         if (reads_requests) {
             if (!may_step_handshake(c) || !read_more(c))
                 return;
@@ -409,10 +408,10 @@ void connection_ready(loop_watch *w, uint32_t events) {
         after_io(c);
         return;
     }
-    if ((events & EPOLLOUT) && c->current) {
+    if ((events & LOOP_OUT) && c->current) {
         /* Asked again (h1_wait_writable) if the stream still owes more; the
          * registration follows in after_io, once. */
-        c->watching &= ~(uint32_t)EPOLLOUT;
+        c->watching &= ~(uint32_t)LOOP_OUT;
         stream_writable(c->current);
     }
     if (!c->closed)
@@ -432,5 +431,5 @@ void connection_read_buffered(connection *c) {
         process_buffered(c);
     }
     if (!c->closed)
-        connection_ready(&c->watch, EPOLLIN);
+        connection_ready(&c->watch, LOOP_IN);
 }

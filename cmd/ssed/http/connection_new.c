@@ -9,7 +9,6 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "clock.h"
@@ -36,14 +35,14 @@ connection *connection_new(server *srv, int fd, tls_server *tls) {
     listener_peer_name(fd, c->peer, sizeof c->peer);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* fails harmlessly on unix sockets */
-    if (loop_add(&srv->loop, fd, EPOLLIN | EPOLLRDHUP, &c->watch) < 0) {
-        log_error("epoll_ctl %s: %s", c->peer, strerror(errno));
+    if (loop_add(&srv->loop, fd, LOOP_IN | LOOP_RDHUP, &c->watch) < 0) {
+        log_error("%s %s: %s", loop_backend, c->peer, strerror(errno));
         if (c->io.ssl)
             tls_session_free(&c->io);
         free(c);
         return NULL;
     }
-    c->watching = c->registered = EPOLLIN | EPOLLRDHUP;
+    c->watching = c->registered = LOOP_IN | LOOP_RDHUP;
     list_push_back(&srv->reading, &c->timer_link);
     srv->conn_count++;
     srv->stats.connections_total++;

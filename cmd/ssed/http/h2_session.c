@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 
 #include "clock.h"
 #include "h2_internal.h"
@@ -276,7 +275,7 @@ static void flush_rounds(connection *c) {
         if (rc > 0) {
             /* Failing, it reads nothing more: watching input would wake
              * the loop every turn for bytes it leaves unread. */
-            connection_watch(c, s->failing ? EPOLLOUT : EPOLLIN | EPOLLRDHUP | EPOLLOUT);
+            connection_watch(c, s->failing ? LOOP_OUT : LOOP_IN | LOOP_RDHUP | LOOP_OUT);
             return;
         }
         if (gather(c) < 0)
@@ -289,8 +288,8 @@ static void flush_rounds(connection *c) {
     }
     if (c->closed)
         return;
-    if (c->watching & EPOLLOUT)
-        connection_watch(c, s->failing ? 0 : EPOLLIN | EPOLLRDHUP);
+    if (c->watching & LOOP_OUT)
+        connection_watch(c, s->failing ? 0 : LOOP_IN | LOOP_RDHUP);
     if (c->closed)
         return; /* epoll_ctl failed: the session is gone */
     if (c->h2->out.len == 0 && (s->failing || !nghttp2_session_want_read(s->ng)) && !nghttp2_session_want_write(s->ng))
@@ -301,11 +300,11 @@ static void flush_rounds(connection *c) {
 
 void h2_session_ready(connection *c, uint32_t events) {
     h2_session *s = c->h2;
-    if (events & EPOLLOUT)
+    if (events & LOOP_OUT)
         h2_session_flush(c);
-    if (c->closed || !(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+    if (c->closed || !(events & (LOOP_IN | LOOP_RDHUP | LOOP_HUP | LOOP_ERR)))
         return;
-    if (s->failing && (events & (EPOLLHUP | EPOLLERR))) {
+    if (s->failing && (events & (LOOP_HUP | LOOP_ERR))) {
         connection_close(c, "peer closed before taking its GOAWAY");
         return;
     }
@@ -338,7 +337,7 @@ static h2_session *stalled_most(server *srv) {
     h2_session *worst = NULL;
     for (list_node *n = srv->sessions.next; n != &srv->sessions; n = n->next) {
         connection *c = list_entry(n, connection, timer_link);
-        if (c->state != CONNECTION_H2 || c->h2->failing || !(c->watching & EPOLLOUT))
+        if (c->state != CONNECTION_H2 || c->h2->failing || !(c->watching & LOOP_OUT))
             continue;
         if (c->h2->held && (!worst || c->h2->held > worst->held))
             worst = c->h2;
@@ -402,7 +401,7 @@ void h2_flush_sessions(server *srv) {
     while (!list_empty(&ready)) {
         h2_session *s = list_entry(ready.next, h2_session, flush_link);
         list_remove(&s->flush_link);
-        if (!(s->c->watching & EPOLLOUT))
+        if (!(s->c->watching & LOOP_OUT))
             connection_flush(s->c);
     }
 }

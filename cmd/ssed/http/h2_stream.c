@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 
 #include "h2_internal.h"
 #include "log.h"
@@ -470,7 +469,7 @@ static void h2_release(stream *req, const char *why) {
 static const stream_carrier h2_carrier = {h2_wait_writable, h2_answered, h2_hold_input, h2_release};
 
 /* Streams whose request waits for room and now has it, as epoll would say
- * EPOLLOUT for a socket: half its cap free, or anything while it holds
+ * LOOP_OUT for a socket: half its cap free, or anything while it holds
  * nothing. A stream whose window is shut is left alone. */
 void h2_stream_wake_writers(h2_session *s) {
     h2_stream *next;

@@ -13,6 +13,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "sockets.h"
+
 #define LISTEN_BACKLOG 4096
 
 static int open_unix(const char *addr, const char *path, char *url, size_t url_size, char *err, size_t errlen) {
@@ -27,7 +29,7 @@ static int open_unix(const char *addr, const char *path, char *url, size_t url_s
      * is removed, never another kind of file. */
     if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
         unlink(path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = sockets_open(AF_UNIX, SOCK_STREAM, 0);
     if (fd < 0) {
         snprintf(err, errlen, "listen %s: socket: %s", addr, strerror(errno));
         return -1;
@@ -116,7 +118,7 @@ int listener_open(const char *addr, int reuse_port, char *url, size_t url_size, 
         for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
             if (ai->ai_family == AF_INET6)
                 pick = ai;
-    int fd = socket(pick->ai_family, pick->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, pick->ai_protocol);
+    int fd = sockets_open(pick->ai_family, pick->ai_socktype, pick->ai_protocol);
     if (fd < 0) {
         snprintf(err, errlen, "listen %s: socket: %s", addr, strerror(errno));
         freeaddrinfo(res);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sockets.h"
 #include "units.h"
 
 /* NOTIFY_SOCKET as an address: a path, or '@' and an abstract name. */
@@ -52,7 +53,7 @@ void systemd_notifier_open(systemd_notifier *n, uint64_t now_ms) {
     /* Non-blocking: a manager that stops reading fills the socket's queue,
      * and a blocking sendto would then stop the event loop for good (no
      * SIGTERM handled, no request served). A notification is dropped instead. */
-    n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    n->fd = sockets_open(AF_UNIX, SOCK_DGRAM, 0);
     if (n->fd < 0) {
         log_warn("NOTIFY_SOCKET %s: socket: %s; not notifying systemd", where, strerror(errno));
         return;
@@ -71,7 +72,7 @@ void systemd_notify(systemd_notifier *n, const char *state) {
     if (n->fd < 0)
         return;
     ssize_t sent =
-        sendto(n->fd, state, strlen(state), MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&n->addr, n->addr_len);
+        sendto(n->fd, state, strlen(state), SOCKETS_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&n->addr, n->addr_len);
     if (sent < 0 && !n->send_failed) {
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             log_warn("notifying systemd (%s): its socket is full (nobody reading?); dropping notifications", state);

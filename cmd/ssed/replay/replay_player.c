@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -70,8 +69,8 @@ static void skipped_oversize(void *ctx, size_t bytes) {
 static void watch_input(replay_player *p, int want) {
     if (!p->pollable || p->armed == want || p->done)
         return;
-    if (loop_modify(p->loop, p->fd, want ? EPOLLIN : 0, &p->watch) < 0) {
-        log_error("%s: epoll_ctl: %s", input_name(p), strerror(errno));
+    if (loop_modify(p->loop, p->fd, want ? LOOP_IN : 0, &p->watch) < 0) {
+        log_error("%s: %s: %s", input_name(p), loop_backend, strerror(errno));
         return;
     }
     p->armed = want;
@@ -148,7 +147,7 @@ static int open_input(replay_player *p, char *err, size_t errlen) {
     if (loop_add(p->loop, p->fd, 0, &p->watch) == 0) {
         p->pollable = 1;
     } else if (errno != EPERM) {
-        snprintf(err, errlen, "--replay %s: epoll_ctl: %s", input_name(p), strerror(errno));
+        snprintf(err, errlen, "--replay %s: %s: %s", input_name(p), loop_backend, strerror(errno));
         return -1;
     }
     return 0;

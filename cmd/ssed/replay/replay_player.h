@@ -56,8 +56,8 @@ typedef struct replay_player {
     replay_sink sink;
     replay_reader reader;
     int fd;
-    int pollable;     /* watched by epoll (stdin, a pipe); else read when needed */
-    int armed;        /* EPOLLIN asked for */
+    int pollable;     /* watched by the loop (stdin, a pipe); else read when needed */
+    int armed;        /* LOOP_IN asked for */
     int at_eof;       /* the input ended: what is queued is the rest of this pass */
     int held;         /* the sink held the first item back */
     int done;         /* ended or failed: nothing more */
