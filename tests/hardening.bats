@@ -24,7 +24,7 @@ rss_peak_kb() {
     start_ssed --max-pending 256K
     start_bg "$BATS_TEST_TMPDIR/slow.out" "$BATS_TEST_TMPDIR/slow.err" python3 "$LOAD" slow --port "$PORT" --count 200 --hold 40
     wait_for_line "$BATS_TEST_TMPDIR/slow.out" '^open 200' 20
-    start_bg "$BATS_TEST_TMPDIR/watch.out" "$BATS_TEST_TMPDIR/watch.err" python3 "$LOAD" watch --port "$PORT" --subs 50 --events 8000 --timeout 40
+    start_bg "$BATS_TEST_TMPDIR/watch.out" "$BATS_TEST_TMPDIR/watch.err" python3 "$LOAD" watch --port "$PORT" --subs 50 --events 8000 --timeout $((40 * SSETOOLS_WAIT_SCALE))
     watcher=$BG_PID
     wait_for_line "$BATS_TEST_TMPDIR/watch.out" '^subscribed 50' 20
     python3 "$LOAD" feed --rate 1000 --count 8000 --size 500 >&8
@@ -173,7 +173,7 @@ PY
 
 @test "hardening: a subscriber dropping its connection 50+ times at 1000 events/s gets every event exactly once" {
     start_ssed --history 5000
-    start_bg "$BATS_TEST_TMPDIR/rc.out" "$BATS_TEST_TMPDIR/rc.err" python3 "$LOAD" reconnect --port "$PORT" --events 6000 --disconnects 60 --timeout 40
+    start_bg "$BATS_TEST_TMPDIR/rc.out" "$BATS_TEST_TMPDIR/rc.err" python3 "$LOAD" reconnect --port "$PORT" --events 6000 --disconnects 60 --timeout $((40 * SSETOOLS_WAIT_SCALE))
     client=$BG_PID
     sleep 0.5
     python3 "$LOAD" feed --rate 1000 --count 6000 --size 50 >&8
