@@ -215,7 +215,12 @@ static size_t check_session(const server *srv, const connection *c, int on_sessi
     const h2_session *s = c->h2;
     size_t requests = 0, held = s->out_held;
     for (const h2_stream *st = s->streams; st; st = st->next) {
-        held += st->out.len - st->out_off;
+        size_t pieces = 0;
+        for (size_t i = 0; i < st->owed_count; i++)
+            pieces += st->owed[(st->owed_head + i) & (st->owed_cap - 1)].len;
+        if (pieces != st->owed_bytes)
+            broken("an HTTP/2 stream's owed_bytes is not the bytes of its pieces");
+        held += st->owed_bytes;
         if (!st->req)
             continue;
         requests++;
