@@ -3,7 +3,8 @@
 #   make                 build every binary into $(BUILD_DIR)/
 #   make check           run every test suite; ends with "N passed, M failed"
 #   make check SANITIZE=1  the same, built with ASan and UBSan (in build-san/)
-#   make fuzz            run each fuzz target for FUZZ_SECONDS (60)
+#   make fuzz            run each fuzz target for FUZZ_SECONDS (60), one per
+#                        core at once (FUZZ_JOBS)
 #   make bench           print the benchmark figures (with the cluster's, when
 #                        redis-server is installed and ssed built with Redis)
 #   make bench-c1m       idle and broadcast figures for C1M_SUBS (200,000)
